@@ -1,0 +1,93 @@
+# qollective-wasm — one entry point: build, test, bench, size, fuzz, demo.
+# `make` builds dist/qollective.wasm (freestanding core). See README.md.
+
+SHELL        := /bin/bash
+CC           := clang
+WASM_OPT     := wasm-opt
+NODE         := node
+
+CORE_SRC     := $(sort $(wildcard src/*.c))
+CORE_HDR     := $(wildcard src/*.h include/*.h include/qollective/*.h)
+# mem.c defines the libcalls (memcpy, ...) the backend emits; it must not go through LTO.
+CORE_LTO_SRC := $(filter-out src/mem.c,$(CORE_SRC))
+
+WASM_CFLAGS  := --target=wasm32 -ffreestanding -nostdlib -fno-exceptions -std=c11 \
+                -Wall -Wextra -Werror -Wno-unused-parameter \
+                -mbulk-memory -msign-ext -mnontrapping-fptoint -mmutable-globals \
+                -Iinclude -Isrc -idirafter /usr/include -fvisibility=hidden
+WASM_OPTFLAGS:= -Oz -flto
+WASM_LDFLAGS := -Wl,--no-entry -Wl,--gc-sections -Wl,-z,stack-size=131072 \
+                -Wl,--initial-memory=1310720 -Wl,--export=__heap_base
+
+HOST_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+                -Iinclude -Isrc -DQ_DEBUG -DQ_ALLOC_FAULTS -D_POSIX_C_SOURCE=200809L
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps wasm test test-unit test-asan test-js test-browser bench size size-profile \
+        fuzz demo serve-example clean
+all: dist/qollective.wasm
+
+deps:
+	@bash scripts/deps.sh
+
+# ---------------------------------------------------------------- wasm core
+build/wasm/%.o: src/%.c $(CORE_HDR) | build/wasm
+	$(CC) $(WASM_CFLAGS) $(WASM_OPTFLAGS) -c $< -o $@
+build/wasm/mem.o: src/mem.c $(CORE_HDR) | build/wasm
+	$(CC) $(WASM_CFLAGS) -Oz -c $< -o $@
+
+CORE_OBJ := $(patsubst src/%.c,build/wasm/%.o,$(CORE_SRC))
+
+# Link without -O (clang 14 would run wasm-opt itself and fail on bulk memory), then
+# optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
+build/qollective.names.wasm: $(CORE_OBJ)
+	$(CC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $(CORE_OBJ) -o $@
+dist/qollective.wasm: build/qollective.names.wasm | dist
+	$(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	  --enable-mutable-globals --strip-debug --strip-producers $< -o $@.tmp
+	$(WASM_OPT) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	  --strip-debug $@.tmp -o $@ && rm -f $@.tmp
+	@bash scripts/check-imports.sh $@
+build/qollective.profile.wasm: build/qollective.names.wasm
+	$(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	  --enable-mutable-globals --debuginfo $< -o $@
+
+build/wasm build/host build/asan dist:
+	@mkdir -p $@
+
+# ---------------------------------------------------------------- host builds (tests)
+build/host/%: tests/unit/%.c tests/unit/test_util.h $(CORE_SRC) $(CORE_HDR) | build/host
+	$(CC) $(HOST_CFLAGS) $< $(CORE_SRC) -o $@ -lcmocka
+build/asan/%: tests/unit/%.c tests/unit/test_util.h $(CORE_SRC) $(CORE_HDR) | build/asan
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(CORE_SRC) -o $@ -lcmocka
+
+test-unit: $(addprefix build/host/,$(UNIT_TESTS))
+	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ../../build/host/$$t); done
+
+test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
+	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/$$t); done
+
+test-js: dist/qollective.wasm
+	$(NODE) --test --test-reporter=spec tests/js/
+
+test: deps all
+	$(MAKE) test-unit
+	$(MAKE) test-asan
+	$(MAKE) test-js
+	$(MAKE) size
+
+# ---------------------------------------------------------------- size
+size: dist/qollective.wasm
+	@bash scripts/size-gate.sh
+
+size-profile: build/qollective.profile.wasm
+	@$(NODE) scripts/size-profile.mjs build/qollective.profile.wasm
+
+# ---------------------------------------------------------------- bench
+bench: deps all
+	$(NODE) bench/codec.mjs
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,59 @@
+/* qollective-wasm: every default and limit in one place.
+ * Defaults mirror the Rust configuration (wire-format.md §6) where it has one. */
+#ifndef QOLLECTIVE_CONSTANTS_H
+#define QOLLECTIVE_CONSTANTS_H
+
+/* ---- Wire protocol -------------------------------------------------------- */
+#define Q_PROTOCOL_VERSION            "1.0"      /* meta.version written on new requests */
+#define Q_DEFAULT_ROUTE               "/envelope"
+#define Q_DEFAULT_REST_PORT           8080
+#define Q_ENVELOPE_DATA_PARAM         "envelope_data" /* GET/DELETE query parameter */
+
+/* ---- Timeouts (milliseconds) -------------------------------------------- */
+#define Q_DEFAULT_REQUEST_TIMEOUT_MS  30000
+#define Q_DEFAULT_CONNECT_TIMEOUT_MS  10000
+#define Q_DEFAULT_WS_PING_INTERVAL_MS 30000
+#define Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS 10000
+#define Q_MAX_TIMEOUT_MS              86400000   /* config upper bound: one day */
+
+/* ---- Retry ---------------------------------------------------------------- */
+#define Q_DEFAULT_RETRY_ATTEMPTS      3          /* total attempts, the first included */
+#define Q_DEFAULT_RETRY_BASE_MS       1000
+#define Q_DEFAULT_RETRY_MAX_MS        30000
+#define Q_DEFAULT_RETRY_JITTER_PCT    20         /* +/- percent applied to each delay */
+#define Q_DEFAULT_RETRY_POST          0          /* POST/PATCH are not idempotent: no retry unless configured */
+#define Q_MAX_RETRY_ATTEMPTS          20
+
+/* ---- Sizes ---------------------------------------------------------------- */
+#define Q_DEFAULT_MAX_ENVELOPE_BYTES  1048576    /* 1 MiB */
+#define Q_DEFAULT_MAX_META_BYTES      65536      /* 64 KiB */
+#define Q_DEFAULT_MAX_WS_MESSAGE_BYTES 16777216  /* 16 MiB */
+#define Q_DEFAULT_MAX_WS_CONNECTIONS  10
+#define Q_DEFAULT_MAX_DEPTH           128        /* serde_json's recursion limit: the server rejects deeper */
+#define Q_DEFAULT_MAX_IN_FLIGHT       4096       /* requests in flight per client */
+#define Q_DEFAULT_MAX_HEADER_BYTES    65536      /* the server answers 413 past this */
+#define Q_MAX_META_HEADER_BYTES       4096       /* X-Qollective-Meta limit on the server */
+#define Q_MAX_ERROR_MESSAGE_CHARS     200        /* user-facing error text */
+#define Q_MAX_ERROR_PATH_CHARS        96         /* key path kept in an error record */
+#define Q_MAX_ERROR_CODE_CHARS        48
+#define Q_MAX_URL_BYTES               8192
+#define Q_MAX_HEADER_COUNT            64         /* configured default headers */
+#define Q_MAX_TOKEN_BYTES             8192
+#define Q_MAX_TOKENS                  16         /* named tokens per client */
+#define Q_MAX_TOKEN_NAME_BYTES        64
+#define Q_MAX_CLIENTS                 64         /* client table size per instance */
+#define Q_MAX_BATCH                   65536      /* envelopes per batch call */
+
+/* ---- Memory --------------------------------------------------------------- */
+#define Q_PAGE_BYTES                  65536      /* WebAssembly page */
+#define Q_DEFAULT_MEMORY_LIMIT_BYTES  (256u * 1024u * 1024u) /* arena cap unless configured */
+#define Q_MIN_MEMORY_LIMIT_BYTES      (1u * 1024u * 1024u)
+#define Q_SCRATCH_CHUNK_BYTES         65536      /* scratch grows in chunks at least this big */
+#define Q_ENTROPY_BYTES               32         /* host-supplied random bytes per call */
+#define Q_ERROR_JSON_BYTES            2048       /* the serialized error record never exceeds this */
+
+/* ---- Identity ------------------------------------------------------------- */
+#define Q_CLIENT_NAME                 "qollective-wasm"
+#define Q_CLIENT_VERSION              "0.1.0"
+
+#endif

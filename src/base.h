@@ -1,0 +1,48 @@
+/* Freestanding basics shared by every module: fixed-width types, export macro,
+ * byte slices and the few memory helpers the core needs (no libc on wasm). */
+#ifndef Q_BASE_H
+#define Q_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "qollective/constants.h"
+
+#if defined(__wasm__)
+#define Q_EXPORT(name) __attribute__((export_name(#name))) __attribute__((used))
+#else
+#define Q_EXPORT(name) __attribute__((used))
+#endif
+
+#define Q_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define Q_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define Q_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Debug asserts trap, release asserts vanish. */
+#ifdef Q_DEBUG
+#define Q_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+#else
+#define Q_ASSERT(c) ((void)0)
+#endif
+
+/* A view of bytes owned by someone else (usually the input buffer). */
+typedef struct {
+    const uint8_t *ptr;
+    uint32_t len;
+} q_slice;
+
+static inline q_slice q_slice_make(const void *p, uint32_t n) { q_slice s = { (const uint8_t *)p, n }; return s; }
+
+/* Memory helpers: on wasm they lower to bulk-memory instructions. */
+void *q_memcpy(void *dst, const void *src, size_t n);
+void *q_memmove(void *dst, const void *src, size_t n);
+void *q_memset(void *dst, int c, size_t n);
+int q_memcmp(const void *a, const void *b, size_t n);
+size_t q_strlen(const char *s);
+/* Overwrites secrets so the optimizer cannot drop the store. */
+void q_wipe(void *p, size_t n);
+
+/* true when the n bytes at p equal the NUL-terminated literal. */
+bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit);
+
+#endif

@@ -1,0 +1,117 @@
+/* Error translation: one error record per call. Every failure in the core becomes a
+ * negative q_status plus a record (kind, stable code, message <= 200 chars, retry policy,
+ * HTTP status, byte offset, key path). Messages never contain payload or secret values. */
+#ifndef Q_ERROR_H
+#define Q_ERROR_H
+
+#include "base.h"
+
+/* Error kinds, named as on the Rust side where one exists (wire-format.md §3). */
+typedef enum {
+    QK_NONE = 0,
+    QK_VALIDATION, QK_SERIALIZATION, QK_DESERIALIZATION, QK_CONFIG, QK_TRANSPORT,
+    QK_CONNECTION, QK_TIMEOUT, QK_SECURITY, QK_REMOTE, QK_EXTERNAL, QK_INTERNAL,
+    QK_ABORTED, QK_CAPACITY,
+    QK_COUNT_
+} q_kind;
+
+typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_policy;
+
+/* X(name, kind, http status, message). The status code returned is -(index). */
+#define Q_STATUS_TABLE(X) \
+    X(OK,                QK_NONE,       0,   "ok") \
+    X(JSON_EMPTY,        QK_VALIDATION, 400, "empty input") \
+    X(JSON_TRUNCATED,    QK_VALIDATION, 400, "unexpected end of input") \
+    X(JSON_SYNTAX,       QK_VALIDATION, 400, "invalid JSON syntax") \
+    X(JSON_UTF8,         QK_VALIDATION, 400, "invalid UTF-8") \
+    X(JSON_ESCAPE,       QK_VALIDATION, 400, "invalid string escape") \
+    X(JSON_SURROGATE,    QK_VALIDATION, 400, "unpaired UTF-16 surrogate escape") \
+    X(JSON_CONTROL_CHAR, QK_VALIDATION, 400, "unescaped control character in string") \
+    X(JSON_NUMBER,       QK_VALIDATION, 400, "invalid number") \
+    X(JSON_DEPTH,        QK_VALIDATION, 400, "nesting deeper than the limit") \
+    X(JSON_TRAILING,     QK_VALIDATION, 400, "unexpected data after the JSON value") \
+    X(DUPLICATE_KEY,     QK_VALIDATION, 400, "duplicate key") \
+    X(TOO_LARGE,         QK_VALIDATION, 413, "larger than the limit") \
+    X(MISSING_FIELD,     QK_VALIDATION, 400, "required field missing") \
+    X(TYPE_MISMATCH,     QK_VALIDATION, 400, "wrong type") \
+    X(INVALID_ENUM,      QK_VALIDATION, 400, "not an allowed value") \
+    X(INVALID_UUID,      QK_VALIDATION, 400, "not a UUID") \
+    X(INVALID_TIMESTAMP, QK_VALIDATION, 400, "not an RFC 3339 timestamp") \
+    X(OUT_OF_RANGE,      QK_VALIDATION, 400, "number out of range") \
+    X(INVALID_BASE64,    QK_VALIDATION, 400, "invalid Base64") \
+    X(INVALID_VALUE,     QK_VALIDATION, 400, "invalid value") \
+    X(UNKNOWN_KEY,       QK_CONFIG,     0,   "unknown key") \
+    X(CONFIG_INVALID,    QK_CONFIG,     0,   "invalid configuration") \
+    X(INVALID_URL,       QK_CONFIG,     0,   "invalid URL") \
+    X(BAD_ARGUMENT,      QK_INTERNAL,   0,   "bad argument") \
+    X(BAD_HANDLE,        QK_INTERNAL,   0,   "unknown or closed handle") \
+    X(BAD_STATE,         QK_INTERNAL,   0,   "call not valid in this state") \
+    X(OUT_OF_MEMORY,     QK_CAPACITY,   0,   "out of memory") \
+    X(LIMIT_REACHED,     QK_CAPACITY,   0,   "limit reached") \
+    X(HTTP_STATUS,       QK_REMOTE,     0,   "HTTP error without an envelope") \
+    X(NOT_AN_ENVELOPE,   QK_DESERIALIZATION, 0, "response is not an envelope") \
+    X(REMOTE_ERROR,      QK_REMOTE,     0,   "server returned an error envelope") \
+    X(NETWORK,           QK_CONNECTION, 0,   "network failure") \
+    X(TIMEOUT,           QK_TIMEOUT,    0,   "timed out") \
+    X(ABORTED,           QK_ABORTED,    0,   "aborted by the caller") \
+    X(NO_TOKEN,          QK_SECURITY,   0,   "no token set") \
+    X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
+    X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
+
+typedef enum {
+#define Q_ENUM_(name, kind, http, msg) Q_IDX_##name,
+    Q_STATUS_TABLE(Q_ENUM_)
+#undef Q_ENUM_
+    Q_IDX_COUNT_
+} q_status_index;
+
+/* Status codes: 0 ok, negative failures. */
+#define Q_OK 0
+#define Q_ERR(name) (-(int)Q_IDX_##name)
+
+#define Q_NO_OFFSET ((int64_t)-1)
+
+typedef struct {
+    int32_t status;                              /* negative status, 0 when clear */
+    uint8_t kind;                                /* q_kind */
+    uint8_t retry_policy;                        /* q_retry_policy */
+    uint8_t retryable;
+    int32_t http_status;                         /* 0 when not applicable */
+    int64_t offset;                              /* byte offset into the input, or Q_NO_OFFSET */
+    char code[Q_MAX_ERROR_CODE_CHARS + 1];       /* stable machine code (server's code for remote errors) */
+    char path[Q_MAX_ERROR_PATH_CHARS + 1];       /* key path like meta.security.roles[2], or "" */
+    char message[Q_MAX_ERROR_MESSAGE_CHARS + 1]; /* user-facing, never contains values */
+} q_error;
+
+void q_error_clear(q_error *e);
+
+/* Records a failure and returns `status` so callers can `return q_fail(...)`.
+ * path may be NULL; detail (static text, never user data) may be NULL. */
+int q_fail(q_error *e, int status, int64_t offset, const char *path, const char *detail);
+
+/* Like q_fail, but keeps a record that is already set (the innermost cause wins). */
+int q_fail_keep(q_error *e, int status, int64_t offset, const char *path, const char *detail);
+
+/* Stable code string for a status ("JSON_SYNTAX"), "OK" for 0, "INTERNAL" when unknown. */
+const char *q_status_code(int status);
+q_kind q_status_kind(int status);
+const char *q_kind_name(q_kind k);
+const char *q_retry_policy_name(q_retry_policy p);
+
+/* Retry policy per kind, wire-format.md §3. */
+q_retry_policy q_kind_retry_policy(q_kind k);
+
+/* HTTP status for a wire error code when http_status_code is missing (wire-format.md §3). */
+int q_status_from_wire_code(const uint8_t *code, size_t len);
+
+/* Writes the record as compact JSON:
+ * {"type","code","message","retryable","retryPolicy","status","offset","path"}.
+ * Returns bytes written or a negative status if cap is too small (never more than Q_ERROR_JSON_BYTES). */
+int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);
+
+/* Appends to a NUL-terminated text buffer of capacity cap (truncating safely on UTF-8 boundaries). */
+void q_text_append(char *buf, size_t cap, const char *s);
+void q_text_append_n(char *buf, size_t cap, const char *s, size_t n);
+void q_text_append_u64(char *buf, size_t cap, uint64_t v);
+
+#endif

@@ -1,0 +1,16 @@
+/* Numbers from already-validated JSON number text, with the range rules serde applies. */
+#ifndef Q_NUM_H
+#define Q_NUM_H
+#include "base.h"
+#include "error.h"
+
+/* Integer fields: a fraction or exponent is TYPE_MISMATCH (serde rejects 5.0 for i32);
+ * outside [min, max] is OUT_OF_RANGE. "-0" is 0. */
+int num_to_i64(const uint8_t *raw, uint32_t n, int64_t min, int64_t max, int64_t *out);
+int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out);
+/* f64 fields: Q_OK unless the value overflows a double (serde_json rejects 1e400). */
+int num_check_f64(const uint8_t *raw, uint32_t n);
+/* Decimal text of v; returns bytes written (<= 20 / 21). */
+uint32_t num_format_u64(uint64_t v, uint8_t *out);
+uint32_t num_format_i64(int64_t v, uint8_t *out);
+#endif

@@ -1,0 +1,31 @@
+/* RFC 3339 timestamps: parse any offset, write UTC. */
+#ifndef Q_RFC3339_H
+#define Q_RFC3339_H
+#include "base.h"
+#include "error.h"
+
+/* An instant in UTC. nanos is 0..999999999, or up to 1999999999 for a leap second (:60). */
+typedef struct {
+    int64_t secs;     /* seconds since 1970-01-01T00:00:00Z */
+    uint32_t nanos;
+} q_time;
+
+#define RFC3339_MAX_LEN 40
+
+/* Parses YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.fraction](Z|z|±hh:mm). Any number of fraction
+ * digits (beyond 9 are truncated), second 60 allowed as a leap second (as chrono does).
+ * Q_OK or Q_ERR(INVALID_TIMESTAMP). */
+int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out);
+
+typedef enum {
+    RFC3339_Z,        /* 2024-01-02T03:04:05.123Z, 0/3/6/9 fraction digits (chrono AutoSi) */
+    RFC3339_PLUS00    /* 2024-01-02T03:04:05.123+00:00 (X-Qollective-Timestamp header form) */
+} rfc3339_style;
+
+/* Writes t (years 0000..9999 only); returns bytes written (<= RFC3339_MAX_LEN), or 0
+ * when the year is out of range. */
+uint32_t rfc3339_format(q_time t, rfc3339_style style, uint8_t out[RFC3339_MAX_LEN]);
+
+/* Host clock (milliseconds since the epoch, possibly fractional) to q_time. */
+q_time q_time_from_unix_ms(double unix_ms);
+#endif
