@@ -17,7 +17,7 @@ WASM_CFLAGS  := --target=wasm32 -ffreestanding -nostdlib -fno-exceptions -std=c1
                 -Iinclude -Isrc -idirafter /usr/include -fvisibility=hidden
 WASM_OPTFLAGS:= -Oz -flto
 WASM_LDFLAGS := -Wl,--no-entry -Wl,--gc-sections -Wl,-z,stack-size=131072 \
-                -Wl,--initial-memory=1310720 -Wl,--export=__heap_base
+                -Wl,--initial-memory=1310720
 
 HOST_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                 -Iinclude -Isrc -DQ_DEBUG -DQ_ALLOC_FAULTS -D_POSIX_C_SOURCE=200809L

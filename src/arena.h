@@ -6,9 +6,11 @@
 #define Q_ARENA_H
 
 #include "base.h"
+#include "error.h"
 
-/* Sets the cap (bytes of linear memory the arena may use, rounded to pages). Must be
- * called once before any allocation; calling again only changes the cap. */
+/* Starts the arena afresh with a cap (bytes of heap the arena may take from the host,
+ * rounded up to pages). Every earlier allocation becomes invalid. Called once by the
+ * module's init export; tests call it before each case. */
 int arena_init(uint32_t limit_bytes);
 uint32_t arena_limit(void);
 /* Bytes the arena currently holds from the host (heap pages in use). */

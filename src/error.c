@@ -105,6 +105,18 @@ int q_fail_keep(q_error *e, int status, int64_t offset, const char *path, const 
     return q_fail(e, status, offset, path, detail);
 }
 
+int q_error_in(q_error *e, const char *where) {
+    if (e->path[0] || !where || !*where) return e->status;
+    char msg[sizeof e->message];
+    q_memcpy(msg, e->message, sizeof msg);
+    e->message[0] = 0;
+    q_text_append(e->path, sizeof e->path, where);
+    q_text_append(e->message, sizeof e->message, where);
+    q_text_append(e->message, sizeof e->message, ": ");
+    q_text_append(e->message, sizeof e->message, msg);
+    return e->status;
+}
+
 /* First match wins, on the upper-cased code (wire-format.md §3). */
 int q_status_from_wire_code(const uint8_t *code, size_t len) {
     static const struct { const char *needle; uint16_t status; } RULES[] = {

@@ -92,6 +92,11 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
 /* Like q_fail, but keeps a record that is already set (the innermost cause wins). */
 int q_fail_keep(q_error *e, int status, int64_t offset, const char *path, const char *detail);
 
+/* Names where a failure happened when the failing layer did not know (e.g. a JSON error
+ * inside the payload): sets path and prefixes the message, unless a path is set. Returns
+ * the record's status. */
+int q_error_in(q_error *e, const char *where);
+
 /* Stable code string for a status ("JSON_SYNTAX"), "OK" for 0, "INTERNAL" when unknown. */
 const char *q_status_code(int status);
 q_kind q_status_kind(int status);

@@ -1,0 +1,60 @@
+/* qollective-wasm: the exports of dist/qollective.wasm, one line of contract each.
+ *
+ * Conventions (design.md "ABI conventions"):
+ * - Every call returns a status: >= 0 success (a count, size or handle), < 0 failure.
+ *   On failure q_error_ptr()/q_error_len() hold a JSON record
+ *   {"type","code","message","retryable","retryPolicy","status","offset","path"}.
+ * - Input: the host asks q_buffer(n) for a buffer, writes bytes, then calls. Output: the
+ *   region q_output_ptr()/q_output_len() of the last call, valid until the next call.
+ * - Any call may grow memory: hosts re-create their views of memory after each call.
+ * - Time and randomness come in from the host: now_ms arguments and q_entropy(n) bytes.
+ * - Client handles come from q_client_new; -1 where a client is optional means defaults. */
+#ifndef QOLLECTIVE_H
+#define QOLLECTIVE_H
+#include <stdint.h>
+
+/* Words in one decode record (i32 each), in this order. Offsets are into the input buffer. */
+#define Q_DECODE_RECORD_WORDS 13
+enum {
+    QD_META_OFF, QD_META_LEN, QD_PAYLOAD_OFF, QD_PAYLOAD_LEN, QD_ERROR_OFF, QD_ERROR_LEN,
+    QD_ERROR_STATUS, QD_ERROR_CODE_OFF, QD_ERROR_CODE_LEN, QD_ERROR_MESSAGE_OFF,
+    QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN
+};
+
+/* Encode flags. */
+#define Q_ENCODE_AUTOFILL 1   /* add timestamp, request_id (needs 16 entropy bytes), version, default tenant */
+
+/* Starts (or restarts) the instance with a memory cap in bytes (0 = default). */
+int32_t q_init(uint32_t memory_limit_bytes);
+/* Pointer to an input buffer of at least n bytes (0 when out of memory). Keeps contents up to the old size. */
+uint32_t q_buffer(uint32_t n);
+/* Pointer to an entropy buffer of n bytes the host fills from a CSPRNG before a call that needs it. */
+uint32_t q_entropy(uint32_t n);
+uint32_t q_output_ptr(void);
+uint32_t q_output_len(void);
+uint32_t q_error_ptr(void);
+uint32_t q_error_len(void);
+
+/* Validates input[0..len) as one JSON document (max_depth 0 = default). */
+int32_t q_json_validate(uint32_t len, uint32_t max_depth);
+/* Decodes the envelope in input[0..len); output = one decode record. */
+int32_t q_envelope_decode(uint32_t len, int32_t client);
+/* Encodes input = meta | payload | error (lengths given, any may be 0); output = envelope bytes. */
+int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len, uint32_t flags, double now_ms, int32_t client);
+/* Decodes input[0..len) of items [u32le length][bytes]...; output = per item one status word
+ * then a decode record (on failure: status, error offset, zeros). Returns the item count. */
+int32_t q_envelope_decode_batch(uint32_t len, int32_t client);
+/* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]...;
+ * entropy holds 16 bytes per item when autofilling; output = [u32le length][envelope]... .
+ * Stops at the first failing item (error record names it by index). Returns the count. */
+int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client);
+
+/* Creates a client from the JSON config in input[0..len) (len 0 = defaults). Returns a handle. */
+int32_t q_client_new(uint32_t len);
+/* Destroys a client, wiping its secrets. */
+int32_t q_client_free(int32_t client);
+/* Output = the client's effective configuration as JSON. */
+int32_t q_client_config(int32_t client);
+/* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
+int32_t q_memory_stats(void);
+#endif

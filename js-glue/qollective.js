@@ -1,0 +1,229 @@
+// qollective-wasm glue: loads the raw core (.wasm), moves bytes in and out, and performs
+// the I/O the core decides on. No protocol logic lives here; see include/qollective.h.
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
+const RECORD_WORDS = 13;
+const AUTOFILL = 1;
+
+/** The one error class: every failure the library reports is a QollectiveError. */
+export class QollectiveError extends Error {
+  constructor(r, cause) {
+    super(r.message || r.code || 'error', cause === undefined ? undefined : { cause });
+    this.name = 'QollectiveError';
+    this.type = r.type || 'internal';
+    this.code = r.code || 'INTERNAL';
+    this.retryable = !!r.retryable;
+    this.retryPolicy = r.retryPolicy || 'none';
+    this.status = r.status ?? null;
+    this.requestId = r.requestId ?? null;
+    this.details = r.details ?? null;
+    this.offset = r.offset ?? null;
+    this.path = r.path || '';
+  }
+}
+
+/** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse). */
+export class Envelope {
+  constructor(bytes, rec, base) {
+    this._b = bytes;
+    this._r = rec;
+    this._o = base;
+  }
+  _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
+  get meta() { return this._m ??= JSON.parse(dec.decode(this._slice(this._r[0], this._r[1]))); }
+  get payloadBytes() { return this._slice(this._r[2], this._r[3]); }
+  get payloadText() { return dec.decode(this.payloadBytes); }
+  get payload() { return this._p ??= JSON.parse(this.payloadText); }
+  get error() {
+    if (!this._r[5]) return undefined;
+    return this._e ??= JSON.parse(dec.decode(this._slice(this._r[4], this._r[5])));
+  }
+  /** HTTP status of the error object (its http_status_code, or derived from its code). */
+  get errorStatus() { return this._r[5] ? this._r[6] : null; }
+  get requestId() { return this._r[12] ? dec.decode(this._slice(this._r[11], this._r[12])).toLowerCase() : undefined; }
+  toJSON() {
+    const o = { meta: this.meta, payload: this.payload };
+    if (this.error) o.error = this.error;
+    return o;
+  }
+}
+
+async function compile(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof source === 'string' || source instanceof URL) {
+    const href = String(source);
+    if (typeof process !== 'undefined' && process.versions?.node && !/^(https?|data|blob):/.test(href)) {
+      const { readFile } = await import('node:fs/promises');
+      return WebAssembly.compile(await readFile(href.startsWith('file:') ? new URL(href) : href));
+    }
+    source = fetch(href);
+  }
+  if (source && typeof source.then === 'function') source = await source;
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new QollectiveError({ type: 'transport', code: 'LOAD_FAILED', message: `loading the module failed: HTTP ${source.status}`, status: source.status });
+    // Streaming compile needs the application/wasm type; fall back to bytes otherwise.
+    if (WebAssembly.compileStreaming && /application\/wasm/.test(source.headers.get('content-type') || '')) {
+      return WebAssembly.compileStreaming(source);
+    }
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  throw new QollectiveError({ type: 'config', code: 'BAD_ARGUMENT', message: 'load() takes a URL, path, Response, bytes or WebAssembly.Module' });
+}
+
+export class Qollective {
+  /** Loads the core from a URL, file path (Node), Response, bytes or compiled module. */
+  static async load(source, options = {}) {
+    const module = await compile(source);
+    const want = WebAssembly.Module.imports(module);
+    if (want.length) throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: `unexpected import ${want[0].module}.${want[0].name}` });
+    const instance = await WebAssembly.instantiate(module, {});
+    return new Qollective(instance.exports, options);
+  }
+
+  constructor(exports, options) {
+    this.x = exports;
+    this.io = {
+      fetch: options.fetch || globalThis.fetch?.bind(globalThis),
+      WebSocket: options.WebSocket || globalThis.WebSocket,
+      random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
+      now: options.now || (() => Date.now()),
+    };
+    this._mem = new Uint8Array(0);
+    this._check(this.x.q_init(options.memoryLimit || 0));
+  }
+
+  // ---- memory and calls -------------------------------------------------------------
+  get mem() {
+    const b = this.x.memory.buffer;
+    if (this._mem.buffer !== b) this._mem = new Uint8Array(b);
+    return this._mem;
+  }
+  _check(rc) {
+    if (rc < 0) {
+      const p = this.x.q_error_ptr(), n = this.x.q_error_len();
+      const rec = n ? JSON.parse(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}` };
+      throw new QollectiveError(rec);
+    }
+    return rc;
+  }
+  /** Copies parts (strings or bytes) into the input buffer back to back; returns their byte lengths. */
+  _input(parts) {
+    let bound = 0;
+    for (const p of parts) bound += typeof p === 'string' ? p.length * 3 : p.length;
+    const ptr = this.x.q_buffer(bound);
+    if (!ptr) this._check(-1);
+    const m = this.mem, lens = [];
+    let at = ptr;
+    for (const p of parts) {
+      let n;
+      if (typeof p === 'string') n = enc.encodeInto(p, m.subarray(at, at + p.length * 3)).written;
+      else { m.set(p, at); n = p.length; }
+      lens.push(n);
+      at += n;
+    }
+    return lens;
+  }
+  _entropy(n) {
+    const ptr = this.x.q_entropy(n);
+    if (!ptr) this._check(-1);
+    this.io.random(this.mem.subarray(ptr, ptr + n));
+  }
+  _out() {
+    const p = this.x.q_output_ptr(), n = this.x.q_output_len();
+    return this.mem.slice(p, p + n);
+  }
+  _outText() {
+    const p = this.x.q_output_ptr(), n = this.x.q_output_len();
+    return dec.decode(this.mem.subarray(p, p + n));
+  }
+
+  // ---- codec ---------------------------------------------------------------------------
+  /** Validates a JSON document (string or UTF-8 bytes); throws QollectiveError when invalid. */
+  validateJson(doc, maxDepth = 0) {
+    const [n] = this._input([doc]);
+    this._check(this.x.q_json_validate(n, maxDepth));
+  }
+
+  /** Decodes and validates an envelope from bytes or a string. */
+  decode(data, client = -1) {
+    if (typeof data === 'string') data = enc.encode(data);
+    const [n] = this._input([data]);
+    this._check(this.x.q_envelope_decode(n, client));
+    const p = this.x.q_output_ptr();
+    const rec = new Int32Array(this.x.memory.buffer, p, RECORD_WORDS).slice();
+    return new Envelope(data, rec, 0);
+  }
+
+  /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
+  encode(env, options = {}, client = -1) {
+    const parts = encodeParts(env);
+    const autofill = options.autofill ? AUTOFILL : 0;
+    if (autofill) this._entropy(16);
+    const [m, p, e] = this._input(parts);
+    this._check(this.x.q_envelope_encode(m, p, e, autofill, this.io.now(), client));
+    return this._out();
+  }
+
+  /** Decodes many envelopes in one call; returns Envelope or QollectiveError per item. */
+  decodeMany(list, client = -1) {
+    const bufs = list.map((d) => (typeof d === 'string' ? enc.encode(d) : d));
+    const total = bufs.reduce((s, b) => s + 4 + b.length, 0);
+    const all = new Uint8Array(total), dv = new DataView(all.buffer);
+    let at = 0;
+    for (const b of bufs) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
+    this._input([all]);
+    const count = this._check(this.x.q_envelope_decode_batch(total, client));
+    const words = new Int32Array(this.x.memory.buffer, this.x.q_output_ptr(), count * (RECORD_WORDS + 1)).slice();
+    const out = [];
+    for (let i = 0, base = 4; i < count; i++) {
+      const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
+      if (w[0] < 0) {
+        try { this.decode(bufs[i], client); } catch (err) { out.push(err); }
+      } else out.push(new Envelope(all, w.slice(1), 0));
+      base += bufs[i].length + 4;
+    }
+    return out;
+  }
+
+  /** Encodes many envelopes in one call; returns Uint8Array per item. */
+  encodeMany(list, options = {}, client = -1) {
+    const parts = [];
+    for (const env of list) {
+      const [meta, payload] = encodeParts(env);
+      parts.push(meta, payload);
+    }
+    const bytes = parts.map((s) => (typeof s === 'string' ? enc.encode(s) : s));
+    const total = bytes.reduce((s, b) => s + 4 + b.length, 0);
+    const all = new Uint8Array(total), dv = new DataView(all.buffer);
+    let at = 0;
+    for (const b of bytes) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
+    const autofill = options.autofill ? AUTOFILL : 0;
+    if (autofill) this._entropy(16 * list.length);
+    this._input([all]);
+    const count = this._check(this.x.q_envelope_encode_batch(total, autofill, this.io.now(), client));
+    const out = this._out(), odv = new DataView(out.buffer), res = [];
+    for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
+    return res;
+  }
+
+  /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
+  memoryStats() {
+    this._check(this.x.q_memory_stats());
+    return JSON.parse(this._outText());
+  }
+}
+
+function encodeParts(env) {
+  if (env === null || typeof env !== 'object') {
+    throw new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message: 'envelope: expected an object with meta and payload' });
+  }
+  const meta = env.meta === undefined ? '' : JSON.stringify(env.meta);
+  let payload;
+  if (env.payloadJson !== undefined) payload = env.payloadJson;
+  else payload = env.payload === undefined ? 'null' : JSON.stringify(env.payload);
+  if (payload === undefined) payload = 'null'; // functions, symbols
+  const error = env.error === undefined || env.error === null ? '' : JSON.stringify(env.error);
+  return [meta, payload, error];
+}

@@ -1,0 +1,251 @@
+/* The core exports (include/qollective.h): buffers, JSON validation, envelope codec,
+ * batches, clients. Each export brackets its work with call_begin/call_end. */
+#include "qollective.h"
+#include "instance.h"
+#include "json.h"
+#include "envelope.h"
+
+int instance_start(uint32_t limit);
+
+#define BEGIN() q_instance *I = call_begin(); if (!I) return Q_ERR(BAD_STATE)
+
+Q_EXPORT(q_init) int32_t q_init(uint32_t memory_limit_bytes) {
+    int rc = instance_start(memory_limit_bytes);
+    return rc;
+}
+
+Q_EXPORT(q_buffer) uint32_t q_buffer(uint32_t n) {
+    q_instance *I = instance();
+    if (!I) return 0;
+    if (n == 0) n = 1;
+    if (n > I->in_cap) {
+        uint8_t *p = q_realloc(I->in, n);
+        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "input buffer", "memory limit reached"); call_end(I, I->err.status); return 0; }
+        I->in = p; I->in_cap = n;
+    }
+    return (uint32_t)(uintptr_t)I->in;
+}
+
+Q_EXPORT(q_entropy) uint32_t q_entropy(uint32_t n) {
+    q_instance *I = instance();
+    if (!I) return 0;
+    if (n == 0) n = 1;
+    if (n > I->entropy_cap) {
+        uint8_t *p = q_realloc(I->entropy, n);
+        if (!p) return 0;
+        I->entropy = p; I->entropy_cap = n;
+    }
+    return (uint32_t)(uintptr_t)I->entropy;
+}
+
+Q_EXPORT(q_output_ptr) uint32_t q_output_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->out : 0; }
+Q_EXPORT(q_output_len) uint32_t q_output_len(void) { return instance() ? instance()->out_len : 0; }
+Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_json : 0; }
+Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_json_len : 0; }
+
+static bool input_ok(q_instance *I, uint64_t len) {
+    if (len <= I->in_cap) return true;
+    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "length exceeds the input buffer");
+    return false;
+}
+
+static const env_limits *limits_of(q_client *c, env_limits *dflt) {
+    if (c) return &c->cfg.limits;
+    env_limits_default(dflt);
+    return dflt;
+}
+
+Q_EXPORT(q_json_validate) int32_t q_json_validate(uint32_t len, uint32_t max_depth) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    return call_end(I, json_validate(I->in, len, max_depth ? max_depth : Q_DEFAULT_MAX_DEPTH, &I->err));
+}
+
+static void record_of(const env_decoded *d, int32_t *r) {
+    r[QD_META_OFF] = (int32_t)d->meta_off; r[QD_META_LEN] = (int32_t)d->meta_len;
+    r[QD_PAYLOAD_OFF] = (int32_t)d->payload_off; r[QD_PAYLOAD_LEN] = (int32_t)d->payload_len;
+    r[QD_ERROR_OFF] = (int32_t)d->error_off; r[QD_ERROR_LEN] = (int32_t)d->error_len;
+    r[QD_ERROR_STATUS] = d->error_status;
+    r[QD_ERROR_CODE_OFF] = (int32_t)d->error_code_off; r[QD_ERROR_CODE_LEN] = (int32_t)d->error_code_len;
+    r[QD_ERROR_MESSAGE_OFF] = (int32_t)d->error_message_off; r[QD_ERROR_MESSAGE_LEN] = (int32_t)d->error_message_len;
+    r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
+}
+
+Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_client *c = client_get(I, client, true);
+    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
+    env_limits dl; env_decoded d;
+    int rc = env_decode(I->in, len, limits_of(c, &dl), &d, &I->err);
+    if (rc) return call_end(I, rc);
+    int32_t *r = scratch_alloc(Q_DECODE_RECORD_WORDS * 4);
+    if (!r) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+    record_of(&d, r);
+    call_output(I, (const uint8_t *)r, Q_DECODE_RECORD_WORDS * 4);
+    return call_end(I, Q_OK);
+}
+
+static void autofill_of(q_client *c, uint32_t flags, double now_ms, const uint8_t *random, env_autofill *af) {
+    af->fill = (flags & Q_ENCODE_AUTOFILL) != 0;
+    af->now_ms = now_ms;
+    af->random = random;
+    af->uuid_v4 = c && c->cfg.uuid_version == 4;
+    af->tenant = c && c->cfg.tenant.ptr ? c->cfg.tenant.ptr : NULL;
+    af->tenant_len = c ? c->cfg.tenant.len : 0;
+}
+
+static bool entropy_ok(q_instance *I, uint32_t flags, uint64_t need) {
+    if (!(flags & Q_ENCODE_AUTOFILL) || need <= I->entropy_cap) return true;
+    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "auto-fill needs 16 entropy bytes per envelope");
+    return false;
+}
+
+Q_EXPORT(q_envelope_encode) int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
+                                                       uint32_t flags, double now_ms, int32_t client) {
+    BEGIN();
+    if (!input_ok(I, (uint64_t)meta_len + payload_len + error_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_client *c = client_get(I, client, true);
+    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!entropy_ok(I, flags, 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    env_limits dl; env_autofill af; q_buf out = {0};
+    autofill_of(c, flags, now_ms, I->entropy, &af);
+    const uint8_t *in = I->in;
+    int rc = env_encode(in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, error_len,
+                        limits_of(c, &dl), &af, &out, &I->err);
+    if (rc) return call_end(I, rc);
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)out.len);
+}
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24); }
+
+/* Reads the next [u32le length][bytes] item; false (with the error record) when malformed. */
+static bool next_item(q_instance *I, uint32_t len, uint32_t *pos, uint32_t *off, uint32_t *n, uint32_t index) {
+    if (len - *pos < 4 || rd32(I->in + *pos) > len - *pos - 4) {
+        q_fail(&I->err, Q_ERR(BAD_ARGUMENT), (int64_t)*pos, "batch", "item length runs past the input");
+        return false;
+    }
+    *n = rd32(I->in + *pos); *off = *pos + 4; *pos = *off + *n;
+    (void)index;
+    return true;
+}
+
+Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, int32_t client) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_client *c = client_get(I, client, true);
+    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
+    env_limits dl; const env_limits *lim = limits_of(c, &dl);
+    q_buf out = {0};
+    uint32_t pos = 0, count = 0;
+    while (pos < len) {
+        uint32_t off, n;
+        if (count >= Q_MAX_BATCH) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)pos, "batch", "too many items"));
+        if (!next_item(I, len, &pos, &off, &n, count)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+        if (q_buf_reserve(&out, (1 + Q_DECODE_RECORD_WORDS) * 4)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+        int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
+        q_memset(r, 0, (1 + Q_DECODE_RECORD_WORDS) * 4);
+        env_decoded d; q_error e;
+        int rc = env_decode(I->in + off, n, lim, &d, &e);
+        if (rc) { r[0] = rc; r[1] = (int32_t)e.offset; }
+        else {
+            /* make offsets absolute in the input buffer */
+            d.meta_off += off; d.payload_off += off;
+            if (d.error_len) { d.error_off += off; d.error_code_off += off; d.error_message_off += off; }
+            if (d.request_id_len) d.request_id_off += off;
+            record_of(&d, r + 1);
+        }
+        out.len += (1 + Q_DECODE_RECORD_WORDS) * 4;
+        count++;
+    }
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)count);
+}
+
+Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_client *c = client_get(I, client, true);
+    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
+    env_limits dl; const env_limits *lim = limits_of(c, &dl);
+    q_buf out = {0};
+    uint32_t pos = 0, count = 0;
+    while (pos < len) {
+        uint32_t moff, mlen, poff, plen;
+        if (count >= Q_MAX_BATCH) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)pos, "batch", "too many items"));
+        if (!next_item(I, len, &pos, &moff, &mlen, count) || !next_item(I, len, &pos, &poff, &plen, count))
+            return call_end(I, Q_ERR(BAD_ARGUMENT));
+        if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+        env_autofill af;
+        autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * 16 : NULL, &af);
+        if (q_buf_reserve(&out, 4)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+        uint32_t at = out.len;
+        out.len += 4;
+        int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, NULL, 0, lim, &af, &out, &I->err);
+        if (rc) {
+            char where[24] = "batch[";
+            q_text_append_u64(where, sizeof where, count);
+            q_text_append(where, sizeof where, "]");
+            q_error_in(&I->err, where);
+            return call_end(I, rc);
+        }
+        wr32(out.ptr + at, out.len - at - 4);
+        count++;
+    }
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)count);
+}
+
+Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    uint32_t slot = 0;
+    while (slot < Q_MAX_CLIENTS && I->clients[slot]) slot++;
+    if (slot == Q_MAX_CLIENTS) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "client", "client table full"));
+    q_client *c = q_calloc(1, sizeof *c);
+    if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
+    int rc = config_parse(&c->cfg, I->in, len, &I->err);
+    if (rc) { config_free(&c->cfg); q_free(c); return call_end(I, rc); }
+    c->generation = I->next_generation++ & 0x7FFFFF;
+    if (!c->generation) c->generation = I->next_generation++ & 0x7FFFFF;
+    I->clients[slot] = c;
+    return call_end(I, (int32_t)(slot | c->generation << 8));
+}
+
+void client_release(q_client *c);
+
+Q_EXPORT(q_client_free) int32_t q_client_free(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    I->clients[(uint32_t)client & 0xFF] = NULL;
+    client_release(c);
+    return call_end(I, Q_OK);
+}
+
+Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    q_buf out = {0};
+    if (config_to_json(&c->cfg, &out)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)out.len);
+}
+
+Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
+    BEGIN();
+    q_buf out = {0};
+    uint32_t clients = 0;
+    for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
+    int rc = q_buf_puts(&out, "{\"limit\":") | jw_u64(&out, arena_limit()) |
+             q_buf_puts(&out, ",\"footprint\":") | jw_u64(&out, arena_footprint()) |
+             q_buf_puts(&out, ",\"persistent\":") | jw_u64(&out, arena_persistent_in_use()) |
+             q_buf_puts(&out, ",\"scratch\":") | jw_u64(&out, arena_scratch_in_use()) |
+             q_buf_puts(&out, ",\"clients\":") | jw_u64(&out, clients) | q_buf_putc(&out, '}');
+    if (rc) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)out.len);
+}

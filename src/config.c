@@ -1,0 +1,264 @@
+/* Client configuration: schema (strict: unknown keys are errors), range table, defaults.
+ * Schema layout:
+ *   rest       { base_url, route, method, headers{} }
+ *   timeouts   { request_ms, connect_ms }
+ *   retry      { max_attempts, base_delay_ms, max_delay_ms, jitter_percent, retry_non_idempotent }
+ *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
+ *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
+ *   meta       { tenant, uuid_version }
+ *   security   { auth_token, auth_scheme, allowed_origins[] } */
+#include "config.h"
+#include "json.h"
+#include "num.h"
+#include "tokens.h"
+
+const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
+
+enum {
+    C_BASE_URL, C_ROUTE, C_METHOD, C_HEADERS,
+    C_REQUEST_MS, C_CONNECT_MS,
+    C_MAX_ATTEMPTS, C_BASE_DELAY, C_MAX_DELAY, C_JITTER, C_RETRY_NON_IDEMPOTENT,
+    C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
+    C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
+    C_TENANT, C_UUID_VERSION,
+    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS,
+    C_COUNT_
+};
+_Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
+
+#define S(name, type, slot) { name, type, SF_NONNULL, slot, 0, NULL }
+#define O(name, sch) { name, ST_OBJECT, SF_NONNULL, -1, 0, &sch }
+#define SCHEMA(fields) { fields, (uint8_t)Q_ARRAY_LEN(fields), 1 }
+
+static const schema_field REST_F[] = {
+    S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),
+    { "method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHODS },
+    { "headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL },
+};
+static const schema REST = SCHEMA(REST_F);
+static const schema_field TIMEOUTS_F[] = { S("request_ms", ST_U32, C_REQUEST_MS), S("connect_ms", ST_U32, C_CONNECT_MS) };
+static const schema TIMEOUTS = SCHEMA(TIMEOUTS_F);
+static const schema_field RETRY_F[] = {
+    S("max_attempts", ST_U32, C_MAX_ATTEMPTS), S("base_delay_ms", ST_U32, C_BASE_DELAY),
+    S("max_delay_ms", ST_U32, C_MAX_DELAY), S("jitter_percent", ST_U32, C_JITTER),
+    S("retry_non_idempotent", ST_BOOL, C_RETRY_NON_IDEMPOTENT),
+};
+static const schema RETRY = SCHEMA(RETRY_F);
+static const schema_field WS_F[] = {
+    S("url", ST_STRING, C_WS_URL), S("ping_interval_ms", ST_U32, C_WS_PING),
+    S("message_timeout_ms", ST_U32, C_WS_MSG_TIMEOUT), S("max_message_bytes", ST_U32, C_WS_MAX_MSG),
+    S("max_connections", ST_U32, C_WS_MAX_CONN), S("max_queue", ST_U32, C_WS_MAX_QUEUE),
+    S("reconnect", ST_BOOL, C_WS_RECONNECT),
+};
+static const schema WS = SCHEMA(WS_F);
+static const schema_field LIMITS_F[] = {
+    S("max_envelope_bytes", ST_U32, C_MAX_ENVELOPE), S("max_meta_bytes", ST_U32, C_MAX_META),
+    S("max_depth", ST_U32, C_MAX_DEPTH), S("max_in_flight", ST_U32, C_MAX_IN_FLIGHT),
+    S("max_header_bytes", ST_U32, C_MAX_HEADER),
+};
+static const schema LIMITS = SCHEMA(LIMITS_F);
+static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), S("uuid_version", ST_U32, C_UUID_VERSION) };
+static const schema META = SCHEMA(META_F);
+static const schema_field SECURITY_F[] = {
+    S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
+    { "allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL },
+};
+static const schema SECURITY = SCHEMA(SECURITY_F);
+static const schema_field ROOT_F[] = {
+    O("rest", REST), O("timeouts", TIMEOUTS), O("retry", RETRY), O("websocket", WS),
+    O("limits", LIMITS), O("meta", META), O("security", SECURITY),
+};
+static const schema ROOT = SCHEMA(ROOT_F);
+
+/* Integer settings: slot, key path (for errors), range, where it goes. */
+typedef struct { uint8_t slot; const char *path; uint32_t min, max; uint16_t offset; } int_setting;
+#define OFF(field) (uint16_t)__builtin_offsetof(q_config, field)
+static const int_setting INTS[] = {
+    { C_REQUEST_MS, "timeouts.request_ms", 1, Q_MAX_TIMEOUT_MS, OFF(request_timeout_ms) },
+    { C_CONNECT_MS, "timeouts.connect_ms", 1, Q_MAX_TIMEOUT_MS, OFF(connect_timeout_ms) },
+    { C_MAX_ATTEMPTS, "retry.max_attempts", 1, Q_MAX_RETRY_ATTEMPTS, OFF(retry_max_attempts) },
+    { C_BASE_DELAY, "retry.base_delay_ms", 0, Q_MAX_TIMEOUT_MS, OFF(retry_base_ms) },
+    { C_MAX_DELAY, "retry.max_delay_ms", 0, Q_MAX_TIMEOUT_MS, OFF(retry_max_ms) },
+    { C_JITTER, "retry.jitter_percent", 0, 100, OFF(retry_jitter_pct) },
+    { C_WS_PING, "websocket.ping_interval_ms", 0, Q_MAX_TIMEOUT_MS, OFF(ws_ping_interval_ms) },
+    { C_WS_MSG_TIMEOUT, "websocket.message_timeout_ms", 1, Q_MAX_TIMEOUT_MS, OFF(ws_message_timeout_ms) },
+    { C_WS_MAX_MSG, "websocket.max_message_bytes", 64, 0x40000000u, OFF(ws_max_message_bytes) },
+    { C_WS_MAX_CONN, "websocket.max_connections", 1, 1024, OFF(ws_max_connections) },
+    { C_WS_MAX_QUEUE, "websocket.max_queue", 0, 1000000, OFF(ws_max_queue) },
+    { C_MAX_ENVELOPE, "limits.max_envelope_bytes", 64, 0x40000000u, OFF(limits.max_envelope_bytes) },
+    { C_MAX_META, "limits.max_meta_bytes", 2, 0x40000000u, OFF(limits.max_meta_bytes) },
+    { C_MAX_DEPTH, "limits.max_depth", 2, 100000, OFF(limits.max_depth) },
+    { C_MAX_IN_FLIGHT, "limits.max_in_flight", 1, 1000000, OFF(max_in_flight) },
+    { C_MAX_HEADER, "limits.max_header_bytes", 256, 0x40000000u, OFF(max_header_bytes) },
+    { C_UUID_VERSION, "meta.uuid_version", 4, 7, OFF(uuid_version) },
+};
+
+void config_defaults(q_config *c) {
+    q_memset(c, 0, sizeof *c);
+    c->method = HM_POST;
+    c->request_timeout_ms = Q_DEFAULT_REQUEST_TIMEOUT_MS;
+    c->connect_timeout_ms = Q_DEFAULT_CONNECT_TIMEOUT_MS;
+    c->retry_max_attempts = Q_DEFAULT_RETRY_ATTEMPTS;
+    c->retry_base_ms = Q_DEFAULT_RETRY_BASE_MS;
+    c->retry_max_ms = Q_DEFAULT_RETRY_MAX_MS;
+    c->retry_jitter_pct = Q_DEFAULT_RETRY_JITTER_PCT;
+    c->retry_non_idempotent = Q_DEFAULT_RETRY_POST;
+    c->ws_ping_interval_ms = Q_DEFAULT_WS_PING_INTERVAL_MS;
+    c->ws_message_timeout_ms = Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS;
+    c->ws_max_message_bytes = Q_DEFAULT_MAX_WS_MESSAGE_BYTES;
+    c->ws_max_connections = Q_DEFAULT_MAX_WS_CONNECTIONS;
+    c->ws_max_queue = Q_DEFAULT_WS_MAX_QUEUE;
+    c->ws_reconnect = true;
+    env_limits_default(&c->limits);
+    c->max_in_flight = Q_DEFAULT_MAX_IN_FLIGHT;
+    c->max_header_bytes = Q_DEFAULT_MAX_HEADER_BYTES;
+    c->uuid_version = 7;
+}
+
+void config_free(q_config *c) {
+    q_str *strs[] = { &c->base_url, &c->route, &c->headers_json, &c->ws_url, &c->tenant,
+                      &c->auth_token_name, &c->auth_scheme, &c->allowed_origins_json };
+    for (size_t k = 0; k < Q_ARRAY_LEN(strs); k++) {
+        if (strs[k]->ptr) { q_wipe(strs[k]->ptr, strs[k]->len); q_free(strs[k]->ptr); }
+        strs[k]->ptr = NULL; strs[k]->len = 0;
+    }
+}
+
+/* Persistent copy of a decoded string token (NUL-terminated for convenience). */
+static int take_string(schema_walk *w, int tok, q_str *dst, q_error *err) {
+    uint32_t n = schema_tok_len(w, tok);
+    uint8_t *p = q_alloc(n + 1);
+    if (!p) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
+    dst->len = json_unescape(schema_tok_ptr(w, tok), n, p);
+    p[dst->len] = 0;
+    dst->ptr = p;
+    return Q_OK;
+}
+
+/* Persistent compact copy of a validated object/array token. */
+static int take_compact(schema_walk *w, int tok, q_str *dst, q_error *err) {
+    uint32_t start = (uint32_t)w->t.tok[tok].start, end = (uint32_t)w->t.tok[tok].end, stop, n;
+    uint8_t *p = q_alloc(end - start + 1);
+    if (!p) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
+    int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, p, &stop, &n, err);
+    if (rc) { q_free(p); return rc; }
+    p[n] = 0;
+    dst->ptr = p; dst->len = n;
+    return Q_OK;
+}
+
+static int range_fail(q_error *err, const char *path, int64_t off, const char *what) {
+    return q_fail(err, Q_ERR(OUT_OF_RANGE), off, path, what);
+}
+
+int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
+    config_defaults(c);
+    uint32_t s = json_skip_ws(json, len, 0);
+    if (s >= len) return Q_OK;   /* no config: all defaults */
+    int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
+    if (rc) return q_error_in(err, "config");
+    uint32_t e = len;
+    while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
+    q_tokens t;
+    if ((rc = tokens_parse(&t, json + s, e - s, s, err))) return rc;
+    schema_walk w;
+    schema_walk_init(&w, &t, err, NULL, "");
+    if ((rc = schema_walk_object(&w, &ROOT))) return rc;
+
+    for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++) {
+        int tok = w.slots[INTS[k].slot];
+        if (tok < 0) continue;
+        int64_t v;
+        rc = num_to_i64(schema_tok_ptr(&w, tok), schema_tok_len(&w, tok), INTS[k].min, INTS[k].max, &v);
+        if (rc) {
+            char what[48] = "allowed ";
+            q_text_append_u64(what, sizeof what, INTS[k].min);
+            q_text_append(what, sizeof what, "..");
+            q_text_append_u64(what, sizeof what, INTS[k].max);
+            return q_fail(err, rc, schema_tok_offset(&w, tok), INTS[k].path, what);
+        }
+        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return range_fail(err, INTS[k].path, schema_tok_offset(&w, tok), "4 or 7");
+        if (INTS[k].slot == C_UUID_VERSION) c->uuid_version = (uint8_t)v;
+        else *(uint32_t *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
+    }
+    if (c->retry_max_ms < c->retry_base_ms)
+        return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, "must be >= retry.base_delay_ms");
+    if (w.slots[C_METHOD] >= 0) {
+        for (uint8_t m = 0; m < HM_COUNT_; m++)
+            if (json_string_eq(schema_tok_ptr(&w, w.slots[C_METHOD]), schema_tok_len(&w, w.slots[C_METHOD]), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m]))) c->method = m;
+    }
+    if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
+    if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
+
+    struct { int slot; q_str *dst; bool compact; } strs[] = {
+        { C_BASE_URL, &c->base_url, false }, { C_ROUTE, &c->route, false }, { C_HEADERS, &c->headers_json, true },
+        { C_WS_URL, &c->ws_url, false }, { C_TENANT, &c->tenant, false }, { C_AUTH_TOKEN, &c->auth_token_name, false },
+        { C_AUTH_SCHEME, &c->auth_scheme, false }, { C_ORIGINS, &c->allowed_origins_json, true },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(strs); k++) {
+        int tok = w.slots[strs[k].slot];
+        if (tok < 0) continue;
+        rc = strs[k].compact ? take_compact(&w, tok, strs[k].dst, err) : take_string(&w, tok, strs[k].dst, err);
+        if (rc) { config_free(c); config_defaults(c); return rc; }
+    }
+    if (c->route.len && c->route.ptr[0] != '/') {
+        config_free(c); config_defaults(c);
+        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", "must start with '/'");
+    }
+    return Q_OK;
+}
+
+static int put_str_field(q_buf *o, const char *key, const q_str *s, const char *dflt) {
+    if (q_buf_putc(o, '"') || q_buf_puts(o, key) || q_buf_put(o, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
+    if (s->ptr) return jw_string(o, s->ptr, s->len);
+    if (!dflt) return q_buf_puts(o, "null");
+    return jw_string(o, (const uint8_t *)dflt, (uint32_t)q_strlen(dflt));
+}
+
+static int put_u32_field(q_buf *o, const char *key, uint32_t v) {
+    if (q_buf_putc(o, '"') || q_buf_puts(o, key) || q_buf_put(o, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
+    return jw_u64(o, v);
+}
+
+/* The effective configuration; the auth token NAME is shown, never a token value. */
+int config_to_json(const q_config *c, q_buf *o) {
+    int rc = 0;
+    rc |= q_buf_puts(o, "{\"rest\":{");
+    rc |= put_str_field(o, "base_url", &c->base_url, NULL); rc |= q_buf_putc(o, ',');
+    rc |= put_str_field(o, "route", &c->route, Q_DEFAULT_ROUTE); rc |= q_buf_puts(o, ",\"method\":\"");
+    rc |= q_buf_puts(o, Q_HTTP_METHODS[c->method]); rc |= q_buf_puts(o, "\",\"headers\":");
+    rc |= q_buf_puts(o, c->headers_json.ptr ? (const char *)c->headers_json.ptr : "{}");
+    rc |= q_buf_puts(o, "},\"timeouts\":{");
+    rc |= put_u32_field(o, "request_ms", c->request_timeout_ms); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "connect_ms", c->connect_timeout_ms);
+    rc |= q_buf_puts(o, "},\"retry\":{");
+    rc |= put_u32_field(o, "max_attempts", c->retry_max_attempts); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "base_delay_ms", c->retry_base_ms); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_delay_ms", c->retry_max_ms); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "jitter_percent", c->retry_jitter_pct);
+    rc |= q_buf_puts(o, c->retry_non_idempotent ? ",\"retry_non_idempotent\":true" : ",\"retry_non_idempotent\":false");
+    rc |= q_buf_puts(o, "},\"websocket\":{");
+    rc |= put_str_field(o, "url", &c->ws_url, NULL); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "ping_interval_ms", c->ws_ping_interval_ms); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "message_timeout_ms", c->ws_message_timeout_ms); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_message_bytes", c->ws_max_message_bytes); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_connections", c->ws_max_connections); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_queue", c->ws_max_queue);
+    rc |= q_buf_puts(o, c->ws_reconnect ? ",\"reconnect\":true" : ",\"reconnect\":false");
+    rc |= q_buf_puts(o, "},\"limits\":{");
+    rc |= put_u32_field(o, "max_envelope_bytes", c->limits.max_envelope_bytes); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_meta_bytes", c->limits.max_meta_bytes); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_depth", c->limits.max_depth); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_in_flight", c->max_in_flight); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "max_header_bytes", c->max_header_bytes);
+    rc |= q_buf_puts(o, "},\"meta\":{");
+    rc |= put_str_field(o, "tenant", &c->tenant, NULL); rc |= q_buf_putc(o, ',');
+    rc |= put_u32_field(o, "uuid_version", c->uuid_version);
+    rc |= q_buf_puts(o, "},\"security\":{");
+    rc |= put_str_field(o, "auth_token", &c->auth_token_name, NULL); rc |= q_buf_putc(o, ',');
+    rc |= put_str_field(o, "auth_scheme", &c->auth_scheme, "Bearer");
+    rc |= q_buf_puts(o, ",\"allowed_origins\":");
+    rc |= q_buf_puts(o, c->allowed_origins_json.ptr ? (const char *)c->allowed_origins_json.ptr : "[]");
+    rc |= q_buf_puts(o, "}}");
+    return rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
+}

@@ -1,0 +1,51 @@
+/* Client configuration: a JSON document (snake_case sections like the Rust config),
+ * validated strictly (unknown keys and wrong types are errors naming the key path),
+ * range-checked, defaults from constants.h. */
+#ifndef Q_CONFIG_H
+#define Q_CONFIG_H
+#include "base.h"
+#include "error.h"
+#include "envelope.h"
+
+typedef struct { uint8_t *ptr; uint32_t len; } q_str;   /* owned, persistent, decoded */
+
+typedef enum { HM_GET, HM_POST, HM_PUT, HM_PATCH, HM_DELETE, HM_COUNT_ } q_http_method;
+
+typedef struct {
+    /* rest */
+    q_str base_url;              /* "" when not configured */
+    q_str route;                 /* default Q_DEFAULT_ROUTE */
+    uint8_t method;              /* q_http_method, default POST */
+    q_str headers_json;          /* compact JSON object of default headers, "" when none */
+    /* timeouts */
+    uint32_t request_timeout_ms, connect_timeout_ms;
+    /* retry */
+    uint32_t retry_max_attempts, retry_base_ms, retry_max_ms, retry_jitter_pct;
+    bool retry_non_idempotent;
+    /* websocket */
+    q_str ws_url;
+    uint32_t ws_ping_interval_ms, ws_message_timeout_ms, ws_max_message_bytes, ws_max_connections, ws_max_queue;
+    bool ws_reconnect;
+    /* limits */
+    env_limits limits;
+    uint32_t max_in_flight, max_header_bytes;
+    /* meta defaults for outgoing envelopes */
+    q_str tenant;
+    uint8_t uuid_version;        /* 4 or 7 */
+    /* security */
+    q_str auth_token_name;       /* token store entry sent as Authorization, "" = none */
+    q_str auth_scheme;           /* default "Bearer" */
+    q_str allowed_origins_json;  /* compact JSON array, "" = any */
+} q_config;
+
+/* Fills defaults only. */
+void config_defaults(q_config *c);
+/* Parses and validates; on failure the config is left with defaults and nothing leaks. */
+int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err);
+/* Releases owned strings. */
+void config_free(q_config *c);
+/* Writes the effective configuration (defaults resolved) as compact JSON. */
+int config_to_json(const q_config *c, q_buf *out);
+
+extern const char *const Q_HTTP_METHODS[];
+#endif

@@ -1,0 +1,369 @@
+/* Envelope codec. The meta schema below mirrors the Rust Meta struct field by field
+ * (order, types, Option vs required); the payload is validated and sliced, never copied
+ * on decode, and compacted straight into the output on encode. */
+#include "envelope.h"
+#include "json.h"
+#include "tokens.h"
+#include "uuid.h"
+
+/* ---- enums (PascalCase, case-sensitive) ---------------------------------------- */
+static const char *const AUTH_METHOD[] = { "Unspecified", "OAuth2", "Jwt", "ApiKey", "Basic", "Saml", "Oidc", "None", NULL };
+static const char *const LOG_LEVEL[] = { "Unspecified", "Trace", "Debug", "Info", "Warn", "Error", NULL };
+static const char *const ENVIRONMENT[] = { "Unspecified", "Development", "Staging", "Testing", "Production", "Canary", NULL };
+static const char *const HEALTH_STATUS[] = { "Unspecified", "Healthy", "Degraded", "Unhealthy", NULL };
+static const char *const SPAN_KIND[] = { "Unspecified", "Server", "Client", "Producer", "Consumer", "Internal", NULL };
+static const char *const SPAN_STATUS_CODE[] = { "Unspecified", "Ok", "Error", "Timeout", NULL };
+static const char *const CALL_STATUS[] = { "Unspecified", "Success", "Error", "Timeout", NULL };
+
+#define F(name, type, flags) { name, type, flags, -1, 0, NULL }
+#define FS(name, type, flags, slot) { name, type, flags, slot, 0, NULL }
+#define FE(name, values) { name, ST_ENUM, 0, -1, 0, values }
+#define FO(name, sch, flags, slot) { name, ST_OBJECT, flags, slot, 0, &sch }
+#define FA(name, elem, sub, flags) { name, ST_ARRAY, flags, -1, elem, sub }
+#define FM(name, elem, flags) { name, ST_MAP, flags, -1, elem, NULL }
+#define SCHEMA(fields, strict) { fields, (uint8_t)Q_ARRAY_LEN(fields), strict }
+
+static const schema_field ON_BEHALF_OF_F[] = {
+    F("originalUser", ST_STRING, SF_REQUIRED),
+    F("delegatingUser", ST_STRING, SF_REQUIRED),
+    F("delegatingTenant", ST_STRING, SF_REQUIRED),
+};
+static const schema ON_BEHALF_OF = SCHEMA(ON_BEHALF_OF_F, 0);
+
+static const schema_field SECURITY_F[] = {
+    FS("user_id", ST_STRING, 0, MS_USER_ID),
+    FS("session_id", ST_STRING, 0, MS_SESSION_ID),
+    FE("auth_method", AUTH_METHOD),
+    FA("permissions", ST_STRING, NULL, SF_TRAP),
+    F("ip_address", ST_STRING, 0),
+    F("user_agent", ST_STRING, 0),
+    FA("roles", ST_STRING, NULL, SF_TRAP),
+    F("token_expires_at", ST_TIMESTAMP, 0),
+};
+static const schema SECURITY = SCHEMA(SECURITY_F, 0);
+
+static const schema_field DB_QUERY_F[] = {
+    F("query", ST_STRING, SF_REQUIRED),
+    F("duration", ST_F64, SF_REQUIRED),
+    F("rows_affected", ST_I32, 0),
+    F("database", ST_STRING, 0),
+};
+static const schema DB_QUERY = SCHEMA(DB_QUERY_F, 0);
+
+static const schema_field MEMORY_USAGE_F[] = {
+    F("heap_used", ST_I64, 0), F("heap_total", ST_I64, 0), F("external", ST_I64, 0),
+};
+static const schema MEMORY_USAGE = SCHEMA(MEMORY_USAGE_F, 0);
+
+static const schema_field PROFILING_F[] = {
+    F("cpu_time", ST_F64, 0), F("wall_time", ST_F64, 0), F("allocations", ST_I64, 0),
+};
+static const schema PROFILING = SCHEMA(PROFILING_F, 0);
+
+static const schema_field DEBUG_F[] = {
+    F("trace_enabled", ST_BOOL, 0),
+    FA("db_queries", ST_OBJECT, &DB_QUERY, SF_TRAP),
+    FO("memory_usage", MEMORY_USAGE, 0, -1),
+    F("stack_trace", ST_STRING, 0),
+    FM("environment_vars", ST_STRING, SF_NONNULL),
+    FM("request_headers", ST_STRING, SF_NONNULL),
+    FE("log_level", LOG_LEVEL),
+    FO("profiling_data", PROFILING, 0, -1),
+};
+static const schema DEBUG = SCHEMA(DEBUG_F, 0);
+
+static const schema_field CACHE_OPS_F[] = {
+    F("hits", ST_I32, 0), F("misses", ST_I32, 0), F("sets", ST_I32, 0),
+};
+static const schema CACHE_OPS = SCHEMA(CACHE_OPS_F, 0);
+
+static const schema_field EXTERNAL_CALL_F[] = {
+    F("service", ST_STRING, SF_REQUIRED),
+    F("duration", ST_F64, SF_REQUIRED),
+    { "status", ST_ENUM, SF_REQUIRED, -1, 0, CALL_STATUS },
+    F("endpoint", ST_STRING, 0),
+};
+static const schema EXTERNAL_CALL = SCHEMA(EXTERNAL_CALL_F, 0);
+
+static const schema_field PERFORMANCE_F[] = {
+    F("db_query_time", ST_F64, 0),
+    F("db_query_count", ST_I32, 0),
+    F("cache_hit_ratio", ST_F64, 0),
+    FO("cache_operations", CACHE_OPS, 0, -1),
+    F("memory_allocated", ST_I64, 0),
+    F("memory_peak", ST_I64, 0),
+    F("cpu_usage", ST_F64, 0),
+    F("network_latency", ST_F64, 0),
+    FA("external_calls", ST_OBJECT, &EXTERNAL_CALL, SF_TRAP),
+    F("gc_collections", ST_I32, 0),
+    F("gc_time", ST_F64, 0),
+    F("thread_count", ST_I32, 0),
+    F("processing_time_ms", ST_U64, 0),
+};
+static const schema PERFORMANCE = SCHEMA(PERFORMANCE_F, 0);
+
+static const schema_field MONITORING_F[] = {
+    F("server_id", ST_STRING, 0), F("datacenter", ST_STRING, 0), F("build_version", ST_STRING, 0),
+    F("deployment_id", ST_STRING, 0), F("instance_type", ST_STRING, 0), F("load_balancer", ST_STRING, 0),
+    FE("environment", ENVIRONMENT), F("cluster_id", ST_STRING, 0), F("namespace", ST_STRING, 0),
+    FE("health_status", HEALTH_STATUS), F("uptime", ST_F64, 0),
+};
+static const schema MONITORING = SCHEMA(MONITORING_F, 0);
+
+static const schema_field SPAN_STATUS_F[] = {
+    { "code", ST_ENUM, SF_REQUIRED, -1, 0, SPAN_STATUS_CODE },
+    F("message", ST_STRING, 0),
+};
+static const schema SPAN_STATUS = SCHEMA(SPAN_STATUS_F, 0);
+
+static const schema_field TRACING_F[] = {
+    FS("trace_id", ST_STRING, 0, MS_TRACE_ID),
+    FS("span_id", ST_STRING, 0, MS_SPAN_ID),
+    F("parent_span_id", ST_STRING, 0),
+    FM("baggage", ST_STRING, SF_NONNULL),
+    F("sampling_rate", ST_F64, 0),
+    F("sampled", ST_BOOL, 0),
+    F("trace_state", ST_STRING, 0),
+    F("operation_name", ST_STRING, 0),
+    FE("span_kind", SPAN_KIND),
+    FO("span_status", SPAN_STATUS, 0, -1),
+    FM("tags", ST_SCALAR, SF_NONNULL),
+};
+static const schema TRACING = SCHEMA(TRACING_F, 0);
+
+static const schema_field META_F[] = {
+    FS("timestamp", ST_TIMESTAMP, 0, MS_TIMESTAMP),
+    FS("request_id", ST_UUID, 0, MS_REQUEST_ID),
+    FS("version", ST_STRING, 0, MS_VERSION),
+    FS("duration", ST_F64, 0, MS_DURATION),
+    FS("tenant", ST_STRING, 0, MS_TENANT),
+    FO("on_behalf_of", ON_BEHALF_OF, 0, MS_ON_BEHALF_OF),
+    FO("security", SECURITY, 0, MS_SECURITY),
+    FO("debug", DEBUG, 0, -1),
+    FO("performance", PERFORMANCE, 0, -1),
+    FO("monitoring", MONITORING, 0, -1),
+    FO("tracing", TRACING, 0, MS_TRACING),
+    FM("extensions", ST_ANY, 0),
+};
+const schema ENV_META_SCHEMA = SCHEMA(META_F, 0);
+
+static const schema_field ERROR_F[] = {
+    FS("code", ST_STRING, SF_REQUIRED, ES_CODE),
+    FS("message", ST_STRING, SF_REQUIRED, ES_MESSAGE),
+    FS("details", ST_ANY, 0, ES_DETAILS),
+    FS("trace", ST_STRING, 0, ES_TRACE),
+    FS("http_status_code", ST_U16, 0, ES_HTTP_STATUS),
+};
+const schema ENV_ERROR_SCHEMA = SCHEMA(ERROR_F, 0);
+
+void env_limits_default(env_limits *l) {
+    l->max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
+    l->max_meta_bytes = Q_DEFAULT_MAX_META_BYTES;
+    l->max_depth = Q_DEFAULT_MAX_DEPTH;
+}
+
+/* ---- auto-fill ---------------------------------------------------------------------- */
+
+static int put_key(q_buf *out, const char *name, bool *first) {
+    if (!*first && q_buf_putc(out, ',')) return Q_ERR(OUT_OF_MEMORY);
+    *first = false;
+    if (q_buf_putc(out, '"') || q_buf_puts(out, name) || q_buf_put(out, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
+    return Q_OK;
+}
+
+static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
+    const env_autofill *af = ctx;
+    if (!af || !af->fill) return Q_OK;
+    if (f == &META_F[0]) {
+        uint8_t ts[RFC3339_MAX_LEN];
+        uint32_t n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, ts);
+        if (!n) return Q_ERR(BAD_ARGUMENT);
+        if (put_key(out, f->name, first) || q_buf_putc(out, '"') || q_buf_put(out, ts, n) || q_buf_putc(out, '"')) return Q_ERR(OUT_OF_MEMORY);
+        return 1;
+    }
+    if (f == &META_F[1]) {
+        uint8_t u[16], txt[UUID_TEXT_LEN];
+        double ms = af->now_ms < 0 ? 0 : af->now_ms;
+        if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
+        uuid_format(u, txt);
+        if (put_key(out, f->name, first) || q_buf_putc(out, '"') || q_buf_put(out, txt, UUID_TEXT_LEN) || q_buf_putc(out, '"')) return Q_ERR(OUT_OF_MEMORY);
+        return 1;
+    }
+    if (f == &META_F[2]) {
+        if (put_key(out, f->name, first) || q_buf_puts(out, "\"" Q_PROTOCOL_VERSION "\"")) return Q_ERR(OUT_OF_MEMORY);
+        return 1;
+    }
+    if (f == &META_F[4] && af->tenant) {
+        if (put_key(out, f->name, first) || jw_string(out, af->tenant, af->tenant_len)) return Q_ERR(OUT_OF_MEMORY);
+        return 1;
+    }
+    return Q_OK;
+}
+
+/* ---- meta and error ------------------------------------------------------------------ */
+
+int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
+                  const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
+    q_tokens t;
+    int rc = tokens_parse(&t, meta, len, base, err);
+    if (rc) return rc;
+    schema_walk_init(w, &t, err, out, "meta");
+    w->fill = autofill;
+    w->fill_ctx = (void *)fill;
+    return schema_walk_object(w, &ENV_META_SCHEMA);
+}
+
+static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out, schema_walk *w, q_error *err) {
+    q_tokens t;
+    int rc = tokens_parse(&t, js, len, base, err);
+    if (rc) return rc;
+    schema_walk_init(w, &t, err, out, "error");
+    return schema_walk_object(w, &ENV_ERROR_SCHEMA);
+}
+
+/* ---- decode -------------------------------------------------------------------------- */
+
+enum { KEY_META, KEY_PAYLOAD, KEY_ERROR, KEY_OTHER };
+
+int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
+    q_memset(d, 0, sizeof *d);
+    if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    uint32_t p = json_skip_ws(in, len, 0);
+    if (p >= len) return q_fail(err, Q_ERR(JSON_EMPTY), (int64_t)p, NULL, NULL);
+    if (in[p] != '{') {
+        uint32_t end;
+        int rc = json_scan_value(in, len, p, 0, lim->max_depth, &end, err);
+        if (rc) return rc;
+        return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", "an envelope is a JSON object");
+    }
+    uint32_t span_off[3] = {0}, span_len[3] = {0};
+    bool seen[3] = { false, false, false };
+    p = json_skip_ws(in, len, p + 1);
+    if (p < len && in[p] == '}') { p++; goto closed; }
+    for (;;) {
+        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+        if (in[p] != '"') return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected a key");
+        uint32_t kend;
+        int rc = json_scan_value(in, len, p, 1, lim->max_depth, &kend, err);
+        if (rc) return rc;
+        const uint8_t *kb = in + p + 1; uint32_t kl = kend - p - 2;
+        int which = json_string_eq(kb, kl, "meta", 4) ? KEY_META
+                  : json_string_eq(kb, kl, "payload", 7) ? KEY_PAYLOAD
+                  : json_string_eq(kb, kl, "error", 5) ? KEY_ERROR : KEY_OTHER;
+        if (which != KEY_OTHER && seen[which]) {
+            static const char *const NAMES[] = { "meta", "payload", "error" };
+            return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, NAMES[which], NULL);
+        }
+        p = json_skip_ws(in, len, kend);
+        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+        if (in[p] != ':') return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected ':'");
+        p = json_skip_ws(in, len, p + 1);
+        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+        uint32_t vend;
+        rc = json_scan_value(in, len, p, 1, lim->max_depth, &vend, err);
+        if (rc) return rc;
+        if (which != KEY_OTHER) { seen[which] = true; span_off[which] = p; span_len[which] = vend - p; }
+        p = json_skip_ws(in, len, vend);
+        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+        if (in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
+        if (in[p] == '}') { p++; break; }
+        return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected ',' or '}'");
+    }
+closed:
+    p = json_skip_ws(in, len, p);
+    if (p < len) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)p, NULL, NULL);
+    if (!seen[KEY_META]) return q_fail(err, Q_ERR(MISSING_FIELD), 0, "meta", NULL);
+    if (!seen[KEY_PAYLOAD]) return q_fail(err, Q_ERR(MISSING_FIELD), 0, "payload", NULL);
+
+    schema_walk w;
+    int rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w, err);
+    if (rc) return rc;
+    d->meta_off = span_off[KEY_META]; d->meta_len = span_len[KEY_META];
+    d->payload_off = span_off[KEY_PAYLOAD]; d->payload_len = span_len[KEY_PAYLOAD];
+    int rid = w.slots[MS_REQUEST_ID];
+    if (rid >= 0) {
+        d->request_id_off = (uint32_t)(span_off[KEY_META] + w.t.tok[rid].start);
+        d->request_id_len = schema_tok_len(&w, rid);
+    }
+
+    bool error_null = seen[KEY_ERROR] && span_len[KEY_ERROR] == 4 && in[span_off[KEY_ERROR]] == 'n';
+    if (seen[KEY_ERROR] && !error_null) {
+        uint32_t eo = span_off[KEY_ERROR];
+        rc = error_walk(in + eo, span_len[KEY_ERROR], eo, NULL, &w, err);
+        if (rc) return rc;
+        d->error_off = eo; d->error_len = span_len[KEY_ERROR];
+        int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS];
+        d->error_code_off = eo + (uint32_t)w.t.tok[c].start; d->error_code_len = schema_tok_len(&w, c);
+        d->error_message_off = eo + (uint32_t)w.t.tok[m].start; d->error_message_len = schema_tok_len(&w, m);
+        if (s >= 0) {
+            int32_t v = 0;
+            const uint8_t *sp = schema_tok_ptr(&w, s);
+            for (uint32_t k = 0; k < schema_tok_len(&w, s); k++) v = v * 10 + (sp[k] - '0');
+            d->error_status = v;
+        } else {
+            /* Upper-casing happens inside; escapes in codes are rare, so decode first. */
+            uint8_t *code = scratch_alloc(d->error_code_len + 1);
+            if (!code) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL);
+            uint32_t cl = json_unescape(in + d->error_code_off, d->error_code_len, code);
+            d->error_status = q_status_from_wire_code(code, cl);
+        }
+    }
+    return Q_OK;
+}
+
+/* ---- encode -------------------------------------------------------------------------- */
+
+/* Trims JSON whitespace around a part; false when nothing is left. */
+static bool trim_part(const uint8_t *p, uint32_t n, uint32_t *s, uint32_t *e) {
+    *s = json_skip_ws(p, n, 0);
+    *e = n;
+    while (*e > *s && (p[*e - 1] == ' ' || p[*e - 1] == '\n' || p[*e - 1] == '\r' || p[*e - 1] == '\t')) (*e)--;
+    return *e > *s;
+}
+
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "output buffer"); }
+
+int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
+               const uint8_t *error, uint32_t error_len, const env_limits *lim,
+               const env_autofill *fill, q_buf *out, q_error *err) {
+    int rc;
+    uint32_t s, e;
+    if ((uint64_t)meta_len + payload_len + error_len > (uint64_t)lim->max_envelope_bytes)
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    if (q_buf_reserve(out, payload_len + meta_len + error_len + 256) || q_buf_puts(out, "{\"meta\":")) return oom(err);
+
+    /* meta: absent or blank means {} (wire-format.md §1) */
+    schema_walk w;
+    if (!trim_part(meta, meta_len, &s, &e)) { meta = (const uint8_t *)"{}"; s = 0; e = 2; }
+    if ((rc = json_validate(meta + s, e - s, lim->max_depth, err))) {
+        err->offset = err->offset >= 0 ? err->offset + s : err->offset;
+        return q_error_in(err, "meta");
+    }
+    if ((rc = env_meta_walk(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
+
+    /* payload: any JSON value, always written; blank means null */
+    if (q_buf_puts(out, ",\"payload\":")) return oom(err);
+    if (!trim_part(payload, payload_len, &s, &e)) {
+        if (q_buf_puts(out, "null")) return oom(err);
+    } else {
+        uint32_t end, wrote;
+        if (q_buf_reserve(out, e - s)) return oom(err);
+        rc = json_compact_value(payload, e, s, 0, lim->max_depth, out->ptr + out->len, &end, &wrote, err);
+        if (rc) return q_error_in(err, "payload");
+        if (end < e) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)end, "payload", NULL);
+        out->len += wrote;
+    }
+
+    /* error: omitted when blank or null */
+    if (trim_part(error, error_len, &s, &e) && !(e - s == 4 && q_bytes_eq(error + s, 4, "null"))) {
+        if ((rc = json_validate(error + s, e - s, lim->max_depth, err))) {
+            err->offset = err->offset >= 0 ? err->offset + s : err->offset;
+            return q_error_in(err, "error");
+        }
+        if (q_buf_puts(out, ",\"error\":")) return oom(err);
+        if ((rc = error_walk(error + s, e - s, s, out, &w, err))) return rc;
+    }
+    if (q_buf_putc(out, '}')) return oom(err);
+    return Q_OK;
+}

@@ -1,0 +1,50 @@
+/* The instance behind the exports: call bracketing (scratch reset, error record), host
+ * I/O buffers and the client table with generation-checked handles. */
+#include "instance.h"
+
+/* The one pointer to per-instance state; the state itself lives in the arena. */
+static q_instance *the_instance;
+
+q_instance *instance(void) { return the_instance; }
+
+int instance_start(uint32_t limit) {
+    arena_init(limit ? limit : Q_DEFAULT_MEMORY_LIMIT_BYTES);
+    the_instance = q_calloc(1, sizeof(q_instance));
+    if (!the_instance) return Q_ERR(OUT_OF_MEMORY);
+    q_error_clear(&the_instance->err);
+    the_instance->next_generation = 1;
+    return Q_OK;
+}
+
+q_instance *call_begin(void) {
+    q_instance *I = the_instance;
+    if (!I) return NULL;
+    scratch_reset();
+    q_error_clear(&I->err);
+    I->err_json_len = 0;
+    I->out = NULL; I->out_len = 0;
+    return I;
+}
+
+void call_output(q_instance *I, const uint8_t *p, uint32_t n) { I->out = p; I->out_len = n; }
+
+int call_end(q_instance *I, int rc) {
+    if (rc < 0) {
+        if (I->err.status == 0) q_fail(&I->err, rc, Q_NO_OFFSET, NULL, NULL);
+        int n = q_error_to_json(&I->err, I->err_json, sizeof I->err_json);
+        I->err_json_len = n > 0 ? (uint32_t)n : 0;
+        I->out = NULL; I->out_len = 0;
+    }
+    return rc;
+}
+
+/* Handle = slot | generation << 8, so a freed slot's old handle is refused. */
+q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
+    if (handle == -1 && allow_none) return NULL;
+    uint32_t slot = (uint32_t)handle & 0xFF, gen = (uint32_t)handle >> 8;
+    if (handle < 0 || slot >= Q_MAX_CLIENTS || !I->clients[slot] || I->clients[slot]->generation != gen) {
+        q_fail(&I->err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "client", NULL);
+        return NULL;
+    }
+    return I->clients[slot];
+}

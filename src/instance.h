@@ -1,0 +1,41 @@
+/* Per-instance state behind the exports: the error record, the host I/O buffers and the
+ * client table. One instance per wasm module instance; nothing else is global. */
+#ifndef Q_INSTANCE_H
+#define Q_INSTANCE_H
+#include "base.h"
+#include "error.h"
+#include "arena.h"
+#include "config.h"
+
+typedef struct q_client {
+    q_config cfg;
+    uint32_t generation;          /* handles carry it, so a stale handle is detected */
+    void *rest;                   /* request table (rest.c), NULL until first use */
+    void *tokens;                 /* token store (token.c), NULL until first use */
+} q_client;
+
+typedef struct {
+    q_error err;
+    uint8_t err_json[Q_ERROR_JSON_BYTES];
+    uint32_t err_json_len;
+    uint8_t *in;                  /* the input buffer the host writes into (persistent) */
+    uint32_t in_cap;
+    uint8_t *entropy;             /* random bytes the host writes before calls that need them */
+    uint32_t entropy_cap;
+    const uint8_t *out;           /* the output region of the last call (scratch) */
+    uint32_t out_len;
+    q_client *clients[Q_MAX_CLIENTS];
+    uint32_t next_generation;
+} q_instance;
+
+/* The instance (NULL before q_init). */
+q_instance *instance(void);
+/* Starts an exported call: resets scratch, clears the error record and output. */
+q_instance *call_begin(void);
+/* Records the output region of this call. */
+void call_output(q_instance *I, const uint8_t *p, uint32_t n);
+/* Ends a call with status rc: serialises the error record when rc < 0. Returns rc. */
+int call_end(q_instance *I, int rc);
+/* Looks up a client by handle; NULL and BAD_HANDLE recorded when unknown. -1 means none. */
+q_client *client_get(q_instance *I, int32_t handle, bool allow_none);
+#endif

@@ -1,0 +1,632 @@
+/* JSON validation and writing: a strict RFC 8259 validator (iterative, explicit bit stack,
+ * word-at-a-time string scanning), the compactor that shares it, decoders for validated
+ * string bodies and the compact writer.
+ *
+ * Error offsets (err->offset, absolute byte index into `in`):
+ * - JSON_TRUNCATED: always len (the input ended where more was required, including inside
+ *   a string, an escape, a UTF-8 sequence, a number like "1." / "-" / "1e", or a literal).
+ * - JSON_SYNTAX: the unexpected byte (a byte that cannot start a value, a missing ',' ':'
+ *   or bracket, a wrong letter in true/false/null). Bytes >= 0x80 outside strings are
+ *   JSON_SYNTAX too (so is a UTF-8 BOM at offset 0).
+ * - JSON_NUMBER: the byte where a digit was required ("-a", "1.x", "1ex") or the digit
+ *   after a leading zero ("01" fails at 1).
+ * - JSON_CONTROL_CHAR: the raw control byte inside the string.
+ * - JSON_ESCAPE: the byte after the backslash for an unknown escape, or the first
+ *   non-hex digit of a \u escape.
+ * - JSON_SURROGATE: the backslash of the unpaired \u escape (a lone low surrogate, or a
+ *   high surrogate not followed by a \u low surrogate escape).
+ * - JSON_UTF8: the first byte (lead byte, or stray continuation byte) of the ill-formed
+ *   sequence.
+ * - JSON_DEPTH: the opening bracket that would exceed max_depth.
+ * - JSON_EMPTY: len.  JSON_TRAILING: the first non-whitespace byte after the value.
+ * Messages carry only static detail text, never input bytes. */
+#include "json.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "json.c assumes a little-endian target"
+#endif
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NOINLINE __attribute__((noinline))
+#define COLD __attribute__((noinline, cold))
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nesting levels tracked on the C stack (one bit each); deeper scans move to scratch. */
+#define LOCAL_LEVELS 2048u
+
+static inline uint64_t load64(const uint8_t *p) { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+static inline uint32_t load32(const uint8_t *p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+
+static inline bool is_ws(uint8_t c) { return c <= ' ' && ((0x100002600ull >> c) & 1); }
+static inline bool is_digit(uint8_t c) { return (uint8_t)(c - '0') < 10; }
+
+/* High bit set in each byte of x that ends a plain string run: < 0x20, '"', '\\' or >= 0x80.
+ * Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
+static inline uint64_t str_special(uint64_t x) {
+    uint64_t lt = x - ONES * 0x20;
+    uint64_t q = (x ^ (ONES * '"')) - ONES;
+    uint64_t bs = (x ^ (ONES * '\\')) - ONES;
+    return (lt | q | bs | x) & HIGHS;
+}
+
+/* Like str_special but for the writer: bytes >= 0x80 are plain. */
+static inline uint64_t esc_special(uint64_t x) {
+    uint64_t lt = x - ONES * 0x20;
+    uint64_t q = (x ^ (ONES * '"')) - ONES;
+    uint64_t bs = (x ^ (ONES * '\\')) - ONES;
+    return (lt | q | bs) & ~x & HIGHS;
+}
+
+static inline uint32_t first_flag(uint64_t m) { return (uint32_t)__builtin_ctzll(m) >> 3; }
+
+/* Failure helpers returning 0 (0 is never a valid "position after a token"). */
+static COLD uint32_t fail0(q_error *err, int status, uint32_t off, const char *detail) {
+    q_fail(err, status, off, NULL, detail);
+    return 0;
+}
+static uint32_t trunc0(q_error *err, uint32_t len) { return fail0(err, Q_ERR(JSON_TRUNCATED), len, NULL); }
+static COLD int truncated(q_error *err, uint32_t len) { return q_fail(err, Q_ERR(JSON_TRUNCATED), len, NULL, NULL); }
+
+/* ------------------------------------------------------------------ UTF-8 */
+
+/* Length of the well-formed UTF-8 sequence at s[i] (s[i] >= 0x80), 0 when ill-formed,
+ * -1 when the input ends before the sequence does (and what is there is fine). */
+static int utf8_seq(const uint8_t *s, uint32_t n, uint32_t i) {
+    uint8_t c = s[i], lo = 0x80, hi = 0xBF;
+    uint32_t need;
+    if (c < 0xC2) return 0;                          /* continuation, or overlong C0/C1 */
+    if (c < 0xE0) need = 1;
+    else if (c < 0xF0) { need = 2; if (c == 0xE0) lo = 0xA0; else if (c == 0xED) hi = 0x9F; }
+    else if (c < 0xF5) { need = 3; if (c == 0xF0) lo = 0x90; else if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    uint32_t avail = n - i - 1;
+    if (avail == 0) return -1;
+    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+    for (uint32_t k = 2; k <= need; k++) {
+        if (k > avail) return -1;
+        if ((s[i + k] & 0xC0) != 0x80) return 0;
+    }
+    return (int)need + 1;
+}
+
+static COLD uint32_t utf8_fail(q_error *err, const uint8_t *s, uint32_t n, uint32_t i) {
+    uint8_t c = s[i], c1 = i + 1 < n ? s[i + 1] : 0;
+    const char *d = "invalid or truncated sequence";
+    if (c < 0xC0) d = "unexpected continuation byte";
+    else if (c < 0xC2 || (c == 0xE0 && c1 < 0xA0 && c1 >= 0x80) || (c == 0xF0 && c1 < 0x90 && c1 >= 0x80))
+        d = "overlong encoding";
+    else if (c == 0xED && c1 >= 0xA0 && c1 <= 0xBF) d = "encoded surrogate";
+    else if (c >= 0xF5 || (c == 0xF4 && c1 >= 0x90 && c1 <= 0xBF)) d = "above U+10FFFF";
+    return fail0(err, Q_ERR(JSON_UTF8), i, d);
+}
+
+int json_utf8_validate(const uint8_t *s, uint32_t n, q_error *err) {
+    uint32_t i = 0;
+    while (i < n) {
+        if (n - i >= 8 && !(load64(s + i) & HIGHS)) { i += 8; continue; }
+        if (s[i] < 0x80) { i++; continue; }
+        int k = utf8_seq(s, n, i);
+        if (k <= 0) { utf8_fail(err, s, n, i); return Q_ERR(JSON_UTF8); }
+        i += (uint32_t)k;
+    }
+    return Q_OK;
+}
+
+/* ------------------------------------------------------------------ scanning */
+
+static inline int hexval(uint8_t c) {
+    if (is_digit(c)) return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Reads 4 hex digits at in[p..p+4); returns the value, or -1 with err set. */
+static int32_t scan_hex4(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    int32_t v = 0;
+    for (uint32_t k = 0; k < 4; k++) {
+        if (p + k >= len) { trunc0(err, len); return -1; }
+        int h = hexval(in[p + k]);
+        if (h < 0) { fail0(err, Q_ERR(JSON_ESCAPE), p + k, "expected a hex digit"); return -1; }
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* Validates the escape whose backslash is at in[p]; returns the position after it. */
+static NOINLINE uint32_t scan_escape(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    if (p + 1 >= len) return trunc0(err, len);
+    switch (in[p + 1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return p + 2;
+    case 'u': break;
+    default: return fail0(err, Q_ERR(JSON_ESCAPE), p + 1, NULL);
+    }
+    int32_t cp = scan_hex4(in, len, p + 2, err);
+    if (cp < 0) return 0;
+    if (cp < 0xD800 || cp > 0xDFFF) return p + 6;
+    if (cp >= 0xDC00) return fail0(err, Q_ERR(JSON_SURROGATE), p, "lone low surrogate");
+    uint32_t q = p + 6;
+    if (q >= len || (in[q] == '\\' && q + 1 >= len)) return trunc0(err, len);
+    if (in[q] != '\\' || in[q + 1] != 'u')
+        return fail0(err, Q_ERR(JSON_SURROGATE), p, "high surrogate without a low surrogate");
+    int32_t lo = scan_hex4(in, len, q + 2, err);
+    if (lo < 0) return 0;
+    if (lo < 0xDC00 || lo > 0xDFFF)
+        return fail0(err, Q_ERR(JSON_SURROGATE), p, "high surrogate without a low surrogate");
+    return q + 6;
+}
+
+/* Validates a run of non-ASCII sequences starting at in[p] (>= 0x80). */
+static NOINLINE uint32_t scan_utf8(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    do {
+        int k = utf8_seq(in, len, p);
+        if (UNLIKELY(k <= 0)) return k < 0 ? trunc0(err, len) : utf8_fail(err, in, len, p);
+        p += (uint32_t)k;
+    } while (p < len && in[p] >= 0x80);
+    return p;
+}
+
+/* p is just past the opening quote; returns the position past the closing quote, or 0. */
+static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    for (;;) {
+        uint8_t c;
+        while (LIKELY(len - p >= 8)) {
+            uint64_t m = str_special(load64(in + p));
+            if (m) { p += first_flag(m); goto special; }
+            p += 8;
+        }
+        for (;;) {
+            if (p >= len) return trunc0(err, len);
+            c = in[p];
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+            p++;
+        }
+    special:
+        c = in[p];
+        if (LIKELY(c == '"')) return p + 1;
+        if (c == '\\') p = scan_escape(in, len, p, err);
+        else if (c < 0x20) return fail0(err, Q_ERR(JSON_CONTROL_CHAR), p, NULL);
+        else p = scan_utf8(in, len, p, err);
+        if (UNLIKELY(!p)) return 0;
+    }
+}
+
+/* in[p] is '-' or a digit; returns the position after the number, or 0. */
+static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    if (in[p] == '-' && ++p >= len) return trunc0(err, len);
+    if (in[p] == '0') {
+        p++;
+        if (p < len && is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "leading zero");
+    } else if (is_digit(in[p])) {
+        do p++; while (p < len && is_digit(in[p]));
+    } else {
+        return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit");
+    }
+    if (p < len && in[p] == '.') {
+        if (++p >= len) return trunc0(err, len);
+        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit after '.'");
+        do p++; while (p < len && is_digit(in[p]));
+    }
+    if (p < len && (in[p] | 0x20) == 'e') {
+        if (++p >= len) return trunc0(err, len);
+        if (in[p] == '+' || in[p] == '-') { if (++p >= len) return trunc0(err, len); }
+        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit in the exponent");
+        do p++; while (p < len && is_digit(in[p]));
+    }
+    return p;
+}
+
+/* Slow path of a literal: finds the first wrong byte (or the end of input). */
+static COLD uint32_t literal_fail(const uint8_t *in, uint32_t len, uint32_t p, const char *lit, q_error *err) {
+    for (uint32_t k = 0; lit[k]; k++) {
+        if (p + k >= len) return trunc0(err, len);
+        if (in[p + k] != (uint8_t)lit[k]) return fail0(err, Q_ERR(JSON_SYNTAX), p + k, "invalid literal");
+    }
+    return p;   /* not reached: the fast path accepted it */
+}
+
+/* The validator; with out != NULL it also copies the value minus whitespace. Copying
+ * flushes the run of bytes since the last whitespace, so compact input is one move. */
+static int scan_impl(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
+                     uint32_t max_depth, uint8_t *out, uint32_t *end, uint32_t *out_len,
+                     q_error *err) {
+    uint32_t local[LOCAL_LEVELS / 32];
+    uint32_t *stack = local;                 /* bit per open container: 1 = object */
+    uint32_t stack_cap = LOCAL_LEVELS;
+    uint32_t lim = max_depth > depth ? max_depth - depth : 0;
+    uint32_t d = 0;                          /* open containers in this scan */
+    bool in_obj = false;                     /* type of the innermost one */
+    uint32_t p = pos, run = pos, o = 0;
+    uint8_t c;
+
+#define SKIP_WS() do { \
+        if (p < len && is_ws(in[p])) { \
+            uint32_t ws0_ = p; \
+            do p++; while (p < len && is_ws(in[p])); \
+            if (out) { q_memmove(out + o, in + run, ws0_ - run); o += ws0_ - run; run = p; } \
+        } \
+    } while (0)
+
+value:
+    if (UNLIKELY(p >= len)) return truncated(err, len);
+    c = in[p];
+    switch (c) {
+    case '"':
+        p = scan_string(in, len, p + 1, err);
+        if (UNLIKELY(!p)) return err->status;
+        break;
+    case '{': case '[':
+        if (UNLIKELY(d >= lim)) return q_fail(err, Q_ERR(JSON_DEPTH), p, NULL, NULL);
+        if (UNLIKELY(d == stack_cap)) {
+            /* Depth is bounded by the limit and by the input (one byte per level). */
+            uint32_t want = Q_MIN(lim, len - pos), words = want / 32 + 1;
+            uint32_t *grown = scratch_alloc(words * 4);
+            if (!grown) return q_fail(err, Q_ERR(OUT_OF_MEMORY), p, NULL, "JSON nesting stack");
+            q_memcpy(grown, stack, stack_cap / 8);
+            stack = grown;
+            stack_cap = words * 32;
+        }
+        in_obj = c == '{';
+        stack[d >> 5] = (stack[d >> 5] & ~(1u << (d & 31))) | ((uint32_t)in_obj << (d & 31));
+        d++;
+        p++;
+        SKIP_WS();
+        if (UNLIKELY(p >= len)) return truncated(err, len);
+        if (in[p] == (uint8_t)(c + 2)) { p++; goto close; }   /* '[' + 2 = ']', '{' + 2 = '}' */
+        if (in_obj) goto key;
+        goto value;
+    case 't':
+        if (LIKELY(len - p >= 4 && load32(in + p) == 0x65757274u)) { p += 4; break; }
+        literal_fail(in, len, p, "true", err);
+        return err->status;
+    case 'f':
+        if (LIKELY(len - p >= 5 && load32(in + p + 1) == 0x65736c61u)) { p += 5; break; }
+        literal_fail(in, len, p, "false", err);
+        return err->status;
+    case 'n':
+        if (LIKELY(len - p >= 4 && load32(in + p) == 0x6c6c756eu)) { p += 4; break; }
+        literal_fail(in, len, p, "null", err);
+        return err->status;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        p = scan_number(in, len, p, err);
+        if (UNLIKELY(!p)) return err->status;
+        break;
+    default:
+        return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL,
+                      c >= 0x80 ? "non-ASCII byte outside a string" : "expected a value");
+    }
+
+after:
+    if (d == 0) goto done;
+    SKIP_WS();
+    if (UNLIKELY(p >= len)) return truncated(err, len);
+    c = in[p];
+    if (c == ',') {
+        p++;
+        SKIP_WS();
+        if (in_obj) goto key;
+        goto value;
+    }
+    if (c == (in_obj ? '}' : ']')) { p++; goto close; }
+    return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, in_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+
+close:
+    d--;
+    if (d) in_obj = (stack[(d - 1) >> 5] >> ((d - 1) & 31)) & 1;
+    goto after;
+
+key:
+    if (UNLIKELY(p >= len)) return truncated(err, len);
+    if (UNLIKELY(in[p] != '"')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, "expected a string key");
+    p = scan_string(in, len, p + 1, err);
+    if (UNLIKELY(!p)) return err->status;
+    SKIP_WS();
+    if (UNLIKELY(p >= len)) return truncated(err, len);
+    if (UNLIKELY(in[p] != ':')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, "expected ':'");
+    p++;
+    SKIP_WS();
+    goto value;
+
+done:
+    if (out) { q_memmove(out + o, in + run, p - run); o += p - run; *out_len = o; }
+    *end = p;
+    return Q_OK;
+#undef SKIP_WS
+}
+
+uint32_t json_skip_ws(const uint8_t *in, uint32_t len, uint32_t pos) {
+    while (pos < len && is_ws(in[pos])) pos++;
+    return pos;
+}
+
+int json_scan_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
+                    uint32_t max_depth, uint32_t *end, q_error *err) {
+    return scan_impl(in, len, pos, depth, max_depth, NULL, end, NULL, err);
+}
+
+/* out may also be in + pos (compaction in place): the copy never overtakes the scan. */
+int json_compact_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
+                       uint32_t max_depth, uint8_t *out, uint32_t *end, uint32_t *out_len,
+                       q_error *err) {
+    if (!out) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "no output buffer");
+    return scan_impl(in, len, pos, depth, max_depth, out, end, out_len, err);
+}
+
+int json_validate(const uint8_t *in, uint32_t len, uint32_t max_depth, q_error *err) {
+    uint32_t p = json_skip_ws(in, len, 0), end;
+    if (p == len) return q_fail(err, Q_ERR(JSON_EMPTY), len, NULL, NULL);
+    if (p == 0 && len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF)
+        return q_fail(err, Q_ERR(JSON_SYNTAX), 0, NULL, "byte order mark");
+    int rc = json_scan_value(in, len, p, 0, max_depth, &end, err);
+    if (rc) return rc;
+    p = json_skip_ws(in, len, end);
+    if (p != len) return q_fail(err, Q_ERR(JSON_TRAILING), p, NULL, NULL);
+    return Q_OK;
+}
+
+/* ------------------------------------------------------------------ validated bodies */
+
+static uint32_t utf8_encode(uint32_t cp, uint8_t *o) {
+    if (cp < 0x80) { o[0] = (uint8_t)cp; return 1; }
+    if (cp < 0x800) { o[0] = (uint8_t)(0xC0 | cp >> 6); o[1] = (uint8_t)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | cp >> 12); o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | cp >> 18); o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F)); o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Hex value of 4 digits already validated (garbage, but no overread, otherwise). */
+static uint32_t hex4(const uint8_t *s) {
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) v = v << 4 | (uint32_t)(hexval(s[k]) & 15);
+    return v;
+}
+
+/* Decodes the escape whose backslash is at s[i] into buf (1..4 bytes, *bl); returns the
+ * index after it. Never reads past n; a malformed escape (only possible if the body was
+ * not validated) yields the backslash itself, a lone surrogate yields U+FFFD. */
+static uint32_t decode_escape(const uint8_t *s, uint32_t n, uint32_t i, uint8_t *buf, uint32_t *bl) {
+    uint8_t c;
+    *bl = 1;
+    if (i + 1 >= n) { buf[0] = '\\'; return i + 1; }
+    switch (s[i + 1]) {
+    case 'b': c = 0x08; break;
+    case 'f': c = 0x0C; break;
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'u': {
+        if (n - i < 6) { buf[0] = '\\'; return i + 1; }
+        uint32_t cp = hex4(s + i + 2), next = i + 6;
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            uint32_t lo = 0;
+            if (cp < 0xDC00 && n - next >= 6 && s[next] == '\\' && s[next + 1] == 'u')
+                lo = hex4(s + next + 2);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                next += 6;
+            } else {
+                cp = 0xFFFD;
+            }
+        }
+        *bl = utf8_encode(cp, buf);
+        return next;
+    }
+    default: c = s[i + 1]; break;   /* '"', '\\', '/' */
+    }
+    buf[0] = c;
+    return i + 2;
+}
+
+/* Index of the first backslash in s[i..n), or n. */
+static uint32_t find_backslash(const uint8_t *s, uint32_t i, uint32_t n) {
+    while (n - i >= 8) {
+        uint64_t y = load64(s + i) ^ (ONES * '\\');
+        uint64_t m = (y - ONES) & ~y & HIGHS;
+        if (m) return i + first_flag(m);
+        i += 8;
+    }
+    while (i < n && s[i] != '\\') i++;
+    return i;
+}
+
+uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out) {
+    uint32_t i = 0, o = 0;
+    while (i < n) {
+        uint32_t j = find_backslash(body, i, n);
+        if (j > i) { q_memmove(out + o, body + i, j - i); o += j - i; }
+        if (j >= n) break;
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(body, n, j, buf, &bl);
+        for (uint32_t k = 0; k < bl; k++) out[o + k] = buf[k];
+        o += bl;
+    }
+    return o;
+}
+
+bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t lit_len) {
+    const uint8_t *l = (const uint8_t *)lit;
+    if (n < lit_len) return false;            /* decoding never lengthens */
+    uint32_t i = 0, j = 0;
+    while (i < n) {
+        if (body[i] != '\\') {
+            if (j >= lit_len || body[i] != l[j]) return false;
+            i++; j++;
+            continue;
+        }
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(body, n, i, buf, &bl);
+        if (lit_len - j < bl) return false;
+        for (uint32_t k = 0; k < bl; k++) if (buf[k] != l[j + k]) return false;
+        j += bl;
+    }
+    return j == lit_len;
+}
+
+/* A decoded-byte reader over a validated body. */
+typedef struct {
+    const uint8_t *s;
+    uint32_t n, i, bl, bi;
+    uint8_t buf[4];
+} dec_iter;
+
+static int dec_next(dec_iter *it) {
+    if (it->bi < it->bl) return it->buf[it->bi++];
+    if (it->i >= it->n) return -1;
+    uint8_t c = it->s[it->i];
+    if (c != '\\') { it->i++; return c; }
+    it->i = decode_escape(it->s, it->n, it->i, it->buf, &it->bl);
+    it->bi = 1;
+    return it->buf[0];
+}
+
+bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
+    bool ea = find_backslash(a, 0, an) < an, eb = find_backslash(b, 0, bn) < bn;
+    if (!ea && !eb) return an == bn && q_memcmp(a, b, an) == 0;
+    if (!ea && an > bn) return false;         /* b only shrinks when decoded */
+    if (!eb && bn > an) return false;
+    dec_iter x = { a, an, 0, 0, 0, {0} }, y = { b, bn, 0, 0, 0, {0} };
+    for (;;) {
+        int cx = dec_next(&x), cy = dec_next(&y);
+        if (cx != cy) return false;
+        if (cx < 0) return true;
+    }
+}
+
+uint32_t json_string_hash(const uint8_t *body, uint32_t n) {
+    uint32_t h = 2166136261u;
+    uint32_t i = 0;
+    while (i < n) {
+        uint8_t c = body[i];
+        if (c != '\\') { h = (h ^ c) * 16777619u; i++; continue; }
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(body, n, i, buf, &bl);
+        for (uint32_t k = 0; k < bl; k++) h = (h ^ buf[k]) * 16777619u;
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+static const char HEX[] = "0123456789abcdef";
+
+static inline bool needs_esc(uint8_t c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+/* Short escape letter for a control byte, 0 when it takes the \u00XX form. */
+static inline uint8_t short_esc(uint8_t c) {
+    switch (c) {
+    case 0x08: return 'b';
+    case 0x09: return 't';
+    case 0x0A: return 'n';
+    case 0x0C: return 'f';
+    case 0x0D: return 'r';
+    case '"': return '"';
+    case '\\': return '\\';
+    default: return 0;
+    }
+}
+
+/* Writes the escaped form of c (needs_esc(c)) at o; returns bytes written. */
+static uint32_t put_esc(uint8_t *o, uint8_t c) {
+    uint8_t s = short_esc(c);
+    o[0] = '\\';
+    if (s) { o[1] = s; return 2; }
+    o[1] = 'u'; o[2] = '0'; o[3] = '0';
+    o[4] = (uint8_t)HEX[c >> 4]; o[5] = (uint8_t)HEX[c & 15];
+    return 6;
+}
+
+int jw_string(q_buf *b, const uint8_t *s, uint32_t n) {
+    uint64_t extra = 0;
+    uint32_t i = 0;
+    while (i < n) {                           /* pass 1: exact output size */
+        if (n - i >= 8) {
+            uint64_t m = esc_special(load64(s + i));
+            if (!m) { i += 8; continue; }
+            i += first_flag(m);
+        }
+        uint8_t c = s[i++];
+        if (needs_esc(c)) extra += short_esc(c) ? 1 : 5;
+    }
+    uint64_t total = (uint64_t)n + 2 + extra;
+    if (total > 0x7FFFFFFFu) return Q_ERR(OUT_OF_MEMORY);
+    int rc = q_buf_reserve(b, (uint32_t)total);
+    if (rc) return rc;
+    uint8_t *o = b->ptr + b->len;
+    *o++ = '"';
+    if (!extra) {
+        q_memcpy(o, s, n);
+        o += n;
+    } else {                                  /* pass 2: runs between escapes */
+        uint32_t run = 0;
+        for (i = 0; i < n; i++) {
+            uint8_t c = s[i];
+            if (!needs_esc(c)) continue;
+            q_memcpy(o, s + run, i - run);
+            o += i - run;
+            o += put_esc(o, c);
+            run = i + 1;
+        }
+        q_memcpy(o, s + run, n - run);
+        o += n - run;
+    }
+    *o++ = '"';
+    b->len = (uint32_t)(o - b->ptr);
+    return Q_OK;
+}
+
+/* Decoding never lengthens and re-escaping a decoded escape never outgrows the escape it
+ * came from (\u0001 -> \u0001, \u0022 -> \", \/ -> /), so n bytes are always enough. */
+int jw_string_token(q_buf *b, const uint8_t *tok, uint32_t n) {
+    if (n < 2 || tok[0] != '"' || tok[n - 1] != '"') return Q_ERR(BAD_ARGUMENT);
+    const uint8_t *s = tok + 1;
+    uint32_t bn = n - 2, i = 0;
+    int rc = q_buf_reserve(b, n);
+    if (rc) return rc;
+    uint8_t *o = b->ptr + b->len;
+    *o++ = '"';
+    while (i < bn) {
+        uint32_t j = find_backslash(s, i, bn);
+        q_memcpy(o, s + i, j - i);
+        o += j - i;
+        if (j >= bn) break;
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(s, bn, j, buf, &bl);
+        if (i == j + 1) return Q_ERR(BAD_ARGUMENT);   /* malformed escape: not a valid token */
+        if (bl == 1 && needs_esc(buf[0])) {
+            o += put_esc(o, buf[0]);
+        } else {
+            for (uint32_t k = 0; k < bl; k++) *o++ = buf[k];
+        }
+    }
+    *o++ = '"';
+    b->len = (uint32_t)(o - b->ptr);
+    return Q_OK;
+}
+
+int jw_u64(q_buf *b, uint64_t v) {
+    uint8_t tmp[20];
+    uint32_t i = sizeof tmp;
+    do { tmp[--i] = (uint8_t)('0' + v % 10); v /= 10; } while (v);
+    return q_buf_put(b, tmp + i, (uint32_t)sizeof tmp - i);
+}
+
+int jw_i64(q_buf *b, int64_t v) {
+    if (v >= 0) return jw_u64(b, (uint64_t)v);
+    int rc = q_buf_putc(b, '-');
+    if (rc) return rc;
+    return jw_u64(b, (uint64_t)0 - (uint64_t)v);
+}

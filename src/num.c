@@ -1,0 +1,121 @@
+/* JSON number text to typed values with serde's range rules, and integer formatting.
+ * No floating point: the f64 overflow check is exact decimal/binary arithmetic. */
+#include "num.h"
+
+/* "-?digits" to sign and magnitude. Any other byte ('.', 'e', 'E', the only others valid
+ * JSON allows) means a float where an integer is wanted. Overflow of 64 bits is only
+ * reported after the whole text is seen, so "1e999" stays a type mismatch. */
+static int parse_int(const uint8_t *raw, uint32_t n, bool *neg, uint64_t *mag) {
+    uint32_t i = n > 0 && raw[0] == '-';
+    uint64_t v = 0;
+    bool over = false;
+    *neg = i != 0;
+    if (i >= n) return Q_ERR(TYPE_MISMATCH);
+    for (; i < n; i++) {
+        uint32_t d = (uint32_t)(raw[i] - '0');
+        if (d > 9) return Q_ERR(TYPE_MISMATCH);
+        if (v > (UINT64_MAX - d) / 10) over = true;
+        v = v * 10 + d;
+    }
+    if (over) return Q_ERR(OUT_OF_RANGE);
+    *mag = v;
+    return Q_OK;
+}
+
+int num_to_i64(const uint8_t *raw, uint32_t n, int64_t min, int64_t max, int64_t *out) {
+    bool neg;
+    uint64_t mag;
+    int rc = parse_int(raw, n, &neg, &mag);
+    if (rc != Q_OK) return rc;
+    int64_t v;
+    if (neg) {
+        if (mag > (uint64_t)INT64_MAX + 1) return Q_ERR(OUT_OF_RANGE);
+        v = mag ? -(int64_t)(mag - 1) - 1 : 0;   /* reaches INT64_MIN without overflow */
+    } else {
+        if (mag > (uint64_t)INT64_MAX) return Q_ERR(OUT_OF_RANGE);
+        v = (int64_t)mag;
+    }
+    if (v < min || v > max) return Q_ERR(OUT_OF_RANGE);
+    *out = v;
+    return Q_OK;
+}
+
+int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out) {
+    bool neg;
+    uint64_t mag;
+    int rc = parse_int(raw, n, &neg, &mag);
+    if (rc != Q_OK) return rc;
+    if ((neg && mag != 0) || mag > max) return Q_ERR(OUT_OF_RANGE);
+    *out = mag;
+    return Q_OK;
+}
+
+/* Rule: a decimal overflows iff its magnitude is >= 2^1024 - 2^970, the midpoint between
+ * DBL_MAX = (2^53 - 1) * 2^971 and 2^1024. Round-to-nearest-even sends that midpoint up
+ * (DBL_MAX's significand is odd), so this is exactly "the correctly rounded double is
+ * infinite". Underflow to zero is accepted, as serde_json does.
+ *
+ * Write the value as 0.d1d2d3... * 10^e with d1 the first non-zero mantissa digit. Below
+ * e = 309 the value is < 10^308 < DBL_MAX; above, it is >= 10^309 > 2^1024. At e = 309 the
+ * threshold is an integer, so compare floor(value) (the 309 digits from d1) with it in a
+ * 33-limb binary big integer: >= 2^1024, or bits 970..1023 all set. */
+#define F64_THRESHOLD_E10 309
+#define BIG_LIMBS 33                             /* 10^309 < 2^1056 */
+
+int num_check_f64(const uint8_t *raw, uint32_t n) {
+    uint32_t i = n > 0 && raw[0] == '-';
+    int64_t count = 0, int_digits = -1, first = -1;
+    uint32_t first_pos = 0;
+    for (; i < n && (raw[i] | 0x20) != 'e'; i++) {
+        if (raw[i] == '.') { int_digits = count; continue; }
+        if (first < 0 && raw[i] != '0') { first = count; first_pos = i; }
+        count++;
+    }
+    if (first < 0) return Q_OK;                  /* zero, whatever the exponent */
+    if (int_digits < 0) int_digits = count;
+    uint32_t mant_end = i;
+
+    int64_t exp = 0;
+    if (i < n) {
+        bool eneg = false;
+        i++;
+        if (i < n && (raw[i] == '+' || raw[i] == '-')) eneg = raw[i++] == '-';
+        /* Saturate: past 10^9 the verdict no longer depends on the exact exponent. */
+        for (; i < n; i++)
+            if (exp < 1000000000) exp = exp * 10 + (raw[i] - '0');
+        if (eneg) exp = -exp;
+    }
+
+    int64_t e10 = exp + int_digits - first;
+    if (e10 != F64_THRESHOLD_E10) return e10 > F64_THRESHOLD_E10 ? Q_ERR(OUT_OF_RANGE) : Q_OK;
+
+    uint32_t big[BIG_LIMBS] = { 0 };
+    uint32_t p = first_pos;
+    for (uint32_t k = 0; k < F64_THRESHOLD_E10; k++) {
+        uint64_t carry = 0;
+        if (p < mant_end && raw[p] == '.') p++;
+        if (p < mant_end) carry = (uint64_t)(raw[p++] - '0');   /* zeros past the digits */
+        for (uint32_t j = 0; j < BIG_LIMBS; j++) {
+            uint64_t x = (uint64_t)big[j] * 10 + carry;
+            big[j] = (uint32_t)x;
+            carry = x >> 32;
+        }
+    }
+    if (big[32] != 0 || (big[31] == 0xFFFFFFFFu && (big[30] >> 10) == 0x3FFFFFu))
+        return Q_ERR(OUT_OF_RANGE);
+    return Q_OK;
+}
+
+uint32_t num_format_u64(uint64_t v, uint8_t *out) {
+    uint8_t tmp[20];
+    uint32_t n = 0;
+    do { tmp[n++] = (uint8_t)('0' + v % 10); v /= 10; } while (v);
+    for (uint32_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+uint32_t num_format_i64(int64_t v, uint8_t *out) {
+    if (v >= 0) return num_format_u64((uint64_t)v, out);
+    out[0] = '-';
+    return 1 + num_format_u64(0 - (uint64_t)v, out + 1);   /* INT64_MIN's magnitude fits u64 */
+}

@@ -1,0 +1,364 @@
+/* Table-driven object validation over jsmn tokens, with an optional canonical writer.
+ * Rules: fields are matched on their decoded names; duplicates are errors; unknown keys are
+ * ignored (meta, as serde does) or errors (config); null counts as absent for optional
+ * fields only; the writer emits fields in schema order (the Rust struct's order). */
+#include "schema.h"
+#include "json.h"
+#include "num.h"
+#include "uuid.h"
+#include "rfc3339.h"
+
+static inline jsmntok_t *T(schema_walk *w, int i) { return &w->t.tok[i]; }
+static inline int64_t tok_offset(schema_walk *w, int i) {
+    return (int64_t)w->t.base + T(w, i)->start - (T(w, i)->type == JSMN_STRING ? 1 : 0);
+}
+static inline uint8_t first_byte(schema_walk *w, int i) { return w->t.js[T(w, i)->start]; }
+
+static int fail_at(schema_walk *w, int status, int i, const char *detail) {
+    return q_fail_keep(w->err, status, i >= 0 ? tok_offset(w, i) : Q_NO_OFFSET, w->path, detail);
+}
+
+/* ---- path stack ---------------------------------------------------------- */
+
+static uint32_t path_push_name(schema_walk *w, const char *name, uint32_t n) {
+    uint32_t saved = w->path_len;
+    char *p = w->path;
+    uint32_t cap = sizeof w->path - 1;
+    if (w->path_len && w->path_len < cap) p[w->path_len++] = '.';
+    for (uint32_t k = 0; k < n && w->path_len < cap; k++) p[w->path_len++] = name[k];
+    p[w->path_len] = 0;
+    return saved;
+}
+
+/* Map keys are user data: shown only when short and plain, else as "[key]". */
+static uint32_t path_push_key(schema_walk *w, int key_tok) {
+    const uint8_t *s = schema_tok_ptr(w, key_tok);
+    uint32_t n = schema_tok_len(w, key_tok);
+    bool plain = n > 0 && n <= 32;
+    for (uint32_t k = 0; plain && k < n; k++) {
+        uint8_t c = s[k];
+        plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    }
+    return plain ? path_push_name(w, (const char *)s, n) : path_push_name(w, "[key]", 5);
+}
+
+static uint32_t path_push_index(schema_walk *w, uint32_t idx) {
+    uint32_t saved = w->path_len;
+    char tmp[16]; uint8_t digits[12]; uint32_t nd = num_format_u64(idx, digits), k = 0;
+    tmp[k++] = '[';
+    for (uint32_t d = 0; d < nd; d++) tmp[k++] = (char)digits[d];
+    tmp[k++] = ']';
+    uint32_t cap = sizeof w->path - 1;
+    for (uint32_t d = 0; d < k && w->path_len < cap; d++) w->path[w->path_len++] = tmp[d];
+    w->path[w->path_len] = 0;
+    return saved;
+}
+
+static void path_pop(schema_walk *w, uint32_t saved) { w->path_len = saved; w->path[saved] = 0; }
+
+void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path) {
+    w->t = *t; w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
+    for (int k = 0; k < SCHEMA_MAX_SLOTS; k++) w->slots[k] = -1;
+    w->path_len = 0; w->path[0] = 0;
+    if (path) path_push_name(w, path, (uint32_t)q_strlen(path));
+}
+
+/* ---- output helpers -------------------------------------------------------- */
+
+#define EMIT(call) do { if (w->out) { int rc_ = (call); if (rc_) return fail_at(w, rc_, -1, "output"); } } while (0)
+
+static int emit_key(schema_walk *w, const char *name, bool *first) {
+    if (!w->out) return Q_OK;
+    if (!*first && q_buf_putc(w->out, ',')) return Q_ERR(OUT_OF_MEMORY);
+    *first = false;
+    if (q_buf_putc(w->out, '"') || q_buf_puts(w->out, name) || q_buf_put(w->out, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
+    return Q_OK;
+}
+
+/* Copies a validated value's bytes without insignificant whitespace. */
+static int emit_raw_compact(schema_walk *w, int i) {
+    uint32_t start = (uint32_t)T(w, i)->start - (T(w, i)->type == JSMN_STRING ? 1 : 0);
+    uint32_t end = (uint32_t)T(w, i)->end + (T(w, i)->type == JSMN_STRING ? 1 : 0);
+    if (q_buf_reserve(w->out, end - start)) return Q_ERR(OUT_OF_MEMORY);
+    uint32_t stop = 0, wrote = 0;
+    int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, w->out->ptr + w->out->len, &stop, &wrote, w->err);
+    if (rc) return rc;
+    w->out->len += wrote;
+    return Q_OK;
+}
+
+/* Decodes a string token into scratch (strings that need parsing: UUIDs, timestamps). */
+static const uint8_t *tok_decoded(schema_walk *w, int i, uint32_t *n) {
+    uint32_t len = schema_tok_len(w, i);
+    uint8_t *buf = scratch_alloc(len + 1);
+    if (!buf) return NULL;
+    *n = json_unescape(schema_tok_ptr(w, i), len, buf);
+    return buf;
+}
+
+static bool is_number_tok(schema_walk *w, int i) {
+    uint8_t c = first_byte(w, i);
+    return T(w, i)->type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
+}
+
+static const char *type_name(uint8_t type) {
+    switch (type) {
+    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return "expected a string";
+    case ST_F64: return "expected a number";
+    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return "expected an integer";
+    case ST_BOOL: return "expected true or false";
+    case ST_OBJECT: case ST_MAP: return "expected an object";
+    case ST_ARRAY: return "expected an array";
+    case ST_SCALAR: return "expected a string, number or boolean";
+    default: return "unexpected value";
+    }
+}
+
+/* ---- duplicate keys in maps -------------------------------------------------- */
+
+static int check_map_duplicates(schema_walk *w, int obj) {
+    int n = T(w, obj)->size;
+    if (n < 2) return Q_OK;
+    int *keys = scratch_alloc((uint32_t)n * sizeof(int));
+    if (!keys) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
+    for (int k = 0, j = obj + 1; k < n; k++) { keys[k] = j; j = tokens_skip(&w->t, j + 1); }
+    if (n <= 8) {
+        for (int a = 1; a < n; a++)
+            for (int b = 0; b < a; b++)
+                if (json_strings_equal(schema_tok_ptr(w, keys[a]), schema_tok_len(w, keys[a]),
+                                       schema_tok_ptr(w, keys[b]), schema_tok_len(w, keys[b])))
+                    return fail_at(w, Q_ERR(DUPLICATE_KEY), keys[a], NULL);
+        return Q_OK;
+    }
+    /* Open addressing over decoded-key hashes keeps large maps linear. */
+    uint32_t cap = 16; while (cap < (uint32_t)n * 2) cap <<= 1;
+    int *table = scratch_alloc(cap * sizeof(int));
+    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
+    for (uint32_t s = 0; s < cap; s++) table[s] = -1;
+    for (int k = 0; k < n; k++) {
+        const uint8_t *kp = schema_tok_ptr(w, keys[k]); uint32_t kl = schema_tok_len(w, keys[k]);
+        uint32_t s = json_string_hash(kp, kl) & (cap - 1);
+        while (table[s] >= 0) {
+            int o = table[s];
+            if (json_strings_equal(kp, kl, schema_tok_ptr(w, o), schema_tok_len(w, o)))
+                return fail_at(w, Q_ERR(DUPLICATE_KEY), keys[k], NULL);
+            s = (s + 1) & (cap - 1);
+        }
+        table[s] = keys[k];
+    }
+    return Q_OK;
+}
+
+/* ---- values --------------------------------------------------------------------- */
+
+static int walk_object(schema_walk *w, int i, const schema *s);
+
+static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const void *sub) {
+    jsmntok_t *t = T(w, i);
+    int rc;
+    switch (type) {
+    case ST_STRING:
+        if (t->type != JSMN_STRING) break;
+        if (w->out) {
+            if (q_buf_reserve(w->out, 0)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+            rc = jw_string_token(w->out, schema_tok_ptr(w, i) - 1, schema_tok_len(w, i) + 2);
+            if (rc) return fail_at(w, rc, -1, "output");
+        }
+        return Q_OK;
+    case ST_UUID: {
+        if (t->type != JSMN_STRING) break;
+        uint32_t n; const uint8_t *d = tok_decoded(w, i, &n);
+        if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+        uint8_t u[16];
+        if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
+        if (w->out) {
+            uint8_t txt[UUID_TEXT_LEN];
+            uuid_format(u, txt);
+            EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, UUID_TEXT_LEN)); EMIT(q_buf_putc(w->out, '"'));
+        }
+        return Q_OK;
+    }
+    case ST_TIMESTAMP: {
+        if (t->type != JSMN_STRING) break;
+        uint32_t n; const uint8_t *d = tok_decoded(w, i, &n);
+        if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+        q_time tm;
+        if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
+        if (w->out) {
+            uint8_t txt[RFC3339_MAX_LEN];
+            uint32_t tn = rfc3339_format(tm, RFC3339_Z, txt);
+            if (!tn) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+            EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, tn)); EMIT(q_buf_putc(w->out, '"'));
+        }
+        return Q_OK;
+    }
+    case ST_F64:
+        if (!is_number_tok(w, i)) break;
+        if (num_check_f64(schema_tok_ptr(w, i), schema_tok_len(w, i))) return fail_at(w, Q_ERR(OUT_OF_RANGE), i, "exceeds a 64-bit float");
+        EMIT(q_buf_put(w->out, schema_tok_ptr(w, i), schema_tok_len(w, i)));
+        return Q_OK;
+    case ST_I32: case ST_I64: case ST_U16: case ST_U32: {
+        if (!is_number_tok(w, i)) break;
+        int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
+        int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
+        int64_t v;
+        rc = num_to_i64(schema_tok_ptr(w, i), schema_tok_len(w, i), lo, hi, &v);
+        if (rc) return fail_at(w, rc, i, type == ST_I32 ? "32-bit integer" : type == ST_I64 ? "64-bit integer" : type == ST_U16 ? "0..65535" : "0..4294967295");
+        if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_i64(v, d))); }
+        return Q_OK;
+    }
+    case ST_U64: {
+        if (!is_number_tok(w, i)) break;
+        uint64_t v;
+        rc = num_to_u64(schema_tok_ptr(w, i), schema_tok_len(w, i), UINT64_MAX, &v);
+        if (rc) return fail_at(w, rc, i, "unsigned 64-bit integer");
+        if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_u64(v, d))); }
+        return Q_OK;
+    }
+    case ST_BOOL: {
+        uint8_t c = first_byte(w, i);
+        if (t->type != JSMN_PRIMITIVE || (c != 't' && c != 'f')) break;
+        EMIT(q_buf_put(w->out, schema_tok_ptr(w, i), schema_tok_len(w, i)));
+        return Q_OK;
+    }
+    case ST_ENUM: {
+        if (t->type != JSMN_STRING) break;
+        for (const char *const *v = sub; *v; v++) {
+            if (json_string_eq(schema_tok_ptr(w, i), schema_tok_len(w, i), *v, (uint32_t)q_strlen(*v))) {
+                if (w->out) { EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_puts(w->out, *v)); EMIT(q_buf_putc(w->out, '"')); }
+                return Q_OK;
+            }
+        }
+        return fail_at(w, Q_ERR(INVALID_ENUM), i, NULL);
+    }
+    case ST_OBJECT:
+        return walk_object(w, i, sub);
+    case ST_ARRAY: {
+        if (t->type != JSMN_ARRAY) break;
+        int n = t->size, j = i + 1;
+        EMIT(q_buf_putc(w->out, '['));
+        for (int k = 0; k < n; k++) {
+            if (k) EMIT(q_buf_putc(w->out, ','));
+            uint32_t saved = path_push_index(w, (uint32_t)k);
+            if (first_byte(w, j) == 'n' && T(w, j)->type == JSMN_PRIMITIVE && elem != ST_ANY)
+                return fail_at(w, Q_ERR(TYPE_MISMATCH), j, type_name(elem));
+            rc = walk_value(w, j, elem, 0, sub);
+            if (rc) return rc;
+            path_pop(w, saved);
+            j = tokens_skip(&w->t, j);
+        }
+        EMIT(q_buf_putc(w->out, ']'));
+        return Q_OK;
+    }
+    case ST_MAP: {
+        if (t->type != JSMN_OBJECT) break;
+        rc = check_map_duplicates(w, i);
+        if (rc) return rc;
+        int n = t->size, j = i + 1;
+        EMIT(q_buf_putc(w->out, '{'));
+        for (int k = 0; k < n; k++) {
+            if (k) EMIT(q_buf_putc(w->out, ','));
+            if (w->out) {
+                rc = jw_string_token(w->out, schema_tok_ptr(w, j) - 1, schema_tok_len(w, j) + 2);
+                if (rc) return fail_at(w, rc, -1, "output");
+                EMIT(q_buf_putc(w->out, ':'));
+            }
+            uint32_t saved = path_push_key(w, j);
+            if (first_byte(w, j + 1) == 'n' && T(w, j + 1)->type == JSMN_PRIMITIVE && elem != ST_ANY)
+                return fail_at(w, Q_ERR(TYPE_MISMATCH), j + 1, type_name(elem));
+            rc = walk_value(w, j + 1, elem, 0, sub);
+            if (rc) return rc;
+            path_pop(w, saved);
+            j = tokens_skip(&w->t, j + 1);
+        }
+        EMIT(q_buf_putc(w->out, '}'));
+        return Q_OK;
+    }
+    case ST_ANY:
+        if (w->out) { rc = emit_raw_compact(w, i); if (rc) return fail_at(w, rc, i, NULL); }
+        return Q_OK;
+    case ST_SCALAR: {
+        uint8_t c = first_byte(w, i);
+        if (t->type == JSMN_STRING) return walk_value(w, i, ST_STRING, 0, NULL);
+        if (is_number_tok(w, i)) return walk_value(w, i, ST_F64, 0, NULL);
+        if (t->type == JSMN_PRIMITIVE && (c == 't' || c == 'f')) return walk_value(w, i, ST_BOOL, 0, NULL);
+        break;
+    }
+    }
+    return fail_at(w, Q_ERR(TYPE_MISMATCH), i, type_name(type));
+}
+
+static int find_field(schema_walk *w, const schema *s, int key) {
+    const uint8_t *kp = schema_tok_ptr(w, key);
+    uint32_t kl = schema_tok_len(w, key);
+    for (int f = 0; f < s->count; f++) {
+        const char *name = s->fields[f].name;
+        if (json_string_eq(kp, kl, name, (uint32_t)q_strlen(name))) return f;
+    }
+    return -1;
+}
+
+static int walk_object(schema_walk *w, int i, const schema *s) {
+    if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "expected an object");
+    int found[SCHEMA_MAX_FIELDS];
+    for (int f = 0; f < s->count; f++) found[f] = -1;
+    int n = T(w, i)->size, j = i + 1, rc;
+    for (int k = 0; k < n; k++) {
+        int f = find_field(w, s, j);
+        if (f >= 0) {
+            if (found[f] >= 0) {
+                uint32_t saved = path_push_name(w, s->fields[f].name, (uint32_t)q_strlen(s->fields[f].name));
+                rc = fail_at(w, Q_ERR(DUPLICATE_KEY), j, NULL);
+                path_pop(w, saved);
+                return rc;
+            }
+            found[f] = j + 1;
+        } else if (s->strict) {
+            uint32_t saved = path_push_key(w, j);
+            rc = fail_at(w, Q_ERR(UNKNOWN_KEY), j, NULL);
+            path_pop(w, saved);
+            return rc;
+        }
+        j = tokens_skip(&w->t, j + 1);
+    }
+    bool first = true;
+    EMIT(q_buf_putc(w->out, '{'));
+    for (int f = 0; f < s->count; f++) {
+        const schema_field *fd = &s->fields[f];
+        uint32_t saved = path_push_name(w, fd->name, (uint32_t)q_strlen(fd->name));
+        int v = found[f];
+        bool is_null = v >= 0 && T(w, v)->type == JSMN_PRIMITIVE && first_byte(w, v) == 'n';
+        if (is_null) {
+            if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
+            v = -1;   /* Option<T>: null is None */
+        }
+        if (fd->slot >= 0) w->slots[fd->slot] = v;
+        if (v < 0) {
+            if (fd->flags & SF_REQUIRED) {
+                rc = q_fail_keep(w->err, Q_ERR(MISSING_FIELD), tok_offset(w, i), w->path, NULL);
+                return rc;
+            }
+            if ((fd->flags & SF_TRAP) && w->out) {
+                /* The server demands these even when empty (wire-format.md §2). */
+                rc = emit_key(w, fd->name, &first);
+                if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+            } else if (w->fill && w->out) {
+                rc = w->fill(w->fill_ctx, fd, w->out, &first);
+                if (rc < 0) return fail_at(w, rc, -1, NULL);
+            }
+        } else {
+            rc = emit_key(w, fd->name, &first);
+            if (rc) return fail_at(w, rc, -1, NULL);
+            rc = walk_value(w, v, fd->type, fd->elem, fd->sub);
+            if (rc) return rc;
+        }
+        path_pop(w, saved);
+    }
+    EMIT(q_buf_putc(w->out, '}'));
+    return Q_OK;
+}
+
+int schema_walk_object(schema_walk *w, const schema *s) {
+    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, w->path, "no tokens");
+    return walk_object(w, 0, s);
+}

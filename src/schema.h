@@ -1,0 +1,64 @@
+/* Table-driven validation (and optional canonical re-writing) of a JSON object against a
+ * schema: field types, required fields, enums, UUIDs, timestamps, integer ranges,
+ * duplicate keys. Used for the envelope's meta and error objects and for the config. */
+#ifndef Q_SCHEMA_H
+#define Q_SCHEMA_H
+#include "base.h"
+#include "error.h"
+#include "arena.h"
+#include "tokens.h"
+
+typedef enum {
+    ST_STRING, ST_UUID, ST_TIMESTAMP, ST_F64, ST_I32, ST_I64, ST_U64, ST_U16, ST_U32,
+    ST_BOOL, ST_ENUM, ST_OBJECT, ST_ARRAY, ST_MAP, ST_ANY, ST_SCALAR /* string|number|bool */
+} schema_type;
+
+enum {
+    SF_REQUIRED = 1,   /* missing -> MISSING_FIELD; null -> TYPE_MISMATCH */
+    SF_TRAP     = 2,   /* required by the server, lenient on decode, always written on encode */
+    SF_NONNULL  = 4,   /* present but null -> TYPE_MISMATCH (Rust: not an Option) */
+};
+
+struct schema;
+typedef struct schema_field {
+    const char *name;
+    uint8_t type;          /* schema_type */
+    uint8_t flags;
+    int8_t slot;           /* capture slot, or -1 */
+    uint8_t elem;          /* ARRAY/MAP element type (schema_type) */
+    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: const char *const * (NULL-ended) */
+} schema_field;
+
+typedef struct schema {
+    const schema_field *fields;
+    uint8_t count;
+    uint8_t strict;        /* unknown keys are errors (config) instead of ignored (meta) */
+} schema;
+
+#define SCHEMA_MAX_FIELDS 24
+#define SCHEMA_MAX_SLOTS  32
+
+typedef struct {
+    q_tokens t;
+    q_error *err;
+    q_buf *out;                  /* NULL: validate only; else canonical compact JSON is written */
+    int slots[SCHEMA_MAX_SLOTS]; /* token index of each captured field, -1 when absent */
+    char path[Q_MAX_ERROR_PATH_CHARS + 1];
+    uint32_t path_len;
+    /* Called while writing an object when a field is absent, so the caller can fill it
+     * (auto-fill of timestamp/request_id/version). Returns Q_OK, 1 when it wrote the field
+     * (key and value, preceded by a comma when *first is false), or a negative status. */
+    int (*fill)(void *ctx, const schema_field *f, q_buf *out, bool *first);
+    void *fill_ctx;
+} schema_walk;
+
+/* Prepares a walk over tokens t, with path prefix (e.g. "meta"). */
+void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path);
+/* Validates (and writes, when w->out is set) the value at token 0 as an object of schema s. */
+int schema_walk_object(schema_walk *w, const schema *s);
+
+/* Token helpers for captured values. */
+static inline const uint8_t *schema_tok_ptr(const schema_walk *w, int i) { return w->t.js + w->t.tok[i].start; }
+static inline uint32_t schema_tok_len(const schema_walk *w, int i) { return (uint32_t)(w->t.tok[i].end - w->t.tok[i].start); }
+static inline int64_t schema_tok_offset(const schema_walk *w, int i) { return (int64_t)w->t.base + w->t.tok[i].start; }
+#endif
