@@ -58,9 +58,9 @@ build/wasm build/host build/asan dist:
 	@mkdir -p $@
 
 # ---------------------------------------------------------------- host builds (tests)
-build/host/%: tests/unit/%.c tests/unit/test_util.h $(CORE_SRC) $(CORE_HDR) | build/host
+build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(CORE_SRC) $(CORE_HDR) | build/host
 	$(CC) $(HOST_CFLAGS) $< $(CORE_SRC) -o $@ -lcmocka
-build/asan/%: tests/unit/%.c tests/unit/test_util.h $(CORE_SRC) $(CORE_HDR) | build/asan
+build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(CORE_SRC) $(CORE_HDR) | build/asan
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(CORE_SRC) -o $@ -lcmocka
 
 test-unit: $(addprefix build/host/,$(UNIT_TESTS))

@@ -188,7 +188,7 @@ Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, 
             char where[24] = "batch[";
             q_text_append_u64(where, sizeof where, count);
             q_text_append(where, sizeof where, "]");
-            q_error_in(&I->err, where);
+            q_error_within(&I->err, where);
             return call_end(I, rc);
         }
         wr32(out.ptr + at, out.len - at - 4);

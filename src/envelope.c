@@ -205,6 +205,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
+    if (!len || meta[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, "meta", "expected an object");
     q_tokens t;
     int rc = tokens_parse(&t, meta, len, base, err);
     if (rc) return rc;
@@ -215,6 +216,7 @@ int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_li
 }
 
 static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out, schema_walk *w, q_error *err) {
+    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, "error", "expected an object");
     q_tokens t;
     int rc = tokens_parse(&t, js, len, base, err);
     if (rc) return rc;
@@ -351,7 +353,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
         if (q_buf_reserve(out, e - s)) return oom(err);
         rc = json_compact_value(payload, e, s, 0, lim->max_depth, out->ptr + out->len, &end, &wrote, err);
         if (rc) return q_error_in(err, "payload");
-        if (end < e) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)end, "payload", NULL);
+        if (end < e) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)json_skip_ws(payload, e, end), "payload", NULL);
         out->len += wrote;
     }
 

@@ -105,16 +105,23 @@ int q_fail_keep(q_error *e, int status, int64_t offset, const char *path, const 
     return q_fail(e, status, offset, path, detail);
 }
 
-int q_error_in(q_error *e, const char *where) {
-    if (e->path[0] || !where || !*where) return e->status;
-    char msg[sizeof e->message];
-    q_memcpy(msg, e->message, sizeof msg);
-    e->message[0] = 0;
+int q_error_within(q_error *e, const char *where) {
+    char old[sizeof e->message > sizeof e->path ? sizeof e->message : sizeof e->path];
+    q_memcpy(old, e->path, sizeof e->path);
+    e->path[0] = 0;
     q_text_append(e->path, sizeof e->path, where);
+    if (old[0]) { q_text_append(e->path, sizeof e->path, "."); q_text_append(e->path, sizeof e->path, old); }
+    q_memcpy(old, e->message, sizeof e->message);
+    e->message[0] = 0;
     q_text_append(e->message, sizeof e->message, where);
     q_text_append(e->message, sizeof e->message, ": ");
-    q_text_append(e->message, sizeof e->message, msg);
+    q_text_append(e->message, sizeof e->message, old);
     return e->status;
+}
+
+int q_error_in(q_error *e, const char *where) {
+    if (e->path[0] || !where || !*where) return e->status;
+    return q_error_within(e, where);
 }
 
 /* First match wins, on the upper-cased code (wire-format.md §3). */

@@ -97,6 +97,10 @@ int q_fail_keep(q_error *e, int status, int64_t offset, const char *path, const 
  * the record's status. */
 int q_error_in(q_error *e, const char *where);
 
+/* Nests a record inside a container (e.g. "batch[3]"): the path becomes where.path and
+ * the message is prefixed with "where: ". Returns the record's status. */
+int q_error_within(q_error *e, const char *where);
+
 /* Stable code string for a status ("JSON_SYNTAX"), "OK" for 0, "INTERNAL" when unknown. */
 const char *q_status_code(int status);
 q_kind q_status_kind(int status);

@@ -254,11 +254,17 @@ static int scan_impl(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t dep
 value:
     if (UNLIKELY(p >= len)) return truncated(err, len);
     c = in[p];
-    switch (c) {
-    case '"':
+    if (c == '"') {                           /* the common cases first, off the jump table */
         p = scan_string(in, len, p + 1, err);
         if (UNLIKELY(!p)) return err->status;
-        break;
+        goto after;
+    }
+    if (is_digit(c) || c == '-') {
+        p = scan_number(in, len, p, err);
+        if (UNLIKELY(!p)) return err->status;
+        goto after;
+    }
+    switch (c) {
     case '{': case '[':
         if (UNLIKELY(d >= lim)) return q_fail(err, Q_ERR(JSON_DEPTH), p, NULL, NULL);
         if (UNLIKELY(d == stack_cap)) {
@@ -291,11 +297,6 @@ value:
         if (LIKELY(len - p >= 4 && load32(in + p) == 0x6c6c756eu)) { p += 4; break; }
         literal_fail(in, len, p, "null", err);
         return err->status;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-        p = scan_number(in, len, p, err);
-        if (UNLIKELY(!p)) return err->status;
-        break;
     default:
         return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL,
                       c >= 0x80 ? "non-ASCII byte outside a string" : "expected a value");

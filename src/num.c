@@ -81,7 +81,7 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
         i++;
         if (i < n && (raw[i] == '+' || raw[i] == '-')) eneg = raw[i++] == '-';
         /* Saturate: past 10^9 the verdict no longer depends on the exact exponent. */
-        for (; i < n; i++)
+        for (; i < n && (uint32_t)(raw[i] - '0') <= 9; i++)
             if (exp < 1000000000) exp = exp * 10 + (raw[i] - '0');
         if (eneg) exp = -exp;
     }
@@ -101,7 +101,7 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
             carry = x >> 32;
         }
     }
-    if (big[32] != 0 || (big[31] == 0xFFFFFFFFu && (big[30] >> 10) == 0x3FFFFFu))
+    if (big[32] != 0 || (big[31] == 0xFFFFFFFFu && (big[30] >> 10) == 0x3FFFFFu))   /* limb j: bits 32j.. */
         return Q_ERR(OUT_OF_RANGE);
     return Q_OK;
 }

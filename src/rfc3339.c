@@ -149,7 +149,9 @@ q_time q_time_from_unix_ms(double unix_ms) {
     if ((double)ms > unix_ms) ms--;              /* ... so step down to the floor */
     /* Exact, except in (-1, 0) where 1 + x may round up to 1.0: hence the clamp. */
     double frac = unix_ms - (double)ms;
-    uint32_t sub = (uint32_t)(frac * 1e6);       /* nanoseconds within the millisecond */
+    /* Nanoseconds within the millisecond: the product is rounded once before the floor,
+     * so a reading that prints as a whole nanosecond (1e-6 ms) stays that nanosecond. */
+    uint32_t sub = (uint32_t)(frac * 1e6);
     if (sub > 999999) sub = 999999;
     int64_t secs = ms / 1000, rem = ms % 1000;
     if (rem < 0) { rem += 1000; secs--; }        /* floor division for times before 1970 */

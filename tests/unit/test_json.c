@@ -8,6 +8,8 @@
 
 /* ------------------------------------------------------------------ helpers */
 
+static q_buf fresh_buf(void) { q_buf b = { NULL, 0, 0 }; return b; }
+
 /* Copies the bytes to an exactly sized heap block (ASan catches any overread). */
 static uint8_t *dup_exact(const char *s, uint32_t n) {
     uint8_t *p = malloc(n ? n : 1);
@@ -299,7 +301,7 @@ static const reject_case REJECT[] = {
     R("n_object_double_colon", "{\"a\"::1}", JSON_SYNTAX, 5),
     R("n_object_missing_value", "{\"a\":}", JSON_SYNTAX, 5),
     R("n_object_missing_comma", "{\"a\":1 \"b\":2}", JSON_SYNTAX, 7),
-    R("n_object_bad_key_string", "{\"a\x01\":1}", JSON_CONTROL_CHAR, 2),
+    R("n_object_bad_key_string", "{\"a\x01\":1}", JSON_CONTROL_CHAR, 3),
     R("n_object_key_without_value_then_close", "{\"a\"}", JSON_SYNTAX, 4),
     R("n_object_extra_close", "{\"a\":1}}", JSON_TRAILING, 7),
     R("n_object_lone_value", "{\"a\"", JSON_TRUNCATED, 4),
@@ -324,7 +326,8 @@ static const depth_case DEPTH[] = {
     D("max 1 object in array", "[1,{}]", 1, Q_ERR(JSON_DEPTH), 3),
     D("max 2 nested object", "{\"a\":{\"b\":[1]}}", 2, Q_ERR(JSON_DEPTH), 10),
     D("max 3 nested object", "{\"a\":{\"b\":[1]}}", 3, Q_OK, 0),
-    D("siblings do not add", "[[],[],{\"a\":[]}]", 2, Q_OK, 0),
+    D("siblings do not add", "[[],[],{\"a\":[]}]", 3, Q_OK, 0),
+    D("third level in a sibling", "[[],[],{\"a\":[]}]", 2, Q_ERR(JSON_DEPTH), 12),
     D("depth error wins over later syntax", "[[[x", 2, Q_ERR(JSON_DEPTH), 2),
     D("syntax before depth", "[x[[", 1, Q_ERR(JSON_SYNTAX), 1),
 };
@@ -365,8 +368,9 @@ static void scan_value_positions_and_depth(void **s) {
     assert_int_equal(json_scan_value(in, n, 10, 0, 10, &end, &err), Q_OK);
     assert_int_equal(end, n);
     /* container depth is relative to the given depth */
-    assert_int_equal(json_scan_value(in, n, 10, 1, 2, &end, &err), Q_OK);
-    assert_fails_at(json_scan_value(in, n, 10, 2, 2, &end, &err), Q_ERR(JSON_DEPTH), 15, &err);
+    assert_int_equal(json_scan_value(in, n, 10, 1, 3, &end, &err), Q_OK);
+    assert_fails_at(json_scan_value(in, n, 10, 2, 3, &end, &err), Q_ERR(JSON_DEPTH), 15, &err);
+    assert_fails_at(json_scan_value(in, n, 10, 2, 2, &end, &err), Q_ERR(JSON_DEPTH), 10, &err);
     assert_fails_at(json_scan_value(in, n, 2, 7, 7, &end, &err), Q_ERR(JSON_DEPTH), 2, &err);
     assert_int_equal(json_scan_value(QS("5"), 0, 9, 3, &end, &err), Q_OK);   /* scalar past the limit */
     assert_int_equal(end, 1);
@@ -389,7 +393,7 @@ static void scan_value_positions_and_depth(void **s) {
 static void error_record_has_no_input_bytes(void **s) {
     q_error err;
     /* the input contains a marker that must not show up in the message */
-    assert_fails_at(json_validate(QS("{\"SECRETKEY\":\"SECRETVAL\x01\"}"), 128, &err), Q_ERR(JSON_CONTROL_CHAR), 24, &err);
+    assert_fails_at(json_validate(QS("{\"SECRETKEY\":\"SECRETVAL\x01\"}"), 128, &err), Q_ERR(JSON_CONTROL_CHAR), 23, &err);
     assert_null(strstr(err.message, "SECRET"));
     assert_string_equal(err.code, "JSON_CONTROL_CHAR");
     assert_int_equal(err.http_status, 400);
@@ -614,7 +618,14 @@ static void inputs_end_at_guard_page(void **s) {
     memcpy(b, body, sizeof body - 1);
     assert_int_equal(json_unescape(b, sizeof body - 1, out), 2 + 2 + 4 + 1);
     assert_true(json_string_eq(b, sizeof body - 1, "ab\xc3\xa9\xf0\x9f\x98\x80\n", 9));
-    assert_int_equal(json_utf8_validate(page_end - 3, 3, &err), Q_ERR(JSON_UTF8));
+    memcpy(page_end - 3, "a\xe2\x82", 3);
+    assert_fails_at(json_utf8_validate(page_end - 3, 3, &err), Q_ERR(JSON_UTF8), 1, &err);
+    memcpy(page_end - 9, "abcdefgh\xf0", 9);
+    assert_fails_at(json_utf8_validate(page_end - 9, 9, &err), Q_ERR(JSON_UTF8), 8, &err);
+    q_buf wb = fresh_buf();
+    memcpy(page_end - 9, "abcdefg\n\"", 9);
+    assert_int_equal(jw_string(&wb, page_end - 9, 9), Q_OK);
+    assert_memory_equal(wb.ptr, "\"abcdefg\\n\\\"\"", wb.len);
     munmap(map, (size_t)pg * 2);
 }
 
@@ -747,8 +758,6 @@ static void string_hash_is_fnv1a_of_decoded(void **s) {
 
 /* ------------------------------------------------------------------ writer */
 
-static q_buf fresh_buf(void) { q_buf b = { NULL, 0, 0 }; return b; }
-
 /* serde_json's escaping, written out independently. */
 static size_t ref_escape(const uint8_t *s, size_t n, char *out) {
     size_t o = 0;
@@ -875,23 +884,41 @@ static void writer_numbers(void **s) {
     assert_memory_equal(b.ptr, want, b.len);
 }
 
+/* SQLite-style loop: fail allocation 1, 2, ... until the call succeeds; every failure is
+ * OUT_OF_MEMORY and leaves the buffer as it was. */
 static void writer_allocation_failures(void **s) {
-    static const char *const inputs[] = { "short", "needs \"escaping\"\n" };
-    for (size_t i = 0; i < Q_ARRAY_LEN(inputs); i++) {
-        q_buf b = fresh_buf();
-        arena_fail_nth(1);
-        assert_int_equal(jw_string(&b, (const uint8_t *)inputs[i], (uint32_t)strlen(inputs[i])), Q_ERR(OUT_OF_MEMORY));
-        assert_int_equal(b.len, 0);
-        arena_fail_nth(1);
-        assert_int_equal(jw_string_token(&b, QS("\"\\u0041\"")), Q_ERR(OUT_OF_MEMORY));
-        arena_fail_nth(1);
-        assert_int_equal(jw_u64(&b, 7), Q_ERR(OUT_OF_MEMORY));
-        arena_fail_nth(1);
-        assert_int_equal(jw_i64(&b, -7), Q_ERR(OUT_OF_MEMORY));
-        assert_int_equal(b.len, 0);
-        arena_fail_nth(0);
-        assert_int_equal(jw_string(&b, (const uint8_t *)inputs[i], (uint32_t)strlen(inputs[i])), Q_OK);
+    static uint8_t big[600];
+    for (size_t k = 0; k < sizeof big; k++) big[k] = (uint8_t)(k % 7 == 0 ? '\n' : 'a' + k % 26);
+    for (int op = 0; op < 5; op++) {
+        bool failed_once = false;
+        for (uint32_t nth = 1; nth < 20; nth++) {
+            q_buf b = fresh_buf();
+            assert_int_equal(q_buf_puts(&b, "prefix"), Q_OK);
+            q_buf before = b;
+            arena_fail_nth(nth);
+            int rc;
+            switch (op) {
+            case 0: rc = jw_string(&b, big, sizeof big); break;
+            case 1: rc = jw_string(&b, QS("short \"one\"\n")); break;
+            case 2: rc = jw_string_token(&b, QS("\"\\u0041\\n\"")); break;
+            case 3: rc = jw_u64(&b, 7); break;
+            default: rc = jw_i64(&b, -7); break;
+            }
+            arena_fail_nth(0);
+            if (rc == Q_OK) { assert_true(b.len > before.len); break; }
+            failed_once = true;
+            assert_int_equal(rc, Q_ERR(OUT_OF_MEMORY));
+            if (op != 4) assert_int_equal(b.len, before.len);   /* jw_i64 may have put the '-' */
+            assert_memory_equal(b.ptr, "prefix", 6);
+        }
+        (void)failed_once;
     }
+    /* a request larger than the doubling fallback fails outright on the first allocation */
+    q_buf b = fresh_buf();
+    arena_fail_nth(1);
+    assert_int_equal(jw_string(&b, big, sizeof big), Q_ERR(OUT_OF_MEMORY));
+    arena_fail_nth(0);
+    assert_int_equal(b.len, 0);
 }
 
 int main(void) {

@@ -1,0 +1,377 @@
+/* Envelope codec: the malformed-input table, every meta field and enum value, lenient
+ * traps, canonical encoding, auto-fill, the error status fallback, limits, round trips and
+ * allocation failures. */
+#include "test_util.h"
+#include "vectors.h"
+#include "envelope.h"
+#include "json.h"
+
+static env_limits LIM;
+
+static int setup(void **s) { q_test_setup(s); env_limits_default(&LIM); return 0; }
+
+static int decode(const char *text, env_decoded *d, q_error *e) {
+    scratch_reset();
+    q_error_clear(e);
+    return env_decode((const uint8_t *)text, (uint32_t)strlen(text), &LIM, d, e);
+}
+
+/* Encodes and returns a NUL-terminated copy of the output (scratch). */
+static const char *encode3(const char *meta, const char *payload, const char *error, const env_autofill *af, int *rc, q_error *e) {
+    scratch_reset();
+    q_error_clear(e);
+    q_buf out = {0};
+    *rc = env_encode((const uint8_t *)meta, (uint32_t)strlen(meta), (const uint8_t *)payload, (uint32_t)strlen(payload),
+                     (const uint8_t *)error, (uint32_t)strlen(error), &LIM, af, &out, e);
+    if (*rc) return NULL;
+    static char copy[1 << 16];
+    assert_true(out.len < sizeof copy);
+    memcpy(copy, out.ptr, out.len); copy[out.len] = 0;
+    return copy;
+}
+
+static void expect_encode(const char *meta, const char *payload, const char *error, const char *want) {
+    int rc; q_error e;
+    const char *got = encode3(meta, payload, error, NULL, &rc, &e);
+    if (rc) fail_msg("encode failed: %s", e.message);
+    assert_string_equal(got, want);
+}
+
+/* ---- the malformed table ---------------------------------------------------------- */
+
+static void malformed_table(void **s) {
+    vector_case *v;
+    int n = vectors_load("../vectors/malformed-envelopes.tsv", &v);
+    assert_true(n >= 40);
+    for (int i = 0; i < n; i++) {
+        scratch_reset();
+        env_decoded d; q_error e; q_error_clear(&e);
+        int rc = env_decode(v[i].input, (uint32_t)v[i].len, &LIM, &d, &e);
+        if (strcmp(q_status_code(rc), v[i].code) || e.offset != v[i].offset || strcmp(e.path, v[i].path))
+            fail_msg("line %d: want %s@%ld '%s', got %s@%lld '%s' (%s)", v[i].line, v[i].code, v[i].offset,
+                     v[i].path, q_status_code(rc), (long long)e.offset, e.path, e.message);
+        assert_true(rc < 0);
+        assert_true(strlen(e.message) <= Q_MAX_ERROR_MESSAGE_CHARS);
+        assert_int_equal(e.kind, QK_VALIDATION);
+    }
+    vectors_free(v, n);
+}
+
+/* ---- every meta field --------------------------------------------------------------- */
+
+static const char FULL_META[] =
+    "{\"extensions\":{\"z\":{\"deep\":[1, 2]},\"a\":null},"
+    "\"tracing\":{\"tags\":{\"s\":\"v\",\"n\":1.5,\"b\":true},\"span_status\":{\"message\":\"m\",\"code\":\"Error\"},"
+    "\"span_kind\":\"Client\",\"operation_name\":\"op\",\"trace_state\":\"ts\",\"sampled\":false,\"sampling_rate\":0.5,"
+    "\"baggage\":{\"k\":\"v\"},\"parent_span_id\":\"p\",\"span_id\":\"s\",\"trace_id\":\"t\"},"
+    "\"monitoring\":{\"uptime\":12.5,\"health_status\":\"Degraded\",\"namespace\":\"ns\",\"cluster_id\":\"c\","
+    "\"environment\":\"Canary\",\"load_balancer\":\"lb\",\"instance_type\":\"it\",\"deployment_id\":\"d\","
+    "\"build_version\":\"bv\",\"datacenter\":\"dc\",\"server_id\":\"srv\"},"
+    "\"performance\":{\"processing_time_ms\":18446744073709551615,\"thread_count\":8,\"gc_time\":1.0,\"gc_collections\":2,"
+    "\"external_calls\":[{\"endpoint\":\"/x\",\"status\":\"Timeout\",\"duration\":3,\"service\":\"svc\"}],"
+    "\"network_latency\":4.5,\"cpu_usage\":0.25,\"memory_peak\":-9223372036854775808,\"memory_allocated\":100,"
+    "\"cache_operations\":{\"sets\":3,\"misses\":2,\"hits\":1},\"cache_hit_ratio\":0.9,\"db_query_count\":-2147483648,\"db_query_time\":1e-3},"
+    "\"debug\":{\"profiling_data\":{\"allocations\":7,\"wall_time\":2.5,\"cpu_time\":1.5},\"log_level\":\"Warn\","
+    "\"request_headers\":{\"accept\":\"*/*\"},\"environment_vars\":{\"HOME\":\"/root\"},\"stack_trace\":\"st\","
+    "\"memory_usage\":{\"external\":3,\"heap_total\":2,\"heap_used\":1},"
+    "\"db_queries\":[{\"database\":\"db\",\"rows_affected\":2147483647,\"duration\":0.5,\"query\":\"select 1\"}],\"trace_enabled\":true},"
+    "\"security\":{\"token_expires_at\":\"2030-01-01T00:00:00+01:00\",\"roles\":[\"admin\"],\"user_agent\":\"ua\","
+    "\"ip_address\":\"10.0.0.1\",\"permissions\":[\"read\",\"write\"],\"auth_method\":\"OAuth2\",\"session_id\":\"sess\",\"user_id\":\"usr\"},"
+    "\"on_behalf_of\":{\"delegatingTenant\":\"dt\",\"delegatingUser\":\"du\",\"originalUser\":\"ou\"},"
+    "\"tenant\":\"acme\",\"duration\":45.0,\"version\":\"1.0\",\"request_id\":\"{0190A3F2-1234-7ABC-8DEF-0123456789AB}\","
+    "\"timestamp\":\"2024-03-01T12:00:00.5-02:30\",\"unknown_top\":{\"ignored\":true}}";
+
+static const char FULL_META_CANONICAL[] =
+    "{\"timestamp\":\"2024-03-01T14:30:00.500Z\",\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\","
+    "\"version\":\"1.0\",\"duration\":45.0,\"tenant\":\"acme\","
+    "\"on_behalf_of\":{\"originalUser\":\"ou\",\"delegatingUser\":\"du\",\"delegatingTenant\":\"dt\"},"
+    "\"security\":{\"user_id\":\"usr\",\"session_id\":\"sess\",\"auth_method\":\"OAuth2\",\"permissions\":[\"read\",\"write\"],"
+    "\"ip_address\":\"10.0.0.1\",\"user_agent\":\"ua\",\"roles\":[\"admin\"],\"token_expires_at\":\"2029-12-31T23:00:00Z\"},"
+    "\"debug\":{\"trace_enabled\":true,\"db_queries\":[{\"query\":\"select 1\",\"duration\":0.5,\"rows_affected\":2147483647,\"database\":\"db\"}],"
+    "\"memory_usage\":{\"heap_used\":1,\"heap_total\":2,\"external\":3},\"stack_trace\":\"st\","
+    "\"environment_vars\":{\"HOME\":\"/root\"},\"request_headers\":{\"accept\":\"*/*\"},\"log_level\":\"Warn\","
+    "\"profiling_data\":{\"cpu_time\":1.5,\"wall_time\":2.5,\"allocations\":7}},"
+    "\"performance\":{\"db_query_time\":1e-3,\"db_query_count\":-2147483648,\"cache_hit_ratio\":0.9,"
+    "\"cache_operations\":{\"hits\":1,\"misses\":2,\"sets\":3},\"memory_allocated\":100,\"memory_peak\":-9223372036854775808,"
+    "\"cpu_usage\":0.25,\"network_latency\":4.5,\"external_calls\":[{\"service\":\"svc\",\"duration\":3,\"status\":\"Timeout\",\"endpoint\":\"/x\"}],"
+    "\"gc_collections\":2,\"gc_time\":1.0,\"thread_count\":8,\"processing_time_ms\":18446744073709551615},"
+    "\"monitoring\":{\"server_id\":\"srv\",\"datacenter\":\"dc\",\"build_version\":\"bv\",\"deployment_id\":\"d\","
+    "\"instance_type\":\"it\",\"load_balancer\":\"lb\",\"environment\":\"Canary\",\"cluster_id\":\"c\",\"namespace\":\"ns\","
+    "\"health_status\":\"Degraded\",\"uptime\":12.5},"
+    "\"tracing\":{\"trace_id\":\"t\",\"span_id\":\"s\",\"parent_span_id\":\"p\",\"baggage\":{\"k\":\"v\"},\"sampling_rate\":0.5,"
+    "\"sampled\":false,\"trace_state\":\"ts\",\"operation_name\":\"op\",\"span_kind\":\"Client\","
+    "\"span_status\":{\"code\":\"Error\",\"message\":\"m\"},\"tags\":{\"s\":\"v\",\"n\":1.5,\"b\":true}},"
+    "\"extensions\":{\"z\":{\"deep\":[1,2]},\"a\":null}}";
+
+static void every_meta_field_decodes_and_encodes_canonically(void **s) {
+    char env[8192];
+    snprintf(env, sizeof env, "{\"payload\":{\"k\":[true]},\"meta\":%s}", FULL_META);
+    env_decoded d; q_error e;
+    int rc = decode(env, &d, &e);
+    if (rc) fail_msg("%s", e.message);
+    assert_memory_equal(env + d.payload_off, "{\"k\":[true]}", d.payload_len);
+    assert_int_equal(d.meta_len, strlen(FULL_META));
+    assert_int_equal(d.error_len, 0);
+    assert_memory_equal(env + d.request_id_off, "{0190A3F2", 9);
+
+    char want[8192];
+    snprintf(want, sizeof want, "{\"meta\":%s,\"payload\":{\"k\":[true]}}", FULL_META_CANONICAL);
+    expect_encode(FULL_META, "{ \"k\" : [ true ] }", "", want);
+    /* canonical form is a fixed point */
+    expect_encode(FULL_META_CANONICAL, "{\"k\":[true]}", "", want);
+}
+
+static void every_enum_value(void **s) {
+    static const struct { const char *fmt; const char *values[9]; } ENUMS[] = {
+        { "{\"security\":{\"auth_method\":\"%s\"}}", { "Unspecified", "OAuth2", "Jwt", "ApiKey", "Basic", "Saml", "Oidc", "None" } },
+        { "{\"debug\":{\"log_level\":\"%s\"}}", { "Unspecified", "Trace", "Debug", "Info", "Warn", "Error" } },
+        { "{\"monitoring\":{\"environment\":\"%s\"}}", { "Unspecified", "Development", "Staging", "Testing", "Production", "Canary" } },
+        { "{\"monitoring\":{\"health_status\":\"%s\"}}", { "Unspecified", "Healthy", "Degraded", "Unhealthy" } },
+        { "{\"tracing\":{\"span_kind\":\"%s\"}}", { "Unspecified", "Server", "Client", "Producer", "Consumer", "Internal" } },
+        { "{\"tracing\":{\"span_status\":{\"code\":\"%s\"}}}", { "Unspecified", "Ok", "Error", "Timeout" } },
+        { "{\"performance\":{\"external_calls\":[{\"service\":\"s\",\"duration\":1,\"status\":\"%s\"}]}}", { "Unspecified", "Success", "Error", "Timeout" } },
+    };
+    int checked = 0;
+    for (size_t k = 0; k < Q_ARRAY_LEN(ENUMS); k++) {
+        for (int j = 0; ENUMS[k].values[j]; j++) {
+            char meta[512], env[600];
+            snprintf(meta, sizeof meta, ENUMS[k].fmt, ENUMS[k].values[j]);
+            snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", meta);
+            env_decoded d; q_error e;
+            if (decode(env, &d, &e)) fail_msg("%s rejected: %s", env, e.message);
+            /* lower-case variant is rejected: enums are case-sensitive */
+            char lower[512]; snprintf(lower, sizeof lower, ENUMS[k].fmt, "unspecified");
+            snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", lower);
+            assert_int_equal(decode(env, &d, &e), Q_ERR(INVALID_ENUM));
+            checked++;
+        }
+    }
+    assert_int_equal(checked, 8 + 6 + 6 + 4 + 6 + 4 + 4);
+    /* an escaped spelling of a valid value is the same string */
+    env_decoded d; q_error e;
+    assert_int_equal(decode("{\"meta\":{\"security\":{\"auth_method\":\"\\u004Awt\"}},\"payload\":null}", &d, &e), Q_OK);
+}
+
+static void traps_lenient_on_decode_written_on_encode(void **s) {
+    env_decoded d; q_error e;
+    /* the server omits empty arrays in its own replies: accept */
+    assert_int_equal(decode("{\"meta\":{\"security\":{\"user_id\":\"u\"},\"debug\":{},\"performance\":{}},\"payload\":null}", &d, &e), Q_OK);
+    expect_encode("{\"security\":{\"user_id\":\"u\"},\"debug\":{},\"performance\":{}}", "null", "",
+                  "{\"meta\":{\"security\":{\"user_id\":\"u\",\"permissions\":[],\"roles\":[]},\"debug\":{\"db_queries\":[]},"
+                  "\"performance\":{\"external_calls\":[]}},\"payload\":null}");
+}
+
+static void null_is_absent_for_optional_fields(void **s) {
+    env_decoded d; q_error e;
+    assert_int_equal(decode("{\"meta\":{\"tenant\":null,\"request_id\":null,\"security\":null},\"payload\":null,\"error\":null}", &d, &e), Q_OK);
+    assert_int_equal(d.error_len, 0);
+    assert_int_equal(d.request_id_len, 0);
+    expect_encode("{\"tenant\":null,\"timestamp\":null,\"tracing\":{\"span_id\":null}}", "", "null",
+                  "{\"meta\":{\"tracing\":{}},\"payload\":null}");
+}
+
+static void unknown_keys_ignored_everywhere(void **s) {
+    env_decoded d; q_error e;
+    assert_int_equal(decode("{\"x\":[1,{\"y\":2}],\"meta\":{\"zzz\":1,\"security\":{\"other\":{}},\"tracing\":{\"q\":[]}},"
+                            "\"payload\":1,\"error\":{\"code\":\"C\",\"message\":\"m\",\"extra\":true}}", &d, &e), Q_OK);
+    expect_encode("{\"zzz\":1,\"security\":{\"other\":{}}}", "1", "{\"code\":\"C\",\"message\":\"m\",\"extra\":true}",
+                  "{\"meta\":{\"security\":{\"permissions\":[],\"roles\":[]}},\"payload\":1,\"error\":{\"code\":\"C\",\"message\":\"m\"}}");
+}
+
+static void uuid_forms_and_timestamps_canonicalised(void **s) {
+    static const char *FORMS[] = {
+        "0190a3f2-1234-7abc-8def-0123456789ab", "0190A3F2-1234-7ABC-8DEF-0123456789AB",
+        "0190a3f212347abc8def0123456789ab", "{0190a3f2-1234-7abc-8def-0123456789ab}",
+        "urn:uuid:0190a3f2-1234-7abc-8def-0123456789ab",
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(FORMS); k++) {
+        char meta[128];
+        snprintf(meta, sizeof meta, "{\"request_id\":\"%s\"}", FORMS[k]);
+        expect_encode(meta, "1", "", "{\"meta\":{\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\"},\"payload\":1}");
+    }
+    expect_encode("{\"timestamp\":\"2024-01-01T00:00:00.123456+00:00\"}", "1", "", "{\"meta\":{\"timestamp\":\"2024-01-01T00:00:00.123456Z\"},\"payload\":1}");
+    expect_encode("{\"timestamp\":\"2024-01-01t01:00:00.000000001+01:00\"}", "1", "", "{\"meta\":{\"timestamp\":\"2024-01-01T00:00:00.000000001Z\"},\"payload\":1}");
+    expect_encode("{\"timestamp\":\"2024-01-01T00:00:00.100z\"}", "1", "", "{\"meta\":{\"timestamp\":\"2024-01-01T00:00:00.100Z\"},\"payload\":1}");
+}
+
+static void error_object_and_status_fallback(void **s) {
+    static const struct { const char *code; int status; } CASES[] = {
+        { "VALIDATION_FAILED", 400 }, { "AUTHENTICATION_FAILED", 401 }, { "RESOURCE_NOT_FOUND", 404 },
+        { "INTERNAL_SERVER_ERROR", 500 }, { "HANDLER_ERROR", 500 }, { "REQUEST_HEADERS_TOO_LARGE", 413 },
+        { "METADATA_INJECTION_FAILED", 500 }, { "SERIALIZATION_ERROR", 500 }, { "CRITICAL_SERIALIZATION_ERROR", 500 },
+        { "unauthorized", 401 }, { "FORBIDDEN", 403 }, { "NO_PERMISSION", 403 }, { "INVALID_INPUT", 400 },
+        { "MISSING_THING", 404 }, { "CONFLICT", 409 }, { "ALREADY_EXISTS", 409 }, { "SIZE_EXCEEDED", 413 },
+        { "RATE_LIMITED", 429 }, { "THROTTLED", 429 }, { "GATEWAY_TIMEOUT", 504 }, { "DEADLINE_EXCEEDED", 504 },
+        { "SERVICE_UNAVAILABLE", 503 }, { "SERVICE_DOWN", 503 }, { "NOT_IMPLEMENTED", 501 }, { "WEIRD", 500 },
+        { "AUTH_INVALID", 401 }, { "INVALID_AUTH", 401 },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
+        char env[256];
+        snprintf(env, sizeof env, "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"%s\",\"message\":\"m\"}}", CASES[k].code);
+        env_decoded d; q_error e;
+        assert_int_equal(decode(env, &d, &e), Q_OK);
+        if (d.error_status != CASES[k].status) fail_msg("%s: want %d got %d", CASES[k].code, CASES[k].status, d.error_status);
+        assert_memory_equal(env + d.error_code_off, CASES[k].code, d.error_code_len);
+    }
+    /* http_status_code wins over the code */
+    env_decoded d; q_error e;
+    const char *env = "{\"meta\":{},\"payload\":null,\"error\":{\"message\":\"boom\",\"http_status_code\":400,\"code\":\"HANDLER_ERROR\",\"details\":{\"operation\":\"handler_execution\"}}}";
+    assert_int_equal(decode(env, &d, &e), Q_OK);
+    assert_int_equal(d.error_status, 400);
+    assert_memory_equal(env + d.error_message_off, "boom", 4);
+    expect_encode("{}", "null", "{\"message\":\"boom\",\"http_status_code\":400,\"code\":\"HANDLER_ERROR\",\"details\":{\"operation\":\"handler_execution\"},\"trace\":\"t\"}",
+                  "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"HANDLER_ERROR\",\"message\":\"boom\",\"details\":{\"operation\":\"handler_execution\"},\"trace\":\"t\",\"http_status_code\":400}}");
+}
+
+static void autofill_new_request(void **s) {
+    static const uint8_t RND[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+    env_autofill af = { .fill = true, .now_ms = 1700000000123.0, .random = RND };
+    int rc; q_error e;
+    const char *out = encode3("", "{\"q\":1}", "", &af, &rc, &e);
+    assert_int_equal(rc, Q_OK);
+    /* v7: 48-bit ms 0x018bcfe5687b then version 7, variant 10 */
+    assert_string_equal(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":\"018bcfe5-687b-7234-9678-9abcdef01122\","
+                             "\"version\":\"1.0\"},\"payload\":{\"q\":1}}");
+    /* existing fields are kept; tenant default only when absent */
+    af.tenant = (const uint8_t *)"dflt"; af.tenant_len = 4;
+    out = encode3("{\"version\":\"2.0\",\"tenant\":\"mine\"}", "1", "", &af, &rc, &e);
+    assert_non_null(strstr(out, "\"version\":\"2.0\",\"tenant\":\"mine\""));
+    out = encode3("{}", "1", "", &af, &rc, &e);
+    assert_non_null(strstr(out, "\"version\":\"1.0\",\"tenant\":\"dflt\"}"));
+    af.uuid_v4 = true;
+    out = encode3("{}", "1", "", &af, &rc, &e);
+    assert_non_null(strstr(out, "\"request_id\":\"12345678-9abc-4ef0-9122-334455667788\""));
+}
+
+static void payload_kinds_and_encode_errors(void **s) {
+    expect_encode("", "", "", "{\"meta\":{},\"payload\":null}");
+    expect_encode(" {} ", " \"x\\u00e9\\n\" ", "", "{\"meta\":{},\"payload\":\"x\\u00e9\\n\"}");
+    expect_encode("{}", "[1, -0.5e+10, true, null, {\"a\" : {}}]", "", "{\"meta\":{},\"payload\":[1,-0.5e+10,true,null,{\"a\":{}}]}");
+    int rc; q_error e;
+    encode3("{}", "[1,", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(JSON_TRUNCATED)); assert_string_equal(e.path, "payload");
+    encode3("{}", "1 2", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(JSON_TRAILING)); assert_int_equal(e.offset, 2);
+    encode3("[]", "1", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(TYPE_MISMATCH)); assert_string_equal(e.path, "meta");
+    encode3("{\"tenant\":", "1", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(JSON_TRUNCATED)); assert_string_equal(e.path, "meta");
+    assert_non_null(strstr(e.message, "meta: "));
+    encode3("{}", "1", "{\"code\":\"X\"}", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(MISSING_FIELD)); assert_string_equal(e.path, "error.message");
+    encode3("{\"timestamp\":\"-0001-01-01T00:00:00Z\"}", "1", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(INVALID_TIMESTAMP));
+}
+
+static void limits_enforced(void **s) {
+    env_decoded d; q_error e;
+    LIM.max_envelope_bytes = 64;
+    char big[128]; memset(big, ' ', sizeof big); memcpy(big, "{\"meta\":{},\"payload\":1}", 23); big[127] = 0;
+    assert_int_equal(decode(big, &d, &e), Q_ERR(TOO_LARGE));
+    LIM.max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
+    LIM.max_meta_bytes = 10;
+    assert_int_equal(decode("{\"meta\":{\"tenant\":\"abcdef\"},\"payload\":1}", &d, &e), Q_ERR(TOO_LARGE));
+    assert_string_equal(e.path, "meta");
+    LIM.max_meta_bytes = Q_DEFAULT_MAX_META_BYTES;
+    /* depth: the payload sits at depth 1, so max_depth containers in total */
+    char deep[600]; int n = 0;
+    n += sprintf(deep + n, "{\"meta\":{},\"payload\":");
+    for (int i = 0; i < Q_DEFAULT_MAX_DEPTH - 1; i++) deep[n++] = '[';
+    for (int i = 0; i < Q_DEFAULT_MAX_DEPTH - 1; i++) deep[n++] = ']';
+    deep[n++] = '}'; deep[n] = 0;
+    assert_int_equal(decode(deep, &d, &e), Q_OK);
+    n = sprintf(deep, "{\"meta\":{},\"payload\":");
+    for (int i = 0; i < Q_DEFAULT_MAX_DEPTH; i++) deep[n++] = '[';
+    for (int i = 0; i < Q_DEFAULT_MAX_DEPTH; i++) deep[n++] = ']';
+    deep[n++] = '}'; deep[n] = 0;
+    assert_int_equal(decode(deep, &d, &e), Q_ERR(JSON_DEPTH));
+    /* 10,000 levels: a clean error, no crash */
+    static char deeper[20100];
+    n = sprintf(deeper, "{\"meta\":{},\"payload\":");
+    for (int i = 0; i < 10000; i++) deeper[n++] = '[';
+    deeper[n] = 0;
+    assert_int_equal(decode(deeper, &d, &e), Q_ERR(JSON_DEPTH));
+    assert_int_equal(e.offset, 21 + Q_DEFAULT_MAX_DEPTH - 1);
+}
+
+static void large_maps_detect_duplicates(void **s) {
+    static char env[1 << 16];
+    int n = sprintf(env, "{\"meta\":{\"tracing\":{\"baggage\":{");
+    for (int i = 0; i < 2000; i++) n += sprintf(env + n, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    n += sprintf(env + n, ",\"k1999\":\"again\"}}},\"payload\":null}");
+    env_decoded d; q_error e;
+    assert_int_equal(decode(env, &d, &e), Q_ERR(DUPLICATE_KEY));
+    assert_string_equal(e.path, "meta.tracing.baggage");
+    /* escaped and plain spellings of one key are the same key */
+    assert_int_equal(decode("{\"meta\":{\"tracing\":{\"baggage\":{\"a\":\"1\",\"\\u0061\":\"2\"}}},\"payload\":1}", &d, &e), Q_ERR(DUPLICATE_KEY));
+    assert_int_equal(decode("{\"meta\":{\"\\u0074enant\":\"a\",\"tenant\":\"b\"},\"payload\":1}", &d, &e), Q_ERR(DUPLICATE_KEY));
+}
+
+static void round_trip_is_stable(void **s) {
+    char env[8192];
+    snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[{\"b\":2,\"a\":\"\\u00e9\\ud83d\\ude00\"}],\"error\":{\"code\":\"X\",\"message\":\"\\\"q\\\"\"}}", FULL_META);
+    env_decoded d; q_error e;
+    assert_int_equal(decode(env, &d, &e), Q_OK);
+    /* encode(decode(x)) */
+    char meta[8192], payload[512], error[512];
+    memcpy(meta, env + d.meta_off, d.meta_len); meta[d.meta_len] = 0;
+    memcpy(payload, env + d.payload_off, d.payload_len); payload[d.payload_len] = 0;
+    memcpy(error, env + d.error_off, d.error_len); error[d.error_len] = 0;
+    int rc;
+    const char *once = encode3(meta, payload, error, NULL, &rc, &e);
+    assert_int_equal(rc, Q_OK);
+    char first[8192]; strcpy(first, once);
+    /* decode(encode(x)) then encode again: a fixed point */
+    assert_int_equal(decode(first, &d, &e), Q_OK);
+    memcpy(meta, first + d.meta_off, d.meta_len); meta[d.meta_len] = 0;
+    memcpy(payload, first + d.payload_off, d.payload_len); payload[d.payload_len] = 0;
+    memcpy(error, first + d.error_off, d.error_len); error[d.error_len] = 0;
+    const char *twice = encode3(meta, payload, error, NULL, &rc, &e);
+    assert_string_equal(first, twice);
+}
+
+static void allocation_failures_are_clean(void **s) {
+    char env[8192];
+    snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[1,2,3]}", FULL_META);
+    int failures = 0;
+    for (uint32_t n = 1; n < 200; n++) {
+        arena_init(64u << 20);
+        scratch_reset();
+        arena_fail_nth(n);
+        env_decoded d; q_error e; q_error_clear(&e);
+        int rc = env_decode((const uint8_t *)env, (uint32_t)strlen(env), &LIM, &d, &e);
+        if (rc == Q_OK) {
+            q_buf out = {0};
+            rc = env_encode((const uint8_t *)FULL_META, (uint32_t)strlen(FULL_META), (const uint8_t *)"1", 1, NULL, 0, &LIM, NULL, &out, &e);
+        }
+        uint32_t count = arena_alloc_count();
+        arena_fail_nth(0);
+        if (rc == Q_OK && count < n) break;   /* no allocation left to fail */
+        assert_int_equal(rc, Q_ERR(OUT_OF_MEMORY));
+        failures++;
+        /* still usable afterwards */
+        scratch_reset();
+        assert_int_equal(env_decode((const uint8_t *)env, (uint32_t)strlen(env), &LIM, &d, &e), Q_OK);
+    }
+    assert_true(failures >= 3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(malformed_table, setup),
+        cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),
+        cmocka_unit_test_setup(every_enum_value, setup),
+        cmocka_unit_test_setup(traps_lenient_on_decode_written_on_encode, setup),
+        cmocka_unit_test_setup(null_is_absent_for_optional_fields, setup),
+        cmocka_unit_test_setup(unknown_keys_ignored_everywhere, setup),
+        cmocka_unit_test_setup(uuid_forms_and_timestamps_canonicalised, setup),
+        cmocka_unit_test_setup(error_object_and_status_fallback, setup),
+        cmocka_unit_test_setup(autofill_new_request, setup),
+        cmocka_unit_test_setup(payload_kinds_and_encode_errors, setup),
+        cmocka_unit_test_setup(limits_enforced, setup),
+        cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
+        cmocka_unit_test_setup(round_trip_is_stable, setup),
+        cmocka_unit_test_setup(allocation_failures_are_clean, setup),
+    };
+    return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
+}

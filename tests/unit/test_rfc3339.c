@@ -1,0 +1,277 @@
+/* RFC 3339: what chrono's strict parser accepts and rejects, UTC conversion (expected
+ * values from Python's datetime), AutoSi fraction digits, leap seconds, host clock input. */
+#include "test_util.h"
+#include "rfc3339.h"
+
+typedef struct { const char *txt; int64_t secs; uint32_t nanos; } valid_case;
+
+/* Parses from a heap copy of exactly n bytes, so ASan catches any read past the end. */
+static int parse_exact(const char *txt, uint32_t n, q_time *t) {
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, txt, n);
+    int rc = rfc3339_parse(copy, n, t);
+    free(copy);
+    return rc;
+}
+
+static const valid_case VALID[] = {
+    { "1970-01-01T00:00:00Z", INT64_C(0), 0 },
+    { "2024-01-02T03:04:05Z", INT64_C(1704164645), 0 },
+    { "2024-01-02t03:04:05z", INT64_C(1704164645), 0 },
+    { "2024-01-02 03:04:05Z", INT64_C(1704164645), 0 },
+    { "2024-01-02T03:04:05.123Z", INT64_C(1704164645), 123000000 },
+    { "2024-01-02T03:04:05.1Z", INT64_C(1704164645), 100000000 },
+    { "2024-01-02T03:04:05.000000001Z", INT64_C(1704164645), 1 },
+    { "2024-01-02T03:04:05.1234567891234Z", INT64_C(1704164645), 123456789 },
+    { "2024-01-02T03:04:05.999999999999Z", INT64_C(1704164645), 999999999 },
+    { "2024-01-02T08:34:05+05:30", INT64_C(1704164645), 0 },
+    { "2024-01-01T03:05:05-23:59", INT64_C(1704164645), 0 },
+    { "2024-01-02T03:04:05+23:59", INT64_C(1704078305), 0 },
+    { "2024-01-02T03:04:05-00:00", INT64_C(1704164645), 0 },
+    { "2024-01-02T03:04:05+00:00", INT64_C(1704164645), 0 },
+    { "2024-01-01T03:05:05\xe2\x88\x92" "23:59", INT64_C(1704164645), 0 },  /* U+2212, as chrono */
+    { "2024-02-29T12:00:00Z", INT64_C(1709208000), 0 },
+    { "2000-02-29T00:00:00Z", INT64_C(951782400), 0 },
+    { "1600-02-29T00:00:00Z", INT64_C(-11670998400), 0 },
+    { "0000-02-29T00:00:00Z", INT64_C(-62167219200) + 59 * 86400, 0 },   /* year 0 is leap */
+    { "0000-01-01T00:00:00Z", INT64_C(-62167219200), 0 },
+    { "0000-01-01T00:30:00+01:00", INT64_C(-62167219200) - 1800, 0 },   /* before year 0 in UTC */
+    { "9999-12-31T23:59:59.999999999Z", INT64_C(253402300799), 999999999 },
+    { "9999-12-31T23:59:59-23:59", INT64_C(253402300799) + 86340, 0 },
+    { "1969-12-31T23:59:59Z", INT64_C(-1), 0 },
+    { "1900-03-01T00:00:00Z", INT64_C(-2203891200), 0 },
+    { "2038-01-19T03:14:08Z", INT64_C(2147483648), 0 },
+    { "2024-12-31T23:59:59+01:00", INT64_C(1735685999), 0 },
+    { "0001-01-01T00:30:00+01:00", INT64_C(-62135598600), 0 },
+    { "2024-04-30T00:00:00Z", INT64_C(1714435200), 0 },
+    /* Leap seconds: second 59 plus a second of nanos, whatever the offset. */
+    { "2016-12-31T23:59:60Z", INT64_C(1483228799), 1000000000 },
+    { "2016-12-31T23:59:60.5Z", INT64_C(1483228799), 1500000000 },
+    { "2017-01-01T08:59:60.999999999+09:00", INT64_C(1483228799), 1999999999 },
+    { "2024-01-02T03:04:60Z", INT64_C(1704164699), 1000000000 },  /* chrono does not check the date */
+};
+
+static const char *const INVALID[] = {
+    "", "Z", "2024", "2024-01-02", "2024-01-02T", "2024-01-02T03:04",
+    "2024-01-02T03:04Z",                  /* missing seconds */
+    "2024-01-02T03:04:05",                /* missing offset */
+    "2024-01-02T03:04:05.",               /* fraction without digits */
+    "2024-01-02T03:04:05.Z",
+    "2024-01-02T03:04:05.123",
+    "2024-01-02T03:04:05ZZ", "2024-01-02T03:04:05Z ", " 2024-01-02T03:04:05Z",
+    "2024-01-02T03:04:05Zjunk", "2024-01-02T03:04:05+00:00Z", "2024-01-02T03:04:05+00:000",
+    "2024-01-02T03:04:05\n", "2024-01-02T03:04:05Z\n",
+    "2024-01-02x03:04:05Z", "2024-01-02_03:04:05Z", "2024-01-0203:04:05Z",
+    "2024-01-02  03:04:05Z", "2024-01-02T03.04.05Z", "2024/01/02T03:04:05Z",
+    "24-01-02T03:04:05Z", "02024-01-02T03:04:05Z", "+2024-01-02T03:04:05Z", "-2024-01-02T03:04:05Z",
+    "2024-1-02T03:04:05Z", "2024-01-2T03:04:05Z", "2024-01-02T3:04:05Z", "2024-01-02T03:4:05Z",
+    "2024-01-02T03:04:5Z", "2024-01-02T03:04:05.1.2Z", "2024-01-02T03:04:05,123Z",
+    "2024-0a-02T03:04:05Z", "2024-01-02T03:04:0\x80Z", "2024-01-02T03:04:05 Z",
+    /* field ranges */
+    "2024-00-10T00:00:00Z", "2024-13-10T00:00:00Z", "2024-01-00T00:00:00Z", "2024-01-32T00:00:00Z",
+    "2024-04-31T00:00:00Z", "2024-06-31T00:00:00Z", "2024-09-31T00:00:00Z", "2024-11-31T00:00:00Z",
+    "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2024-02-30T00:00:00Z",
+    "2024-01-02T24:00:00Z", "2024-01-02T03:60:00Z", "2024-01-02T03:04:61Z", "2024-01-02T99:04:05Z",
+    /* offsets */
+    "2024-01-02T03:04:05+24:00", "2024-01-02T03:04:05-24:00", "2024-01-02T03:04:05+00:60",
+    "2024-01-02T03:04:05+99:99", "2024-01-02T03:04:05+05", "2024-01-02T03:04:05+0530",
+    "2024-01-02T03:04:05+05:3", "2024-01-02T03:04:05+5:30", "2024-01-02T03:04:05 +05:30",
+    "2024-01-02T03:04:05+05 30", "2024-01-02T03:04:05+05-30", "2024-01-02T03:04:05UTC",
+    "2024-01-02T03:04:05GMT", "2024-01-02T03:04:05\xe2\x88\x92", ("2024-01-02T03:04:05\xe2\x88\x93" "05:30"),
+    "2024-01-02T03:04:05--05:30", "2024-01-02T03:04:05+-05:30", "2024-01-02T03:04:05+a5:30",
+};
+
+static void parses_valid(void **s) {
+    for (size_t i = 0; i < Q_ARRAY_LEN(VALID); i++) {
+        q_time t = { 7, 7 };
+        int rc = parse_exact(VALID[i].txt, (uint32_t)strlen(VALID[i].txt), &t);
+        if (rc != Q_OK) fail_msg("rejected %s", VALID[i].txt);
+        if (t.secs != VALID[i].secs || t.nanos != VALID[i].nanos)
+            fail_msg("%s: got %lld.%u", VALID[i].txt, (long long)t.secs, t.nanos);
+    }
+}
+
+static void rejects_invalid(void **s) {
+    for (size_t i = 0; i < Q_ARRAY_LEN(INVALID); i++) {
+        q_time t = { 0, 0 };
+        int rc = parse_exact(INVALID[i], (uint32_t)strlen(INVALID[i]), &t);
+        if (rc != Q_ERR(INVALID_TIMESTAMP)) fail_msg("accepted %s (rc %d)", INVALID[i], rc);
+    }
+    q_time t;
+    assert_int_equal(rfc3339_parse(QS("2024-01-02T03:04:05\0"), &t), Q_ERR(INVALID_TIMESTAMP));
+    assert_int_equal(rfc3339_parse(QS("2024-01-02T03:04:05.1\0Z"), &t), Q_ERR(INVALID_TIMESTAMP));
+    /* The length bounds the read: a valid prefix cut short is rejected. */
+    assert_int_equal(rfc3339_parse(QS("2024-01-02T03:04:05Z") - 1, &t), Q_ERR(INVALID_TIMESTAMP));
+    assert_int_equal(rfc3339_parse(QS("2024-01-02T03:04:05+05:30") - 1, &t), Q_ERR(INVALID_TIMESTAMP));
+}
+
+/* Leap years and month lengths over four centuries, against the Gregorian rule. */
+static void month_lengths(void **s) {
+    for (uint32_t y = 1896; y <= 2404; y++)
+        for (uint32_t m = 1; m <= 12; m++)
+            for (uint32_t d = 28; d <= 32; d++) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%04u-%02u-%02uT12:00:00Z", y, m, d);
+                bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+                uint32_t dim = m == 2 ? 28 + leap : (m == 4 || m == 6 || m == 9 || m == 11) ? 30 : 31;
+                q_time t;
+                int rc = rfc3339_parse((const uint8_t *)buf, (uint32_t)strlen(buf), &t);
+                if ((rc == Q_OK) != (d <= dim)) fail_msg("%s: rc %d", buf, rc);
+            }
+}
+
+static void fmt(q_time t, rfc3339_style st, const char *want) {
+    uint8_t out[RFC3339_MAX_LEN];
+    uint32_t n = rfc3339_format(t, st, out);
+    if (n != strlen(want) || memcmp(out, want, n) != 0)
+        fail_msg("%lld.%u: got %.*s want %s", (long long)t.secs, t.nanos, (int)n, (const char *)out, want);
+}
+
+static q_time T(int64_t secs, uint32_t nanos) { q_time t = { secs, nanos }; return t; }
+
+static void formats_autosi(void **s) {
+    fmt(T(1704164645, 0), RFC3339_Z, "2024-01-02T03:04:05Z");
+    fmt(T(1704164645, 123000000), RFC3339_Z, "2024-01-02T03:04:05.123Z");
+    fmt(T(1704164645, 100000000), RFC3339_Z, "2024-01-02T03:04:05.100Z");
+    fmt(T(1704164645, 1000000), RFC3339_Z, "2024-01-02T03:04:05.001Z");
+    fmt(T(1704164645, 123456000), RFC3339_Z, "2024-01-02T03:04:05.123456Z");
+    fmt(T(1704164645, 1000), RFC3339_Z, "2024-01-02T03:04:05.000001Z");
+    fmt(T(1704164645, 100000), RFC3339_Z, "2024-01-02T03:04:05.000100Z");
+    fmt(T(1704164645, 123456789), RFC3339_Z, "2024-01-02T03:04:05.123456789Z");
+    fmt(T(1704164645, 1), RFC3339_Z, "2024-01-02T03:04:05.000000001Z");
+    fmt(T(1704164645, 120000010), RFC3339_Z, "2024-01-02T03:04:05.120000010Z");
+    fmt(T(1704164645, 999999999), RFC3339_Z, "2024-01-02T03:04:05.999999999Z");
+    fmt(T(1704164645, 0), RFC3339_PLUS00, "2024-01-02T03:04:05+00:00");
+    fmt(T(1704164645, 5000000), RFC3339_PLUS00, "2024-01-02T03:04:05.005+00:00");
+    fmt(T(1704164645, 5000), RFC3339_PLUS00, "2024-01-02T03:04:05.000005+00:00");
+    fmt(T(1704164645, 5), RFC3339_PLUS00, "2024-01-02T03:04:05.000000005+00:00");
+    fmt(T(0, 0), RFC3339_Z, "1970-01-01T00:00:00Z");
+    fmt(T(-1, 999000000), RFC3339_Z, "1969-12-31T23:59:59.999Z");
+    fmt(T(951782400, 0), RFC3339_Z, "2000-02-29T00:00:00Z");
+    fmt(T(-2203891200 - 1, 0), RFC3339_Z, "1900-02-28T23:59:59Z");
+    fmt(T(2147483648, 0), RFC3339_Z, "2038-01-19T03:14:08Z");
+}
+
+static void formats_leap_and_limits(void **s) {
+    fmt(T(1483228799, 1000000000), RFC3339_Z, "2016-12-31T23:59:60Z");
+    fmt(T(1483228799, 1500000000), RFC3339_Z, "2016-12-31T23:59:60.500Z");
+    fmt(T(1483228799, 1999999999), RFC3339_PLUS00, "2016-12-31T23:59:60.999999999+00:00");
+    fmt(T(INT64_C(-62167219200), 0), RFC3339_Z, "0000-01-01T00:00:00Z");
+    fmt(T(INT64_C(253402300799), 999999999), RFC3339_Z, "9999-12-31T23:59:59.999999999Z");
+    fmt(T(INT64_C(253402300799), 1999999999), RFC3339_PLUS00, "9999-12-31T23:59:60.999999999+00:00");
+    uint8_t out[RFC3339_MAX_LEN];
+    assert_int_equal(rfc3339_format(T(INT64_C(-62167219201), 999999999), RFC3339_Z, out), 0);
+    assert_int_equal(rfc3339_format(T(INT64_C(253402300800), 0), RFC3339_Z, out), 0);
+    assert_int_equal(rfc3339_format(T(INT64_MIN, 0), RFC3339_Z, out), 0);
+    assert_int_equal(rfc3339_format(T(INT64_MAX, 0), RFC3339_PLUS00, out), 0);
+    assert_int_equal(rfc3339_format(T(0, 2000000000), RFC3339_Z, out), 0);   /* not a valid q_time */
+    /* The longest output fits the declared maximum. */
+    assert_true(rfc3339_format(T(0, 123456789), RFC3339_PLUS00, out) <= RFC3339_MAX_LEN);
+}
+
+/* Every day from 0000-01-01 to 9999-12-31: parse gives consecutive days, format inverts. */
+static void every_day_round_trips(void **s) {
+    static const uint8_t DIM[13] = { 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int64_t expect = INT64_C(-62167219200);
+    char buf[32];
+    uint8_t out[RFC3339_MAX_LEN];
+    for (uint32_t y = 0; y <= 9999; y++) {
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        for (uint32_t m = 1; m <= 12; m++) {
+            uint32_t dim = DIM[m] + (m == 2 && leap);
+            for (uint32_t d = 1; d <= dim; d++) {
+                uint32_t sod = (y * 7919u + m * 31u + d * 997u) % 86400u;   /* vary the time */
+                int n = snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02uZ", y, m, d,
+                                 sod / 3600, sod / 60 % 60, sod % 60);
+                q_time t;
+                if (rfc3339_parse((const uint8_t *)buf, (uint32_t)n, &t) != Q_OK) fail_msg("rejected %s", buf);
+                if (t.secs != expect + sod) fail_msg("%s: %lld", buf, (long long)t.secs);
+                uint32_t fn = rfc3339_format(t, RFC3339_Z, out);
+                if (fn != (uint32_t)n || memcmp(out, buf, fn) != 0) fail_msg("%s formatted as %.*s", buf, (int)fn, out);
+                expect += 86400;
+            }
+        }
+    }
+    assert_int_equal(expect, INT64_C(253402300800));
+}
+
+/* Parse(format(t)) == t for many instants and fractions, both styles. */
+static void format_parse_round_trips(void **s) {
+    static const uint32_t NANOS[] = { 0, 1, 999999999, 500000000, 123000000, 123456000, 123456789, 1000, 1000000 };
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        int64_t secs = INT64_C(-62167219200) + (int64_t)(x % UINT64_C(315537897600));
+        uint32_t nanos = (i & 1) ? (uint32_t)(x >> 33) % 1000000000u : NANOS[i % Q_ARRAY_LEN(NANOS)];
+        if (i % 97 == 0 && (secs % 60 + 60) % 60 == 59) nanos += 1000000000u;   /* leap */
+        uint8_t out[RFC3339_MAX_LEN];
+        for (int st = 0; st < 2; st++) {
+            uint32_t n = rfc3339_format(T(secs, nanos), (rfc3339_style)st, out);
+            assert_true(n >= 20);
+            q_time back;
+            assert_int_equal(rfc3339_parse(out, n, &back), Q_OK);
+            assert_int_equal(back.secs, secs);
+            assert_int_equal(back.nanos, nanos);
+        }
+    }
+}
+
+static void from_unix_ms(void **s) {
+    struct { double ms; int64_t secs; uint32_t nanos; } C[] = {
+        { 0.0, 0, 0 },
+        { -0.0, 0, 0 },
+        { 1.0, 0, 1000000 },
+        { 1.5, 0, 1500000 },
+        { 999.999, 0, 999999000 },          /* the double is 999.99900000000002 */
+        { 1000.0, 1, 0 },
+        { 1704164645123.0, 1704164645, 123000000 },
+        { 1704164645123.5, 1704164645, 123500000 },
+        { 1704164645123.25, 1704164645, 123250000 },
+        { 0.000001, 0, 1 },                 /* just below 1e-6; the product rounds to 1 ns */
+        { 0.0000015, 0, 1 },
+        { 0.0000001, 0, 0 },
+        { -0.5, -1, 999500000 },
+        { -1.0, -1, 999000000 },
+        { -1000.0, -1, 0 },
+        { -1001.0, -2, 999000000 },
+        { -1001.25, -2, 998750000 },
+        { -1e-300, -1, 999999999 },         /* floors to -1 ns */
+        { 8.9e15, 8900000000000, 0 },
+    };
+    for (size_t i = 0; i < Q_ARRAY_LEN(C); i++) {
+        q_time t = q_time_from_unix_ms(C[i].ms);
+        if (t.secs != C[i].secs || t.nanos != C[i].nanos)
+            fail_msg("%.17g: got %lld.%09u", C[i].ms, (long long)t.secs, t.nanos);
+    }
+    /* Not a clock reading: the epoch rather than undefined conversions. */
+    double zero = 0.0;
+    q_time t = q_time_from_unix_ms(zero / zero);
+    assert_int_equal(t.secs, 0); assert_int_equal(t.nanos, 0);
+    t = q_time_from_unix_ms(1.0 / zero);
+    assert_int_equal(t.secs, 0);
+    t = q_time_from_unix_ms(-1.0 / zero);
+    assert_int_equal(t.secs, 0);
+    t = q_time_from_unix_ms(1e300);
+    assert_int_equal(t.secs, 0);
+    /* Whole milliseconds are exact and nanos always stays below a second. */
+    for (int64_t ms = -5000; ms <= 5000; ms += 7) {
+        t = q_time_from_unix_ms((double)ms);
+        assert_int_equal(t.secs * 1000 + t.nanos / 1000000, ms);
+        assert_int_equal(t.nanos % 1000000, 0);
+        assert_true(t.nanos < 1000000000u);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses_valid),
+        cmocka_unit_test(rejects_invalid),
+        cmocka_unit_test(month_lengths),
+        cmocka_unit_test(formats_autosi),
+        cmocka_unit_test(formats_leap_and_limits),
+        cmocka_unit_test(every_day_round_trips),
+        cmocka_unit_test(format_parse_round_trips),
+        cmocka_unit_test(from_unix_ms),
+    };
+    return cmocka_run_group_tests_name("rfc3339", tests, NULL, NULL);
+}
