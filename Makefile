@@ -91,3 +91,6 @@ bench: deps all
 
 clean:
 	rm -rf build dist
+
+# Feature fragments (fuzzing, browser tests, benchmarks, ...) add their own targets.
+include $(sort $(wildcard mk/*.mk))

@@ -55,6 +55,28 @@ int32_t q_client_new(uint32_t len);
 int32_t q_client_free(int32_t client);
 /* Output = the client's effective configuration as JSON. */
 int32_t q_client_config(int32_t client);
+/* Stores a named token: input = name | value (visible ASCII). Replaced values are wiped. */
+int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len);
+/* Removes a named token (wiped); returns 1 if it existed, 0 if not. */
+int32_t q_token_clear(int32_t client, uint32_t name_len);
+
+/* REST (wire-format.md §4). Requests live in the client from prepare until they resolve or
+ * reject; every response/failure/attempt call outputs an action JSON:
+ *   {"action":"resolve","record":[...decode record words...]}   offsets into the input buffer
+ *   {"action":"retry","delay":ms,"attempt":n}                    wait, then q_rest_attempt
+ *   {"action":"send","attempt":n}                                send the same request again
+ *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
+ * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
+ * entropy = 20 bytes. Returns the plan's length; output = plan JSON
+ * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body. */
+int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms);
+/* A response: input = body | content type | Retry-After value. */
+int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len, uint32_t type_len, uint32_t retry_after_len, double now_ms);
+/* No response: kind 1 network (incl. CORS), 2 timeout, 3 aborted by the caller. */
+int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms);
+/* The backoff timer of a retry fired. */
+int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms);
+
 /* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
 int32_t q_memory_stats(void);
 #endif

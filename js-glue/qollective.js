@@ -208,10 +208,132 @@ export class Qollective {
     return res;
   }
 
+  /** Creates a client from a config object or JSON text (see README "Configuration"). */
+  client(config = {}, options = {}) {
+    const text = typeof config === 'string' ? config : JSON.stringify(config);
+    const [n] = this._input([text]);
+    return new Client(this, this._check(this.x.q_client_new(n)), options);
+  }
+
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
   memoryStats() {
     this._check(this.x.q_memory_stats());
     return JSON.parse(this._outText());
+  }
+}
+
+const FAIL_NETWORK = 1, FAIL_TIMEOUT = 2, FAIL_ABORTED = 3;
+
+/** Sleeps ms unless signal aborts first; resolves true when it slept. */
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const done = (v) => { clearTimeout(t); signal?.removeEventListener('abort', onAbort); resolve(v); };
+    const onAbort = () => done(false);
+    const t = setTimeout(() => done(true), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A configured connection to one Qollective server. Close it to wipe its secrets. */
+export class Client {
+  constructor(q, handle, options) {
+    this.q = q;
+    this.h = handle;
+    this.auth = options.auth;          // async () => ({name, token}) consulted before every request
+  }
+
+  _live() {
+    if (this.h < 0) throw new QollectiveError({ type: 'internal', code: 'BAD_HANDLE', message: 'client: closed' });
+    return this.h;
+  }
+
+  /** Effective configuration (defaults resolved; token values never appear). */
+  get config() {
+    this.q._check(this.q.x.q_client_config(this._live()));
+    return JSON.parse(this.q._outText());
+  }
+
+  setToken(name, token) {
+    const [n, v] = this.q._input([String(name), String(token)]);
+    this.q._check(this.q.x.q_token_set(this._live(), n, v));
+  }
+
+  clearToken(name) {
+    const [n] = this.q._input([String(name)]);
+    return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+  }
+
+  close() {
+    if (this.h >= 0) { this.q.x.q_client_free(this.h); this.h = -1; }
+  }
+
+  /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
+  async send(envelope, options = {}) {
+    const q = this.q, x = q.x, h = this._live();
+    if (this.auth) {
+      const t = await this.auth();
+      if (t) this.setToken(t.name, t.token);
+    }
+    const { signal } = options;
+    const [meta, payload] = encodeParts(envelope);
+    const opts = {};
+    if (options.method) opts.method = String(options.method).toUpperCase();
+    if (options.route) opts.route = options.route;
+    if (options.timeout !== undefined) opts.timeout_ms = options.timeout;
+    if (options.headers) opts.headers = options.headers;
+    if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
+    q._entropy(20);
+    const [m, p, o] = q._input([meta, payload, JSON.stringify(opts)]);
+    const len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now()));
+    const out = q._out();
+    const plan = JSON.parse(dec.decode(out.subarray(0, len)));
+    const body = plan.body ? out.subarray(len) : undefined;
+    const id = plan.id;
+
+    // Every path below ends the request in the core exactly once (resolve or reject).
+    let act = null;
+    for (;;) {
+      if (signal?.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+      const ctl = new AbortController();
+      let why = 0;
+      const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
+      let res, bytes;
+      try {
+        res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        res = null;
+        if (!why) why = FAIL_NETWORK;
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (res) {
+        const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
+        const [b] = q._input([bytes, ct, ra]);
+        act = this._act(x.q_rest_response(h, id, res.status, b, enc.encode(ct).length, enc.encode(ra).length, q.io.now()), bytes);
+      } else {
+        act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
+      }
+      if (act.action !== 'retry') break;
+      if (!(await sleep(act.delay, signal))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+      act = this._act(x.q_rest_attempt(h, id, q.io.now()));
+      if (act.action !== 'send') break;
+    }
+    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
+    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });
+    if (signal?.aborted && act.error.code === 'ABORTED' && signal.reason !== undefined) err.cause = signal.reason;
+    throw err;
+  }
+
+  _act(rc, bytes) {
+    this.q._check(rc);
+    const a = JSON.parse(this.q._outText());
+    if (bytes) a.bytes = bytes;
+    return a;
   }
 }
 

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "num.h"
 #include "tokens.h"
+#include "url.h"
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
 
@@ -27,6 +28,9 @@ enum {
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
 
 #define S(name, type, slot) { name, type, SF_NONNULL, slot, 0, NULL }
+/* Integer settings are walked as any integer; INTS below checks each one's own range, so
+ * the message names the allowed range (also for negative values). */
+#define I(name, slot) S(name, ST_I64, slot)
 #define O(name, sch) { name, ST_OBJECT, SF_NONNULL, -1, 0, &sch }
 #define SCHEMA(fields) { fields, (uint8_t)Q_ARRAY_LEN(fields), 1 }
 
@@ -36,28 +40,28 @@ static const schema_field REST_F[] = {
     { "headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL },
 };
 static const schema REST = SCHEMA(REST_F);
-static const schema_field TIMEOUTS_F[] = { S("request_ms", ST_U32, C_REQUEST_MS), S("connect_ms", ST_U32, C_CONNECT_MS) };
+static const schema_field TIMEOUTS_F[] = { I("request_ms", C_REQUEST_MS), I("connect_ms", C_CONNECT_MS) };
 static const schema TIMEOUTS = SCHEMA(TIMEOUTS_F);
 static const schema_field RETRY_F[] = {
-    S("max_attempts", ST_U32, C_MAX_ATTEMPTS), S("base_delay_ms", ST_U32, C_BASE_DELAY),
-    S("max_delay_ms", ST_U32, C_MAX_DELAY), S("jitter_percent", ST_U32, C_JITTER),
+    I("max_attempts", C_MAX_ATTEMPTS), I("base_delay_ms", C_BASE_DELAY),
+    I("max_delay_ms", C_MAX_DELAY), I("jitter_percent", C_JITTER),
     S("retry_non_idempotent", ST_BOOL, C_RETRY_NON_IDEMPOTENT),
 };
 static const schema RETRY = SCHEMA(RETRY_F);
 static const schema_field WS_F[] = {
-    S("url", ST_STRING, C_WS_URL), S("ping_interval_ms", ST_U32, C_WS_PING),
-    S("message_timeout_ms", ST_U32, C_WS_MSG_TIMEOUT), S("max_message_bytes", ST_U32, C_WS_MAX_MSG),
-    S("max_connections", ST_U32, C_WS_MAX_CONN), S("max_queue", ST_U32, C_WS_MAX_QUEUE),
+    S("url", ST_STRING, C_WS_URL), I("ping_interval_ms", C_WS_PING),
+    I("message_timeout_ms", C_WS_MSG_TIMEOUT), I("max_message_bytes", C_WS_MAX_MSG),
+    I("max_connections", C_WS_MAX_CONN), I("max_queue", C_WS_MAX_QUEUE),
     S("reconnect", ST_BOOL, C_WS_RECONNECT),
 };
 static const schema WS = SCHEMA(WS_F);
 static const schema_field LIMITS_F[] = {
-    S("max_envelope_bytes", ST_U32, C_MAX_ENVELOPE), S("max_meta_bytes", ST_U32, C_MAX_META),
-    S("max_depth", ST_U32, C_MAX_DEPTH), S("max_in_flight", ST_U32, C_MAX_IN_FLIGHT),
-    S("max_header_bytes", ST_U32, C_MAX_HEADER),
+    I("max_envelope_bytes", C_MAX_ENVELOPE), I("max_meta_bytes", C_MAX_META),
+    I("max_depth", C_MAX_DEPTH), I("max_in_flight", C_MAX_IN_FLIGHT),
+    I("max_header_bytes", C_MAX_HEADER),
 };
 static const schema LIMITS = SCHEMA(LIMITS_F);
-static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), S("uuid_version", ST_U32, C_UUID_VERSION) };
+static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), I("uuid_version", C_UUID_VERSION) };
 static const schema META = SCHEMA(META_F);
 static const schema_field SECURITY_F[] = {
     S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
@@ -147,12 +151,38 @@ static int take_compact(schema_walk *w, int tok, q_str *dst, q_error *err) {
     return Q_OK;
 }
 
+/* URL fields are checked when the client is made, so requests never carry a bad URL. */
+static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
+    int rc;
+    url_parts up;
+    /* offsets point into the string's bytes (exact when it has no escapes) */
+    if (c->route.len && (rc = url_check_route(c->route.ptr, c->route.len, "rest.route", schema_tok_offset(w, w->slots[C_ROUTE]), err)))
+        return rc;
+    if (c->base_url.len && (rc = url_parse_base(c->base_url.ptr, c->base_url.len, &up, "rest.base_url", schema_tok_offset(w, w->slots[C_BASE_URL]), err)))
+        return rc;
+    if (c->base_url.len && c->allowed_origins_json.len) {
+        /* security.allowed_origins: the only origins this client may send to */
+        q_tokens t;
+        if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+        bool allowed = false;
+        for (int k = 1; k < t.count && !allowed; k++) {
+            uint32_t n = (uint32_t)(t.tok[k].end - t.tok[k].start);
+            uint8_t *o = scratch_alloc(n + 1);
+            if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
+            n = json_unescape(t.js + t.tok[k].start, n, o);
+            while (n && o[n - 1] == '/') n--;
+            allowed = url_origin_equals(c->base_url.ptr, &up, o, n);
+        }
+        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[C_BASE_URL]), "rest.base_url", "origin not in security.allowed_origins");
+    }
+    return Q_OK;
+}
+
 static int range_fail(q_error *err, const char *path, int64_t off, const char *what) {
     return q_fail(err, Q_ERR(OUT_OF_RANGE), off, path, what);
 }
 
-int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
-    config_defaults(c);
+static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
     uint32_t s = json_skip_ws(json, len, 0);
     if (s >= len) return Q_OK;   /* no config: all defaults */
     int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
@@ -199,13 +229,18 @@ int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
         int tok = w.slots[strs[k].slot];
         if (tok < 0) continue;
         rc = strs[k].compact ? take_compact(&w, tok, strs[k].dst, err) : take_string(&w, tok, strs[k].dst, err);
-        if (rc) { config_free(c); config_defaults(c); return rc; }
+        if (rc) return rc;
     }
-    if (c->route.len && c->route.ptr[0] != '/') {
-        config_free(c); config_defaults(c);
+    if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
         return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", "must start with '/'");
-    }
-    return Q_OK;
+    return config_check_urls(c, &w, err);
+}
+
+int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
+    config_defaults(c);
+    int rc = parse_into(c, json, len, err);
+    if (rc) { config_free(c); config_defaults(c); }   /* nothing half-parsed stays, nothing leaks */
+    return rc;
 }
 
 static int put_str_field(q_buf *o, const char *key, const q_str *s, const char *dflt) {

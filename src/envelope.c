@@ -303,6 +303,7 @@ closed:
             const uint8_t *sp = schema_tok_ptr(&w, s);
             for (uint32_t k = 0; k < schema_tok_len(&w, s); k++) v = v * 10 + (sp[k] - '0');
             d->error_status = v;
+            d->error_status_given = true;
         } else {
             /* Upper-casing happens inside; escapes in codes are rare, so decode first. */
             uint8_t *code = scratch_alloc(d->error_code_len + 1);

@@ -149,13 +149,19 @@ int q_status_from_wire_code(const uint8_t *code, size_t len) {
     return 500;
 }
 
-/* Minimal JSON string writer for the record (fields are our own text or server text). */
-static size_t put_json_string(uint8_t *out, size_t pos, size_t cap, const char *s) {
+/* Minimal JSON string writer for the record (fields are our own text or server text).
+ * At most `budget` bytes of escaped text are written, stopping before an escape or a
+ * UTF-8 sequence that would not fit whole. */
+static size_t put_json_string(uint8_t *out, size_t pos, size_t cap, const char *s, size_t budget) {
     static const char HEX[] = "0123456789abcdef";
     if (pos < cap) out[pos] = '"';
     pos++;
-    for (; *s; s++) {
+    for (size_t used = 0; *s; s++) {
         uint8_t c = (uint8_t)*s;
+        size_t w = (c == '"' || c == '\\') ? 2 : c < 0x20 ? 6 : 1;             /* bytes written for c */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : w;     /* a lead byte: its whole sequence */
+        if (used + need > budget) break;
+        used += w;
         if (c == '"' || c == '\\') { if (pos + 1 < cap) { out[pos] = '\\'; out[pos + 1] = c; } pos += 2; }
         else if (c < 0x20) {
             if (pos + 5 < cap) { out[pos] = '\\'; out[pos+1] = 'u'; out[pos+2] = '0'; out[pos+3] = '0'; out[pos+4] = (uint8_t)HEX[c >> 4]; out[pos+5] = (uint8_t)HEX[c & 15]; }
@@ -178,24 +184,35 @@ static size_t put_i64(uint8_t *out, size_t pos, size_t cap, int64_t v) {
     return put_raw(out, pos, cap, tmp);
 }
 
-int q_error_to_json(const q_error *e, uint8_t *out, size_t cap) {
+static size_t write_record(const q_error *e, uint8_t *out, size_t cap, size_t message_budget) {
     size_t p = 0;
     p = put_raw(out, p, cap, "{\"type\":");
-    p = put_json_string(out, p, cap, q_kind_name((q_kind)e->kind));
+    p = put_json_string(out, p, cap, q_kind_name((q_kind)e->kind), SIZE_MAX);
     p = put_raw(out, p, cap, ",\"code\":");
-    p = put_json_string(out, p, cap, e->code);
+    p = put_json_string(out, p, cap, e->code, SIZE_MAX);
     p = put_raw(out, p, cap, ",\"message\":");
-    p = put_json_string(out, p, cap, e->message);
+    p = put_json_string(out, p, cap, e->message, message_budget);
     p = put_raw(out, p, cap, e->retryable ? ",\"retryable\":true" : ",\"retryable\":false");
     p = put_raw(out, p, cap, ",\"retryPolicy\":");
-    p = put_json_string(out, p, cap, q_retry_policy_name((q_retry_policy)e->retry_policy));
+    p = put_json_string(out, p, cap, q_retry_policy_name((q_retry_policy)e->retry_policy), SIZE_MAX);
     p = put_raw(out, p, cap, ",\"status\":");
     p = e->http_status ? put_i64(out, p, cap, e->http_status) : put_raw(out, p, cap, "null");
     p = put_raw(out, p, cap, ",\"offset\":");
     p = e->offset >= 0 ? put_i64(out, p, cap, e->offset) : put_raw(out, p, cap, "null");
     p = put_raw(out, p, cap, ",\"path\":");
-    p = put_json_string(out, p, cap, e->path);
+    p = put_json_string(out, p, cap, e->path, SIZE_MAX);
     p = put_raw(out, p, cap, "}");
+    return p;
+}
+
+int q_error_to_json(const q_error *e, uint8_t *out, size_t cap) {
+    size_t p = write_record(e, out, cap, SIZE_MAX);
+    if (p > Q_ERROR_JSON_BYTES) {
+        /* Escaped control characters can take six bytes each: shorten the message (whole
+         * characters and escapes only) so the record keeps its documented bound. */
+        size_t msg = put_json_string(out, 0, 0, e->message, SIZE_MAX) - 2, over = p - Q_ERROR_JSON_BYTES;
+        p = write_record(e, out, cap, msg > over ? msg - over : 0);
+    }
     if (p > cap) return Q_ERR(BAD_ARGUMENT);
     return (int)p;
 }

@@ -163,6 +163,12 @@ static NOINLINE uint32_t scan_escape(const uint8_t *in, uint32_t len, uint32_t p
 /* Validates a run of non-ASCII sequences starting at in[p] (>= 0x80). */
 static NOINLINE uint32_t scan_utf8(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
     do {
+        if (len - p >= 4) {                   /* fast path: 2-byte and the plain 3-byte leads */
+            uint8_t c = in[p];
+            uint32_t w = load32(in + p);
+            if ((uint8_t)(c - 0xC2) < 0x1E && (w & 0xC000) == 0x8000) { p += 2; continue; }
+            if ((uint8_t)(c - 0xE1) < 0x0F && c != 0xED && (w & 0xC0C000) == 0x808000) { p += 3; continue; }
+        }
         int k = utf8_seq(in, len, p);
         if (UNLIKELY(k <= 0)) return k < 0 ? trunc0(err, len) : utf8_fail(err, in, len, p);
         p += (uint32_t)k;

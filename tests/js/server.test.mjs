@@ -692,6 +692,34 @@ describe('reference REST server', { timeout: 60000 }, () => {
   });
 });
 
+describe('non-default options', { timeout: TEST_TIMEOUT }, () => {
+  it('lenientEnvelopeData, validateBodyMeta:false, extendedMetaHeaders:false, sortAllKeys', async () => {
+    const s = await startRestServer({ lenientEnvelopeData: true, validateBodyMeta: false, extendedMetaHeaders: false, sortAllKeys: true });
+    try {
+      const go = (path, init = {}) => fetch(s.url + path, { ...init, signal: AbortSignal.timeout(5000) });
+      let res = await go('/envelope?envelope_data=%7Bnope');
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).payload, null);
+      res = await go('/envelope', { method: 'POST', headers: JSON_CT, body: '{"meta":{"security":{}},"payload":1}' });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      res = await go('/envelope', { method: 'POST', headers: JSON_CT, body: '{"meta":{}}' });
+      assert.equal(res.status, 422);
+      await res.arrayBuffer();
+      res = await go('/envelope', {
+        method: 'POST',
+        headers: { ...JSON_CT, 'x-qollective-user-id': 'u', 'x-qollective-tenant': b64('t'), 'x-qollective-request-id': UUID },
+        body: '{"meta":{},"payload":1}',
+      });
+      const text = await res.text();
+      assert.equal('security' in JSON.parse(text).meta, false);
+      assert.match(text, /^\{"meta":\{"request_id":"[^"]+","tenant":"t","timestamp":"[^"]+"\},"payload":1\}$/);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('process hygiene', { timeout: 30000 }, () => {
   it('close() leaves no handles: a child process with requests in flight exits on its own', async () => {
     const script = `

@@ -149,7 +149,7 @@ const NGINX_HTML = (status, reason) => `<html>\r\n<head><title>${status} ${reaso
 
 // ---------------------------------------------------------------------------- server
 /**
- * Start the reference REST server. See the report/README in tests/servers for every option; in short:
+ * Start the reference REST server (tests/servers/README.md lists every option and fault knob):
  * { host, port, routes: ['/echo', ...], handlers: { '/route': 'echo'|'fail'|'slow'|{type,ms,message}|fn },
  *   ...REST_DEFAULTS overrides }.
  * Resolves to { url, port, host, close(), stats, setFault(spec|null), clearFault(), reset(),

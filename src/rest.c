@@ -1,0 +1,594 @@
+/* REST request lifecycle. One entry per call, from prepare until it resolves or rejects
+ * (exactly once). Rules:
+ *   - The body carries the full envelope (POST/PUT/PATCH); GET/DELETE carry the payload in
+ *     ?envelope_data= and no body. Meta always travels in headers too: the server reads
+ *     meta ONLY from headers (wire-format.md §4).
+ *   - Retries only for retryable failures, only while attempts and the deadline allow, and
+ *     for POST/PATCH only when the config or the call marks them safe.
+ *   - The deadline is absolute (now + timeout at prepare) and covers retries and backoff.
+ *
+ *   state       event                       next        output
+ *   (none)      prepare                     IN_FLIGHT   plan + body
+ *   IN_FLIGHT   response 2xx envelope       (freed)     resolve
+ *   IN_FLIGHT   response error / failure    BACKOFF     retry {delay}   if retry allowed
+ *   IN_FLIGHT   response error / failure    (freed)     reject          otherwise
+ *   BACKOFF     attempt (timer fired)       IN_FLIGHT   send            before the deadline
+ *   BACKOFF     attempt past the deadline   (freed)     reject TIMEOUT
+ *   any         failure ABORTED             (freed)     reject ABORTED
+ *   other combinations                      unchanged   BAD_STATE error */
+#include "rest.h"
+#include "envelope.h"
+#include "json.h"
+#include "base64.h"
+#include "url.h"
+#include "uuid.h"
+#include "retry.h"
+#include "token.h"
+#include "tokens.h"
+#include "num.h"
+#include "qollective.h"
+
+typedef enum { RS_FREE = 0, RS_IN_FLIGHT, RS_BACKOFF } rest_state;
+
+typedef struct {
+    uint8_t state, method, attempt, retry_ok;   /* retry_ok: method may be repeated */
+    uint32_t generation;
+    uint32_t seed;
+    double deadline_ms;
+    uint8_t request_id[UUID_TEXT_LEN];
+} rest_entry;
+
+typedef struct {
+    rest_entry *e;
+    uint32_t cap, live, next_generation;
+} rest_table;
+
+#define SLOT_BITS 20u
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+
+/* ---- request table ------------------------------------------------------------------ */
+
+static rest_entry *entry_new(q_client *c, uint32_t *id, q_error *err) {
+    rest_table *t = c->rest;
+    if (!t && !(t = c->rest = q_calloc(1, sizeof(rest_table)))) { oom(err); return NULL; }
+    if (t->live >= c->cfg.max_in_flight) {
+        q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", "too many requests in flight");
+        return NULL;
+    }
+    uint32_t slot = 0;
+    while (slot < t->cap && t->e[slot].state != RS_FREE) slot++;
+    if (slot == t->cap) {
+        uint32_t ncap = t->cap ? t->cap * 2 : 16;
+        if (ncap > SLOT_MASK) ncap = SLOT_MASK;
+        rest_entry *ne = q_realloc(t->e, ncap * (uint32_t)sizeof(rest_entry));
+        if (!ne || ncap <= t->cap) { oom(err); return NULL; }
+        q_memset(ne + t->cap, 0, (ncap - t->cap) * sizeof(rest_entry));
+        t->e = ne; t->cap = ncap;
+    }
+    rest_entry *e = &t->e[slot];
+    q_memset(e, 0, sizeof *e);
+    e->generation = (++t->next_generation) & ((1u << (31 - SLOT_BITS)) - 1);
+    if (!e->generation) e->generation = ++t->next_generation;
+    e->state = RS_IN_FLIGHT;
+    e->attempt = 1;
+    t->live++;
+    *id = slot | e->generation << SLOT_BITS;
+    return e;
+}
+
+static rest_entry *entry_get(q_client *c, uint32_t id, q_error *err) {
+    rest_table *t = c->rest;
+    uint32_t slot = id & SLOT_MASK;
+    if (!t || slot >= t->cap || t->e[slot].state == RS_FREE || t->e[slot].generation != id >> SLOT_BITS) {
+        q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "request", "unknown or finished request");
+        return NULL;
+    }
+    return &t->e[slot];
+}
+
+static void entry_free(q_client *c, rest_entry *e) {
+    e->state = RS_FREE;
+    ((rest_table *)c->rest)->live--;
+}
+
+uint32_t rest_in_flight(const q_client *c) { return c->rest ? ((rest_table *)c->rest)->live : 0; }
+
+void rest_release(q_client *c) {
+    rest_table *t = c->rest;
+    if (!t) return;
+    q_free(t->e);
+    q_free(t);
+    c->rest = NULL;
+}
+
+/* ---- JSON output helpers (sticky error: check once) ------------------------------------ */
+
+static void put(q_buf *o, int *rc, const char *s) { if (!*rc) *rc = q_buf_puts(o, s); }
+static void put_n(q_buf *o, int *rc, const uint8_t *p, uint32_t n) { if (!*rc) *rc = q_buf_put(o, p, n); }
+static void put_str(q_buf *o, int *rc, const uint8_t *p, uint32_t n) { if (!*rc) *rc = jw_string(o, p, n); }
+static void put_u(q_buf *o, int *rc, uint64_t v) { if (!*rc) *rc = jw_u64(o, v); }
+static void put_num(q_buf *o, int *rc, double v) {
+    /* deadlines are integral milliseconds */
+    put_u(o, rc, v < 0 ? 0 : (uint64_t)v);
+}
+
+/* ---- headers ----------------------------------------------------------------------------- */
+
+typedef struct {
+    q_buf *out;
+    int rc;
+    uint32_t count, bytes;
+} header_list;
+
+static bool header_value_ok(const uint8_t *v, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if ((v[i] < 0x20 && v[i] != '\t') || v[i] > 0x7E) return false;
+    return true;
+}
+
+static bool header_name_ok(const uint8_t *v, uint32_t n) {
+    if (!n) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t c = v[i];
+        bool tchar = (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') ||
+                     c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
+                     c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
+        if (!tchar) return false;
+    }
+    return true;
+}
+
+static void header_add(header_list *h, const char *name, const uint8_t *v, uint32_t n) {
+    put(h->out, &h->rc, h->count ? ",[\"" : "[\"");
+    put(h->out, &h->rc, name);
+    put(h->out, &h->rc, "\",");
+    put_str(h->out, &h->rc, v, n);
+    put(h->out, &h->rc, "]");
+    h->count++;
+    h->bytes += (uint32_t)q_strlen(name) + n + 4;
+}
+
+/* A meta string field sent as a plain-text header. */
+static int header_from_meta(header_list *h, const char *name, schema_walk *w, int slot, const char *path, q_error *err) {
+    int tok = w->slots[slot];
+    if (tok < 0) return Q_OK;
+    uint32_t n = schema_tok_len(w, tok);
+    uint8_t *v = scratch_alloc(n + 1);
+    if (!v) return oom(err);
+    n = json_unescape(schema_tok_ptr(w, tok), n, v);
+    if (!header_value_ok(v, n))
+        return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), path, "cannot travel in an HTTP header: control or non-ASCII characters");
+    header_add(h, name, v, n);
+    return Q_OK;
+}
+
+static int header_base64(header_list *h, const char *name, schema_walk *w, int slot, q_error *err) {
+    int tok = w->slots[slot];
+    if (tok < 0) return Q_OK;
+    uint32_t n = schema_tok_len(w, tok);
+    uint8_t *raw = scratch_alloc(n + 1), *b64 = scratch_alloc(b64_encoded_len(n) + 1);
+    if (!raw || !b64) return oom(err);
+    n = json_unescape(schema_tok_ptr(w, tok), n, raw);
+    header_add(h, name, b64, b64_encoded_len(n) ? b64_encode(raw, n, b64) : 0);
+    return Q_OK;
+}
+
+/* Copies JSON text with every non-ASCII character escaped as \uXXXX, so it can travel in a
+ * header (X-On-Behalf-Of) and still parse to the same value. */
+static int json_ascii_copy(q_buf *o, const uint8_t *s, uint32_t n) {
+    static const char HEX[] = "0123456789abcdef";
+    for (uint32_t i = 0; i < n; ) {
+        uint8_t c = s[i];
+        if (c < 0x80) { if (q_buf_putc(o, c)) return Q_ERR(OUT_OF_MEMORY); i++; continue; }
+        uint32_t cp, len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
+        for (uint32_t k = 1; k < len && i + k < n; k++) cp = cp << 6 | (s[i + k] & 0x3F);
+        i += len;
+        uint32_t units[2], nu = 0;
+        if (cp >= 0x10000) { cp -= 0x10000; units[nu++] = 0xD800 | (cp >> 10); units[nu++] = 0xDC00 | (cp & 0x3FF); }
+        else units[nu++] = cp;
+        for (uint32_t u = 0; u < nu; u++) {
+            uint8_t e[6] = { '\\', 'u', (uint8_t)HEX[units[u] >> 12], (uint8_t)HEX[(units[u] >> 8) & 15], (uint8_t)HEX[(units[u] >> 4) & 15], (uint8_t)HEX[units[u] & 15] };
+            if (q_buf_put(o, e, 6)) return Q_ERR(OUT_OF_MEMORY);
+        }
+    }
+    return Q_OK;
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+enum { O_METHOD, O_ROUTE, O_TIMEOUT, O_HEADERS, O_IDEMPOTENT, O_COUNT_ };
+static const schema_field OPTION_F[] = {
+    { "method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHODS },
+    { "route", ST_STRING, SF_NONNULL, O_ROUTE, 0, NULL },
+    { "timeout_ms", ST_U32, SF_NONNULL, O_TIMEOUT, 0, NULL },
+    { "headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL },
+    { "idempotent", ST_BOOL, SF_NONNULL, O_IDEMPOTENT, 0, NULL },
+};
+static const schema OPTIONS = { OPTION_F, (uint8_t)Q_ARRAY_LEN(OPTION_F), 1 };
+
+static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
+
+/* Adds extra headers from a compact or raw JSON object of strings (config or call). */
+static int headers_from_map(header_list *h, q_tokens *t, int obj, const char *path, q_error *err) {
+    int n = t->tok[obj].size, j = obj + 1;
+    for (int k = 0; k < n; k++, j += 2) {
+        const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
+        const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
+        uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
+        if (!name || !val) return oom(err);
+        kl = json_unescape(kp, kl, name); name[kl] = 0;
+        vl = json_unescape(vp, vl, val);
+        if (!header_name_ok(name, kl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "not a valid header name");
+        if (!header_value_ok(val, vl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j + 1].start - 1, path, "header value has control or non-ASCII characters");
+        header_add(h, (const char *)name, val, vl);
+    }
+    return Q_OK;
+}
+
+static int parse_tokens(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, const char *where, q_error *err) {
+    int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
+    if (rc) return q_error_in(err, where);
+    uint32_t s = json_skip_ws(js, len, 0), e = len;
+    while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
+    return tokens_parse(t, js + s, e - s, base + s, err);
+}
+
+/* ---- prepare -------------------------------------------------------------------------------- */
+
+int rest_prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
+                 const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
+                 q_buf *out, uint32_t *plan_len, q_error *err) {
+    const q_config *cfg = &c->cfg;
+    int rc;
+    if (!cfg->base_url.len)
+        return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "rest.base_url", "not configured");
+
+    /* options */
+    uint8_t method = cfg->method;
+    const uint8_t *route = cfg->route.len ? cfg->route.ptr : (const uint8_t *)Q_DEFAULT_ROUTE;
+    uint32_t route_len = cfg->route.len ? cfg->route.len : (uint32_t)q_strlen(Q_DEFAULT_ROUTE);
+    uint32_t timeout = cfg->request_timeout_ms;
+    bool idempotent_override = false;
+    schema_walk ow;
+    q_tokens ot = { 0 };
+    bool have_opts = !is_blank(opts, opts_len);
+    if (have_opts) {
+        if ((rc = parse_tokens(&ot, opts, opts_len, 0, "options", err))) return rc;
+        schema_walk_init(&ow, &ot, err, NULL, "options");
+        if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
+        int s;
+        if ((s = ow.slots[O_METHOD]) >= 0)
+            for (uint8_t m = 0; m < HM_COUNT_; m++)
+                if (json_string_eq(schema_tok_ptr(&ow, s), schema_tok_len(&ow, s), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m]))) method = m;
+        if ((s = ow.slots[O_ROUTE]) >= 0) {
+            uint32_t n = schema_tok_len(&ow, s);
+            uint8_t *r = scratch_alloc(n + 1);
+            if (!r) return oom(err);
+            route_len = json_unescape(schema_tok_ptr(&ow, s), n, r);
+            route = r;
+            if ((rc = url_check_route(route, route_len, "options.route", schema_tok_offset(&ow, s), err))) return rc;
+        }
+        if ((s = ow.slots[O_TIMEOUT]) >= 0) {
+            int64_t v;
+            if ((rc = num_to_i64(schema_tok_ptr(&ow, s), schema_tok_len(&ow, s), 1, Q_MAX_TIMEOUT_MS, &v)))
+                return q_fail(err, rc, schema_tok_offset(&ow, s), "options.timeout_ms", "1..86400000");
+            timeout = (uint32_t)v;
+        }
+        if ((s = ow.slots[O_IDEMPOTENT]) >= 0) idempotent_override = *schema_tok_ptr(&ow, s) == 't';
+    }
+
+    /* the envelope, with a fresh request id and timestamp */
+    env_autofill af = { .fill = true, .now_ms = now_ms, .random = random, .uuid_v4 = cfg->uuid_version == 4,
+                        .tenant = cfg->tenant.len ? cfg->tenant.ptr : NULL, .tenant_len = cfg->tenant.len };
+    q_buf env = { 0 };
+    if ((rc = env_encode(meta, meta_len, payload, payload_len, NULL, 0, &cfg->limits, &af, &env, err))) return rc;
+    /* env = {"meta":<canonical meta>,"payload":<compact payload>} */
+    uint32_t meta_end, payload_end;
+    if (json_scan_value(env.ptr, env.len, 8, 1, 0xFFFFFFFFu, &meta_end, err)) return q_error_in(err, "internal");
+    uint32_t payload_off = meta_end + 11;
+    if (json_scan_value(env.ptr, env.len, payload_off, 1, 0xFFFFFFFFu, &payload_end, err)) return q_error_in(err, "internal");
+    schema_walk mw;
+    if ((rc = env_meta_walk(env.ptr + 8, meta_end - 8, 8, &cfg->limits, NULL, NULL, &mw, err))) return rc;
+
+    rest_entry tmp = { 0 };
+    q_memcpy(tmp.request_id, schema_tok_ptr(&mw, mw.slots[MS_REQUEST_ID]), UUID_TEXT_LEN);
+
+    /* plan: {"id":..,"method":..,"url":..,"headers":[..],"timeout":..,"deadline":..,"requestId":..,"body":n} */
+    bool has_body = method == HM_POST || method == HM_PUT || method == HM_PATCH;
+    int wrc = 0;
+    put(out, &wrc, "{\"method\":\"");
+    put(out, &wrc, Q_HTTP_METHODS[method]);
+    put(out, &wrc, "\",\"url\":\"");
+    q_buf url = { 0 };
+    if (url_join(&url, cfg->base_url.ptr, cfg->base_url.len, route, route_len)) return oom(err);
+    if (!has_body) {
+        bool has_query = false;
+        for (uint32_t i = 0; i < route_len; i++) if (route[i] == '?') has_query = true;
+        if (q_buf_puts(&url, has_query ? "&" Q_ENVELOPE_DATA_PARAM "=" : "?" Q_ENVELOPE_DATA_PARAM "=") ||
+            url_encode_component(&url, env.ptr + payload_off, payload_end - payload_off)) return oom(err);
+    }
+    if (url.len > Q_MAX_URL_BYTES * 64)
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", "payload too large for a GET/DELETE query");
+    put_n(out, &wrc, url.ptr, url.len);      /* URL characters need no JSON escaping */
+    put(out, &wrc, "\",\"headers\":[");
+
+    header_list h = { out, 0, 0, 0 };
+    if (has_body) header_add(&h, "Content-Type", (const uint8_t *)"application/json", 16);
+    header_add(&h, "X-Qollective-Request-Id", tmp.request_id, UUID_TEXT_LEN);
+    if ((rc = header_base64(&h, "X-Qollective-Tenant", &mw, MS_TENANT, err))) return rc;
+    if ((rc = header_base64(&h, "X-Qollective-Version", &mw, MS_VERSION, err))) return rc;
+    int ts = mw.slots[MS_TIMESTAMP];
+    if (ts >= 0) {
+        /* same instant as the body, in the +00:00 form native clients send */
+        uint8_t txt[RFC3339_MAX_LEN]; q_time tm;
+        uint32_t n = rfc3339_parse(schema_tok_ptr(&mw, ts), schema_tok_len(&mw, ts), &tm) ? 0 : rfc3339_format(tm, RFC3339_PLUS00, txt);
+        if (n) header_add(&h, "X-Qollective-Timestamp", txt, n);
+    }
+    if ((rc = header_from_meta(&h, "X-Qollective-User-Id", &mw, MS_USER_ID, "meta.security.user_id", err))) return rc;
+    if ((rc = header_from_meta(&h, "X-Qollective-Session-Id", &mw, MS_SESSION_ID, "meta.security.session_id", err))) return rc;
+    if ((rc = header_from_meta(&h, "X-Qollective-Trace-Id", &mw, MS_TRACE_ID, "meta.tracing.trace_id", err))) return rc;
+    if ((rc = header_from_meta(&h, "X-Qollective-Span-Id", &mw, MS_SPAN_ID, "meta.tracing.span_id", err))) return rc;
+    int obo = mw.slots[MS_ON_BEHALF_OF];
+    if (obo >= 0) {
+        q_buf v = { 0 };
+        const jsmntok_t *t = &mw.t.tok[obo];
+        if (json_ascii_copy(&v, mw.t.js + t->start, (uint32_t)(t->end - t->start))) return oom(err);
+        header_add(&h, "X-On-Behalf-Of", v.ptr, v.len);
+    }
+    if (cfg->auth_token_name.len) {
+        uint32_t tl;
+        const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);
+        if (!tok) return q_fail(err, Q_ERR(NO_TOKEN), Q_NO_OFFSET, "security.auth_token", "the configured token is not set");
+        const uint8_t *scheme = cfg->auth_scheme.len ? cfg->auth_scheme.ptr : (const uint8_t *)"Bearer";
+        uint32_t sl = cfg->auth_scheme.len ? cfg->auth_scheme.len : 6;
+        uint8_t *v = scratch_alloc(sl + 1 + tl);
+        if (!v) return oom(err);
+        q_memcpy(v, scheme, sl); v[sl] = ' '; q_memcpy(v + sl + 1, tok, tl);
+        header_add(&h, "Authorization", v, sl + 1 + tl);
+        q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
+    }
+    if (cfg->headers_json.len) {
+        q_tokens ht;
+        if ((rc = tokens_parse(&ht, cfg->headers_json.ptr, cfg->headers_json.len, 0, err))) return rc;
+        if ((rc = headers_from_map(&h, &ht, 0, "rest.headers", err))) return rc;
+    }
+    if (have_opts && ow.slots[O_HEADERS] >= 0 && (rc = headers_from_map(&h, &ot, ow.slots[O_HEADERS], "options.headers", err))) return rc;
+    if (h.rc) return oom(err);
+    if (h.bytes + url.len > cfg->max_header_bytes)
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", "request headers exceed limits.max_header_bytes");
+
+    uint32_t id;
+    rest_entry *e = entry_new(c, &id, err);
+    if (!e) return err->status;
+    q_memcpy(e->request_id, tmp.request_id, UUID_TEXT_LEN);
+    e->method = method;
+    e->retry_ok = method == HM_GET || method == HM_PUT || method == HM_DELETE || cfg->retry_non_idempotent || idempotent_override;
+    e->deadline_ms = now_ms + timeout;
+    e->seed = (uint32_t)random[16] | (uint32_t)random[17] << 8 | (uint32_t)random[18] << 16 | (uint32_t)random[19] << 24;
+
+    put(out, &wrc, "],\"id\":"); put_u(out, &wrc, id);
+    put(out, &wrc, ",\"timeout\":"); put_u(out, &wrc, timeout);
+    put(out, &wrc, ",\"deadline\":"); put_num(out, &wrc, e->deadline_ms);
+    put(out, &wrc, ",\"requestId\":\""); put_n(out, &wrc, e->request_id, UUID_TEXT_LEN);
+    put(out, &wrc, "\",\"body\":"); put_u(out, &wrc, has_body ? env.len : 0);
+    put(out, &wrc, "}");
+    *plan_len = out->len;
+    if (has_body) put_n(out, &wrc, env.ptr, env.len);
+    if (wrc) { entry_free(c, e); return oom(err); }
+    return Q_OK;
+}
+
+/* ---- classification ----------------------------------------------------------------------- */
+
+q_kind rest_status_kind(int32_t status, bool *retryable) {
+    *retryable = false;
+    switch (status) {
+    case 408: *retryable = true; return QK_TIMEOUT;
+    case 429: *retryable = true; return QK_REMOTE;
+    case 400: case 405: case 413: case 414: case 415: case 422: case 431: return QK_VALIDATION;
+    case 401: case 403: return QK_SECURITY;
+    case 501: case 505: return QK_REMOTE;
+    default:
+        if (status >= 500 && status <= 599) { *retryable = true; return QK_REMOTE; }
+        return QK_REMOTE;
+    }
+}
+
+/* Applies HTTP-derived kind/retryability to the record. */
+static void classify(q_error *e, int32_t status) {
+    bool retryable;
+    q_kind k = rest_status_kind(status, &retryable);
+    e->kind = (uint8_t)k;
+    e->http_status = status;
+    e->retryable = retryable;
+    e->retry_policy = retryable ? (uint8_t)(k == QK_TIMEOUT ? QR_EXPONENTIAL : QR_LINEAR) : QR_NONE;
+}
+
+/* Printable preview of a non-envelope body for the message: at most 48 bytes. */
+static void append_preview(char *msg, size_t cap, const uint8_t *b, uint32_t n) {
+    char tmp[52]; uint32_t k = 0;
+    for (uint32_t i = 0; i < n && k < 48; i++) {
+        uint8_t c = b[i];
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (c < 0x20 || c > 0x7E) c = '?';
+        if (c == ' ' && k && tmp[k - 1] == ' ') continue;
+        tmp[k++] = (char)c;
+    }
+    tmp[k] = 0;
+    q_text_append(msg, cap, k ? ": " : " (empty body)");
+    q_text_append(msg, cap, tmp);
+    if (n > 48) q_text_append(msg, cap, "...");
+}
+
+static void append_type(char *msg, size_t cap, const uint8_t *ct, uint32_t n) {
+    q_text_append(msg, cap, " (");
+    if (!n) q_text_append(msg, cap, "no content type");
+    for (uint32_t i = 0; i < n && i < 40; i++) {
+        char ch[2] = { (char)((ct[i] >= 0x20 && ct[i] <= 0x7E) ? ct[i] : '?'), 0 };
+        if (ct[i] == ';') break;
+        q_text_append(msg, cap, ch);
+    }
+    q_text_append(msg, cap, ")");
+}
+
+typedef struct { const uint8_t *details; uint32_t details_len; } reject_extra;
+
+static int write_reject(q_buf *out, const q_error *e, const rest_entry *en, const reject_extra *x) {
+    int rc = 0;
+    uint8_t rec[Q_ERROR_JSON_BYTES];
+    int n = q_error_to_json(e, rec, sizeof rec);
+    if (n < 0) return n;
+    put(out, &rc, "{\"action\":\"reject\",\"error\":");
+    put_n(out, &rc, rec, (uint32_t)n);
+    put(out, &rc, ",\"requestId\":\"");
+    put_n(out, &rc, en->request_id, UUID_TEXT_LEN);
+    put(out, &rc, "\",\"details\":");
+    if (x && x->details_len) put_n(out, &rc, x->details, x->details_len);
+    else put(out, &rc, "null");
+    put(out, &rc, "}");
+    return rc;
+}
+
+/* Decides retry or reject for a failed attempt described by *fail. */
+static int decide(q_client *c, rest_entry *en, q_error *fail, int64_t retry_after_ms, double now_ms,
+                  const reject_extra *x, q_buf *out, q_error *err) {
+    const q_config *cfg = &c->cfg;
+    retry_params rp = { cfg->retry_max_attempts, cfg->retry_base_ms, cfg->retry_max_ms, cfg->retry_jitter_pct };
+    if (fail->retryable && en->retry_ok && en->attempt < rp.max_attempts) {
+        uint32_t delay = retry_delay_ms((q_retry_policy)fail->retry_policy, en->attempt + 1u, &rp, retry_after_ms, &en->seed);
+        if (now_ms + delay < en->deadline_ms) {
+            en->state = RS_BACKOFF;
+            int rc = 0;
+            put(out, &rc, "{\"action\":\"retry\",\"delay\":"); put_u(out, &rc, delay);
+            put(out, &rc, ",\"attempt\":"); put_u(out, &rc, en->attempt + 1u);
+            put(out, &rc, "}");
+            return rc ? oom(err) : Q_OK;
+        }
+    }
+    int rc = write_reject(out, fail, en, x);
+    entry_free(c, en);
+    return rc ? oom(err) : Q_OK;
+}
+
+int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
+                  const uint8_t *content_type, uint32_t ct_len, const uint8_t *retry_after, uint32_t ra_len,
+                  double now_ms, q_buf *out, q_error *err) {
+    rest_entry *en = entry_get(c, id, err);
+    if (!en) return err->status;
+    if (en->state != RS_IN_FLIGHT) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "no attempt in flight");
+    if (status < 100 || status > 599) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not an HTTP status");
+
+    env_decoded d;
+    q_error derr; q_error_clear(&derr);
+    int drc = env_decode(body, body_len, &c->cfg.limits, &d, &derr);
+    bool ok2xx = status >= 200 && status <= 299;
+    if (drc == Q_OK && ok2xx && !d.error_len) {
+        int rc = 0;
+        put(out, &rc, "{\"action\":\"resolve\",\"record\":[");
+        const uint32_t words[Q_DECODE_RECORD_WORDS] = { d.meta_off, d.meta_len, d.payload_off, d.payload_len,
+            d.error_off, d.error_len, (uint32_t)d.error_status, d.error_code_off, d.error_code_len,
+            d.error_message_off, d.error_message_len, d.request_id_off, d.request_id_len };
+        for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) { if (k) put(out, &rc, ","); put_u(out, &rc, words[k]); }
+        put(out, &rc, "]}");
+        entry_free(c, en);
+        return rc ? oom(err) : Q_OK;
+    }
+
+    q_error fail; q_error_clear(&fail);
+    reject_extra x = { 0 };
+    if (drc == Q_OK && d.error_len) {
+        /* an error envelope: the server's code and message, its status */
+        int32_t st = d.error_status;
+        /* REST knows the real status: the §3 fallback is for transports without one */
+        if (!d.error_status_given && !ok2xx) st = status;
+        q_fail(&fail, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
+        classify(&fail, st);
+        uint8_t *code = scratch_alloc(d.error_code_len + 1), *msg = scratch_alloc(d.error_message_len + 1);
+        if (!code || !msg) return oom(err);
+        uint32_t cl = json_unescape(body + d.error_code_off, d.error_code_len, code);
+        uint32_t ml = json_unescape(body + d.error_message_off, d.error_message_len, msg);
+        fail.code[0] = 0; fail.message[0] = 0;
+        q_text_append_n(fail.code, sizeof fail.code, (const char *)code, cl);
+        q_text_append_n(fail.message, sizeof fail.message, (const char *)msg, ml);
+        if (!fail.message[0]) q_text_append(fail.message, sizeof fail.message, "server returned an error without a message");
+        /* details travel as raw JSON for the host to parse */
+        schema_walk w; q_tokens t;
+        if (tokens_parse(&t, body + d.error_off, d.error_len, d.error_off, &derr) == Q_OK) {
+            schema_walk_init(&w, &t, &derr, NULL, "error");
+            if (schema_walk_object(&w, &ENV_ERROR_SCHEMA) == Q_OK && w.slots[ES_DETAILS] >= 0) {
+                const jsmntok_t *dt = &t.tok[w.slots[ES_DETAILS]];
+                uint32_t s0 = (uint32_t)dt->start - (dt->type == JSMN_STRING ? 1 : 0), e0 = (uint32_t)dt->end + (dt->type == JSMN_STRING ? 1 : 0);
+                x.details = body + d.error_off + s0; x.details_len = e0 - s0;
+            }
+        }
+    } else if (ok2xx) {
+        /* 2xx but not an envelope: say what arrived */
+        q_fail(&fail, Q_ERR(NOT_AN_ENVELOPE), derr.offset, "response", NULL);
+        fail.message[0] = 0;
+        char num[8] = ""; q_text_append_u64(num, sizeof num, (uint64_t)status);
+        q_text_append(fail.message, sizeof fail.message, "HTTP ");
+        q_text_append(fail.message, sizeof fail.message, num);
+        q_text_append(fail.message, sizeof fail.message, " response is not a valid envelope");
+        append_type(fail.message, sizeof fail.message, content_type, ct_len);
+        q_text_append(fail.message, sizeof fail.message, ": ");
+        q_text_append(fail.message, sizeof fail.message, derr.message);
+        fail.http_status = status;
+    } else {
+        /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
+        q_fail(&fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
+        classify(&fail, status);
+        fail.message[0] = 0;
+        char num[8] = ""; q_text_append_u64(num, sizeof num, (uint64_t)status);
+        q_text_append(fail.message, sizeof fail.message, "HTTP ");
+        q_text_append(fail.message, sizeof fail.message, num);
+        q_text_append(fail.message, sizeof fail.message, " without an envelope");
+        append_type(fail.message, sizeof fail.message, content_type, ct_len);
+        append_preview(fail.message, sizeof fail.message, body, body_len);
+    }
+    int64_t ra = (status == 429 || status == 503) ? retry_after_parse(retry_after, ra_len) : -1;
+    return decide(c, en, &fail, ra, now_ms, &x, out, err);
+}
+
+int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
+    rest_entry *en = entry_get(c, id, err);
+    if (!en) return err->status;
+    q_error fail; q_error_clear(&fail);
+    if (kind == RF_ABORTED) {
+        q_fail(&fail, Q_ERR(ABORTED), Q_NO_OFFSET, NULL, NULL);
+        int rc = write_reject(out, &fail, en, NULL);
+        entry_free(c, en);
+        return rc ? oom(err) : Q_OK;
+    }
+    if (en->state != RS_IN_FLIGHT) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "no attempt in flight");
+    if (kind == RF_TIMEOUT) {
+        q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed");
+        /* the deadline covers the whole call: nothing left to retry with */
+        int rc = write_reject(out, &fail, en, NULL);
+        entry_free(c, en);
+        return rc ? oom(err) : Q_OK;
+    }
+    if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
+    q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
+    return decide(c, en, &fail, -1, now_ms, NULL, out, err);
+}
+
+int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *err) {
+    rest_entry *en = entry_get(c, id, err);
+    if (!en) return err->status;
+    if (en->state != RS_BACKOFF) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "not waiting to retry");
+    int rc = 0;
+    if (now_ms >= en->deadline_ms) {
+        q_error fail; q_error_clear(&fail);
+        q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed while waiting to retry");
+        rc = write_reject(out, &fail, en, NULL);
+        entry_free(c, en);
+        return rc ? oom(err) : Q_OK;
+    }
+    en->state = RS_IN_FLIGHT;
+    en->attempt++;
+    put(out, &rc, "{\"action\":\"send\",\"attempt\":"); put_u(out, &rc, en->attempt); put(out, &rc, "}");
+    return rc ? oom(err) : Q_OK;
+}

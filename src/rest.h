@@ -1,0 +1,33 @@
+/* REST transport decisions (wire-format.md §4): building requests, classifying responses,
+ * and the per-request lifecycle with retries. The host only performs fetch and timers. */
+#ifndef Q_REST_H
+#define Q_REST_H
+#include "base.h"
+#include "error.h"
+#include "instance.h"
+
+/* Failures the host observed instead of a response. */
+typedef enum { RF_NETWORK = 1, RF_TIMEOUT = 2, RF_ABORTED = 3 } rest_failure_kind;
+
+/* Builds a request: meta/payload/options are JSON texts (options may be empty), random holds
+ * 20 host bytes (request id + jitter seed). Output: plan JSON (*plan_len bytes) followed
+ * by the body bytes. */
+int rest_prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
+                 const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
+                 q_buf *out, uint32_t *plan_len, q_error *err);
+/* A response arrived for request id. Output: an action JSON (resolve/retry/reject). */
+int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
+                  const uint8_t *content_type, uint32_t ct_len, const uint8_t *retry_after, uint32_t ra_len,
+                  double now_ms, q_buf *out, q_error *err);
+/* The attempt failed without a response. Output: an action JSON (retry/reject). */
+int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err);
+/* A backoff timer fired: output {"action":"send"} or a reject when the deadline passed. */
+int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *err);
+/* Number of requests in flight (for tests and stats). */
+uint32_t rest_in_flight(const q_client *c);
+/* Frees the request table. */
+void rest_release(q_client *c);
+
+/* Error kind and retryability of an HTTP status without an envelope. */
+q_kind rest_status_kind(int32_t status, bool *retryable);
+#endif

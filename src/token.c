@@ -1,0 +1,73 @@
+/* Token store (see token.h): a small fixed table per client, values in their own blocks so
+ * each can be wiped and freed on its own. */
+#include "token.h"
+
+typedef struct {
+    uint8_t *name, *value;
+    uint32_t name_len, value_len;
+} token_entry;
+
+typedef struct { token_entry e[Q_MAX_TOKENS]; } token_table;
+
+static token_entry *find(const q_client *c, const uint8_t *name, uint32_t n) {
+    token_table *t = c->tokens;
+    if (!t) return NULL;
+    for (int i = 0; i < Q_MAX_TOKENS; i++)
+        if (t->e[i].name && t->e[i].name_len == n && q_memcmp(t->e[i].name, name, n) == 0) return &t->e[i];
+    return NULL;
+}
+
+static void release(token_entry *e) {
+    if (e->value) { q_wipe(e->value, e->value_len); q_free(e->value); }
+    if (e->name) q_free(e->name);
+    q_memset(e, 0, sizeof *e);
+}
+
+int token_set(q_client *c, const uint8_t *name, uint32_t name_len, const uint8_t *value, uint32_t value_len, q_error *err) {
+    if (name_len == 0 || name_len > Q_MAX_TOKEN_NAME_BYTES)
+        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.name", "1..64 bytes");
+    if (value_len == 0 || value_len > Q_MAX_TOKEN_BYTES)
+        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.value", "1..8192 bytes");
+    /* The value goes into an HTTP header: visible ASCII only (never echoed back). */
+    for (uint32_t i = 0; i < value_len; i++)
+        if (value[i] < 0x21 || value[i] > 0x7E)
+            return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "token.value", "visible ASCII only");
+    if (!c->tokens && !(c->tokens = q_calloc(1, sizeof(token_table))))
+        return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "token", NULL);
+    token_table *t = c->tokens;
+    token_entry *e = find(c, name, name_len);
+    if (!e) {
+        for (int i = 0; i < Q_MAX_TOKENS && !e; i++) if (!t->e[i].name) e = &t->e[i];
+        if (!e) return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "token", "token store full");
+    }
+    uint8_t *v = q_alloc(value_len);
+    uint8_t *nm = e->name ? NULL : q_alloc(name_len);
+    if (!v || (!e->name && !nm)) { q_free(v); q_free(nm); return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "token", NULL); }
+    if (e->value) { q_wipe(e->value, e->value_len); q_free(e->value); }
+    if (nm) { q_memcpy(nm, name, name_len); e->name = nm; e->name_len = name_len; }
+    q_memcpy(v, value, value_len);
+    e->value = v; e->value_len = value_len;
+    return Q_OK;
+}
+
+bool token_clear(q_client *c, const uint8_t *name, uint32_t name_len) {
+    token_entry *e = find(c, name, name_len);
+    if (!e) return false;
+    release(e);
+    return true;
+}
+
+const uint8_t *token_get(const q_client *c, const uint8_t *name, uint32_t name_len, uint32_t *value_len) {
+    token_entry *e = find(c, name, name_len);
+    if (!e) return NULL;
+    *value_len = e->value_len;
+    return e->value;
+}
+
+void token_clear_all(q_client *c) {
+    token_table *t = c->tokens;
+    if (!t) return;
+    for (int i = 0; i < Q_MAX_TOKENS; i++) release(&t->e[i]);
+    q_free(t);
+    c->tokens = NULL;
+}

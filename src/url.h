@@ -1,0 +1,32 @@
+/* URLs the request builder uses: strict validation of a configured base URL, joining a
+ * route, origins for the origin check, and percent-encoding of query values. */
+#ifndef Q_URL_H
+#define Q_URL_H
+#include "base.h"
+#include "error.h"
+#include "arena.h"
+
+typedef struct {
+    uint32_t scheme_len;   /* "http" or "https" */
+    uint32_t origin_len;   /* scheme://host[:port], lower-cased scheme and host in `norm` */
+    uint32_t path_off;     /* where the base path starts (may equal len: no path) */
+} url_parts;
+
+/* Validates an absolute http(s) URL used as a base: scheme, host (reg-name, IPv4 or
+ * [IPv6]), optional port 1..65535, optional path; no userinfo (credentials do not belong
+ * in URLs), query or fragment; printable ASCII only. Q_OK or INVALID_URL; errors name path
+ * and the offset base + position (base < 0: no offset). */
+int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *path, int64_t base, q_error *err);
+
+/* Validates a route: starts with '/', not '//', printable ASCII, no '#'; '?' allowed. */
+int url_check_route(const uint8_t *s, uint32_t n, const char *path, int64_t base, q_error *err);
+
+/* Writes base (without a trailing '/') + route. */
+int url_join(q_buf *out, const uint8_t *base, uint32_t base_len, const uint8_t *route, uint32_t route_len);
+
+/* Percent-encodes bytes as encodeURIComponent does (unreserved and !'()* kept). */
+int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n);
+
+/* true when the origin (scheme://host[:port]) of url equals origin, ASCII case-insensitively. */
+bool url_origin_equals(const uint8_t *url, const url_parts *p, const uint8_t *origin, uint32_t origin_len);
+#endif
