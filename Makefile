@@ -89,6 +89,9 @@ size-profile: build/qollective.profile.wasm
 bench: deps all
 	$(NODE) bench/codec.mjs
 
+demo: deps all
+	@bash scripts/demo.sh
+
 clean:
 	rm -rf build dist
 

@@ -187,6 +187,8 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (s >= len) return Q_OK;   /* no config: all defaults */
     int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
     if (rc) return q_error_in(err, "config");
+    /* jsmn (strict) refuses a bare scalar at the top: say what is wrong before tokenizing */
+    if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, "expected an object");
     uint32_t e = len;
     while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
     q_tokens t;

@@ -500,7 +500,7 @@ static int dec_next(dec_iter *it) {
 
 bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
     bool ea = find_backslash(a, 0, an) < an, eb = find_backslash(b, 0, bn) < bn;
-    if (!ea && !eb) return an == bn && q_memcmp(a, b, an) == 0;
+    if (!ea && !eb) return an == bn && (an == 0 || q_memcmp(a, b, an) == 0);
     if (!ea && an > bn) return false;         /* b only shrinks when decoded */
     if (!eb && bn > an) return false;
     dec_iter x = { a, an, 0, 0, 0, {0} }, y = { b, bn, 0, 0, 0, {0} };
@@ -574,7 +574,7 @@ int jw_string(q_buf *b, const uint8_t *s, uint32_t n) {
     uint8_t *o = b->ptr + b->len;
     *o++ = '"';
     if (!extra) {
-        q_memcpy(o, s, n);
+        if (n) q_memcpy(o, s, n);
         o += n;
     } else {                                  /* pass 2: runs between escapes */
         uint32_t run = 0;

@@ -154,3 +154,9 @@ test('the module has no imports and the expected exports', async () => {
     'q_json_validate', 'q_envelope_decode', 'q_envelope_encode', 'q_envelope_decode_batch', 'q_envelope_encode_batch',
     'q_client_new', 'q_client_free', 'q_client_config', 'q_memory_stats']) assert.ok(names.includes(n), n);
 });
+
+test('the .d.ts type-checks a typical program (tsc --noEmit)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const tsc = new URL('../../node_modules/.bin/tsc', import.meta.url).pathname;
+  execFileSync(tsc, ['-p', new URL('../types', import.meta.url).pathname], { stdio: 'pipe' });
+});

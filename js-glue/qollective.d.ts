@@ -1,0 +1,163 @@
+// Types for js-glue/qollective.js — the qollective-wasm client.
+
+/** The envelope's meta (wire-format.md §2). Every field is optional. */
+export interface Meta {
+  timestamp?: string;
+  request_id?: string;
+  version?: string;
+  duration?: number;
+  tenant?: string;
+  on_behalf_of?: { originalUser: string; delegatingUser: string; delegatingTenant: string };
+  security?: {
+    user_id?: string; session_id?: string;
+    auth_method?: 'Unspecified' | 'OAuth2' | 'Jwt' | 'ApiKey' | 'Basic' | 'Saml' | 'Oidc' | 'None';
+    permissions?: string[]; ip_address?: string; user_agent?: string; roles?: string[]; token_expires_at?: string;
+  };
+  debug?: {
+    trace_enabled?: boolean;
+    db_queries?: { query: string; duration: number; rows_affected?: number; database?: string }[];
+    memory_usage?: { heap_used?: number; heap_total?: number; external?: number };
+    stack_trace?: string;
+    environment_vars?: Record<string, string>;
+    request_headers?: Record<string, string>;
+    log_level?: 'Unspecified' | 'Trace' | 'Debug' | 'Info' | 'Warn' | 'Error';
+    profiling_data?: { cpu_time?: number; wall_time?: number; allocations?: number };
+  };
+  performance?: {
+    db_query_time?: number; db_query_count?: number; cache_hit_ratio?: number;
+    cache_operations?: { hits?: number; misses?: number; sets?: number };
+    memory_allocated?: number; memory_peak?: number; cpu_usage?: number; network_latency?: number;
+    external_calls?: { service: string; duration: number; status: 'Unspecified' | 'Success' | 'Error' | 'Timeout'; endpoint?: string }[];
+    gc_collections?: number; gc_time?: number; thread_count?: number; processing_time_ms?: number;
+  };
+  monitoring?: {
+    server_id?: string; datacenter?: string; build_version?: string; deployment_id?: string; instance_type?: string;
+    load_balancer?: string; environment?: 'Unspecified' | 'Development' | 'Staging' | 'Testing' | 'Production' | 'Canary';
+    cluster_id?: string; namespace?: string; health_status?: 'Unspecified' | 'Healthy' | 'Degraded' | 'Unhealthy'; uptime?: number;
+  };
+  tracing?: {
+    trace_id?: string; span_id?: string; parent_span_id?: string; baggage?: Record<string, string>;
+    sampling_rate?: number; sampled?: boolean; trace_state?: string; operation_name?: string;
+    span_kind?: 'Unspecified' | 'Server' | 'Client' | 'Producer' | 'Consumer' | 'Internal';
+    span_status?: { code: 'Unspecified' | 'Ok' | 'Error' | 'Timeout'; message?: string };
+    tags?: Record<string, string | number | boolean>;
+  };
+  extensions?: Record<string, unknown>;
+}
+
+/** The error object of an envelope (wire-format.md §3). */
+export interface WireError {
+  code: string;
+  message: string;
+  details?: unknown;
+  trace?: string;
+  http_status_code?: number;
+}
+
+/** What you hand to encode/send: payload as a value, or as JSON text in payloadJson. */
+export interface EnvelopeInput<P = unknown> {
+  meta?: Meta;
+  payload?: P;
+  payloadJson?: string | Uint8Array;
+  error?: WireError | null;
+}
+
+/** A decoded, validated envelope. meta and payload are parsed on first access. */
+export declare class Envelope<P = unknown> {
+  readonly meta: Meta;
+  readonly payload: P;
+  /** The payload's JSON bytes, not parsed (a view; copy it to keep it). */
+  readonly payloadBytes: Uint8Array;
+  readonly payloadText: string;
+  readonly error: WireError | undefined;
+  /** http_status_code of the error, or the status derived from its code. */
+  readonly errorStatus: number | null;
+  readonly requestId: string | undefined;
+  toJSON(): { meta: Meta; payload: P; error?: WireError };
+}
+
+export type ErrorType =
+  | 'validation' | 'serialization' | 'deserialization' | 'config' | 'transport' | 'connection'
+  | 'timeout' | 'security' | 'remote' | 'external' | 'internal' | 'aborted' | 'capacity';
+
+/** The one error class of the library. Messages never contain secrets or payloads. */
+export declare class QollectiveError extends Error {
+  readonly name: 'QollectiveError';
+  readonly type: ErrorType;
+  /** Stable machine code (ours, e.g. INVALID_UUID, or the server's, e.g. HANDLER_ERROR). */
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly retryPolicy: 'none' | 'exponential' | 'linear' | 'immediate';
+  /** HTTP status when one applies. */
+  readonly status: number | null;
+  readonly requestId: string | null;
+  readonly details: unknown;
+  /** Byte offset in the input that was wrong, when known. */
+  readonly offset: number | null;
+  /** Key path that was wrong, e.g. "meta.security.roles[1]". */
+  readonly path: string;
+}
+
+/** Client configuration (all optional; defaults from include/qollective/constants.h). */
+export interface ClientConfig {
+  rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string> };
+  timeouts?: { request_ms?: number; connect_ms?: number };
+  retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
+  websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
+  limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
+  meta?: { tenant?: string; uuid_version?: 4 | 7 };
+  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[] };
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface SendOptions {
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  /** Path on the server, default the configured route or "/envelope". */
+  route?: string;
+  /** Deadline for the whole call including retries, ms. */
+  timeout?: number;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Allow retrying this POST/PATCH (safe to repeat). */
+  idempotent?: boolean;
+}
+
+export interface ClientOptions {
+  /** Consulted before every request; the token is stored under `name` (see security.auth_token). */
+  auth?: () => Promise<{ name: string; token: string } | null | undefined> | { name: string; token: string } | null | undefined;
+}
+
+export declare class Client {
+  readonly config: Required<ClientConfig>;
+  send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
+  setToken(name: string, token: string): void;
+  clearToken(name: string): boolean;
+  /** Frees the client and wipes its tokens. */
+  close(): void;
+}
+
+export interface LoadOptions {
+  fetch?: typeof fetch;
+  WebSocket?: unknown;
+  /** Fills a buffer with cryptographically strong random bytes (default crypto.getRandomValues). */
+  random?: (buf: Uint8Array) => unknown;
+  /** Milliseconds since the epoch (default Date.now). */
+  now?: () => number;
+  /** Cap on the core's linear memory, bytes. */
+  memoryLimit?: number;
+}
+
+export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
+
+export declare class Qollective {
+  /** Loads the raw core from a URL, a file path (Node), a Response, bytes or a compiled module. */
+  static load(source: string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module, options?: LoadOptions): Promise<Qollective>;
+  client(config?: ClientConfig | string, options?: ClientOptions): Client;
+  decode<P = unknown>(data: Uint8Array | string, client?: number): Envelope<P>;
+  encode(envelope: EnvelopeInput, options?: { autofill?: boolean }, client?: number): Uint8Array;
+  decodeMany(list: (Uint8Array | string)[], client?: number): (Envelope | QollectiveError)[];
+  encodeMany(list: EnvelopeInput[], options?: { autofill?: boolean }, client?: number): Uint8Array[];
+  validateJson(doc: Uint8Array | string, maxDepth?: number): void;
+  memoryStats(): MemoryStats;
+}

@@ -1,0 +1,27 @@
+// Compile-only check of js-glue/qollective.d.ts (tsc --noEmit): typical use must type-check.
+import { Qollective, QollectiveError, type Envelope, type Meta } from '../../js-glue/qollective.js';
+
+interface Greeting { greeting: string }
+
+export async function example(url: string): Promise<string> {
+  const q = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url), { now: () => Date.now() });
+  const client = q.client({ rest: { base_url: url, headers: { 'x-app': 'demo' } }, retry: { max_attempts: 2 }, meta: { tenant: 't' } });
+  client.setToken('api', 'secret');
+  const meta: Meta = { security: { user_id: 'u', auth_method: 'Jwt', roles: [] }, tracing: { tags: { a: 1, b: true } } };
+  try {
+    const reply: Envelope<Greeting> = await client.send<Greeting>({ meta, payload: { hi: 1 } }, { method: 'GET', timeout: 500, signal: AbortSignal.timeout(1000) });
+    return reply.payload.greeting + (reply.requestId ?? '');
+  } catch (e) {
+    if (e instanceof QollectiveError && e.retryable) return `${e.type}:${e.code}:${e.status ?? 0}`;
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
+export function codec(q: Qollective): number {
+  const bytes: Uint8Array = q.encode({ meta: { tenant: 'x' }, payloadJson: '{"a":1}' }, { autofill: true });
+  const env = q.decode<{ a: number }>(bytes);
+  const many = q.decodeMany([bytes, '{"meta":{},"payload":2}']);
+  return env.payload.a + many.length + q.memoryStats().footprint;
+}
