@@ -34,34 +34,43 @@ deps:
 
 # ---------------------------------------------------------------- wasm core
 build/wasm/%.o: src/%.c $(CORE_HDR) | build/wasm
-	$(CC) $(WASM_CFLAGS) $(WASM_OPTFLAGS) -c $< -o $@
+	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) $(WASM_OPTFLAGS) -c $< -o $@
 build/wasm/mem.o: src/mem.c $(CORE_HDR) | build/wasm
-	$(CC) $(WASM_CFLAGS) -Oz -c $< -o $@
+	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) -Oz -c $< -o $@
 
 CORE_OBJ := $(patsubst src/%.c,build/wasm/%.o,$(CORE_SRC))
 
 # Link without -O (clang 14 would run wasm-opt itself and fail on bulk memory), then
 # optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
 build/qollective.names.wasm: $(CORE_OBJ)
-	$(CC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $(CORE_OBJ) -o $@
+	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $(CORE_OBJ) -o $@
 dist/qollective.wasm: build/qollective.names.wasm | dist
-	$(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	@echo "  OPT   $@"; $(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --enable-mutable-globals --strip-debug --strip-producers $< -o $@.tmp
-	$(WASM_OPT) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	@echo "  OPT   $@"; $(WASM_OPT) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --strip-debug $@.tmp -o $@ && rm -f $@.tmp
 	@bash scripts/check-imports.sh $@
 build/qollective.profile.wasm: build/qollective.names.wasm
-	$(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	@echo "  OPT   $@"; $(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --enable-mutable-globals --debuginfo $< -o $@
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
 
 # ---------------------------------------------------------------- host builds (tests)
-build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(CORE_SRC) $(CORE_HDR) | build/host
-	$(CC) $(HOST_CFLAGS) $< $(CORE_SRC) -o $@ -lcmocka
-build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(CORE_SRC) $(CORE_HDR) | build/asan
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(CORE_SRC) -o $@ -lcmocka
+# The same sources, compiled once per flavour (plain, sanitizers) and linked into each suite.
+HOST_OBJ := $(patsubst src/%.c,build/host/obj/%.o,$(CORE_SRC))
+ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(CORE_SRC))
+build/host/obj/%.o: src/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) -c $< -o $@
+build/asan/obj/%.o: src/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) | build/host
+	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $< $(HOST_OBJ) -o $@ -lcmocka
+build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) | build/asan
+	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(ASAN_OBJ) -o $@ -lcmocka
 
 test-unit: $(addprefix build/host/,$(UNIT_TESTS))
 	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ../../build/host/$$t); done

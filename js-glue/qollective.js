@@ -49,7 +49,7 @@ export class Envelope {
   }
 }
 
-async function compile(source) {
+async function compile(source, fetchImpl) {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) {
     const href = String(source);
@@ -57,7 +57,7 @@ async function compile(source) {
       const { readFile } = await import('node:fs/promises');
       return WebAssembly.compile(await readFile(href.startsWith('file:') ? new URL(href) : href));
     }
-    source = fetch(href);
+    source = (fetchImpl || fetch)(href);
   }
   if (source && typeof source.then === 'function') source = await source;
   if (typeof Response !== 'undefined' && source instanceof Response) {
@@ -75,7 +75,7 @@ async function compile(source) {
 export class Qollective {
   /** Loads the core from a URL, file path (Node), Response, bytes or compiled module. */
   static async load(source, options = {}) {
-    const module = await compile(source);
+    const module = await compile(source, options.fetch);
     const want = WebAssembly.Module.imports(module);
     if (want.length) throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: `unexpected import ${want[0].module}.${want[0].name}` });
     const instance = await WebAssembly.instantiate(module, {});
@@ -272,7 +272,11 @@ export class Client {
   async send(envelope, options = {}) {
     const q = this.q, x = q.x, h = this._live();
     if (this.auth) {
-      const t = await this.auth();
+      let t;
+      try { t = await this.auth(); } catch (e) {
+        // one error class for every failure; the provider's own error stays the cause
+        throw new QollectiveError({ type: 'security', code: 'NO_TOKEN', message: 'auth provider failed' }, e);
+      }
       if (t) this.setToken(t.name, t.token);
     }
     const { signal } = options;

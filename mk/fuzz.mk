@@ -21,6 +21,7 @@ FUZZ_SAN       := address,undefined
 
 # The core is compiled once (instrumented, without libFuzzer's main) and linked into each harness.
 FUZZ_CORE_OBJ  := $(patsubst src/%.c,build/fuzz/core/%.o,$(CORE_SRC))
+.SECONDARY: $(FUZZ_CORE_OBJ)
 
 build/fuzz build/fuzz/core:
 	@mkdir -p $@

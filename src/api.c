@@ -150,6 +150,7 @@ Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, 
         int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
         q_memset(r, 0, (1 + Q_DECODE_RECORD_WORDS) * 4);
         env_decoded d; q_error e;
+        q_error_clear(&e);   /* each item starts clean: inner layers keep a record already set */
         int rc = env_decode(I->in + off, n, lim, &d, &e);
         if (rc) { r[0] = rc; r[1] = (int32_t)e.offset; }
         else {
@@ -242,11 +243,19 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     q_buf out = {0};
     uint32_t clients = 0;
     for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
-    int rc = q_buf_puts(&out, "{\"limit\":") | jw_u64(&out, arena_limit()) |
-             q_buf_puts(&out, ",\"footprint\":") | jw_u64(&out, arena_footprint()) |
-             q_buf_puts(&out, ",\"persistent\":") | jw_u64(&out, arena_persistent_in_use()) |
-             q_buf_puts(&out, ",\"scratch\":") | jw_u64(&out, arena_scratch_in_use()) |
-             q_buf_puts(&out, ",\"clients\":") | jw_u64(&out, clients) | q_buf_putc(&out, '}');
+    /* one statement per write: the operands of | are unsequenced, so a single expression
+     * could emit the fields in any order */
+    int rc = q_buf_puts(&out, "{\"limit\":");
+    rc |= jw_u64(&out, arena_limit());
+    rc |= q_buf_puts(&out, ",\"footprint\":");
+    rc |= jw_u64(&out, arena_footprint());
+    rc |= q_buf_puts(&out, ",\"persistent\":");
+    rc |= jw_u64(&out, arena_persistent_in_use());
+    rc |= q_buf_puts(&out, ",\"scratch\":");
+    rc |= jw_u64(&out, arena_scratch_in_use());
+    rc |= q_buf_puts(&out, ",\"clients\":");
+    rc |= jw_u64(&out, clients);
+    rc |= q_buf_putc(&out, '}');
     if (rc) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)out.len);

@@ -19,8 +19,8 @@ static const char *const KIND_NAMES[QK_COUNT_] = {
 static const char *const RETRY_NAMES[] = { "none", "exponential", "linear", "immediate" };
 
 static const status_info *info_of(int status) {
-    int idx = -status;
-    if (idx < 0 || idx >= (int)Q_IDX_COUNT_) idx = (int)Q_IDX_INTERNAL;
+    /* range-check before negating: -INT32_MIN overflows */
+    int idx = status <= 0 && status > -(int)Q_IDX_COUNT_ ? -status : (int)Q_IDX_INTERNAL;
     return &STATUS[idx];
 }
 

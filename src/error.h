@@ -17,29 +17,30 @@ typedef enum {
 
 typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_policy;
 
-/* X(name, kind, http status, message). The status code returned is -(index). */
+/* X(name, kind, http status, message). The status code returned is -(index). Failures found
+ * locally carry no HTTP status (0): nothing was sent; REST classification sets the real one. */
 #define Q_STATUS_TABLE(X) \
     X(OK,                QK_NONE,       0,   "ok") \
-    X(JSON_EMPTY,        QK_VALIDATION, 400, "empty input") \
-    X(JSON_TRUNCATED,    QK_VALIDATION, 400, "unexpected end of input") \
-    X(JSON_SYNTAX,       QK_VALIDATION, 400, "invalid JSON syntax") \
-    X(JSON_UTF8,         QK_VALIDATION, 400, "invalid UTF-8") \
-    X(JSON_ESCAPE,       QK_VALIDATION, 400, "invalid string escape") \
-    X(JSON_SURROGATE,    QK_VALIDATION, 400, "unpaired UTF-16 surrogate escape") \
-    X(JSON_CONTROL_CHAR, QK_VALIDATION, 400, "unescaped control character in string") \
-    X(JSON_NUMBER,       QK_VALIDATION, 400, "invalid number") \
-    X(JSON_DEPTH,        QK_VALIDATION, 400, "nesting deeper than the limit") \
-    X(JSON_TRAILING,     QK_VALIDATION, 400, "unexpected data after the JSON value") \
-    X(DUPLICATE_KEY,     QK_VALIDATION, 400, "duplicate key") \
-    X(TOO_LARGE,         QK_VALIDATION, 413, "larger than the limit") \
-    X(MISSING_FIELD,     QK_VALIDATION, 400, "required field missing") \
-    X(TYPE_MISMATCH,     QK_VALIDATION, 400, "wrong type") \
-    X(INVALID_ENUM,      QK_VALIDATION, 400, "not an allowed value") \
-    X(INVALID_UUID,      QK_VALIDATION, 400, "not a UUID") \
-    X(INVALID_TIMESTAMP, QK_VALIDATION, 400, "not an RFC 3339 timestamp") \
-    X(OUT_OF_RANGE,      QK_VALIDATION, 400, "number out of range") \
-    X(INVALID_BASE64,    QK_VALIDATION, 400, "invalid Base64") \
-    X(INVALID_VALUE,     QK_VALIDATION, 400, "invalid value") \
+    X(JSON_EMPTY,        QK_VALIDATION, 0, "empty input") \
+    X(JSON_TRUNCATED,    QK_VALIDATION, 0, "unexpected end of input") \
+    X(JSON_SYNTAX,       QK_VALIDATION, 0, "invalid JSON syntax") \
+    X(JSON_UTF8,         QK_VALIDATION, 0, "invalid UTF-8") \
+    X(JSON_ESCAPE,       QK_VALIDATION, 0, "invalid string escape") \
+    X(JSON_SURROGATE,    QK_VALIDATION, 0, "unpaired UTF-16 surrogate escape") \
+    X(JSON_CONTROL_CHAR, QK_VALIDATION, 0, "unescaped control character in string") \
+    X(JSON_NUMBER,       QK_VALIDATION, 0, "invalid number") \
+    X(JSON_DEPTH,        QK_VALIDATION, 0, "nesting deeper than the limit") \
+    X(JSON_TRAILING,     QK_VALIDATION, 0, "unexpected data after the JSON value") \
+    X(DUPLICATE_KEY,     QK_VALIDATION, 0, "duplicate key") \
+    X(TOO_LARGE,         QK_VALIDATION, 0, "larger than the limit") \
+    X(MISSING_FIELD,     QK_VALIDATION, 0, "required field missing") \
+    X(TYPE_MISMATCH,     QK_VALIDATION, 0, "wrong type") \
+    X(INVALID_ENUM,      QK_VALIDATION, 0, "not an allowed value") \
+    X(INVALID_UUID,      QK_VALIDATION, 0, "not a UUID") \
+    X(INVALID_TIMESTAMP, QK_VALIDATION, 0, "not an RFC 3339 timestamp") \
+    X(OUT_OF_RANGE,      QK_VALIDATION, 0, "number out of range") \
+    X(INVALID_BASE64,    QK_VALIDATION, 0, "invalid Base64") \
+    X(INVALID_VALUE,     QK_VALIDATION, 0, "invalid value") \
     X(UNKNOWN_KEY,       QK_CONFIG,     0,   "unknown key") \
     X(CONFIG_INVALID,    QK_CONFIG,     0,   "invalid configuration") \
     X(INVALID_URL,       QK_CONFIG,     0,   "invalid URL") \

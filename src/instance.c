@@ -13,6 +13,10 @@ int instance_start(uint32_t limit) {
     if (!the_instance) return Q_ERR(OUT_OF_MEMORY);
     q_error_clear(&the_instance->err);
     the_instance->next_generation = 1;
+    /* An (empty) input buffer from the start, so a call with zero lengths before any
+     * q_buffer never does arithmetic on a NULL pointer. in_cap stays 0. */
+    the_instance->in = q_alloc(1);
+    if (!the_instance->in) return Q_ERR(OUT_OF_MEMORY);
     return Q_OK;
 }
 

@@ -160,6 +160,9 @@ static int header_from_meta(header_list *h, const char *name, schema_walk *w, in
     n = json_unescape(schema_tok_ptr(w, tok), n, v);
     if (!header_value_ok(v, n))
         return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), path, "cannot travel in an HTTP header: control or non-ASCII characters");
+    /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
+    if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), path, "cannot travel in an HTTP header: leading or trailing whitespace");
     header_add(h, name, v, n);
     return Q_OK;
 }
@@ -181,9 +184,10 @@ static int json_ascii_copy(q_buf *o, const uint8_t *s, uint32_t n) {
     static const char HEX[] = "0123456789abcdef";
     for (uint32_t i = 0; i < n; ) {
         uint8_t c = s[i];
-        if (c < 0x80) { if (q_buf_putc(o, c)) return Q_ERR(OUT_OF_MEMORY); i++; continue; }
-        uint32_t cp, len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
+        if (c < 0x7F) { if (q_buf_putc(o, c)) return Q_ERR(OUT_OF_MEMORY); i++; continue; }
+        /* DEL (0x7F, valid raw in JSON but not in a header value) and non-ASCII become \uXXXX */
+        uint32_t cp, len = c == 0x7F ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : len == 2 ? 0x1F : 0x7F);
         for (uint32_t k = 1; k < len && i + k < n; k++) cp = cp << 6 | (s[i + k] & 0x3F);
         i += len;
         uint32_t units[2], nu = 0;
@@ -211,11 +215,47 @@ static const schema OPTIONS = { OPTION_F, (uint8_t)Q_ARRAY_LEN(OPTION_F), 1 };
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
-/* Adds extra headers from a compact or raw JSON object of strings (config or call). */
-static int headers_from_map(header_list *h, q_tokens *t, int obj, const char *path, q_error *err) {
+/* Headers the client writes itself from meta, the body or the token store: an extra header of
+ * the same name would travel as a second value ("<uuid>, other") and contradict the body. */
+static const char *const OWN_HEADERS[] = {
+    "Content-Type", "X-Qollective-Request-Id", "X-Qollective-Tenant", "X-Qollective-Version",
+    "X-Qollective-Timestamp", "X-Qollective-User-Id", "X-Qollective-Session-Id",
+    "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
+};
+
+static uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
+
+/* Header names compare ASCII case-insensitively. */
+static bool name_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m) {
+    if (n != m) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+/* true when the object at obj has a key naming the header (raw key text; a key with escapes
+ * is no header name and fails validation anyway). */
+static bool map_has(const q_tokens *t, int obj, const uint8_t *name, uint32_t n) {
+    if (!t || obj < 0) return false;
+    for (int k = 0, j = obj + 1; k < t->tok[obj].size; k++, j += 2)
+        if (name_eq(t->js + t->tok[j].start, (uint32_t)(t->tok[j].end - t->tok[j].start), name, n)) return true;
+    return false;
+}
+
+/* Adds extra headers from a compact or raw JSON object of strings (config or call). Names in
+ * `over` (the call's headers, when adding the configured defaults) are left to that map.
+ * Authorization is the client's own only when a token is configured. */
+static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens *over, int over_obj, bool own_auth,
+                            const char *path, q_error *err) {
     int n = t->tok[obj].size, j = obj + 1;
     for (int k = 0; k < n; k++, j += 2) {
         const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
+        for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS); r++) {
+            if (r == Q_ARRAY_LEN(OWN_HEADERS) - 1 && !own_auth) break;
+            if (name_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
+                return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header is written by the client (from meta, the body or the token)");
+        }
+        if (map_has(over, over_obj, kp, kl)) continue;
         const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
         uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
         if (!name || !val) return oom(err);
@@ -238,9 +278,22 @@ static int parse_tokens(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t b
 
 /* ---- prepare -------------------------------------------------------------------------------- */
 
+static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
+                   const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
+                   q_buf *out, uint32_t *plan_len, q_error *err);
+
 int rest_prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
                  const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
                  q_buf *out, uint32_t *plan_len, q_error *err) {
+    int rc = prepare(c, meta, meta_len, payload, payload_len, opts, opts_len, random, now_ms, out, plan_len, err);
+    /* a failed plan may already hold the Authorization value or a GET payload: leave nothing */
+    if (rc && out->ptr) { q_wipe(out->ptr, out->len); out->len = 0; }
+    return rc;
+}
+
+static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
+                   const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
+                   q_buf *out, uint32_t *plan_len, q_error *err) {
     const q_config *cfg = &c->cfg;
     int rc;
     if (!cfg->base_url.len)
@@ -353,9 +406,11 @@ int rest_prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint
     if (cfg->headers_json.len) {
         q_tokens ht;
         if ((rc = tokens_parse(&ht, cfg->headers_json.ptr, cfg->headers_json.len, 0, err))) return rc;
-        if ((rc = headers_from_map(&h, &ht, 0, "rest.headers", err))) return rc;
+        int call = have_opts ? ow.slots[O_HEADERS] : -1;
+        if ((rc = headers_from_map(&h, &ht, 0, call >= 0 ? &ot : NULL, call, cfg->auth_token_name.len != 0, "rest.headers", err))) return rc;
     }
-    if (have_opts && ow.slots[O_HEADERS] >= 0 && (rc = headers_from_map(&h, &ot, ow.slots[O_HEADERS], "options.headers", err))) return rc;
+    if (have_opts && ow.slots[O_HEADERS] >= 0 &&
+        (rc = headers_from_map(&h, &ot, ow.slots[O_HEADERS], NULL, -1, cfg->auth_token_name.len != 0, "options.headers", err))) return rc;
     if (h.rc) return oom(err);
     if (h.bytes + url.len > cfg->max_header_bytes)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", "request headers exceed limits.max_header_bytes");

@@ -40,6 +40,9 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
     out->scheme_len = i;
     i += 3;
     uint32_t host = i;
+    /* userinfo first: "user:pw@host" would otherwise read as host "user" with a bad port */
+    for (uint32_t k = i; k < n && s[k] != '/' && s[k] != '?' && s[k] != '#'; k++)
+        if (s[k] == '@') return bad(err, host, "credentials in URLs are not allowed");
     if (i < n && s[i] == '[') {                         /* IPv6 literal */
         i++;
         while (i < n && (is_hex(s[i]) || s[i] == ':' || s[i] == '.')) i++;
@@ -49,15 +52,12 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
         while (i < n && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')) i++;
         if (i == host) return bad(err, i, "missing host");
     }
-    if (i < n && s[i] == '@') return bad(err, host, "credentials in URLs are not allowed");
     if (i < n && s[i] == ':') {
         uint32_t p0 = ++i, port = 0;
         while (i < n && is_digit(s[i]) && i - p0 < 6) port = port * 10 + (s[i++] - '0');
         if (i == p0 || port == 0 || port > 65535 || (i < n && is_digit(s[i]))) return bad(err, p0, "port must be 1-65535");
     }
     if (i < n && s[i] != '/') {
-        for (uint32_t k = i; k < n && s[k] != '/'; k++)
-            if (s[k] == '@') return bad(err, host, "credentials in URLs are not allowed");
         return bad(err, i, s[i] == '?' ? "query not allowed in a base URL" : s[i] == '#' ? "fragment not allowed" : "invalid host character");
     }
     out->origin_len = i;

@@ -133,7 +133,7 @@ static void fail_composes_message(void **s) {
     assert_string_equal(e.path, "meta.tenant");
     assert_string_equal(e.code, "TYPE_MISMATCH");
     assert_int_equal(e.offset, 17);
-    assert_int_equal(e.http_status, 400);
+    assert_int_equal(e.http_status, 0);   /* found locally: nothing was sent, no HTTP status */
     assert_int_equal(e.kind, QK_VALIDATION);
 
     q_fail(&e, Q_ERR(JSON_SYNTAX), 0, NULL, NULL);
@@ -327,6 +327,35 @@ static void error_in_prefixes_only_without_path(void **s) {
     assert_int_equal(q_error_in(&e, "x"), 0);
 }
 
+static void error_within_always_prefixes(void **s) {
+    q_error e;
+    q_fail(&e, Q_ERR(JSON_TRUNCATED), 3, "payload", NULL);
+    assert_int_equal(q_error_within(&e, "batch[1]"), Q_ERR(JSON_TRUNCATED));
+    assert_string_equal(e.path, "batch[1].payload");
+    assert_string_equal(e.message, "batch[1]: payload: unexpected end of input at byte 3");
+    assert_int_equal(e.offset, 3);
+    assert_string_equal(e.code, "JSON_TRUNCATED");
+    /* without a path it names the place alone */
+    q_fail(&e, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    q_error_within(&e, "batch[0]");
+    assert_string_equal(e.path, "batch[0]");
+    assert_string_equal(e.message, "batch[0]: larger than the limit (envelope size limit)");
+    /* nested */
+    q_error_within(&e, "outer");
+    assert_string_equal(e.path, "outer.batch[0]");
+    assert_string_equal(e.message, "outer: batch[0]: larger than the limit (envelope size limit)");
+    /* the bounds hold and multi-byte text is never split */
+    char longpath[200];
+    memset(longpath, 'p', 95); longpath[95] = 0;
+    q_fail(&e, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, longpath, NULL);
+    q_error_within(&e, "\xE2\x82\xAC\xE2\x82\xAC");
+    assert_true(strlen(e.path) <= Q_MAX_ERROR_PATH_CHARS);
+    assert_true(strlen(e.message) <= Q_MAX_ERROR_MESSAGE_CHARS);
+    assert_true(utf8_complete(e.path, strlen(e.path)));
+    assert_true(utf8_complete(e.message, strlen(e.message)));
+    assert_memory_equal(e.path, "\xE2\x82\xAC\xE2\x82\xAC.ppp", 10);
+}
+
 /* ---- HTTP status from wire codes (wire-format.md §3) ---------------------------------- */
 
 static int wire(const char *code) { return q_status_from_wire_code((const uint8_t *)code, strlen(code)); }
@@ -382,7 +411,7 @@ static void json_record_exact(void **s) {
     assert_string_equal(to_json(&e, buf),
         "{\"type\":\"validation\",\"code\":\"TYPE_MISMATCH\","
         "\"message\":\"meta.tenant: wrong type (expected a string) at byte 17\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":400,\"offset\":17,\"path\":\"meta.tenant\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":17,\"path\":\"meta.tenant\"}");
 
     /* null status and offset */
     q_fail(&e, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, NULL);
@@ -392,7 +421,7 @@ static void json_record_exact(void **s) {
 
     /* offset 0 is a number, not null */
     q_fail(&e, Q_ERR(JSON_EMPTY), 0, NULL, NULL);
-    assert_non_null(strstr(to_json(&e, buf), ",\"status\":400,\"offset\":0,\"path\":\"\"}"));
+    assert_non_null(strstr(to_json(&e, buf), ",\"status\":null,\"offset\":0,\"path\":\"\"}"));
 
     /* retryable kinds */
     q_fail(&e, Q_ERR(NETWORK), Q_NO_OFFSET, "rest", NULL);
@@ -471,7 +500,7 @@ static void json_record_worst_case_fits(void **s) {
     assert_true(n <= Q_ERROR_JSON_BYTES);
     buf[n] = 0;
     /* code and path are complete; the message may be shortened, by whole escapes only */
-    char want_code[Q_MAX_ERROR_CODE_CHARS * 6 + 1] = "", want_path[Q_MAX_ERROR_PATH_CHARS * 6 + 1] = "";
+    char want_code[Q_MAX_ERROR_CODE_CHARS * 6 + 1] = "", want_path[Q_MAX_ERROR_PATH_CHARS * 6 + 3] = "";
     for (int i = 0; i < Q_MAX_ERROR_CODE_CHARS; i++) strcat(want_code, "\\u001f");
     for (int i = 0; i < Q_MAX_ERROR_PATH_CHARS; i++) strcat(want_path, "\\u0002");
     char *code = strstr(buf, "\"code\":\"");
@@ -530,6 +559,7 @@ int main(void) {
         cmocka_unit_test(text_append_helpers),
         cmocka_unit_test(fail_keep_keeps_first),
         cmocka_unit_test(error_in_prefixes_only_without_path),
+        cmocka_unit_test(error_within_always_prefixes),
         cmocka_unit_test(wire_code_status_table),
         cmocka_unit_test(json_record_exact),
         cmocka_unit_test(json_record_escapes),

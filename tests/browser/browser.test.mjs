@@ -1,0 +1,381 @@
+// browser.test.mjs — the glue and the raw core in real headless Chromium: real fetch, real
+// cross-origin CORS against the reference REST server, a module Web Worker, both load paths.
+//
+// Two origins: the static server (pages, glue, .wasm) and the REST server (its own port), so every
+// request is cross-origin and the browser enforces CORS exactly as it would in production.
+// Everything about the client is asserted inside the page (page.evaluate); what the wire saw is
+// asserted on the REST server's request log.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startRestServer } from '../servers/rest-server.mjs';
+import { startStaticServer } from './static-server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const HARNESS = '/tests/browser/pages/harness.html';
+
+let rest, site, wrongSite, browser, context, page;
+const pageErrors = [];
+
+async function openHarness(origin) {
+  const p = await context.newPage();
+  p.on('pageerror', (e) => pageErrors.push(`${origin}: ${e.message}`));
+  await p.goto(origin + HARNESS);
+  await p.waitForFunction(() => globalThis.harness !== undefined, null, { timeout: 5000 });
+  return p;
+}
+
+function uuid() {
+  return crypto.randomUUID(); // v4, lowercase: valid for the server and the core alike
+}
+
+/** The REST server's log entries for one route, in arrival order. */
+function log(path) {
+  return rest.stats.requests.filter((e) => e.path === path);
+}
+
+before(async () => {
+  rest = await startRestServer({ routes: ['/echo', '/fail', '/slow'], slowMs: 5000 });
+  site = await startStaticServer();
+  wrongSite = await startStaticServer({ wasmType: 'application/octet-stream' });
+  // playwright-core 1.65: `headless` defaults to true and adds --headless itself; only the sandbox flag is ours.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 20000 });
+  context = await browser.newContext(); // fresh network context: an empty CORS preflight cache
+  page = await openHarness(site.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([rest?.close(), site?.close(), wrongSite?.close()]);
+});
+
+test('loads the raw core by URL with streaming compilation (application/wasm)', async () => {
+  const r = await page.evaluate(async () => {
+    const { core, spy, Qollective, WASM_URL } = globalThis.harness;
+    const q = await core();
+    const res = await fetch(WASM_URL);
+    return {
+      isQollective: q instanceof Qollective,
+      streamingCompiles: spy.compileStreaming,
+      contentType: res.headers.get('content-type'),
+      origin: location.origin,
+    };
+  });
+  assert.equal(r.isQollective, true);
+  assert.equal(r.contentType, 'application/wasm');
+  assert.equal(r.streamingCompiles, 1, 'the glue used WebAssembly.compileStreaming');
+  assert.equal(r.origin, site.url);
+  assert.notEqual(new URL(site.url).origin, new URL(rest.url).origin, 'pages and REST server are different origins');
+});
+
+test('POST round trip: cross-origin, preflighted, meta read from the body', async () => {
+  rest.reset();
+  const id = uuid();
+  const r = await page.evaluate(async ({ base, id }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      return await outcome(c.send({ meta: { request_id: id, tenant: 'acme' }, payload: { b: 2, a: [1, 'x'], s: 'héllo' } }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url, id });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.equal(r.reply.isEnvelope, true);
+  assert.deepEqual(r.reply.payload, { a: [1, 'x'], b: 2, s: 'héllo' });
+  // The page cannot read x-qollective-* response headers (no Access-Control-Expose-Headers):
+  // these values can only have come from the reply body.
+  assert.equal(r.reply.meta.request_id, id);
+  assert.equal(r.reply.requestId, id);
+  assert.equal(r.reply.meta.tenant, 'acme');
+  assert.equal(r.reply.meta.version, '1.0');
+
+  // The wire: X-Qollective-* and Content-Type: application/json are not CORS-safelisted,
+  // so Chromium must have sent an OPTIONS preflight for /envelope before the POST.
+  const seen = log('/envelope');
+  assert.deepEqual(seen.map((e) => e.method), ['OPTIONS', 'POST']);
+  const [pre, post] = seen;
+  assert.equal(pre.headers.origin, site.url);
+  assert.equal(pre.headers['access-control-request-method'], 'POST');
+  const asked = pre.headers['access-control-request-headers'].split(',');
+  for (const h of ['content-type', 'x-qollective-request-id', 'x-qollective-tenant', 'x-qollective-version']) {
+    assert.ok(asked.includes(h), `preflight asks for ${h}: ${asked}`);
+  }
+  assert.equal(post.headers.origin, site.url);
+  assert.equal(post.headers['x-qollective-request-id'], id);
+  assert.equal(post.headers['x-qollective-tenant'], btoa('acme'));
+  assert.equal(post.status, 200);
+});
+
+test('GET carries the payload in envelope_data', async () => {
+  rest.reset();
+  const payload = { q: 'a b&c=d/é?#', list: [1, 2, 3], nested: { z: true, a: null } };
+  const r = await page.evaluate(async ({ base, payload }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      return await outcome(c.send({ payload }, { method: 'GET' }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url, payload });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.deepEqual(r.reply.payload, payload);
+  const gets = log('/envelope').filter((e) => e.method === 'GET');
+  assert.equal(gets.length, 1);
+  assert.deepEqual(JSON.parse(new URLSearchParams(gets[0].query).get('envelope_data')), payload);
+  assert.equal(gets[0].bodyBytes, 0);
+  assert.equal(gets[0].headers['x-qollective-request-id'], r.reply.meta.request_id);
+  // A new URL means a new preflight (the preflight cache is per URL).
+  const pre = log('/envelope').find((e) => e.method === 'OPTIONS');
+  assert.equal(pre?.headers['access-control-request-method'], 'GET');
+});
+
+test('error envelope from /fail rejects with the server code and status 400', async () => {
+  rest.reset();
+  const id = uuid();
+  const r = await page.evaluate(async ({ base, id }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      return await outcome(c.send({ meta: { request_id: id }, payload: { any: 1 } }, { route: '/fail' }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url, id });
+  assert.equal(r.ok, false);
+  const e = r.error;
+  assert.equal(e.isQollectiveError, true);
+  assert.equal(e.name, 'QollectiveError');
+  assert.equal(e.type, 'validation');
+  assert.equal(e.code, 'HANDLER_ERROR');
+  assert.equal(e.status, 400);
+  assert.equal(e.retryable, false);
+  assert.match(e.message, /intentional failure on \/fail/);
+  assert.deepEqual(e.details, { operation: 'handler_execution' });
+  assert.equal(e.requestId, id);
+  assert.deepEqual(log('/fail').map((x) => [x.method, x.status]), [['OPTIONS', 200], ['POST', 400]]);
+});
+
+test('HTML 502 from a proxy becomes a clear HTTP_STATUS error, not a parse crash', async () => {
+  rest.reset();
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      // X-Test-Fault is a custom header too; the preflight allows it via Access-Control-Allow-Headers: *.
+      return await outcome(c.send({ payload: 1 }, { headers: { 'X-Test-Fault': 'html502' } }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  assert.equal(r.ok, false);
+  const e = r.error;
+  assert.equal(e.isQollectiveError, true);
+  assert.equal(e.type, 'remote');
+  assert.equal(e.code, 'HTTP_STATUS');
+  assert.equal(e.status, 502);
+  assert.equal(e.retryable, true);
+  assert.match(e.message, /^HTTP 502 without an envelope \(text\/html\): <html>/);
+  const posts = log('/envelope').filter((x) => x.method === 'POST');
+  assert.equal(posts.length, 1, 'POST is not retried by default');
+  assert.equal(posts[0].headers['x-test-fault'], 'html502');
+  assert.equal(posts[0].status, 502);
+});
+
+test('timeout: a reply slower than the deadline rejects with TIMEOUT on time', async () => {
+  rest.reset();
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      return await outcome(c.send({ payload: 1 }, { timeout: 300, headers: { 'X-Test-Fault': 'delay=5000' } }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  assert.equal(r.ok, false);
+  assert.equal(r.error.isQollectiveError, true);
+  assert.equal(r.error.type, 'timeout');
+  assert.equal(r.error.code, 'TIMEOUT');
+  assert.ok(r.ms >= 250 && r.ms < 2500, `rejected after ${r.ms} ms`);
+  assert.equal(log('/envelope').filter((x) => x.method === 'POST').length, 1, 'the request did reach the server');
+});
+
+test('abort via AbortController: in flight and before sending', async () => {
+  rest.reset();
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      const ac = new AbortController();
+      const pending = outcome(c.send({ payload: 'slow' }, { route: '/slow', signal: ac.signal }));
+      setTimeout(() => ac.abort(), 150);
+      const inFlight = await pending;
+      const early = new AbortController();
+      early.abort();
+      const before = await outcome(c.send({ payload: 'never' }, { route: '/slow', signal: early.signal }));
+      return { inFlight, before };
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  for (const o of [r.inFlight, r.before]) {
+    assert.equal(o.ok, false);
+    assert.equal(o.error.isQollectiveError, true);
+    assert.equal(o.error.type, 'aborted');
+    assert.equal(o.error.code, 'ABORTED');
+    assert.equal(o.error.causeName, 'AbortError', 'the signal reason is the cause');
+  }
+  assert.ok(r.inFlight.ms < 2000, `aborted after ${r.inFlight.ms} ms`);
+  assert.equal(log('/slow').filter((x) => x.method === 'POST').length, 1, 'the pre-aborted send never reached the wire');
+});
+
+test('retry: a GET that fails twice with 503 succeeds on the third attempt', async () => {
+  rest.reset();
+  const key = `retry-${uuid()}`;
+  const fault = `failTimes=2;status=503;key=${key}`;
+  const r = await page.evaluate(async ({ base, fault, key }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base }, retry: { base_delay_ms: 20, max_delay_ms: 100 } });
+    try {
+      const get = await outcome(c.send({ payload: { n: 1 } }, { method: 'GET', headers: { 'X-Test-Fault': fault } }));
+      // POST is not idempotent: the same fault is reported after one attempt, no retry.
+      const post = await outcome(c.send({ payload: { n: 2 } }, { headers: { 'X-Test-Fault': `failTimes=1;status=503;key=${key}-post` } }));
+      return { get, post };
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url, fault, key });
+  assert.equal(r.get.ok, true, JSON.stringify(r.get.error));
+  assert.deepEqual(r.get.reply.payload, { n: 1 });
+  const gets = log('/envelope').filter((x) => x.method === 'GET' && x.headers['x-test-fault'] === fault);
+  assert.deepEqual(gets.map((x) => x.status), [503, 503, 200], 'server counted three attempts');
+  assert.equal(new Set(gets.map((x) => x.headers['x-qollective-request-id'])).size, 1, 'one request id across attempts');
+
+  assert.equal(r.post.ok, false);
+  assert.equal(r.post.error.code, 'SERVICE_UNAVAILABLE');
+  assert.equal(r.post.error.status, 503);
+  assert.equal(r.post.error.retryable, true);
+  assert.equal(log('/envelope').filter((x) => x.method === 'POST').length, 1);
+});
+
+test('wrong MIME type: load falls back to compiling the bytes', async () => {
+  rest.reset();
+  const p = await openHarness(wrongSite.url);
+  try {
+    const id = uuid();
+    const r = await p.evaluate(async ({ base, id }) => {
+      const { Qollective, spy, outcome, WASM_URL } = globalThis.harness;
+      const contentType = (await fetch(WASM_URL)).headers.get('content-type');
+      let streamingError = null;
+      try {
+        await WebAssembly.compileStreaming(fetch(WASM_URL));
+      } catch (e) {
+        streamingError = e.name;
+      }
+      const streamingBefore = spy.compileStreaming;
+      const q = await Qollective.load(WASM_URL);
+      const streamingDuringLoad = spy.compileStreaming - streamingBefore;
+      const c = q.client({ rest: { base_url: base } });
+      try {
+        return { contentType, streamingError, streamingDuringLoad, round: await outcome(c.send({ meta: { request_id: id }, payload: 'fallback' })) };
+      } finally {
+        c.close();
+      }
+    }, { base: rest.url, id });
+    assert.equal(r.contentType, 'application/octet-stream');
+    assert.equal(r.streamingError, 'TypeError', 'streaming compile really refuses this response');
+    assert.equal(r.streamingDuringLoad, 0, 'the glue did not try streaming');
+    assert.equal(r.round.ok, true, JSON.stringify(r.round.error));
+    assert.equal(r.round.reply.payload, 'fallback');
+    assert.equal(r.round.reply.meta.request_id, id);
+  } finally {
+    await p.close();
+  }
+});
+
+test('module Web Worker: no window needed, round trip and error', async () => {
+  rest.reset();
+  const id = uuid();
+  const r = await page.evaluate(({ base, id }) => globalThis.harness.inWorker({ base, requestId: id }), { base: rest.url, id });
+  assert.equal(r.error, undefined, JSON.stringify(r.error));
+  assert.equal(r.hasWindow, false);
+  assert.equal(r.hasDocument, false);
+  assert.equal(r.isWorkerScope, true);
+  assert.equal(r.reply.meta.request_id, id);
+  assert.equal(r.reply.requestId, id);
+  assert.deepEqual(r.reply.payload, { from: 'worker', n: 7 });
+  assert.equal(r.failError.isQollectiveError, true);
+  assert.equal(r.failError.code, 'HANDLER_ERROR');
+  assert.equal(r.failError.status, 400);
+  const post = log('/envelope').find((x) => x.method === 'POST');
+  assert.equal(post.headers['x-qollective-request-id'], id);
+  assert.equal(post.headers.origin, site.url, 'a worker fetches with its page origin');
+});
+
+// Known server limitation (wire-format.md §4): the server answers preflights with
+// `Access-Control-Allow-Headers: *`, and per the Fetch standard the `*` wildcard does not cover
+// `Authorization`, so a spec-exact browser fails the preflight of a cross-origin request with a
+// bearer token. What Chromium 156 (Debian, headless) really does: it sends the preflight asking
+// for `authorization`, accepts the `*` answer for this non-credentialed request, and sends the
+// POST with the token. This test pins the observed behaviour; if a later Chromium enforces the
+// spec it fails here, and the expected outcome becomes the NETWORK rejection that the next test
+// checks for a preflight that really fails.
+test('Authorization header cross-origin: Chromium accepts the wildcard preflight (observed, not per spec)', async () => {
+  rest.reset();
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base }, security: { auth_token: 'api' } });
+    try {
+      c.setToken('api', 'not-a-real-token');
+      return await outcome(c.send({ payload: { secret: false } }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  const seen = log('/envelope');
+  const pre = seen.find((x) => x.method === 'OPTIONS');
+  assert.ok(pre, 'a new preflight was sent: the cached one for /envelope did not cover Authorization');
+  assert.ok(pre.headers['access-control-request-headers'].split(',').includes('authorization'));
+  assert.equal(r.ok, true, `Chromium now enforces the Fetch rule: ${JSON.stringify(r.error)}`);
+  assert.deepEqual(r.reply.payload, { secret: false });
+  const posts = seen.filter((x) => x.method === 'POST');
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].headers.authorization, 'Bearer not-a-real-token');
+});
+
+test('CORS failures reject with connection/NETWORK: failed preflight, reply without CORS headers', async () => {
+  rest.reset();
+  // /echo has not been preflighted in this context yet: make its preflight fail once.
+  rest.setFault({ methods: ['OPTIONS'], paths: ['/echo'], status: 403, envelope: false, cors: false, failTimes: 1 });
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      const preflight = await outcome(c.send({ payload: 1 }, { route: '/echo' }));
+      // The server handles this POST, but its reply carries no CORS headers: the page may not read it.
+      const reply = await outcome(c.send({ payload: 2 }, { headers: { 'X-Test-Fault': 'cors=false' } }));
+      return { preflight, reply };
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  rest.clearFault();
+  for (const o of [r.preflight, r.reply]) {
+    assert.equal(o.ok, false);
+    assert.equal(o.error.isQollectiveError, true);
+    assert.equal(o.error.type, 'connection');
+    assert.equal(o.error.code, 'NETWORK');
+    assert.equal(o.error.status, null);
+    assert.match(o.error.message, /CORS/);
+  }
+  assert.deepEqual(log('/echo').map((x) => [x.method, x.status]), [['OPTIONS', 403]], 'the POST was never sent');
+  const posts = log('/envelope').filter((x) => x.method === 'POST');
+  assert.deepEqual(posts.map((x) => x.status), [200], 'the server did answer the second request');
+});
+
+test('no uncaught errors in pages or workers', () => {
+  assert.deepEqual(pageErrors, []);
+});
