@@ -396,7 +396,7 @@ static void error_record_has_no_input_bytes(void **s) {
     assert_fails_at(json_validate(QS("{\"SECRETKEY\":\"SECRETVAL\x01\"}"), 128, &err), Q_ERR(JSON_CONTROL_CHAR), 23, &err);
     assert_null(strstr(err.message, "SECRET"));
     assert_string_equal(err.code, "JSON_CONTROL_CHAR");
-    assert_int_equal(err.http_status, 400);
+    assert_int_equal(err.http_status, 0);   /* local failure: no HTTP status */
     assert_fails_at(json_validate(QS("[1,2,SECRET]"), 128, &err), Q_ERR(JSON_SYNTAX), 5, &err);
     assert_null(strstr(err.message, "SECRET"));
     assert_fails_at(json_validate(QS("{\"a\" 1}"), 128, &err), Q_ERR(JSON_SYNTAX), 5, &err);
