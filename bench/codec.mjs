@@ -35,7 +35,11 @@ const parseSize = (s) => {
 const ROUNDS = Math.max(7, Number(opt('rounds', 9)));
 const ROUND_MS = Number(opt('round-ms', 30));
 const WARM_MS = Number(opt('warm-ms', 150));
-const SIZES = opt('sizes', '300,1K,4K,16K,64K,256K,1M').split(',').map(parseSize);
+// size[:meta] — meta is request | compact-full | full (default: by size, see fixture())
+const SIZES = opt('sizes', '300,1K,1K:request,4K,16K,64K,256K,1M').split(',').map((s) => {
+  const [size, meta] = s.split(':');
+  return { target: parseSize(size), meta };
+});
 const MEMORY_OPS = flag('no-memory') ? 0 : Number(opt('memory-ops', 1_000_000));
 const BREAKDOWN = flag('breakdown');
 const OUT = opt('out', `${HERE}/results/codec.json`);
@@ -45,11 +49,14 @@ const te = new TextEncoder();
 const td = new TextDecoder();
 const q = await Qollective.load(readFileSync(WASM));
 
-function fixture(target) {
+const METAS = { request: requestMeta, 'compact-full': compactFullMeta, full: fullMeta };
+
+function fixture({ target, meta: kind }) {
   // The full meta is ~3 KB, so the small rows cannot carry it: ~300 B is an ordinary
   // request meta, ~1 KB a compact meta with every section present, >= 4 KB the full one.
-  const [metaKind, meta] = target < 1000 ? ['request', requestMeta()]
-    : target < 4000 ? ['compact-full', compactFullMeta()] : ['full', fullMeta()];
+  const metaKind = kind || (target < 1000 ? 'request' : target < 4000 ? 'compact-full' : 'full');
+  if (!METAS[metaKind]) throw new Error(`unknown meta ${metaKind}`);
+  const meta = METAS[metaKind]();
   const payload = payloadFor(meta, target);
   const envObj = { meta, payload };
   const text = JSON.stringify(envObj);
@@ -165,7 +172,7 @@ function breakdownVariants(f) {
 
 // ---------------------------------------------------------------- memory check
 function memoryCheck(ops) {
-  const small = fixture(300);
+  const small = fixture({ target: 300 });
   const bytes = small.bytes;
   for (let i = 0; i < 10_000; i++) { const e = q.decode(bytes); q.encode({ meta: e.meta, payloadJson: `{"ok":true,"id":${i}}` }); }
   const before = q.memoryStats();
@@ -204,7 +211,7 @@ for (const f of fixtures) {
   const res = Object.fromEntries(measure(codecVariants(f)).map((m) => [m.name, m]));
   const s = f.size;
   const row = {
-    label: label(f.target), bytes: s, metaKind: f.metaKind, metaBytes: f.metaBytes, payloadBytes: te.encode(f.payloadJson).length,
+    label: label(s), bytes: s, metaKind: f.metaKind, metaBytes: f.metaBytes, payloadBytes: te.encode(f.payloadJson).length,
     decode: { v8MBs: r1(mbs(s, res.v8Decode.ns)), oursMBs: r1(mbs(s, res.oursDecode.ns)), ratio: r2(res.v8Decode.ns / res.oursDecode.ns),
       v8Ns: Math.round(res.v8Decode.ns), oursNs: Math.round(res.oursDecode.ns) },
     encode: { v8MBs: r1(mbs(s, res.v8Encode.ns)), oursRawMBs: r1(mbs(s, res.oursEncodeRaw.ns)), oursMBs: r1(mbs(s, res.oursEncode.ns)),
@@ -227,7 +234,7 @@ const goals = [
   { goal: 'encode (raw payloadJson) ≥ 1.0×', rows: rows, ok: (r) => r.encode.ratioRaw >= 1.0 },
   { goal: 'encode (with JSON.stringify of the payload) ≥ 1.0×', rows: rows, ok: (r) => r.encode.ratio >= 1.0 },
 ].map((g) => {
-  const missed = g.rows.filter((r) => !g.ok(r)).map((r) => r.label);
+  const missed = g.rows.filter((r) => !g.ok(r)).map((r) => `${r.label} ${r.metaKind}`);
   return { goal: g.goal, met: g.rows.length > 0 && missed.length === 0, missedAt: missed };
 });
 console.log('\ngoals (not a gate):');
@@ -240,8 +247,14 @@ if (BREAKDOWN) {
   for (const f of fixtures) {
     const res = measure(breakdownVariants(f));
     const us = Object.fromEntries(res.map((m) => [m.name, Math.round(m.ns / 10) / 100]));
-    breakdown.push({ label: label(f.target), bytes: f.size, us });
-    console.log(`  ${label(f.size)}: ${res.map((m) => `${m.name}=${(m.ns / 1e3).toFixed(2)}`).join(' ')}`);
+    // what q.decode / q.encode cost beyond their measured pieces (noise can make it < 0)
+    us['ours.decodeGlue'] = r2(us['ours.decodeTotal'] - us['ours.copyIn'] - us['ours.coreDecode'] - us['ours.record'] - us['ours.metaParse']);
+    us['ours.encodeGlue'] = r2(us['ours.encodeRawTotal'] - us['ours.stringifyMeta'] - us['ours.encodeInto'] - us['ours.coreEncode'] - us['ours.copyOut']);
+    breakdown.push({ label: label(f.size), metaKind: f.metaKind, bytes: f.size, us });
+    console.log(`  ${label(f.size)} ${f.metaKind}:`);
+    const line = (pre) => Object.entries(us).filter(([k]) => k.startsWith(pre)).map(([k, v]) => `${k.slice(pre.length)} ${v}`).join(', ');
+    console.log(`    V8   ${line('v8.')}`);
+    console.log(`    ours ${line('ours.')}`);
   }
 }
 

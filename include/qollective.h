@@ -42,7 +42,7 @@ int32_t q_envelope_decode(uint32_t len, int32_t client);
 /* Encodes input = meta | payload | error (lengths given, any may be 0); output = envelope bytes. */
 int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len, uint32_t flags, double now_ms, int32_t client);
 /* Decodes input[0..len) of items [u32le length][bytes]...; output = per item one status word
- * then a decode record (on failure: status, error offset, zeros). Returns the item count. */
+ * then a decode record (on failure: status, absolute error offset or -1, zeros). Returns the item count. */
 int32_t q_envelope_decode_batch(uint32_t len, int32_t client);
 /* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]...;
  * entropy holds 16 bytes per item when autofilling; output = [u32le length][envelope]... .

@@ -34,7 +34,7 @@ Q_EXPORT(q_entropy) uint32_t q_entropy(uint32_t n) {
     if (n == 0) n = 1;
     if (n > I->entropy_cap) {
         uint8_t *p = q_realloc(I->entropy, n);
-        if (!p) return 0;
+        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "entropy buffer", "memory limit reached"); call_end(I, I->err.status); return 0; }
         I->entropy = p; I->entropy_cap = n;
     }
     return (uint32_t)(uintptr_t)I->entropy;
@@ -152,7 +152,7 @@ Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, 
         env_decoded d; q_error e;
         q_error_clear(&e);   /* each item starts clean: inner layers keep a record already set */
         int rc = env_decode(I->in + off, n, lim, &d, &e);
-        if (rc) { r[0] = rc; r[1] = (int32_t)e.offset; }
+        if (rc) { r[0] = rc; r[1] = e.offset >= 0 ? (int32_t)(e.offset + off) : -1; }   /* absolute, like the records */
         else {
             /* make offsets absolute in the input buffer */
             d.meta_off += off; d.payload_off += off;

@@ -212,6 +212,7 @@ static chunk *chunk_new(uint32_t payload) {
     if (payload > 0x7FFF0000u - CHUNK_HDR) return NULL;
     chunk *c = alloc_block(payload + CHUNK_HDR);
     if (!c) return NULL;
+    A.persistent_in_use -= block_size((uint8_t *)c);   /* scratch is counted on its own */
     c->next = NULL; c->size = block_size((uint8_t *)c) - HDR - CHUNK_HDR; c->used = 0;
     return c;
 }
@@ -221,7 +222,13 @@ void scratch_reset(void) {
     if (first && first->next) {
         /* The last call needed more than one chunk: replace them by one big enough. */
         uint32_t total = 0;
-        for (chunk *c = first; c; ) { chunk *nx = c->next; total += c->used; q_free(c); c = nx; }
+        for (chunk *c = first; c; ) {
+            chunk *nx = c->next;
+            total += c->used;
+            A.persistent_in_use += block_size((uint8_t *)c);   /* q_free subtracts it again */
+            q_free(c);
+            c = nx;
+        }
         A.scratch_first = chunk_new(Q_MAX(total, (uint32_t)Q_SCRATCH_CHUNK_BYTES));
     }
     if (A.scratch_first) A.scratch_first->used = 0;

@@ -235,6 +235,8 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     }
     if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
         return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", "must start with '/'");
+    if (c->auth_token_name.ptr && (c->auth_token_name.len == 0 || c->auth_token_name.len > Q_MAX_TOKEN_NAME_BYTES))
+        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_AUTH_TOKEN]), "security.auth_token", "a token name of 1..64 bytes");
     return config_check_urls(c, &w, err);
 }
 

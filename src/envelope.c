@@ -183,7 +183,8 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     }
     if (f == &META_F[1]) {
         uint8_t u[16], txt[UUID_TEXT_LEN];
-        double ms = af->now_ms < 0 ? 0 : af->now_ms;
+        /* v7 holds 48 bits of milliseconds; a nonsense clock must not be undefined behaviour */
+        double ms = af->now_ms >= 0 && af->now_ms < 281474976710655.0 ? af->now_ms : 0;
         if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
         uuid_format(u, txt);
         if (put_key(out, f->name, first) || q_buf_putc(out, '"') || q_buf_put(out, txt, UUID_TEXT_LEN) || q_buf_putc(out, '"')) return Q_ERR(OUT_OF_MEMORY);

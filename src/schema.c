@@ -203,7 +203,8 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
         int64_t v;
         rc = num_to_i64(schema_tok_ptr(w, i), schema_tok_len(w, i), lo, hi, &v);
-        if (rc) return fail_at(w, rc, i, type == ST_I32 ? "32-bit integer" : type == ST_I64 ? "64-bit integer" : type == ST_U16 ? "0..65535" : "0..4294967295");
+        if (rc) return fail_at(w, rc, i, type == ST_I32 ? "expected a 32-bit integer" : type == ST_I64 ? "expected a 64-bit integer"
+                                         : type == ST_U16 ? "expected an integer 0..65535" : "expected an integer 0..4294967295");
         if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_i64(v, d))); }
         return Q_OK;
     }
@@ -211,7 +212,7 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         if (!is_number_tok(w, i)) break;
         uint64_t v;
         rc = num_to_u64(schema_tok_ptr(w, i), schema_tok_len(w, i), UINT64_MAX, &v);
-        if (rc) return fail_at(w, rc, i, "unsigned 64-bit integer");
+        if (rc) return fail_at(w, rc, i, "expected an unsigned 64-bit integer");
         if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_u64(v, d))); }
         return Q_OK;
     }

@@ -131,7 +131,7 @@ function randStringBody(r, maxPieces = 12, flavor = r.int(10)) {
     if (k < 35) parts.push(te.encode(String.fromCharCode(r.range(0x20, 0x7e)).replace(/["\\]/, 'q')));
     else if (k < 50) parts.push(utf8Of(randCodePoint(r)));
     else if (k < 60) parts.push(te.encode(r.pick(SHORT_ESCAPES)));
-    else if (k < 70) parts.push(te.encode('\\u' + hex4(r, r.chance(0.5) ? r.range(0, 0x7f) : r.pick([0, 0x1f, 0x22, 0x5c, 0x2f, 0x7f, 0xe9, 0xfeff, 0xffff, 0x2028, r.range(0xe000, 0xffff)])))));
+    else if (k < 70) parts.push(te.encode('\\u' + hex4(r, r.chance(0.5) ? r.range(0, 0x7f) : r.pick([0, 0x1f, 0x22, 0x5c, 0x2f, 0x7f, 0xe9, 0xfeff, 0xffff, 0x2028, r.range(0xe000, 0xffff)]))));
     else if (k < 78 || flavor === 0) parts.push(te.encode(surrogatePiece(r)));
     else if (k < 84 || flavor === 1) parts.push(r.pick(BAD_UTF8));
     else if (k < 88 || flavor === 2) parts.push(B(r.chance(0.8) ? r.range(0, 0x1f) : 0x7f));   // raw control (and DEL, allowed)

@@ -1,0 +1,222 @@
+// Differential JSON conformance: generated documents go through the real dist/qollective.wasm
+// (as the payload of {"meta":{},"payload":<doc>} via q.decode, and alone via q.validateJson)
+// and through V8 (JSON.parse of a fatal UTF-8 decode of the document). Accept/reject must agree
+// except where the wire spec deliberately differs (EXCEPTIONS.md); accepted payloads must be
+// exactly the document's bytes and parse to the same value as V8's parse of the document.
+// Env: CONFORMANCE_CASES (generated cases, default 100000), CONFORMANCE_SEED.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { generate, wrap, FIXED_COUNT } from './gen.mjs';
+
+const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
+const COUNT = Number(process.env.CONFORMANCE_CASES || 100000);
+const SEED = Number(process.env.CONFORMANCE_SEED || 20240301);
+
+const MAX_DEPTH = 128;               // serde_json's recursion limit (constants.h Q_DEFAULT_MAX_DEPTH)
+const PAYLOAD_MAX_NESTING = MAX_DEPTH - 1;   // the envelope object itself is one level
+const MAX_ENVELOPE = 1048576;        // Q_DEFAULT_MAX_ENVELOPE_BYTES
+
+const q = await Qollective.load(WASM);
+const fatal = new TextDecoder('utf-8', { fatal: true });
+const te = new TextEncoder();
+
+// ---- the reference ---------------------------------------------------------------------
+
+function v8(bytes) {
+  try {
+    return { ok: true, value: JSON.parse(fatal.decode(bytes)) };
+  } catch (e) {
+    return { ok: false, why: e instanceof TypeError ? 'utf8' : 'syntax' };
+  }
+}
+
+/** Deepest container nesting of a parsed value (0 for a scalar). Iterative: values may be deep. */
+function depthOf(value) {
+  let max = 0;
+  const stack = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    for (const k of Object.keys(v)) stack.push([v[k], d + 1]);
+  }
+  return max;
+}
+
+const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** true when a string (or key) of the parsed value holds an unpaired surrogate. */
+function hasLoneSurrogate(value) {
+  const stack = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') { if (LONE.test(v)) return true; continue; }
+    if (v === null || typeof v !== 'object') continue;
+    for (const k of Object.keys(v)) { if (LONE.test(k)) return true; stack.push(v[k]); }
+  }
+  return false;
+}
+
+const startsWithBom = (b) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+const isWs = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+function trimWs(b) {
+  let s = 0, e = b.length;
+  while (s < e && isWs(b[s])) s++;
+  while (e > s && isWs(b[e - 1])) e--;
+  return b.subarray(s, e);
+}
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Documented reasons (EXCEPTIONS.md) why we reject what V8 accepts, with the code we give. */
+function exceptionsFor(doc, value, context) {
+  const reasons = [];
+  const limit = context === 'payload' ? PAYLOAD_MAX_NESTING : MAX_DEPTH;
+  if (depthOf(value) > limit) reasons.push(['depth', 'JSON_DEPTH']);
+  if (hasLoneSurrogate(value)) reasons.push(['lone-surrogate', 'JSON_SURROGATE']);
+  if (startsWithBom(doc)) reasons.push(['bom', 'JSON_SYNTAX']);
+  if (context === 'payload' && wrap(doc).length > MAX_ENVELOPE) reasons.push(['size', 'TOO_LARGE']);
+  return reasons;
+}
+
+// ---- our side ---------------------------------------------------------------------------
+
+class Trap extends Error {}
+function ours(fn) {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (e instanceof QollectiveError) return { ok: false, code: e.code, offset: e.offset, message: e.message };
+    throw new Trap(`not a QollectiveError: ${e && e.stack}`);
+  }
+}
+
+/** Compares one document in one context; returns null (agree / documented) or a mismatch kind. */
+function compare(doc, ref, context, stats) {
+  const res = context === 'payload' ? ours(() => q.decode(wrap(doc))) : ours(() => q.validateJson(doc));
+  if (res.ok && ref.ok) {
+    stats[context].bothAccept++;
+    if (context !== 'payload') return null;
+    const env = res.value;
+    if (!sameBytes(env.payloadBytes, trimWs(doc))) return 'payload-slice';
+    let ourValue;
+    try { ourValue = JSON.parse(env.payloadText); } catch { return 'payload-unparsable'; }
+    if (!isDeepStrictEqual(ourValue, ref.value)) return 'payload-value';
+    return null;
+  }
+  if (!res.ok && !ref.ok) { stats[context].bothReject++; return null; }
+  if (res.ok) {
+    // Only an artifact of wrapping could make a rejected document a valid envelope member.
+    if (context === 'payload' && !sameBytes(res.value.payloadBytes, trimWs(doc))) { stats.wrapperArtifacts++; return null; }
+    return 'we-accept-v8-rejects';
+  }
+  const reasons = exceptionsFor(doc, ref.value, context);
+  const hit = reasons.find(([, code]) => code === res.code);
+  if (!hit) return `we-reject-v8-accepts(${res.code})`;
+  stats[context].exceptions[hit[0]] = (stats[context].exceptions[hit[0]] || 0) + 1;
+  return null;
+}
+
+/** Shrinks a failing document (ddmin over byte chunks) while the same mismatch persists. */
+function shrink(doc, context, kind) {
+  const fails = (d) => {
+    try { return compare(d, v8(d), context, freshStats()) === kind; } catch { return false; }
+  };
+  let cur = doc;
+  for (let chunk = Math.max(1, cur.length >> 1); chunk >= 1; chunk >>= 1) {
+    let i = 0;
+    while (i < cur.length) {
+      const cand = new Uint8Array(cur.length - Math.min(chunk, cur.length - i));
+      cand.set(cur.subarray(0, i));
+      cand.set(cur.subarray(i + chunk), i);
+      if (cand.length < cur.length && fails(cand)) cur = cand; else i += chunk;
+    }
+  }
+  return cur;
+}
+
+function freshStats() {
+  const ctx = () => ({ bothAccept: 0, bothReject: 0, exceptions: {} });
+  return { payload: ctx(), validate: ctx(), wrapperArtifacts: 0 };
+}
+
+const show = (b) => {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 200));
+  const hex = Buffer.from(b.subarray(0, 64)).toString('hex');
+  return `${JSON.stringify(text)}${b.length > 200 ? '…' : ''} [${b.length} bytes, hex ${hex}${b.length > 64 ? '…' : ''}]`;
+};
+
+// ---- the tests ----------------------------------------------------------------------------
+
+test(`differential: ${FIXED_COUNT} fixed + ${COUNT} generated documents (seed ${SEED}) agree with V8`, (t) => {
+  const started = performance.now();
+  const stats = freshStats();
+  const mismatches = [];
+  const kinds = {};
+  let cases = 0;
+  for (const c of generate({ seed: SEED, count: COUNT })) {
+    cases++;
+    kinds[c.kind] = (kinds[c.kind] || 0) + 1;
+    const ref = v8(c.doc);
+    for (const context of ['payload', 'validate']) {
+      const kind = compare(c.doc, ref, context, stats);
+      if (kind) mismatches.push({ id: c.id, genKind: c.kind, context, kind, doc: c.doc });
+    }
+  }
+  const ms = Math.round(performance.now() - started);
+  t.diagnostic(`cases ${cases} in ${ms} ms; by kind ${JSON.stringify(kinds)}`);
+  t.diagnostic(`payload: ${JSON.stringify(stats.payload)}`);
+  t.diagnostic(`validate: ${JSON.stringify(stats.validate)}; wrapper artifacts: ${stats.wrapperArtifacts}`);
+
+  if (mismatches.length) {
+    const byKind = {};
+    for (const m of mismatches) (byKind[`${m.context}:${m.kind}`] ||= []).push(m);
+    const lines = [];
+    for (const [k, list] of Object.entries(byKind)) {
+      const smallest = list.reduce((a, b) => (b.doc.length < a.doc.length ? b : a));
+      lines.push(`${k}: ${list.length} case(s); e.g. #${smallest.id} (${smallest.genKind}) minimal ${show(shrink(smallest.doc, smallest.context, smallest.kind))}`);
+    }
+    assert.fail(`${mismatches.length} unexplained difference(s) from V8:\n  ${lines.join('\n  ')}`);
+  }
+  assert.ok(cases >= 100000 || COUNT < 100000, `only ${cases} cases`);
+  // Every documented exception is exercised, so EXCEPTIONS.md stays true.
+  for (const reason of ['depth', 'lone-surrogate', 'bom']) {
+    assert.ok(stats.payload.exceptions[reason] > 0, `exception ${reason} never exercised in payloads`);
+    assert.ok(stats.validate.exceptions[reason] > 0, `exception ${reason} never exercised in validate`);
+  }
+});
+
+test('documented exceptions, one example each (EXCEPTIONS.md)', () => {
+  const dec = (s) => ours(() => q.decode(typeof s === 'string' ? te.encode(s) : s));
+  // 1. nesting: 127 levels inside the payload pass, 128 fail (the envelope is level 1); V8 takes both
+  assert.equal(dec(`{"meta":{},"payload":${'['.repeat(127)}${']'.repeat(127)}}`).ok, true);
+  assert.equal(dec(`{"meta":{},"payload":${'['.repeat(128)}${']'.repeat(128)}}`).code, 'JSON_DEPTH');
+  assert.equal(ours(() => q.validateJson('['.repeat(128) + ']'.repeat(128))).ok, true);
+  assert.equal(ours(() => q.validateJson('['.repeat(129) + ']'.repeat(129))).code, 'JSON_DEPTH');
+  assert.equal(depthOf(JSON.parse('['.repeat(5000) + ']'.repeat(5000))), 5000);
+  // 2. unpaired surrogate escapes: rejected (serde_json does too); V8 accepts
+  for (const s of ['"\\uD800"', '"\\uDC00"', '"\\uD800\\uD800"', '"\\uDBFF\\n"', '{"\\uDFFF":1}']) {
+    assert.equal(dec(`{"meta":{},"payload":${s}}`).code, 'JSON_SURROGATE', s);
+    assert.equal(v8(te.encode(s)).ok, true, s);
+  }
+  assert.equal(dec('{"meta":{},"payload":"\\uD83D\\uDE00"}').ok, true);
+  // 3. numbers beyond a double: ACCEPTED in payloads (V8 agrees: Infinity); meta f64 fields reject
+  for (const n of ['1e400', '-1e400', '1.7976931348623159e308', '1' + '0'.repeat(400)]) {
+    const r = dec(`{"meta":{},"payload":[${n}]}`);
+    assert.equal(r.ok, true, n);
+    assert.deepEqual(JSON.parse(r.value.payloadText), JSON.parse(`[${n}]`));
+    assert.equal(dec(`{"meta":{"duration":${n}},"payload":1}`).code, 'OUT_OF_RANGE', n);
+  }
+  assert.equal(dec('{"meta":{"duration":1.7976931348623157e308},"payload":1}').ok, true);
+  assert.equal(dec('{"meta":{"duration":1e-400},"payload":1e-400}').ok, true);   // underflow is fine everywhere
+  // 4. a leading BOM: the reference's TextDecoder strips it; JSON.parse itself and we reject it
+  const bom = Uint8Array.from([0xef, 0xbb, 0xbf, 0x5b, 0x5d]);
+  assert.equal(v8(bom).ok, true);
+  assert.throws(() => JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bom)), SyntaxError);
+  assert.equal(ours(() => q.validateJson(bom)).code, 'JSON_SYNTAX');
+  assert.equal(dec(wrap(bom)).code, 'JSON_SYNTAX');
+  // 5. size: an envelope over max_envelope_bytes (1 MiB by default) is TOO_LARGE whatever it holds
+  const big = te.encode(`"${'x'.repeat(MAX_ENVELOPE)}"`);
+  assert.equal(v8(big).ok, true);
+  assert.equal(dec(wrap(big)).code, 'TOO_LARGE');
+});
