@@ -2,8 +2,8 @@
 // do without it (TextDecoder + JSON.parse + a JS meta check; JSON.stringify + TextEncoder),
 // envelopes from ~300 B to 1 MB, interleaved rounds, medians. Writes bench/results/codec.json.
 //
-//   node bench/codec.mjs [--rounds N] [--round-ms MS] [--sizes 300,1K,...] [--breakdown]
-//                        [--memory-ops N] [--no-memory] [--out FILE]
+//   node bench/codec.mjs [--rounds N] [--round-ms MS] [--warm-ms MS] [--sizes 300,1K:request,...]
+//                        [--breakdown] [--memory-ops N] [--no-memory] [--wasm FILE] [--out FILE]
 //
 // See bench/README.md for what is measured and why.
 
@@ -18,7 +18,6 @@ import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data
 import { checkEnvelope, checkMeta } from './meta-check.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const WASM = `${HERE}/../dist/qollective.wasm`;
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -36,13 +35,14 @@ const ROUNDS = Math.max(7, Number(opt('rounds', 9)));
 const ROUND_MS = Number(opt('round-ms', 30));
 const WARM_MS = Number(opt('warm-ms', 150));
 // size[:meta] — meta is request | compact-full | full (default: by size, see fixture())
-const SIZES = opt('sizes', '300,1K,1K:request,4K,16K,64K,256K,1M').split(',').map((s) => {
+const SIZES = opt('sizes', '300,1K,1K:request,4K,16K,16K:request,64K,256K,1M').split(',').map((s) => {
   const [size, meta] = s.split(':');
   return { target: parseSize(size), meta };
 });
 const MEMORY_OPS = flag('no-memory') ? 0 : Number(opt('memory-ops', 1_000_000));
 const BREAKDOWN = flag('breakdown');
 const OUT = opt('out', `${HERE}/results/codec.json`);
+const WASM = opt('wasm', `${HERE}/../dist/qollective.wasm`);   // another build, for A/B work
 
 // ---------------------------------------------------------------- fixtures
 const te = new TextEncoder();
@@ -157,6 +157,12 @@ function breakdownVariants(f) {
     { name: 'ours.record', fn: () => { sink += new Int32Array(x.memory.buffer, x.q_output_ptr(), 13).slice()[1]; } },
     { name: 'ours.metaParse', fn: () => { sink += JSON.parse(td.decode(metaSlice)) === null ? 0 : 1; } },
     { name: 'ours.decodeTotal', fn: () => { const e = q.decode(bytes); sink += e.meta === null ? 0 : 1; } },
+    // the same steps inlined on the raw exports: decodeTotal - decodeRaw = what the glue adds
+    { name: 'ours.decodeRaw', fn: () => {
+      const p = x.q_buffer(n); view().set(bytes, p); x.q_envelope_decode(n, -1);
+      const r = new Int32Array(x.memory.buffer, x.q_output_ptr(), 13).slice();
+      sink += JSON.parse(td.decode(bytes.subarray(r[0], r[0] + r[1]))) === null ? 0 : 1;
+    } },
     // encode: V8 pieces
     { name: 'v8.stringify', fn: () => { sink += JSON.stringify(envObj).length; } },
     { name: 'v8.textEncode', fn: () => { sink += te.encode(text).length; } },
@@ -167,6 +173,12 @@ function breakdownVariants(f) {
     { name: 'ours.coreEncode', fn: () => { sink += x.q_envelope_encode(ml, pl, 0, 0, 0, -1); } },   // input already in memory
     { name: 'ours.copyOut', fn: () => { const p = x.q_output_ptr(); sink += view().slice(p, p + x.q_output_len()).length; } },
     { name: 'ours.encodeRawTotal', fn: () => { sink += q.encode({ meta, payloadJson }).length; } },
+    { name: 'ours.encodeRaw', fn: () => {
+      const mj = JSON.stringify(meta), p = x.q_buffer((mj.length + payloadJson.length) * 3), m = view();
+      const a = te.encodeInto(mj, m.subarray(p)).written, b = te.encodeInto(payloadJson, m.subarray(p + a)).written;
+      const len = x.q_envelope_encode(a, b, 0, 0, 0, -1), o = x.q_output_ptr();
+      sink += m.slice(o, o + len).length;
+    } },
   ];
 }
 
@@ -176,7 +188,7 @@ function memoryCheck(ops) {
   const bytes = small.bytes;
   for (let i = 0; i < 10_000; i++) { const e = q.decode(bytes); q.encode({ meta: e.meta, payloadJson: `{"ok":true,"id":${i}}` }); }
   const before = q.memoryStats();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const wasmBefore = q.x.memory.buffer.byteLength;
   const t0 = performance.now();
   for (let i = 0; i < ops; i++) {
     const e = q.decode(bytes);
@@ -184,9 +196,10 @@ function memoryCheck(ops) {
   }
   const ms = performance.now() - t0;
   const after = q.memoryStats();
-  const flat = after.footprint === before.footprint && after.persistent === before.persistent;
+  const wasmAfter = q.x.memory.buffer.byteLength;
+  const flat = after.footprint === before.footprint && after.persistent === before.persistent && wasmAfter === wasmBefore;
   return { ops, envelopeBytes: bytes.length, ms: Math.round(ms), opsPerSec: Math.round(ops / (ms / 1e3)), before, after, flat,
-    wasmMemoryBytes: q.x.memory.buffer.byteLength, jsHeapDeltaBytes: process.memoryUsage().heapUsed - heapBefore };
+    wasmMemoryBytes: { before: wasmBefore, after: wasmAfter } };
 }
 
 // ---------------------------------------------------------------- run
@@ -247,9 +260,9 @@ if (BREAKDOWN) {
   for (const f of fixtures) {
     const res = measure(breakdownVariants(f));
     const us = Object.fromEntries(res.map((m) => [m.name, Math.round(m.ns / 10) / 100]));
-    // what q.decode / q.encode cost beyond their measured pieces (noise can make it < 0)
-    us['ours.decodeGlue'] = r2(us['ours.decodeTotal'] - us['ours.copyIn'] - us['ours.coreDecode'] - us['ours.record'] - us['ours.metaParse']);
-    us['ours.encodeGlue'] = r2(us['ours.encodeRawTotal'] - us['ours.stringifyMeta'] - us['ours.encodeInto'] - us['ours.coreEncode'] - us['ours.copyOut']);
+    // what q.decode / q.encode add over the same steps done by hand (noise can make it < 0)
+    us['ours.decodeGlue'] = r2(us['ours.decodeTotal'] - us['ours.decodeRaw']);
+    us['ours.encodeGlue'] = r2(us['ours.encodeRawTotal'] - us['ours.encodeRaw']);
     breakdown.push({ label: label(f.size), metaKind: f.metaKind, bytes: f.size, us });
     console.log(`  ${label(f.size)} ${f.metaKind}:`);
     const line = (pre) => Object.entries(us).filter(([k]) => k.startsWith(pre)).map(([k, v]) => `${k.slice(pre.length)} ${v}`).join(', ');
@@ -265,13 +278,14 @@ if (MEMORY_OPS > 0) {
     `(${memory.opsPerSec.toLocaleString('en')} pairs/s)`);
   console.log(`  before: ${JSON.stringify(memory.before)}`);
   console.log(`  after:  ${JSON.stringify(memory.after)}`);
-  console.log(`  core footprint ${memory.flat ? 'FLAT' : 'GREW'}; wasm memory ${memory.wasmMemoryBytes} B`);
+  console.log(`  ${memory.flat ? 'FLAT' : 'GREW'}: core footprint ${memory.before.footprint} -> ${memory.after.footprint} B, ` +
+    `wasm memory ${memory.wasmMemoryBytes.before} -> ${memory.wasmMemoryBytes.after} B`);
 }
 
 const result = {
   benchmark: 'codec', date: new Date().toISOString(), node: process.version, v8: process.versions.v8,
   platform: `${process.platform}-${process.arch}`, cpu: os.cpus()[0]?.model ?? null, cpus: os.cpus().length,
-  wasm: { path: 'dist/qollective.wasm', bytes: wasmBytes, gzipBytes: wasmGzip },
+  wasm: { path: WASM.replace(`${HERE}/../`, ''), bytes: wasmBytes, gzipBytes: wasmGzip },
   method: { rounds: ROUNDS, roundMs: ROUND_MS, warmMs: WARM_MS, statistic: 'median of interleaved rounds, order reversed every other round', mb: 1e6 },
   rows, goals, breakdown, memory, sink: sink > 0,
 };

@@ -280,7 +280,12 @@ export class Client {
       if (t) this.setToken(t.name, t.token);
     }
     const { signal } = options;
-    const [meta, payload] = encodeParts(envelope);
+    let meta, payload;
+    try { [meta, payload] = encodeParts(envelope); } catch (e) {
+      if (e instanceof QollectiveError) throw e;
+      // JSON.stringify refuses BigInt and cycles with a TypeError: report it in our own terms
+      throw new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message: 'envelope: not serializable as JSON' }, e);
+    }
     const opts = {};
     if (options.method) opts.method = String(options.method).toUpperCase();
     if (options.route) opts.route = options.route;
@@ -297,35 +302,42 @@ export class Client {
 
     // Every path below ends the request in the core exactly once (resolve or reject).
     let act = null;
-    for (;;) {
-      if (signal?.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
-      const ctl = new AbortController();
-      let why = 0;
-      const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
-      let res, bytes;
-      try {
-        res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
-        bytes = new Uint8Array(await res.arrayBuffer());
-      } catch (e) {
-        res = null;
-        if (!why) why = FAIL_NETWORK;
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        if (signal?.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        const ctl = new AbortController();
+        let why = 0;
+        const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
+        let res, bytes;
+        try {
+          res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
+          bytes = new Uint8Array(await res.arrayBuffer());
+        } catch (e) {
+          res = null;
+          if (!why) why = FAIL_NETWORK;
+        } finally {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        }
+        if (res) {
+          const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
+          const [b] = q._input([bytes, ct, ra]);
+          act = this._act(x.q_rest_response(h, id, res.status, b, enc.encode(ct).length, enc.encode(ra).length, q.io.now()), bytes);
+        } else {
+          act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
+        }
+        if (act.action !== 'retry') break;
+        if (!(await sleep(act.delay, signal))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        act = this._act(x.q_rest_attempt(h, id, q.io.now()));
+        if (act.action !== 'send') break;
       }
-      if (res) {
-        const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
-        const [b] = q._input([bytes, ct, ra]);
-        act = this._act(x.q_rest_response(h, id, res.status, b, enc.encode(ct).length, enc.encode(ra).length, q.io.now()), bytes);
-      } else {
-        act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
-      }
-      if (act.action !== 'retry') break;
-      if (!(await sleep(act.delay, signal))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
-      act = this._act(x.q_rest_attempt(h, id, q.io.now()));
-      if (act.action !== 'send') break;
+    } catch (e) {
+      // A failure on this side (memory for the reply, a closed client) must still end the
+      // request in the core, or its in-flight slot would never be freed.
+      if (this.h === h) x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now());
+      throw e;
     }
     if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
     const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });

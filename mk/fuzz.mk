@@ -6,11 +6,14 @@
 #   make fuzz-short                           20 s each (what `make test` runs)
 #   make fuzz-regress                         each harness once over its seeds, no fuzzing
 #   make fuzz-build                           build only (build/fuzz/<harness>)
+#   FUZZ_TOLERATE=1                           skip inputs hitting findings already reported
+#                                             (tests/unit/test_regressions.c) to look for new ones
 # A crash fails the target and leaves the input in tests/fuzz/corpus-work/artifacts/<harness>/;
 # replay it with build/fuzz/<harness> <file>.
 
 FUZZ_SECONDS   ?= 60
 FUZZ_JOBS      ?= 1
+FUZZ_TOLERATE  ?= 0
 FUZZ_DIR       := tests/fuzz
 FUZZ_HARNESSES := $(sort $(patsubst $(FUZZ_DIR)/%.c,%,$(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 FUZZ_BINS      := $(addprefix build/fuzz/,$(FUZZ_HARNESSES))
@@ -35,13 +38,16 @@ build/fuzz/%: $(FUZZ_DIR)/%.c $(FUZZ_DIR)/fuzz_common.h $(FUZZ_CORE_OBJ) $(CORE_
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
-	@FUZZ_JOBS=$(FUZZ_JOBS) bash $(FUZZ_DIR)/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TOLERATE_KNOWN=$(FUZZ_TOLERATE) bash $(FUZZ_DIR)/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 fuzz-short: $(FUZZ_BINS)
-	@FUZZ_JOBS=$(FUZZ_JOBS) bash $(FUZZ_DIR)/run.sh 20 $(FUZZ_HARNESSES)
+	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TOLERATE_KNOWN=$(FUZZ_TOLERATE) bash $(FUZZ_DIR)/run.sh 20 $(FUZZ_HARNESSES)
 
 # Replays the seed corpora (plus any regressions kept there) without mutating: seconds.
 fuzz-regress: $(FUZZ_BINS)
-	@set -e; for h in $(FUZZ_HARNESSES); do \
-	  if [ -d $(FUZZ_DIR)/corpus/$$h ]; then build/fuzz/$$h -runs=0 $(FUZZ_DIR)/corpus/$$h 2>&1 | tail -1 | sed "s/^/$$h: /"; fi; \
-	done
+	@fail=0; for h in $(FUZZ_HARNESSES); do \
+	  [ -d $(FUZZ_DIR)/corpus/$$h ] || continue; \
+	  if build/fuzz/$$h -runs=0 $(FUZZ_DIR)/corpus/$$h >build/fuzz/$$h.regress.log 2>&1; \
+	  then echo "$$h: $$(tail -1 build/fuzz/$$h.regress.log)"; \
+	  else echo "$$h: FAILED (build/fuzz/$$h.regress.log)"; grep -m3 -E 'FUZZ PROPERTY|ERROR:' build/fuzz/$$h.regress.log; fail=1; fi; \
+	done; exit $$fail

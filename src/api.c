@@ -297,6 +297,8 @@ Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_le
     const uint8_t *in = I->in;
     int rc = rest_prepare(c, in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, options_len,
                           I->entropy, now_ms, &out, &plan_len, &I->err);
+    /* the plan may carry Authorization, and growing buffers leave copies behind */
+    I->scratch_has_secret = c->cfg.auth_token_name.len != 0;
     if (rc) return call_end(I, rc);
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)plan_len);

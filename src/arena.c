@@ -217,6 +217,13 @@ static chunk *chunk_new(uint32_t payload) {
     return c;
 }
 
+void scratch_wipe(void) {
+    for (chunk *c = A.scratch_first; c; c = c->next) {
+        q_wipe((uint8_t *)c + CHUNK_HDR, c->used);
+        if (c == A.scratch_cur) break;
+    }
+}
+
 void scratch_reset(void) {
     chunk *first = A.scratch_first;
     if (first && first->next) {

@@ -28,6 +28,8 @@ void q_free(void *p);
 /* Scratch allocations: valid until the next scratch_reset(). */
 void *scratch_alloc(uint32_t n);
 void scratch_reset(void);
+/* Zeroes every scratch byte handed out since the last reset (after a call that held secrets). */
+void scratch_wipe(void);
 
 /* A growable output buffer in scratch. Extending the most recent scratch allocation is
  * done in place, so a writer that owns the top of scratch never copies. */

@@ -23,6 +23,7 @@ int instance_start(uint32_t limit) {
 q_instance *call_begin(void) {
     q_instance *I = the_instance;
     if (!I) return NULL;
+    if (I->scratch_has_secret) { scratch_wipe(); I->scratch_has_secret = false; }
     scratch_reset();
     q_error_clear(&I->err);
     I->err_json_len = 0;

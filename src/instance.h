@@ -26,6 +26,7 @@ typedef struct {
     uint32_t out_len;
     q_client *clients[Q_MAX_CLIENTS];
     uint32_t next_generation;
+    bool scratch_has_secret;      /* the last call put a token in scratch: wipe it first */
 } q_instance;
 
 /* The instance (NULL before q_init). */

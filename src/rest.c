@@ -45,6 +45,7 @@ typedef struct {
 
 #define SLOT_BITS 20u
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define GEN_MASK ((1u << (31 - SLOT_BITS)) - 1)
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
 
@@ -69,8 +70,9 @@ static rest_entry *entry_new(q_client *c, uint32_t *id, q_error *err) {
     }
     rest_entry *e = &t->e[slot];
     q_memset(e, 0, sizeof *e);
-    e->generation = (++t->next_generation) & ((1u << (31 - SLOT_BITS)) - 1);
-    if (!e->generation) e->generation = ++t->next_generation;
+    /* generations stay within their bits (ids fit in 31 bits); 0 is never used */
+    e->generation = (++t->next_generation) & GEN_MASK;
+    if (!e->generation) e->generation = (++t->next_generation) & GEN_MASK;
     e->state = RS_IN_FLIGHT;
     e->attempt = 1;
     t->live++;

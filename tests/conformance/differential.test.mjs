@@ -32,6 +32,28 @@ function v8(bytes) {
   }
 }
 
+/** Facts about a document V8 accepted, read from its text (not from the parsed value: with
+ * duplicate keys the value keeps only the last member, so it can hide deep nesting or an
+ * unpaired surrogate that the text has). depth = deepest container nesting. */
+function textFacts(bytes) {
+  const text = fatal.decode(bytes);
+  let depth = 0, max = 0, lone = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) {                       // a string literal: find its end, test it decoded
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      if (!lone && text.includes('\\u', i) && LONE.test(JSON.parse(text.slice(i, j + 1)))) lone = true;
+      i = j;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return { depth: max, lone };
+}
+
 /** Deepest container nesting of a parsed value (0 for a scalar). Iterative: values may be deep. */
 function depthOf(value) {
   let max = 0;
@@ -46,17 +68,6 @@ function depthOf(value) {
 }
 
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** true when a string (or key) of the parsed value holds an unpaired surrogate. */
-function hasLoneSurrogate(value) {
-  const stack = [value];
-  while (stack.length) {
-    const v = stack.pop();
-    if (typeof v === 'string') { if (LONE.test(v)) return true; continue; }
-    if (v === null || typeof v !== 'object') continue;
-    for (const k of Object.keys(v)) { if (LONE.test(k)) return true; stack.push(v[k]); }
-  }
-  return false;
-}
 
 const startsWithBom = (b) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 const isWs = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -69,11 +80,12 @@ function trimWs(b) {
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Documented reasons (EXCEPTIONS.md) why we reject what V8 accepts, with the code we give. */
-function exceptionsFor(doc, value, context) {
+function exceptionsFor(doc, context) {
   const reasons = [];
+  const facts = textFacts(doc);
   const limit = context === 'payload' ? PAYLOAD_MAX_NESTING : MAX_DEPTH;
-  if (depthOf(value) > limit) reasons.push(['depth', 'JSON_DEPTH']);
-  if (hasLoneSurrogate(value)) reasons.push(['lone-surrogate', 'JSON_SURROGATE']);
+  if (facts.depth > limit) reasons.push(['depth', 'JSON_DEPTH']);
+  if (facts.lone) reasons.push(['lone-surrogate', 'JSON_SURROGATE']);
   if (startsWithBom(doc)) reasons.push(['bom', 'JSON_SYNTAX']);
   if (context === 'payload' && wrap(doc).length > MAX_ENVELOPE) reasons.push(['size', 'TOO_LARGE']);
   return reasons;
@@ -110,7 +122,7 @@ function compare(doc, ref, context, stats) {
     if (context === 'payload' && !sameBytes(res.value.payloadBytes, trimWs(doc))) { stats.wrapperArtifacts++; return null; }
     return 'we-accept-v8-rejects';
   }
-  const reasons = exceptionsFor(doc, ref.value, context);
+  const reasons = exceptionsFor(doc, context);
   const hit = reasons.find(([, code]) => code === res.code);
   if (!hit) return `we-reject-v8-accepts(${res.code})`;
   stats[context].exceptions[hit[0]] = (stats[context].exceptions[hit[0]] || 0) + 1;
@@ -120,7 +132,11 @@ function compare(doc, ref, context, stats) {
 /** Shrinks a failing document (ddmin over byte chunks) while the same mismatch persists. */
 function shrink(doc, context, kind) {
   const fails = (d) => {
-    try { return compare(d, v8(d), context, freshStats()) === kind; } catch { return false; }
+    try {
+      const ref = v8(d);
+      if (context === 'meta-f64') return ref.ok && typeof ref.value === 'number' && !startsWithBom(d) && compareMetaF64(d, ref, freshStats()) === kind;
+      return compare(d, ref, context, freshStats()) === kind;
+    } catch { return false; }
   };
   let cur = doc;
   for (let chunk = Math.max(1, cur.length >> 1); chunk >= 1; chunk >>= 1) {
@@ -137,8 +153,21 @@ function shrink(doc, context, kind) {
 
 function freshStats() {
   const ctx = () => ({ bothAccept: 0, bothReject: 0, exceptions: {} });
-  return { payload: ctx(), validate: ctx(), wrapperArtifacts: 0 };
+  return { payload: ctx(), validate: ctx(), wrapperArtifacts: 0, metaF64: { finite: 0, infinite: 0 } };
 }
+
+/** A number document in a meta f64 field (duration): OUT_OF_RANGE exactly when V8 overflows. */
+function compareMetaF64(doc, ref, stats) {
+  const env = cat(META_F64_PREFIX, doc, META_F64_SUFFIX);
+  const res = ours(() => q.decode(env));
+  const finite = Number.isFinite(ref.value);
+  stats.metaF64[finite ? 'finite' : 'infinite']++;
+  if (finite ? res.ok : !res.ok && res.code === 'OUT_OF_RANGE') return null;
+  return finite ? `meta-f64-rejects-finite(${res.code})` : 'meta-f64-accepts-overflow';
+}
+const META_F64_PREFIX = te.encode('{"meta":{"duration":');
+const META_F64_SUFFIX = te.encode('},"payload":1}');
+const cat = (a, b, c) => { const o = new Uint8Array(a.length + b.length + c.length); o.set(a); o.set(b, a.length); o.set(c, a.length + b.length); return o; };
 
 const show = (b) => {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 200));
@@ -162,11 +191,16 @@ test(`differential: ${FIXED_COUNT} fixed + ${COUNT} generated documents (seed ${
       const kind = compare(c.doc, ref, context, stats);
       if (kind) mismatches.push({ id: c.id, genKind: c.kind, context, kind, doc: c.doc });
     }
+    if (ref.ok && typeof ref.value === 'number' && !startsWithBom(c.doc)) {   // BOM: exception 4
+      const kind = compareMetaF64(c.doc, ref, stats);
+      if (kind) mismatches.push({ id: c.id, genKind: c.kind, context: 'meta-f64', kind, doc: c.doc });
+    }
   }
   const ms = Math.round(performance.now() - started);
   t.diagnostic(`cases ${cases} in ${ms} ms; by kind ${JSON.stringify(kinds)}`);
   t.diagnostic(`payload: ${JSON.stringify(stats.payload)}`);
   t.diagnostic(`validate: ${JSON.stringify(stats.validate)}; wrapper artifacts: ${stats.wrapperArtifacts}`);
+  t.diagnostic(`meta f64 (duration): ${JSON.stringify(stats.metaF64)}`);
 
   if (mismatches.length) {
     const byKind = {};
@@ -179,6 +213,7 @@ test(`differential: ${FIXED_COUNT} fixed + ${COUNT} generated documents (seed ${
     assert.fail(`${mismatches.length} unexplained difference(s) from V8:\n  ${lines.join('\n  ')}`);
   }
   assert.ok(cases >= 100000 || COUNT < 100000, `only ${cases} cases`);
+  assert.ok(stats.metaF64.finite > 0 && stats.metaF64.infinite > 0, 'the f64 overflow edge was not exercised');
   // Every documented exception is exercised, so EXCEPTIONS.md stays true.
   for (const reason of ['depth', 'lone-surrogate', 'bom']) {
     assert.ok(stats.payload.exceptions[reason] > 0, `exception ${reason} never exercised in payloads`);
@@ -207,7 +242,11 @@ test('documented exceptions, one example each (EXCEPTIONS.md)', () => {
     assert.deepEqual(JSON.parse(r.value.payloadText), JSON.parse(`[${n}]`));
     assert.equal(dec(`{"meta":{"duration":${n}},"payload":1}`).code, 'OUT_OF_RANGE', n);
   }
-  assert.equal(dec('{"meta":{"duration":1.7976931348623157e308},"payload":1}').ok, true);
+  for (const n of ['1.7976931348623157e308', '1.7976931348623158e308', '-1.7976931348623158e308', '4.9e-325']) {
+    assert.equal(dec(`{"meta":{"duration":${n}},"payload":1}`).ok, true, n);
+    assert.equal(Number.isFinite(JSON.parse(n)), true, n);
+  }
+  for (const n of ['1.7976931348623159e308', '1e309']) assert.equal(JSON.parse(n), Infinity, n);
   assert.equal(dec('{"meta":{"duration":1e-400},"payload":1e-400}').ok, true);   // underflow is fine everywhere
   // 4. a leading BOM: the reference's TextDecoder strips it; JSON.parse itself and we reject it
   const bom = Uint8Array.from([0xef, 0xbb, 0xbf, 0x5b, 0x5d]);

@@ -80,6 +80,28 @@ function randNumberText(r) {
   return s;
 }
 
+// Numbers at the double overflow threshold T = 2^1024 - 2^970 (the midpoint between DBL_MAX
+// and 2^1024; round-half-even sends T itself to infinity), written in many equivalent ways.
+const T = (1n << 1024n) - (1n << 970n);
+const DBL_MAX = ((1n << 53n) - 1n) << 971n;
+function f64EdgeText(r) {
+  const base = r.pick([T, T - 1n, T + 1n, DBL_MAX, DBL_MAX + 1n, DBL_MAX - 1n, T - (1n << 900n), T + (1n << 900n)]);
+  // value = 0.M x 10^E with M the mantissa digits (309 of them for every base above)
+  let m = base.toString();
+  const E = m.length;
+  if (r.chance(0.25)) m = m.slice(0, r.range(1, 40));                             // a shorter mantissa
+  if (r.chance(0.3)) m += r.pick(['0', '000', '5', '9'.repeat(r.range(1, 40)), '0'.repeat(r.range(1, 40)) + '1']);
+  const sign = r.chance(0.2) ? '-' : '';
+  const exp = (n) => (n >= 0 ? r.pick(['e', 'E', 'e+', 'E+']) + n : r.pick(['e', 'E']) + n);
+  switch (r.int(5)) {
+    case 0: return sign + (m.length >= E ? m.slice(0, E) + (m.length > E ? '.' + m.slice(E) : '') : m.padEnd(E, '0'));
+    case 1: return sign + m[0] + (m.length > 1 ? '.' + m.slice(1) : '') + exp(E - 1);
+    case 2: { const z = r.int(5); return sign + '0.' + '0'.repeat(z) + m + exp(E + z); }
+    case 3: { const z = r.int(30); return sign + m + '0'.repeat(z) + exp(E - m.length - z); }
+    default: { const k = r.range(1, m.length); return sign + m.slice(0, k) + (k < m.length ? '.' + m.slice(k) : '') + exp(E - k); }
+  }
+}
+
 // ---- strings -------------------------------------------------------------------------
 
 const SHORT_ESCAPES = ['\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t'];
@@ -265,7 +287,7 @@ const FIXED_BYTES = [
 
 // ---- the case stream -------------------------------------------------------------------
 
-const KINDS = ['number', 'string', 'surrogate', 'utf8', 'control', 'nesting', 'whitespace', 'literal', 'value', 'mutation',
+const KINDS = ['number', 'f64edge', 'string', 'surrogate', 'utf8', 'control', 'nesting', 'whitespace', 'literal', 'value', 'mutation',
   'dupkeys', 'trailing', 'bom', 'huge', 'escapes'];
 
 function makeCase(r) {
@@ -277,6 +299,7 @@ function makeCase(r) {
       doc = r.chance(0.5) ? t : r.pick([`[${t}]`, `{"n":${t}}`, `[${t},${randNumberText(r)}]`, ` ${t} `]);
       break;
     }
+    case 'f64edge': doc = f64EdgeText(r); break;
     case 'string': doc = randString(r, 16); break;
     case 'surrogate': doc = cat('"', r.chance(0.5) ? 'a' : '', surrogatePiece(r), r.chance(0.5) ? surrogatePiece(r) : '', '"'); break;
     case 'utf8': {

@@ -22,6 +22,15 @@
         } \
     } while (0)
 
+/* With FUZZ_TOLERATE_KNOWN=1 in the environment (make fuzz FUZZ_TOLERATE=1), inputs that hit
+ * a finding already reported (tests/unit/test_regressions.c, F1..F3) are skipped so a run keeps
+ * looking for new ones. Off by default: an open finding fails the run. */
+static inline bool fuzz_tolerate_known(void) {
+    static int v = -1;
+    if (v < 0) { const char *e = getenv("FUZZ_TOLERATE_KNOWN"); v = e && *e && *e != '0'; }
+    return v;
+}
+
 /* The arena is initialised once per process (as the wasm module does at q_init), and every
  * input starts like an exported call: with scratch reset and no fault injection. */
 static inline void fuzz_begin(void) {

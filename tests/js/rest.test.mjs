@@ -463,6 +463,18 @@ test('no fault ever escapes as a raw SyntaxError/TypeError', T(15000), async () 
   }
 });
 
+test('an envelope JSON cannot represent (BigInt, cycle, not an object) → QollectiveError, nothing sent', T(5000), async () => {
+  const c = mk();
+  const cyclic = {};
+  cyclic.self = cyclic;
+  for (const env of [{ payload: 1n }, { payload: cyclic }, { meta: { extensions: { n: 2n } }, payload: 1 }, null, 'text']) {
+    const err = await rejectsWith(c.send(env), { code: 'TYPE_MISMATCH', type: 'validation' });
+    if (env && typeof env === 'object') assert.ok(err.cause instanceof TypeError);
+  }
+  await sleep(20);
+  assert.equal(srv.stats.total, 0);
+});
+
 // ---------------------------------------------------------------------------------------- timeouts
 
 test('timeout option against the slow handler → TIMEOUT, promptly', T(5000), async () => {
@@ -671,6 +683,30 @@ test('limits.max_in_flight = 5: the 6th concurrent send rejects LIMIT_REACHED wh
   assert.deepEqual(r.map((e) => e.payload), [0, 1, 2, 3, 4]);
   assert.equal(srv.stats.total, 5);
   assert.equal((await c.send({ payload: 6 })).payload, 6, 'slots are free again');
+});
+
+test('request ids stay valid over 5,000 requests on one client (generation wrap-around)', T(10000), async () => {
+  // An in-process fetch that echoes the request envelope: no network, so thousands are cheap.
+  const echo = await Qollective.load(WASM, {
+    fetch: async (url, init) => new Response(init.body, { status: 200, headers: { 'content-type': 'application/json' } }),
+  });
+  const c = echo.client({ rest: { base_url: 'http://127.0.0.1:9' } });
+  try {
+    for (let i = 0; i < 5000; i++) {
+      const r = await c.send({ payload: i });
+      if (r.payload !== i) assert.fail(`request ${i}: got ${r.payload}`);
+    }
+  } finally { c.close(); }
+});
+
+test('a failure on the host side mid-request (no memory for the reply) still frees its in-flight slot', T(5000), async () => {
+  const small = await Qollective.load(WASM, { memoryLimit: 2 * 1048576 });
+  const c = small.client({ rest: { base_url: srv.url }, limits: { max_in_flight: 1, max_envelope_bytes: 8 * 1048576 } });
+  try {
+    srv.setFault({ oversized: 3000000, failTimes: 1 });
+    await rejectsWith(c.send({ payload: 1 }), { code: 'OUT_OF_MEMORY' });
+    assert.equal((await c.send({ payload: 2 })).payload, 2, 'not LIMIT_REACHED: the slot was released');
+  } finally { c.close(); }
 });
 
 // ---------------------------------------------------------------------------------------- lifecycle and config

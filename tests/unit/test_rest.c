@@ -225,7 +225,7 @@ static void plan_methods_and_bodies(void **s) {
 
 static void plan_tenant_padding_and_defaults(void **s) {
     static const struct { const char *tenant, *b64; } T[] = {
-        { "a", "YQ==" }, { "ab", "YWI=" }, { "abc", "YWJj" }, { "??>>", "Pz8+Pg==" }, { "", "" },
+        { "a", "YQ==" }, { "ab", "YWI=" }, { "abc", "YWJj" }, { "?\?>>", "Pz8+Pg==" }, { "", "" },
     };
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"}}");
     for (size_t k = 0; k < Q_ARRAY_LEN(T); k++) {
@@ -428,7 +428,7 @@ static void stale_and_bogus_ids(void **s) {
     /* thousands of ids through one slot never hand out a live id twice */
     for (int k = 0; k < 5000; k++) {
         uint32_t x = start(c, "", "1", "", NOW);
-        assert_true(x != 0);
+        assert_true(x != 0 && x < 0x80000000u);   /* ids stay positive as i32 on the wasm boundary */
         expect_reject(failure(c, x, RF_ABORTED, NOW), "ABORTED", -1);
         expect_status(failure(c, x, RF_ABORTED, NOW), Q_ERR(BAD_HANDLE));
     }
@@ -587,7 +587,7 @@ static void lifecycle_schedules(void **s) {
     id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
     expect_retry(respond(c, id, 200, "{\"meta\"", "application/json", "", NOW), 0, 2);
     expect_send(attempt(c, id, NOW), 2);
-    expect_ok_text(failure(c, id, RF_ABORTED, NOW), R.text);
+    expect_reject(failure(c, id, RF_ABORTED, NOW), "ABORTED", -1);
     /* Retry-After: only for 429 and 503, only when longer, garbage ignored */
     static const struct { int32_t status; const char *ra; uint32_t delay; } RA[] = {
         { 429, "2", 2000 }, { 503, "  3 ", 3000 }, { 503, "0", 1000 }, { 500, "5", 1000 }, { 429, "soon", 1000 },
@@ -876,6 +876,15 @@ static void token_allocation_failures(void **s) {
 
 /* ---- allocation failures and secrets ------------------------------------------------------ */
 
+/* Fills the first scratch chunk with a pattern so that only the next call's bytes can match. */
+static void poison_scratch(void) {
+    scratch_reset();
+    uint8_t *p = scratch_alloc(60000);
+    assert_non_null(p);
+    memset(p, 0xA5, 60000);
+    scratch_reset();
+}
+
 #define PAYLOAD_SECRET "PaYlOaD-SECRET-text"
 static const char FULL_CFG[] =
     "{\"rest\":{\"base_url\":\"http://h\",\"headers\":{\"X-App\":\"demo\"}},\"security\":{\"auth_token\":\"api\"}}";
@@ -900,7 +909,7 @@ static void prepare_allocation_failures(void **s) {
         uint32_t n = 1;
         for (;; n++) {
             assert_true(n < 1000);
-            scratch_reset();
+            poison_scratch();
             q_error_clear(&e);
             q_buf out = {0};
             uint32_t plan_len = 0;
@@ -910,9 +919,12 @@ static void prepare_allocation_failures(void **s) {
             uint32_t count = arena_alloc_count();
             arena_fail_nth(0);
             if (rc == Q_OK) {
-                assert_true(count < n);
                 assert_int_equal(rest_in_flight(c), 1);
-                break;
+                if (count < n) break;                 /* no allocation left to fail */
+                rest_release(c);                      /* the failed allocation had a fallback */
+                scratch_reset();
+                assert_int_equal(arena_persistent_in_use(), base);
+                continue;
             }
             if (rc != Q_ERR(OUT_OF_MEMORY) && rc != Q_ERR(LIMIT_REACHED))
                 fail_msg("allocation %u: %s (%s)", n, q_status_code(rc), e.message);
@@ -936,16 +948,14 @@ static void prepare_allocation_failures(void **s) {
 
 static void response_allocation_failures(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0}}");
-    const char *err_env = "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"HANDLER_ERROR\",\"message\":\"boom\",\"details\":{\"a\":[1]}}}";
     static const struct { int32_t status; const char *body, *method; } CASES[] = {
         { 200, GOOD_BODY, "GET" }, { 400, "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"HANDLER_ERROR\",\"message\":\"boom\",\"details\":{\"a\":[1]}}}", "GET" },
         { 503, "nope", "GET" }, { 502, "<html>", "POST" }, { 200, "{\"meta\"", "POST" },
     };
-    (void)err_env;
     for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
         char opts[64];
         snprintf(opts, sizeof opts, "{\"method\":\"%s\"}", CASES[k].method);
-        int failures = 0;
+        int injected = 0;   /* some failures are absorbed (q_buf falls back to a smaller block) */
         for (uint32_t n = 1; n < 200; n++) {
             uint32_t id = start(c, "", "1", opts, NOW);
             scratch_reset();
@@ -957,15 +967,15 @@ static void response_allocation_failures(void **s) {
             uint32_t count = arena_alloc_count();
             arena_fail_nth(0);
             if (rc == Q_OK) {
-                assert_true(count < n);
-                failures += 0;
                 scratch_reset();
                 q_buf o2 = {0};
                 rest_failure(c, id, RF_ABORTED, NOW, &o2, &e);   /* clean up a retry; BAD_HANDLE otherwise */
-                break;
+                if (count < n) break;                           /* no allocation left to fail */
+                injected++;
+                continue;
             }
             assert_int_equal(rc, Q_ERR(OUT_OF_MEMORY));
-            failures++;
+            injected++;
             /* the request is not left half-way: either still waiting for its outcome, or ended */
             scratch_reset();
             q_buf o2 = {0};
@@ -974,7 +984,7 @@ static void response_allocation_failures(void **s) {
             assert_true(rc2 == Q_OK || rc2 == Q_ERR(BAD_HANDLE));
             assert_int_equal(rest_in_flight(c), 0);
         }
-        assert_true(failures >= 1);
+        if (injected < 1) fail_msg("case %zu: no allocation failed", k);
     }
     assert_int_equal(rest_in_flight(c), 0);
     client_release(c);
@@ -999,12 +1009,7 @@ static void no_secret_or_payload_in_failures(void **s) {
     };
     start(c, "", "1", "", NOW);   /* takes the one in-flight slot for the LIMIT_REACHED cases */
     for (size_t k = 0; k < Q_ARRAY_LEN(F); k++) {
-        /* poison scratch first so only this call's bytes can match */
-        scratch_reset();
-        uint8_t *p = scratch_alloc(60000);
-        assert_non_null(p);
-        memset(p, 0xA5, 60000);
-        scratch_reset();
+        poison_scratch();
         q_error_clear(&e);
         q_buf out = {0};
         uint32_t plan_len = 0;
@@ -1036,6 +1041,8 @@ static void no_secret_or_payload_in_failures(void **s) {
 }
 
 static void release_frees_everything(void **s) {
+    assert_non_null(scratch_alloc(1000));   /* the scratch chunk is a persistent block: make it first */
+    scratch_reset();
     uint32_t base = arena_persistent_in_use();
     q_client *c = client_new(FULL_CFG);
     q_error e; q_error_clear(&e);
@@ -1044,8 +1051,7 @@ static void release_frees_everything(void **s) {
     assert_int_equal(rest_in_flight(c), 100);
     client_release(c);
     scratch_reset();
-    /* only the scratch chunk (a persistent block) may remain */
-    assert_true(arena_persistent_in_use() - base <= 2 * Q_SCRATCH_CHUNK_BYTES + 4096);
+    assert_int_equal(arena_persistent_in_use(), base);
 }
 
 int main(void) {
