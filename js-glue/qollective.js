@@ -235,12 +235,24 @@ function sleep(ms, signal) {
   });
 }
 
+/** A signal that aborts when any of the given ones does (AbortSignal.any where available). */
+function anySignal(signals) {
+  if (AbortSignal.any) return AbortSignal.any(signals);
+  const ctl = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) { ctl.abort(s.reason); break; }
+    s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
+  }
+  return ctl.signal;
+}
+
 /** A configured connection to one Qollective server. Close it to wipe its secrets. */
 export class Client {
   constructor(q, handle, options) {
     this.q = q;
     this.h = handle;
     this.auth = options.auth;          // async () => ({name, token}) consulted before every request
+    this._closer = new AbortController(); // close() aborts every send still in flight
   }
 
   _live() {
@@ -264,8 +276,13 @@ export class Client {
     return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
   }
 
+  /** Frees the client and wipes its secrets; sends still in flight reject with ABORTED. */
   close() {
-    if (this.h >= 0) { this.q.x.q_client_free(this.h); this.h = -1; }
+    if (this.h < 0) return;
+    const h = this.h;
+    this.h = -1;
+    this._closer.abort();
+    this.q.x.q_client_free(h);
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -279,7 +296,7 @@ export class Client {
       }
       if (t) this.setToken(t.name, t.token);
     }
-    const { signal } = options;
+    const signal = options.signal ? anySignal([options.signal, this._closer.signal]) : this._closer.signal;
     let meta, payload;
     try { [meta, payload] = encodeParts(envelope); } catch (e) {
       if (e instanceof QollectiveError) throw e;
@@ -341,11 +358,12 @@ export class Client {
     }
     if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
     const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });
-    if (signal?.aborted && act.error.code === 'ABORTED' && signal.reason !== undefined) err.cause = signal.reason;
+    if (options.signal?.aborted && act.error.code === 'ABORTED' && options.signal.reason !== undefined) err.cause = options.signal.reason;
     throw err;
   }
 
   _act(rc, bytes) {
+    if (this.h < 0) throw new QollectiveError({ type: 'aborted', code: 'ABORTED', message: 'client closed while the request was in flight' });
     this.q._check(rc);
     const a = JSON.parse(this.q._outText());
     if (bytes) a.bytes = bytes;

@@ -753,3 +753,24 @@ test('config errors surface at q.client(): INVALID_URL naming rest.base_url, ORI
   clients.push(none);
   return rejectsWith(none.send({ payload: 1 }), { code: 'CONFIG_INVALID', path: 'rest.base_url' });
 });
+
+test('close() aborts sends still in flight: they reject with ABORTED, nothing leaks', { timeout: 10000 }, async () => {
+  const { startRestServer } = await import('../servers/rest-server.mjs');
+  const srv = await startRestServer({ routes: ['/slow'], handlers: { '/slow': { type: 'slow', ms: 3000 } } });
+  try {
+    const q2 = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url));
+    const c = q2.client({ rest: { base_url: srv.url } });
+    const started = Date.now();
+    const pending = Promise.allSettled([1, 2, 3].map((i) => c.send({ payload: i }, { route: '/slow' })));
+    await new Promise((r) => setTimeout(r, 100));
+    c.close();
+    const res = await pending;
+    assert.ok(Date.now() - started < 2000, 'close() did not wait for the server');
+    for (const r of res) {
+      assert.equal(r.status, 'rejected');
+      assert.equal(r.reason.code, 'ABORTED');
+      assert.equal(r.reason.type, 'aborted');
+    }
+    assert.equal(q2.memoryStats().clients, 0);
+  } finally { await srv.close(); }
+});
