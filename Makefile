@@ -27,7 +27,7 @@ UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps wasm test test-unit test-asan test-js test-browser bench size size-profile \
         fuzz demo serve-example clean
-all: dist/qollective.wasm
+all: dist/qollective.wasm dist/qollective.min.js
 
 deps:
 	@bash scripts/deps.sh
@@ -53,6 +53,10 @@ dist/qollective.wasm: build/qollective.names.wasm | dist
 build/qollective.profile.wasm: build/qollective.names.wasm
 	@echo "  OPT   $@"; $(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --enable-mutable-globals --debuginfo $< -o $@
+
+# The glue as shipped minified (the readable source is js-glue/qollective.js).
+dist/qollective.min.js: js-glue/qollective.js | dist
+	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --format=esm --target=es2020 --log-level=warning --outfile=$@
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
@@ -81,14 +85,20 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 test-js: dist/qollective.wasm
 	$(NODE) --test --test-reporter=spec tests/js/
 
-test: deps all
+# Everything: unit suites (plain and ASan+UBSan), node suites on the real .wasm, the JSON
+# differential suite, headless Chromium, short fuzz runs, and the size gate.
+test: deps
+	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
 	$(MAKE) test-js
+	$(MAKE) test-conformance
+	$(MAKE) test-browser
+	$(MAKE) fuzz-short
 	$(MAKE) size
 
 # ---------------------------------------------------------------- size
-size: dist/qollective.wasm
+size: dist/qollective.wasm dist/qollective.min.js
 	@bash scripts/size-gate.sh
 
 size-profile: build/qollective.profile.wasm

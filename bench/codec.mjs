@@ -3,7 +3,8 @@
 // envelopes from ~300 B to 1 MB, interleaved rounds, medians. Writes bench/results/codec.json.
 //
 //   node bench/codec.mjs [--rounds N] [--round-ms MS] [--warm-ms MS] [--sizes 300,1K:request,...]
-//                        [--breakdown] [--memory-ops N] [--no-memory] [--wasm FILE] [--out FILE]
+//                        [--max-spread F] [--retries N] [--breakdown] [--memory-ops N] [--no-memory]
+//                        [--wasm FILE] [--out FILE]
 //
 // See bench/README.md for what is measured and why.
 
@@ -34,6 +35,8 @@ const parseSize = (s) => {
 const ROUNDS = Math.max(7, Number(opt('rounds', 9)));
 const ROUND_MS = Number(opt('round-ms', 30));
 const WARM_MS = Number(opt('warm-ms', 150));
+const MAX_SPREAD = Number(opt('max-spread', 0.25));   // (slowest - fastest round) / median
+const RETRIES = Number(opt('retries', 3));
 // size[:meta] — meta is request | compact-full | full (default: by size, see fixture())
 const SIZES = opt('sizes', '300,1K,1K:request,4K,16K,16K:request,64K,256K,1M').split(',').map((s) => {
   const [size, meta] = s.split(':');
@@ -221,7 +224,16 @@ const head = `${'size'.padEnd(9)} ${'meta'.padEnd(12)} | ${'decode MB/s: V8'.pad
   `${'encode MB/s: V8'.padStart(15)} ${'ours raw'.padStart(9)} ${'ours+str'.padStart(9)} ${'raw/V8'.padStart(7)} ${'+str/V8'.padStart(8)}`;
 console.log(`\n${head}\n${'-'.repeat(head.length)}`);
 for (const f of fixtures) {
-  const res = Object.fromEntries(measure(codecVariants(f)).map((m) => [m.name, m]));
+  // A row whose rounds disagree (a burst from another process) is measured again, up to
+  // RETRIES times; the calmest attempt is kept. Contention hurts the V8 variants more (their
+  // GC runs on helper threads), so a disturbed row flatters us.
+  let res, calm = Infinity, attempts = 0;
+  do {
+    const m = measure(codecVariants(f));
+    const worst = Math.max(...m.map((v) => v.spread));
+    if (worst < calm) { calm = worst; res = Object.fromEntries(m.map((v) => [v.name, v])); }
+    attempts++;
+  } while (calm > MAX_SPREAD && attempts < RETRIES);
   const s = f.size;
   const row = {
     label: label(s), bytes: s, metaKind: f.metaKind, metaBytes: f.metaBytes, payloadBytes: te.encode(f.payloadJson).length,
@@ -231,12 +243,13 @@ for (const f of fixtures) {
       ratioRaw: r2(res.v8Encode.ns / res.oursEncodeRaw.ns), ratio: r2(res.v8Encode.ns / res.oursEncode.ns),
       v8CheckedMBs: r1(mbs(s, res.v8EncodeChecked.ns)), ratioRawVsChecked: r2(res.v8EncodeChecked.ns / res.oursEncodeRaw.ns),
       v8Ns: Math.round(res.v8Encode.ns), v8CheckedNs: Math.round(res.v8EncodeChecked.ns), oursRawNs: Math.round(res.oursEncodeRaw.ns), oursNs: Math.round(res.oursEncode.ns) },
-    spread: Object.fromEntries(Object.values(res).map((m) => [m.name, r2(m.spread)])),
+    spread: Object.fromEntries(Object.values(res).map((m) => [m.name, r2(m.spread)])), attempts,
   };
   rows.push(row);
   const d = row.decode, e = row.encode;
   console.log(`${label(s).padEnd(9)} ${f.metaKind.padEnd(12)} | ${pad(d.v8MBs.toFixed(1), 15)} ${pad(d.oursMBs.toFixed(1), 8)} ${pad(d.ratio.toFixed(2) + '×', 8)} | ` +
-    `${pad(e.v8MBs.toFixed(1), 15)} ${pad(e.oursRawMBs.toFixed(1), 9)} ${pad(e.oursMBs.toFixed(1), 9)} ${pad(e.ratioRaw.toFixed(2) + '×', 7)} ${pad(e.ratio.toFixed(2) + '×', 8)}`);
+    `${pad(e.v8MBs.toFixed(1), 15)} ${pad(e.oursRawMBs.toFixed(1), 9)} ${pad(e.oursMBs.toFixed(1), 9)} ${pad(e.ratioRaw.toFixed(2) + '×', 7)} ${pad(e.ratio.toFixed(2) + '×', 8)}` +
+    (calm > MAX_SPREAD ? `  (noisy: rounds spread ${Math.round(calm * 100)} %)` : ''));
 }
 
 // goals (reported, not a gate)
@@ -286,7 +299,8 @@ const result = {
   benchmark: 'codec', date: new Date().toISOString(), node: process.version, v8: process.versions.v8,
   platform: `${process.platform}-${process.arch}`, cpu: os.cpus()[0]?.model ?? null, cpus: os.cpus().length,
   wasm: { path: WASM.replace(`${HERE}/../`, ''), bytes: wasmBytes, gzipBytes: wasmGzip },
-  method: { rounds: ROUNDS, roundMs: ROUND_MS, warmMs: WARM_MS, statistic: 'median of interleaved rounds, order reversed every other round', mb: 1e6 },
+  method: { rounds: ROUNDS, roundMs: ROUND_MS, warmMs: WARM_MS, maxSpread: MAX_SPREAD, retries: RETRIES,
+    statistic: 'median of interleaved rounds, order reversed every other round; rows re-measured while spread > maxSpread', mb: 1e6 },
   rows, goals, breakdown, memory, sink: sink > 0,
 };
 mkdirSync(dirname(OUT), { recursive: true });
