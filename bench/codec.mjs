@@ -243,7 +243,7 @@ for (const f of fixtures) {
       ratioRaw: r2(res.v8Encode.ns / res.oursEncodeRaw.ns), ratio: r2(res.v8Encode.ns / res.oursEncode.ns),
       v8CheckedMBs: r1(mbs(s, res.v8EncodeChecked.ns)), ratioRawVsChecked: r2(res.v8EncodeChecked.ns / res.oursEncodeRaw.ns),
       v8Ns: Math.round(res.v8Encode.ns), v8CheckedNs: Math.round(res.v8EncodeChecked.ns), oursRawNs: Math.round(res.oursEncodeRaw.ns), oursNs: Math.round(res.oursEncode.ns) },
-    spread: Object.fromEntries(Object.values(res).map((m) => [m.name, r2(m.spread)])), attempts,
+    spread: Object.fromEntries(Object.values(res).map((m) => [m.name, r2(m.spread)])), attempts, noisy: calm > MAX_SPREAD,
   };
   rows.push(row);
   const d = row.decode, e = row.encode;

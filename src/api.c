@@ -16,28 +16,25 @@ Q_EXPORT(q_init) int32_t q_init(uint32_t memory_limit_bytes) {
     return rc;
 }
 
+/* Grows a host-facing buffer to at least n bytes; its address, or 0 with the error record set. */
+static uint32_t host_buffer(q_instance *I, uint8_t **buf, uint32_t *cap, uint32_t n, const char *what) {
+    if (n == 0) n = 1;
+    if (n > *cap) {
+        uint8_t *p = q_realloc(*buf, n);
+        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, what, "memory limit reached"); call_end(I, I->err.status); return 0; }
+        *buf = p; *cap = n;
+    }
+    return (uint32_t)(uintptr_t)*buf;
+}
+
 Q_EXPORT(q_buffer) uint32_t q_buffer(uint32_t n) {
     q_instance *I = instance();
-    if (!I) return 0;
-    if (n == 0) n = 1;
-    if (n > I->in_cap) {
-        uint8_t *p = q_realloc(I->in, n);
-        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "input buffer", "memory limit reached"); call_end(I, I->err.status); return 0; }
-        I->in = p; I->in_cap = n;
-    }
-    return (uint32_t)(uintptr_t)I->in;
+    return I ? host_buffer(I, &I->in, &I->in_cap, n, "input buffer") : 0;
 }
 
 Q_EXPORT(q_entropy) uint32_t q_entropy(uint32_t n) {
     q_instance *I = instance();
-    if (!I) return 0;
-    if (n == 0) n = 1;
-    if (n > I->entropy_cap) {
-        uint8_t *p = q_realloc(I->entropy, n);
-        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "entropy buffer", "memory limit reached"); call_end(I, I->err.status); return 0; }
-        I->entropy = p; I->entropy_cap = n;
-    }
-    return (uint32_t)(uintptr_t)I->entropy;
+    return I ? host_buffer(I, &I->entropy, &I->entropy_cap, n, "entropy buffer") : 0;
 }
 
 Q_EXPORT(q_output_ptr) uint32_t q_output_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->out : 0; }

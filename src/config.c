@@ -97,6 +97,16 @@ static const int_setting INTS[] = {
     { C_UUID_VERSION, "meta.uuid_version", 4, 7, OFF(uuid_version) },
 };
 
+/* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default
+ * shown by config_to_json. */
+typedef struct { uint8_t slot; bool compact; uint16_t offset; const char *dflt; } str_setting;
+static const str_setting STRS[] = {
+    { C_BASE_URL, false, OFF(base_url), NULL }, { C_ROUTE, false, OFF(route), Q_DEFAULT_ROUTE },
+    { C_HEADERS, true, OFF(headers_json), "{}" }, { C_WS_URL, false, OFF(ws_url), NULL },
+    { C_TENANT, false, OFF(tenant), NULL }, { C_AUTH_TOKEN, false, OFF(auth_token_name), NULL },
+    { C_AUTH_SCHEME, false, OFF(auth_scheme), "Bearer" }, { C_ORIGINS, true, OFF(allowed_origins_json), "[]" },
+};
+
 void config_defaults(q_config *c) {
     q_memset(c, 0, sizeof *c);
     c->method = HM_POST;
@@ -222,15 +232,11 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
 
-    struct { int slot; q_str *dst; bool compact; } strs[] = {
-        { C_BASE_URL, &c->base_url, false }, { C_ROUTE, &c->route, false }, { C_HEADERS, &c->headers_json, true },
-        { C_WS_URL, &c->ws_url, false }, { C_TENANT, &c->tenant, false }, { C_AUTH_TOKEN, &c->auth_token_name, false },
-        { C_AUTH_SCHEME, &c->auth_scheme, false }, { C_ORIGINS, &c->allowed_origins_json, true },
-    };
-    for (size_t k = 0; k < Q_ARRAY_LEN(strs); k++) {
-        int tok = w.slots[strs[k].slot];
+    for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
+        int tok = w.slots[STRS[k].slot];
         if (tok < 0) continue;
-        rc = strs[k].compact ? take_compact(&w, tok, strs[k].dst, err) : take_string(&w, tok, strs[k].dst, err);
+        q_str *dst = (q_str *)(void *)((uint8_t *)c + STRS[k].offset);
+        rc = STRS[k].compact ? take_compact(&w, tok, dst, err) : take_string(&w, tok, dst, err);
         if (rc) return rc;
     }
     if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
@@ -247,57 +253,35 @@ int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
     return rc;
 }
 
-static int put_str_field(q_buf *o, const char *key, const q_str *s, const char *dflt) {
-    if (q_buf_putc(o, '"') || q_buf_puts(o, key) || q_buf_put(o, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
-    if (s->ptr) return jw_string(o, s->ptr, s->len);
-    if (!dflt) return q_buf_puts(o, "null");
-    return jw_string(o, (const uint8_t *)dflt, (uint32_t)q_strlen(dflt));
+/* The effective configuration, walking the same schema tables the parser uses; the auth
+ * token NAME is shown, never a token value. */
+static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
+    for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++)
+        if (INTS[k].slot == f->slot)
+            return jw_u64(o, f->slot == C_UUID_VERSION ? c->uuid_version : *(const uint32_t *)(const void *)((const uint8_t *)c + INTS[k].offset));
+    for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
+        if (STRS[k].slot != f->slot) continue;
+        const q_str *v = (const q_str *)(const void *)((const uint8_t *)c + STRS[k].offset);
+        if (v->ptr) return STRS[k].compact ? q_buf_put(o, v->ptr, v->len) : jw_string(o, v->ptr, v->len);
+        if (!STRS[k].dflt) return q_buf_puts(o, "null");
+        return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
+    }
+    if (f->slot == C_METHOD) return q_buf_putc(o, '"') || q_buf_puts(o, Q_HTTP_METHODS[c->method]) || q_buf_putc(o, '"') ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
+    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : c->ws_reconnect;
+    return q_buf_puts(o, b ? "true" : "false");
 }
 
-static int put_u32_field(q_buf *o, const char *key, uint32_t v) {
-    if (q_buf_putc(o, '"') || q_buf_puts(o, key) || q_buf_put(o, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
-    return jw_u64(o, v);
-}
-
-/* The effective configuration; the auth token NAME is shown, never a token value. */
 int config_to_json(const q_config *c, q_buf *o) {
-    int rc = 0;
-    rc |= q_buf_puts(o, "{\"rest\":{");
-    rc |= put_str_field(o, "base_url", &c->base_url, NULL); rc |= q_buf_putc(o, ',');
-    rc |= put_str_field(o, "route", &c->route, Q_DEFAULT_ROUTE); rc |= q_buf_puts(o, ",\"method\":\"");
-    rc |= q_buf_puts(o, Q_HTTP_METHODS[c->method]); rc |= q_buf_puts(o, "\",\"headers\":");
-    rc |= q_buf_puts(o, c->headers_json.ptr ? (const char *)c->headers_json.ptr : "{}");
-    rc |= q_buf_puts(o, "},\"timeouts\":{");
-    rc |= put_u32_field(o, "request_ms", c->request_timeout_ms); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "connect_ms", c->connect_timeout_ms);
-    rc |= q_buf_puts(o, "},\"retry\":{");
-    rc |= put_u32_field(o, "max_attempts", c->retry_max_attempts); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "base_delay_ms", c->retry_base_ms); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_delay_ms", c->retry_max_ms); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "jitter_percent", c->retry_jitter_pct);
-    rc |= q_buf_puts(o, c->retry_non_idempotent ? ",\"retry_non_idempotent\":true" : ",\"retry_non_idempotent\":false");
-    rc |= q_buf_puts(o, "},\"websocket\":{");
-    rc |= put_str_field(o, "url", &c->ws_url, NULL); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "ping_interval_ms", c->ws_ping_interval_ms); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "message_timeout_ms", c->ws_message_timeout_ms); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_message_bytes", c->ws_max_message_bytes); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_connections", c->ws_max_connections); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_queue", c->ws_max_queue);
-    rc |= q_buf_puts(o, c->ws_reconnect ? ",\"reconnect\":true" : ",\"reconnect\":false");
-    rc |= q_buf_puts(o, "},\"limits\":{");
-    rc |= put_u32_field(o, "max_envelope_bytes", c->limits.max_envelope_bytes); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_meta_bytes", c->limits.max_meta_bytes); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_depth", c->limits.max_depth); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_in_flight", c->max_in_flight); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "max_header_bytes", c->max_header_bytes);
-    rc |= q_buf_puts(o, "},\"meta\":{");
-    rc |= put_str_field(o, "tenant", &c->tenant, NULL); rc |= q_buf_putc(o, ',');
-    rc |= put_u32_field(o, "uuid_version", c->uuid_version);
-    rc |= q_buf_puts(o, "},\"security\":{");
-    rc |= put_str_field(o, "auth_token", &c->auth_token_name, NULL); rc |= q_buf_putc(o, ',');
-    rc |= put_str_field(o, "auth_scheme", &c->auth_scheme, "Bearer");
-    rc |= q_buf_puts(o, ",\"allowed_origins\":");
-    rc |= q_buf_puts(o, c->allowed_origins_json.ptr ? (const char *)c->allowed_origins_json.ptr : "[]");
-    rc |= q_buf_puts(o, "}}");
+    int rc = q_buf_putc(o, '{');
+    for (size_t s = 0; s < Q_ARRAY_LEN(ROOT_F) && !rc; s++) {
+        const schema *sec = ROOT_F[s].sub;
+        rc = (s && q_buf_putc(o, ',')) || q_buf_putc(o, '"') || q_buf_puts(o, ROOT_F[s].name) || q_buf_put(o, "\":{", 3);
+        for (uint8_t f = 0; f < sec->count && !rc; f++) {
+            rc = (f && q_buf_putc(o, ',')) || q_buf_putc(o, '"') || q_buf_puts(o, sec->fields[f].name) ||
+                 q_buf_put(o, "\":", 2) || put_setting(c, &sec->fields[f], o);
+        }
+        if (!rc) rc = q_buf_putc(o, '}');
+    }
+    if (!rc) rc = q_buf_putc(o, '}');
     return rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
 }

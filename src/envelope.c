@@ -5,6 +5,7 @@
 #include "json.h"
 #include "tokens.h"
 #include "uuid.h"
+#include "num.h"
 
 /* ---- enums (PascalCase, case-sensitive) ---------------------------------------- */
 static const char *const AUTH_METHOD[] = { "Unspecified", "OAuth2", "Jwt", "ApiKey", "Basic", "Saml", "Oidc", "None", NULL };
@@ -300,10 +301,9 @@ closed:
         d->error_code_off = eo + (uint32_t)w.t.tok[c].start; d->error_code_len = schema_tok_len(&w, c);
         d->error_message_off = eo + (uint32_t)w.t.tok[m].start; d->error_message_len = schema_tok_len(&w, m);
         if (s >= 0) {
-            int32_t v = 0;
-            const uint8_t *sp = schema_tok_ptr(&w, s);
-            for (uint32_t k = 0; k < schema_tok_len(&w, s); k++) v = v * 10 + (sp[k] - '0');
-            d->error_status = v;
+            int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
+            num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
+            d->error_status = (int32_t)v;
             d->error_status_given = true;
         } else {
             /* Upper-casing happens inside; escapes in codes are rare, so decode first. */
@@ -326,6 +326,19 @@ static bool trim_part(const uint8_t *p, uint32_t n, uint32_t *s, uint32_t *e) {
     return *e > *s;
 }
 
+/* Validates one part of an envelope at depth 1, where it will sit (so what we write, our
+ * decoder and the server read back within the same depth limit). */
+static int validate_part(const uint8_t *p, uint32_t n, uint32_t base, const env_limits *lim, const char *where, q_error *err) {
+    uint32_t end;
+    int rc = json_scan_value(p, n, 0, 1, lim->max_depth, &end, err);
+    if (!rc && end < n) rc = q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)json_skip_ws(p, n, end), NULL, NULL);
+    if (rc) {
+        if (err->offset >= 0) err->offset += base;
+        return q_error_in(err, where);
+    }
+    return Q_OK;
+}
+
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "output buffer"); }
 
 int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
@@ -340,11 +353,11 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     /* meta: absent or blank means {} (wire-format.md §1) */
     schema_walk w;
     if (!trim_part(meta, meta_len, &s, &e)) { meta = (const uint8_t *)"{}"; s = 0; e = 2; }
-    if ((rc = json_validate(meta + s, e - s, lim->max_depth, err))) {
-        err->offset = err->offset >= 0 ? err->offset + s : err->offset;
-        return q_error_in(err, "meta");
-    }
+    if ((rc = validate_part(meta + s, e - s, s, lim, "meta", err))) return rc;
+    uint32_t meta_at = out->len;
     if ((rc = env_meta_walk(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
+    /* the canonical meta can outgrow its input (trap arrays, hyphens, fraction digits) */
+    if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", "meta size limit");
 
     /* payload: any JSON value, always written; blank means null */
     if (q_buf_puts(out, ",\"payload\":")) return oom(err);
@@ -353,7 +366,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     } else {
         uint32_t end, wrote;
         if (q_buf_reserve(out, e - s)) return oom(err);
-        rc = json_compact_value(payload, e, s, 0, lim->max_depth, out->ptr + out->len, &end, &wrote, err);
+        rc = json_compact_value(payload, e, s, 1, lim->max_depth, out->ptr + out->len, &end, &wrote, err);
         if (rc) return q_error_in(err, "payload");
         if (end < e) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)json_skip_ws(payload, e, end), "payload", NULL);
         out->len += wrote;
@@ -361,13 +374,11 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
 
     /* error: omitted when blank or null */
     if (trim_part(error, error_len, &s, &e) && !(e - s == 4 && q_bytes_eq(error + s, 4, "null"))) {
-        if ((rc = json_validate(error + s, e - s, lim->max_depth, err))) {
-            err->offset = err->offset >= 0 ? err->offset + s : err->offset;
-            return q_error_in(err, "error");
-        }
+        if ((rc = validate_part(error + s, e - s, s, lim, "error", err))) return rc;
         if (q_buf_puts(out, ",\"error\":")) return oom(err);
         if ((rc = error_walk(error + s, e - s, s, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
+    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
     return Q_OK;
 }

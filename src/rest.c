@@ -491,6 +491,15 @@ static void append_type(char *msg, size_t cap, const uint8_t *ct, uint32_t n) {
     q_text_append(msg, cap, ")");
 }
 
+/* Starts a message "HTTP <status><what> (<content type>)". */
+static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
+    e->message[0] = 0;
+    q_text_append(e->message, sizeof e->message, "HTTP ");
+    q_text_append_u64(e->message, sizeof e->message, (uint64_t)status);
+    q_text_append(e->message, sizeof e->message, what);
+    append_type(e->message, sizeof e->message, ct, ct_len);
+}
+
 typedef struct { const uint8_t *details; uint32_t details_len; } reject_extra;
 
 static int write_reject(q_buf *out, const q_error *e, const rest_entry *en, const reject_extra *x) {
@@ -584,12 +593,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     } else if (ok2xx) {
         /* 2xx but not an envelope: say what arrived */
         q_fail(&fail, Q_ERR(NOT_AN_ENVELOPE), derr.offset, "response", NULL);
-        fail.message[0] = 0;
-        char num[8] = ""; q_text_append_u64(num, sizeof num, (uint64_t)status);
-        q_text_append(fail.message, sizeof fail.message, "HTTP ");
-        q_text_append(fail.message, sizeof fail.message, num);
-        q_text_append(fail.message, sizeof fail.message, " response is not a valid envelope");
-        append_type(fail.message, sizeof fail.message, content_type, ct_len);
+        http_message(&fail, status, " response is not a valid envelope", content_type, ct_len);
         q_text_append(fail.message, sizeof fail.message, ": ");
         q_text_append(fail.message, sizeof fail.message, derr.message);
         fail.http_status = status;
@@ -597,12 +601,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
         /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
         q_fail(&fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(&fail, status);
-        fail.message[0] = 0;
-        char num[8] = ""; q_text_append_u64(num, sizeof num, (uint64_t)status);
-        q_text_append(fail.message, sizeof fail.message, "HTTP ");
-        q_text_append(fail.message, sizeof fail.message, num);
-        q_text_append(fail.message, sizeof fail.message, " without an envelope");
-        append_type(fail.message, sizeof fail.message, content_type, ct_len);
+        http_message(&fail, status, " without an envelope", content_type, ct_len);
         append_preview(fail.message, sizeof fail.message, body, body_len);
     }
     int64_t ra = (status == 429 || status == 503) ? retry_after_parse(retry_after, ra_len) : -1;

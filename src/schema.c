@@ -184,12 +184,11 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
         q_time tm;
         if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
-        if (w->out) {
-            uint8_t txt[RFC3339_MAX_LEN];
-            uint32_t tn = rfc3339_format(tm, RFC3339_Z, txt);
-            if (!tn) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
-            EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, tn)); EMIT(q_buf_putc(w->out, '"'));
-        }
+        /* Formatting on decode too: what we accept, we can always write back. */
+        uint8_t txt[RFC3339_MAX_LEN];
+        uint32_t tn = rfc3339_format(tm, RFC3339_Z, txt);
+        if (!tn) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+        if (w->out) { EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, tn)); EMIT(q_buf_putc(w->out, '"')); }
         return Q_OK;
     }
     case ST_F64:

@@ -30,7 +30,8 @@
 #define Q_DEFAULT_MAX_WS_MESSAGE_BYTES 16777216  /* 16 MiB */
 #define Q_DEFAULT_MAX_WS_CONNECTIONS  10
 #define Q_DEFAULT_WS_MAX_QUEUE        1000       /* sends buffered while (re)connecting */
-#define Q_DEFAULT_MAX_DEPTH           128        /* serde_json's recursion limit: the server rejects deeper */
+#define Q_DEFAULT_MAX_DEPTH           127        /* nesting levels of a whole body: serde_json's recursion
+                                                    limit (128) rejects the 128th container */
 #define Q_DEFAULT_MAX_IN_FLIGHT       4096       /* requests in flight per client */
 #define Q_DEFAULT_MAX_HEADER_BYTES    65536      /* the server answers 413 past this */
 #define Q_MAX_META_HEADER_BYTES       4096       /* X-Qollective-Meta limit on the server */
