@@ -41,7 +41,13 @@ export class Envelope {
   }
   /** HTTP status of the error object (its http_status_code, or derived from its code). */
   get errorStatus() { return this._r[5] ? this._r[6] : null; }
-  get requestId() { return this._r[12] ? dec.decode(this._slice(this._r[11], this._r[12])).toLowerCase() : undefined; }
+  /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
+  get requestId() {
+    if (!this._r[12]) return undefined;
+    // the core validated it as a UUID; undo escapes and the braced/urn/simple forms
+    const hex = JSON.parse(`"${dec.decode(this._slice(this._r[11], this._r[12]))}"`).replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
     if (this.error) o.error = this.error;

@@ -523,20 +523,23 @@ static int decide(q_client *c, rest_entry *en, q_error *fail, int64_t retry_afte
                   const reject_extra *x, q_buf *out, q_error *err) {
     const q_config *cfg = &c->cfg;
     retry_params rp = { cfg->retry_max_attempts, cfg->retry_base_ms, cfg->retry_max_ms, cfg->retry_jitter_pct };
+    uint32_t seed = en->seed;   /* out of memory: nothing changes, the same call can come again */
     if (fail->retryable && en->retry_ok && en->attempt < rp.max_attempts) {
         uint32_t delay = retry_delay_ms((q_retry_policy)fail->retry_policy, en->attempt + 1u, &rp, retry_after_ms, &en->seed);
         if (now_ms + delay < en->deadline_ms) {
-            en->state = RS_BACKOFF;
             int rc = 0;
             put(out, &rc, "{\"action\":\"retry\",\"delay\":"); put_u(out, &rc, delay);
             put(out, &rc, ",\"attempt\":"); put_u(out, &rc, en->attempt + 1u);
             put(out, &rc, "}");
-            return rc ? oom(err) : Q_OK;
+            if (rc) { en->seed = seed; return oom(err); }
+            en->state = RS_BACKOFF;
+            return Q_OK;
         }
     }
     int rc = write_reject(out, fail, en, x);
+    if (rc) { en->seed = seed; return oom(err); }
     entry_free(c, en);
-    return rc ? oom(err) : Q_OK;
+    return Q_OK;
 }
 
 int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
@@ -550,6 +553,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     env_decoded d;
     q_error derr; q_error_clear(&derr);
     int drc = env_decode(body, body_len, &c->cfg.limits, &d, &derr);
+    if (drc == Q_ERR(OUT_OF_MEMORY)) { *err = derr; return drc; }   /* not the server's fault: retry the call */
     bool ok2xx = status >= 200 && status <= 299;
     if (drc == Q_OK && ok2xx && !d.error_len) {
         int rc = 0;
@@ -559,8 +563,9 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
             d.error_message_off, d.error_message_len, d.request_id_off, d.request_id_len };
         for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) { if (k) put(out, &rc, ","); put_u(out, &rc, words[k]); }
         put(out, &rc, "]}");
+        if (rc) return oom(err);
         entry_free(c, en);
-        return rc ? oom(err) : Q_OK;
+        return Q_OK;
     }
 
     q_error fail; q_error_clear(&fail);
@@ -582,7 +587,9 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
         if (!fail.message[0]) q_text_append(fail.message, sizeof fail.message, "server returned an error without a message");
         /* details travel as raw JSON for the host to parse */
         schema_walk w; q_tokens t;
-        if (tokens_parse(&t, body + d.error_off, d.error_len, d.error_off, &derr) == Q_OK) {
+        int trc = tokens_parse(&t, body + d.error_off, d.error_len, d.error_off, &derr);
+        if (trc == Q_ERR(OUT_OF_MEMORY)) return oom(err);   /* not silently without details */
+        if (trc == Q_OK) {
             schema_walk_init(&w, &t, &derr, NULL, "error");
             if (schema_walk_object(&w, &ENV_ERROR_SCHEMA) == Q_OK && w.slots[ES_DETAILS] >= 0) {
                 const jsmntok_t *dt = &t.tok[w.slots[ES_DETAILS]];
@@ -614,17 +621,17 @@ int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms
     q_error fail; q_error_clear(&fail);
     if (kind == RF_ABORTED) {
         q_fail(&fail, Q_ERR(ABORTED), Q_NO_OFFSET, NULL, NULL);
-        int rc = write_reject(out, &fail, en, NULL);
+        if (write_reject(out, &fail, en, NULL)) return oom(err);   /* the request stays: call again */
         entry_free(c, en);
-        return rc ? oom(err) : Q_OK;
+        return Q_OK;
     }
     if (en->state != RS_IN_FLIGHT) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "no attempt in flight");
     if (kind == RF_TIMEOUT) {
         q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed");
         /* the deadline covers the whole call: nothing left to retry with */
-        int rc = write_reject(out, &fail, en, NULL);
+        if (write_reject(out, &fail, en, NULL)) return oom(err);   /* the request stays: call again */
         entry_free(c, en);
-        return rc ? oom(err) : Q_OK;
+        return Q_OK;
     }
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
@@ -639,12 +646,13 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     if (now_ms >= en->deadline_ms) {
         q_error fail; q_error_clear(&fail);
         q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed while waiting to retry");
-        rc = write_reject(out, &fail, en, NULL);
+        if (write_reject(out, &fail, en, NULL)) return oom(err);
         entry_free(c, en);
-        return rc ? oom(err) : Q_OK;
+        return Q_OK;
     }
+    put(out, &rc, "{\"action\":\"send\",\"attempt\":"); put_u(out, &rc, en->attempt + 1u); put(out, &rc, "}");
+    if (rc) return oom(err);   /* still waiting: the timer call can come again */
     en->state = RS_IN_FLIGHT;
     en->attempt++;
-    put(out, &rc, "{\"action\":\"send\",\"attempt\":"); put_u(out, &rc, en->attempt); put(out, &rc, "}");
-    return rc ? oom(err) : Q_OK;
+    return Q_OK;
 }

@@ -160,3 +160,13 @@ test('the .d.ts type-checks a typical program (tsc --noEmit)', async () => {
   const tsc = new URL('../../node_modules/.bin/tsc', import.meta.url).pathname;
   execFileSync(tsc, ['-p', new URL('../types', import.meta.url).pathname], { stdio: 'pipe' });
 });
+
+test('Envelope.requestId is canonical whatever form the sender used', () => {
+  const want = '0190a3f2-1234-7abc-8def-0123456789ab';
+  for (const form of ['0190A3F2-1234-7ABC-8DEF-0123456789AB', '0190a3f212347abc8def0123456789ab',
+    '{0190a3f2-1234-7abc-8def-0123456789ab}', 'urn:uuid:0190a3f2-1234-7abc-8def-0123456789ab',
+    '\\u0030190a3f2-1234-7abc-8def-0123456789ab']) {
+    assert.equal(q.decode(`{"meta":{"request_id":"${form}"},"payload":1}`).requestId, want, form);
+  }
+  assert.equal(q.decode('{"meta":{},"payload":1}').requestId, undefined);
+});
