@@ -101,6 +101,11 @@ static bool is_number_tok(schema_walk *w, int i) {
     return T(w, i)->type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
 }
 
+/* serde_json parses "-0" as a float, so integer fields reject it. */
+static bool is_negative_zero(schema_walk *w, int i) {
+    return schema_tok_len(w, i) == 2 && schema_tok_ptr(w, i)[0] == '-' && schema_tok_ptr(w, i)[1] == '0';
+}
+
 static const char *type_name(uint8_t type) {
     switch (type) {
     case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return "expected a string";
@@ -198,6 +203,7 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         return Q_OK;
     case ST_I32: case ST_I64: case ST_U16: case ST_U32: {
         if (!is_number_tok(w, i)) break;
+        if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
         int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
         int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
         int64_t v;
@@ -209,6 +215,7 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     }
     case ST_U64: {
         if (!is_number_tok(w, i)) break;
+        if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
         uint64_t v;
         rc = num_to_u64(schema_tok_ptr(w, i), schema_tok_len(w, i), UINT64_MAX, &v);
         if (rc) return fail_at(w, rc, i, "expected an unsigned 64-bit integer");
