@@ -81,9 +81,16 @@ async function compile(source, fetchImpl) {
 export class Qollective {
   /** Loads the core from a URL, file path (Node), Response, bytes or compiled module. */
   static async load(source, options = {}) {
-    const module = await compile(source, options.fetch);
+    let module;
+    try { module = await compile(source, options.fetch); } catch (e) {
+      throw e instanceof QollectiveError ? e : new QollectiveError(e instanceof WebAssembly.CompileError
+        ? { type: 'config', code: 'BAD_MODULE', message: 'not a WebAssembly module' }
+        : { type: 'transport', code: 'LOAD_FAILED', message: 'loading the module failed' }, e);
+    }
     const want = WebAssembly.Module.imports(module);
-    if (want.length) throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: `unexpected import ${want[0].module}.${want[0].name}` });
+    if (want.length || !WebAssembly.Module.exports(module).some((e) => e.name === 'q_init')) {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: want.length ? `unexpected import ${want[0].module}.${want[0].name}` : 'not the qollective core' });
+    }
     const instance = await WebAssembly.instantiate(module, {});
     return new Qollective(instance.exports, options);
   }
@@ -148,13 +155,13 @@ export class Qollective {
   // ---- codec ---------------------------------------------------------------------------
   /** Validates a JSON document (string or UTF-8 bytes); throws QollectiveError when invalid. */
   validateJson(doc, maxDepth = 0) {
-    const [n] = this._input([doc]);
+    const [n] = this._input([bytesOf(doc)]);
     this._check(this.x.q_json_validate(n, maxDepth));
   }
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
-    if (typeof data === 'string') data = enc.encode(data);
+    data = bytesOf(data);
     const [n] = this._input([data]);
     this._check(this.x.q_envelope_decode(n, client));
     const p = this.x.q_output_ptr();
@@ -165,7 +172,7 @@ export class Qollective {
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
   encode(env, options = {}, client = -1) {
     const parts = encodeParts(env);
-    const autofill = options.autofill ? AUTOFILL : 0;
+    const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16);
     const [m, p, e] = this._input(parts);
     this._check(this.x.q_envelope_encode(m, p, e, autofill, this.io.now(), client));
@@ -174,7 +181,7 @@ export class Qollective {
 
   /** Decodes many envelopes in one call; returns Envelope or QollectiveError per item. */
   decodeMany(list, client = -1) {
-    const bufs = list.map((d) => (typeof d === 'string' ? enc.encode(d) : d));
+    const bufs = listOf(list).map(bytesOf);
     const total = bufs.reduce((s, b) => s + 4 + b.length, 0);
     const all = new Uint8Array(total), dv = new DataView(all.buffer);
     let at = 0;
@@ -186,7 +193,7 @@ export class Qollective {
     for (let i = 0, base = 4; i < count; i++) {
       const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
       if (w[0] < 0) {
-        try { this.decode(bufs[i], client); } catch (err) { out.push(err); }
+        try { out.push(this.decode(bufs[i], client)); } catch (err) { out.push(err); }
       } else out.push(new Envelope(all, w.slice(1), 0));
       base += bufs[i].length + 4;
     }
@@ -196,7 +203,7 @@ export class Qollective {
   /** Encodes many envelopes in one call; returns Uint8Array per item. */
   encodeMany(list, options = {}, client = -1) {
     const parts = [];
-    for (const env of list) {
+    for (const env of listOf(list)) {
       const [meta, payload] = encodeParts(env);
       parts.push(meta, payload);
     }
@@ -205,7 +212,7 @@ export class Qollective {
     const all = new Uint8Array(total), dv = new DataView(all.buffer);
     let at = 0;
     for (const b of bytes) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
-    const autofill = options.autofill ? AUTOFILL : 0;
+    const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
     this._input([all]);
     const count = this._check(this.x.q_envelope_encode_batch(total, autofill, this.io.now(), client));
@@ -216,7 +223,7 @@ export class Qollective {
 
   /** Creates a client from a config object or JSON text (see README "Configuration"). */
   client(config = {}, options = {}) {
-    const text = typeof config === 'string' ? config : JSON.stringify(config);
+    const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
     return new Client(this, this._check(this.x.q_client_new(n)), options);
   }
@@ -257,7 +264,7 @@ export class Client {
   constructor(q, handle, options) {
     this.q = q;
     this.h = handle;
-    this.auth = options.auth;          // async () => ({name, token}) consulted before every request
+    this.auth = options?.auth;         // async () => ({name, token}) consulted before every request
     this._closer = new AbortController(); // close() aborts every send still in flight
   }
 
@@ -273,7 +280,8 @@ export class Client {
   }
 
   setToken(name, token) {
-    const [n, v] = this.q._input([String(name), String(token)]);
+    if (typeof name + typeof token !== 'stringstring') throw typeError('token: strings only');
+    const [n, v] = this.q._input([name, token]);
     this.q._check(this.q.x.q_token_set(this._live(), n, v));
   }
 
@@ -292,8 +300,10 @@ export class Client {
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
-  async send(envelope, options = {}) {
+  async send(envelope, options) {
     const q = this.q, x = q.x, h = this._live();
+    options ||= {};
+    if (options.signal && !(options.signal instanceof AbortSignal)) throw typeError('signal: not an AbortSignal');
     if (this.auth) {
       let t;
       try { t = await this.auth(); } catch (e) {
@@ -303,12 +313,7 @@ export class Client {
       if (t) this.setToken(t.name, t.token);
     }
     const signal = options.signal ? anySignal([options.signal, this._closer.signal]) : this._closer.signal;
-    let meta, payload;
-    try { [meta, payload] = encodeParts(envelope); } catch (e) {
-      if (e instanceof QollectiveError) throw e;
-      // JSON.stringify refuses BigInt and cycles with a TypeError: report it in our own terms
-      throw new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message: 'envelope: not serializable as JSON' }, e);
-    }
+    const [meta, payload] = encodeParts(envelope);
     const opts = {};
     if (options.method) opts.method = String(options.method).toUpperCase();
     if (options.route) opts.route = options.route;
@@ -377,15 +382,33 @@ export class Client {
   }
 }
 
+function typeError(message, path, cause) {
+  return new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message, path }, cause);
+}
+
+function bytesOf(d) {
+  if (typeof d === 'string') return enc.encode(d);
+  if (d instanceof Uint8Array) return d;
+  throw typeError('expected a string or bytes');
+}
+
+function listOf(l) {
+  if (Array.isArray(l)) return l;
+  throw typeError('expected an array');
+}
+
+function toJson(v, path) {
+  try { return JSON.stringify(v); } catch (e) { throw typeError(`${path}: not serializable as JSON`, path, e); }
+}
+
 function encodeParts(env) {
-  if (env === null || typeof env !== 'object') {
-    throw new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message: 'envelope: expected an object with meta and payload' });
-  }
-  const meta = env.meta === undefined ? '' : JSON.stringify(env.meta);
+  if (env === null || typeof env !== 'object') throw typeError('envelope: expected an object with meta and payload');
+  const meta = env.meta === undefined ? '' : toJson(env.meta, 'meta');
   let payload;
-  if (env.payloadJson !== undefined) payload = env.payloadJson;
-  else payload = env.payload === undefined ? 'null' : JSON.stringify(env.payload);
+  if (env.payloadJson !== undefined) payload = typeof env.payloadJson === 'string' ? env.payloadJson : bytesOf(env.payloadJson);
+  else payload = env.payload === undefined ? 'null' : toJson(env.payload, 'payload');
   if (payload === undefined) payload = 'null'; // functions, symbols
-  const error = env.error === undefined || env.error === null ? '' : JSON.stringify(env.error);
+  const error = env.error === undefined || env.error === null ? '' : toJson(env.error, 'error');
+  if (meta === undefined || error === undefined) throw typeError('envelope: meta/error must be objects');
   return [meta, payload, error];
 }

@@ -38,11 +38,21 @@ void *q_memcpy(void *dst, const void *src, size_t n);
 void *q_memmove(void *dst, const void *src, size_t n);
 void *q_memset(void *dst, int c, size_t n);
 int q_memcmp(const void *a, const void *b, size_t n);
-size_t q_strlen(const char *s);
+static inline size_t q_strlen(const char *s) {
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
 /* Overwrites secrets so the optimizer cannot drop the store. */
 void q_wipe(void *p, size_t n);
 
-/* true when the n bytes at p equal the NUL-terminated literal. */
-bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit);
+/* true when the n bytes at p equal the NUL-terminated literal (inline: hot in key matching;
+ * mem.c is built without LTO, so nothing there would inline). */
+static inline bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit) {
+    size_t i = 0;
+    for (; i < n; i++)
+        if (lit[i] == 0 || (uint8_t)lit[i] != p[i]) return false;
+    return lit[i] == 0;
+}
 
 #endif

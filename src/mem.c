@@ -22,20 +22,7 @@ void *q_memmove(void *dst, const void *src, size_t n) { return memmove(dst, src,
 void *q_memset(void *dst, int c, size_t n) { return memset(dst, c, n); }
 int q_memcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 
-size_t q_strlen(const char *s) {
-    size_t n = 0;
-    while (s[n]) n++;
-    return n;
-}
-
 void q_wipe(void *p, size_t n) {
     volatile uint8_t *v = p;
     while (n--) *v++ = 0;
-}
-
-bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit) {
-    size_t i = 0;
-    for (; i < n; i++)
-        if (lit[i] == 0 || (uint8_t)lit[i] != p[i]) return false;
-    return lit[i] == 0;
 }

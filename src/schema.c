@@ -14,21 +14,20 @@ static inline int64_t tok_offset(schema_walk *w, int i) {
 }
 static inline uint8_t first_byte(schema_walk *w, int i) { return w->t.js[T(w, i)->start]; }
 
-static int fail_at(schema_walk *w, int status, int i, const char *detail) {
-    return q_fail_keep(w->err, status, i >= 0 ? tok_offset(w, i) : Q_NO_OFFSET, w->path, detail);
-}
+/* ---- path frames ------------------------------------------------------------ */
 
-/* ---- path stack ---------------------------------------------------------- */
+#define NUL_TERMINATED 0xFFFFFFFFu
 
-static uint32_t path_push_name(schema_walk *w, const char *name, uint32_t n) {
-    uint32_t saved = w->path_len;
-    char *p = w->path;
-    uint32_t cap = sizeof w->path - 1;
-    if (w->path_len && w->path_len < cap) p[w->path_len++] = '.';
-    for (uint32_t k = 0; k < n && w->path_len < cap; k++) p[w->path_len++] = name[k];
-    p[w->path_len] = 0;
+static uint32_t push(schema_walk *w, const char *name, uint32_t len, int32_t index) {
+    uint32_t saved = w->depth;
+    if (w->depth < SCHEMA_MAX_FRAMES) {
+        w->frames[w->depth].name = name; w->frames[w->depth].len = len; w->frames[w->depth].index = index;
+    }
+    w->depth++;
     return saved;
 }
+
+static uint32_t path_push_name(schema_walk *w, const char *name) { return push(w, name, NUL_TERMINATED, -1); }
 
 /* Map keys are user data: shown only when short and plain, else as "[key]". */
 static uint32_t path_push_key(schema_walk *w, int key_tok) {
@@ -39,28 +38,42 @@ static uint32_t path_push_key(schema_walk *w, int key_tok) {
         uint8_t c = s[k];
         plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
-    return plain ? path_push_name(w, (const char *)s, n) : path_push_name(w, "[key]", 5);
+    return plain ? push(w, (const char *)s, n, -1) : push(w, "[key]", NUL_TERMINATED, -1);
 }
 
-static uint32_t path_push_index(schema_walk *w, uint32_t idx) {
-    uint32_t saved = w->path_len;
-    char tmp[16]; uint8_t digits[12]; uint32_t nd = num_format_u64(idx, digits), k = 0;
-    tmp[k++] = '[';
-    for (uint32_t d = 0; d < nd; d++) tmp[k++] = (char)digits[d];
-    tmp[k++] = ']';
-    uint32_t cap = sizeof w->path - 1;
-    for (uint32_t d = 0; d < k && w->path_len < cap; d++) w->path[w->path_len++] = tmp[d];
-    w->path[w->path_len] = 0;
-    return saved;
+static uint32_t path_push_index(schema_walk *w, uint32_t idx) { return push(w, NULL, 0, (int32_t)idx); }
+
+static void path_pop(schema_walk *w, uint32_t saved) { w->depth = saved; }
+
+/* Renders the frames as "meta.security.roles[2]". */
+static const char *render_path(schema_walk *w) {
+    char *p = w->path;
+    p[0] = 0;
+    uint32_t n = w->depth < SCHEMA_MAX_FRAMES ? w->depth : SCHEMA_MAX_FRAMES;
+    for (uint32_t k = 0; k < n; k++) {
+        if (w->frames[k].index >= 0) {
+            q_text_append(p, sizeof w->path, "[");
+            q_text_append_u64(p, sizeof w->path, (uint64_t)w->frames[k].index);
+            q_text_append(p, sizeof w->path, "]");
+            continue;
+        }
+        if (p[0]) q_text_append(p, sizeof w->path, ".");
+        if (w->frames[k].len == NUL_TERMINATED) q_text_append(p, sizeof w->path, w->frames[k].name);
+        else q_text_append_n(p, sizeof w->path, w->frames[k].name, w->frames[k].len);
+    }
+    return p;
 }
 
-static void path_pop(schema_walk *w, uint32_t saved) { w->path_len = saved; w->path[saved] = 0; }
+static int fail_at(schema_walk *w, int status, int i, const char *detail) {
+    if (w->err->status < 0) return w->err->status;   /* the innermost cause wins */
+    return q_fail(w->err, status, i >= 0 ? tok_offset(w, i) : Q_NO_OFFSET, render_path(w), detail);
+}
 
 void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path) {
     w->t = *t; w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
     for (int k = 0; k < SCHEMA_MAX_SLOTS; k++) w->slots[k] = -1;
-    w->path_len = 0; w->path[0] = 0;
-    if (path) path_push_name(w, path, (uint32_t)q_strlen(path));
+    w->depth = 0; w->path[0] = 0;
+    if (path && *path) path_push_name(w, path);
 }
 
 /* ---- output helpers -------------------------------------------------------- */
@@ -298,9 +311,12 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
 static int find_field(schema_walk *w, const schema *s, int key) {
     const uint8_t *kp = schema_tok_ptr(w, key);
     uint32_t kl = schema_tok_len(w, key);
+    bool escaped = false;
+    for (uint32_t k = 0; k < kl && !escaped; k++) escaped = kp[k] == '\\';
     for (int f = 0; f < s->count; f++) {
         const char *name = s->fields[f].name;
-        if (json_string_eq(kp, kl, name, (uint32_t)q_strlen(name))) return f;
+        /* plain keys (nearly all) compare byte by byte, stopping at the first difference */
+        if (escaped ? json_string_eq(kp, kl, name, (uint32_t)q_strlen(name)) : q_bytes_eq(kp, kl, name)) return f;
     }
     return -1;
 }
@@ -314,7 +330,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
         int f = find_field(w, s, j);
         if (f >= 0) {
             if (found[f] >= 0) {
-                uint32_t saved = path_push_name(w, s->fields[f].name, (uint32_t)q_strlen(s->fields[f].name));
+                uint32_t saved = path_push_name(w, s->fields[f].name);
                 rc = fail_at(w, Q_ERR(DUPLICATE_KEY), j, NULL);
                 path_pop(w, saved);
                 return rc;
@@ -332,7 +348,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
     EMIT(q_buf_putc(w->out, '{'));
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
-        uint32_t saved = path_push_name(w, fd->name, (uint32_t)q_strlen(fd->name));
+        uint32_t saved = path_push_name(w, fd->name);
         int v = found[f];
         bool is_null = v >= 0 && T(w, v)->type == JSMN_PRIMITIVE && first_byte(w, v) == 'n';
         if (is_null) {
@@ -342,7 +358,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
         if (fd->slot >= 0) w->slots[fd->slot] = v;
         if (v < 0) {
             if (fd->flags & SF_REQUIRED) {
-                rc = q_fail_keep(w->err, Q_ERR(MISSING_FIELD), tok_offset(w, i), w->path, NULL);
+                rc = fail_at(w, Q_ERR(MISSING_FIELD), i, NULL);
                 return rc;
             }
             if ((fd->flags & SF_TRAP) && w->out) {
@@ -366,6 +382,6 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
 }
 
 int schema_walk_object(schema_walk *w, const schema *s) {
-    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, w->path, "no tokens");
+    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), "no tokens");
     return walk_object(w, 0, s);
 }

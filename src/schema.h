@@ -37,14 +37,18 @@ typedef struct schema {
 
 #define SCHEMA_MAX_FIELDS 24
 #define SCHEMA_MAX_SLOTS  32
+#define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 
 typedef struct {
     q_tokens t;
     q_error *err;
     q_buf *out;                  /* NULL: validate only; else canonical compact JSON is written */
     int slots[SCHEMA_MAX_SLOTS]; /* token index of each captured field, -1 when absent */
+    /* The key path is kept as frames (cheap to push and pop on every field) and rendered
+     * into `path` only when something fails. */
+    struct { const char *name; uint32_t len; int32_t index; } frames[SCHEMA_MAX_FRAMES];
+    uint32_t depth;
     char path[Q_MAX_ERROR_PATH_CHARS + 1];
-    uint32_t path_len;
     /* Called while writing an object when a field is absent, so the caller can fill it
      * (auto-fill of timestamp/request_id/version). Returns Q_OK, 1 when it wrote the field
      * (key and value, preceded by a comma when *first is false), or a negative status. */

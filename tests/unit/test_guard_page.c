@@ -172,7 +172,7 @@ static const char BIG_META[] =
     "\"security\":{\"user_id\":\"usr\",\"session_id\":\"sess\",\"auth_method\":\"OAuth2\",\"permissions\":[\"read\",\"write\"],"
     "\"ip_address\":\"10.0.0.1\",\"user_agent\":\"ua\",\"roles\":[],\"token_expires_at\":\"2030-01-01t00:00:00z\"},"
     "\"debug\":{\"trace_enabled\":true,\"db_queries\":[{\"query\":\"select 1\",\"duration\":0.5,\"rows_affected\":-2147483648,\"database\":null}],"
-    "\"memory_usage\":{\"heap_used\":9223372036854775807,\"heap_total\":0,\"external\":-0},\"stack_trace\":null,"
+    "\"memory_usage\":{\"heap_used\":9223372036854775807,\"heap_total\":0,\"external\":-1},\"stack_trace\":null,"
     "\"environment_vars\":{\"A\":\"1\",\"B\":\"2\",\"C\":\"3\",\"D\":\"4\",\"E\":\"5\",\"F\":\"6\",\"G\":\"7\",\"H\":\"8\",\"I\":\"9\",\"\\u004a\":\"10\"},"
     "\"request_headers\":{},\"log_level\":\"Error\",\"profiling_data\":{\"cpu_time\":1E+2,\"wall_time\":2.5e10,\"allocations\":7}},"
     "\"performance\":{\"db_query_time\":1e-3,\"db_query_count\":2,\"cache_hit_ratio\":0.9,\"cache_operations\":{\"hits\":1,\"misses\":2,\"sets\":3},"
