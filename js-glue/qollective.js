@@ -280,13 +280,12 @@ export class Client {
   }
 
   setToken(name, token) {
-    if (typeof name + typeof token !== 'stringstring') throw typeError('token: strings only');
-    const [n, v] = this.q._input([name, token]);
+    const [n, v] = this.q._input([bytesOf(name), bytesOf(token)]);
     this.q._check(this.q.x.q_token_set(this._live(), n, v));
   }
 
   clearToken(name) {
-    const [n] = this.q._input([String(name)]);
+    const [n] = this.q._input([bytesOf(name)]);
     return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
   }
 
@@ -312,16 +311,17 @@ export class Client {
       }
       if (t) this.setToken(t.name, t.token);
     }
-    const signal = options.signal ? anySignal([options.signal, this._closer.signal]) : this._closer.signal;
+    // a signal of its own per send: listeners pile up on a shared one (MaxListenersExceededWarning past 10 sends)
+    const signal = anySignal(options.signal ? [options.signal, this._closer.signal] : [this._closer.signal]);
     const [meta, payload] = encodeParts(envelope);
     const opts = {};
-    if (options.method) opts.method = String(options.method).toUpperCase();
+    if (options.method) opts.method = options.method.toUpperCase?.() ?? options.method;
     if (options.route) opts.route = options.route;
     if (options.timeout !== undefined) opts.timeout_ms = options.timeout;
     if (options.headers) opts.headers = options.headers;
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
     q._entropy(20);
-    const [m, p, o] = q._input([meta, payload, JSON.stringify(opts)]);
+    const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
     const len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now()));
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));

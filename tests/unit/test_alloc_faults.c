@@ -505,7 +505,10 @@ static int32_t failure_call(op_state *st) { return q_rest_failure(st->h, st->id,
 static const op_def OP_FAILURE = { "q_rest_failure (network, retry)", failure_setup, no_input, failure_call, rc_and_output, in_flight_failed, response_teardown, NULL };
 
 static int32_t timeout_call(op_state *st) { return q_rest_failure(st->h, st->id, 2, NOW + 5); }
+static int32_t abort_call(op_state *st) { return q_rest_failure(st->h, st->id, 3, NOW + 5); }
 static const op_def OP_TIMEOUT = { "q_rest_failure (timeout, reject)", failure_setup, no_input, timeout_call, rc_and_output, in_flight_failed, response_teardown, NULL };
+
+static const op_def OP_ABORT = { "q_rest_failure (aborted)", failure_setup, no_input, abort_call, rc_and_output, in_flight_failed, response_teardown, NULL };
 
 static void attempt_setup(op_state *st) {
     failure_setup(st);
@@ -624,13 +627,13 @@ static void rest_response_calls(void **state) {
     }
     fault_loop(&OP_FAILURE);
     fault_loop(&OP_TIMEOUT);
+    fault_loop(&OP_ABORT);
     fault_loop(&OP_ATTEMPT);
 }
 
 /* q_buffer / q_entropy growth: a failed growth keeps the old buffer and its bytes. */
 static void host_buffer_growth(void **state) {
     assert_int_equal(q_init(0), Q_OK);
-    const unsigned base = mem_stats().persistent;
     for (int which = 0; which < 2; which++) {
         uint32_t (*grow)(uint32_t) = which ? q_entropy : q_buffer;
         uint8_t **buf = which ? &instance()->entropy : &instance()->in;
@@ -643,6 +646,7 @@ static void host_buffer_growth(void **state) {
             for (uint32_t i = 0; i < old_cap; i++) old[i] = (uint8_t)(i * 7);
             for (uint32_t n = 1;; n++) {
                 assert_true(n < 10);
+                const unsigned before = mem_stats().persistent;
                 arena_fail_nth(n);
                 uint32_t p = grow(size);
                 bool reached = arena_alloc_count() >= n;
@@ -659,6 +663,7 @@ static void host_buffer_growth(void **state) {
                 if (!strstr(e, "\"code\":\"OUT_OF_MEMORY\"") || !strstr(e, "memory limit")) fail_msg("%s", e);
                 assert_ptr_equal(*buf, old);
                 assert_int_equal(*cap, old_cap);
+                assert_int_equal(mem_stats().persistent, before);   /* nothing half-allocated kept */
                 for (uint32_t i = 0; i < old_cap; i++) if (old[i] != (uint8_t)(i * 7)) fail_msg("byte %u changed", i);
                 failures++;
             }
@@ -666,7 +671,6 @@ static void host_buffer_growth(void **state) {
         assert_true(failures >= 5);
     }
     still_works();
-    (void)base;
 }
 
 /* The arena's own cap: an instance limited to Q_MIN_MEMORY_LIMIT_BYTES, fed ever larger

@@ -11,6 +11,8 @@
 #include "test_util.h"
 #include "vectors.h"
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 #include "qollective.h"
 #include "instance.h"
@@ -221,6 +223,25 @@ static void every_prefix(const char *text, int want_full) {
     }
 }
 
+/* The harness itself: the last byte is readable, the one after it faults (in a child process). */
+static void the_guard_is_really_there(void **state) {
+    const uint8_t *in = guard(&BODY, "abc", 3);
+    assert_int_equal(in[2], 'c');
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);   /* no sanitizer report, just the signal */
+        signal(SIGBUS, SIG_DFL);
+        volatile uint8_t past = in[3];
+        (void)past;
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0));
+}
+
 static void malformed_vectors_at_the_guard(void **state) {
     vector_case *v;
     int n = vectors_load("../vectors/malformed-envelopes.tsv", &v);
@@ -397,6 +418,7 @@ static void small_parsers_at_the_guard(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(the_guard_is_really_there, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_vectors_at_the_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(every_prefix_of_large_envelopes, setup, teardown),
         cmocka_unit_test_setup_teardown(every_prefix_of_a_config, setup, teardown),
