@@ -36,6 +36,12 @@ void call_output(q_instance *I, const uint8_t *p, uint32_t n) { I->out = p; I->o
 int call_end(q_instance *I, int rc) {
     if (rc < 0) {
         if (I->err.status == 0) q_fail(&I->err, rc, Q_NO_OFFSET, NULL, NULL);
+        if (rc == Q_ERR(OUT_OF_MEMORY)) {
+            /* name the limit that was hit (design.md: "out of memory with the limit") */
+            q_text_append(I->err.message, sizeof I->err.message, "; memory limit ");
+            q_text_append_u64(I->err.message, sizeof I->err.message, arena_limit());
+            q_text_append(I->err.message, sizeof I->err.message, " bytes");
+        }
         int n = q_error_to_json(&I->err, I->err_json, sizeof I->err_json);
         I->err_json_len = n > 0 ? (uint32_t)n : 0;
         I->out = NULL; I->out_len = 0;

@@ -225,6 +225,15 @@ static const char *const OWN_HEADERS[] = {
     "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
 };
 
+/* Names fetch refuses or silently drops (Fetch standard, forbidden request headers), and the
+ * meta header the server would read instead of ours: refused before anything is sent. */
+static const char *const FORBIDDEN_HEADERS[] = {
+    "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers", "Access-Control-Request-Method",
+    "Connection", "Content-Length", "Cookie", "Cookie2", "Date", "DNT", "Expect", "Host", "Keep-Alive",
+    "Origin", "Referer", "Set-Cookie", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Via",
+    "X-Qollective-Meta",
+};
+
 static uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
 
 /* Header names compare ASCII case-insensitively. */
@@ -257,6 +266,11 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
             if (name_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
                 return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header is written by the client (from meta, the body or the token)");
         }
+        for (uint32_t r = 0; r < Q_ARRAY_LEN(FORBIDDEN_HEADERS); r++)
+            if (name_eq(kp, kl, (const uint8_t *)FORBIDDEN_HEADERS[r], (uint32_t)q_strlen(FORBIDDEN_HEADERS[r])))
+                return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header not allowed (forbidden by fetch or reserved)");
+        if ((kl > 6 && name_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && name_eq(kp, 4, (const uint8_t *)"sec-", 4)))
+            return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header not allowed (forbidden by fetch or reserved)");
         if (map_has(over, over_obj, kp, kl)) continue;
         const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
         uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);

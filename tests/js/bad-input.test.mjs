@@ -368,13 +368,20 @@ test('client.send: bad options are refused before anything is sent', T(10000), a
   assert.equal(srv.stats.count('PUT'), 1);
 });
 
-test('hop-by-hop headers fetch refuses are a caller error, not a retried NETWORK failure', { todo: 'the core accepts Connection/Transfer-Encoding/Keep-Alive/Upgrade/Expect; fetch then rejects and it surfaces as NETWORK', timeout: 10000 }, async () => {
+test('headers fetch forbids are a caller error, not a retried NETWORK failure; nothing is sent', { timeout: 10000 }, async () => {
   const c = q.client({ rest: { base_url: srv.url }, retry: { base_delay_ms: 10, jitter_percent: 0 } });
   try {
-    for (const name of ['Connection', 'Transfer-Encoding', 'Keep-Alive', 'Upgrade', 'Expect']) {
+    srv.reset();
+    for (const name of ['Connection', 'Transfer-Encoding', 'Keep-Alive', 'Upgrade', 'Expect', 'Host', 'Content-Length',
+      'Cookie', 'Origin', 'Proxy-Authorization', 'Sec-Fetch-Mode', 'x-qollective-meta']) {
       const err = await failure(() => c.send({ payload: 1 }, { headers: { [name]: 'x' }, method: 'GET' }), name);
       assert.equal(err.code, 'INVALID_VALUE', `${name}: got ${err.code}`);
+      assert.equal(err.path, 'options.headers');
     }
+    assert.equal(srv.stats.total, 0);
+    const withDefault = q.client({ rest: { base_url: srv.url, headers: { Connection: 'close' } } });
+    await assert.rejects(withDefault.send({ payload: 1 }), { code: 'INVALID_VALUE', path: 'rest.headers' });
+    withDefault.close();
   } finally { c.close(); }
 });
 
