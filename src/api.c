@@ -21,7 +21,7 @@ static uint32_t host_buffer(q_instance *I, uint8_t **buf, uint32_t *cap, uint32_
     if (n == 0) n = 1;
     if (n > *cap) {
         uint8_t *p = q_realloc(*buf, n);
-        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, what, "memory limit reached"); call_end(I, I->err.status); return 0; }
+        if (!p) { q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, what, NULL); call_end(I, I->err.status); return 0; }
         *buf = p; *cap = n;
     }
     return (uint32_t)(uintptr_t)*buf;

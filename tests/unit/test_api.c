@@ -956,7 +956,7 @@ static void small_memory_cap(void **s) {
     /* an input larger than the cap: 0 and an OUT_OF_MEMORY record */
     assert_int_equal(q_buffer(Q_MIN_MEMORY_LIMIT_BYTES + 1), 0);
     assert_string_equal(error_text(),
-        "{\"type\":\"capacity\",\"code\":\"OUT_OF_MEMORY\",\"message\":\"input buffer: out of memory (memory limit reached)\","
+        "{\"type\":\"capacity\",\"code\":\"OUT_OF_MEMORY\",\"message\":\"input buffer: out of memory; memory limit 1048576 bytes\","
         "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"input buffer\"}");
     assert_int_equal(q_output_len(), 0);
     assert_int_equal(q_buffer(0xFFFFFFFFu), 0);
