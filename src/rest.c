@@ -122,6 +122,7 @@ typedef struct {
     q_buf *out;
     int rc;
     uint32_t count, bytes;
+    uint32_t extra;               /* headers from config and call, limited by Q_MAX_HEADER_COUNT */
 } header_list;
 
 static bool header_value_ok(const uint8_t *v, uint32_t n) {
@@ -279,6 +280,8 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
         vl = json_unescape(vp, vl, val);
         if (!header_name_ok(name, kl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "not a valid header name");
         if (!header_value_ok(val, vl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j + 1].start - 1, path, "header value has control or non-ASCII characters");
+        if (++h->extra > Q_MAX_HEADER_COUNT)
+            return q_fail(err, Q_ERR(LIMIT_REACHED), (int64_t)t->base + t->tok[j].start - 1, path, "more than 64 extra headers");
         header_add(h, (const char *)name, val, vl);
     }
     return Q_OK;
@@ -379,12 +382,12 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         if (q_buf_puts(&url, has_query ? "&" Q_ENVELOPE_DATA_PARAM "=" : "?" Q_ENVELOPE_DATA_PARAM "=") ||
             url_encode_component(&url, env.ptr + payload_off, payload_end - payload_off)) return oom(err);
     }
-    if (url.len > Q_MAX_URL_BYTES * 64)
+    if (url.len > Q_MAX_QUERY_URL_BYTES)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", "payload too large for a GET/DELETE query");
     put_n(out, &wrc, url.ptr, url.len);      /* URL characters need no JSON escaping */
     put(out, &wrc, "\",\"headers\":[");
 
-    header_list h = { out, 0, 0, 0 };
+    header_list h = { out, 0, 0, 0, 0 };
     if (has_body) header_add(&h, "Content-Type", (const uint8_t *)"application/json", 16);
     header_add(&h, "X-Qollective-Request-Id", tmp.request_id, UUID_TEXT_LEN);
     if ((rc = header_base64(&h, "X-Qollective-Tenant", &mw, MS_TENANT, err))) return rc;
@@ -478,10 +481,10 @@ static void classify(q_error *e, int32_t status) {
     e->retry_policy = retryable ? (uint8_t)(k == QK_TIMEOUT ? QR_EXPONENTIAL : QR_LINEAR) : QR_NONE;
 }
 
-/* Printable preview of a non-envelope body for the message: at most 48 bytes. */
+/* Printable preview of a non-envelope body for the message: at most Q_ERROR_PREVIEW_BYTES. */
 static void append_preview(char *msg, size_t cap, const uint8_t *b, uint32_t n) {
     char tmp[52]; uint32_t k = 0;
-    for (uint32_t i = 0; i < n && k < 48; i++) {
+    for (uint32_t i = 0; i < n && k < Q_ERROR_PREVIEW_BYTES; i++) {
         uint8_t c = b[i];
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
         if (c < 0x20 || c > 0x7E) c = '?';
@@ -491,7 +494,7 @@ static void append_preview(char *msg, size_t cap, const uint8_t *b, uint32_t n) 
     tmp[k] = 0;
     q_text_append(msg, cap, k ? ": " : " (empty body)");
     q_text_append(msg, cap, tmp);
-    if (n > 48) q_text_append(msg, cap, "...");
+    if (n > Q_ERROR_PREVIEW_BYTES) q_text_append(msg, cap, "...");
 }
 
 static void append_type(char *msg, size_t cap, const uint8_t *ct, uint32_t n) {

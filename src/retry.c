@@ -34,7 +34,7 @@ int64_t retry_after_parse(const uint8_t *s, uint32_t n) {
     int64_t v = 0;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
         v = v * 10 + (s[i] - '0');
-        if (v > 86400) v = 86400;      /* one day is more than any caller waits */
+        if (v > Q_MAX_RETRY_AFTER_S) v = Q_MAX_RETRY_AFTER_S;   /* more than any caller waits */
     }
     while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
     return i == n ? v * 1000 : -1;

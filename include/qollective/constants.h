@@ -46,6 +46,17 @@
 #define Q_MAX_CLIENTS                 64         /* client table size per instance */
 #define Q_MAX_BATCH                   65536      /* envelopes per batch call */
 
+#define Q_MAX_QUERY_URL_BYTES         (Q_MAX_URL_BYTES * 64) /* GET/DELETE URL with envelope_data */
+#define Q_ERROR_PREVIEW_BYTES         48         /* first bytes of a non-envelope body shown in errors */
+#define Q_MAX_RETRY_AFTER_S           86400      /* Retry-After values are capped at one day */
+
+/* ---- Config ranges (upper bounds of the integer settings) --------------- */
+#define Q_CONFIG_MAX_BYTES            0x40000000u /* any byte-size setting: 1 GiB */
+#define Q_CONFIG_MAX_CONNECTIONS      1024
+#define Q_CONFIG_MAX_QUEUE            1000000
+#define Q_CONFIG_MAX_DEPTH            100000
+#define Q_CONFIG_MAX_IN_FLIGHT        1000000
+
 /* ---- Memory --------------------------------------------------------------- */
 #define Q_PAGE_BYTES                  65536      /* WebAssembly page */
 #define Q_DEFAULT_MEMORY_LIMIT_BYTES  (256u * 1024u * 1024u) /* arena cap unless configured */

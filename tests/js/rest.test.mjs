@@ -774,3 +774,18 @@ test('close() aborts sends still in flight: they reject with ABORTED, nothing le
     assert.equal(q2.memoryStats().clients, 0);
   } finally { await srv.close(); }
 });
+
+test('more than 64 extra headers is a clear LIMIT_REACHED before sending', { timeout: 5000 }, async () => {
+  const { startRestServer } = await import('../servers/rest-server.mjs');
+  const srv = await startRestServer();
+  try {
+    const q2 = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url));
+    const c = q2.client({ rest: { base_url: srv.url } });
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-h${i}`, 'v']));
+    await assert.rejects(c.send({ payload: 1 }, { headers: many }), { code: 'LIMIT_REACHED', path: 'options.headers' });
+    delete many['x-h64'];
+    assert.equal((await c.send({ payload: 1 }, { headers: many })).payload, 1);
+    assert.equal(srv.stats.total, 1);
+    c.close();
+  } finally { await srv.close(); }
+});
