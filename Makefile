@@ -94,7 +94,7 @@ test: deps
 	$(MAKE) test-js
 	$(MAKE) test-conformance
 	$(MAKE) test-browser
-	$(MAKE) fuzz-short
+	$(MAKE) fuzz-short FUZZ_JOBS=2
 	$(MAKE) size
 
 # ---------------------------------------------------------------- size
