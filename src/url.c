@@ -81,6 +81,7 @@ int url_join(q_buf *out, const uint8_t *base, uint32_t base_len, const uint8_t *
 
 int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n) {
     static const char HEX[] = "0123456789ABCDEF";
+    if (n == 0) return Q_OK;            /* nothing to write: an empty buffer may have no storage yet */
     if (q_buf_reserve(out, n * 3)) return Q_ERR(OUT_OF_MEMORY);
     uint8_t *w = out->ptr + out->len;
     for (uint32_t i = 0; i < n; i++) {

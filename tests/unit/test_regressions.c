@@ -3,6 +3,7 @@
  * its bug is fixed; afterwards it keeps the bug from coming back. */
 #include "test_util.h"
 #include "envelope.h"
+#include "url.h"
 #include "json.h"
 
 static env_limits LIM;
@@ -177,6 +178,16 @@ static void f4b_envelope_nesting_matches_serde_json(void **s) {
     if (rc != Q_ERR(JSON_DEPTH)) fail_msg("encode wrote a payload 127 deep (envelope 128): %s", q_status_code(rc));
 }
 
+/* ---- F5: url_encode_component of zero bytes into a fresh buffer ------------------------
+ * q_buf_reserve(0) on an empty buffer allocates nothing, and the encoder then offset a NULL
+ * pointer (UBSan). Found by: fuzz_url on its first (empty) input. */
+static void f5_encode_component_of_nothing(void **s) {
+    scratch_reset();
+    q_buf out = {0};
+    assert_int_equal(url_encode_component(&out, (const uint8_t *)"", 0), Q_OK);
+    assert_int_equal(out.len, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(f1_negative_zero_http_status, setup),
@@ -184,6 +195,7 @@ int main(void) {
         cmocka_unit_test_setup(f3_canonical_meta_grows_past_the_limit, setup),
         cmocka_unit_test_setup(f4a_encode_output_decodes_at_any_depth, setup),
         cmocka_unit_test_setup(f4b_envelope_nesting_matches_serde_json, setup),
+        cmocka_unit_test_setup(f5_encode_component_of_nothing, setup),
     };
     return cmocka_run_group_tests_name("regressions", tests, NULL, NULL);
 }
