@@ -48,6 +48,13 @@ static bool input_ok(q_instance *I, uint64_t len) {
     return false;
 }
 
+/* The usual tail: output the bytes built in `out` and return their count. */
+static int32_t output_end(q_instance *I, int rc, const q_buf *out) {
+    if (rc) return call_end(I, rc);
+    call_output(I, out->ptr, out->len);
+    return call_end(I, (int32_t)out->len);
+}
+
 static const env_limits *limits_of(q_client *c, env_limits *dflt) {
     if (c) return &c->cfg.limits;
     env_limits_default(dflt);
@@ -79,7 +86,7 @@ Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t clie
     int rc = env_decode(I->in, len, limits_of(c, &dl), &d, &I->err);
     if (rc) return call_end(I, rc);
     int32_t *r = scratch_alloc(Q_DECODE_RECORD_WORDS * 4);
-    if (!r) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+    if (!r) return call_end(I, Q_ERR(OUT_OF_MEMORY));
     record_of(&d, r);
     call_output(I, (const uint8_t *)r, Q_DECODE_RECORD_WORDS * 4);
     return call_end(I, Q_OK);
@@ -112,9 +119,7 @@ Q_EXPORT(q_envelope_encode) int32_t q_envelope_encode(uint32_t meta_len, uint32_
     const uint8_t *in = I->in;
     int rc = env_encode(in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, error_len,
                         limits_of(c, &dl), &af, &out, &I->err);
-    if (rc) return call_end(I, rc);
-    call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)out.len);
+    return output_end(I, rc, &out);
 }
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -143,7 +148,7 @@ Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, 
         uint32_t off, n;
         if (count >= Q_MAX_BATCH) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)pos, "batch", "too many items"));
         if (!next_item(I, len, &pos, &off, &n, count)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-        if (q_buf_reserve(&out, (1 + Q_DECODE_RECORD_WORDS) * 4)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+        if (q_buf_reserve(&out, (1 + Q_DECODE_RECORD_WORDS) * 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
         q_memset(r, 0, (1 + Q_DECODE_RECORD_WORDS) * 4);
         env_decoded d; q_error e;
@@ -180,7 +185,7 @@ Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, 
         if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
         env_autofill af;
         autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * 16 : NULL, &af);
-        if (q_buf_reserve(&out, 4)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
+        if (q_buf_reserve(&out, 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         uint32_t at = out.len;
         out.len += 4;
         int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, NULL, 0, lim, &af, &out, &I->err);
@@ -230,9 +235,7 @@ Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    if (config_to_json(&c->cfg, &out)) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
-    call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)out.len);
+    return output_end(I, config_to_json(&c->cfg, &out), &out);
 }
 
 Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
@@ -240,22 +243,11 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     q_buf out = {0};
     uint32_t clients = 0;
     for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
-    /* one statement per write: the operands of | are unsequenced, so a single expression
-     * could emit the fields in any order */
-    int rc = q_buf_puts(&out, "{\"limit\":");
-    rc |= jw_u64(&out, arena_limit());
-    rc |= q_buf_puts(&out, ",\"footprint\":");
-    rc |= jw_u64(&out, arena_footprint());
-    rc |= q_buf_puts(&out, ",\"persistent\":");
-    rc |= jw_u64(&out, arena_persistent_in_use());
-    rc |= q_buf_puts(&out, ",\"scratch\":");
-    rc |= jw_u64(&out, arena_scratch_in_use());
-    rc |= q_buf_puts(&out, ",\"clients\":");
-    rc |= jw_u64(&out, clients);
-    rc |= q_buf_putc(&out, '}');
-    if (rc) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL));
-    call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)out.len);
+    /* the buffer first, so "scratch" counts the stats text itself */
+    int rc = q_buf_reserve(&out, 1) ||
+             jw_fmt(&out, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}", arena_limit(),
+                    arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients);
+    return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
 }
 
 Q_EXPORT(q_token_set) int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len) {
@@ -274,13 +266,6 @@ Q_EXPORT(q_token_clear) int32_t q_token_clear(int32_t client, uint32_t name_len)
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, name_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     return call_end(I, token_clear(c, I->in, name_len) ? 1 : 0);
-}
-
-/* The four REST calls share one tail: output the action (or plan) built in `out`. */
-static int32_t rest_end(q_instance *I, int rc, q_buf *out) {
-    if (rc) return call_end(I, rc);
-    call_output(I, out->ptr, out->len);
-    return call_end(I, (int32_t)out->len);
 }
 
 Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms) {
@@ -311,7 +296,7 @@ Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, uint32_t id, i
     const uint8_t *in = I->in;
     int rc = rest_response(c, id, status, in, body_len, in + body_len, type_len, in + body_len + type_len, retry_after_len,
                            now_ms, &out, &I->err);
-    return rest_end(I, rc, &out);
+    return output_end(I, rc, &out);
 }
 
 Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms) {
@@ -319,7 +304,7 @@ Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, uint32_t id, int
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    return rest_end(I, rest_failure(c, id, (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
+    return output_end(I, rest_failure(c, id, (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
 }
 
 Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms) {
@@ -327,5 +312,5 @@ Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, dou
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    return rest_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
+    return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
 }

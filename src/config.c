@@ -266,7 +266,7 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
         if (!STRS[k].dflt) return q_buf_puts(o, "null");
         return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
     }
-    if (f->slot == C_METHOD) return q_buf_putc(o, '"') || q_buf_puts(o, Q_HTTP_METHODS[c->method]) || q_buf_putc(o, '"') ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
+    if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
     bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : c->ws_reconnect;
     return q_buf_puts(o, b ? "true" : "false");
 }
@@ -275,11 +275,9 @@ int config_to_json(const q_config *c, q_buf *o) {
     int rc = q_buf_putc(o, '{');
     for (size_t s = 0; s < Q_ARRAY_LEN(ROOT_F) && !rc; s++) {
         const schema *sec = ROOT_F[s].sub;
-        rc = (s && q_buf_putc(o, ',')) || q_buf_putc(o, '"') || q_buf_puts(o, ROOT_F[s].name) || q_buf_put(o, "\":{", 3);
-        for (uint8_t f = 0; f < sec->count && !rc; f++) {
-            rc = (f && q_buf_putc(o, ',')) || q_buf_putc(o, '"') || q_buf_puts(o, sec->fields[f].name) ||
-                 q_buf_put(o, "\":", 2) || put_setting(c, &sec->fields[f], o);
-        }
+        rc = jw_fmt(o, "%s\"%s\":{", s ? "," : "", ROOT_F[s].name);
+        for (uint8_t f = 0; f < sec->count && !rc; f++)
+            rc = jw_fmt(o, "%s\"%s\":", f ? "," : "", sec->fields[f].name) || put_setting(c, &sec->fields[f], o);
         if (!rc) rc = q_buf_putc(o, '}');
     }
     if (!rc) rc = q_buf_putc(o, '}');

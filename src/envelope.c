@@ -165,41 +165,33 @@ void env_limits_default(env_limits *l) {
 
 /* ---- auto-fill ---------------------------------------------------------------------- */
 
-static int put_key(q_buf *out, const char *name, bool *first) {
-    if (!*first && q_buf_putc(out, ',')) return Q_ERR(OUT_OF_MEMORY);
-    *first = false;
-    if (q_buf_putc(out, '"') || q_buf_puts(out, name) || q_buf_put(out, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
-    return Q_OK;
-}
-
 static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     const env_autofill *af = ctx;
     if (!af || !af->fill) return Q_OK;
+    uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
+    const uint8_t *v = txt;
+    uint32_t n;
+    const char *fmt = "%s\"%s\":\"%r\"";   /* our own values need no escaping */
     if (f == &META_F[0]) {
-        uint8_t ts[RFC3339_MAX_LEN];
-        uint32_t n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, ts);
+        n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, txt);
         if (!n) return Q_ERR(BAD_ARGUMENT);
-        if (put_key(out, f->name, first) || q_buf_putc(out, '"') || q_buf_put(out, ts, n) || q_buf_putc(out, '"')) return Q_ERR(OUT_OF_MEMORY);
-        return 1;
-    }
-    if (f == &META_F[1]) {
-        uint8_t u[16], txt[UUID_TEXT_LEN];
+    } else if (f == &META_F[1]) {
+        uint8_t u[16];
         /* v7 holds 48 bits of milliseconds; a nonsense clock must not be undefined behaviour */
         double ms = af->now_ms >= 0 && af->now_ms < 281474976710655.0 ? af->now_ms : 0;
         if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
         uuid_format(u, txt);
-        if (put_key(out, f->name, first) || q_buf_putc(out, '"') || q_buf_put(out, txt, UUID_TEXT_LEN) || q_buf_putc(out, '"')) return Q_ERR(OUT_OF_MEMORY);
-        return 1;
+        n = UUID_TEXT_LEN;
+    } else if (f == &META_F[2]) {
+        v = (const uint8_t *)Q_PROTOCOL_VERSION; n = sizeof Q_PROTOCOL_VERSION - 1;
+    } else if (f == &META_F[4] && af->tenant) {
+        v = af->tenant; n = af->tenant_len; fmt = "%s\"%s\":%j";
+    } else {
+        return Q_OK;
     }
-    if (f == &META_F[2]) {
-        if (put_key(out, f->name, first) || q_buf_puts(out, "\"" Q_PROTOCOL_VERSION "\"")) return Q_ERR(OUT_OF_MEMORY);
-        return 1;
-    }
-    if (f == &META_F[4] && af->tenant) {
-        if (put_key(out, f->name, first) || jw_string(out, af->tenant, af->tenant_len)) return Q_ERR(OUT_OF_MEMORY);
-        return 1;
-    }
-    return Q_OK;
+    const char *sep = *first ? "" : ",";
+    *first = false;
+    return jw_fmt(out, fmt, sep, f->name, v, n) ? Q_ERR(OUT_OF_MEMORY) : 1;
 }
 
 /* ---- meta and error ------------------------------------------------------------------ */

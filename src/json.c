@@ -21,6 +21,7 @@
  * - JSON_EMPTY: len.  JSON_TRAILING: the first non-whitespace byte after the value.
  * Messages carry only static detail text, never input bytes. */
 #include "json.h"
+#include <stdarg.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "json.c assumes a little-endian target"
@@ -636,4 +637,23 @@ int jw_i64(q_buf *b, int64_t v) {
     int rc = q_buf_putc(b, '-');
     if (rc) return rc;
     return jw_u64(b, (uint64_t)0 - (uint64_t)v);
+}
+
+int jw_fmt(q_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = Q_OK;
+    for (const char *f = fmt; *f && !rc; f++) {
+        if (*f != '%') { rc = q_buf_putc(b, (uint8_t)*f); continue; }
+        char d = *++f;
+        if (d == 's') rc = q_buf_puts(b, va_arg(ap, const char *));
+        else if (d == 'u' || d == 'U') rc = jw_u64(b, d == 'u' ? va_arg(ap, uint32_t) : va_arg(ap, uint64_t));
+        else {                                /* %j, %r: pointer and length */
+            const uint8_t *p = va_arg(ap, const uint8_t *);
+            uint32_t n = va_arg(ap, uint32_t);
+            rc = d == 'j' ? jw_string(b, p, n) : q_buf_put(b, p, n);
+        }
+    }
+    va_end(ap);
+    return rc;
 }

@@ -55,4 +55,11 @@ int jw_string_token(q_buf *b, const uint8_t *tok, uint32_t n);
 int jw_u64(q_buf *b, uint64_t v);
 int jw_i64(q_buf *b, int64_t v);
 
+/* Appends text built from fmt (one call instead of a chain of puts; the output shapes are
+ * all fixed JSON skeletons). Directives:
+ *   %s  NUL-terminated C string, raw        %r  raw bytes (const void *, uint32_t len)
+ *   %j  JSON string of (bytes, len)         %u  uint32_t decimal     %U  uint64_t decimal
+ * Everything else is copied. Q_OK or the first failure (Q_ERR(OUT_OF_MEMORY)). */
+int jw_fmt(q_buf *b, const char *fmt, ...);
+
 #endif

@@ -105,17 +105,6 @@ void rest_release(q_client *c) {
     c->rest = NULL;
 }
 
-/* ---- JSON output helpers (sticky error: check once) ------------------------------------ */
-
-static void put(q_buf *o, int *rc, const char *s) { if (!*rc) *rc = q_buf_puts(o, s); }
-static void put_n(q_buf *o, int *rc, const uint8_t *p, uint32_t n) { if (!*rc) *rc = q_buf_put(o, p, n); }
-static void put_str(q_buf *o, int *rc, const uint8_t *p, uint32_t n) { if (!*rc) *rc = jw_string(o, p, n); }
-static void put_u(q_buf *o, int *rc, uint64_t v) { if (!*rc) *rc = jw_u64(o, v); }
-static void put_num(q_buf *o, int *rc, double v) {
-    /* deadlines are integral milliseconds */
-    put_u(o, rc, v < 0 ? 0 : (uint64_t)v);
-}
-
 /* ---- headers ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -144,11 +133,7 @@ static bool header_name_ok(const uint8_t *v, uint32_t n) {
 }
 
 static void header_add(header_list *h, const char *name, const uint8_t *v, uint32_t n) {
-    put(h->out, &h->rc, h->count ? ",[\"" : "[\"");
-    put(h->out, &h->rc, name);
-    put(h->out, &h->rc, "\",");
-    put_str(h->out, &h->rc, v, n);
-    put(h->out, &h->rc, "]");
+    if (!h->rc) h->rc = jw_fmt(h->out, "%s[\"%s\",%j]", h->count ? "," : "", name, v, n);
     h->count++;
     h->bytes += (uint32_t)q_strlen(name) + n + 4;
 }
@@ -262,27 +247,29 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
     int n = t->tok[obj].size, j = obj + 1;
     for (int k = 0; k < n; k++, j += 2) {
         const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
-        for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS); r++) {
-            if (r == Q_ARRAY_LEN(OWN_HEADERS) - 1 && !own_auth) break;
+        /* every refusal names the key (or the value) it is about: one q_fail below */
+        const char *why = NULL, *refused = "header not allowed (forbidden by fetch or reserved)";
+        int status = Q_ERR(INVALID_VALUE), at = j;
+        for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
             if (name_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
-                return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header is written by the client (from meta, the body or the token)");
-        }
-        for (uint32_t r = 0; r < Q_ARRAY_LEN(FORBIDDEN_HEADERS); r++)
-            if (name_eq(kp, kl, (const uint8_t *)FORBIDDEN_HEADERS[r], (uint32_t)q_strlen(FORBIDDEN_HEADERS[r])))
-                return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header not allowed (forbidden by fetch or reserved)");
+                why = "header is written by the client (from meta, the body or the token)";
+        for (uint32_t r = 0; r < Q_ARRAY_LEN(FORBIDDEN_HEADERS); r++)   /* disjoint from OWN_HEADERS */
+            if (name_eq(kp, kl, (const uint8_t *)FORBIDDEN_HEADERS[r], (uint32_t)q_strlen(FORBIDDEN_HEADERS[r]))) why = refused;
         if ((kl > 6 && name_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && name_eq(kp, 4, (const uint8_t *)"sec-", 4)))
-            return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "header not allowed (forbidden by fetch or reserved)");
-        if (map_has(over, over_obj, kp, kl)) continue;
-        const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
-        uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
-        if (!name || !val) return oom(err);
-        kl = json_unescape(kp, kl, name); name[kl] = 0;
-        vl = json_unescape(vp, vl, val);
-        if (!header_name_ok(name, kl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j].start - 1, path, "not a valid header name");
-        if (!header_value_ok(val, vl)) return q_fail(err, Q_ERR(INVALID_VALUE), (int64_t)t->base + t->tok[j + 1].start - 1, path, "header value has control or non-ASCII characters");
-        if (++h->extra > Q_MAX_HEADER_COUNT)
-            return q_fail(err, Q_ERR(LIMIT_REACHED), (int64_t)t->base + t->tok[j].start - 1, path, "more than 64 extra headers");
-        header_add(h, (const char *)name, val, vl);
+            why = refused;
+        if (!why) {
+            if (map_has(over, over_obj, kp, kl)) continue;
+            const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
+            uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
+            if (!name || !val) return oom(err);
+            kl = json_unescape(kp, kl, name); name[kl] = 0;
+            vl = json_unescape(vp, vl, val);
+            if (!header_name_ok(name, kl)) why = "not a valid header name";
+            else if (!header_value_ok(val, vl)) { why = "header value has control or non-ASCII characters"; at = j + 1; }
+            else if (++h->extra > Q_MAX_HEADER_COUNT) { status = Q_ERR(LIMIT_REACHED); why = "more than 64 extra headers"; }
+            else { header_add(h, (const char *)name, val, vl); continue; }
+        }
+        return q_fail(err, status, (int64_t)t->base + t->tok[at].start - 1, path, why);
     }
     return Q_OK;
 }
@@ -370,10 +357,6 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
 
     /* plan: {"id":..,"method":..,"url":..,"headers":[..],"timeout":..,"deadline":..,"requestId":..,"body":n} */
     bool has_body = method == HM_POST || method == HM_PUT || method == HM_PATCH;
-    int wrc = 0;
-    put(out, &wrc, "{\"method\":\"");
-    put(out, &wrc, Q_HTTP_METHODS[method]);
-    put(out, &wrc, "\",\"url\":\"");
     q_buf url = { 0 };
     if (url_join(&url, cfg->base_url.ptr, cfg->base_url.len, route, route_len)) return oom(err);
     if (!has_body) {
@@ -384,8 +367,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     }
     if (url.len > Q_MAX_QUERY_URL_BYTES)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", "payload too large for a GET/DELETE query");
-    put_n(out, &wrc, url.ptr, url.len);      /* URL characters need no JSON escaping */
-    put(out, &wrc, "\",\"headers\":[");
+    /* URL characters need no JSON escaping */
+    int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
 
     header_list h = { out, 0, 0, 0, 0 };
     if (has_body) header_add(&h, "Content-Type", (const uint8_t *)"application/json", 16);
@@ -443,14 +426,12 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     e->deadline_ms = now_ms + timeout;
     e->seed = (uint32_t)random[16] | (uint32_t)random[17] << 8 | (uint32_t)random[18] << 16 | (uint32_t)random[19] << 24;
 
-    put(out, &wrc, "],\"id\":"); put_u(out, &wrc, id);
-    put(out, &wrc, ",\"timeout\":"); put_u(out, &wrc, timeout);
-    put(out, &wrc, ",\"deadline\":"); put_num(out, &wrc, e->deadline_ms);
-    put(out, &wrc, ",\"requestId\":\""); put_n(out, &wrc, e->request_id, UUID_TEXT_LEN);
-    put(out, &wrc, "\",\"body\":"); put_u(out, &wrc, has_body ? env.len : 0);
-    put(out, &wrc, "}");
+    /* deadlines are integral milliseconds */
+    uint64_t deadline = e->deadline_ms < 0 ? 0 : (uint64_t)e->deadline_ms;
+    if (!wrc) wrc = jw_fmt(out, "],\"id\":%u,\"timeout\":%u,\"deadline\":%U,\"requestId\":\"%r\",\"body\":%u}",
+                           id, timeout, deadline, e->request_id, UUID_TEXT_LEN, has_body ? env.len : 0);
     *plan_len = out->len;
-    if (has_body) put_n(out, &wrc, env.ptr, env.len);
+    if (has_body && !wrc) wrc = q_buf_put(out, env.ptr, env.len);
     if (wrc) { entry_free(c, e); return oom(err); }
     return Q_OK;
 }
@@ -520,19 +501,19 @@ static void http_message(q_error *e, int32_t status, const char *what, const uin
 typedef struct { const uint8_t *details; uint32_t details_len; } reject_extra;
 
 static int write_reject(q_buf *out, const q_error *e, const rest_entry *en, const reject_extra *x) {
-    int rc = 0;
     uint8_t rec[Q_ERROR_JSON_BYTES];
     int n = q_error_to_json(e, rec, sizeof rec);
     if (n < 0) return n;
-    put(out, &rc, "{\"action\":\"reject\",\"error\":");
-    put_n(out, &rc, rec, (uint32_t)n);
-    put(out, &rc, ",\"requestId\":\"");
-    put_n(out, &rc, en->request_id, UUID_TEXT_LEN);
-    put(out, &rc, "\",\"details\":");
-    if (x && x->details_len) put_n(out, &rc, x->details, x->details_len);
-    else put(out, &rc, "null");
-    put(out, &rc, "}");
-    return rc;
+    bool has = x && x->details_len;
+    return jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\",\"details\":%r}", rec, (uint32_t)n,
+                  en->request_id, UUID_TEXT_LEN, has ? x->details : (const uint8_t *)"null", has ? x->details_len : 4u);
+}
+
+/* Rejects at once (no retry). Out of memory: the request stays, the same call can come again. */
+static int reject_now(q_client *c, rest_entry *en, const q_error *fail, q_buf *out, q_error *err) {
+    if (write_reject(out, fail, en, NULL)) return oom(err);
+    entry_free(c, en);
+    return Q_OK;
 }
 
 /* Decides retry or reject for a failed attempt described by *fail. */
@@ -544,11 +525,7 @@ static int decide(q_client *c, rest_entry *en, q_error *fail, int64_t retry_afte
     if (fail->retryable && en->retry_ok && en->attempt < rp.max_attempts) {
         uint32_t delay = retry_delay_ms((q_retry_policy)fail->retry_policy, en->attempt + 1u, &rp, retry_after_ms, &en->seed);
         if (now_ms + delay < en->deadline_ms) {
-            int rc = 0;
-            put(out, &rc, "{\"action\":\"retry\",\"delay\":"); put_u(out, &rc, delay);
-            put(out, &rc, ",\"attempt\":"); put_u(out, &rc, en->attempt + 1u);
-            put(out, &rc, "}");
-            if (rc) { en->seed = seed; return oom(err); }
+            if (jw_fmt(out, "{\"action\":\"retry\",\"delay\":%u,\"attempt\":%u}", delay, en->attempt + 1u)) { en->seed = seed; return oom(err); }
             en->state = RS_BACKOFF;
             return Q_OK;
         }
@@ -573,19 +550,18 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     if (drc == Q_ERR(OUT_OF_MEMORY)) { *err = derr; return drc; }   /* not the server's fault: retry the call */
     bool ok2xx = status >= 200 && status <= 299;
     if (drc == Q_OK && ok2xx && !d.error_len) {
-        int rc = 0;
-        put(out, &rc, "{\"action\":\"resolve\",\"record\":[");
+        int rc = jw_fmt(out, "{\"action\":\"resolve\",\"record\":[");
         const uint32_t words[Q_DECODE_RECORD_WORDS] = { d.meta_off, d.meta_len, d.payload_off, d.payload_len,
             d.error_off, d.error_len, (uint32_t)d.error_status, d.error_code_off, d.error_code_len,
             d.error_message_off, d.error_message_len, d.request_id_off, d.request_id_len };
-        for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) { if (k) put(out, &rc, ","); put_u(out, &rc, words[k]); }
-        put(out, &rc, "]}");
+        for (int k = 0; k < Q_DECODE_RECORD_WORDS && !rc; k++) rc = jw_fmt(out, k ? ",%u" : "%u", words[k]);
+        if (!rc) rc = jw_fmt(out, "]}");
         if (rc) return oom(err);
         entry_free(c, en);
         return Q_OK;
     }
 
-    q_error fail; q_error_clear(&fail);
+    q_error fail;   /* every path sets it with q_fail */
     reject_extra x = { 0 };
     if (drc == Q_OK && d.error_len) {
         /* an error envelope: the server's code and message, its status */
@@ -635,20 +611,16 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
 int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = entry_get(c, id, err);
     if (!en) return err->status;
-    q_error fail; q_error_clear(&fail);
+    q_error fail;   /* every path sets it with q_fail */
     if (kind == RF_ABORTED) {
         q_fail(&fail, Q_ERR(ABORTED), Q_NO_OFFSET, NULL, NULL);
-        if (write_reject(out, &fail, en, NULL)) return oom(err);   /* the request stays: call again */
-        entry_free(c, en);
-        return Q_OK;
+        return reject_now(c, en, &fail, out, err);
     }
     if (en->state != RS_IN_FLIGHT) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "no attempt in flight");
     if (kind == RF_TIMEOUT) {
         q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed");
         /* the deadline covers the whole call: nothing left to retry with */
-        if (write_reject(out, &fail, en, NULL)) return oom(err);   /* the request stays: call again */
-        entry_free(c, en);
-        return Q_OK;
+        return reject_now(c, en, &fail, out, err);
     }
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
@@ -659,16 +631,12 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     rest_entry *en = entry_get(c, id, err);
     if (!en) return err->status;
     if (en->state != RS_BACKOFF) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "not waiting to retry");
-    int rc = 0;
     if (now_ms >= en->deadline_ms) {
-        q_error fail; q_error_clear(&fail);
+        q_error fail;   /* every path sets it with q_fail */
         q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed while waiting to retry");
-        if (write_reject(out, &fail, en, NULL)) return oom(err);
-        entry_free(c, en);
-        return Q_OK;
+        return reject_now(c, en, &fail, out, err);
     }
-    put(out, &rc, "{\"action\":\"send\",\"attempt\":"); put_u(out, &rc, en->attempt + 1u); put(out, &rc, "}");
-    if (rc) return oom(err);   /* still waiting: the timer call can come again */
+    if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     en->state = RS_IN_FLIGHT;
     en->attempt++;
     return Q_OK;

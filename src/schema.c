@@ -78,14 +78,28 @@ void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *ou
 
 /* ---- output helpers -------------------------------------------------------- */
 
-#define EMIT(call) do { if (w->out) { int rc_ = (call); if (rc_) return fail_at(w, rc_, -1, "output"); } } while (0)
+/* Writes n bytes (between quotes when quoted) if the walk writes; a failure becomes the
+ * walk's error. One call per piece keeps the value cases free of repeated checks. */
+static int emit(schema_walk *w, const void *p, uint32_t n, bool quoted) {
+    if (!w->out) return Q_OK;
+    if ((quoted && q_buf_putc(w->out, '"')) || q_buf_put(w->out, p, n) || (quoted && q_buf_putc(w->out, '"')))
+        return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "output");
+    return Q_OK;
+}
+static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
+
+/* A validated string token (its body at token i), re-escaped canonically. */
+static int emit_token(schema_walk *w, int i) {
+    if (!w->out) return Q_OK;
+    int rc = jw_string_token(w->out, schema_tok_ptr(w, i) - 1, schema_tok_len(w, i) + 2);
+    return rc ? fail_at(w, rc, -1, "output") : Q_OK;
+}
 
 static int emit_key(schema_walk *w, const char *name, bool *first) {
     if (!w->out) return Q_OK;
-    if (!*first && q_buf_putc(w->out, ',')) return Q_ERR(OUT_OF_MEMORY);
+    const char *sep = *first ? "" : ",";
     *first = false;
-    if (q_buf_putc(w->out, '"') || q_buf_puts(w->out, name) || q_buf_put(w->out, "\":", 2)) return Q_ERR(OUT_OF_MEMORY);
-    return Q_OK;
+    return jw_fmt(w->out, "%s\"%s\":", sep, name);
 }
 
 /* Copies a validated value's bytes without insignificant whitespace. */
@@ -177,24 +191,16 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     switch (type) {
     case ST_STRING:
         if (t->type != JSMN_STRING) break;
-        if (w->out) {
-            if (q_buf_reserve(w->out, 0)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
-            rc = jw_string_token(w->out, schema_tok_ptr(w, i) - 1, schema_tok_len(w, i) + 2);
-            if (rc) return fail_at(w, rc, -1, "output");
-        }
-        return Q_OK;
+        return emit_token(w, i);
     case ST_UUID: {
         if (t->type != JSMN_STRING) break;
         uint32_t n; const uint8_t *d = tok_decoded(w, i, &n);
         if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
         uint8_t u[16];
         if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
-        if (w->out) {
-            uint8_t txt[UUID_TEXT_LEN];
-            uuid_format(u, txt);
-            EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, UUID_TEXT_LEN)); EMIT(q_buf_putc(w->out, '"'));
-        }
-        return Q_OK;
+        uint8_t txt[UUID_TEXT_LEN];
+        uuid_format(u, txt);
+        return emit(w, txt, UUID_TEXT_LEN, true);
     }
     case ST_TIMESTAMP: {
         if (t->type != JSMN_STRING) break;
@@ -206,14 +212,12 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         uint8_t txt[RFC3339_MAX_LEN];
         uint32_t tn = rfc3339_format(tm, RFC3339_Z, txt);
         if (!tn) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
-        if (w->out) { EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_put(w->out, txt, tn)); EMIT(q_buf_putc(w->out, '"')); }
-        return Q_OK;
+        return emit(w, txt, tn, true);
     }
     case ST_F64:
         if (!is_number_tok(w, i)) break;
         if (num_check_f64(schema_tok_ptr(w, i), schema_tok_len(w, i))) return fail_at(w, Q_ERR(OUT_OF_RANGE), i, "exceeds a 64-bit float");
-        EMIT(q_buf_put(w->out, schema_tok_ptr(w, i), schema_tok_len(w, i)));
-        return Q_OK;
+        return emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false);
     case ST_I32: case ST_I64: case ST_U16: case ST_U32: {
         if (!is_number_tok(w, i)) break;
         if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
@@ -223,8 +227,8 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         rc = num_to_i64(schema_tok_ptr(w, i), schema_tok_len(w, i), lo, hi, &v);
         if (rc) return fail_at(w, rc, i, type == ST_I32 ? "expected a 32-bit integer" : type == ST_I64 ? "expected a 64-bit integer"
                                          : type == ST_U16 ? "expected an integer 0..65535" : "expected an integer 0..4294967295");
-        if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_i64(v, d))); }
-        return Q_OK;
+        uint8_t d[24];
+        return emit(w, d, num_format_i64(v, d), false);
     }
     case ST_U64: {
         if (!is_number_tok(w, i)) break;
@@ -232,22 +236,19 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         uint64_t v;
         rc = num_to_u64(schema_tok_ptr(w, i), schema_tok_len(w, i), UINT64_MAX, &v);
         if (rc) return fail_at(w, rc, i, "expected an unsigned 64-bit integer");
-        if (w->out) { uint8_t d[24]; EMIT(q_buf_put(w->out, d, num_format_u64(v, d))); }
-        return Q_OK;
+        uint8_t d[24];
+        return emit(w, d, num_format_u64(v, d), false);
     }
     case ST_BOOL: {
         uint8_t c = first_byte(w, i);
         if (t->type != JSMN_PRIMITIVE || (c != 't' && c != 'f')) break;
-        EMIT(q_buf_put(w->out, schema_tok_ptr(w, i), schema_tok_len(w, i)));
-        return Q_OK;
+        return emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false);
     }
     case ST_ENUM: {
         if (t->type != JSMN_STRING) break;
         for (const char *const *v = sub; *v; v++) {
-            if (json_string_eq(schema_tok_ptr(w, i), schema_tok_len(w, i), *v, (uint32_t)q_strlen(*v))) {
-                if (w->out) { EMIT(q_buf_putc(w->out, '"')); EMIT(q_buf_puts(w->out, *v)); EMIT(q_buf_putc(w->out, '"')); }
-                return Q_OK;
-            }
+            uint32_t vl = (uint32_t)q_strlen(*v);
+            if (json_string_eq(schema_tok_ptr(w, i), schema_tok_len(w, i), *v, vl)) return emit(w, *v, vl, true);
         }
         return fail_at(w, Q_ERR(INVALID_ENUM), i, NULL);
     }
@@ -256,9 +257,9 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     case ST_ARRAY: {
         if (t->type != JSMN_ARRAY) break;
         int n = t->size, j = i + 1;
-        EMIT(q_buf_putc(w->out, '['));
+        if ((rc = emit_c(w, '['))) return rc;
         for (int k = 0; k < n; k++) {
-            if (k) EMIT(q_buf_putc(w->out, ','));
+            if (k && (rc = emit_c(w, ','))) return rc;
             uint32_t saved = path_push_index(w, (uint32_t)k);
             if (first_byte(w, j) == 'n' && T(w, j)->type == JSMN_PRIMITIVE && elem != ST_ANY)
                 return fail_at(w, Q_ERR(TYPE_MISMATCH), j, type_name(elem));
@@ -267,22 +268,16 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
             path_pop(w, saved);
             j = tokens_skip(&w->t, j);
         }
-        EMIT(q_buf_putc(w->out, ']'));
-        return Q_OK;
+        return emit_c(w, ']');
     }
     case ST_MAP: {
         if (t->type != JSMN_OBJECT) break;
         rc = check_map_duplicates(w, i);
         if (rc) return rc;
         int n = t->size, j = i + 1;
-        EMIT(q_buf_putc(w->out, '{'));
+        if ((rc = emit_c(w, '{'))) return rc;
         for (int k = 0; k < n; k++) {
-            if (k) EMIT(q_buf_putc(w->out, ','));
-            if (w->out) {
-                rc = jw_string_token(w->out, schema_tok_ptr(w, j) - 1, schema_tok_len(w, j) + 2);
-                if (rc) return fail_at(w, rc, -1, "output");
-                EMIT(q_buf_putc(w->out, ':'));
-            }
+            if ((k && (rc = emit_c(w, ','))) || (rc = emit_token(w, j)) || (rc = emit_c(w, ':'))) return rc;
             uint32_t saved = path_push_key(w, j);
             if (first_byte(w, j + 1) == 'n' && T(w, j + 1)->type == JSMN_PRIMITIVE && elem != ST_ANY)
                 return fail_at(w, Q_ERR(TYPE_MISMATCH), j + 1, type_name(elem));
@@ -291,8 +286,7 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
             path_pop(w, saved);
             j = tokens_skip(&w->t, j + 1);
         }
-        EMIT(q_buf_putc(w->out, '}'));
-        return Q_OK;
+        return emit_c(w, '}');
     }
     case ST_ANY:
         if (w->out) { rc = emit_raw_compact(w, i); if (rc) return fail_at(w, rc, i, NULL); }
@@ -345,7 +339,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
         j = tokens_skip(&w->t, j + 1);
     }
     bool first = true;
-    EMIT(q_buf_putc(w->out, '{'));
+    if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
         uint32_t saved = path_push_name(w, fd->name);
@@ -377,8 +371,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
         }
         path_pop(w, saved);
     }
-    EMIT(q_buf_putc(w->out, '}'));
-    return Q_OK;
+    return emit_c(w, '}');
 }
 
 int schema_walk_object(schema_walk *w, const schema *s) {
