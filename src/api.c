@@ -77,13 +77,21 @@ static void record_of(const env_decoded *d, int32_t *r) {
     r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
 }
 
+/* Common start of the codec exports: the input length fits the buffer and the client (or
+ * -1 for the defaults) exists. Sets *lim to that client's limits (or dflt). */
+static bool codec_args(q_instance *I, uint64_t len, int32_t client, q_client **c, env_limits *dflt, const env_limits **lim) {
+    if (!input_ok(I, len)) return false;
+    *c = client_get(I, client, true);
+    if (client != -1 && !*c) return false;
+    *lim = limits_of(*c, dflt);
+    return true;
+}
+
 Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
     BEGIN();
-    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    q_client *c = client_get(I, client, true);
-    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
-    env_limits dl; env_decoded d;
-    int rc = env_decode(I->in, len, limits_of(c, &dl), &d, &I->err);
+    q_client *c; env_limits dl; const env_limits *lim; env_decoded d;
+    if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
+    int rc = env_decode(I->in, len, lim, &d, &I->err);
     if (rc) return call_end(I, rc);
     int32_t *r = scratch_alloc(Q_DECODE_RECORD_WORDS * 4);
     if (!r) return call_end(I, Q_ERR(OUT_OF_MEMORY));
@@ -110,44 +118,44 @@ static bool entropy_ok(q_instance *I, uint32_t flags, uint64_t need) {
 Q_EXPORT(q_envelope_encode) int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
                                                        uint32_t flags, double now_ms, int32_t client) {
     BEGIN();
-    if (!input_ok(I, (uint64_t)meta_len + payload_len + error_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    q_client *c = client_get(I, client, true);
-    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
+    q_client *c; env_limits dl; const env_limits *lim;
+    if (!codec_args(I, (uint64_t)meta_len + payload_len + error_len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
     if (!entropy_ok(I, flags, 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    env_limits dl; env_autofill af; q_buf out = {0};
+    env_autofill af; q_buf out = {0};
     autofill_of(c, flags, now_ms, I->entropy, &af);
     const uint8_t *in = I->in;
     int rc = env_encode(in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, error_len,
-                        limits_of(c, &dl), &af, &out, &I->err);
+                        lim, &af, &out, &I->err);
     return output_end(I, rc, &out);
 }
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24); }
 
-/* Reads the next [u32le length][bytes] item; false (with the error record) when malformed. */
-static bool next_item(q_instance *I, uint32_t len, uint32_t *pos, uint32_t *off, uint32_t *n, uint32_t index) {
+/* Reads the next [u32le length][bytes] item; false (with the error record) when malformed or
+ * past Q_MAX_BATCH items. */
+static bool next_item(q_instance *I, uint32_t len, uint32_t count, uint32_t *pos, uint32_t *off, uint32_t *n) {
+    if (count >= Q_MAX_BATCH) {
+        q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)*pos, "batch", "too many items");
+        return false;
+    }
     if (len - *pos < 4 || rd32(I->in + *pos) > len - *pos - 4) {
         q_fail(&I->err, Q_ERR(BAD_ARGUMENT), (int64_t)*pos, "batch", "item length runs past the input");
         return false;
     }
     *n = rd32(I->in + *pos); *off = *pos + 4; *pos = *off + *n;
-    (void)index;
     return true;
 }
 
 Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, int32_t client) {
     BEGIN();
-    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    q_client *c = client_get(I, client, true);
-    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
-    env_limits dl; const env_limits *lim = limits_of(c, &dl);
+    q_client *c; env_limits dl; const env_limits *lim;
+    if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
     q_buf out = {0};
     uint32_t pos = 0, count = 0;
     while (pos < len) {
         uint32_t off, n;
-        if (count >= Q_MAX_BATCH) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)pos, "batch", "too many items"));
-        if (!next_item(I, len, &pos, &off, &n, count)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+        if (!next_item(I, len, count, &pos, &off, &n)) return call_end(I, I->err.status);
         if (q_buf_reserve(&out, (1 + Q_DECODE_RECORD_WORDS) * 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
         q_memset(r, 0, (1 + Q_DECODE_RECORD_WORDS) * 4);
@@ -171,17 +179,14 @@ Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, 
 
 Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client) {
     BEGIN();
-    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    q_client *c = client_get(I, client, true);
-    if (client != -1 && !c) return call_end(I, Q_ERR(BAD_HANDLE));
-    env_limits dl; const env_limits *lim = limits_of(c, &dl);
+    q_client *c; env_limits dl; const env_limits *lim;
+    if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
     q_buf out = {0};
     uint32_t pos = 0, count = 0;
     while (pos < len) {
         uint32_t moff, mlen, poff, plen;
-        if (count >= Q_MAX_BATCH) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)pos, "batch", "too many items"));
-        if (!next_item(I, len, &pos, &moff, &mlen, count) || !next_item(I, len, &pos, &poff, &plen, count))
-            return call_end(I, Q_ERR(BAD_ARGUMENT));
+        if (!next_item(I, len, count, &pos, &moff, &mlen) || !next_item(I, len, count, &pos, &poff, &plen))
+            return call_end(I, I->err.status);
         if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
         env_autofill af;
         autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * 16 : NULL, &af);
