@@ -182,20 +182,16 @@ export class Qollective {
   /** Decodes many envelopes in one call; returns Envelope or QollectiveError per item. */
   decodeMany(list, client = -1) {
     const bufs = listOf(list).map(bytesOf);
-    const total = bufs.reduce((s, b) => s + 4 + b.length, 0);
-    const all = new Uint8Array(total), dv = new DataView(all.buffer);
-    let at = 0;
-    for (const b of bufs) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
+    const all = frame(bufs);
     this._input([all]);
-    const count = this._check(this.x.q_envelope_decode_batch(total, client));
+    const count = this._check(this.x.q_envelope_decode_batch(all.length, client));
     const words = new Int32Array(this.x.memory.buffer, this.x.q_output_ptr(), count * (RECORD_WORDS + 1)).slice();
     const out = [];
-    for (let i = 0, base = 4; i < count; i++) {
+    for (let i = 0; i < count; i++) {
       const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
       if (w[0] < 0) {
         try { out.push(this.decode(bufs[i], client)); } catch (err) { out.push(err); }
       } else out.push(new Envelope(all, w.slice(1), 0));
-      base += bufs[i].length + 4;
     }
     return out;
   }
@@ -207,15 +203,11 @@ export class Qollective {
       const [meta, payload] = encodeParts(env);
       parts.push(meta, payload);
     }
-    const bytes = parts.map((s) => (typeof s === 'string' ? enc.encode(s) : s));
-    const total = bytes.reduce((s, b) => s + 4 + b.length, 0);
-    const all = new Uint8Array(total), dv = new DataView(all.buffer);
-    let at = 0;
-    for (const b of bytes) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
+    const all = frame(parts.map((s) => (typeof s === 'string' ? enc.encode(s) : s)));
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
     this._input([all]);
-    const count = this._check(this.x.q_envelope_encode_batch(total, autofill, this.io.now(), client));
+    const count = this._check(this.x.q_envelope_encode_batch(all.length, autofill, this.io.now(), client));
     const out = this._out(), odv = new DataView(out.buffer), res = [];
     for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
     return res;
@@ -233,6 +225,14 @@ export class Qollective {
     this._check(this.x.q_memory_stats());
     return JSON.parse(this._outText());
   }
+}
+
+/** Batch framing the core reads: [u32le length][bytes] per item. */
+function frame(bufs) {
+  const all = new Uint8Array(bufs.reduce((n, b) => n + 4 + b.length, 0)), dv = new DataView(all.buffer);
+  let at = 0;
+  for (const b of bufs) { dv.setUint32(at, b.length, true); all.set(b, at + 4); at += 4 + b.length; }
+  return all;
 }
 
 const FAIL_NETWORK = 1, FAIL_TIMEOUT = 2, FAIL_ABORTED = 3;
