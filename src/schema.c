@@ -123,6 +123,11 @@ static const uint8_t *tok_decoded(schema_walk *w, int i, uint32_t *n) {
     return buf;
 }
 
+static bool has_backslash(const uint8_t *p, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
+    return false;
+}
+
 static bool is_number_tok(schema_walk *w, int i) {
     uint8_t c = first_byte(w, i);
     return T(w, i)->type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
@@ -246,10 +251,12 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     }
     case ST_ENUM: {
         if (t->type != JSMN_STRING) break;
-        for (const char *const *v = sub; *v; v++) {
-            uint32_t vl = (uint32_t)q_strlen(*v);
-            if (json_string_eq(schema_tok_ptr(w, i), schema_tok_len(w, i), *v, vl)) return emit(w, *v, vl, true);
-        }
+        const uint8_t *p = schema_tok_ptr(w, i);
+        uint32_t n = schema_tok_len(w, i);
+        bool escaped = has_backslash(p, n);
+        for (const char *const *v = sub; *v; v++)
+            if (escaped ? json_string_eq(p, n, *v, (uint32_t)q_strlen(*v)) : q_bytes_eq(p, n, *v))
+                return emit(w, *v, (uint32_t)q_strlen(*v), true);
         return fail_at(w, Q_ERR(INVALID_ENUM), i, NULL);
     }
     case ST_OBJECT:
@@ -302,16 +309,18 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     return fail_at(w, Q_ERR(TYPE_MISMATCH), i, type_name(type));
 }
 
-static int find_field(schema_walk *w, const schema *s, int key) {
+/* Keys usually arrive in the schema's own order (servers and our encoder write the Rust
+ * struct's order), so the search starts after the previous match: one compare per key. */
+static int find_field(schema_walk *w, const schema *s, int key, int hint) {
     const uint8_t *kp = schema_tok_ptr(w, key);
     uint32_t kl = schema_tok_len(w, key);
-    bool escaped = false;
-    for (uint32_t k = 0; k < kl && !escaped; k++) escaped = kp[k] == '\\';
-    for (int f = 0; f < s->count; f++) {
-        const char *name = s->fields[f].name;
-        /* plain keys (nearly all) compare byte by byte, stopping at the first difference */
-        if (escaped ? json_string_eq(kp, kl, name, (uint32_t)q_strlen(name)) : q_bytes_eq(kp, kl, name)) return f;
-    }
+    int n = s->count;
+    for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0)
+        if (q_bytes_eq(kp, kl, s->fields[f].name)) return f;
+    /* names hold no backslash, so only an escaped key can still match after decoding */
+    bool escaped = has_backslash(kp, kl);
+    for (int f = 0; escaped && f < n; f++)
+        if (json_string_eq(kp, kl, s->fields[f].name, (uint32_t)q_strlen(s->fields[f].name))) return f;
     return -1;
 }
 
@@ -319,10 +328,11 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
     if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "expected an object");
     int found[SCHEMA_MAX_FIELDS];
     for (int f = 0; f < s->count; f++) found[f] = -1;
-    int n = T(w, i)->size, j = i + 1, rc;
+    int n = T(w, i)->size, j = i + 1, rc, hint = 0;
     for (int k = 0; k < n; k++) {
-        int f = find_field(w, s, j);
+        int f = find_field(w, s, j, hint);
         if (f >= 0) {
+            hint = f + 1 < s->count ? f + 1 : 0;
             if (found[f] >= 0) {
                 uint32_t saved = path_push_name(w, s->fields[f].name);
                 rc = fail_at(w, Q_ERR(DUPLICATE_KEY), j, NULL);
