@@ -108,10 +108,24 @@ export class Qollective {
   }
 
   // ---- memory and calls -------------------------------------------------------------
-  get mem() {
+  // Views of the wasm memory, made again only when it has grown (a view per call costs).
+  _views() {
     const b = this.x.memory.buffer;
-    if (this._mem.buffer !== b) this._mem = new Uint8Array(b);
-    return this._mem;
+    if (this._mem.buffer !== b) { this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
+  }
+  get mem() { this._views(); return this._mem; }
+  /** A copy of `count` 32-bit words of the call's output. */
+  _outWords(count) {
+    const w = this.x.q_output_ptr() >> 2;
+    this._views();
+    return this._i32.slice(w, w + count);
+  }
+  /** Copies one byte array into the input buffer (the hot path of decode). */
+  _input1(bytes) {
+    const ptr = this.x.q_buffer(bytes.length);
+    if (!ptr) this._check(-1);
+    this.mem.set(bytes, ptr);
+    return bytes.length;
   }
   _check(rc) {
     if (rc < 0) {
@@ -155,18 +169,14 @@ export class Qollective {
   // ---- codec ---------------------------------------------------------------------------
   /** Validates a JSON document (string or UTF-8 bytes); throws QollectiveError when invalid. */
   validateJson(doc, maxDepth = 0) {
-    const [n] = this._input([bytesOf(doc)]);
-    this._check(this.x.q_json_validate(n, maxDepth));
+    this._check(this.x.q_json_validate(this._input1(bytesOf(doc)), maxDepth));
   }
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
     data = bytesOf(data);
-    const [n] = this._input([data]);
-    this._check(this.x.q_envelope_decode(n, client));
-    const p = this.x.q_output_ptr();
-    const rec = new Int32Array(this.x.memory.buffer, p, RECORD_WORDS).slice();
-    return new Envelope(data, rec, 0);
+    this._check(this.x.q_envelope_decode(this._input1(data), client));
+    return new Envelope(data, this._outWords(RECORD_WORDS), 0);
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
@@ -183,9 +193,8 @@ export class Qollective {
   decodeMany(list, client = -1) {
     const bufs = listOf(list).map(bytesOf);
     const all = frame(bufs);
-    this._input([all]);
-    const count = this._check(this.x.q_envelope_decode_batch(all.length, client));
-    const words = new Int32Array(this.x.memory.buffer, this.x.q_output_ptr(), count * (RECORD_WORDS + 1)).slice();
+    const count = this._check(this.x.q_envelope_decode_batch(this._input1(all), client));
+    const words = this._outWords(count * (RECORD_WORDS + 1));
     const out = [];
     for (let i = 0; i < count; i++) {
       const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
@@ -206,8 +215,7 @@ export class Qollective {
     const all = frame(parts.map((s) => (typeof s === 'string' ? enc.encode(s) : s)));
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
-    this._input([all]);
-    const count = this._check(this.x.q_envelope_encode_batch(all.length, autofill, this.io.now(), client));
+    const count = this._check(this.x.q_envelope_encode_batch(this._input1(all), autofill, this.io.now(), client));
     const out = this._out(), odv = new DataView(out.buffer), res = [];
     for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
     return res;

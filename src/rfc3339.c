@@ -96,8 +96,12 @@ static void put_digits(uint8_t *out, uint32_t v, uint32_t width) {
     while (width--) { out[width] = (uint8_t)('0' + v % 10); v /= 10; }
 }
 
+bool rfc3339_writable(q_time t) {
+    return t.secs >= UNIX_YEAR0 && t.secs < UNIX_YEAR10000 && t.nanos < 2000000000u;
+}
+
 uint32_t rfc3339_format(q_time t, rfc3339_style style, uint8_t out[RFC3339_MAX_LEN]) {
-    if (t.secs < UNIX_YEAR0 || t.secs >= UNIX_YEAR10000 || t.nanos >= 2000000000u) return 0;
+    if (!rfc3339_writable(t)) return 0;
     uint64_t u = (uint64_t)(t.secs - UNIX_YEAR0);   /* seconds since 0000-01-01 */
     uint32_t sod = (uint32_t)(u % 86400);
     /* Days since 0000-03-01, shifted by one era so January and February of year 0 stay

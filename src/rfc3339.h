@@ -22,6 +22,9 @@ typedef enum {
     RFC3339_PLUS00    /* 2024-01-02T03:04:05.123+00:00 (X-Qollective-Timestamp header form) */
 } rfc3339_style;
 
+/* true when t's UTC year is 0000..9999, so rfc3339_format can write it. */
+bool rfc3339_writable(q_time t);
+
 /* Writes t (years 0000..9999 only); returns bytes written (<= RFC3339_MAX_LEN), or 0
  * when the year is out of range. */
 uint32_t rfc3339_format(q_time t, rfc3339_style style, uint8_t out[RFC3339_MAX_LEN]);

@@ -114,18 +114,21 @@ static int emit_raw_compact(schema_walk *w, int i) {
     return Q_OK;
 }
 
-/* Decodes a string token into scratch (strings that need parsing: UUIDs, timestamps). */
+static bool has_backslash(const uint8_t *p, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
+    return false;
+}
+
+/* A string token's decoded bytes (strings that need parsing: UUIDs, timestamps): the
+ * token itself unless it holds escapes, else a decoded copy in scratch. */
 static const uint8_t *tok_decoded(schema_walk *w, int i, uint32_t *n) {
     uint32_t len = schema_tok_len(w, i);
+    *n = len;
+    if (!has_backslash(schema_tok_ptr(w, i), len)) return schema_tok_ptr(w, i);
     uint8_t *buf = scratch_alloc(len + 1);
     if (!buf) return NULL;
     *n = json_unescape(schema_tok_ptr(w, i), len, buf);
     return buf;
-}
-
-static bool has_backslash(const uint8_t *p, uint32_t n) {
-    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
-    return false;
 }
 
 static bool is_number_tok(schema_walk *w, int i) {
@@ -203,6 +206,7 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
         uint8_t u[16];
         if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
+        if (!w->out) return Q_OK;
         uint8_t txt[UUID_TEXT_LEN];
         uuid_format(u, txt);
         return emit(w, txt, UUID_TEXT_LEN, true);
@@ -213,11 +217,11 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
         if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
         q_time tm;
         if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
-        /* Formatting on decode too: what we accept, we can always write back. */
+        /* Checked on decode too: what we accept, we can always write back. */
+        if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+        if (!w->out) return Q_OK;
         uint8_t txt[RFC3339_MAX_LEN];
-        uint32_t tn = rfc3339_format(tm, RFC3339_Z, txt);
-        if (!tn) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
-        return emit(w, txt, tn, true);
+        return emit(w, txt, rfc3339_format(tm, RFC3339_Z, txt), true);
     }
     case ST_F64:
         if (!is_number_tok(w, i)) break;
