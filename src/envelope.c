@@ -221,6 +221,16 @@ static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out
 /* ---- decode -------------------------------------------------------------------------- */
 
 enum { KEY_META, KEY_PAYLOAD, KEY_ERROR, KEY_OTHER };
+static const char *const TOP_KEYS[] = { "meta", "payload", "error" };
+
+/* Which top-level key a string body names (plain bytes first: escaped keys are rare). */
+static int top_key(const uint8_t *k, uint32_t n) {
+    for (int which = 0; which < KEY_OTHER; which++)
+        if (q_bytes_eq(k, n, TOP_KEYS[which])) return which;
+    for (int which = 0; which < KEY_OTHER; which++)
+        if (json_string_eq(k, n, TOP_KEYS[which], (uint32_t)q_strlen(TOP_KEYS[which]))) return which;
+    return KEY_OTHER;
+}
 
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
     q_memset(d, 0, sizeof *d);
@@ -244,13 +254,8 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
         int rc = json_scan_value(in, len, p, 1, lim->max_depth, &kend, err);
         if (rc) return rc;
         const uint8_t *kb = in + p + 1; uint32_t kl = kend - p - 2;
-        int which = json_string_eq(kb, kl, "meta", 4) ? KEY_META
-                  : json_string_eq(kb, kl, "payload", 7) ? KEY_PAYLOAD
-                  : json_string_eq(kb, kl, "error", 5) ? KEY_ERROR : KEY_OTHER;
-        if (which != KEY_OTHER && seen[which]) {
-            static const char *const NAMES[] = { "meta", "payload", "error" };
-            return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, NAMES[which], NULL);
-        }
+        int which = top_key(kb, kl);
+        if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, TOP_KEYS[which], NULL);
         p = json_skip_ws(in, len, kend);
         if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
         if (in[p] != ':') return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected ':'");

@@ -356,8 +356,12 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
-        uint32_t saved = path_push_name(w, fd->name);
         int v = found[f];
+        if (v < 0 && !w->out && !(fd->flags & SF_REQUIRED)) {
+            if (fd->slot >= 0) w->slots[fd->slot] = -1;
+            continue;   /* absent, optional, nothing to write: most fields on decode */
+        }
+        uint32_t saved = path_push_name(w, fd->name);
         bool is_null = v >= 0 && T(w, v)->type == JSMN_PRIMITIVE && first_byte(w, v) == 'n';
         if (is_null) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
