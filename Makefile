@@ -42,16 +42,19 @@ CORE_OBJ := $(patsubst src/%.c,build/wasm/%.o,$(CORE_SRC))
 
 # Link without -O (clang 14 would run wasm-opt itself and fail on bulk memory), then
 # optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
+# --low-memory-unused: wasm-ld puts data at 1024 and the stack after it, so the first
+# 1 KiB is never addressed and small constant offsets fold into loads and stores.
+WASM_OPT_PASSES := --low-memory-unused -Oz --converge
 build/qollective.names.wasm: $(CORE_OBJ)
 	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $(CORE_OBJ) -o $@
 dist/qollective.wasm: build/qollective.names.wasm | dist
-	@echo "  OPT   $@"; $(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	@echo "  OPT   $@"; $(WASM_OPT) $(WASM_OPT_PASSES) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --enable-mutable-globals --strip-debug --strip-producers $< -o $@.tmp
 	@echo "  OPT   $@"; $(WASM_OPT) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --strip-debug $@.tmp -o $@ && rm -f $@.tmp
 	@bash scripts/check-imports.sh $@
 build/qollective.profile.wasm: build/qollective.names.wasm
-	@echo "  OPT   $@"; $(WASM_OPT) -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	@echo "  OPT   $@"; $(WASM_OPT) $(WASM_OPT_PASSES) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
 	  --enable-mutable-globals --debuginfo $< -o $@
 
 # The glue as shipped minified (the readable source is js-glue/qollective.js).
