@@ -1,10 +1,14 @@
-# Differential JSON conformance: >= 100,000 generated documents through dist/qollective.wasm
-# (q.decode as an envelope payload, q.validateJson alone) against V8's JSON.parse, with the
-# documented exceptions of tests/conformance/EXCEPTIONS.md. About 10 s on two cores.
+# JSON conformance of dist/qollective.wasm (q.decode as an envelope payload, q.validateJson alone):
+# - differential.test.mjs: >= 100,000 generated documents against V8's JSON.parse, with the
+#   documented exceptions of tests/conformance/EXCEPTIONS.md. About 10 s on two cores.
+# - jsontestsuite.test.mjs: the 318 files of nst/JSONTestSuite (vendored in
+#   tests/conformance/JSONTestSuite), i_ outcomes as serde_json's. Well under a second.
 #   make test-conformance [CONFORMANCE_CASES=100000] [CONFORMANCE_SEED=20240301]
 
 .PHONY: test-conformance
 
+CONFORMANCE_TESTS := tests/conformance/differential.test.mjs tests/conformance/jsontestsuite.test.mjs
+
 test-conformance: dist/qollective.wasm
 	$(if $(CONFORMANCE_CASES),CONFORMANCE_CASES=$(CONFORMANCE_CASES)) $(if $(CONFORMANCE_SEED),CONFORMANCE_SEED=$(CONFORMANCE_SEED)) \
-	  $(NODE) --test --test-reporter=spec tests/conformance/
+	  $(NODE) --test --test-reporter=spec $(CONFORMANCE_TESTS)
