@@ -70,7 +70,7 @@ export declare class Envelope<P = unknown> {
   readonly payloadBytes: Uint8Array;
   readonly payloadText: string;
   readonly error: WireError | undefined;
-  /** http_status_code of the error, or the status derived from its code. */
+  /** http_status_code of the error when it is 400-599 (as the servers do), else the status derived from its code. */
   readonly errorStatus: number | null;
   readonly requestId: string | undefined;
   toJSON(): { meta: Meta; payload: P; error?: WireError };

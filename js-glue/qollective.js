@@ -39,7 +39,7 @@ export class Envelope {
     if (!this._r[5]) return undefined;
     return this._e ??= JSON.parse(dec.decode(this._slice(this._r[4], this._r[5])));
   }
-  /** HTTP status of the error object (its http_status_code, or derived from its code). */
+  /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
   get errorStatus() { return this._r[5] ? this._r[6] : null; }
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {

@@ -297,9 +297,10 @@ closed:
         int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS];
         d->error_code_off = eo + (uint32_t)w.t.tok[c].start; d->error_code_len = schema_tok_len(&w, c);
         d->error_message_off = eo + (uint32_t)w.t.tok[m].start; d->error_message_len = schema_tok_len(&w, m);
-        if (s >= 0) {
-            int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
-            num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
+        int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
+        if (s >= 0) num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
+        if (v >= 400 && v <= 599) {
+            /* the servers honour only an error status; any other value falls back to the code */
             d->error_status = (int32_t)v;
             d->error_status_given = true;
         } else {

@@ -21,6 +21,7 @@
  * - JSON_EMPTY: len.  JSON_TRAILING: the first non-whitespace byte after the value.
  * Messages carry only static detail text, never input bytes. */
 #include "json.h"
+#include "num.h"
 #include <stdarg.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -204,7 +205,10 @@ static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, 
 
 /* in[p] is '-' or a digit; returns the position after the number, or 0. */
 static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+    uint32_t start = p, int_start;
+    bool exp = false;
     if (in[p] == '-' && ++p >= len) return trunc0(err, len);
+    int_start = p;
     if (in[p] == '0') {
         p++;
         if (p < len && is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "leading zero");
@@ -213,17 +217,23 @@ static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error
     } else {
         return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit");
     }
+    uint32_t int_digits = p - int_start;
     if (p < len && in[p] == '.') {
         if (++p >= len) return trunc0(err, len);
         if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit after '.'");
         do p++; while (p < len && is_digit(in[p]));
     }
     if (p < len && (in[p] | 0x20) == 'e') {
+        exp = true;
         if (++p >= len) return trunc0(err, len);
         if (in[p] == '+' || in[p] == '-') { if (++p >= len) return trunc0(err, len); }
         if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit in the exponent");
         do p++; while (p < len && is_digit(in[p]));
     }
+    /* serde_json reads every number that fits no 64-bit integer as an f64 and refuses the
+     * whole body when it overflows; without an exponent only 309+ digits can. */
+    if ((exp || int_digits > 308) && num_check_f64(in + start, p - start))
+        return fail0(err, Q_ERR(OUT_OF_RANGE), start, "exceeds a 64-bit float");
     return p;
 }
 
