@@ -2,10 +2,12 @@
  * agree with an independent, deliberately plain RFC 8259 + UTF-8 checker (including the exact
  * depth limit), with json_compact_value (same verdict, same error; compact output validates
  * and is a fixed point, also when compacting in place), and with jsmn (tokens_parse never
- * disagrees). Every string token decodes, re-escapes and compares consistently.
+ * disagrees). Every string token decodes, re-escapes and compares consistently. Numbers
+ * beyond a double are invalid (serde_json refuses them); strtod is the reference there.
  * fuzz-max-len: 65536
  * fuzz-dict: json.dict */
 #include "fuzz_common.h"
+#include <math.h>
 #include "tokens.h"
 
 /* ---- reference validator: byte at a time, iterative, no shared code with json.c ---- */
@@ -105,6 +107,14 @@ static bool ref_number(const uint8_t *s, uint32_t n, uint32_t *pp) {
         if (p < n && (s[p] == '+' || s[p] == '-')) p++;
         if (!ref_digits(s, n, &p)) return false;
     }
+    /* like serde_json, a number no double holds is invalid: glibc's strtod (correctly
+     * rounded) says which ones */
+    char *txt = malloc(p - *pp + 1);
+    memcpy(txt, s + *pp, p - *pp);
+    txt[p - *pp] = 0;
+    bool finite = isfinite(strtod(txt, NULL));
+    free(txt);
+    if (!finite) return false;
     *pp = p;
     return true;
 }
