@@ -67,16 +67,6 @@ Q_EXPORT(q_json_validate) int32_t q_json_validate(uint32_t len, uint32_t max_dep
     return call_end(I, json_validate(I->in, len, max_depth ? max_depth : Q_DEFAULT_MAX_DEPTH, &I->err));
 }
 
-static void record_of(const env_decoded *d, int32_t *r) {
-    r[QD_META_OFF] = (int32_t)d->meta_off; r[QD_META_LEN] = (int32_t)d->meta_len;
-    r[QD_PAYLOAD_OFF] = (int32_t)d->payload_off; r[QD_PAYLOAD_LEN] = (int32_t)d->payload_len;
-    r[QD_ERROR_OFF] = (int32_t)d->error_off; r[QD_ERROR_LEN] = (int32_t)d->error_len;
-    r[QD_ERROR_STATUS] = d->error_status;
-    r[QD_ERROR_CODE_OFF] = (int32_t)d->error_code_off; r[QD_ERROR_CODE_LEN] = (int32_t)d->error_code_len;
-    r[QD_ERROR_MESSAGE_OFF] = (int32_t)d->error_message_off; r[QD_ERROR_MESSAGE_LEN] = (int32_t)d->error_message_len;
-    r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
-}
-
 /* Common start of the codec exports: the input length fits the buffer and the client (or
  * -1 for the defaults) exists. Sets *lim to that client's limits (or dflt). */
 static bool codec_args(q_instance *I, uint64_t len, int32_t client, q_client **c, env_limits *dflt, const env_limits **lim) {
@@ -95,7 +85,7 @@ Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t clie
     if (rc) return call_end(I, rc);
     int32_t *r = scratch_alloc(Q_DECODE_RECORD_WORDS * 4);
     if (!r) return call_end(I, Q_ERR(OUT_OF_MEMORY));
-    record_of(&d, r);
+    decode_record(&d, r);
     call_output(I, (const uint8_t *)r, Q_DECODE_RECORD_WORDS * 4);
     return call_end(I, Q_OK);
 }
@@ -168,7 +158,7 @@ Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, 
             d.meta_off += off; d.payload_off += off;
             if (d.error_len) { d.error_off += off; d.error_code_off += off; d.error_message_off += off; }
             if (d.request_id_len) d.request_id_off += off;
-            record_of(&d, r + 1);
+            decode_record(&d, r + 1);
         }
         out.len += (1 + Q_DECODE_RECORD_WORDS) * 4;
         count++;
@@ -217,7 +207,7 @@ Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
     q_client *c = q_calloc(1, sizeof *c);
     if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
     int rc = config_parse(&c->cfg, I->in, len, &I->err);
-    if (rc) { config_free(&c->cfg); q_free(c); return call_end(I, rc); }
+    if (rc) { q_free(c); return call_end(I, rc); }   /* config_parse left nothing allocated */
     c->generation = I->next_generation++ & 0x7FFFFF;
     if (!c->generation) c->generation = I->next_generation++ & 0x7FFFFF;
     I->clients[slot] = c;

@@ -15,6 +15,14 @@
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
 
+/* Shared by the config and the call options. */
+uint8_t config_method(const schema_walk *w, int tok) {
+    uint8_t m = 0;
+    while (m < HM_COUNT_ - 1 && !json_string_eq(schema_tok_ptr(w, tok), schema_tok_len(w, tok), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m])))
+        m++;
+    return m;
+}
+
 enum {
     C_BASE_URL, C_ROUTE, C_METHOD, C_HEADERS,
     C_REQUEST_MS, C_CONNECT_MS,
@@ -74,32 +82,34 @@ static const schema_field ROOT_F[] = {
 };
 static const schema ROOT = SCHEMA(ROOT_F);
 
-/* Integer settings: slot, key path (for errors), range, where it goes. */
-typedef struct { uint8_t slot; const char *path; uint32_t min, max; uint16_t offset; } int_setting;
-#define OFF(field) (uint16_t)__builtin_offsetof(q_config, field)
+/* Integer settings: key path (for errors), range, slot, where it goes (small fields: the
+ * table is data in the module). */
+typedef struct { const char *path; uint32_t max; uint16_t min; uint8_t slot, offset; } int_setting;
+#define OFF(field) (uint8_t)__builtin_offsetof(q_config, field)
+_Static_assert(sizeof(q_config) <= 256, "config offsets fit uint8_t");
 static const int_setting INTS[] = {
-    { C_REQUEST_MS, "timeouts.request_ms", 1, Q_MAX_TIMEOUT_MS, OFF(request_timeout_ms) },
-    { C_CONNECT_MS, "timeouts.connect_ms", 1, Q_MAX_TIMEOUT_MS, OFF(connect_timeout_ms) },
-    { C_MAX_ATTEMPTS, "retry.max_attempts", 1, Q_MAX_RETRY_ATTEMPTS, OFF(retry_max_attempts) },
-    { C_BASE_DELAY, "retry.base_delay_ms", 0, Q_MAX_TIMEOUT_MS, OFF(retry_base_ms) },
-    { C_MAX_DELAY, "retry.max_delay_ms", 0, Q_MAX_TIMEOUT_MS, OFF(retry_max_ms) },
-    { C_JITTER, "retry.jitter_percent", 0, 100, OFF(retry_jitter_pct) },
-    { C_WS_PING, "websocket.ping_interval_ms", 0, Q_MAX_TIMEOUT_MS, OFF(ws_ping_interval_ms) },
-    { C_WS_MSG_TIMEOUT, "websocket.message_timeout_ms", 1, Q_MAX_TIMEOUT_MS, OFF(ws_message_timeout_ms) },
-    { C_WS_MAX_MSG, "websocket.max_message_bytes", 64, Q_CONFIG_MAX_BYTES, OFF(ws_max_message_bytes) },
-    { C_WS_MAX_CONN, "websocket.max_connections", 1, Q_CONFIG_MAX_CONNECTIONS, OFF(ws_max_connections) },
-    { C_WS_MAX_QUEUE, "websocket.max_queue", 0, Q_CONFIG_MAX_QUEUE, OFF(ws_max_queue) },
-    { C_MAX_ENVELOPE, "limits.max_envelope_bytes", 64, Q_CONFIG_MAX_BYTES, OFF(limits.max_envelope_bytes) },
-    { C_MAX_META, "limits.max_meta_bytes", 2, Q_CONFIG_MAX_BYTES, OFF(limits.max_meta_bytes) },
-    { C_MAX_DEPTH, "limits.max_depth", 2, Q_CONFIG_MAX_DEPTH, OFF(limits.max_depth) },
-    { C_MAX_IN_FLIGHT, "limits.max_in_flight", 1, Q_CONFIG_MAX_IN_FLIGHT, OFF(max_in_flight) },
-    { C_MAX_HEADER, "limits.max_header_bytes", 256, Q_CONFIG_MAX_BYTES, OFF(max_header_bytes) },
-    { C_UUID_VERSION, "meta.uuid_version", 4, 7, OFF(uuid_version) },
+    { "timeouts.request_ms", Q_MAX_TIMEOUT_MS, 1, C_REQUEST_MS, OFF(request_timeout_ms) },
+    { "timeouts.connect_ms", Q_MAX_TIMEOUT_MS, 1, C_CONNECT_MS, OFF(connect_timeout_ms) },
+    { "retry.max_attempts", Q_MAX_RETRY_ATTEMPTS, 1, C_MAX_ATTEMPTS, OFF(retry_max_attempts) },
+    { "retry.base_delay_ms", Q_MAX_TIMEOUT_MS, 0, C_BASE_DELAY, OFF(retry_base_ms) },
+    { "retry.max_delay_ms", Q_MAX_TIMEOUT_MS, 0, C_MAX_DELAY, OFF(retry_max_ms) },
+    { "retry.jitter_percent", 100, 0, C_JITTER, OFF(retry_jitter_pct) },
+    { "websocket.ping_interval_ms", Q_MAX_TIMEOUT_MS, 0, C_WS_PING, OFF(ws_ping_interval_ms) },
+    { "websocket.message_timeout_ms", Q_MAX_TIMEOUT_MS, 1, C_WS_MSG_TIMEOUT, OFF(ws_message_timeout_ms) },
+    { "websocket.max_message_bytes", Q_CONFIG_MAX_BYTES, 64, C_WS_MAX_MSG, OFF(ws_max_message_bytes) },
+    { "websocket.max_connections", Q_CONFIG_MAX_CONNECTIONS, 1, C_WS_MAX_CONN, OFF(ws_max_connections) },
+    { "websocket.max_queue", Q_CONFIG_MAX_QUEUE, 0, C_WS_MAX_QUEUE, OFF(ws_max_queue) },
+    { "limits.max_envelope_bytes", Q_CONFIG_MAX_BYTES, 64, C_MAX_ENVELOPE, OFF(limits.max_envelope_bytes) },
+    { "limits.max_meta_bytes", Q_CONFIG_MAX_BYTES, 2, C_MAX_META, OFF(limits.max_meta_bytes) },
+    { "limits.max_depth", Q_CONFIG_MAX_DEPTH, 2, C_MAX_DEPTH, OFF(limits.max_depth) },
+    { "limits.max_in_flight", Q_CONFIG_MAX_IN_FLIGHT, 1, C_MAX_IN_FLIGHT, OFF(max_in_flight) },
+    { "limits.max_header_bytes", Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
+    { "meta.uuid_version", 7, 4, C_UUID_VERSION, OFF(uuid_version) },
 };
 
 /* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default
  * shown by config_to_json. */
-typedef struct { uint8_t slot; bool compact; uint16_t offset; const char *dflt; } str_setting;
+typedef struct { uint8_t slot; bool compact; uint8_t offset; const char *dflt; } str_setting;
 static const str_setting STRS[] = {
     { C_BASE_URL, false, OFF(base_url), NULL }, { C_ROUTE, false, OFF(route), Q_DEFAULT_ROUTE },
     { C_HEADERS, true, OFF(headers_json), "{}" }, { C_WS_URL, false, OFF(ws_url), NULL },
@@ -130,32 +140,23 @@ void config_defaults(q_config *c) {
 }
 
 void config_free(q_config *c) {
-    q_str *strs[] = { &c->base_url, &c->route, &c->headers_json, &c->ws_url, &c->tenant,
-                      &c->auth_token_name, &c->auth_scheme, &c->allowed_origins_json };
-    for (size_t k = 0; k < Q_ARRAY_LEN(strs); k++) {
-        if (strs[k]->ptr) { q_wipe(strs[k]->ptr, strs[k]->len); q_free(strs[k]->ptr); }
-        strs[k]->ptr = NULL; strs[k]->len = 0;
+    for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {   /* every owned string is a STRS setting */
+        q_str *v = (q_str *)(void *)((uint8_t *)c + STRS[k].offset);
+        if (v->ptr) { q_wipe(v->ptr, v->len); q_free(v->ptr); }
+        v->ptr = NULL; v->len = 0;
     }
 }
 
-/* Persistent copy of a decoded string token (NUL-terminated for convenience). */
-static int take_string(schema_walk *w, int tok, q_str *dst, q_error *err) {
-    uint32_t n = schema_tok_len(w, tok);
-    uint8_t *p = q_alloc(n + 1);
-    if (!p) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
-    dst->len = json_unescape(schema_tok_ptr(w, tok), n, p);
-    p[dst->len] = 0;
-    dst->ptr = p;
-    return Q_OK;
-}
-
-/* Persistent compact copy of a validated object/array token. */
-static int take_compact(schema_walk *w, int tok, q_str *dst, q_error *err) {
+/* Persistent copy of a string setting (decoded, NUL-terminated for convenience) or of a
+ * validated object/array setting (compact JSON). */
+static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_error *err) {
     uint32_t start = (uint32_t)w->t.tok[tok].start, end = (uint32_t)w->t.tok[tok].end, stop, n;
     uint8_t *p = q_alloc(end - start + 1);
     if (!p) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
-    int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, p, &stop, &n, err);
-    if (rc) { q_free(p); return rc; }
+    if (compact) {
+        int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, p, &stop, &n, err);
+        if (rc) { q_free(p); return rc; }
+    } else n = json_unescape(w->t.js + start, end - start, p);
     p[n] = 0;
     dst->ptr = p; dst->len = n;
     return Q_OK;
@@ -220,15 +221,11 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
             return q_fail(err, rc, schema_tok_offset(&w, tok), INTS[k].path, what);
         }
         if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return range_fail(err, INTS[k].path, schema_tok_offset(&w, tok), "4 or 7");
-        if (INTS[k].slot == C_UUID_VERSION) c->uuid_version = (uint8_t)v;
-        else *(uint32_t *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
+        *(uint32_t *)(void *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
     }
     if (c->retry_max_ms < c->retry_base_ms)
         return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, "must be >= retry.base_delay_ms");
-    if (w.slots[C_METHOD] >= 0) {
-        for (uint8_t m = 0; m < HM_COUNT_; m++)
-            if (json_string_eq(schema_tok_ptr(&w, w.slots[C_METHOD]), schema_tok_len(&w, w.slots[C_METHOD]), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m]))) c->method = m;
-    }
+    if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
 
@@ -236,8 +233,7 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         int tok = w.slots[STRS[k].slot];
         if (tok < 0) continue;
         q_str *dst = (q_str *)(void *)((uint8_t *)c + STRS[k].offset);
-        rc = STRS[k].compact ? take_compact(&w, tok, dst, err) : take_string(&w, tok, dst, err);
-        if (rc) return rc;
+        if ((rc = take_setting(&w, tok, STRS[k].compact, dst, err))) return rc;
     }
     if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
         return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", "must start with '/'");
@@ -258,7 +254,7 @@ int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
 static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
     for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++)
         if (INTS[k].slot == f->slot)
-            return jw_u64(o, f->slot == C_UUID_VERSION ? c->uuid_version : *(const uint32_t *)(const void *)((const uint8_t *)c + INTS[k].offset));
+            return jw_u64(o, *(const uint32_t *)(const void *)((const uint8_t *)c + INTS[k].offset));
     for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
         if (STRS[k].slot != f->slot) continue;
         const q_str *v = (const q_str *)(const void *)((const uint8_t *)c + STRS[k].offset);

@@ -31,7 +31,7 @@ typedef struct {
     uint32_t max_in_flight, max_header_bytes;
     /* meta defaults for outgoing envelopes */
     q_str tenant;
-    uint8_t uuid_version;        /* 4 or 7 */
+    uint32_t uuid_version;       /* 4 or 7 (a word like the other integer settings) */
     /* security */
     q_str auth_token_name;       /* token store entry sent as Authorization, "" = none */
     q_str auth_scheme;           /* default "Bearer" */
@@ -48,4 +48,8 @@ void config_free(q_config *c);
 int config_to_json(const q_config *c, q_buf *out);
 
 extern const char *const Q_HTTP_METHODS[];
+/* The method a string token names; a schema ST_ENUM of Q_HTTP_METHODS validated it (the
+ * last method is the only one left when no other matched). */
+uint8_t config_method(const schema_walk *w, int tok);
+
 #endif

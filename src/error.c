@@ -1,14 +1,18 @@
 /* Error translation: the status table, message composition and the JSON record the
  * glue reads. Messages name what was wrong and where, never the offending value. */
 #include "error.h"
+#include "num.h"
 
-typedef struct { const char *code; uint8_t kind; uint16_t http; const char *msg; } status_info;
-
-static const status_info STATUS[] = {
-#define Q_ROW_(name, kind, http, msg) { #name, kind, http, msg },
-    Q_STATUS_TABLE(Q_ROW_)
-#undef Q_ROW_
-};
+/* The status table as columns: no per-row padding. */
+#define Q_CODE_(name, kind, http, msg) #name,
+#define Q_MSG_(name, kind, http, msg) msg,
+#define Q_KIND_(name, kind, http, msg) kind,
+#define Q_HTTP_(name, kind, http, msg) + (http)
+static const char *const STATUS_CODE[] = { Q_STATUS_TABLE(Q_CODE_) };
+static const char *const STATUS_MSG[] = { Q_STATUS_TABLE(Q_MSG_) };
+static const uint8_t STATUS_KIND[] = { Q_STATUS_TABLE(Q_KIND_) };
+/* q_fail leaves http_status 0 (q_error_clear): true while no row names an HTTP status */
+_Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status needs q_fail to set it");
 
 static const char *const KIND_NAMES[QK_COUNT_] = {
     "none", "validation", "serialization", "deserialization", "config", "transport",
@@ -18,14 +22,14 @@ static const char *const KIND_NAMES[QK_COUNT_] = {
 
 static const char *const RETRY_NAMES[] = { "none", "exponential", "linear", "immediate" };
 
-static const status_info *info_of(int status) {
+/* Row of a status; unknown statuses read as INTERNAL. */
+static int row_of(int status) {
     /* range-check before negating: -INT32_MIN overflows */
-    int idx = status <= 0 && status > -(int)Q_IDX_COUNT_ ? -status : (int)Q_IDX_INTERNAL;
-    return &STATUS[idx];
+    return status <= 0 && status > -(int)Q_IDX_COUNT_ ? -status : (int)Q_IDX_INTERNAL;
 }
 
-const char *q_status_code(int status) { return info_of(status)->code; }
-q_kind q_status_kind(int status) { return (q_kind)info_of(status)->kind; }
+const char *q_status_code(int status) { return STATUS_CODE[row_of(status)]; }
+q_kind q_status_kind(int status) { return (q_kind)STATUS_KIND[row_of(status)]; }
 const char *q_kind_name(q_kind k) { return (unsigned)k < QK_COUNT_ ? KIND_NAMES[k] : "internal"; }
 const char *q_retry_policy_name(q_retry_policy p) { return (unsigned)p <= QR_IMMEDIATE ? RETRY_NAMES[p] : "none"; }
 
@@ -68,33 +72,33 @@ void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
 
 void q_text_append(char *buf, size_t cap, const char *s) { q_text_append_n(buf, cap, s, q_strlen(s)); }
 
+void q_msg_append(q_error *e, const char *s) { q_text_append(e->message, sizeof e->message, s); }
+
 void q_text_append_u64(char *buf, size_t cap, uint64_t v) {
-    char tmp[21]; int i = 20; tmp[20] = 0;
-    do { tmp[--i] = (char)('0' + v % 10); v /= 10; } while (v);
-    q_text_append(buf, cap, tmp + i);
+    uint8_t tmp[20];
+    q_text_append_n(buf, cap, (const char *)tmp, num_format_u64(v, tmp));
 }
 
 int q_fail(q_error *e, int status, int64_t offset, const char *path, const char *detail) {
-    const status_info *si = info_of(status);
+    int row = row_of(status);
     q_error_clear(e);
     e->status = status;
-    e->kind = si->kind;
-    e->http_status = si->http;
-    e->retry_policy = q_kind_retry_policy((q_kind)si->kind);
+    e->kind = STATUS_KIND[row];
+    e->retry_policy = q_kind_retry_policy((q_kind)e->kind);
     e->retryable = e->retry_policy != QR_NONE;
     e->offset = offset;
-    q_text_append(e->code, sizeof e->code, si->code);
+    q_text_append(e->code, sizeof e->code, STATUS_CODE[row]);
     if (path) q_text_append(e->path, sizeof e->path, path);
     /* "<path>: <what> (<detail>) at byte N" */
-    if (path && *path) { q_text_append(e->message, sizeof e->message, path); q_text_append(e->message, sizeof e->message, ": "); }
-    q_text_append(e->message, sizeof e->message, si->msg);
+    if (path && *path) { q_msg_append(e, path); q_msg_append(e, ": "); }
+    q_msg_append(e, STATUS_MSG[row]);
     if (detail && *detail) {
-        q_text_append(e->message, sizeof e->message, " (");
-        q_text_append(e->message, sizeof e->message, detail);
-        q_text_append(e->message, sizeof e->message, ")");
+        q_msg_append(e, " (");
+        q_msg_append(e, detail);
+        q_msg_append(e, ")");
     }
     if (offset >= 0) {
-        q_text_append(e->message, sizeof e->message, " at byte ");
+        q_msg_append(e, " at byte ");
         q_text_append_u64(e->message, sizeof e->message, (uint64_t)offset);
     }
     return status;
@@ -113,9 +117,9 @@ int q_error_within(q_error *e, const char *where) {
     if (old[0]) { q_text_append(e->path, sizeof e->path, "."); q_text_append(e->path, sizeof e->path, old); }
     q_memcpy(old, e->message, sizeof e->message);
     e->message[0] = 0;
-    q_text_append(e->message, sizeof e->message, where);
-    q_text_append(e->message, sizeof e->message, ": ");
-    q_text_append(e->message, sizeof e->message, old);
+    q_msg_append(e, where);
+    q_msg_append(e, ": ");
+    q_msg_append(e, old);
     return e->status;
 }
 
@@ -126,15 +130,15 @@ int q_error_in(q_error *e, const char *where) {
 
 /* First match wins, on the upper-cased code (wire-format.md §3). */
 int q_status_from_wire_code(const uint8_t *code, size_t len) {
-    static const struct { const char *needle; uint16_t status; } RULES[] = {
-        { "AUTH", 401 }, { "UNAUTHORIZED", 401 }, { "FORBIDDEN", 403 }, { "PERMISSION", 403 },
-        { "VALIDATION", 400 }, { "INVALID", 400 }, { "NOT_FOUND", 404 }, { "MISSING", 404 },
-        { "CONFLICT", 409 }, { "EXISTS", 409 }, { "TOO_LARGE", 413 }, { "SIZE", 413 },
-        { "RATE_LIMIT", 429 }, { "THROTTLE", 429 }, { "TIMEOUT", 504 }, { "DEADLINE", 504 },
-        { "UNAVAILABLE", 503 }, { "SERVICE", 503 }, { "NOT_IMPLEMENTED", 501 },
+    static const char *const NEEDLE[] = {
+        "AUTH", "UNAUTHORIZED", "FORBIDDEN", "PERMISSION", "VALIDATION", "INVALID", "NOT_FOUND", "MISSING",
+        "CONFLICT", "EXISTS", "TOO_LARGE", "SIZE", "RATE_LIMIT", "THROTTLE", "TIMEOUT", "DEADLINE",
+        "UNAVAILABLE", "SERVICE", "NOT_IMPLEMENTED",
     };
-    for (size_t r = 0; r < Q_ARRAY_LEN(RULES); r++) {
-        const char *nd = RULES[r].needle;
+    static const uint16_t STATUS_OF[] = { 401, 401, 403, 403, 400, 400, 404, 404, 409, 409, 413, 413, 429, 429, 504, 504, 503, 503, 501 };
+    _Static_assert(Q_ARRAY_LEN(NEEDLE) == Q_ARRAY_LEN(STATUS_OF), "one status per needle");
+    for (size_t r = 0; r < Q_ARRAY_LEN(NEEDLE); r++) {
+        const char *nd = NEEDLE[r];
         size_t nl = q_strlen(nd);
         for (size_t i = 0; i + nl <= len; i++) {
             size_t j = 0;
@@ -143,7 +147,7 @@ int q_status_from_wire_code(const uint8_t *code, size_t len) {
                 if (c >= 'a' && c <= 'z') c = (uint8_t)(c - 32);
                 if (c != (uint8_t)nd[j]) break;
             }
-            if (j == nl) return RULES[r].status;
+            if (j == nl) return STATUS_OF[r];
         }
     }
     return 500;
@@ -178,10 +182,9 @@ static size_t put_raw(uint8_t *out, size_t pos, size_t cap, const char *s) {
 }
 
 static size_t put_i64(uint8_t *out, size_t pos, size_t cap, int64_t v) {
-    char tmp[24] = {0};
-    if (v < 0) { tmp[0] = '-'; q_text_append_u64(tmp, sizeof tmp, (uint64_t)(-(v + 1)) + 1); }
-    else q_text_append_u64(tmp, sizeof tmp, (uint64_t)v);
-    return put_raw(out, pos, cap, tmp);
+    uint8_t tmp[24];
+    tmp[num_format_i64(v, tmp)] = 0;
+    return put_raw(out, pos, cap, (const char *)tmp);
 }
 
 static size_t write_record(const q_error *e, uint8_t *out, size_t cap, size_t message_budget) {

@@ -123,5 +123,7 @@ int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);
 void q_text_append(char *buf, size_t cap, const char *s);
 void q_text_append_n(char *buf, size_t cap, const char *s, size_t n);
 void q_text_append_u64(char *buf, size_t cap, uint64_t v);
+/* Appends to the record's message. */
+void q_msg_append(q_error *e, const char *s);
 
 #endif

@@ -1,6 +1,7 @@
 /* The instance behind the exports: call bracketing (scratch reset, error record), host
  * I/O buffers and the client table with generation-checked handles. */
 #include "instance.h"
+#include "qollective.h"
 
 /* The one pointer to per-instance state; the state itself lives in the arena. */
 static q_instance *the_instance;
@@ -38,9 +39,9 @@ int call_end(q_instance *I, int rc) {
         if (I->err.status == 0) q_fail(&I->err, rc, Q_NO_OFFSET, NULL, NULL);
         if (rc == Q_ERR(OUT_OF_MEMORY)) {
             /* name the limit that was hit (design.md: "out of memory with the limit") */
-            q_text_append(I->err.message, sizeof I->err.message, "; memory limit ");
+            q_msg_append(&I->err, "; memory limit ");
             q_text_append_u64(I->err.message, sizeof I->err.message, arena_limit());
-            q_text_append(I->err.message, sizeof I->err.message, " bytes");
+            q_msg_append(&I->err, " bytes");
         }
         int n = q_error_to_json(&I->err, I->err_json, sizeof I->err_json);
         I->err_json_len = n > 0 ? (uint32_t)n : 0;
@@ -58,4 +59,14 @@ q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
         return NULL;
     }
     return I->clients[slot];
+}
+
+__attribute__((noinline)) void decode_record(const env_decoded *d, int32_t *r) {
+    r[QD_META_OFF] = (int32_t)d->meta_off; r[QD_META_LEN] = (int32_t)d->meta_len;
+    r[QD_PAYLOAD_OFF] = (int32_t)d->payload_off; r[QD_PAYLOAD_LEN] = (int32_t)d->payload_len;
+    r[QD_ERROR_OFF] = (int32_t)d->error_off; r[QD_ERROR_LEN] = (int32_t)d->error_len;
+    r[QD_ERROR_STATUS] = d->error_status;
+    r[QD_ERROR_CODE_OFF] = (int32_t)d->error_code_off; r[QD_ERROR_CODE_LEN] = (int32_t)d->error_code_len;
+    r[QD_ERROR_MESSAGE_OFF] = (int32_t)d->error_message_off; r[QD_ERROR_MESSAGE_LEN] = (int32_t)d->error_message_len;
+    r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
 }

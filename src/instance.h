@@ -39,4 +39,6 @@ void call_output(q_instance *I, const uint8_t *p, uint32_t n);
 int call_end(q_instance *I, int rc);
 /* Looks up a client by handle; NULL and BAD_HANDLE recorded when unknown. -1 means none. */
 q_client *client_get(q_instance *I, int32_t handle, bool allow_none);
+/* The decode record the exports hand out (Q_DECODE_RECORD_WORDS words, QD_* order). */
+void decode_record(const env_decoded *d, int32_t *r);
 #endif

@@ -124,9 +124,7 @@ static bool header_name_ok(const uint8_t *v, uint32_t n) {
     if (!n) return false;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t c = v[i];
-        bool tchar = (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') ||
-                     c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-                     c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
+        bool tchar = (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || url_char_in(c, "!#$%&'*+-.^_`|~");
         if (!tchar) return false;
     }
     return true;
@@ -136,34 +134,6 @@ static void header_add(header_list *h, const char *name, const uint8_t *v, uint3
     if (!h->rc) h->rc = jw_fmt(h->out, "%s[\"%s\",%j]", h->count ? "," : "", name, v, n);
     h->count++;
     h->bytes += (uint32_t)q_strlen(name) + n + 4;
-}
-
-/* A meta string field sent as a plain-text header. */
-static int header_from_meta(header_list *h, const char *name, schema_walk *w, int slot, const char *path, q_error *err) {
-    int tok = w->slots[slot];
-    if (tok < 0) return Q_OK;
-    uint32_t n = schema_tok_len(w, tok);
-    uint8_t *v = scratch_alloc(n + 1);
-    if (!v) return oom(err);
-    n = json_unescape(schema_tok_ptr(w, tok), n, v);
-    if (!header_value_ok(v, n))
-        return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), path, "cannot travel in an HTTP header: control or non-ASCII characters");
-    /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
-    if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
-        return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), path, "cannot travel in an HTTP header: leading or trailing whitespace");
-    header_add(h, name, v, n);
-    return Q_OK;
-}
-
-static int header_base64(header_list *h, const char *name, schema_walk *w, int slot, q_error *err) {
-    int tok = w->slots[slot];
-    if (tok < 0) return Q_OK;
-    uint32_t n = schema_tok_len(w, tok);
-    uint8_t *raw = scratch_alloc(n + 1), *b64 = scratch_alloc(b64_encoded_len(n) + 1);
-    if (!raw || !b64) return oom(err);
-    n = json_unescape(schema_tok_ptr(w, tok), n, raw);
-    header_add(h, name, b64, b64_encoded_len(n) ? b64_encode(raw, n, b64) : 0);
-    return Q_OK;
 }
 
 /* Copies JSON text with every non-ASCII character escaped as \uXXXX, so it can travel in a
@@ -189,6 +159,71 @@ static int json_ascii_copy(q_buf *o, const uint8_t *s, uint32_t n) {
     return Q_OK;
 }
 
+/* How a meta field travels in its header. */
+enum { HV_RAW, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_JSON };
+
+/* Headers the client writes itself, in the order they are sent: Content-Type (bodies only),
+ * one per meta field (from the canonical meta), Authorization (when a token is configured,
+ * last). An extra header of the same name would travel as a second value ("<uuid>, other")
+ * and contradict the body. */
+static const char *const OWN_HEADERS[] = {
+    "Content-Type", "X-Qollective-Request-Id", "X-Qollective-Tenant", "X-Qollective-Version",
+    "X-Qollective-Timestamp", "X-Qollective-User-Id", "X-Qollective-Session-Id",
+    "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
+};
+#define OWN_META_FIRST 1   /* X-Qollective-Request-Id */
+#define OWN_TEXT_FIRST 5   /* X-Qollective-User-Id */
+#define OWN_META_END 10    /* Authorization */
+/* For OWN_HEADERS[OWN_META_FIRST..OWN_META_END): the meta field and how it travels. */
+static const uint8_t META_HEADER_SLOT[] = {
+    MS_REQUEST_ID, MS_TENANT, MS_VERSION, MS_TIMESTAMP, MS_USER_ID, MS_SESSION_ID, MS_TRACE_ID, MS_SPAN_ID, MS_ON_BEHALF_OF,
+};
+static const uint8_t META_HEADER_KIND[] = {
+    HV_RAW /* canonical: 36 bytes */, HV_BASE64, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_TEXT, HV_TEXT, HV_TEXT, HV_JSON,
+};
+/* The meta field named when a HV_TEXT value cannot travel (from OWN_HEADERS[OWN_TEXT_FIRST]). */
+static const char *const META_HEADER_PATH[] = {
+    "meta.security.user_id", "meta.security.session_id", "meta.tracing.trace_id", "meta.tracing.span_id",
+};
+
+/* Adds the header of one meta field, when the meta has it. */
+static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error *err) {
+    uint8_t kind = META_HEADER_KIND[k - OWN_META_FIRST];
+    int tok = w->slots[META_HEADER_SLOT[k - OWN_META_FIRST]];
+    if (tok < 0) return Q_OK;
+    const uint8_t *p = schema_tok_ptr(w, tok);
+    uint32_t n = schema_tok_len(w, tok);
+    uint8_t *v = (uint8_t *)p, txt[RFC3339_MAX_LEN];
+    if (kind == HV_TIMESTAMP) {
+        /* same instant as the body, in the +00:00 form native clients send */
+        q_time tm;
+        v = txt;
+        n = rfc3339_parse(p, n, &tm) ? 0 : rfc3339_format(tm, RFC3339_PLUS00, txt);
+        if (!n) return Q_OK;
+    } else if (kind == HV_JSON) {
+        q_buf b = { 0 };
+        if (json_ascii_copy(&b, p, n)) return oom(err);
+        v = b.ptr; n = b.len;
+    } else if (kind != HV_RAW) {
+        if (!(v = scratch_alloc(n + 1))) return oom(err);
+        n = json_unescape(p, n, v);
+        if (kind == HV_BASE64) {
+            uint8_t *b64 = scratch_alloc(b64_encoded_len(n) + 1);
+            if (!b64) return oom(err);
+            n = b64_encoded_len(n) ? b64_encode(v, n, b64) : 0;
+            v = b64;
+        } else {
+            if (!header_value_ok(v, n))
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: control or non-ASCII characters");
+            /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
+            if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: leading or trailing whitespace");
+        }
+    }
+    header_add(h, OWN_HEADERS[k], v, n);
+    return Q_OK;
+}
+
 /* ---- options ------------------------------------------------------------------------------ */
 
 enum { O_METHOD, O_ROUTE, O_TIMEOUT, O_HEADERS, O_IDEMPOTENT, O_COUNT_ };
@@ -203,39 +238,20 @@ static const schema OPTIONS = { OPTION_F, (uint8_t)Q_ARRAY_LEN(OPTION_F), 1 };
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
-/* Headers the client writes itself from meta, the body or the token store: an extra header of
- * the same name would travel as a second value ("<uuid>, other") and contradict the body. */
-static const char *const OWN_HEADERS[] = {
-    "Content-Type", "X-Qollective-Request-Id", "X-Qollective-Tenant", "X-Qollective-Version",
-    "X-Qollective-Timestamp", "X-Qollective-User-Id", "X-Qollective-Session-Id",
-    "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
-};
-
 /* Names fetch refuses or silently drops (Fetch standard, forbidden request headers), and the
  * meta header the server would read instead of ours: refused before anything is sent. */
-static const char *const FORBIDDEN_HEADERS[] = {
-    "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers", "Access-Control-Request-Method",
-    "Connection", "Content-Length", "Cookie", "Cookie2", "Date", "DNT", "Expect", "Host", "Keep-Alive",
-    "Origin", "Referer", "Set-Cookie", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Via",
-    "X-Qollective-Meta",
-};
-
-static uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
-
-/* Header names compare ASCII case-insensitively. */
-static bool name_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m) {
-    if (n != m) return false;
-    for (uint32_t i = 0; i < n; i++)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
+static const char FORBIDDEN_HEADERS[] =   /* NUL-separated (no pointer table), "" ends */
+    "Accept-Charset\0Accept-Encoding\0Access-Control-Request-Headers\0Access-Control-Request-Method\0"
+    "Connection\0Content-Length\0Cookie\0Cookie2\0Date\0DNT\0Expect\0Host\0Keep-Alive\0"
+    "Origin\0Referer\0Set-Cookie\0TE\0Trailer\0Transfer-Encoding\0Upgrade\0Via\0"
+    "X-Qollective-Meta\0";
 
 /* true when the object at obj has a key naming the header (raw key text; a key with escapes
- * is no header name and fails validation anyway). */
+ * is no header name and fails validation anyway). Header names compare ASCII case-insensitively. */
 static bool map_has(const q_tokens *t, int obj, const uint8_t *name, uint32_t n) {
     if (!t || obj < 0) return false;
     for (int k = 0, j = obj + 1; k < t->tok[obj].size; k++, j += 2)
-        if (name_eq(t->js + t->tok[j].start, (uint32_t)(t->tok[j].end - t->tok[j].start), name, n)) return true;
+        if (url_case_eq(t->js + t->tok[j].start, (uint32_t)(t->tok[j].end - t->tok[j].start), name, n)) return true;
     return false;
 }
 
@@ -251,11 +267,11 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
         const char *why = NULL, *refused = "header not allowed (forbidden by fetch or reserved)";
         int status = Q_ERR(INVALID_VALUE), at = j;
         for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
-            if (name_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
+            if (url_case_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
                 why = "header is written by the client (from meta, the body or the token)";
-        for (uint32_t r = 0; r < Q_ARRAY_LEN(FORBIDDEN_HEADERS); r++)   /* disjoint from OWN_HEADERS */
-            if (name_eq(kp, kl, (const uint8_t *)FORBIDDEN_HEADERS[r], (uint32_t)q_strlen(FORBIDDEN_HEADERS[r]))) why = refused;
-        if ((kl > 6 && name_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && name_eq(kp, 4, (const uint8_t *)"sec-", 4)))
+        for (const char *f = FORBIDDEN_HEADERS; *f; f += q_strlen(f) + 1)   /* disjoint from OWN_HEADERS */
+            if (url_case_eq(kp, kl, (const uint8_t *)f, (uint32_t)q_strlen(f))) why = refused;
+        if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
             why = refused;
         if (!why) {
             if (map_has(over, over_obj, kp, kl)) continue;
@@ -319,9 +335,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         schema_walk_init(&ow, &ot, err, NULL, "options");
         if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
         int s;
-        if ((s = ow.slots[O_METHOD]) >= 0)
-            for (uint8_t m = 0; m < HM_COUNT_; m++)
-                if (json_string_eq(schema_tok_ptr(&ow, s), schema_tok_len(&ow, s), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m]))) method = m;
+        if ((s = ow.slots[O_METHOD]) >= 0) method = config_method(&ow, s);
         if ((s = ow.slots[O_ROUTE]) >= 0) {
             uint32_t n = schema_tok_len(&ow, s);
             uint8_t *r = scratch_alloc(n + 1);
@@ -371,28 +385,9 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
 
     header_list h = { out, 0, 0, 0, 0 };
-    if (has_body) header_add(&h, "Content-Type", (const uint8_t *)"application/json", 16);
-    header_add(&h, "X-Qollective-Request-Id", tmp.request_id, UUID_TEXT_LEN);
-    if ((rc = header_base64(&h, "X-Qollective-Tenant", &mw, MS_TENANT, err))) return rc;
-    if ((rc = header_base64(&h, "X-Qollective-Version", &mw, MS_VERSION, err))) return rc;
-    int ts = mw.slots[MS_TIMESTAMP];
-    if (ts >= 0) {
-        /* same instant as the body, in the +00:00 form native clients send */
-        uint8_t txt[RFC3339_MAX_LEN]; q_time tm;
-        uint32_t n = rfc3339_parse(schema_tok_ptr(&mw, ts), schema_tok_len(&mw, ts), &tm) ? 0 : rfc3339_format(tm, RFC3339_PLUS00, txt);
-        if (n) header_add(&h, "X-Qollective-Timestamp", txt, n);
-    }
-    if ((rc = header_from_meta(&h, "X-Qollective-User-Id", &mw, MS_USER_ID, "meta.security.user_id", err))) return rc;
-    if ((rc = header_from_meta(&h, "X-Qollective-Session-Id", &mw, MS_SESSION_ID, "meta.security.session_id", err))) return rc;
-    if ((rc = header_from_meta(&h, "X-Qollective-Trace-Id", &mw, MS_TRACE_ID, "meta.tracing.trace_id", err))) return rc;
-    if ((rc = header_from_meta(&h, "X-Qollective-Span-Id", &mw, MS_SPAN_ID, "meta.tracing.span_id", err))) return rc;
-    int obo = mw.slots[MS_ON_BEHALF_OF];
-    if (obo >= 0) {
-        q_buf v = { 0 };
-        const jsmntok_t *t = &mw.t.tok[obo];
-        if (json_ascii_copy(&v, mw.t.js + t->start, (uint32_t)(t->end - t->start))) return oom(err);
-        header_add(&h, "X-On-Behalf-Of", v.ptr, v.len);
-    }
+    if (has_body) header_add(&h, OWN_HEADERS[0], (const uint8_t *)"application/json", 16);
+    for (uint32_t k = OWN_META_FIRST; k < OWN_META_END; k++)
+        if ((rc = header_from_meta(&h, k, &mw, err))) return rc;
     if (cfg->auth_token_name.len) {
         uint32_t tl;
         const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);
@@ -402,7 +397,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         uint8_t *v = scratch_alloc(sl + 1 + tl);
         if (!v) return oom(err);
         q_memcpy(v, scheme, sl); v[sl] = ' '; q_memcpy(v + sl + 1, tok, tl);
-        header_add(&h, "Authorization", v, sl + 1 + tl);
+        header_add(&h, OWN_HEADERS[OWN_META_END], v, sl + 1 + tl);
         q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
     }
     if (cfg->headers_json.len) {
@@ -463,7 +458,7 @@ static void classify(q_error *e, int32_t status) {
 }
 
 /* Printable preview of a non-envelope body for the message: at most Q_ERROR_PREVIEW_BYTES. */
-static void append_preview(char *msg, size_t cap, const uint8_t *b, uint32_t n) {
+static void append_preview(q_error *e, const uint8_t *b, uint32_t n) {
     char tmp[52]; uint32_t k = 0;
     for (uint32_t i = 0; i < n && k < Q_ERROR_PREVIEW_BYTES; i++) {
         uint8_t c = b[i];
@@ -473,47 +468,50 @@ static void append_preview(char *msg, size_t cap, const uint8_t *b, uint32_t n) 
         tmp[k++] = (char)c;
     }
     tmp[k] = 0;
-    q_text_append(msg, cap, k ? ": " : " (empty body)");
-    q_text_append(msg, cap, tmp);
-    if (n > Q_ERROR_PREVIEW_BYTES) q_text_append(msg, cap, "...");
+    q_msg_append(e, k ? ": " : " (empty body)");
+    q_msg_append(e, tmp);
+    if (n > Q_ERROR_PREVIEW_BYTES) q_msg_append(e, "...");
 }
 
-static void append_type(char *msg, size_t cap, const uint8_t *ct, uint32_t n) {
-    q_text_append(msg, cap, " (");
-    if (!n) q_text_append(msg, cap, "no content type");
+static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
+    q_msg_append(e, " (");
+    if (!n) q_msg_append(e, "no content type");
     for (uint32_t i = 0; i < n && i < 40; i++) {
         char ch[2] = { (char)((ct[i] >= 0x20 && ct[i] <= 0x7E) ? ct[i] : '?'), 0 };
         if (ct[i] == ';') break;
-        q_text_append(msg, cap, ch);
+        q_msg_append(e, ch);
     }
-    q_text_append(msg, cap, ")");
+    q_msg_append(e, ")");
 }
 
 /* Starts a message "HTTP <status><what> (<content type>)". */
 static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
     e->message[0] = 0;
-    q_text_append(e->message, sizeof e->message, "HTTP ");
+    q_msg_append(e, "HTTP ");
     q_text_append_u64(e->message, sizeof e->message, (uint64_t)status);
-    q_text_append(e->message, sizeof e->message, what);
-    append_type(e->message, sizeof e->message, ct, ct_len);
+    q_msg_append(e, what);
+    append_type(e, ct, ct_len);
 }
 
 typedef struct { const uint8_t *details; uint32_t details_len; } reject_extra;
 
-static int write_reject(q_buf *out, const q_error *e, const rest_entry *en, const reject_extra *x) {
+/* Rejects the request (no retry). Out of memory: the request stays, the same call can come again. */
+static int reject(q_client *c, rest_entry *en, const q_error *fail, const reject_extra *x, q_buf *out, q_error *err) {
     uint8_t rec[Q_ERROR_JSON_BYTES];
-    int n = q_error_to_json(e, rec, sizeof rec);
-    if (n < 0) return n;
+    int n = q_error_to_json(fail, rec, sizeof rec);
     bool has = x && x->details_len;
-    return jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\",\"details\":%r}", rec, (uint32_t)n,
-                  en->request_id, UUID_TEXT_LEN, has ? x->details : (const uint8_t *)"null", has ? x->details_len : 4u);
-}
-
-/* Rejects at once (no retry). Out of memory: the request stays, the same call can come again. */
-static int reject_now(q_client *c, rest_entry *en, const q_error *fail, q_buf *out, q_error *err) {
-    if (write_reject(out, fail, en, NULL)) return oom(err);
+    if (n < 0 || jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\",\"details\":%r}", rec, (uint32_t)n,
+                        en->request_id, UUID_TEXT_LEN, has ? x->details : (const uint8_t *)"null", has ? x->details_len : 4u))
+        return oom(err);
     entry_free(c, en);
     return Q_OK;
+}
+
+/* Rejects at once with a failure of the client's own. */
+static int reject_now(q_client *c, rest_entry *en, int status, const char *detail, q_buf *out, q_error *err) {
+    q_error fail;
+    q_fail(&fail, status, Q_NO_OFFSET, NULL, detail);
+    return reject(c, en, &fail, NULL, out, err);
 }
 
 /* Decides retry or reject for a failed attempt described by *fail. */
@@ -530,10 +528,8 @@ static int decide(q_client *c, rest_entry *en, q_error *fail, int64_t retry_afte
             return Q_OK;
         }
     }
-    int rc = write_reject(out, fail, en, x);
-    if (rc) { en->seed = seed; return oom(err); }
-    entry_free(c, en);
-    return Q_OK;
+    en->seed = seed;   /* a rejected request is freed; one that stays (out of memory) is unchanged */
+    return reject(c, en, fail, x, out, err);
 }
 
 int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
@@ -551,10 +547,9 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     bool ok2xx = status >= 200 && status <= 299;
     if (drc == Q_OK && ok2xx && !d.error_len) {
         int rc = jw_fmt(out, "{\"action\":\"resolve\",\"record\":[");
-        const uint32_t words[Q_DECODE_RECORD_WORDS] = { d.meta_off, d.meta_len, d.payload_off, d.payload_len,
-            d.error_off, d.error_len, (uint32_t)d.error_status, d.error_code_off, d.error_code_len,
-            d.error_message_off, d.error_message_len, d.request_id_off, d.request_id_len };
-        for (int k = 0; k < Q_DECODE_RECORD_WORDS && !rc; k++) rc = jw_fmt(out, k ? ",%u" : "%u", words[k]);
+        int32_t words[Q_DECODE_RECORD_WORDS];
+        decode_record(&d, words);
+        for (int k = 0; k < Q_DECODE_RECORD_WORDS && !rc; k++) rc = jw_fmt(out, k ? ",%u" : "%u", (uint32_t)words[k]);
         if (!rc) rc = jw_fmt(out, "]}");
         if (rc) return oom(err);
         entry_free(c, en);
@@ -577,7 +572,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
         fail.code[0] = 0; fail.message[0] = 0;
         q_text_append_n(fail.code, sizeof fail.code, (const char *)code, cl);
         q_text_append_n(fail.message, sizeof fail.message, (const char *)msg, ml);
-        if (!fail.message[0]) q_text_append(fail.message, sizeof fail.message, "server returned an error without a message");
+        if (!fail.message[0]) q_msg_append(&fail, "server returned an error without a message");
         /* details travel as raw JSON for the host to parse */
         schema_walk w; q_tokens t;
         int trc = tokens_parse(&t, body + d.error_off, d.error_len, d.error_off, &derr);
@@ -594,15 +589,15 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
         /* 2xx but not an envelope: say what arrived */
         q_fail(&fail, Q_ERR(NOT_AN_ENVELOPE), derr.offset, "response", NULL);
         http_message(&fail, status, " response is not a valid envelope", content_type, ct_len);
-        q_text_append(fail.message, sizeof fail.message, ": ");
-        q_text_append(fail.message, sizeof fail.message, derr.message);
+        q_msg_append(&fail, ": ");
+        q_msg_append(&fail, derr.message);
         fail.http_status = status;
     } else {
         /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
         q_fail(&fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(&fail, status);
         http_message(&fail, status, " without an envelope", content_type, ct_len);
-        append_preview(fail.message, sizeof fail.message, body, body_len);
+        append_preview(&fail, body, body_len);
     }
     int64_t ra = (status == 429 || status == 503) ? retry_after_parse(retry_after, ra_len) : -1;
     return decide(c, en, &fail, ra, now_ms, &x, out, err);
@@ -611,18 +606,12 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
 int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = entry_get(c, id, err);
     if (!en) return err->status;
-    q_error fail;   /* every path sets it with q_fail */
-    if (kind == RF_ABORTED) {
-        q_fail(&fail, Q_ERR(ABORTED), Q_NO_OFFSET, NULL, NULL);
-        return reject_now(c, en, &fail, out, err);
-    }
+    if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), NULL, out, err);
     if (en->state != RS_IN_FLIGHT) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "no attempt in flight");
-    if (kind == RF_TIMEOUT) {
-        q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed");
-        /* the deadline covers the whole call: nothing left to retry with */
-        return reject_now(c, en, &fail, out, err);
-    }
+    /* the deadline covers the whole call: nothing left to retry with */
+    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed", out, err);
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
+    q_error fail;
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
     return decide(c, en, &fail, -1, now_ms, NULL, out, err);
 }
@@ -631,11 +620,8 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     rest_entry *en = entry_get(c, id, err);
     if (!en) return err->status;
     if (en->state != RS_BACKOFF) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "request", "not waiting to retry");
-    if (now_ms >= en->deadline_ms) {
-        q_error fail;   /* every path sets it with q_fail */
-        q_fail(&fail, Q_ERR(TIMEOUT), Q_NO_OFFSET, NULL, "the request deadline passed while waiting to retry");
-        return reject_now(c, en, &fail, out, err);
-    }
+    if (now_ms >= en->deadline_ms)
+        return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed while waiting to retry", out, err);
     if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     en->state = RS_IN_FLIGHT;
     en->attempt++;

@@ -1,6 +1,7 @@
 /* Retry schedule (see retry.h). Exponential: base * 2^(k-1); linear: base * k; both capped
  * at max and spread by +/- jitter percent; immediate: 0. */
 #include "retry.h"
+_Static_assert(Q_MAX_RETRY_AFTER_S <= 4294967, "Retry-After milliseconds fit 32 bits");
 
 /* xorshift32: cheap spreading of the host-supplied seed, not a source of secrets. */
 static uint32_t next_random(uint32_t *s) {
@@ -31,11 +32,11 @@ int64_t retry_after_parse(const uint8_t *s, uint32_t n) {
     uint32_t i = 0;
     while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
     if (i == n) return -1;
-    int64_t v = 0;
+    uint32_t v = 0;   /* <= Q_MAX_RETRY_AFTER_S, so v * 10 + 9 and v * 1000 fit 32 bits */
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        v = v * 10 + (s[i] - '0');
+        v = v * 10 + (uint32_t)(s[i] - '0');
         if (v > Q_MAX_RETRY_AFTER_S) v = Q_MAX_RETRY_AFTER_S;   /* more than any caller waits */
     }
     while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-    return i == n ? v * 1000 : -1;
+    return i == n ? (int64_t)(v * 1000) : -1;
 }

@@ -32,8 +32,7 @@ int token_set(q_client *c, const uint8_t *name, uint32_t name_len, const uint8_t
     for (uint32_t i = 0; i < value_len; i++)
         if (value[i] < 0x21 || value[i] > 0x7E)
             return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "token.value", "visible ASCII only");
-    if (!c->tokens && !(c->tokens = q_calloc(1, sizeof(token_table))))
-        return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "token", NULL);
+    if (!c->tokens && !(c->tokens = q_calloc(1, sizeof(token_table)))) goto oom;
     token_table *t = c->tokens;
     token_entry *e = find(c, name, name_len);
     if (!e) {
@@ -42,12 +41,14 @@ int token_set(q_client *c, const uint8_t *name, uint32_t name_len, const uint8_t
     }
     uint8_t *v = q_alloc(value_len);
     uint8_t *nm = e->name ? NULL : q_alloc(name_len);
-    if (!v || (!e->name && !nm)) { q_free(v); q_free(nm); return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "token", NULL); }
+    if (!v || (!e->name && !nm)) { q_free(v); q_free(nm); goto oom; }
     if (e->value) { q_wipe(e->value, e->value_len); q_free(e->value); }
     if (nm) { q_memcpy(nm, name, name_len); e->name = nm; e->name_len = name_len; }
     q_memcpy(v, value, value_len);
     e->value = v; e->value_len = value_len;
     return Q_OK;
+oom:
+    return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "token", NULL);
 }
 
 bool token_clear(q_client *c, const uint8_t *name, uint32_t name_len) {

@@ -7,6 +7,19 @@ static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 static bool is_hex(uint8_t c) { return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
 static uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
 
+bool url_char_in(uint8_t c, const char *set) {
+    for (; *set; set++)
+        if ((uint8_t)*set == c) return true;
+    return false;
+}
+
+bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m) {
+    if (n != m) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
 typedef struct { const char *path; int64_t base; q_error *err; } url_ctx;
 
 static int bad(const url_ctx *x, uint32_t off, const char *why) {
@@ -20,7 +33,7 @@ static int check_path(const uint8_t *s, uint32_t from, uint32_t n, bool allow_qu
         if (c <= 0x20 || c >= 0x7F) return bad(err, i, "space, control or non-ASCII character");
         if (c == '#') return bad(err, i, "fragment not allowed");
         if (c == '?' && !allow_query) return bad(err, i, "query not allowed in a base URL");
-        if (c == '\\' || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' || c == '}' || c == '|' || c == '^')
+        if (url_char_in(c, "\\\"<>`{}|^"))
             return bad(err, i, "character must be percent-encoded");
         if (c == '%' && (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))) return bad(err, i, "bad percent escape");
     }
@@ -33,9 +46,8 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
     if (n == 0) return bad(err, 0, "empty");
     if (n > Q_MAX_URL_BYTES) return bad(err, Q_MAX_URL_BYTES, "too long");
     while (i < n && (is_alpha(s[i]) || (i && (is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')))) i++;
-    bool http = i == 4 && lower(s[0]) == 'h' && lower(s[1]) == 't' && lower(s[2]) == 't' && lower(s[3]) == 'p';
-    bool https = i == 5 && lower(s[0]) == 'h' && lower(s[1]) == 't' && lower(s[2]) == 't' && lower(s[3]) == 'p' && lower(s[4]) == 's';
-    if (!http && !https) return bad(err, 0, "scheme must be http or https");
+    if (!url_case_eq(s, i, (const uint8_t *)"http", 4) && !url_case_eq(s, i, (const uint8_t *)"https", 5))
+        return bad(err, 0, "scheme must be http or https");
     if (n - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/') return bad(err, i, "expected ://");
     out->scheme_len = i;
     i += 3;
@@ -86,7 +98,7 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n) {
     uint8_t *w = out->ptr + out->len;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t c = s[i];
-        if (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '*' || c == '\'' || c == '(' || c == ')') *w++ = c;
+        if (is_alpha(c) || is_digit(c) || url_char_in(c, "-_.!~*'()")) *w++ = c;
         else { *w++ = '%'; *w++ = (uint8_t)HEX[c >> 4]; *w++ = (uint8_t)HEX[c & 15]; }
     }
     out->len = (uint32_t)(w - out->ptr);
@@ -94,8 +106,5 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n) {
 }
 
 bool url_origin_equals(const uint8_t *url, const url_parts *p, const uint8_t *origin, uint32_t origin_len) {
-    if (origin_len != p->origin_len) return false;
-    for (uint32_t i = 0; i < origin_len; i++)
-        if (lower(url[i]) != lower(origin[i])) return false;
-    return true;
+    return url_case_eq(url, p->origin_len, origin, origin_len);
 }

@@ -29,4 +29,9 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n);
 
 /* true when the origin (scheme://host[:port]) of url equals origin, ASCII case-insensitively. */
 bool url_origin_equals(const uint8_t *url, const url_parts *p, const uint8_t *origin, uint32_t origin_len);
+/* true when a[0..n) equals b[0..m) ASCII case-insensitively (hosts, schemes, header names). */
+bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m);
+
+/* true when c (not NUL) is one of the characters of set. */
+bool url_char_in(uint8_t c, const char *set);
 #endif
