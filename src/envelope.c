@@ -66,8 +66,8 @@ static const schema_field DEBUG_F[] = {
     FA("db_queries", ST_OBJECT, &DB_QUERY, SF_TRAP),
     FO("memory_usage", MEMORY_USAGE, 0, -1),
     F("stack_trace", ST_STRING, 0),
-    FM("environment_vars", ST_STRING, SF_NONNULL),
-    FM("request_headers", ST_STRING, SF_NONNULL),
+    FM("environment_vars", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
+    FM("request_headers", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
     FE("log_level", LOG_LEVEL),
     FO("profiling_data", PROFILING, 0, -1),
 };
@@ -121,14 +121,14 @@ static const schema_field TRACING_F[] = {
     FS("trace_id", ST_STRING, 0, MS_TRACE_ID),
     FS("span_id", ST_STRING, 0, MS_SPAN_ID),
     F("parent_span_id", ST_STRING, 0),
-    FM("baggage", ST_STRING, SF_NONNULL),
+    FM("baggage", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
     F("sampling_rate", ST_F64, 0),
     F("sampled", ST_BOOL, 0),
     F("trace_state", ST_STRING, 0),
     F("operation_name", ST_STRING, 0),
     FE("span_kind", SPAN_KIND),
     FO("span_status", SPAN_STATUS, 0, -1),
-    FM("tags", ST_SCALAR, SF_NONNULL),
+    FM("tags", ST_SCALAR, SF_NONNULL | SF_OMIT_EMPTY),
 };
 static const schema TRACING = SCHEMA(TRACING_F, 0);
 

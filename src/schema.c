@@ -136,6 +136,14 @@ static bool is_number_tok(schema_walk *w, int i) {
     return T(w, i)->type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
 }
 
+/* An integer literal of at most 15 digits (no fraction, no exponent). */
+static bool is_short_integer(const uint8_t *p, uint32_t n) {
+    uint32_t k = n && p[0] == '-';
+    if (n - k > 15) return false;
+    for (; k < n; k++) if (p[k] < '0' || p[k] > '9') return false;
+    return true;
+}
+
 /* serde_json parses "-0" as a float, so integer fields reject it. */
 static bool is_negative_zero(schema_walk *w, int i) {
     return schema_tok_len(w, i) == 2 && schema_tok_ptr(w, i)[0] == '-' && schema_tok_ptr(w, i)[1] == '0';
@@ -225,7 +233,10 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     }
     case ST_F64:
         if (!is_number_tok(w, i)) break;   /* the validator already refused doubles that overflow */
-        return emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false);
+        if ((rc = emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false))) return rc;
+        /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
+         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes. */
+        return is_short_integer(schema_tok_ptr(w, i), schema_tok_len(w, i)) ? emit(w, ".0", 2, false) : Q_OK;
     case ST_I32: case ST_I64: case ST_U16: case ST_U32: {
         if (!is_number_tok(w, i)) break;
         if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
@@ -380,7 +391,7 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
                 if (rc < 0) return fail_at(w, rc, -1, NULL);
             }
-        } else {
+        } else if (!(fd->flags & SF_OMIT_EMPTY) || T(w, v)->type != JSMN_OBJECT || T(w, v)->size) {
             rc = emit_key(w, fd->name, &first);
             if (rc) return fail_at(w, rc, -1, NULL);
             rc = walk_value(w, v, fd->type, fd->elem, fd->sub);

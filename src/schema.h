@@ -17,6 +17,7 @@ enum {
     SF_REQUIRED = 1,   /* missing -> MISSING_FIELD; null -> TYPE_MISMATCH */
     SF_TRAP     = 2,   /* required by the server, lenient on decode, always written on encode */
     SF_NONNULL  = 4,   /* present but null -> TYPE_MISMATCH (Rust: not an Option) */
+    SF_OMIT_EMPTY = 8, /* an empty map is not written (Rust: skip_serializing_if is_empty) */
 };
 
 struct schema;

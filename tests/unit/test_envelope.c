@@ -93,7 +93,7 @@ static const char FULL_META_CANONICAL[] =
     "\"profiling_data\":{\"cpu_time\":1.5,\"wall_time\":2.5,\"allocations\":7}},"
     "\"performance\":{\"db_query_time\":1e-3,\"db_query_count\":-2147483648,\"cache_hit_ratio\":0.9,"
     "\"cache_operations\":{\"hits\":1,\"misses\":2,\"sets\":3},\"memory_allocated\":100,\"memory_peak\":-9223372036854775808,"
-    "\"cpu_usage\":0.25,\"network_latency\":4.5,\"external_calls\":[{\"service\":\"svc\",\"duration\":3,\"status\":\"Timeout\",\"endpoint\":\"/x\"}],"
+    "\"cpu_usage\":0.25,\"network_latency\":4.5,\"external_calls\":[{\"service\":\"svc\",\"duration\":3.0,\"status\":\"Timeout\",\"endpoint\":\"/x\"}],"
     "\"gc_collections\":2,\"gc_time\":1.0,\"thread_count\":8,\"processing_time_ms\":18446744073709551615},"
     "\"monitoring\":{\"server_id\":\"srv\",\"datacenter\":\"dc\",\"build_version\":\"bv\",\"deployment_id\":\"d\","
     "\"instance_type\":\"it\",\"load_balancer\":\"lb\",\"environment\":\"Canary\",\"cluster_id\":\"c\",\"namespace\":\"ns\","
