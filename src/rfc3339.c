@@ -1,5 +1,5 @@
-/* RFC 3339 timestamps as chrono's strict parser reads them and as chrono writes UTC
- * (SecondsFormat::AutoSi). Calendar arithmetic is integer-only: no libc on wasm. */
+/* RFC 3339 timestamps as chrono's relaxed parser (serde's) reads them and as chrono writes
+ * UTC (SecondsFormat::AutoSi). Calendar arithmetic is integer-only: no libc on wasm. */
 #include "rfc3339.h"
 
 #define BAD Q_ERR(INVALID_TIMESTAMP)
@@ -20,41 +20,86 @@ static uint32_t days_in_month(uint32_t y, uint32_t m) {
     return 30 + ((m + (m >> 3)) & 1);            /* 31 for Jan Mar May Jul Aug Oct Dec */
 }
 
-/* Days since 1970-01-01 for a valid date of year 0..9999. Years start in March so the
- * leap day ends a year; the year is shifted by one 400-year era to stay unsigned. */
-static int64_t days_from_civil(uint32_t y, uint32_t m, uint32_t d) {
-    uint32_t yy = y + 400 - (m <= 2);
+/* Days since 1970-01-01 for a valid date; y400 is the year plus 400 (one era), so years
+ * from -1 stay unsigned. Years start in March so the leap day ends a year. */
+static int64_t days_from_civil(uint32_t y400, uint32_t m, uint32_t d) {
+    uint32_t yy = y400 - (m <= 2);
     uint32_t era = yy / 400, yoe = yy % 400;
     uint32_t doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;   /* day of the March year */
     uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;    /* day of the era */
     return (int64_t)era * DAYS_PER_ERA + doe - DAYS_PER_ERA - DAYS_MAR0_TO_EPOCH;
 }
 
-int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
-    /* The fixed-width head: 'd' is a digit, 'T' the date/time separator, the rest literal. */
-    static const char HEAD[] = "dddd-dd-ddTdd:dd:dd";
-    uint32_t f[6], k = 0, acc = 0, i;
-    if (n < 20) return BAD;                      /* head plus at least 'Z' */
-    for (i = 0; i < 19; i++) {
+/* Skips what Rust's str::trim_start skips (Unicode White_Space, UTF-8), and ':' too when
+ * colons is set (chrono's colon_or_space). Returns the index of the first byte kept. */
+static uint32_t skip_ws(const uint8_t *s, uint32_t n, uint32_t i, bool colons) {
+    while (i < n) {
         uint8_t c = s[i];
-        char t = HEAD[i];
-        if (t == 'd') {
-            if ((uint32_t)(c - '0') > 9) return BAD;
-            acc = acc * 10 + (uint32_t)(c - '0');
-            continue;
-        }
-        if (t == 'T' ? (c != 'T' && c != 't' && c != ' ') : c != (uint8_t)t) return BAD;
-        f[k++] = acc;
-        acc = 0;
+        if (c == ' ' || (c >= 9 && c <= 13) || (colons && c == ':')) { i++; continue; }
+        if (n - i >= 2 && c == 0xC2 && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) { i += 2; continue; }
+        if (n - i < 3 || (c & 0xF0) != 0xE0 || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) break;
+        uint32_t cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        uint32_t d = cp - 0x2000;   /* U+2000..200A, 2028, 2029, 202F */
+        if (cp != 0x1680 && cp != 0x205F && cp != 0x3000 && !(d < 48 && (UINT64_C(0x8300000007FF) >> d & 1)))
+            break;
+        i += 3;
     }
-    f[5] = acc;
-    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > days_in_month(f[0], f[1]) ||
+    return i;
+}
+
+/* Reads up to max ASCII digits at s[i] into *v (chrono's scan::number); returns the index
+ * after them (i itself when there is none). The value saturates past 10^6: only years get
+ * that long, and those are out of range anyway. */
+static uint32_t number(const uint8_t *s, uint32_t n, uint32_t i, uint32_t max, uint32_t *v) {
+    uint32_t acc = 0;
+    for (; max && i < n && (uint32_t)(s[i] - '0') <= 9; max--, i++)
+        if (acc < 1000000) acc = acc * 10 + (uint32_t)(s[i] - '0');
+    *v = acc;
+    return i;
+}
+
+/* chrono 0.4.45's relaxed RFC 3339, as serde reads DateTime<Utc> (src/datetime/serde.rs:55-67
+ * and 93-100 -> DateTime<FixedOffset>::from_str, src/format/parse.rs:585-646; numbers
+ * parse.rs:376-421 and scan.rs:17-67; offsets scan.rs:185-280; ranges src/format/parsed.rs
+ * 208-531, leap second 749-782, offset 903-914 and src/offset/fixed.rs:62-68). WS is Unicode
+ * White_Space (Rust's trim_start), any amount:
+ *
+ *   input  = WS year WS "-" WS 1*2DIGIT WS "-" WS 1*2DIGIT ("T" / "t" / " ")
+ *            WS 1*2DIGIT WS ":" WS 1*2DIGIT WS ":" WS 1*2DIGIT ["." 1*DIGIT] WS zone WS
+ *   year   = 1*4DIGIT / ("+" / "-") 1*DIGIT
+ *   zone   = "Z" / "z" / "UTC" (any case) / ("+" / "-" / U+2212) 2DIGIT *(":" / WS) 2DIGIT
+ *
+ * Month 1-12, day valid for the month, hour 0-23, minute 0-59, second 0-60 (60 is a leap
+ * second on any date: second 59 plus a second of nanos), offset minutes 00-59 and the offset
+ * under 24 h. Digits are ASCII and read greedily (a third one fails what follows); fraction
+ * digits past nine are dropped. chrono takes years -262143..262142 (src/naive/date/mod.rs:
+ * 2446-2451), but with an offset under a day only -1..10000 can land in UTC 0000..9999, the
+ * years rfc3339_format writes: the rest are rejected here, and results stay within a day of
+ * that span (callers check rfc3339_writable for the edges). */
+int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
+    static const char SEP[] = "--T::";
+    uint32_t f[6], i = skip_ws(s, n, 0, false), k, max = 4;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) { neg = s[i++] == '-'; max = UINT32_MAX; }
+    for (k = 0;; k++) {
+        uint32_t j = number(s, n, i, k ? 2 : max, &f[k]);
+        if (j == i) return BAD;
+        i = j;
+        if (k == 5) break;
+        if (k != 2) i = skip_ws(s, n, i, false);   /* no space before the date/time separator */
+        if (i >= n || (k == 2 ? s[i] != 'T' && s[i] != 't' && s[i] != ' ' : s[i] != SEP[k])) return BAD;
+        i = skip_ws(s, n, i + 1, false);
+    }
+    if (f[0] > (neg ? 1u : 10000u)) return BAD;
+    uint32_t y400 = neg ? 400 - f[0] : 400 + f[0];   /* -0000 is year 0 */
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > days_in_month(y400, f[1]) ||
         f[3] > 23 || f[4] > 59 || f[5] > 60)
         return BAD;
 
-    /* Fraction: at least one digit; digits past nanoseconds are read and dropped. */
+    /* Fraction: right after the seconds, at least one digit; digits past nanoseconds are
+     * read and dropped. */
     uint32_t nanos = 0;
-    if (s[i] == '.') {
+    if (i < n && s[i] == '.') {
         uint32_t start = ++i, scale = 100000000;
         for (; i < n && (uint32_t)(s[i] - '0') <= 9; i++) {
             nanos += (uint32_t)(s[i] - '0') * scale;
@@ -65,28 +110,35 @@ int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
     /* A leap second is kept as second 59 plus a second of nanos, as chrono does. */
     if (f[5] == 60) { f[5] = 59; nanos += 1000000000u; }
 
-    /* Offset: Z, or a sign and hh:mm. chrono also takes U+2212 MINUS SIGN for '-'. */
     int32_t off = 0;
+    i = skip_ws(s, n, i, false);
     if (i >= n) return BAD;
     if ((s[i] | 0x20) == 'z') {
         i++;
+    } else if (n - i >= 3 && (s[i] | 0x20) == 'u' && (s[i + 1] | 0x20) == 't' && (s[i + 2] | 0x20) == 'c') {
+        i += 3;
     } else {
         int32_t sign = 1;
         if (s[i] == '+') i++;
         else if (s[i] == '-') { sign = -1; i++; }
         else if (n - i >= 3 && s[i] == 0xE2 && s[i + 1] == 0x88 && s[i + 2] == 0x92) { sign = -1; i += 3; }
         else return BAD;
-        if (n - i != 5 || s[i + 2] != ':') return BAD;
-        uint32_t h1 = (uint32_t)(s[i] - '0'), h2 = (uint32_t)(s[i + 1] - '0');
-        uint32_t m1 = (uint32_t)(s[i + 3] - '0'), m2 = (uint32_t)(s[i + 4] - '0');
-        if (h1 > 9 || h2 > 9 || m1 > 5 || m2 > 9 || h1 * 10 + h2 > 23) return BAD;
-        off = sign * (int32_t)((h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60);
-        i += 5;
+        /* Exactly two digits each, hours 00-23 and minutes 00-59. */
+        uint32_t hh, mm, j = number(s, n, i, 2, &hh);
+        if (j != i + 2) return BAD;
+        i = skip_ws(s, n, j, true);
+        j = number(s, n, i, 2, &mm);
+        if (j != i + 2 || hh > 23 || mm > 59) return BAD;
+        off = sign * (int32_t)(hh * 3600 + mm * 60);
+        i = j;
     }
-    if (i != n) return BAD;                      /* trailing garbage */
+    if (skip_ws(s, n, i, false) != n) return BAD;   /* trailing garbage; trailing space is fine */
 
-    out->secs = days_from_civil(f[0], f[1], f[2]) * 86400 +
-                (int64_t)(f[3] * 3600 + f[4] * 60 + f[5]) - off;
+    int64_t secs = days_from_civil(y400, f[1], f[2]) * 86400 +
+                   (int64_t)(f[3] * 3600 + f[4] * 60 + f[5]) - off;
+    /* Within a day of 0000..9999, as four-digit years gave (callers rely on it). */
+    if (secs < UNIX_YEAR0 - 86400 || secs >= UNIX_YEAR10000 + 86400) return BAD;
+    out->secs = secs;
     out->nanos = nanos;
     return Q_OK;
 }

@@ -12,9 +12,10 @@ typedef struct {
 
 #define RFC3339_MAX_LEN 40
 
-/* Parses YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.fraction](Z|z|±hh:mm). Any number of fraction
- * digits (beyond 9 are truncated), second 60 allowed as a leap second (as chrono does).
- * Q_OK or Q_ERR(INVALID_TIMESTAMP). */
+/* Parses what chrono's relaxed RFC 3339 parser (serde's DateTime<Utc>) accepts: e.g.
+ * YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.fraction](Z|UTC|±hh:mm|±hhmm), fields unpadded, spaces
+ * between parts, a signed year (grammar in rfc3339.c). Beyond 9 fraction digits are
+ * truncated, second 60 is a leap second (as chrono does). Q_OK or Q_ERR(INVALID_TIMESTAMP). */
 int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out);
 
 typedef enum {
