@@ -31,8 +31,8 @@ typedef struct {
     uint32_t meta_off, meta_len;         /* the meta object */
     uint32_t payload_off, payload_len;   /* the payload value (may be "null") */
     uint32_t error_off, error_len;       /* the error object, len 0 when absent or null */
-    int32_t error_status;                /* http_status_code, or derived from the code (§3) */
-    bool error_status_given;             /* http_status_code was present */
+    int32_t error_status;                /* http_status_code if 400-599, else derived from the code (§3) */
+    bool error_status_given;             /* http_status_code was present and 400-599 (the servers ignore others) */
     uint32_t error_code_off, error_code_len;       /* raw string body of error.code */
     uint32_t error_message_off, error_message_len; /* raw string body of error.message */
     uint32_t request_id_off, request_id_len;       /* raw string body of meta.request_id, len 0 if absent */

@@ -18,6 +18,8 @@
  * - JSON_UTF8: the first byte (lead byte, or stray continuation byte) of the ill-formed
  *   sequence.
  * - JSON_DEPTH: the opening bracket that would exceed max_depth.
+ * - OUT_OF_RANGE: the first byte ('-' included) of a number no double holds (serde_json
+ *   refuses the whole body for one).
  * - JSON_EMPTY: len.  JSON_TRAILING: the first non-whitespace byte after the value.
  * Messages carry only static detail text, never input bytes. */
 #include "json.h"

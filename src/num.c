@@ -57,10 +57,9 @@ int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out) {
  *
  * Write the value as 0.d1d2d3... * 10^e with d1 the first non-zero mantissa digit. Below
  * e = 309 the value is < 10^308 < DBL_MAX; above, it is >= 10^309 > 2^1024. At e = 309 the
- * threshold is an integer, so compare floor(value) (the 309 digits from d1) with it in a
- * 33-limb binary big integer: >= 2^1024, or bits 970..1023 all set. */
+ * threshold is an integer, so compare floor(value) (the 309 digits from d1) with its 309
+ * decimal digits, one by one: linear time, so a body full of 1e308 stays cheap. */
 #define F64_THRESHOLD_E10 309
-#define BIG_LIMBS 33                             /* 10^309 < 2^1056 */
 
 int num_check_f64(const uint8_t *raw, uint32_t n) {
     uint32_t i = n > 0 && raw[0] == '-';
@@ -89,21 +88,16 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
     int64_t e10 = exp + int_digits - first;
     if (e10 != F64_THRESHOLD_E10) return e10 > F64_THRESHOLD_E10 ? Q_ERR(OUT_OF_RANGE) : Q_OK;
 
-    uint32_t big[BIG_LIMBS] = { 0 };
+    /* floor(value) >= 2^1024 - 2^970 (309 digits): a digit-by-digit compare, which
+     * nearly always decides on the first two digits. */
+    static const char T[] = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
     uint32_t p = first_pos;
     for (uint32_t k = 0; k < F64_THRESHOLD_E10; k++) {
-        uint64_t carry = 0;
         if (p < mant_end && raw[p] == '.') p++;
-        if (p < mant_end) carry = (uint64_t)(raw[p++] - '0');   /* zeros past the digits */
-        for (uint32_t j = 0; j < BIG_LIMBS; j++) {
-            uint64_t x = (uint64_t)big[j] * 10 + carry;
-            big[j] = (uint32_t)x;
-            carry = x >> 32;
-        }
+        uint8_t d = p < mant_end ? raw[p++] : '0';   /* zeros past the digits */
+        if (d != (uint8_t)T[k]) return d > (uint8_t)T[k] ? Q_ERR(OUT_OF_RANGE) : Q_OK;
     }
-    if (big[32] != 0 || (big[31] == 0xFFFFFFFFu && (big[30] >> 10) == 0x3FFFFFu))   /* limb j: bits 32j.. */
-        return Q_ERR(OUT_OF_RANGE);
-    return Q_OK;
+    return Q_ERR(OUT_OF_RANGE);                   /* equal to the threshold: rounds up */
 }
 
 uint32_t num_format_u64(uint64_t v, uint8_t *out) {
