@@ -196,26 +196,28 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
 
 /* ---- meta and error ------------------------------------------------------------------ */
 
-int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
-                  const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
-    if (!len || meta[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, "meta", "expected an object");
-    q_tokens t;
-    int rc = tokens_parse(&t, meta, len, base, err);
-    if (rc) return rc;
-    schema_walk_init(w, &t, err, out, "meta");
-    w->fill = autofill;
-    w->fill_ctx = (void *)fill;
-    return schema_walk_object(w, &ENV_META_SCHEMA);
-}
-
-static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out, schema_walk *w, q_error *err) {
-    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, "error", "expected an object");
+/* Walks one object part ("meta" or "error") against its schema; fill is NULL for the
+ * error object, where autofill then adds nothing. */
+static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char *where, const schema *s,
+                     const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, "expected an object");
     q_tokens t;
     int rc = tokens_parse(&t, js, len, base, err);
     if (rc) return rc;
-    schema_walk_init(w, &t, err, out, "error");
-    return schema_walk_object(w, &ENV_ERROR_SCHEMA);
+    schema_walk_init(w, &t, err, out, where);
+    w->fill = autofill;
+    w->fill_ctx = (void *)fill;
+    return schema_walk_object(w, s);
+}
+
+int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
+                  const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
+    return part_walk(meta, len, base, "meta", &ENV_META_SCHEMA, fill, out, w, err);
+}
+
+static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out, schema_walk *w, q_error *err) {
+    return part_walk(js, len, base, "error", &ENV_ERROR_SCHEMA, NULL, out, w, err);
 }
 
 /* ---- decode -------------------------------------------------------------------------- */
@@ -245,31 +247,36 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
     }
     uint32_t span_off[3] = {0}, span_len[3] = {0};
     bool seen[3] = { false, false, false };
+    const char *expected;                    /* what a JSON_SYNTAX failure names */
+    int rc;
     p = json_skip_ws(in, len, p + 1);
     if (p < len && in[p] == '}') { p++; goto closed; }
     for (;;) {
-        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
-        if (in[p] != '"') return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected a key");
+        expected = "expected a key";
+        if (p >= len) goto truncated;
+        if (in[p] != '"') goto syntax;
         uint32_t kend;
-        int rc = json_scan_value(in, len, p, 1, lim->max_depth, &kend, err);
+        rc = json_scan_value(in, len, p, 1, lim->max_depth, &kend, err);
         if (rc) return rc;
         const uint8_t *kb = in + p + 1; uint32_t kl = kend - p - 2;
         int which = top_key(kb, kl);
         if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, TOP_KEYS[which], NULL);
         p = json_skip_ws(in, len, kend);
-        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
-        if (in[p] != ':') return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected ':'");
+        expected = "expected ':'";
+        if (p >= len) goto truncated;
+        if (in[p] != ':') goto syntax;
+        /* json_scan_value reports the end of input itself, as JSON_TRUNCATED at len */
         p = json_skip_ws(in, len, p + 1);
-        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
         uint32_t vend;
         rc = json_scan_value(in, len, p, 1, lim->max_depth, &vend, err);
         if (rc) return rc;
         if (which != KEY_OTHER) { seen[which] = true; span_off[which] = p; span_len[which] = vend - p; }
         p = json_skip_ws(in, len, vend);
-        if (p >= len) return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+        expected = "expected ',' or '}'";
+        if (p >= len) goto truncated;
         if (in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
         if (in[p] == '}') { p++; break; }
-        return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, "expected ',' or '}'");
+        goto syntax;
     }
 closed:
     p = json_skip_ws(in, len, p);
@@ -278,7 +285,7 @@ closed:
     if (!seen[KEY_PAYLOAD]) return q_fail(err, Q_ERR(MISSING_FIELD), 0, "payload", NULL);
 
     schema_walk w;
-    int rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w, err);
+    rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w, err);
     if (rc) return rc;
     d->meta_off = span_off[KEY_META]; d->meta_len = span_len[KEY_META];
     d->payload_off = span_off[KEY_PAYLOAD]; d->payload_len = span_len[KEY_PAYLOAD];
@@ -312,6 +319,10 @@ closed:
         }
     }
     return Q_OK;
+truncated:
+    return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
+syntax:
+    return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, expected);
 }
 
 /* ---- encode -------------------------------------------------------------------------- */

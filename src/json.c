@@ -474,26 +474,6 @@ uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out) {
     return o;
 }
 
-bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t lit_len) {
-    const uint8_t *l = (const uint8_t *)lit;
-    if (n < lit_len) return false;            /* decoding never lengthens */
-    uint32_t i = 0, j = 0;
-    while (i < n) {
-        if (body[i] != '\\') {
-            if (j >= lit_len || body[i] != l[j]) return false;
-            i++; j++;
-            continue;
-        }
-        uint8_t buf[4];
-        uint32_t bl;
-        i = decode_escape(body, n, i, buf, &bl);
-        if (lit_len - j < bl) return false;
-        for (uint32_t k = 0; k < bl; k++) if (buf[k] != l[j + k]) return false;
-        j += bl;
-    }
-    return j == lit_len;
-}
-
 /* A decoded-byte reader over a validated body. */
 typedef struct {
     const uint8_t *s;
@@ -509,6 +489,14 @@ static int dec_next(dec_iter *it) {
     it->i = decode_escape(it->s, it->n, it->i, it->buf, &it->bl);
     it->bi = 1;
     return it->buf[0];
+}
+
+bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t lit_len) {
+    if (n < lit_len) return false;            /* decoding never lengthens */
+    dec_iter it = { body, n, 0, 0, 0, {0} };
+    for (uint32_t j = 0; j < lit_len; j++)
+        if (dec_next(&it) != (uint8_t)lit[j]) return false;
+    return dec_next(&it) < 0;
 }
 
 bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
@@ -639,9 +627,7 @@ int jw_string_token(q_buf *b, const uint8_t *tok, uint32_t n) {
 
 int jw_u64(q_buf *b, uint64_t v) {
     uint8_t tmp[20];
-    uint32_t i = sizeof tmp;
-    do { tmp[--i] = (uint8_t)('0' + v % 10); v /= 10; } while (v);
-    return q_buf_put(b, tmp + i, (uint32_t)sizeof tmp - i);
+    return q_buf_put(b, tmp, num_format_u64(v, tmp));
 }
 
 int jw_i64(q_buf *b, int64_t v) {

@@ -71,7 +71,7 @@ static int fail_at(schema_walk *w, int status, int i, const char *detail) {
 
 void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path) {
     w->t = *t; w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
-    for (int k = 0; k < SCHEMA_MAX_SLOTS; k++) w->slots[k] = -1;
+    q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
     if (path && *path) path_push_name(w, path);
 }
@@ -131,22 +131,12 @@ static const uint8_t *tok_decoded(schema_walk *w, int i, uint32_t *n) {
     return buf;
 }
 
-static bool is_number_tok(schema_walk *w, int i) {
-    uint8_t c = first_byte(w, i);
-    return T(w, i)->type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
-}
-
 /* An integer literal of at most 15 digits (no fraction, no exponent). */
 static bool is_short_integer(const uint8_t *p, uint32_t n) {
     uint32_t k = n && p[0] == '-';
     if (n - k > 15) return false;
     for (; k < n; k++) if (p[k] < '0' || p[k] > '9') return false;
     return true;
-}
-
-/* serde_json parses "-0" as a float, so integer fields reject it. */
-static bool is_negative_zero(schema_walk *w, int i) {
-    return schema_tok_len(w, i) == 2 && schema_tok_ptr(w, i)[0] == '-' && schema_tok_ptr(w, i)[1] == '0';
 }
 
 static const char *type_name(uint8_t type) {
@@ -164,35 +154,26 @@ static const char *type_name(uint8_t type) {
 
 /* ---- duplicate keys in maps -------------------------------------------------- */
 
+/* Open addressing over decoded-key hashes, for every size: linear in the number of keys,
+ * and from three keys on faster than comparing each pair. The first key equal to an
+ * earlier one fails. */
 static int check_map_duplicates(schema_walk *w, int obj) {
     int n = T(w, obj)->size;
     if (n < 2) return Q_OK;
-    int *keys = scratch_alloc((uint32_t)n * sizeof(int));
-    if (!keys) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
-    for (int k = 0, j = obj + 1; k < n; k++) { keys[k] = j; j = tokens_skip(&w->t, j + 1); }
-    if (n <= 8) {
-        for (int a = 1; a < n; a++)
-            for (int b = 0; b < a; b++)
-                if (json_strings_equal(schema_tok_ptr(w, keys[a]), schema_tok_len(w, keys[a]),
-                                       schema_tok_ptr(w, keys[b]), schema_tok_len(w, keys[b])))
-                    return fail_at(w, Q_ERR(DUPLICATE_KEY), keys[a], NULL);
-        return Q_OK;
-    }
-    /* Open addressing over decoded-key hashes keeps large maps linear. */
-    uint32_t cap = 16; while (cap < (uint32_t)n * 2) cap <<= 1;
-    int *table = scratch_alloc(cap * sizeof(int));
+    uint32_t cap = 4; while (cap < (uint32_t)n * 2) cap <<= 1;
+    int *table = scratch_alloc(cap * sizeof(int));   /* key token indexes */
     if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
-    for (uint32_t s = 0; s < cap; s++) table[s] = -1;
-    for (int k = 0; k < n; k++) {
-        const uint8_t *kp = schema_tok_ptr(w, keys[k]); uint32_t kl = schema_tok_len(w, keys[k]);
+    q_memset(table, 0xFF, cap * sizeof(int));         /* every slot -1: empty */
+    for (int k = 0, key = obj + 1; k < n; k++, key = tokens_skip(&w->t, key + 1)) {
+        const uint8_t *kp = schema_tok_ptr(w, key); uint32_t kl = schema_tok_len(w, key);
         uint32_t s = json_string_hash(kp, kl) & (cap - 1);
         while (table[s] >= 0) {
             int o = table[s];
             if (json_strings_equal(kp, kl, schema_tok_ptr(w, o), schema_tok_len(w, o)))
-                return fail_at(w, Q_ERR(DUPLICATE_KEY), keys[k], NULL);
+                return fail_at(w, Q_ERR(DUPLICATE_KEY), key, NULL);
             s = (s + 1) & (cap - 1);
         }
-        table[s] = keys[k];
+        table[s] = key;
     }
     return Q_OK;
 }
@@ -203,70 +184,71 @@ static int walk_object(schema_walk *w, int i, const schema *s);
 
 static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const void *sub) {
     jsmntok_t *t = T(w, i);
+    const uint8_t *p = schema_tok_ptr(w, i);   /* the token's bytes (a string's body) */
+    uint32_t n = schema_tok_len(w, i);
+    bool number = t->type == JSMN_PRIMITIVE && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
+    bool boolean = t->type == JSMN_PRIMITIVE && (p[0] == 't' || p[0] == 'f');
     int rc;
+again:
     switch (type) {
     case ST_STRING:
         if (t->type != JSMN_STRING) break;
         return emit_token(w, i);
-    case ST_UUID: {
+    case ST_UUID: case ST_TIMESTAMP: {
         if (t->type != JSMN_STRING) break;
-        uint32_t n; const uint8_t *d = tok_decoded(w, i, &n);
+        const uint8_t *d = tok_decoded(w, i, &n);
         if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
-        uint8_t u[16];
-        if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
-        if (!w->out) return Q_OK;
-        uint8_t txt[UUID_TEXT_LEN];
-        uuid_format(u, txt);
-        return emit(w, txt, UUID_TEXT_LEN, true);
-    }
-    case ST_TIMESTAMP: {
-        if (t->type != JSMN_STRING) break;
-        uint32_t n; const uint8_t *d = tok_decoded(w, i, &n);
-        if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
-        q_time tm;
-        if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
-        /* Checked on decode too: what we accept, we can always write back. */
-        if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
-        if (!w->out) return Q_OK;
-        uint8_t txt[RFC3339_MAX_LEN];
-        return emit(w, txt, rfc3339_format(tm, RFC3339_Z, txt), true);
+        uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
+        if (type == ST_UUID) {
+            uint8_t u[16];
+            if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
+            if (!w->out) return Q_OK;
+            uuid_format(u, txt);
+            n = UUID_TEXT_LEN;
+        } else {
+            q_time tm;
+            if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
+            /* Checked on decode too: what we accept, we can always write back. */
+            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+            if (!w->out) return Q_OK;
+            n = rfc3339_format(tm, RFC3339_Z, txt);
+        }
+        return emit(w, txt, n, true);
     }
     case ST_F64:
-        if (!is_number_tok(w, i)) break;   /* the validator already refused doubles that overflow */
-        if ((rc = emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false))) return rc;
+        if (!number) break;   /* the validator already refused doubles that overflow */
+        if ((rc = emit(w, p, n, false))) return rc;
         /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
          * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes. */
-        return is_short_integer(schema_tok_ptr(w, i), schema_tok_len(w, i)) ? emit(w, ".0", 2, false) : Q_OK;
-    case ST_I32: case ST_I64: case ST_U16: case ST_U32: {
-        if (!is_number_tok(w, i)) break;
-        if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
-        int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
-        int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
+        return is_short_integer(p, n) ? emit(w, ".0", 2, false) : Q_OK;
+    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
+        static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */
+            "expected a 32-bit integer", "expected a 64-bit integer", "expected an unsigned 64-bit integer",
+            "expected an integer 0..65535", "expected an integer 0..4294967295",
+        };
+        _Static_assert(ST_I64 == ST_I32 + 1 && ST_U64 == ST_I32 + 2 && ST_U16 == ST_I32 + 3 && ST_U32 == ST_I32 + 4,
+                       "RANGE_DETAIL follows the schema_type order");
+        if (!number) break;
+        /* serde_json parses "-0" as a float, so integer fields reject it. */
+        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
         int64_t v;
-        rc = num_to_i64(schema_tok_ptr(w, i), schema_tok_len(w, i), lo, hi, &v);
-        if (rc) return fail_at(w, rc, i, type == ST_I32 ? "expected a 32-bit integer" : type == ST_I64 ? "expected a 64-bit integer"
-                                         : type == ST_U16 ? "expected an integer 0..65535" : "expected an integer 0..4294967295");
+        uint64_t u;
+        if (type == ST_U64) {
+            rc = num_to_u64(p, n, UINT64_MAX, &u);
+        } else {
+            int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
+            int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
+            rc = num_to_i64(p, n, lo, hi, &v);
+        }
+        if (rc) return fail_at(w, rc, i, RANGE_DETAIL[type - ST_I32]);
         uint8_t d[24];
-        return emit(w, d, num_format_i64(v, d), false);
+        return emit(w, d, type == ST_U64 ? num_format_u64(u, d) : num_format_i64(v, d), false);
     }
-    case ST_U64: {
-        if (!is_number_tok(w, i)) break;
-        if (is_negative_zero(w, i)) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
-        uint64_t v;
-        rc = num_to_u64(schema_tok_ptr(w, i), schema_tok_len(w, i), UINT64_MAX, &v);
-        if (rc) return fail_at(w, rc, i, "expected an unsigned 64-bit integer");
-        uint8_t d[24];
-        return emit(w, d, num_format_u64(v, d), false);
-    }
-    case ST_BOOL: {
-        uint8_t c = first_byte(w, i);
-        if (t->type != JSMN_PRIMITIVE || (c != 't' && c != 'f')) break;
-        return emit(w, schema_tok_ptr(w, i), schema_tok_len(w, i), false);
-    }
+    case ST_BOOL:
+        if (!boolean) break;
+        return emit(w, p, n, false);
     case ST_ENUM: {
         if (t->type != JSMN_STRING) break;
-        const uint8_t *p = schema_tok_ptr(w, i);
-        uint32_t n = schema_tok_len(w, i);
         bool escaped = has_backslash(p, n);
         for (const char *const *v = sub; *v; v++)
             if (escaped ? json_string_eq(p, n, *v, (uint32_t)q_strlen(*v)) : q_bytes_eq(p, n, *v))
@@ -275,13 +257,23 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
     }
     case ST_OBJECT:
         return walk_object(w, i, sub);
-    case ST_ARRAY: {
-        if (t->type != JSMN_ARRAY) break;
-        int n = t->size, j = i + 1;
-        if ((rc = emit_c(w, '['))) return rc;
-        for (int k = 0; k < n; k++) {
+    case ST_ARRAY: case ST_MAP: {
+        /* One loop for both: a map element is a key token followed by its value. */
+        bool map = type == ST_MAP;
+        if (t->type != (map ? JSMN_OBJECT : JSMN_ARRAY)) break;
+        if (map && (rc = check_map_duplicates(w, i))) return rc;
+        uint8_t open = map ? '{' : '[';
+        int count = t->size, j = i + 1;
+        if ((rc = emit_c(w, (char)open))) return rc;
+        for (int k = 0; k < count; k++) {
             if (k && (rc = emit_c(w, ','))) return rc;
-            uint32_t saved = path_push_index(w, (uint32_t)k);
+            uint32_t saved;
+            if (map) {
+                if ((rc = emit_token(w, j)) || (rc = emit_c(w, ':'))) return rc;
+                saved = path_push_key(w, j++);
+            } else {
+                saved = path_push_index(w, (uint32_t)k);
+            }
             if (first_byte(w, j) == 'n' && T(w, j)->type == JSMN_PRIMITIVE && elem != ST_ANY)
                 return fail_at(w, Q_ERR(TYPE_MISMATCH), j, type_name(elem));
             rc = walk_value(w, j, elem, 0, sub);
@@ -289,36 +281,15 @@ static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const v
             path_pop(w, saved);
             j = tokens_skip(&w->t, j);
         }
-        return emit_c(w, ']');
-    }
-    case ST_MAP: {
-        if (t->type != JSMN_OBJECT) break;
-        rc = check_map_duplicates(w, i);
-        if (rc) return rc;
-        int n = t->size, j = i + 1;
-        if ((rc = emit_c(w, '{'))) return rc;
-        for (int k = 0; k < n; k++) {
-            if ((k && (rc = emit_c(w, ','))) || (rc = emit_token(w, j)) || (rc = emit_c(w, ':'))) return rc;
-            uint32_t saved = path_push_key(w, j);
-            if (first_byte(w, j + 1) == 'n' && T(w, j + 1)->type == JSMN_PRIMITIVE && elem != ST_ANY)
-                return fail_at(w, Q_ERR(TYPE_MISMATCH), j + 1, type_name(elem));
-            rc = walk_value(w, j + 1, elem, 0, sub);
-            if (rc) return rc;
-            path_pop(w, saved);
-            j = tokens_skip(&w->t, j + 1);
-        }
-        return emit_c(w, '}');
+        return emit_c(w, (char)(open + 2));   /* '[' + 2 = ']', '{' + 2 = '}' */
     }
     case ST_ANY:
         if (w->out) { rc = emit_raw_compact(w, i); if (rc) return fail_at(w, rc, i, NULL); }
         return Q_OK;
-    case ST_SCALAR: {
-        uint8_t c = first_byte(w, i);
-        if (t->type == JSMN_STRING) return walk_value(w, i, ST_STRING, 0, NULL);
-        if (is_number_tok(w, i)) return walk_value(w, i, ST_F64, 0, NULL);
-        if (t->type == JSMN_PRIMITIVE && (c == 't' || c == 'f')) return walk_value(w, i, ST_BOOL, 0, NULL);
-        break;
-    }
+    case ST_SCALAR:   /* walked as the type it turns out to be */
+        if (t->type != JSMN_STRING && !number && !boolean) break;
+        type = t->type == JSMN_STRING ? ST_STRING : number ? ST_F64 : ST_BOOL;
+        goto again;
     }
     return fail_at(w, Q_ERR(TYPE_MISMATCH), i, type_name(type));
 }
@@ -341,7 +312,7 @@ static int find_field(schema_walk *w, const schema *s, int key, int hint) {
 static int walk_object(schema_walk *w, int i, const schema *s) {
     if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "expected an object");
     int found[SCHEMA_MAX_FIELDS];
-    for (int f = 0; f < s->count; f++) found[f] = -1;
+    q_memset(found, 0xFF, s->count * sizeof(int));   /* every field -1: not seen */
     int n = T(w, i)->size, j = i + 1, rc, hint = 0;
     for (int k = 0; k < n; k++) {
         int f = find_field(w, s, j, hint);
