@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { generate, wrap, FIXED_COUNT } from './gen.mjs';
+import { trimWs } from './bytes.mjs';
 
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const COUNT = Number(process.env.CONFORMANCE_CASES || 100000);
@@ -80,13 +81,6 @@ function depthOf(value) {
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const startsWithBom = (b) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
-const isWs = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-function trimWs(b) {
-  let s = 0, e = b.length;
-  while (s < e && isWs(b[s])) s++;
-  while (e > s && isWs(b[e - 1])) e--;
-  return b.subarray(s, e);
-}
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Documented reasons (EXCEPTIONS.md) why we reject what V8 accepts, with the code we give. */

@@ -15,6 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { trimWs } from './bytes.mjs';
 
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 // a path, not a URL: file names contain '#' (n_structure_trailing_#.json)
@@ -107,13 +108,6 @@ function outcome(what, input, fn) {
 }
 
 const show = (r) => (r.ok ? 'accept' : `${r.error.code}@${r.error.offset} (${r.error.message})`);
-const isWs = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-function trimWs(b) {
-  let s = 0, e = b.length;
-  while (s < e && isWs(b[s])) s++;
-  while (e > s && isWs(b[e - 1])) e--;
-  return b.subarray(s, e);
-}
 
 function run(name) {
   const bytes = readCase(name);
