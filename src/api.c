@@ -1,15 +1,11 @@
-/* The core exports (include/qollective.h): buffers, JSON validation, envelope codec,
- * batches, clients. Each export brackets its work with call_begin/call_end. */
+/* The codec exports (include/qollective.h): instance, host buffers, JSON validation, envelope
+ * codec, batches, memory stats. Each export brackets its work with BEGIN()/call_end. */
 #include "qollective.h"
 #include "instance.h"
 #include "json.h"
 #include "envelope.h"
-#include "rest.h"
-#include "token.h"
 
 int instance_start(uint32_t limit);
-
-#define BEGIN() q_instance *I = call_begin(); if (!I) return Q_ERR(BAD_STATE)
 
 Q_EXPORT(q_init) int32_t q_init(uint32_t memory_limit_bytes) {
     int rc = instance_start(memory_limit_bytes);
@@ -41,19 +37,6 @@ Q_EXPORT(q_output_ptr) uint32_t q_output_ptr(void) { return instance() ? (uint32
 Q_EXPORT(q_output_len) uint32_t q_output_len(void) { return instance() ? instance()->out_len : 0; }
 Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_json : 0; }
 Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_json_len : 0; }
-
-static bool input_ok(q_instance *I, uint64_t len) {
-    if (len <= I->in_cap) return true;
-    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "length exceeds the input buffer");
-    return false;
-}
-
-/* The usual tail: output the bytes built in `out` and return their count. */
-static int32_t output_end(q_instance *I, int rc, const q_buf *out) {
-    if (rc) return call_end(I, rc);
-    call_output(I, out->ptr, out->len);
-    return call_end(I, (int32_t)out->len);
-}
 
 static const env_limits *limits_of(q_client *c, env_limits *dflt) {
     if (c) return &c->cfg.limits;
@@ -198,41 +181,6 @@ Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, 
     return call_end(I, (int32_t)count);
 }
 
-Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
-    BEGIN();
-    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    uint32_t slot = 0;
-    while (slot < Q_MAX_CLIENTS && I->clients[slot]) slot++;
-    if (slot == Q_MAX_CLIENTS) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "client", "client table full"));
-    q_client *c = q_calloc(1, sizeof *c);
-    if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
-    int rc = config_parse(&c->cfg, I->in, len, &I->err);
-    if (rc) { q_free(c); return call_end(I, rc); }   /* config_parse left nothing allocated */
-    c->generation = I->next_generation++ & 0x7FFFFF;
-    if (!c->generation) c->generation = I->next_generation++ & 0x7FFFFF;
-    I->clients[slot] = c;
-    return call_end(I, (int32_t)(slot | c->generation << 8));
-}
-
-void client_release(q_client *c);
-
-Q_EXPORT(q_client_free) int32_t q_client_free(int32_t client) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    I->clients[(uint32_t)client & 0xFF] = NULL;
-    client_release(c);
-    return call_end(I, Q_OK);
-}
-
-Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    q_buf out = {0};
-    return output_end(I, config_to_json(&c->cfg, &out), &out);
-}
-
 Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     BEGIN();
     q_buf out = {0};
@@ -243,69 +191,4 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
              jw_fmt(&out, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}", arena_limit(),
                     arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients);
     return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
-}
-
-Q_EXPORT(q_token_set) int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    if (!input_ok(I, (uint64_t)name_len + value_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    int rc = token_set(c, I->in, name_len, I->in + name_len, value_len, &I->err);
-    q_wipe(I->in + name_len, value_len);   /* the input buffer keeps no copy of the secret */
-    return call_end(I, rc);
-}
-
-Q_EXPORT(q_token_clear) int32_t q_token_clear(int32_t client, uint32_t name_len) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    if (!input_ok(I, name_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    return call_end(I, token_clear(c, I->in, name_len) ? 1 : 0);
-}
-
-Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    if (!input_ok(I, (uint64_t)meta_len + payload_len + options_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 20) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "prepare needs 20 entropy bytes"));
-    q_buf out = {0};
-    uint32_t plan_len = 0;
-    const uint8_t *in = I->in;
-    int rc = rest_prepare(c, in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, options_len,
-                          I->entropy, now_ms, &out, &plan_len, &I->err);
-    /* the plan may carry Authorization, and growing buffers leave copies behind */
-    I->scratch_has_secret = c->cfg.auth_token_name.len != 0;
-    if (rc) return call_end(I, rc);
-    call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)plan_len);
-}
-
-Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len,
-                                                   uint32_t type_len, uint32_t retry_after_len, double now_ms) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    if (!input_ok(I, (uint64_t)body_len + type_len + retry_after_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    q_buf out = {0};
-    const uint8_t *in = I->in;
-    int rc = rest_response(c, id, status, in, body_len, in + body_len, type_len, in + body_len + type_len, retry_after_len,
-                           now_ms, &out, &I->err);
-    return output_end(I, rc, &out);
-}
-
-Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    q_buf out = {0};
-    return output_end(I, rest_failure(c, id, (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
-}
-
-Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms) {
-    BEGIN();
-    q_client *c = client_get(I, client, false);
-    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    q_buf out = {0};
-    return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
 }

@@ -70,3 +70,16 @@ __attribute__((noinline)) void decode_record(const env_decoded *d, int32_t *r) {
     r[QD_ERROR_MESSAGE_OFF] = (int32_t)d->error_message_off; r[QD_ERROR_MESSAGE_LEN] = (int32_t)d->error_message_len;
     r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
 }
+
+bool input_ok(q_instance *I, uint64_t len) {
+    if (len <= I->in_cap) return true;
+    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "length exceeds the input buffer");
+    return false;
+}
+
+/* The usual tail: output the bytes built in `out` and return their count. */
+int32_t output_end(q_instance *I, int rc, const q_buf *out) {
+    if (rc) return call_end(I, rc);
+    call_output(I, out->ptr, out->len);
+    return call_end(I, (int32_t)out->len);
+}

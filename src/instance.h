@@ -41,4 +41,10 @@ int call_end(q_instance *I, int rc);
 q_client *client_get(q_instance *I, int32_t handle, bool allow_none);
 /* The decode record the exports hand out (Q_DECODE_RECORD_WORDS words, QD_* order). */
 void decode_record(const env_decoded *d, int32_t *r);
+/* Starts an export: `I` is the instance, or the export returns BAD_STATE before q_init. */
+#define BEGIN() q_instance *I = call_begin(); if (!I) return Q_ERR(BAD_STATE)
+/* True when len fits the input buffer; otherwise records BAD_ARGUMENT. */
+bool input_ok(q_instance *I, uint64_t len);
+/* The usual export tail: output the bytes built in `out` and return their count (or rc). */
+int32_t output_end(q_instance *I, int rc, const q_buf *out);
 #endif

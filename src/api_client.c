@@ -1,0 +1,58 @@
+/* The client exports (include/qollective.h): client lifetime, effective config, token store.
+ * Each export brackets its work with BEGIN()/call_end. */
+#include "qollective.h"
+#include "instance.h"
+#include "token.h"
+
+Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    uint32_t slot = 0;
+    while (slot < Q_MAX_CLIENTS && I->clients[slot]) slot++;
+    if (slot == Q_MAX_CLIENTS) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "client", "client table full"));
+    q_client *c = q_calloc(1, sizeof *c);
+    if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
+    int rc = config_parse(&c->cfg, I->in, len, &I->err);
+    if (rc) { q_free(c); return call_end(I, rc); }   /* config_parse left nothing allocated */
+    c->generation = I->next_generation++ & 0x7FFFFF;
+    if (!c->generation) c->generation = I->next_generation++ & 0x7FFFFF;
+    I->clients[slot] = c;
+    return call_end(I, (int32_t)(slot | c->generation << 8));
+}
+
+void client_release(q_client *c);
+
+Q_EXPORT(q_client_free) int32_t q_client_free(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    I->clients[(uint32_t)client & 0xFF] = NULL;
+    client_release(c);
+    return call_end(I, Q_OK);
+}
+
+Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    q_buf out = {0};
+    return output_end(I, config_to_json(&c->cfg, &out), &out);
+}
+
+Q_EXPORT(q_token_set) int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, (uint64_t)name_len + value_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    int rc = token_set(c, I->in, name_len, I->in + name_len, value_len, &I->err);
+    q_wipe(I->in + name_len, value_len);   /* the input buffer keeps no copy of the secret */
+    return call_end(I, rc);
+}
+
+Q_EXPORT(q_token_clear) int32_t q_token_clear(int32_t client, uint32_t name_len) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, name_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    return call_end(I, token_clear(c, I->in, name_len) ? 1 : 0);
+}

@@ -1,0 +1,52 @@
+/* The REST exports (include/qollective.h): prepare a request, feed its outcome (response,
+ * failure, backoff timer) and read the next action. The decisions live in rest.c. */
+#include "qollective.h"
+#include "instance.h"
+#include "rest.h"
+
+Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, (uint64_t)meta_len + payload_len + options_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    if (I->entropy_cap < 20) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "prepare needs 20 entropy bytes"));
+    q_buf out = {0};
+    uint32_t plan_len = 0;
+    const uint8_t *in = I->in;
+    int rc = rest_prepare(c, in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, options_len,
+                          I->entropy, now_ms, &out, &plan_len, &I->err);
+    /* the plan may carry Authorization, and growing buffers leave copies behind */
+    I->scratch_has_secret = c->cfg.auth_token_name.len != 0;
+    if (rc) return call_end(I, rc);
+    call_output(I, out.ptr, out.len);
+    return call_end(I, (int32_t)plan_len);
+}
+
+Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len,
+                                                   uint32_t type_len, uint32_t retry_after_len, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, (uint64_t)body_len + type_len + retry_after_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_buf out = {0};
+    const uint8_t *in = I->in;
+    int rc = rest_response(c, id, status, in, body_len, in + body_len, type_len, in + body_len + type_len, retry_after_len,
+                           now_ms, &out, &I->err);
+    return output_end(I, rc, &out);
+}
+
+Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    q_buf out = {0};
+    return output_end(I, rest_failure(c, id, (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
+}
+
+Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    q_buf out = {0};
+    return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
+}
