@@ -131,9 +131,11 @@ export interface ClientOptions {
 export declare class Client {
   readonly config: Required<ClientConfig>;
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
-  setToken(name: string, token: string): void;
+  /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
+  readonly inFlight: number;
+  setToken(name: string | Uint8Array, token: string | Uint8Array): void;
   clearToken(name: string): boolean;
-  /** Frees the client and wipes its tokens. */
+  /** Ends every request still in flight (each send rejects with ABORTED), frees the client and wipes its tokens. */
   close(): void;
 }
 

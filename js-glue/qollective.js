@@ -139,7 +139,7 @@ export class Qollective {
   _input(parts) {
     let bound = 0;
     for (const p of parts) bound += typeof p === 'string' ? p.length * 3 : p.length;
-    const ptr = this.x.q_buffer(bound);
+    const ptr = this._in = this.x.q_buffer(bound);
     if (!ptr) this._check(-1);
     const m = this.mem, lens = [];
     let at = ptr;
@@ -151,6 +151,10 @@ export class Qollective {
       at += n;
     }
     return lens;
+  }
+  /** Zeroes n bytes of the input buffer from off: what the glue wrote there may be a secret. */
+  _wipeInput(off, n) {
+    if (n) this.mem.fill(0, this._in + off, this._in + off + n);
   }
   _entropy(n) {
     const ptr = this.x.q_entropy(n);
@@ -225,7 +229,9 @@ export class Qollective {
   client(config = {}, options = {}) {
     const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
-    return new Client(this, this._check(this.x.q_client_new(n)), options);
+    let h;
+    try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
+    return new Client(this, h, options);
   }
 
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
@@ -256,15 +262,16 @@ function sleep(ms, signal) {
   });
 }
 
-/** A signal that aborts when any of the given ones does (AbortSignal.any where available). */
-function anySignal(signals) {
-  if (AbortSignal.any) return AbortSignal.any(signals);
-  const ctl = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) { ctl.abort(s.reason); break; }
-    s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
-  }
-  return ctl.signal;
+/** What the host told about a failed fetch, for QollectiveError.details: the error's name and
+ * its code (Node puts e.g. ECONNREFUSED on the cause). Identifiers only, never messages: a
+ * message can quote a URL or a header. */
+function hostFailure(e) {
+  const ident = (v) => (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : undefined);
+  const out = {};
+  const name = ident(e?.name), code = ident(e?.cause?.code) ?? ident(e?.code);
+  if (name) out.name = name;
+  if (code) out.code = code;
+  return out;
 }
 
 /** A configured connection to one Qollective server. Close it to wipe its secrets. */
@@ -273,7 +280,10 @@ export class Client {
     this.q = q;
     this.h = handle;
     this.auth = options?.auth;         // async () => ({name, token}) consulted before every request
-    this._closer = new AbortController(); // close() aborts every send still in flight
+    // Sends in flight: close() ends each one in the core and aborts its I/O. A set, not one
+    // long-lived signal every send listens to: such listeners outlive the sends (issue 9).
+    this._sends = new Set();
+    this._watched = new Map();         // caller's AbortSignal -> the sends listening to it
   }
 
   _live() {
@@ -287,8 +297,14 @@ export class Client {
     return JSON.parse(this.q._outText());
   }
 
+  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
+  /** Requests of this client the core still tracks (prepared, not yet resolved or rejected). */
+  get inFlight() { return this.q._check(this.q.x.q_rest_in_flight(this._live())); }
+
   setToken(name, token) {
-    const [n, v] = this.q._input([bytesOf(name), bytesOf(token)]);
+    if (typeof name !== 'string' && !(name instanceof Uint8Array)) throw typeError('token name: expected a string or bytes');
+    if (typeof token !== 'string' && !(token instanceof Uint8Array)) throw typeError('token: expected a string or bytes');
+    const [n, v] = this.q._input([name, token]);
     this.q._check(this.q.x.q_token_set(this._live(), n, v));
   }
 
@@ -300,10 +316,15 @@ export class Client {
   /** Frees the client and wipes its secrets; sends still in flight reject with ABORTED. */
   close() {
     if (this.h < 0) return;
-    const h = this.h;
+    const h = this.h, x = this.q.x;
     this.h = -1;
-    this._closer.abort();
-    this.q.x.q_client_free(h);
+    // end every request in the core before the client goes, then wake its I/O
+    for (const s of this._sends) {
+      if (s.id >= 0) x.q_rest_failure(h, s.id, FAIL_ABORTED, this.q.io.now());
+      s.stop.abort();
+    }
+    this._sends.clear();
+    x.q_client_free(h);
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -319,8 +340,6 @@ export class Client {
       }
       if (t) this.setToken(t.name, t.token);
     }
-    // a signal of its own per send: listeners pile up on a shared one (MaxListenersExceededWarning past 10 sends)
-    const signal = anySignal(options.signal ? [options.signal, this._closer.signal] : [this._closer.signal]);
     const [meta, payload] = encodeParts(envelope);
     const opts = {};
     if (options.method) opts.method = options.method.toUpperCase?.() ?? options.method;
@@ -330,32 +349,42 @@ export class Client {
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
     q._entropy(20);
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
-    const len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now()));
+    let len;
+    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));
+    out.fill(0, 0, len);                     // our copy of the plan's headers (Authorization)
     const body = plan.body ? out.subarray(len) : undefined;
     const id = plan.id;
 
+    // This send's own stop: the caller's signal or close() abort it. Every listener added
+    // here is removed before send() settles, so nothing outlives the call.
+    const run = { id, stop: new AbortController() };
+    const stop = run.stop.signal, callerSignal = options.signal;
+    this._sends.add(run);
+    if (callerSignal) this._watch(callerSignal, run);
+
     // Every path below ends the request in the core exactly once (resolve or reject).
-    let act = null;
+    let act = null, failure = null;
     try {
       for (;;) {
-        if (signal?.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        if (stop.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         const ctl = new AbortController();
         let why = 0;
         const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        stop.addEventListener('abort', onAbort, { once: true });
         const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
         let res, bytes;
+        failure = null;
         try {
           res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
           bytes = new Uint8Array(await res.arrayBuffer());
         } catch (e) {
           res = null;
-          if (!why) why = FAIL_NETWORK;
+          if (!why) { why = FAIL_NETWORK; failure = e; }
         } finally {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          stop.removeEventListener('abort', onAbort);
         }
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
@@ -365,7 +394,7 @@ export class Client {
           act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
-        if (!(await sleep(act.delay, signal))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        if (!(await sleep(act.delay, stop))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         act = this._act(x.q_rest_attempt(h, id, q.io.now()));
         if (act.action !== 'send') break;
       }
@@ -374,11 +403,38 @@ export class Client {
       // request in the core, or its in-flight slot would never be freed.
       if (this.h === h) x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now());
       throw e;
+    } finally {
+      if (callerSignal) this._unwatch(callerSignal, run);
+      this._sends.delete(run);
     }
     if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
-    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });
-    if (options.signal?.aborted && act.error.code === 'ABORTED' && options.signal.reason !== undefined) err.cause = options.signal.reason;
+    let details = act.details;
+    // the host's own exception stays the cause; its name and code go in details
+    if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
+    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
+  }
+
+  // One listener per caller signal, shared by this client's sends that use it: a page-wide
+  // signal passed to many concurrent sends gets one listener, removed when the last one ends.
+  _watch(signal, run) {
+    if (signal.aborted) { run.stop.abort(); return; }
+    let w = this._watched.get(signal);
+    if (!w) {
+      const runs = new Set();
+      w = { runs, onAbort: () => { for (const r of runs) r.stop.abort(); } };
+      this._watched.set(signal, w);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    w.runs.add(run);
+  }
+
+  _unwatch(signal, run) {
+    const w = this._watched.get(signal);
+    if (!w || !w.runs.delete(run) || w.runs.size) return;
+    signal.removeEventListener('abort', w.onAbort);
+    this._watched.delete(signal);
   }
 
   _act(rc, bytes) {

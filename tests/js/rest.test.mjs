@@ -720,12 +720,21 @@ test('client.close() then send → clear error; close is idempotent', T(5000), a
   assert.equal(srv.stats.total, 0);
 });
 
-test('close while a request is in flight → a QollectiveError, not a crash', T(5000), async () => {
-  const c = mk();
+test('close while a request is in flight → ABORTED, and the request ended in the core before the client was freed', T(5000), async () => {
+  const inst = await Qollective.load(WASM);
+  const c = mk({}, {}, inst);
   const p = c.send({ payload: 1 }, { route: '/slow' });
   await srv.waitForRequests(1, { timeout: 2000 });
+  assert.equal(c.inFlight, 1);
+  // watch the free: how many requests did the core still track for this client at that moment?
+  const real = inst.x;
+  let atFree = null;
+  inst.x = { ...real, q_client_free: (h) => { atFree = real.q_rest_in_flight(h); return real.q_client_free(h); } };
   c.close();
-  await rejectsWith(p, {});
+  inst.x = real;
+  assert.equal(atFree, 0, 'close() ended the request in the core');
+  await rejectsWith(p, { code: 'ABORTED', type: 'aborted' });
+  assert.equal(inst.memoryStats().clients, 0);
 });
 
 test('config errors surface at q.client(): INVALID_URL naming rest.base_url, ORIGIN_DENIED', T(5000), () => {
