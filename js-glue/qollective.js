@@ -23,7 +23,9 @@ export class QollectiveError extends Error {
   }
 }
 
-/** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse). */
+/** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse).
+ * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string, the
+ * payload's place in it and the texts of meta and error (never a copy of the whole input). */
 export class Envelope {
   constructor(bytes, rec, base) {
     this._b = bytes;
@@ -31,13 +33,19 @@ export class Envelope {
     this._o = base;
   }
   _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
-  get meta() { return this._m ??= JSON.parse(dec.decode(this._slice(this._r[0], this._r[1]))); }
-  get payloadBytes() { return this._slice(this._r[2], this._r[3]); }
-  get payloadText() { return dec.decode(this.payloadBytes); }
+  /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
+  _text(i) { return this._t ? this._t[i] : dec.decode(this._slice(this._r[i], this._r[i + 1])); }
+  get meta() { return this._m ??= JSON.parse(this._text(0)); }
+  get payloadBytes() { return this._b ? this._slice(this._r[2], this._r[3]) : (this._pb ??= enc.encode(this.payloadText)); }
+  get payloadText() {
+    if (this._b) return dec.decode(this.payloadBytes);
+    const t = this._s.slice(this._p0, this._p1);
+    return this._ascii ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
+  }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
     if (!this._r[5]) return undefined;
-    return this._e ??= JSON.parse(dec.decode(this._slice(this._r[4], this._r[5])));
+    return this._e ??= JSON.parse(this._text(4));
   }
   /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
   get errorStatus() { return this._r[5] ? this._r[6] : null; }
@@ -45,7 +53,7 @@ export class Envelope {
   get requestId() {
     if (!this._r[12]) return undefined;
     // the core validated it as a UUID; undo escapes and the braced/urn/simple forms
-    const hex = JSON.parse(`"${dec.decode(this._slice(this._r[11], this._r[12]))}"`).replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
+    const hex = JSON.parse(`"${this._text(11)}"`).replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
   toJSON() {
@@ -53,6 +61,39 @@ export class Envelope {
     if (this.error) o.error = this.error;
     return o;
   }
+}
+
+/** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
+const wellFormed = String.prototype.toWellFormed
+  ? (t) => t.toWellFormed()
+  : (t) => dec.decode(enc.encode(t));
+
+/** The Envelope of a string the core decoded in place (UTF-8 at `base` in memory `m`, n bytes). */
+function envelopeOfText(s, rec, m, base, n) {
+  const env = new Envelope(undefined, rec, 0), ascii = n === s.length;   // one byte per UTF-16 unit
+  const text = (off, len) => (ascii ? s.slice(off, off + len) : dec.decode(m.subarray(base + off, base + off + len)));
+  const t = env._t = [];
+  t[0] = text(rec[0], rec[1]);
+  if (rec[5]) t[4] = text(rec[4], rec[5]);
+  if (rec[12]) t[11] = text(rec[11], rec[12]);
+  env._s = s;
+  env._ascii = ascii;
+  const p0 = rec[2], p1 = rec[2] + rec[3];
+  if (ascii) { env._p0 = p0; env._p1 = p1; return env; }
+  // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
+  const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
+  const units = (a, b) => {
+    let c = 0;
+    for (const i of known) {
+      const r0 = rec[i], r1 = r0 + rec[i + 1];
+      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[i].length; a = r1; }
+    }
+    return c + dec.decode(m.subarray(base + a, base + b)).length;
+  };
+  // count what lies before and after the payload, never the payload itself
+  env._p0 = units(0, p0);
+  env._p1 = s.length - units(p1, n);
+  return env;
 }
 
 async function compile(source, fetchImpl) {
@@ -122,10 +163,19 @@ export class Qollective {
   }
   /** Copies one byte array into the input buffer (the hot path of decode). */
   _input1(bytes) {
-    const ptr = this.x.q_buffer(bytes.length);
+    const ptr = this._in = this.x.q_buffer(bytes.length);
     if (!ptr) this._check(-1);
     this.mem.set(bytes, ptr);
     return bytes.length;
+  }
+  /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. */
+  _inputText(s) {
+    // room for the worst case (3 bytes a UTF-16 unit); under a tight memoryLimit, the exact size
+    let room = s.length * 3, ptr = this.x.q_buffer(room);
+    if (!ptr) ptr = this.x.q_buffer(room = enc.encode(s).length);
+    if (!ptr) this._check(-1);
+    this._in = ptr;
+    return enc.encodeInto(s, this.mem.subarray(ptr, ptr + room)).written;
   }
   _check(rc) {
     if (rc < 0) {
@@ -173,11 +223,17 @@ export class Qollective {
   // ---- codec ---------------------------------------------------------------------------
   /** Validates a JSON document (string or UTF-8 bytes); throws QollectiveError when invalid. */
   validateJson(doc, maxDepth = 0) {
-    this._check(this.x.q_json_validate(this._input1(bytesOf(doc)), maxDepth));
+    const n = typeof doc === 'string' ? this._inputText(doc) : this._input1(bytesOf(doc));
+    this._check(this.x.q_json_validate(n, maxDepth));
   }
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
+    if (typeof data === 'string') {
+      const n = this._inputText(data);
+      this._check(this.x.q_envelope_decode(n, client));
+      return envelopeOfText(data, this._outWords(RECORD_WORDS), this.mem, this._in, n);
+    }
     data = bytesOf(data);
     this._check(this.x.q_envelope_decode(this._input1(data), client));
     return new Envelope(data, this._outWords(RECORD_WORDS), 0);
