@@ -27,10 +27,11 @@ export class QollectiveError extends Error {
  * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string, the
  * payload's place in it and the texts of meta and error (never a copy of the whole input). */
 export class Envelope {
-  constructor(bytes, rec, base) {
+  constructor(bytes, rec, base, q) {
     this._b = bytes;
     this._r = rec;
     this._o = base;
+    this._q = q; // the core that decoded it (request ids are canonicalised there)
   }
   _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
   /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
@@ -52,9 +53,7 @@ export class Envelope {
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
     if (!this._r[12]) return undefined;
-    // the core validated it as a UUID; undo escapes and the braced/urn/simple forms
-    const hex = JSON.parse(`"${this._text(11)}"`).replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._t[11]);
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -68,9 +67,10 @@ const wellFormed = String.prototype.toWellFormed
   ? (t) => t.toWellFormed()
   : (t) => dec.decode(enc.encode(t));
 
-/** The Envelope of a string the core decoded in place (UTF-8 at `base` in memory `m`, n bytes). */
-function envelopeOfText(s, rec, m, base, n) {
-  const env = new Envelope(undefined, rec, 0), ascii = n === s.length;   // one byte per UTF-16 unit
+/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer). */
+function envelopeOfText(q, s, rec, n) {
+  const m = q.mem, base = q._in;
+  const env = new Envelope(undefined, rec, 0, q), ascii = n === s.length;   // one byte per UTF-16 unit
   const text = (off, len) => (ascii ? s.slice(off, off + len) : dec.decode(m.subarray(base + off, base + off + len)));
   const t = env._t = [];
   t[0] = text(rec[0], rec[1]);
@@ -138,6 +138,8 @@ export class Qollective {
 
   constructor(exports, options) {
     this.x = exports;
+    // Which module this is, told by its exports: the codec module has no client exports.
+    this.module = typeof exports.q_client_new === 'function' ? 'client' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -215,6 +217,11 @@ export class Qollective {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
     return this.mem.slice(p, p + n);
   }
+  /** The canonical form of a UUID given as the raw body of a JSON string (the core decides). */
+  _uuidCanonical(body) {
+    this._check(this.x.q_uuid_canonical(typeof body === 'string' ? this._inputText(body) : this._input1(body)));
+    return this._outText();
+  }
   _outText() {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
     return dec.decode(this.mem.subarray(p, p + n));
@@ -232,11 +239,11 @@ export class Qollective {
     if (typeof data === 'string') {
       const n = this._inputText(data);
       this._check(this.x.q_envelope_decode(n, client));
-      return envelopeOfText(data, this._outWords(RECORD_WORDS), this.mem, this._in, n);
+      return envelopeOfText(this, data, this._outWords(RECORD_WORDS), n);
     }
     data = bytesOf(data);
     this._check(this.x.q_envelope_decode(this._input1(data), client));
-    return new Envelope(data, this._outWords(RECORD_WORDS), 0);
+    return new Envelope(data, this._outWords(RECORD_WORDS), 0, this);
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
@@ -260,7 +267,7 @@ export class Qollective {
       const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
       if (w[0] < 0) {
         try { out.push(this.decode(bufs[i], client)); } catch (err) { out.push(err); }
-      } else out.push(new Envelope(all, w.slice(1), 0));
+      } else out.push(new Envelope(all, w.slice(1), 0, this));
     }
     return out;
   }
@@ -283,6 +290,9 @@ export class Qollective {
 
   /** Creates a client from a config object or JSON text (see README "Configuration"). */
   client(config = {}, options = {}) {
+    if (this.module === 'codec') {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): qollective-codec.wasm has no clients; load qollective.wasm instead' });
+    }
     const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
     let h;
@@ -463,7 +473,7 @@ export class Client {
       if (callerSignal) this._unwatch(callerSignal, run);
       this._sends.delete(run);
     }
-    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
+    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
     let details = act.details;
     // the host's own exception stays the cause; its name and code go in details
     if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
