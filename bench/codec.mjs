@@ -4,17 +4,16 @@
 //
 //   node bench/codec.mjs [--rounds N] [--round-ms MS] [--warm-ms MS] [--sizes 300,1K:request,...]
 //                        [--max-spread F] [--retries N] [--breakdown] [--memory-ops N] [--no-memory]
-//                        [--wasm FILE] [--out FILE]
+//                        [--wasm FILE] [--glue FILE] [--out FILE]
 //
 // See bench/README.md for what is measured and why.
 
 import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import assert from 'node:assert/strict';
-import { Qollective } from '../js-glue/qollective.js';
 import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
 import { checkEnvelope, checkMeta } from './meta-check.mjs';
 
@@ -46,6 +45,8 @@ const MEMORY_OPS = flag('no-memory') ? 0 : Number(opt('memory-ops', 1_000_000));
 const BREAKDOWN = flag('breakdown');
 const OUT = opt('out', `${HERE}/results/codec.json`);
 const WASM = opt('wasm', `${HERE}/../dist/qollective.wasm`);   // another build, for A/B work
+const GLUE = opt('glue', `${HERE}/../js-glue/qollective.js`);   // another glue, for A/B work
+const { Qollective } = await import(pathToFileURL(GLUE).href);
 
 // ---------------------------------------------------------------- fixtures
 const te = new TextEncoder();
@@ -314,7 +315,7 @@ if (MEMORY_OPS > 0) {
 const result = {
   benchmark: 'codec', date: new Date().toISOString(), node: process.version, v8: process.versions.v8,
   platform: `${process.platform}-${process.arch}`, cpu: os.cpus()[0]?.model ?? null, cpus: os.cpus().length,
-  wasm: { path: WASM.replace(`${HERE}/../`, ''), bytes: wasmBytes, gzipBytes: wasmGzip },
+  wasm: { path: WASM.replace(`${HERE}/../`, ''), bytes: wasmBytes, gzipBytes: wasmGzip }, glue: GLUE.replace(`${HERE}/../`, ''),
   method: { rounds: ROUNDS, roundMs: ROUND_MS, warmMs: WARM_MS, maxSpread: MAX_SPREAD, retries: RETRIES,
     statistic: 'median of interleaved rounds, order reversed every other round; rows re-measured while spread > maxSpread', mb: 1e6 },
   rows, goals, breakdown, memory, sink: sink > 0,

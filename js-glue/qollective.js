@@ -363,10 +363,10 @@ export class Client {
     return JSON.parse(this.q._outText());
   }
 
-  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
   /** Requests of this client the core still tracks (prepared, not yet resolved or rejected). */
   get inFlight() { return this.q._check(this.q.x.q_rest_in_flight(this._live())); }
 
+  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
   setToken(name, token) {
     if (typeof name !== 'string' && !(name instanceof Uint8Array)) throw typeError('token name: expected a string or bytes');
     if (typeof token !== 'string' && !(token instanceof Uint8Array)) throw typeError('token: expected a string or bytes');
