@@ -204,6 +204,26 @@ export class Qollective {
     }
     return lens;
   }
+  /** Writes parts (strings or bytes) in the batch framing ([u32le length][bytes] each) straight
+   * into the input buffer; returns the framed length. */
+  _inputFramed(parts) {
+    const size = (exact) => parts.reduce((n, p) => n + 4 + (typeof p !== 'string' ? p.length : exact ? enc.encode(p).length : p.length * 3), 0);
+    // room for the worst case (3 bytes a UTF-16 unit); under a tight memoryLimit, the exact size
+    let ptr = this.x.q_buffer(size(false));
+    if (!ptr) ptr = this.x.q_buffer(size(true));
+    if (!ptr) this._check(-1);
+    this._in = ptr;
+    const m = this.mem, dv = new DataView(m.buffer);
+    let at = ptr;
+    for (const p of parts) {
+      let n = p.length;
+      if (typeof p === 'string') n = enc.encodeInto(p, m.subarray(at + 4, at + 4 + p.length * 3)).written;
+      else m.set(p, at + 4);
+      dv.setUint32(at, n, true);
+      at += 4 + n;
+    }
+    return at - ptr;
+  }
   /** Zeroes n bytes of the input buffer from off: what the glue wrote there may be a secret. */
   _wipeInput(off, n) {
     if (n) this.mem.fill(0, this._in + off, this._in + off + n);
@@ -279,10 +299,10 @@ export class Qollective {
       const [meta, payload] = encodeParts(env);
       parts.push(meta, payload);
     }
-    const all = frame(parts.map((s) => (typeof s === 'string' ? enc.encode(s) : s)));
+    const n = this._inputFramed(parts);
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
-    const count = this._check(this.x.q_envelope_encode_batch(this._input1(all), autofill, this.io.now(), client));
+    const count = this._check(this.x.q_envelope_encode_batch(n, autofill, this.io.now(), client));
     const out = this._out(), odv = new DataView(out.buffer), res = [];
     for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
     return res;

@@ -82,3 +82,15 @@ test('validateJson and encode take strings the same way', () => {
   const out = q.encode({ meta: { tenant: 'Ω' }, payloadJson: '{"s":"größe 😀"}' });
   assert.deepEqual(q.decode(out).toJSON(), q.decode(new TextDecoder().decode(out)).toJSON());
 });
+
+test('encodeMany writes string parts straight into the batch framing: the same bytes as encode, item by item', () => {
+  const items = [
+    { meta: { tenant: 'Ω' }, payloadJson: '{"s":"größe 😀"}' },
+    { meta: {}, payload: { a: ['ж', 1] } },
+    { meta: { tenant: 'x' }, payloadJson: new TextEncoder().encode('[1,"日本"]') },
+    { meta: { tenant: 'ascii' }, payload: 'ok' },
+  ];
+  const many = q.encodeMany(items);
+  assert.equal(many.length, items.length);
+  items.forEach((it, i) => assert.deepEqual(many[i], q.encode(it), `item ${i}`));
+});
