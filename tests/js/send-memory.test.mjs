@@ -23,9 +23,11 @@ async function runChild(marks, ...flags) {
   return JSON.parse(stdout);
 }
 
-function assertFlat(r, slackBytes) {
+function assertFlat(t, label, r, slackBytes) {
   const [a, b] = r.points;
   const grew = b.heap - a.heap;
+  t.diagnostic(`${label}: JS heap after GC ${(a.heap / MB).toFixed(2)} MB at ${a.sends} sends -> ${(b.heap / MB).toFixed(2)} MB at ${b.sends} ` +
+    `(${(grew / (b.sends - a.sends)).toFixed(1)} B a send); wasm memory ${a.wasm} -> ${b.wasm} B, core footprint ${a.stats.footprint} -> ${b.stats.footprint} B`);
   assert.ok(grew < slackBytes, `JS heap after GC grew ${(grew / MB).toFixed(2)} MB from ${a.sends} to ${b.sends} sends ` +
     `(${(grew / (b.sends - a.sends)).toFixed(1)} B a send; slack ${(slackBytes / MB).toFixed(1)} MB)`);
   assert.equal(b.wasm, a.wasm, 'wasm memory grew');
@@ -34,13 +36,13 @@ function assertFlat(r, slackBytes) {
 }
 
 // Both children run at once (they are mostly waiting on the network).
-test('100,000 sends: JS heap after GC and wasm memory stay flat; the same without AbortSignal.any', { timeout: 400000 }, async () => {
+test('100,000 sends: JS heap after GC and wasm memory stay flat; the same without AbortSignal.any', { timeout: 400000 }, async (t) => {
   const [withAny, withoutAny] = await Promise.all([
     runChild([20000, 100000]),
     runChild([20000, 60000], '--no-abort-signal-any'),
   ]);
   assert.equal(withAny.anyPresent, true);
-  assertFlat(withAny, 2 * MB);
+  assertFlat(t, 'with AbortSignal.any', withAny, 2 * MB);
   assert.equal(withoutAny.anyPresent, false, 'the child runs without AbortSignal.any');
-  assertFlat(withoutAny, 1 * MB);   // 40,000 sends: 25 B a send again
+  assertFlat(t, 'without AbortSignal.any', withoutAny, 1 * MB);   // 40,000 sends: 25 B a send again
 });
