@@ -17,7 +17,7 @@ _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status
 static const char *const KIND_NAMES[QK_COUNT_] = {
     "none", "validation", "serialization", "deserialization", "config", "transport",
     "connection", "timeout", "security", "remote", "external", "internal", "aborted",
-    "capacity",
+    "capacity", "protocol",
 };
 
 static const char *const RETRY_NAMES[] = { "none", "exponential", "linear", "immediate" };
