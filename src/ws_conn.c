@@ -147,8 +147,7 @@ static void lost(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
         else if (requeue && reconnect && s->corr.e[slot].idempotent) ws_corr_unwrite(&s->corr, slot);
         else end_with(s, h, slot, Q_ERR(CONNECTION_LOST), why, src, false, o);
     }
-    s->conn++;   /* whatever the old socket still says is ignored */
-    s->ping_out = 0;
+    s->ping_out = 0;   /* the old connection's events are ignored: it is no longer CONNECTING or OPEN */
     if (reconnect) {
         go(s, WS_BACKOFF);
         s->attempt++;
