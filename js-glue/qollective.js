@@ -471,6 +471,10 @@ export class Socket {
 
   /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
   request(envelope, options) {
+    try { return this._request(envelope, options); } catch (e) { return Promise.reject(e); }
+  }
+
+  _request(envelope, options) {
     const c = this.c, q = c.q, x = q.x, h = c._live();
     options ||= {};
     const signal = options.signal;
@@ -548,7 +552,9 @@ export class Socket {
   close() {
     if (this.h < 0) return;
     const c = this.c;
-    if (c.h >= 0) this._call(c.q.x.q_ws_close(c.h, this.h, c.q.io.now()));
+    // a socket the pool already let go (evicted, or closed and replaced) has nothing left to end
+    const rc = c.h >= 0 ? c.q.x.q_ws_close(c.h, this.h, c.q.io.now()) : -1;
+    if (rc >= 0) c._wsRun(rc, 0);
     this._finish();
     c._sockets.delete(this.h);
     this.h = -1;
@@ -558,14 +564,14 @@ export class Socket {
   _call(rc, inPtr = 0) { this.c._wsRun(this.c.q._check(rc), inPtr); }
 
   _event(g, kind, code = 0, reason = '') {
-    if (this.h < 0 || this.c.h < 0) return;
+    if (this.closed || this.c.h < 0) return; // the core has let this socket go
     const q = this.c.q;
     const [n] = reason ? q._input([reason]) : [0];
     this._call(q.x.q_ws_event(this.c.h, this.h, g, kind, code, n, q.io.now()));
   }
 
   _message(g, data) {
-    if (this.h < 0 || this.c.h < 0) return;
+    if (this.closed || this.c.h < 0) return;
     if (typeof data !== 'string') return this._event(g, WS_BINARY);
     // a string longer (in UTF-16 units) than the limit has more bytes still: no copy
     if (data.length > this.maxBytes) return this._event(g, WS_OVERSIZED, data.length);
@@ -609,7 +615,7 @@ export class Socket {
   }
 
   _taken(n) {
-    if (this.h >= 0 && this.c.h >= 0) this.c.q._check(this.c.q.x.q_ws_taken(this.c.h, this.h, n));
+    if (!this.closed && this.c.h >= 0) this.c.q._check(this.c.q.x.q_ws_taken(this.c.h, this.h, n));
   }
 
   _status(a) {
@@ -627,6 +633,7 @@ export class Socket {
 
   _finish() {
     this.closed = true;
+    if (this.c._sockets.get(this.h) === this) this.c._sockets.delete(this.h);
     clearTimeout(this._timer);
     this._push.end();
     this._events.end();

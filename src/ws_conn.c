@@ -6,8 +6,8 @@
  *     answers it, so the next error frame (which names no request) is absorbed by it instead of
  *     failing a younger request: the server answers in order.
  *   - A lost connection ends its written requests: idempotent ones go back to the front of the
- *     queue (re-sent once on the next connection), the others reject with a retryable
- *     CONNECTION_LOST. Queued requests wait for the next connection (bounded by max_queue and
+ *     queue (written again on the next connection, at most retry.max_attempts times in all), the
+ *     others reject with a retryable CONNECTION_LOST. Queued requests wait for the next connection (bounded by max_queue and
  *     their deadlines).
  *   - Events of an older connection (a discarded socket) are ignored: the host passes the
  *     connection number of the socket the event came from.
@@ -144,7 +144,8 @@ static void lost(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
     for (uint32_t slot = s->corr.written.tail, prev; slot != WS_NIL; slot = prev) {
         prev = s->corr.e[slot].prev;
         if (s->corr.e[slot].state == WR_TOMBSTONE) ws_corr_remove(&s->corr, slot);
-        else if (requeue && reconnect && s->corr.e[slot].idempotent) ws_corr_unwrite(&s->corr, slot);
+        else if (requeue && reconnect && s->corr.e[slot].idempotent && s->corr.e[slot].writes < cfg->retry_max_attempts)
+            ws_corr_unwrite(&s->corr, slot);
         else end_with(s, h, slot, Q_ERR(CONNECTION_LOST), why, src, false, o);
     }
     s->ping_out = 0;   /* the old connection's events are ignored: it is no longer CONNECTING or OPEN */

@@ -169,6 +169,7 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
     if (!r->generation) r->generation = (++t->next_generation) & GEN_MASK;
     r->state = WR_QUEUED;
     r->idempotent = idempotent;
+    r->writes = 0;
     list_push_back(t, &t->queued, s);
     t->heap_len++;
     heap_set(t, t->heap_len - 1, s);
@@ -192,6 +193,7 @@ uint32_t ws_corr_by_handle(const ws_corr *t, uint32_t handle) {
 void ws_corr_written(ws_corr *t, uint32_t s) {
     list_unlink(t, &t->queued, s);
     t->e[s].state = WR_WRITTEN;
+    if (t->e[s].writes < 255) t->e[s].writes++;
     list_push_back(t, &t->written, s);
 }
 

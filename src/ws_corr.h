@@ -21,6 +21,7 @@ typedef struct {
     uint32_t heap_pos;           /* WS_NIL when not in the deadline heap (tombstones) */
     uint8_t state;               /* ws_req_state */
     uint8_t idempotent;          /* safe to write again on a new connection */
+    uint8_t writes;              /* times written (retry.max_attempts bounds it) */
 } ws_req;
 
 typedef struct { uint32_t head, tail, len; } ws_list;

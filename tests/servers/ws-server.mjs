@@ -54,12 +54,12 @@ class HandlerError extends Error {
   constructor(kind, message) { super(message); this.kind = kind; }
 }
 
-/** The built-in handler: echoes the payload. A payload {"__fail": kind} fails with that handler
- * error kind; {"__envelopeError": {...}} answers with an error envelope; {"__delay": ms} waits. */
+/** The built-in handler: echoes the payload. A payload {"__delay": ms} waits first; {"__fail": kind}
+ * then fails with that handler error kind; {"__envelopeError": {...}} answers with an error envelope. */
 async function echoHandler(payload, ctx) {
   if (payload && typeof payload === 'object') {
-    if (typeof payload.__fail === 'string') throw new HandlerError(payload.__fail, `handler failed: ${payload.__fail}`);
     if (Number.isInteger(payload.__delay)) await ctx.sleep(payload.__delay);
+    if (typeof payload.__fail === 'string') throw new HandlerError(payload.__fail, `handler failed: ${payload.__fail}`);
     if (payload.__envelopeError) return { error: payload.__envelopeError };
   }
   return { payload };
@@ -118,6 +118,7 @@ export async function startWsServer(options = {}) {
     });
 
     async function answer(text, f) {
+      if (conn.closed) return; // a dead connection's backlog is not worked off
       if (f?.delay) await sleep(f.delay);
       let frame;
       try { frame = JSON.parse(text); } catch { return sendError(400, 'Failed to parse message: invalid JSON'); }
@@ -142,6 +143,7 @@ export async function startWsServer(options = {}) {
       }
       stats.envelopes++;
       let result;
+      if (conn.closed) return;
       try {
         result = await handler(env.payload, { path, meta: env.meta || {}, sleep, envelope: env });
       } catch (e) {

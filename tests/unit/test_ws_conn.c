@@ -321,6 +321,21 @@ static void reconnect_resends_only_idempotent(void **st) {
     ASSERT_NOT("resolve");
 }
 
+/* An idempotent request is written at most retry.max_attempts times in all. */
+static void resends_are_bounded_by_max_attempts(void **st) {
+    C = client("{\"retry\":{\"max_attempts\":2,\"jitter_percent\":0,\"base_delay_ms\":10}}");
+    int32_t s = open_sock();
+    request(s, "1", 60000, 1, T0);
+    event(s, 1, 2, 1006, "", T0 + 1);                    /* first loss: back to the queue */
+    ASSERT_NOT("reject");
+    event(s, 1, 3, 0, "", T0 + 11);
+    event(s, 2, 1, 0, "", T0 + 12);
+    ASSERT_HAS("\"op\":\"send\"");
+    event(s, 2, 2, 1006, "", T0 + 13);                   /* second loss: two writes, no more */
+    ASSERT_HAS("\"code\":\"CONNECTION_LOST\"");
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
 static void backoff_grows_and_connect_times_out(void **st) {
     int32_t s = sock(URL, T0);
     event(s, 1, 3, 0, "", T0 + 10000);                   /* timeouts.connect_ms */
@@ -507,6 +522,7 @@ int main(void) {
         cmocka_unit_test_setup(abort_queued_and_written, setup),
         cmocka_unit_test_setup(keepalive_detects_a_silent_server, setup),
         cmocka_unit_test_setup(reconnect_resends_only_idempotent, setup),
+        cmocka_unit_test_setup(resends_are_bounded_by_max_attempts, setup),
         cmocka_unit_test_setup(backoff_grows_and_connect_times_out, setup),
         cmocka_unit_test_setup(queue_is_bounded, setup),
         cmocka_unit_test_setup(outgoing_too_large_sends_nothing, setup),
