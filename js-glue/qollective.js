@@ -640,9 +640,21 @@ export class Socket {
     for (const r of this._drained.splice(0)) r();
   }
 
-  _connect(g, url) {
-    const WS = this.c._WebSocket || this.c.q.io.WebSocket;
+  async _connect(g, url) {
     this.g = g;
+    const auth = this.c.auth;
+    if (auth) {
+      // consulted at every (re)connect, so a long-lived socket never runs on an expired token
+      // (the token is stored, not sent: see README "WebSocket", authentication)
+      try {
+        const t = await auth();
+        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token);
+      } catch {
+        return this._event(g, WS_CLOSED, 4001, 'auth provider failed'); // the core backs off and retries
+      }
+      if (this.closed || this.g !== g) return;
+    }
+    const WS = this.c._WebSocket || this.c.q.io.WebSocket;
     let ws;
     try {
       ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one

@@ -311,3 +311,24 @@ test('reference server: a subprotocol fails the handshake, binary frames get no 
   assert.deepEqual(got.map((f) => [f.type, f.code]), [['error', 400], ['pong', undefined], ['error', 400]]);
   ws.close();
 });
+
+test('the auth provider is consulted at every (re)connect; a failing provider counts as a failed connect', async () => {
+  let calls = 0, fail = false;
+  const c = q.client({ websocket: { url: srv.url }, security: { auth_token: 'api' }, retry: { base_delay_ms: 20, jitter_percent: 0 } },
+    { auth: async () => { calls++; if (fail) throw new Error('expired'); return { name: 'api', token: `t${calls}` }; } });
+  clients.push(c);
+  const s = c.socket(`${srv.url}/auth`);
+  const events = [];
+  s.onStatus = (e) => events.push(e);
+  await s.request({ payload: 1 });
+  assert.equal(calls, 1);
+  fail = true;
+  srv.closeAll(1012, 'restart');
+  while (!events.some((e) => e.code === 4001)) await sleep(10);
+  const lost = events.find((e) => e.state === 'reconnecting');
+  assert.deepEqual([lost.code, lost.reason], [1012, 'restart']);
+  assert.equal(events.find((e) => e.code === 4001).reason, 'auth provider failed');
+  fail = false;
+  assert.equal((await s.request({ payload: 2 }, { timeout: 3000 })).payload, 2);
+  assert.ok(calls >= 3);
+});
