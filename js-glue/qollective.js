@@ -317,7 +317,7 @@ export class Client {
     // copy everything out of wasm memory first: callbacks below may call into the core again
     for (const a of acts) {
       if (a.op === 'request' || a.op === 'ping') a.text = dec.decode(m.subarray(tail + a.at, tail + a.at + a.n));
-      else if (a.op === 'resolve' || a.op === 'push') a.env = new Envelope(m.slice(inPtr + a.at, inPtr + a.at + a.n), a.rec, 0);
+      else if (a.op === 'resolve' || a.op === 'push') a.env = new Envelope(m.slice(inPtr + a.at, inPtr + a.at + a.n), a.rec, 0, q);
     }
     for (const a of acts) {
       if (a.op === 'request') onRequest(a);
