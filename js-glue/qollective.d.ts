@@ -100,7 +100,8 @@ export declare class QollectiveError extends Error {
 
 /** Client configuration (all optional; defaults from include/qollective/constants.h). */
 export interface ClientConfig {
-  rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string> };
+  /** max_redirects: hops the core follows per request (default 5, 0-20); see README "Redirects". */
+  rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string>; max_redirects?: number };
   timeouts?: { request_ms?: number; connect_ms?: number };
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
@@ -138,6 +139,7 @@ export declare class Client {
 }
 
 export interface LoadOptions {
+  /** Must honour `redirect: 'manual'` (the core decides every redirect hop). */
   fetch?: typeof fetch;
   WebSocket?: unknown;
   /** Fills a buffer with cryptographically strong random bytes (default crypto.getRandomValues). */

@@ -57,6 +57,8 @@ typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_po
     X(ABORTED,           QK_ABORTED,    0,   "aborted by the caller") \
     X(NO_TOKEN,          QK_SECURITY,   0,   "no token set") \
     X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
+    X(REDIRECT_HIDDEN,   QK_SECURITY,   0,   "redirect not followed: the host hides its target") \
+    X(TOO_MANY_REDIRECTS, QK_TRANSPORT, 0,   "too many redirects") \
     X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
 
 typedef enum {

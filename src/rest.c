@@ -10,6 +10,7 @@
 #include "rest_table.h"
 #include "rest_headers.h"
 #include "rest_classify.h"
+#include "rest_redirect.h"
 #include "envelope.h"
 #include "json.h"
 #include "url.h"
@@ -128,7 +129,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     /* URL characters need no JSON escaping */
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
     if (wrc) return oom(err);
-    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, err)))
+    uint32_t own;
+    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
     uint32_t id;
@@ -136,6 +138,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if (!e) return err->status;
     q_memcpy(e->request_id, request_id, UUID_TEXT_LEN);
     e->method = method;
+    e->own_headers = (uint8_t)own;
+    e->had_body = has_body;
     e->retry_ok = method == HM_GET || method == HM_PUT || method == HM_DELETE || cfg->retry_non_idempotent || idempotent_override;
     e->deadline_ms = now_ms + timeout;
     e->seed = (uint32_t)random[16] | (uint32_t)random[17] << 8 | (uint32_t)random[18] << 16 | (uint32_t)random[19] << 24;
@@ -237,5 +241,33 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     rest_entry_continue(en, RE_TIMER);
     en->attempt++;
+    return Q_OK;
+}
+
+int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
+                  uint32_t loc_len, double now_ms, q_buf *out, q_error *err) {
+    rest_entry *en = rest_entry_for(c, id, RE_REDIRECT, err);
+    if (!en) return err->status;
+    if (status != 0 && (status < 300 || status > 399)) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not a 3xx status (or 0)");
+    redirect_hop hop;
+    q_error fail;
+    int rc = redirect_decide(&c->cfg, en->method, en->hops, status, url, url_len, loc, loc_len, &hop, &fail, err);
+    if (rc) return rc;
+    if (fail.status) return reject(c, en, &fail, NULL, out, err);
+    /* the hop is an attempt of its own; the body and the credentials, once dropped, stay dropped */
+    bool drop_body = en->body_dropped || hop.drop_body, stripped = en->stripped || hop.cross_origin;
+    int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : -1;
+    /* URL characters need no JSON escaping (url_resolve validated them) */
+    if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"headers\":[%u,%s%u],\"attempt\":%u}",
+               hop.url.ptr, hop.url.len, Q_HTTP_METHODS[hop.method], drop_body ? "false" : "true", (uint32_t)from,
+               to < 0 ? "-" : "", (uint32_t)(to < 0 ? 1 : to), en->attempt + 1u))
+        return oom(err);
+    rest_entry_continue(en, RE_REDIRECT);
+    en->method = hop.method;
+    en->body_dropped = drop_body;
+    en->stripped = stripped;
+    en->hops++;
+    en->attempt++;
+    (void)now_ms;
     return Q_OK;
 }

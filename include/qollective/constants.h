@@ -24,6 +24,10 @@
 #define Q_DEFAULT_RETRY_POST          0          /* POST/PATCH are not idempotent: no retry unless configured */
 #define Q_MAX_RETRY_ATTEMPTS          20
 
+/* ---- Redirects ------------------------------------------------------------ */
+#define Q_DEFAULT_MAX_REDIRECTS       5          /* hops the core follows per request (fetch allows 20) */
+#define Q_CONFIG_MAX_REDIRECTS        20
+
 /* ---- Sizes ---------------------------------------------------------------- */
 #define Q_DEFAULT_MAX_ENVELOPE_BYTES  1048576    /* 1 MiB */
 #define Q_DEFAULT_MAX_META_BYTES      65536      /* 64 KiB */
