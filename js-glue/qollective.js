@@ -96,6 +96,8 @@ export class Qollective {
 
   constructor(exports, options) {
     this.x = exports;
+    // Which module this is, told by its exports: the codec module has no client exports.
+    this.module = typeof exports.q_client_new === 'function' ? 'client' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -227,6 +229,9 @@ export class Qollective {
 
   /** Creates a client from a config object or JSON text (see README "Configuration"). */
   client(config = {}, options = {}) {
+    if (this.module === 'codec') {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): qollective-codec.wasm has no clients; load qollective.wasm instead' });
+    }
     const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
     return new Client(this, this._check(this.x.q_client_new(n)), options);
