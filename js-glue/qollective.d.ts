@@ -96,7 +96,19 @@ export declare class QollectiveError extends Error {
   readonly offset: number | null;
   /** Key path that was wrong, e.g. "meta.security.roles[1]". */
   readonly path: string;
+  /** Where the failure came from (README "Errors say where they came from"). */
+  readonly source: ErrorSource;
 }
+
+/**
+ * - `local`: found by this client; nothing was sent, or the caller aborted.
+ * - `network`: sent or being sent, no answer: network failure, timeout, connection lost.
+ * - `envelope`: the server answered with an error envelope.
+ * - `frame`: the server sent a WebSocket error frame.
+ * - `http`: the server answered with an HTTP status but no envelope (or a 2xx body that is not
+ *   an envelope, or a redirect the client does not follow).
+ */
+export type ErrorSource = 'local' | 'network' | 'envelope' | 'frame' | 'http';
 
 /** Client configuration (all optional; defaults from include/qollective/constants.h). */
 export interface ClientConfig {

@@ -20,6 +20,7 @@ export class QollectiveError extends Error {
     this.details = r.details ?? null;
     this.offset = r.offset ?? null;
     this.path = r.path || '';
+    this.source = r.source || 'local'; // where it came from: local, network, envelope, frame, http
   }
 }
 

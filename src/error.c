@@ -15,13 +15,17 @@ static const uint8_t STATUS_KIND[] = { Q_STATUS_TABLE(Q_KIND_) };
 /* q_fail leaves http_status 0 (q_error_clear): true while no row names an HTTP status */
 _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status needs q_fail to set it");
 
-static const char *const KIND_NAMES[QK_COUNT_] = {
+static const char *const KIND_NAMES[] = {
     "none", "validation", "serialization", "deserialization", "config", "transport",
     "connection", "timeout", "security", "remote", "external", "internal", "aborted",
     "capacity",
 };
 
 static const char *const RETRY_NAMES[] = { "none", "exponential", "linear", "immediate" };
+static const char *const SOURCE_NAMES[] = { "local", "network", "envelope", "frame", "http" };
+_Static_assert(Q_ARRAY_LEN(SOURCE_NAMES) == QS_COUNT_, "one name per source");
+_Static_assert(Q_ARRAY_LEN(KIND_NAMES) == QK_COUNT_, "one name per kind");
+_Static_assert(Q_ARRAY_LEN(RETRY_NAMES) == QR_IMMEDIATE + 1, "one name per retry policy");
 
 /* Row of a status; unknown statuses read as INTERNAL. */
 static int row_of(int status) {
@@ -33,6 +37,7 @@ const char *q_status_code(int status) { return STATUS_CODE[row_of(status)]; }
 q_kind q_status_kind(int status) { return (q_kind)STATUS_KIND[row_of(status)]; }
 const char *q_kind_name(q_kind k) { return (unsigned)k < QK_COUNT_ ? KIND_NAMES[k] : "internal"; }
 const char *q_retry_policy_name(q_retry_policy p) { return (unsigned)p <= QR_IMMEDIATE ? RETRY_NAMES[p] : "none"; }
+const char *q_source_name(q_source s) { return (unsigned)s < QS_COUNT_ ? SOURCE_NAMES[s] : "local"; }
 
 q_retry_policy q_kind_retry_policy(q_kind k) {
     switch (k) {
@@ -44,7 +49,7 @@ q_retry_policy q_kind_retry_policy(q_kind k) {
 }
 
 void q_error_clear(q_error *e) {
-    e->status = 0; e->kind = QK_NONE; e->retry_policy = QR_NONE; e->retryable = 0;
+    e->status = 0; e->kind = QK_NONE; e->retry_policy = QR_NONE; e->retryable = 0; e->source = QS_LOCAL;
     e->http_status = 0; e->offset = Q_NO_OFFSET;
     e->code[0] = e->path[0] = e->message[0] = 0;
 }
@@ -182,6 +187,8 @@ static size_t write_record(const q_error *e, uint8_t *out, size_t cap, size_t me
     p = e->offset >= 0 ? put_i64(out, p, cap, e->offset) : put_raw(out, p, cap, "null");
     p = put_raw(out, p, cap, ",\"path\":");
     p = put_json_string(out, p, cap, e->path, SIZE_MAX);
+    p = put_raw(out, p, cap, ",\"source\":");
+    p = put_json_string(out, p, cap, q_source_name((q_source)e->source), SIZE_MAX);
     p = put_raw(out, p, cap, "}");
     return p;
 }

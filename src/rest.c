@@ -166,10 +166,11 @@ static int reject(q_client *c, rest_entry *en, const q_error *fail, const rest_d
     return Q_OK;
 }
 
-/* Rejects at once with a failure of the client's own. */
-static int reject_now(q_client *c, rest_entry *en, int status, const char *detail, q_buf *out, q_error *err) {
+/* Rejects at once with a failure found by the client (source: where it came from). */
+static int reject_now(q_client *c, rest_entry *en, int status, q_source source, const char *detail, q_buf *out, q_error *err) {
     q_error fail;
     q_fail(&fail, status, Q_NO_OFFSET, NULL, detail);
+    fail.source = (uint8_t)source;
     return reject(c, en, &fail, NULL, out, err);
 }
 
@@ -224,12 +225,13 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
 int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, kind == RF_ABORTED ? RE_ABORT : RE_FAILURE, err);
     if (!en) return err->status;
-    if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), NULL, out, err);
+    if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), QS_LOCAL, NULL, out, err);
     /* the deadline covers the whole call: nothing left to retry with */
-    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed", out, err);
+    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed", out, err);
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
     q_error fail;
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
+    fail.source = QS_NETWORK;
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
 }
 
@@ -237,7 +239,7 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     rest_entry *en = rest_entry_for(c, id, RE_TIMER, err);
     if (!en) return err->status;
     if (now_ms >= en->deadline_ms)
-        return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed while waiting to retry", out, err);
+        return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed while waiting to retry", out, err);
     if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     rest_entry_continue(en, RE_TIMER);
     en->attempt++;

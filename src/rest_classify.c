@@ -77,6 +77,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         if (!d->error_status_given && !ok2xx) st = status;
         q_fail(fail, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
         classify(fail, st);
+        fail->source = QS_ENVELOPE;
         uint8_t *code = scratch_alloc(d->error_code_len + 1), *msg = scratch_alloc(d->error_message_len + 1);
         if (!code || !msg) return oom(err);
         uint32_t cl = json_unescape(body + d->error_code_off, d->error_code_len, code);
@@ -104,10 +105,12 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         q_msg_append(fail, ": ");
         q_msg_append(fail, derr->message);
         fail->http_status = status;
+        fail->source = QS_HTTP;
     } else {
         /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
         q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(fail, status);
+        fail->source = QS_HTTP;
         http_message(fail, status, " without an envelope", content_type, ct_len);
         append_preview(fail, body, body_len);
     }

@@ -11,19 +11,19 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
     q_error_clear(fail);
     if (status == 0) {
         q_fail(fail, Q_ERR(REDIRECT_HIDDEN), Q_NO_OFFSET, NULL, "the browser does not show where a redirect goes, so it cannot be checked against security.allowed_origins");
-        fail->retryable = 0; fail->retry_policy = QR_NONE;
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
     }
     if (!followed(status) || !loc_len) {
         q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, followed(status) ? "a redirect without a Location" : "a 3xx status the client does not follow");
         fail->http_status = status;
-        fail->retryable = 0; fail->retry_policy = QR_NONE;
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
     }
     if (hops >= cfg->max_redirects) {
         q_fail(fail, Q_ERR(TOO_MANY_REDIRECTS), Q_NO_OFFSET, "rest.max_redirects", cfg->max_redirects ? "more hops than allowed" : "redirects are not followed (0)");
         fail->http_status = status;
-        fail->retryable = 0; fail->retry_policy = QR_NONE;
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
     }
     /* the URL that was requested (the host echoes the plan's): its origin decides "cross-origin" */
@@ -34,12 +34,13 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
     hop->url = (q_buf){ 0 };
     int rc = url_resolve(&hop->url, url, url_len, loc, loc_len, &to, "Location", fail);
     if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
-    if (rc) { fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; return Q_OK; }
+    if (rc) { fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP; return Q_OK; }
     bool allowed;
     if ((rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, err))) return rc;
     if (!allowed) {
         q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", "a redirect to an origin not in security.allowed_origins; nothing was sent there");
         fail->http_status = status;
+        fail->source = QS_HTTP;   /* the server's answer was the redirect */
         return Q_OK;
     }
     hop->cross_origin = !url_case_eq(url, from.origin_len, hop->url.ptr, to.origin_len);

@@ -1,0 +1,102 @@
+// REST decisions of the core, end to end on the real dist/qollective.wasm against the reference
+// server on 127.0.0.1: where each error comes from (err.source), deadlines checked on every event
+// the core is fed, what is retried and what is not, and what error messages may quote.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { startRestServer } from '../servers/rest-server.mjs';
+
+const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
+const q = await Qollective.load(WASM);
+const T = (ms) => ({ timeout: ms });
+
+let srv;
+const clients = [];
+before(async () => { srv = await startRestServer({ routes: ['/echo', '/fail', '/slow'], slowMs: 300 }); });
+after(async () => { await srv.close(); });
+beforeEach(() => { srv.reset(); srv.clearFault(); });
+afterEach(() => { while (clients.length) clients.pop().close(); });
+
+function mk(extra = {}, options = {}, inst = q) {
+  const c = inst.client({
+    ...extra,
+    rest: { base_url: srv.url, ...extra.rest },
+    retry: { base_delay_ms: 10, max_delay_ms: 100, jitter_percent: 0, ...extra.retry },
+  }, options);
+  clients.push(c);
+  return c;
+}
+
+async function rejection(promise) {
+  try { await promise; } catch (e) { assert.ok(e instanceof QollectiveError, `${e?.name}: ${e?.message}`); return e; }
+  assert.fail('expected a rejection');
+}
+
+async function closedPort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+// ------------------------------------------------------------------------------ err.source
+
+test('source local: refused before sending (bad meta, missing token) and aborted by the caller', T(5000), async () => {
+  const c = mk();
+  let err = await rejection(c.send({ meta: { request_id: 'nope' }, payload: 1 }));
+  assert.equal(err.code, 'INVALID_UUID');
+  assert.equal(err.source, 'local');
+  const t = mk({ security: { auth_token: 'missing' } });
+  err = await rejection(t.send({ payload: 1 }));
+  assert.equal(err.code, 'NO_TOKEN');
+  assert.equal(err.source, 'local');
+  const ctl = new AbortController();
+  const p = c.send({ payload: 1 }, { route: '/slow', signal: ctl.signal });
+  setTimeout(() => ctl.abort(), 50);
+  err = await rejection(p);
+  assert.equal(err.code, 'ABORTED');
+  assert.equal(err.source, 'local');
+  assert.equal(srv.stats.total, 1, 'only the aborted request was sent');
+});
+
+test('source network: nothing listening, and a deadline that passes in flight', T(5000), async () => {
+  const c = mk({ rest: { base_url: `http://127.0.0.1:${await closedPort()}` } });
+  let err = await rejection(c.send({ payload: 1 }));
+  assert.equal(err.code, 'NETWORK');
+  assert.equal(err.source, 'network');
+  err = await rejection(mk().send({ payload: 1 }, { route: '/slow', timeout: 100 }));
+  assert.equal(err.code, 'TIMEOUT');
+  assert.equal(err.source, 'network');
+});
+
+test('source envelope: the server\'s 400 HANDLER_ERROR is told apart from a local validation failure', T(5000), async () => {
+  const err = await rejection(mk().send({ payload: 1 }, { route: '/fail' }));
+  assert.equal(err.code, 'HANDLER_ERROR');
+  assert.equal(err.type, 'validation');
+  assert.equal(err.status, 400);
+  assert.equal(err.source, 'envelope');
+});
+
+test('source http: a status without an envelope, and a 2xx body that is not an envelope', T(5000), async () => {
+  const c = mk();
+  srv.setFault({ status: 404, envelope: false });
+  let err = await rejection(c.send({ payload: 1 }));
+  assert.equal(err.code, 'HTTP_STATUS');
+  assert.equal(err.source, 'http');
+  srv.setFault({ malformed: true });
+  err = await rejection(c.send({ payload: 1 }));
+  assert.equal(err.code, 'NOT_AN_ENVELOPE');
+  assert.equal(err.source, 'http');
+  srv.setFault({ redirect: 307, location: 'http://127.0.0.1:1/x' });
+  err = await rejection(c.send({ payload: 1 }));
+  assert.equal(err.code, 'ORIGIN_DENIED');
+  assert.equal(err.source, 'http');
+});
+
+test('errors the glue makes itself default to source local', () => {
+  assert.equal(new QollectiveError({ code: 'X' }).source, 'local');
+  let err;
+  try { q.decode('{'); } catch (e) { err = e; }
+  assert.equal(err.source, 'local');
+});
