@@ -174,6 +174,12 @@ static int reject_now(q_client *c, rest_entry *en, int status, q_source source, 
     return reject(c, en, &fail, NULL, out, err);
 }
 
+/* Deadlines are checked on every event the core is fed, not only by the host's timers
+ * (browsers throttle those in background tabs): an outcome that arrives late is a TIMEOUT. */
+static int reject_late(q_client *c, rest_entry *en, q_buf *out, q_error *err) {
+    return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the reply came after the request deadline", out, err);
+}
+
 /* Decides retry or reject for a failed attempt (event ev) described by *fail. */
 static int decide(q_client *c, rest_entry *en, rest_event ev, q_error *fail, int64_t retry_after_ms, double now_ms,
                   const rest_details *x, q_buf *out, q_error *err) {
@@ -198,6 +204,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     rest_entry *en = rest_entry_for(c, id, RE_RESPONSE, err);
     if (!en) return err->status;
     if (status < 100 || status > 599) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not an HTTP status");
+    if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
 
     env_decoded d;
     q_error derr; q_error_clear(&derr);
@@ -228,6 +235,7 @@ int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms
     if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), QS_LOCAL, NULL, out, err);
     /* the deadline covers the whole call: nothing left to retry with */
     if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed", out, err);
+    if (kind == RF_NETWORK && now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
     q_error fail;
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
@@ -251,6 +259,7 @@ int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, 
     rest_entry *en = rest_entry_for(c, id, RE_REDIRECT, err);
     if (!en) return err->status;
     if (status != 0 && (status < 300 || status > 399)) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not a 3xx status (or 0)");
+    if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
     redirect_hop hop;
     q_error fail;
     int rc = redirect_decide(&c->cfg, en->method, en->hops, status, url, url_len, loc, loc_len, &hop, &fail, err);
@@ -270,6 +279,5 @@ int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, 
     en->stripped = stripped;
     en->hops++;
     en->attempt++;
-    (void)now_ms;
     return Q_OK;
 }

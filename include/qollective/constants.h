@@ -51,7 +51,6 @@
 #define Q_MAX_BATCH                   65536      /* envelopes per batch call */
 
 #define Q_MAX_QUERY_URL_BYTES         (Q_MAX_URL_BYTES * 64) /* GET/DELETE URL with envelope_data */
-#define Q_ERROR_PREVIEW_BYTES         48         /* first bytes of a non-envelope body shown in errors */
 #define Q_MAX_RETRY_AFTER_S           86400      /* Retry-After values are capped at one day */
 
 /* ---- Config ranges (upper bounds of the integer settings) --------------- */

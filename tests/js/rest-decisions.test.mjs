@@ -100,3 +100,83 @@ test('errors the glue makes itself default to source local', () => {
   try { q.decode('{'); } catch (e) { err = e; }
   assert.equal(err.source, 'local');
 });
+
+// ------------------------------------------------------------------------------ deadlines on every event
+
+test('a reply that arrives after the deadline rejects TIMEOUT, not resolve (clock checked by the core)', T(5000), async () => {
+  // The host clock jumps past the deadline while the request is in flight (a suspended tab whose
+  // timers did not fire): the glue's own timer has not fired yet, the core sees the late reply.
+  let skew = 0;
+  const c = mk({}, {}, await Qollective.load(WASM, { now: () => Date.now() + skew }));
+  const p = c.send({ payload: 1 }, { route: '/slow', timeout: 4000 });
+  setTimeout(() => { skew = 10000; }, 100);
+  const err = await rejection(p);
+  assert.equal(err.code, 'TIMEOUT');
+  assert.equal(err.source, 'network');
+  assert.match(err.message, /after the request deadline/);
+  assert.equal(srv.stats.total, 1);
+  // the same reply in time resolves
+  skew = 0;
+  const r = await c.send({ payload: 2 }, { route: '/slow', timeout: 4000 });
+  assert.equal(r.payload, 2);
+});
+
+test('a redirect or a network failure after the deadline rejects TIMEOUT too', T(5000), async () => {
+  let skew = 0;
+  const inst = await Qollective.load(WASM, { now: () => Date.now() + skew });
+  const c = mk({}, {}, inst);
+  srv.setFault({ redirect: 307, location: '/echo', delay: 150, paths: ['/envelope'] });
+  const p = c.send({ payload: 1 }, { timeout: 4000 });
+  setTimeout(() => { skew = 10000; }, 50);
+  const err = await rejection(p);
+  assert.equal(err.code, 'TIMEOUT');
+  assert.equal(srv.stats.total, 1, 'the hop was not followed');
+  skew = 0;
+  srv.clearFault();
+  srv.setFault({ reset: true, delay: 150 });
+  const p2 = c.send({ payload: 1 }, { method: 'GET', timeout: 4000 });
+  setTimeout(() => { skew = 10000; }, 50);
+  const err2 = await rejection(p2);
+  assert.equal(err2.code, 'TIMEOUT');
+  assert.equal(srv.stats.total, 2, 'a GET past its deadline is not retried');
+});
+
+// ------------------------------------------------------------------------------ what is retried
+
+test('timeouts are not retried: the deadline covers every attempt (a 408 from the server is)', T(5000), async () => {
+  const c = mk({ retry: { max_attempts: 5 } });
+  const err = await rejection(c.send({ payload: 1 }, { method: 'GET', route: '/slow', timeout: 150 }));
+  assert.equal(err.code, 'TIMEOUT');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(srv.stats.total, 1, 'one attempt: no time is left to retry with');
+  srv.reset();
+  srv.setFault({ status: 408, failTimes: 1 });
+  const r = await c.send({ payload: 3 }, { method: 'GET', timeout: 2000 });
+  assert.equal(r.payload, 3);
+  assert.equal(srv.stats.total, 2, 'the server\'s 408 is retried');
+});
+
+test('a 2xx body that is not an envelope is not retried (retryable false, policy none)', T(5000), async () => {
+  const c = mk({ retry: { max_attempts: 4 } });
+  for (const method of ['GET', 'PUT']) {
+    srv.reset();
+    srv.setFault({ malformed: true });
+    const err = await rejection(c.send({ payload: 1 }, { method }));
+    assert.equal(err.code, 'NOT_AN_ENVELOPE');
+    assert.equal(err.retryable, false);
+    assert.equal(err.retryPolicy, 'none');
+    assert.equal(srv.stats.total, 1, `${method}: one attempt`);
+  }
+});
+
+test('HTTP-status messages quote no body bytes (a body may echo the request or a header value)', T(5000), async () => {
+  const SECRET = 'echoed-secret-4b1d';
+  const c = mk({ rest: { headers: { 'X-Api-Key': SECRET } } });
+  for (const fault of [{ status: 404, envelope: false, message: `no route; you sent X-Api-Key: ${SECRET}` }, { html502: true }]) {
+    srv.setFault(fault);
+    const err = await rejection(c.send({ payload: { secret: SECRET } }));
+    assert.equal(err.code, 'HTTP_STATUS');
+    assert.ok(!err.message.includes(SECRET), err.message);
+    assert.match(err.message, /^HTTP (404|502) without an envelope \((text\/plain|text\/html), \d+ bytes\)$/);
+  }
+});
