@@ -18,14 +18,15 @@ WASM_OPTFLAGS:= -Oz -flto
 WASM_LDFLAGS := -Wl,--no-entry -Wl,--gc-sections -Wl,-z,stack-size=131072 \
                 -Wl,--initial-memory=1310720
 
-HOST_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+# -gdwarf-4: valgrind 3.19 (bookworm) cannot read clang 14's default DWARF 5.
+HOST_CFLAGS  := -std=c11 -g -gdwarf-4 -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                 -Iinclude -Isrc -DQ_DEBUG -DQ_ALLOC_FAULTS -D_POSIX_C_SOURCE=200809L
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps wasm test test-unit test-asan test-js test-browser bench size size-profile \
-        fuzz demo serve-example clean
+.PHONY: all deps wasm test test-unit test-asan test-valgrind test-js test-browser bench size size-profile \
+        fuzz demo serve-example clean print-modules
 .DEFAULT_GOAL := all
 
 deps:
@@ -83,9 +84,11 @@ build/$(1).profile.wasm: build/$(1).names.wasm
 	@echo "  OPT   $$@"; $$(WASM_OPT) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --debuginfo $$< -o $$@
 endef
 
-# The glue as shipped minified (the readable source is js-glue/qollective.js).
-dist/qollective.min.js: js-glue/qollective.js | dist
-	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --format=esm --target=es2020 --log-level=warning --outfile=$@
+# The glue as shipped: minified, with a source map that carries the readable source
+# (js-glue/qollective.js), so stack traces and debuggers show the real code.
+dist/qollective.min.js: js-glue/qollective.js Makefile | dist
+	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --sourcemap --format=esm --target=es2020 --log-level=warning --outfile=$@
+dist/qollective.min.js.map: dist/qollective.min.js
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
@@ -97,15 +100,15 @@ ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(CORE_SRC))
 # Kept between runs: as intermediates of the pattern rules below they would be deleted after
 # each link, so every `make test-unit` would compile the whole core again.
 .SECONDARY: $(HOST_OBJ) $(ASAN_OBJ)
-build/host/obj/%.o: src/%.c $(CORE_HDR)
+build/host/obj/%.o: src/%.c $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) -c $< -o $@
-build/asan/obj/%.o: src/%.c $(CORE_HDR)
+build/asan/obj/%.o: src/%.c $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
-build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) | build/host
+build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) Makefile | build/host
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $< $(HOST_OBJ) -o $@ -lcmocka
-build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) | build/asan
+build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) Makefile | build/asan
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(ASAN_OBJ) -o $@ -lcmocka
 
 test-unit: $(addprefix build/host/,$(UNIT_TESTS))
@@ -116,17 +119,27 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 
 # Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs).
 CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs
+# Memcheck over the plain host build of the unit suites (sanitizer builds cannot run under
+# valgrind). Any invalid access, use of uninitialised memory or leak fails; logs in build/valgrind/.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+            --show-leak-kinds=definite,indirect,possible
+test-valgrind: $(addprefix build/host/,$(UNIT_TESTS))
+	@mkdir -p build/valgrind; set -e; for t in $(UNIT_TESTS); do \
+	  if (cd tests/unit && $(VALGRIND) ../../build/host/$$t >../../build/valgrind/$$t.log 2>&1); then echo "valgrind $$t: clean"; \
+	  else echo "valgrind $$t: FAILED (build/valgrind/$$t.log)"; tail -30 build/valgrind/$$t.log; exit 1; fi; done
+
 test-js: all
 	$(NODE) --test --test-reporter=spec tests/js/
 	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
 	  $(NODE) --test --test-reporter=spec $(CODEC_SUITES) &&) true
 
-# Everything: unit suites (plain and ASan+UBSan), node suites on the real .wasm, the JSON
+# Everything: unit suites (plain, ASan+UBSan, valgrind memcheck), node suites on the real .wasm, the JSON
 # differential suite, headless Chromium, short fuzz runs, and the size gate.
 test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+	$(MAKE) test-valgrind
 	$(MAKE) test-js
 	$(MAKE) test-conformance
 	$(MAKE) test-browser
@@ -160,3 +173,7 @@ include $(sort $(wildcard mk/*.mk))
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
 MODULE_WASM := $(foreach m,$(MODULES),$($(m)_WASM))
 all: $(MODULE_WASM) dist/qollective.min.js
+
+# The module artifacts, for tests/js/package.test.mjs (every module must ship and be measured).
+print-modules:
+	@echo $(MODULE_WASM)

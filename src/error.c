@@ -48,10 +48,11 @@ q_retry_policy q_kind_retry_policy(q_kind k) {
     }
 }
 
+/* Every byte, not just the terminators: no tail of an earlier, longer record survives in
+ * the buffers (valgrind saw tests read those bytes as uninitialised). */
 void q_error_clear(q_error *e) {
-    e->status = 0; e->kind = QK_NONE; e->retry_policy = QR_NONE; e->retryable = 0; e->source = QS_LOCAL;
-    e->http_status = 0; e->offset = Q_NO_OFFSET;
-    e->code[0] = e->path[0] = e->message[0] = 0;
+    q_memset(e, 0, sizeof *e);   /* status 0, QK_NONE, QR_NONE, QS_LOCAL, empty texts */
+    e->offset = Q_NO_OFFSET;
 }
 
 void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
