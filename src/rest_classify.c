@@ -82,10 +82,10 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
             }
         }
     } else if (ok2xx) {
-        /* 2xx but not an envelope: say what arrived. Not retried: the server handled the request
-         * and answered; asking again repeats it and gets the same broken answer. */
+        /* 2xx but not an envelope: say what arrived. Its kind is deserialization, whose policy
+         * is an immediate retry (wire-format.md §3: a body cut or garbled on the way usually
+         * comes whole the next time); decide() still retries only where repeating is safe. */
         q_fail(fail, Q_ERR(NOT_AN_ENVELOPE), derr->offset, "response", NULL);
-        fail->retryable = 0; fail->retry_policy = QR_NONE;
         http_message(fail, status, " response is not a valid envelope", content_type, ct_len);
         q_msg_append(fail, "): ");
         q_msg_append(fail, derr->message);

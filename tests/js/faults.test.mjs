@@ -165,7 +165,7 @@ test('truncated bodies and malformed JSON: NETWORK for a short body, NOT_AN_ENVE
   for (const s of b.sends) {
     assert.equal(s.error.type, 'deserialization');
     assert.equal(s.error.status, 200);
-    assert.equal(s.error.retryPolicy, 'none');   // not retried: the server answered 2xx
+    assert.equal(s.error.retryPolicy, 'immediate');
     assert.match(s.error.message, /HTTP 200 response is not a valid envelope \(application\/json\)/);
   }
   // deserialization failures retry at once (wire-format.md §3), but only where a retry is safe

@@ -156,17 +156,24 @@ test('timeouts are not retried: the deadline covers every attempt (a 408 from th
   assert.equal(srv.stats.total, 2, 'the server\'s 408 is retried');
 });
 
-test('a 2xx body that is not an envelope is not retried (retryable false, policy none)', T(5000), async () => {
-  const c = mk({ retry: { max_attempts: 4 } });
-  for (const method of ['GET', 'PUT']) {
+test('a 2xx body that is not an envelope follows its kind\'s policy: immediate retry, only where safe', T(5000), async () => {
+  const c = mk({ retry: { max_attempts: 4, base_delay_ms: 500 } });
+  for (const [method, attempts] of [['GET', 4], ['PUT', 4], ['POST', 1]]) {
     srv.reset();
     srv.setFault({ malformed: true });
+    const t0 = performance.now();
     const err = await rejection(c.send({ payload: 1 }, { method }));
     assert.equal(err.code, 'NOT_AN_ENVELOPE');
-    assert.equal(err.retryable, false);
-    assert.equal(err.retryPolicy, 'none');
-    assert.equal(srv.stats.total, 1, `${method}: one attempt`);
+    assert.equal(err.type, 'deserialization');
+    assert.equal(err.retryPolicy, 'immediate');
+    assert.equal(srv.stats.total, attempts, `${method}: ${attempts} attempts`);
+    // immediate: none of the 500 ms backoff the other policies would wait (3 retries: >= 1.5 s)
+    assert.ok(performance.now() - t0 < 1400, `${method} took ${performance.now() - t0} ms`);
   }
+  // a cut body that comes whole the next time resolves
+  srv.reset();
+  srv.setFault({ malformed: true, failTimes: 1 });
+  assert.equal((await c.send({ payload: 5 }, { method: 'GET' })).payload, 5);
 });
 
 test('HTTP-status messages quote no body bytes (a body may echo the request or a header value)', T(5000), async () => {
