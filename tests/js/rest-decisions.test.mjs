@@ -157,7 +157,7 @@ test('timeouts are not retried: the deadline covers every attempt (a 408 from th
 });
 
 test('a 2xx body that is not an envelope follows its kind\'s policy: immediate retry, only where safe', T(5000), async () => {
-  const c = mk({ retry: { max_attempts: 4, base_delay_ms: 500 } });
+  const c = mk({ retry: { max_attempts: 4, base_delay_ms: 500, max_delay_ms: 1000 } });
   for (const [method, attempts] of [['GET', 4], ['PUT', 4], ['POST', 1]]) {
     srv.reset();
     srv.setFault({ malformed: true });
