@@ -60,3 +60,9 @@ Q_EXPORT(q_rest_redirect) int32_t q_rest_redirect(int32_t client, uint32_t id, i
     q_buf out = {0};
     return output_end(I, rest_redirect(c, id, status, I->in, url_len, I->in + url_len, location_len, now_ms, &out, &I->err), &out);
 }
+
+Q_EXPORT(q_rest_in_flight) int32_t q_rest_in_flight(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    return call_end(I, c ? (int32_t)rest_in_flight(c) : Q_ERR(BAD_HANDLE));
+}
