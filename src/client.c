@@ -3,11 +3,13 @@
 #include "instance.h"
 #include "token.h"
 #include "rest.h"
+#include "ws_pool.h"
 
 void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);
     rest_release(c);
+    ws_release(c);
     q_wipe(c, sizeof *c);
     q_free(c);
 }

@@ -11,7 +11,7 @@ typedef enum {
     QK_NONE = 0,
     QK_VALIDATION, QK_SERIALIZATION, QK_DESERIALIZATION, QK_CONFIG, QK_TRANSPORT,
     QK_CONNECTION, QK_TIMEOUT, QK_SECURITY, QK_REMOTE, QK_EXTERNAL, QK_INTERNAL,
-    QK_ABORTED, QK_CAPACITY,
+    QK_ABORTED, QK_CAPACITY, QK_PROTOCOL,
     QK_COUNT_
 } q_kind;
 
@@ -68,6 +68,10 @@ typedef enum { QS_LOCAL = 0, QS_NETWORK, QS_ENVELOPE, QS_FRAME, QS_HTTP, QS_COUN
     X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
     X(REDIRECT_HIDDEN,   QK_SECURITY,   0,   "redirect not followed: the host hides its target") \
     X(TOO_MANY_REDIRECTS, QK_TRANSPORT, 0,   "too many redirects") \
+    X(PROTOCOL,          QK_PROTOCOL,   0,   "malformed frame from the server") \
+    X(ERROR_FRAME,       QK_REMOTE,     0,   "server sent an error frame") \
+    X(CONNECTION_LOST,   QK_CONNECTION, 0,   "connection lost before the reply") \
+    X(OVERFLOW,          QK_CAPACITY,   0,   "queue full") \
     X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
 
 typedef enum {

@@ -94,8 +94,7 @@ test('source http: a status without an envelope, and a 2xx body that is not an e
   assert.equal(err.source, 'http');
 });
 
-test('errors the glue makes itself default to source local', () => {
-  assert.equal(new QollectiveError({ code: 'X' }).source, 'local');
+test('a failure the core finds in a call is source local', () => {
   let err;
   try { q.decode('{'); } catch (e) { err = e; }
   assert.equal(err.source, 'local');
