@@ -67,3 +67,42 @@ test('a token: once in the store after each send, nowhere after clearToken and a
   c.close();
   assert.deepEqual(find(q, [c], token), { wasm: 0, glue: 0 }, 'after close');
 });
+
+test('rest.headers Authorization and X-Api-Key: once in the config after each send, nowhere after close()', T(10000), async () => {
+  const q = await Qollective.load(WASM);
+  const auth = canary('auth'), cookie = canary('key');
+  const c = q.client({ rest: { base_url: srv.url, headers: { Authorization: `Basic ${auth}`, 'X-Api-Key': cookie } } });
+  for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c], secret), { wasm: 1, glue: 0 }, 'after q.client');
+  for (const method of ['POST', 'GET', 'PUT']) {
+    const r = await c.send({ payload: 1 }, { method });
+    assert.equal(srv.stats.requests.at(-1).headers['x-api-key'], cookie);
+    for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c, r], secret), { wasm: 1, glue: 0 }, `after a ${method}`);
+  }
+  c.close();
+  for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c], secret), { wasm: 0, glue: 0 }, 'after close');
+  // a configured Cookie (forbidden by fetch) refuses every send, and leaves no copy behind after close
+  const jar = canary('cookie');
+  const c2 = q.client({ rest: { base_url: srv.url, headers: { Cookie: `sid=${jar}` } } });
+  await assert.rejects(c2.send({ payload: 1 }), { code: 'INVALID_VALUE', path: 'rest.headers' });
+  assert.deepEqual(find(q, [c2], jar), { wasm: 1, glue: 0 }, 'after a refused send: the config only');
+  c2.close();
+  assert.deepEqual(find(q, [c2], jar), { wasm: 0, glue: 0 }, 'after close');
+});
+
+test('per-call Authorization and X-Api-Key: nowhere after each send, nor after a send refused for a Cookie', T(10000), async () => {
+  const q = await Qollective.load(WASM);
+  const auth = canary('auth'), cookie = canary('key');
+  const c = q.client({ rest: { base_url: srv.url } });
+  const headers = { Authorization: `Bearer ${auth}`, 'X-Api-Key': cookie };
+  for (const method of ['POST', 'GET', 'DELETE']) {
+    const r = await c.send({ payload: 1 }, { method, headers });
+    assert.equal(srv.stats.requests.at(-1).headers.authorization, `Bearer ${auth}`);
+    for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c, r], secret), { wasm: 0, glue: 0 }, `after a ${method}`);
+  }
+  // refused before anything is sent: a Cookie (forbidden by fetch) next to the secret ones
+  const jar = canary('cookie');
+  await assert.rejects(c.send({ payload: 1 }, { headers: { ...headers, Cookie: `sid=${jar}` } }), { code: 'INVALID_VALUE', path: 'options.headers' });
+  for (const secret of [auth, cookie, jar]) assert.deepEqual(find(q, [c], secret), { wasm: 0, glue: 0 }, 'after a refused send');
+  c.close();
+  for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c], secret), { wasm: 0, glue: 0 }, 'after close');
+});
