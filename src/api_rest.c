@@ -22,9 +22,13 @@ Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_le
      * rest.headers or the call (the core cannot tell an API key from a harmless header). So
      * scratch is always wiped before the next call, and the call's options (its headers)
      * leave the input buffer. */
-    I->scratch_has_secret = true;
     q_wipe(I->in + meta_len + payload_len, options_len);
-    if (rc) return call_end(I, rc);
+    if (rc) {
+        /* a refused plan is never read: its scratch goes now, not at the next call */
+        scratch_wipe();
+        return call_end(I, rc);
+    }
+    I->scratch_has_secret = true;
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)plan_len);
 }
