@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen wabt
           libcmocka-dev libjsmn-dev brotli chromium nodejs nats-server valgrind make
-          pkg-config ca-certificates gzip)
+          pkg-config ca-certificates gzip openssl dpkg-dev)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -27,4 +27,24 @@ if [ -f package-lock.json ]; then
     echo "deps: npm ci"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   fi
+fi
+
+# mbedtls sources for the TLS module (dist/qollective-tls.wasm): Debian's source package,
+# fetched once into build/mbedtls-src (never committed). A deb-src twin of the system's
+# Debian sources makes `apt-get source` work; the orig tarball is all we use.
+MBEDTLS_VERSION=2.28.3
+MBEDTLS_DIR=build/mbedtls-src/mbedtls-$MBEDTLS_VERSION
+if [ ! -f "$MBEDTLS_DIR/include/mbedtls/version.h" ]; then
+  src_list=/etc/apt/sources.list.d/debian-src.sources
+  if [ ! -f "$src_list" ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
+    apt-get update -qq
+  fi
+  mkdir -p build/mbedtls-src
+  echo "deps: fetching the mbedtls $MBEDTLS_VERSION source package"
+  ( cd build/mbedtls-src && apt-get source --download-only -qq mbedtls 2>&1 | grep -v "unsandboxed" || true )
+  orig=$(ls build/mbedtls-src/mbedtls_"$MBEDTLS_VERSION"*.orig.tar.* | head -1)
+  mkdir -p "$MBEDTLS_DIR"
+  tar -xf "$orig" -C "$MBEDTLS_DIR" --strip-components=1   # the tarball's top folder is named by commit
+  [ -f "$MBEDTLS_DIR/include/mbedtls/version.h" ] || { echo "deps: $MBEDTLS_DIR not found after unpacking $orig" >&2; exit 1; }
 fi

@@ -4,10 +4,17 @@
 #include "token.h"
 #include "rest.h"
 
+#ifdef Q_TLS
+void tls_client_release(q_client *c);   /* src/tls/api_tls.c: wipes the client's key */
+#endif
+
 void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);
     rest_release(c);
+#ifdef Q_TLS
+    tls_client_release(c);
+#endif
     q_wipe(c, sizeof *c);
     q_free(c);
 }

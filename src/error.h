@@ -57,6 +57,16 @@ typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_po
     X(ABORTED,           QK_ABORTED,    0,   "aborted by the caller") \
     X(NO_TOKEN,          QK_SECURITY,   0,   "no token set") \
     X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
+    X(CERT_BAD_PEM,      QK_VALIDATION, 0,   "not a valid PEM certificate") \
+    X(CERT_BAD_DER,      QK_VALIDATION, 0,   "not a valid DER certificate") \
+    X(CERT_TRUNCATED,    QK_VALIDATION, 0,   "certificate data is truncated") \
+    X(CERT_WRONG_TYPE,   QK_VALIDATION, 0,   "PEM block is not of the expected type") \
+    X(CERT_EXPIRED,      QK_SECURITY,   0,   "certificate has expired") \
+    X(CERT_NOT_YET_VALID,QK_SECURITY,   0,   "certificate is not valid yet") \
+    X(CERT_WRONG_HOST,   QK_SECURITY,   0,   "certificate does not match the host") \
+    X(CERT_UNTRUSTED,    QK_SECURITY,   0,   "certificate chain is not trusted") \
+    X(KEY_INVALID,       QK_VALIDATION, 0,   "not a usable private key") \
+    X(TLS_NO_CREDENTIALS,QK_SECURITY,   0,   "no certificate or key configured") \
     X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
 
 typedef enum {
