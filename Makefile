@@ -1,5 +1,6 @@
 # qollective-wasm — one entry point: build, test, bench, size, fuzz, demo.
-# `make` builds dist/qollective.wasm (freestanding core). See README.md.
+# `make` builds every module (dist/qollective-codec.wasm, dist/qollective.wasm, ...) and the
+# minified glue. See README.md.
 
 SHELL        := /bin/bash
 CC           := clang
@@ -8,8 +9,6 @@ NODE         := node
 
 CORE_SRC     := $(sort $(wildcard src/*.c))
 CORE_HDR     := $(wildcard src/*.h include/*.h include/qollective/*.h)
-# mem.c defines the libcalls (memcpy, ...) the backend emits; it must not go through LTO.
-CORE_LTO_SRC := $(filter-out src/mem.c,$(CORE_SRC))
 
 WASM_CFLAGS  := --target=wasm32 -ffreestanding -nostdlib -fno-exceptions -std=c11 \
                 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -19,50 +18,77 @@ WASM_OPTFLAGS:= -Oz -flto
 WASM_LDFLAGS := -Wl,--no-entry -Wl,--gc-sections -Wl,-z,stack-size=131072 \
                 -Wl,--initial-memory=1310720
 
-HOST_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+# -gdwarf-4: valgrind 3.19 (bookworm) cannot read clang 14's default DWARF 5.
+HOST_CFLAGS  := -std=c11 -g -gdwarf-4 -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                 -Iinclude -Isrc -DQ_DEBUG -DQ_ALLOC_FAULTS -D_POSIX_C_SOURCE=200809L
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps wasm test test-unit test-asan test-js test-browser bench size size-profile \
-        fuzz demo serve-example clean
-all: dist/qollective.wasm dist/qollective.min.js
+.PHONY: all deps wasm test test-unit test-asan test-valgrind test-js test-browser bench size size-profile \
+        fuzz demo serve-example clean print-modules
+.DEFAULT_GOAL := all
 
 deps:
 	@bash scripts/deps.sh
 
-# ---------------------------------------------------------------- wasm core
-build/wasm/%.o: src/%.c $(CORE_HDR) Makefile | build/wasm
-	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) $(WASM_OPTFLAGS) -c $< -o $@
-# jsmn at -O2 is both smaller and faster here: -Oz keeps its per-character helpers as calls.
-build/wasm/jsmn_impl.o: src/jsmn_impl.c $(CORE_HDR) Makefile | build/wasm
-	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) -O2 -flto -c $< -o $@
-build/wasm/mem.o: src/mem.c $(CORE_HDR) Makefile | build/wasm
-	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) -Oz -c $< -o $@
+# ---------------------------------------------------------------- wasm modules
+# One source tree, several modules. A module is a name in MODULES with three variables:
+#   <name>_WASM  the artifact (dist/...)
+#   <name>_SRC   the C sources it is built from (LTO and --gc-sections drop whatever its
+#                exports never reach, so a smaller list is also a smaller link)
+#   <name>_DEFS  its compile-time switches (e.g. -DQ_CODEC_ONLY)
+# and optionally <name>_CFLAGS (include paths) and <name>_HDR (extra headers to depend on).
+# Objects go to build/wasm/<name>/<source path>.o, the unstripped link to build/<name>.names.wasm
+# (for size-profile). A fragment in mk/ adds a module with `MODULES += name` and the variables
+# (mk/tls.mk: tls = client + mbedtls); `make` builds every module.
+MODULES      := codec client
 
-CORE_OBJ := $(patsubst src/%.c,build/wasm/%.o,$(CORE_SRC))
+# The codec: validate, decode, encode, batches and memory stats. No config, client, REST,
+# WebSocket or token code: those sources are simply not in the list.
+CODEC_SRC    := $(addprefix src/,api.c arena.c envelope.c error.c instance.c jsmn_impl.c json.c mem.c \
+                  num.c rfc3339.c schema.c tokens.c uuid.c)
+codec_WASM   := dist/qollective-codec.wasm
+codec_SRC    := $(CODEC_SRC)
+codec_DEFS   := -DQ_CODEC_ONLY
+
+# The full client: every source in src/ (api_ws.c and ws*.c land here by the wildcard).
+client_WASM  := dist/qollective.wasm
+client_SRC   := $(CORE_SRC)
+client_DEFS  :=
+
+# jsmn at -O2 is both smaller and faster here: -Oz keeps its per-character helpers as calls.
+build/wasm/%/src/jsmn_impl.o: WASM_OPTFLAGS := -O2 -flto
+# mem.c defines the libcalls (memcpy, ...) the backend emits; it must not go through LTO.
+build/wasm/%/src/mem.o: WASM_OPTFLAGS := -Oz
 
 # Link without -O (clang 14 would run wasm-opt itself and fail on bulk memory), then
 # optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
 # --low-memory-unused: wasm-ld puts data at 1024 and the stack after it, so the first
 # 1 KiB is never addressed and small constant offsets fold into loads and stores.
-WASM_OPT_PASSES := --low-memory-unused -Oz --converge
-build/qollective.names.wasm: $(CORE_OBJ)
-	@echo "  CC    $@"; $(CC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $(CORE_OBJ) -o $@
-dist/qollective.wasm: build/qollective.names.wasm | dist
-	@echo "  OPT   $@"; $(WASM_OPT) $(WASM_OPT_PASSES) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-	  --enable-mutable-globals --strip-debug --strip-producers $< -o $@.tmp
-	@echo "  OPT   $@"; $(WASM_OPT) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-	  --strip-debug $@.tmp -o $@ && rm -f $@.tmp
-	@bash scripts/check-imports.sh $@
-build/qollective.profile.wasm: build/qollective.names.wasm
-	@echo "  OPT   $@"; $(WASM_OPT) $(WASM_OPT_PASSES) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-	  --enable-mutable-globals --debuginfo $< -o $@
+WASM_OPT_PASSES   := --low-memory-unused -Oz --converge
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
 
-# The glue as shipped minified (the readable source is js-glue/qollective.js).
-dist/qollective.min.js: js-glue/qollective.js | dist
-	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --format=esm --target=es2020 --log-level=warning --outfile=$@
+define MODULE_RULES
+$(1)_OBJ := $$(patsubst %.c,build/wasm/$(1)/%.o,$$($(1)_SRC))
+build/wasm/$(1)/%.o: %.c $$(CORE_HDR) $$($(1)_HDR) Makefile
+	@mkdir -p $$(@D)
+	@echo "  CC    $$@"; $$(CC) $$(WASM_CFLAGS) $$($(1)_CFLAGS) $$($(1)_DEFS) $$(WASM_OPTFLAGS) -c $$< -o $$@
+build/$(1).names.wasm: $$($(1)_OBJ)
+	@echo "  LD    $$@"; $$(CC) $$(WASM_CFLAGS) $$(WASM_LDFLAGS) $$^ -o $$@
+$$($(1)_WASM): build/$(1).names.wasm | dist
+	@echo "  OPT   $$@"; $$(WASM_OPT) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --strip-debug --strip-producers $$< -o $$@.tmp
+	@$$(WASM_OPT) $$(WASM_OPT_FEATURES) --strip-debug $$@.tmp -o $$@ && rm -f $$@.tmp
+	@bash scripts/check-imports.sh $$@
+build/$(1).profile.wasm: build/$(1).names.wasm
+	@echo "  OPT   $$@"; $$(WASM_OPT) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --debuginfo $$< -o $$@
+endef
+
+# The glue as shipped: minified, with a source map that carries the readable source
+# (js-glue/qollective.js), so stack traces and debuggers show the real code.
+dist/qollective.min.js: js-glue/qollective.js Makefile | dist
+	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --sourcemap --format=esm --target=es2020 --log-level=warning --outfile=$@
+dist/qollective.min.js.map: dist/qollective.min.js
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
@@ -71,15 +97,18 @@ build/wasm build/host build/asan dist:
 # The same sources, compiled once per flavour (plain, sanitizers) and linked into each suite.
 HOST_OBJ := $(patsubst src/%.c,build/host/obj/%.o,$(CORE_SRC))
 ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(CORE_SRC))
-build/host/obj/%.o: src/%.c $(CORE_HDR)
+# Kept between runs: as intermediates of the pattern rules below they would be deleted after
+# each link, so every `make test-unit` would compile the whole core again.
+.SECONDARY: $(HOST_OBJ) $(ASAN_OBJ)
+build/host/obj/%.o: src/%.c $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) -c $< -o $@
-build/asan/obj/%.o: src/%.c $(CORE_HDR)
+build/asan/obj/%.o: src/%.c $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
-build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) | build/host
+build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) Makefile | build/host
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $< $(HOST_OBJ) -o $@ -lcmocka
-build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) | build/asan
+build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) Makefile | build/asan
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(ASAN_OBJ) -o $@ -lcmocka
 
 test-unit: $(addprefix build/host/,$(UNIT_TESTS))
@@ -88,15 +117,29 @@ test-unit: $(addprefix build/host/,$(UNIT_TESTS))
 test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/$$t); done
 
-test-js: dist/qollective.wasm
-	$(NODE) --test --test-reporter=spec tests/js/
+# Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs).
+CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs
+# Memcheck over the plain host build of the unit suites (sanitizer builds cannot run under
+# valgrind). Any invalid access, use of uninitialised memory or leak fails; logs in build/valgrind/.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+            --show-leak-kinds=definite,indirect,possible
+test-valgrind: $(addprefix build/host/,$(UNIT_TESTS))
+	@mkdir -p build/valgrind; set -e; for t in $(UNIT_TESTS); do \
+	  if (cd tests/unit && $(VALGRIND) ../../build/host/$$t >../../build/valgrind/$$t.log 2>&1); then echo "valgrind $$t: clean"; \
+	  else echo "valgrind $$t: FAILED (build/valgrind/$$t.log)"; tail -30 build/valgrind/$$t.log; exit 1; fi; done
 
-# Everything: unit suites (plain and ASan+UBSan), node suites on the real .wasm, the JSON
+test-js: all
+	$(NODE) --test --test-reporter=spec tests/js/
+	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
+	  $(NODE) --test --test-reporter=spec $(CODEC_SUITES) &&) true
+
+# Everything: unit suites (plain, ASan+UBSan, valgrind memcheck), node suites on the real .wasm, the JSON
 # differential suite, headless Chromium, short fuzz runs, and the size gate.
 test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+	$(MAKE) test-valgrind
 	$(MAKE) test-js
 	$(MAKE) test-conformance
 	$(MAKE) test-browser
@@ -104,11 +147,14 @@ test: deps
 	$(MAKE) size
 
 # ---------------------------------------------------------------- size
-size: dist/qollective.wasm dist/qollective.min.js
+size: all
 	@bash scripts/size-gate.sh
 
-size-profile: build/qollective.profile.wasm
-	@$(NODE) scripts/size-profile.mjs build/qollective.profile.wasm
+# Where the bytes are, per module: make size-profile [PROFILE_MODULES="codec"] [PROFILE_TOP=30]
+PROFILE_MODULES ?= $(MODULES)
+PROFILE_TOP     ?= 30
+size-profile: $(foreach m,$(PROFILE_MODULES),build/$(m).profile.wasm)
+	@for m in $(PROFILE_MODULES); do $(NODE) scripts/size-profile.mjs build/$$m.profile.wasm $(PROFILE_TOP); echo; done
 
 # ---------------------------------------------------------------- bench
 bench: deps all
@@ -122,3 +168,12 @@ clean:
 
 # Feature fragments (fuzzing, browser tests, benchmarks, ...) add their own targets.
 include $(sort $(wildcard mk/*.mk))
+
+# After the fragments, so their modules are in MODULES.
+$(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
+MODULE_WASM := $(foreach m,$(MODULES),$($(m)_WASM))
+all: $(MODULE_WASM) dist/qollective.min.js
+
+# The module artifacts, for tests/js/package.test.mjs (every module must ship and be measured).
+print-modules:
+	@echo $(MODULE_WASM)

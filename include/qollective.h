@@ -48,6 +48,10 @@ int32_t q_envelope_decode_batch(uint32_t len, int32_t client);
  * entropy holds 16 bytes per item when autofilling; output = [u32le length][envelope]... .
  * Stops at the first failing item (error record names it by index). Returns the count. */
 int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client);
+/* Output = the canonical form (36 bytes, lowercase hyphenated) of the UUID whose JSON string
+ * body (escapes allowed, any shape the uuid crate accepts) is input[0..len): e.g. the
+ * request_id a decode record points at. Returns 36. */
+int32_t q_uuid_canonical(uint32_t len);
 
 /* Creates a client from the JSON config in input[0..len) (len 0 = defaults). Returns a handle. */
 int32_t q_client_new(uint32_t len);

@@ -182,8 +182,11 @@ export interface LoadOptions {
 export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
 
 export declare class Qollective {
-  /** Loads the raw core from a URL, a file path (Node), a Response, bytes or a compiled module. */
+  /** Loads a module (qollective.wasm, qollective-codec.wasm or qollective-tls.wasm) from a URL, a file path (Node), a Response, bytes or a compiled module. */
   static load(source: string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module, options?: LoadOptions): Promise<Qollective>;
+  /** Which module was loaded, told by its exports: 'client' (qollective.wasm), 'codec' (qollective-codec.wasm, no clients) or 'tls' (qollective-tls.wasm: the client plus certificates and signing). */
+  readonly module: 'client' | 'codec' | 'tls';
+  /** Throws QollectiveError BAD_MODULE on the codec module (load qollective.wasm for clients). */
   client(config?: ClientConfig | string, options?: ClientOptions): Client;
   decode<P = unknown>(data: Uint8Array | string, client?: number): Envelope<P>;
   encode(envelope: EnvelopeInput, options?: { autofill?: boolean }, client?: number): Uint8Array;

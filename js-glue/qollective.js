@@ -25,10 +25,11 @@ export class QollectiveError extends Error {
 
 /** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse). */
 export class Envelope {
-  constructor(bytes, rec, base) {
+  constructor(bytes, rec, base, q) {
     this._b = bytes;
     this._r = rec;
     this._o = base;
+    this._q = q; // the core that decoded it (request ids are canonicalised there)
   }
   _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
   get meta() { return this._m ??= JSON.parse(dec.decode(this._slice(this._r[0], this._r[1]))); }
@@ -44,9 +45,7 @@ export class Envelope {
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
     if (!this._r[12]) return undefined;
-    // the core validated it as a UUID; undo escapes and the braced/urn/simple forms
-    const hex = JSON.parse(`"${dec.decode(this._slice(this._r[11], this._r[12]))}"`).replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return this._id ??= this._q._uuidCanonical(this._slice(this._r[11], this._r[12]));
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -97,6 +96,9 @@ export class Qollective {
 
   constructor(exports, options) {
     this.x = exports;
+    // Which module this is, told by its exports: the codec module has no client exports, the
+    // TLS module adds the q_tls_* ones.
+    this.module = typeof exports.q_tls_cert_inspect === 'function' ? 'tls' : typeof exports.q_client_new === 'function' ? 'client' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -161,6 +163,11 @@ export class Qollective {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
     return this.mem.slice(p, p + n);
   }
+  /** The canonical form of a UUID given as the raw body of a JSON string (the core decides). */
+  _uuidCanonical(body) {
+    this._check(this.x.q_uuid_canonical(this._input1(body)));
+    return this._outText();
+  }
   _outText() {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
     return dec.decode(this.mem.subarray(p, p + n));
@@ -176,7 +183,7 @@ export class Qollective {
   decode(data, client = -1) {
     data = bytesOf(data);
     this._check(this.x.q_envelope_decode(this._input1(data), client));
-    return new Envelope(data, this._outWords(RECORD_WORDS), 0);
+    return new Envelope(data, this._outWords(RECORD_WORDS), 0, this);
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
@@ -200,7 +207,7 @@ export class Qollective {
       const w = words.subarray(i * (RECORD_WORDS + 1), (i + 1) * (RECORD_WORDS + 1));
       if (w[0] < 0) {
         try { out.push(this.decode(bufs[i], client)); } catch (err) { out.push(err); }
-      } else out.push(new Envelope(all, w.slice(1), 0));
+      } else out.push(new Envelope(all, w.slice(1), 0, this));
     }
     return out;
   }
@@ -223,6 +230,9 @@ export class Qollective {
 
   /** Creates a client from a config object or JSON text (see README "Configuration"). */
   client(config = {}, options = {}) {
+    if (this.module === 'codec') {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): qollective-codec.wasm has no clients; load qollective.wasm instead' });
+    }
     const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
     return new Client(this, this._check(this.x.q_client_new(n)), options);
@@ -236,7 +246,7 @@ export class Qollective {
 
   // ---- TLS module (dist/qollective-tls.wasm only) ----------------------------------------
   /** true when the loaded module is the TLS module. */
-  get hasTls() { return typeof this.x.q_tls_cert_inspect === 'function'; }
+  get hasTls() { return this.module === 'tls'; }
   _tls() {
     if (!this.hasTls) throw new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', source: 'local', message: 'certificates and signing need the TLS module (dist/qollective-tls.wasm)' });
     return this.x;
@@ -435,7 +445,7 @@ export class Client {
       if (this.h === h) x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now());
       throw e;
     }
-    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0);
+    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
     const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });
     if (options.signal?.aborted && act.error.code === 'ABORTED' && options.signal.reason !== undefined) err.cause = options.signal.reason;
     throw err;

@@ -6,11 +6,11 @@ EXAMPLE_HOST        ?= 127.0.0.1
 EXAMPLE_REST_PORT   ?= 8080
 EXAMPLE_STATIC_PORT ?= 8000
 
-test-browser: dist/qollective.wasm
+test-browser: all
 	$(NODE) --test --test-reporter=spec tests/browser/browser.test.mjs
 
 # Runs until Ctrl-C, or until either server exits (e.g. its port is taken); then stops the other.
-serve-example: dist/qollective.wasm
+serve-example: all
 	@stop() { kill $$rest $$site 2>/dev/null; wait; }; trap 'stop; exit 0' INT TERM; \
 	$(NODE) tests/servers/rest-server.mjs --host $(EXAMPLE_HOST) --port $(EXAMPLE_REST_PORT) & rest=$$!; \
 	$(NODE) tests/browser/static-server.mjs --host $(EXAMPLE_HOST) --port $(EXAMPLE_STATIC_PORT) & site=$$!; \

@@ -1,4 +1,4 @@
-# JSON conformance of dist/qollective.wasm (q.decode as an envelope payload, q.validateJson alone):
+# JSON conformance of every module (q.decode as an envelope payload, q.validateJson alone):
 # - differential.test.mjs: >= 100,000 generated documents against V8's JSON.parse, with the
 #   documented exceptions of tests/conformance/EXCEPTIONS.md. About 10 s on two cores.
 # - jsontestsuite.test.mjs: the 318 files of nst/JSONTestSuite (vendored in
@@ -9,6 +9,8 @@
 
 CONFORMANCE_TESTS := tests/conformance/differential.test.mjs tests/conformance/jsontestsuite.test.mjs
 
-test-conformance: dist/qollective.wasm
-	$(if $(CONFORMANCE_CASES),CONFORMANCE_CASES=$(CONFORMANCE_CASES)) $(if $(CONFORMANCE_SEED),CONFORMANCE_SEED=$(CONFORMANCE_SEED)) \
-	  $(NODE) --test --test-reporter=spec $(CONFORMANCE_TESTS)
+# Run once per module (tests/js/module.mjs): each module ships the same JSON scanner.
+test-conformance: all
+	$(foreach m,$(MODULES),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
+	  $(if $(CONFORMANCE_CASES),CONFORMANCE_CASES=$(CONFORMANCE_CASES)) $(if $(CONFORMANCE_SEED),CONFORMANCE_SEED=$(CONFORMANCE_SEED)) \
+	  $(NODE) --test --test-reporter=spec $(CONFORMANCE_TESTS) &&) true

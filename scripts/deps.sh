@@ -4,9 +4,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen wabt
-          libcmocka-dev libjsmn-dev brotli chromium nodejs nats-server valgrind make
-          pkg-config ca-certificates gzip openssl dpkg-dev)
+# Each package and what uses it (nothing else is installed):
+APT_PKGS=(
+  clang                # every C build: wasm modules, unit suites, sanitizers, fuzzers
+  lld                  # wasm-ld, the wasm linker
+  libclang-rt-14-dev   # ASan/UBSan and libFuzzer runtimes (make test-asan, make fuzz)
+  binaryen             # wasm-opt (the module builds)
+  wabt                 # wasm-objdump (scripts/check-imports.sh, tests/js/modules.test.mjs)
+  libcmocka-dev        # the unit suites (tests/unit)
+  libjsmn-dev          # jsmn.h, compiled into every module (src/jsmn_impl.c)
+  brotli gzip          # the size gate (scripts/size-gate.sh)
+  chromium             # make test-browser (driven by playwright-core; never downloaded)
+  nodejs               # the glue's suites, the reference servers, esbuild, tsc
+  valgrind             # make test-valgrind
+  make
+  wasi-libc            # C library headers mbedtls includes for the TLS module (no wasi-libc code is linked)
+  openssl              # scripts/gen-test-pki.sh (test certificates for the TLS suites)
+  dpkg-dev             # apt-get source: mbedtls's Debian source package (below)
+  ca-certificates      # npm ci over https
+)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -7,10 +7,10 @@ set -euo pipefail
 profile=$1 objdir=$2
 owners=$(mktemp)
 trap 'rm -f "$owners"' EXIT
-for o in "$objdir"/mbedtls/*.o "$objdir"/tls/*.o "$objdir"/core/*.o "$objdir"/embedded_certs.o; do
-  case "${o#"$objdir"/}" in mbedtls/*) part="mbedtls/$(basename "$o" .o)" ;; tls/*) part="src/tls" ;; *) part="core" ;; esac
+while read -r o; do
+  case "${o#"$objdir"/}" in build/mbedtls-src/*) part="mbedtls/$(basename "$o" .o)" ;; src/tls/*|build/tls/*) part="src/tls" ;; *) part="core" ;; esac
   llvm-nm-14 --defined-only "$o" 2>/dev/null | awk -v p="$part" 'NF>=3 && $2 ~ /[tTwW]/ {print $3 "\t" p}'
-done > "$owners"
+done < <(find "$objdir" -name '*.o' | sort) > "$owners"
 node "$(dirname "$0")/size-profile.mjs" "$profile" tsv | awk -F'\t' -v owners="$owners" '
   BEGIN { while ((getline l < owners) > 0) { split(l, f, "\t"); if (!(f[1] in own)) own[f[1]] = f[2] } }
   { part = $1 == "data" ? "data (all parts)" : (($2 in own) ? own[$2] : "unattributed"); sum[part] += $3; total += $3 }

@@ -4,6 +4,7 @@
 #include "instance.h"
 #include "json.h"
 #include "envelope.h"
+#include "uuid.h"
 
 int instance_start(uint32_t limit);
 
@@ -191,4 +192,15 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
              jw_fmt(&out, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}", arena_limit(),
                     arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients);
     return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
+}
+
+Q_EXPORT(q_uuid_canonical) int32_t q_uuid_canonical(uint32_t len) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    uint8_t *out = scratch_alloc(UUID_TEXT_LEN);
+    if (!out) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    int rc = uuid_canonical(I->in, len, out);
+    if (rc) return call_end(I, q_fail(&I->err, rc, Q_NO_OFFSET, "request_id", NULL));
+    call_output(I, out, UUID_TEXT_LEN);
+    return call_end(I, UUID_TEXT_LEN);
 }

@@ -2,6 +2,7 @@
  * glue reads. Messages name what was wrong and where, never the offending value. */
 #include "error.h"
 #include "num.h"
+#include "json.h"
 
 /* The status table as columns: no per-row padding. */
 #define Q_CODE_(name, kind, http, msg) #name,
@@ -42,30 +43,18 @@ q_retry_policy q_kind_retry_policy(q_kind k) {
     }
 }
 
+/* Every byte, not just the terminators: no tail of an earlier, longer record survives in
+ * the buffers (valgrind saw tests read those bytes as uninitialised). */
 void q_error_clear(q_error *e) {
-    e->status = 0; e->kind = QK_NONE; e->retry_policy = QR_NONE; e->retryable = 0;
-    e->http_status = 0; e->offset = Q_NO_OFFSET;
-    e->code[0] = e->path[0] = e->message[0] = 0;
-}
-
-/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
-static size_t utf8_safe_prefix(const char *s, size_t n) {
-    size_t i = n;
-    while (i > 0 && ((uint8_t)s[i - 1] & 0xC0) == 0x80) i--;         /* continuation bytes */
-    if (i > 0 && (uint8_t)s[i - 1] >= 0xC0) {                        /* a lead byte: complete? */
-        uint8_t lead = (uint8_t)s[i - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-        if (n - (i - 1) >= need) return n;
-        return i - 1;
-    }
-    return n;
+    q_memset(e, 0, sizeof *e);   /* status 0, QK_NONE, QR_NONE, empty texts */
+    e->offset = Q_NO_OFFSET;
 }
 
 void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
     size_t len = q_strlen(buf);
     if (len + 1 >= cap) return;
     size_t room = cap - 1 - len;
-    if (n > room) n = utf8_safe_prefix(s, room);
+    if (n > room) n = json_utf8_prefix((const uint8_t *)s, (uint32_t)room);
     q_memcpy(buf + len, s, n);
     buf[len + n] = 0;
 }
@@ -153,27 +142,17 @@ int q_status_from_wire_code(const uint8_t *code, size_t len) {
     return 500;
 }
 
-/* Minimal JSON string writer for the record (fields are our own text or server text).
- * At most `budget` bytes of escaped text are written, stopping before an escape or a
- * UTF-8 sequence that would not fit whole. */
+/* Writes a text field of the record as a JSON string (json_escape), at most `budget` bytes
+ * of escaped text, whole characters and escapes only. Past cap it only counts. */
 static size_t put_json_string(uint8_t *out, size_t pos, size_t cap, const char *s, size_t budget) {
-    static const char HEX[] = "0123456789abcdef";
-    if (pos < cap) out[pos] = '"';
-    pos++;
-    for (size_t used = 0; *s; s++) {
-        uint8_t c = (uint8_t)*s;
-        size_t w = (c == '"' || c == '\\') ? 2 : c < 0x20 ? 6 : 1;             /* bytes written for c */
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : w;     /* a lead byte: its whole sequence */
-        if (used + need > budget) break;
-        used += w;
-        if (c == '"' || c == '\\') { if (pos + 1 < cap) { out[pos] = '\\'; out[pos + 1] = c; } pos += 2; }
-        else if (c < 0x20) {
-            if (pos + 5 < cap) { out[pos] = '\\'; out[pos+1] = 'u'; out[pos+2] = '0'; out[pos+3] = '0'; out[pos+4] = (uint8_t)HEX[c >> 4]; out[pos+5] = (uint8_t)HEX[c & 15]; }
-            pos += 6;
-        } else { if (pos < cap) out[pos] = c; pos++; }
+    uint32_t n = (uint32_t)q_strlen(s), room = budget > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)budget, used;
+    uint32_t w = json_escape((const uint8_t *)s, n, NULL, room, JE_STRING, &used);
+    if (pos + w + 2 <= cap) {
+        out[pos] = '"';
+        json_escape((const uint8_t *)s, used, out + pos + 1, w, JE_STRING, NULL);
+        out[pos + 1 + w] = '"';
     }
-    if (pos < cap) out[pos] = '"';
-    return pos + 1;
+    return pos + w + 2;
 }
 
 static size_t put_raw(uint8_t *out, size_t pos, size_t cap, const char *s) {

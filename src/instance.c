@@ -53,6 +53,12 @@ int call_end(q_instance *I, int rc) {
 /* Handle = slot | generation << 8, so a freed slot's old handle is refused. */
 q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
     if (handle == -1 && allow_none) return NULL;
+#ifdef Q_CODEC_ONLY
+    /* the codec module makes no clients, so no handle can be valid; this also lets LTO drop
+     * every per-client branch of the codec exports */
+    q_fail(&I->err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "client", "the codec module has no clients (load qollective.wasm)");
+    return NULL;
+#endif
     uint32_t slot = (uint32_t)handle & 0xFF, gen = (uint32_t)handle >> 8;
     if (handle < 0 || slot >= Q_MAX_CLIENTS || !I->clients[slot] || I->clients[slot]->generation != gen) {
         q_fail(&I->err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "client", NULL);

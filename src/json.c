@@ -556,6 +556,59 @@ static uint32_t put_esc(uint8_t *o, uint8_t c) {
     return 6;
 }
 
+/* \uXXXX for one UTF-16 code unit. */
+static uint32_t put_unit(uint8_t *o, uint32_t u) {
+    o[0] = '\\'; o[1] = 'u';
+    for (int k = 0; k < 4; k++) o[2 + k] = (uint8_t)HEX[(u >> (12 - 4 * k)) & 15];
+    return 6;
+}
+
+/* Bytes of the UTF-8 sequence a lead byte starts (1 for ASCII and stray bytes). */
+static inline uint32_t seq_len(uint8_t c) { return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
+
+uint32_t json_utf8_prefix(const uint8_t *s, uint32_t n) {
+    uint32_t i = n;
+    while (i > 0 && (s[i - 1] & 0xC0) == 0x80) i--;                 /* continuation bytes */
+    if (i > 0 && s[i - 1] >= 0xC0) return n - (i - 1) >= seq_len(s[i - 1]) ? n : i - 1;
+    return n;
+}
+
+static inline bool escaped(uint8_t c, unsigned flags) {
+    return ((flags & JE_STRING) && needs_esc(c)) || ((flags & JE_ASCII) && c >= 0x7F);
+}
+
+uint32_t json_escape(const uint8_t *s, uint32_t n, uint8_t *out, uint32_t cap, unsigned flags, uint32_t *used) {
+    uint32_t i = 0, o = 0;
+    while (i < n) {
+        uint32_t j = i;                                   /* a run copied as it is */
+        while (j < n && !escaped(s[j], flags)) j++;
+        uint32_t take = j - i;
+        if (take) {
+            if (take > cap - o) { take = json_utf8_prefix(s + i, cap - o); j = n; }   /* j = n: stop after it */
+            if (out) q_memcpy(out + o, s + i, take);
+            o += take; i += take;
+            if (j == n) break;
+            continue;
+        }
+        uint8_t e[12];
+        uint32_t w, in = 1;
+        if ((flags & JE_STRING) && needs_esc(s[i])) w = put_esc(e, s[i]);
+        else {                                            /* JE_ASCII: DEL or a whole UTF-8 sequence */
+            in = s[i] == 0x7F ? 1 : seq_len(s[i]);
+            if (in > n - i) in = n - i;
+            uint32_t cp = in == 1 ? s[i] : s[i] & (0x7Fu >> in);
+            for (uint32_t k = 1; k < in; k++) cp = cp << 6 | (s[i + k] & 0x3F);
+            if (cp >= 0x10000) { cp -= 0x10000; w = put_unit(e, 0xD800 | cp >> 10); w += put_unit(e + 6, 0xDC00 | (cp & 0x3FF)); }
+            else w = put_unit(e, cp);
+        }
+        if (w > cap - o) break;
+        if (out) q_memcpy(out + o, e, w);
+        o += w; i += in;
+    }
+    if (used) *used = i;
+    return o;
+}
+
 int jw_string(q_buf *b, const uint8_t *s, uint32_t n) {
     uint64_t extra = 0;
     uint32_t i = 0;
@@ -577,18 +630,8 @@ int jw_string(q_buf *b, const uint8_t *s, uint32_t n) {
     if (!extra) {
         if (n) q_memcpy(o, s, n);
         o += n;
-    } else {                                  /* pass 2: runs between escapes */
-        uint32_t run = 0;
-        for (i = 0; i < n; i++) {
-            uint8_t c = s[i];
-            if (!needs_esc(c)) continue;
-            q_memcpy(o, s + run, i - run);
-            o += i - run;
-            o += put_esc(o, c);
-            run = i + 1;
-        }
-        q_memcpy(o, s + run, n - run);
-        o += n - run;
+    } else {                                  /* pass 2: the escaper, into exactly its room */
+        o += json_escape(s, n, o, (uint32_t)(total - 2), JE_STRING, NULL);
     }
     *o++ = '"';
     b->len = (uint32_t)(o - b->ptr);

@@ -47,6 +47,20 @@ uint32_t json_string_hash(const uint8_t *body, uint32_t n);
 
 /* --- Writer: compact JSON into a scratch buffer --- */
 
+/* The one JSON string escaper. Escapes s[0..n) (valid UTF-8) under flags:
+ *   JE_STRING  ", \ and control characters (\b \f \n \r \t short forms, \u00XX otherwise),
+ *              like serde_json: the body of a JSON string;
+ *   JE_ASCII   DEL and every non-ASCII character as \uXXXX (surrogate pairs past the BMP):
+ *              JSON text that must travel in an HTTP header and still parse the same.
+ * Whole characters and escapes only: stops before one that would pass `cap` output bytes.
+ * Writes to out unless it is NULL (then it only counts). Returns output bytes; *used (may
+ * be NULL) = input bytes consumed. */
+#define JE_STRING 1u
+#define JE_ASCII 2u
+uint32_t json_escape(const uint8_t *s, uint32_t n, uint8_t *out, uint32_t cap, unsigned flags, uint32_t *used);
+/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
+uint32_t json_utf8_prefix(const uint8_t *s, uint32_t n);
+
 /* Writes s (valid UTF-8) as a JSON string with quotes. Escapes ", \ and control
  * characters (\b \f \n \r \t short forms, \u00XX otherwise), like serde_json. */
 int jw_string(q_buf *b, const uint8_t *s, uint32_t n);

@@ -5,6 +5,8 @@
 #include "base.h"
 #include "error.h"
 #include "instance.h"
+#include "rest_table.h"      /* rest_in_flight, rest_release */
+#include "rest_classify.h"   /* rest_status_kind */
 
 /* Failures the host observed instead of a response. */
 typedef enum { RF_NETWORK = 1, RF_TIMEOUT = 2, RF_ABORTED = 3 } rest_failure_kind;
@@ -23,11 +25,4 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
 int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err);
 /* A backoff timer fired: output {"action":"send"} or a reject when the deadline passed. */
 int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *err);
-/* Number of requests in flight (for tests and stats). */
-uint32_t rest_in_flight(const q_client *c);
-/* Frees the request table. */
-void rest_release(q_client *c);
-
-/* Error kind and retryability of an HTTP status without an envelope. */
-q_kind rest_status_kind(int32_t status, bool *retryable);
 #endif

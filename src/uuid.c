@@ -1,6 +1,7 @@
 /* UUIDs: parsing exactly the shapes Rust's uuid crate accepts (so a request_id is valid
  * here iff the server takes it), lowercase hyphenated output, and v4/v7 construction. */
 #include "uuid.h"
+#include "json.h"
 
 static int hex_value(uint8_t c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -72,4 +73,13 @@ void uuid_v7(uint64_t unix_ms, const uint8_t rnd[10], uint8_t out[16]) {
     for (uint32_t i = 0; i < 6; i++) out[i] = (uint8_t)(unix_ms >> (40 - 8 * i));
     q_memcpy(out + 6, rnd, 10);
     set_version(out, 7);
+}
+
+int uuid_canonical(const uint8_t *body, uint32_t n, uint8_t out[UUID_TEXT_LEN]) {
+    /* the longest shape (urn:uuid:, 45 bytes) written with escapes takes six bytes a character */
+    uint8_t text[(UUID_TEXT_LEN + 9) * 6], u[16];
+    if (n > sizeof text) return Q_ERR(INVALID_UUID);
+    int rc = uuid_parse(text, json_unescape(body, n, text), u);
+    if (rc == Q_OK) uuid_format(u, out);
+    return rc;
 }

@@ -376,6 +376,47 @@ test('CORS failures reject with connection/NETWORK: failed preflight, reply with
   assert.deepEqual(posts.map((x) => x.status), [200], 'the server did answer the second request');
 });
 
+// The codec suite of both modules in the browser: each module loads by URL (streaming), round
+// trips a full envelope, reports a bad one with code/path/offset, decodes and encodes batches,
+// and reports memory; the codec module refuses client() with an error naming the other module.
+for (const [name, url] of [['client', '/dist/qollective.wasm'], ['codec', '/dist/qollective-codec.wasm']]) {
+  test(`codec in the browser on the ${name} module (${url})`, async () => {
+    const r = await page.evaluate(async (url) => {
+      const { Qollective, plainError } = globalThis.harness;
+      const q = await Qollective.load(url);
+      const meta = { request_id: '0190A3F2-1234-7ABC-8DEF-0123456789AB', tenant: 'acme', timestamp: '2024-03-01T12:00:00+01:00' };
+      const bytes = q.encode({ meta, payload: { s: 'héllo', n: [1, 2.5] } });
+      const env = q.decode(bytes);
+      let bad = null, client = null;
+      try { q.decode('{"meta":{"request_id":"nope"},"payload":1}'); } catch (e) { bad = plainError(e); }
+      try { q.client({}).close(); } catch (e) { client = plainError(e); }
+      let valid = null;
+      try { q.validateJson('[1,]'); } catch (e) { valid = plainError(e); }
+      const many = q.decodeMany([bytes, '{}']);
+      return {
+        module: q.module, text: new TextDecoder().decode(bytes), requestId: env.requestId, payload: env.payload,
+        bad, client, valid, many: many.map((x) => x.constructor.name + (x.code ? ':' + x.code : '')),
+        encoded: q.encodeMany([{ meta: {}, payload: 1 }, { meta: {}, payload: [] }]).map((b) => new TextDecoder().decode(b)),
+        stats: q.memoryStats(),
+      };
+    }, url);
+    assert.equal(r.module, name);
+    assert.equal(r.text, '{"meta":{"timestamp":"2024-03-01T11:00:00Z","request_id":"0190a3f2-1234-7abc-8def-0123456789ab","tenant":"acme"},"payload":{"s":"héllo","n":[1,2.5]}}');
+    assert.equal(r.requestId, '0190a3f2-1234-7abc-8def-0123456789ab');
+    assert.deepEqual(r.payload, { s: 'héllo', n: [1, 2.5] });
+    assert.equal(r.bad.code, 'INVALID_UUID');
+    assert.equal(r.bad.isQollectiveError, true);
+    assert.equal(r.valid.code, 'JSON_SYNTAX');
+    assert.deepEqual(r.many, ['Envelope', 'QollectiveError:MISSING_FIELD']);
+    assert.deepEqual(r.encoded, ['{"meta":{},"payload":1}', '{"meta":{},"payload":[]}']);
+    assert.equal(r.stats.clients, 0);
+    if (name === 'codec') {
+      assert.equal(r.client.code, 'BAD_MODULE');
+      assert.match(r.client.message, /load qollective\.wasm/);
+    } else assert.equal(r.client, null);
+  });
+}
+
 test('no uncaught errors in pages or workers', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -1,4 +1,4 @@
-// Differential JSON conformance: generated documents go through the real dist/qollective.wasm
+// Differential JSON conformance: generated documents go through the real module (tests/js/module.mjs)
 // (as the payload of {"meta":{},"payload":<doc>} via q.decode, and alone via q.validateJson)
 // and through V8 (JSON.parse of a fatal UTF-8 decode of the document). Accept/reject must agree
 // except where the wire spec deliberately differs (EXCEPTIONS.md); accepted payloads must be
@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { WASM } from '../js/module.mjs';
 import { generate, wrap, FIXED_COUNT } from './gen.mjs';
 import { trimWs } from './bytes.mjs';
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const COUNT = Number(process.env.CONFORMANCE_CASES || 100000);
 const SEED = Number(process.env.CONFORMANCE_SEED || 20240301);
 

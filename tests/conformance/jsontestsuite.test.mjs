@@ -15,9 +15,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { WASM } from '../js/module.mjs';
 import { trimWs } from './bytes.mjs';
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 // a path, not a URL: file names contain '#' (n_structure_trailing_#.json)
 const DIR = fileURLToPath(new URL('./JSONTestSuite/test_parsing/', import.meta.url));
 const readCase = (name) => new Uint8Array(readFileSync(join(DIR, name)));

@@ -1,11 +1,11 @@
-// The real dist/qollective.wasm through the glue: round trips, the malformed table, batches,
+// The real modules through the glue (both; tests/js/module.mjs): round trips, the malformed table, batches,
 // no traps, flat memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { loadVectors } from './vectors.mjs';
+import { WASM, MODULE } from './module.mjs';
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const q = await Qollective.load(WASM);
 const te = new TextEncoder(), td = new TextDecoder();
 
@@ -152,7 +152,9 @@ test('the module has no imports and the expected exports', async () => {
   const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
   for (const n of ['memory', 'q_init', 'q_buffer', 'q_entropy', 'q_output_ptr', 'q_output_len', 'q_error_ptr', 'q_error_len',
     'q_json_validate', 'q_envelope_decode', 'q_envelope_encode', 'q_envelope_decode_batch', 'q_envelope_encode_batch',
-    'q_client_new', 'q_client_free', 'q_client_config', 'q_memory_stats']) assert.ok(names.includes(n), n);
+    'q_memory_stats']) assert.ok(names.includes(n), n);
+  const clientExports = ['q_client_new', 'q_client_free', 'q_client_config', 'q_token_set', 'q_token_clear', 'q_rest_prepare'];
+  for (const n of clientExports) assert.equal(names.includes(n), MODULE !== 'codec', n);
 });
 
 test('the .d.ts type-checks a typical program (tsc --noEmit)', async () => {

@@ -157,7 +157,7 @@ test('replacing credentials wipes the previous key', async () => {
 });
 
 test('compiled-in credentials (make CERTS=build/pki/bundle) sign and check until the key is wiped', async () => {
-  const own = await Qollective.load(new URL('build/tls/embedded/qollective-tls.wasm', root));
+  const own = await Qollective.load(new URL('build/tls/test-bundle/qollective-tls.wasm', root));
   assert.deepEqual(own.embeddedCredentials(), { ca: true, cert: true, key: true });
   const c = own.client({});
   const sig = c.sign('hello');

@@ -1,6 +1,6 @@
 // Vectors transcribed from upstream's own tests and serde attributes (jocax/qollective,
 // software/src and software/tests), one per line in tests/vectors/upstream-envelopes.jsonl,
-// checked against the real dist/qollective.wasm.
+// checked against the real modules (tests/js/module.mjs).
 //
 // A vector is {name, source, kind: decode|encode, input, expect, note?, expectedFailure?, skip?}.
 //   decode: input is the wire text; expect.ok → decode succeeds and re-encoding what was decoded
@@ -17,8 +17,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+import { WASM } from './module.mjs';
 
-const q = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url));
+const q = await Qollective.load(WASM);
 const te = new TextEncoder(), td = new TextDecoder();
 const VECTORS = readFileSync(new URL('../vectors/upstream-envelopes.jsonl', import.meta.url), 'utf8')
   .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));

@@ -450,7 +450,8 @@ static void json_record_escapes(void **s) {
     strcpy(e.path, "p\"q");
     strcpy(e.code, "C\\D");
     to_json(&e, buf);
-    assert_non_null(strstr(buf, ",\"message\":\"a\\\"b\\\\c\\u000ad\\u0001\\u001f\x7f\xC3\xA9/\\u0009\","));
+    /* the one escaper (json_escape): serde_json's short forms, \u00XX for the other controls */
+    assert_non_null(strstr(buf, ",\"message\":\"a\\\"b\\\\c\\nd\\u0001\\u001f\x7f\xC3\xA9/\\t\","));
     assert_non_null(strstr(buf, ",\"path\":\"p\\\"q\"}"));
     assert_non_null(strstr(buf, ",\"code\":\"C\\\\D\","));
     /* no raw control character survives */

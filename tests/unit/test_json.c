@@ -918,6 +918,32 @@ static void writer_allocation_failures(void **s) {
     assert_int_equal(b.len, 0);
 }
 
+
+/* The one escaper: both modes, counting without writing, and stopping only between whole
+ * characters or escapes when the room runs out. */
+static void escaper_modes_and_room(void **state) {
+    (void)state;
+    uint8_t o[64];
+    uint32_t used;
+    const char *s = "a\"\\\n\x01\x7f\xC3\xA9\xF0\x9F\x98\x80z";
+    uint32_t n = (uint32_t)strlen(s);
+    uint32_t w = json_escape((const uint8_t *)s, n, o, sizeof o, JE_STRING, &used);
+    assert_int_equal(used, n);
+    assert_memory_equal(o, "a\\\"\\\\\\n\\u0001\x7f\xC3\xA9\xF0\x9F\x98\x80z", w);
+    assert_int_equal(json_escape((const uint8_t *)s, n, NULL, sizeof o, JE_STRING, NULL), w);   /* counting agrees */
+    /* JE_ASCII: JSON text keeps its quotes and escapes; DEL and non-ASCII become \uXXXX, pairs past the BMP */
+    const char *t = "{\"k\":\"\\\"\x7f\xC3\xA9\xF0\x9F\x98\x80\"}";
+    w = json_escape((const uint8_t *)t, (uint32_t)strlen(t), o, sizeof o, JE_ASCII, &used);
+    assert_memory_equal(o, "{\"k\":\"\\\"\\u007f\\u00e9\\ud83d\\ude00\"}", w);
+    /* room: never half an escape, never half a UTF-8 sequence */
+    assert_int_equal(json_escape((const uint8_t *)"ab\n", 3, o, 3, JE_STRING, &used), 2);
+    assert_int_equal(used, 2);
+    assert_int_equal(json_escape((const uint8_t *)"a\xC3\xA9", 3, o, 2, JE_STRING, &used), 1);
+    assert_int_equal(used, 1);
+    assert_int_equal(json_escape((const uint8_t *)"\xF0\x9F\x98\x80", 4, o, 11, JE_ASCII, &used), 0);
+    assert_int_equal(used, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(accepts_valid_documents, q_test_setup),
@@ -943,6 +969,7 @@ int main(void) {
         cmocka_unit_test_setup(string_token_is_rewritten_canonically, q_test_setup),
         cmocka_unit_test_setup(writer_numbers, q_test_setup),
         cmocka_unit_test_setup(writer_allocation_failures, q_test_setup),
+        cmocka_unit_test(escaper_modes_and_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

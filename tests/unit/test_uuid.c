@@ -181,6 +181,27 @@ static void v7_sorts_by_time(void **s) {
     }
 }
 
+
+/* The canonical request id comes from the core, from a JSON string body in any shape. */
+static void canonical_from_json_body(void **state) {
+    (void)state;
+    static const char *const FORMS[] = {
+        "550E8400-E29B-41D4-A716-446655440000", "550e8400e29b41d4a716446655440000",
+        "{550e8400-e29b-41d4-a716-446655440000}", "urn:uuid:550e8400-e29b-41d4-a716-446655440000",
+        "\\u0035\\u00350e8400-e29b-41d4-a716-446655440000",
+    };
+    for (size_t k = 0; k < sizeof FORMS / sizeof FORMS[0]; k++) {
+        uint8_t out[UUID_TEXT_LEN];
+        assert_int_equal(uuid_canonical((const uint8_t *)FORMS[k], (uint32_t)strlen(FORMS[k]), out), Q_OK);
+        assert_memory_equal(out, "550e8400-e29b-41d4-a716-446655440000", UUID_TEXT_LEN);
+    }
+    uint8_t out[UUID_TEXT_LEN];
+    assert_int_equal(uuid_canonical((const uint8_t *)"not-a-uuid", 10, out), Q_ERR(INVALID_UUID));
+    uint8_t big[400];
+    memset(big, 'a', sizeof big);
+    assert_int_equal(uuid_canonical(big, sizeof big, out), Q_ERR(INVALID_UUID));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_the_four_shapes),
@@ -191,6 +212,7 @@ int main(void) {
         cmocka_unit_test(v4_bits),
         cmocka_unit_test(v7_rfc9562_example),
         cmocka_unit_test(v7_sorts_by_time),
+        cmocka_unit_test(canonical_from_json_body),
     };
     return cmocka_run_group_tests_name("uuid", tests, NULL, NULL);
 }

@@ -1,0 +1,115 @@
+/* Classifying a REST response that does not resolve its request: an error envelope, a 2xx
+ * body that is not an envelope, or an HTTP error without an envelope. */
+#include "rest_classify.h"
+#include "json.h"
+#include "tokens.h"
+
+q_kind rest_status_kind(int32_t status, bool *retryable) {
+    *retryable = false;
+    switch (status) {
+    case 408: *retryable = true; return QK_TIMEOUT;
+    case 429: *retryable = true; return QK_REMOTE;
+    case 400: case 405: case 413: case 414: case 415: case 422: case 431: return QK_VALIDATION;
+    case 401: case 403: return QK_SECURITY;
+    case 501: case 505: return QK_REMOTE;
+    default:
+        if (status >= 500 && status <= 599) { *retryable = true; return QK_REMOTE; }
+        return QK_REMOTE;
+    }
+}
+
+/* Applies HTTP-derived kind/retryability to the record. */
+static void classify(q_error *e, int32_t status) {
+    bool retryable;
+    q_kind k = rest_status_kind(status, &retryable);
+    e->kind = (uint8_t)k;
+    e->http_status = status;
+    e->retryable = retryable;
+    e->retry_policy = retryable ? (uint8_t)(k == QK_TIMEOUT ? QR_EXPONENTIAL : QR_LINEAR) : QR_NONE;
+}
+
+/* Printable preview of a non-envelope body for the message: at most Q_ERROR_PREVIEW_BYTES. */
+static void append_preview(q_error *e, const uint8_t *b, uint32_t n) {
+    char tmp[52]; uint32_t k = 0;
+    for (uint32_t i = 0; i < n && k < Q_ERROR_PREVIEW_BYTES; i++) {
+        uint8_t c = b[i];
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (c < 0x20 || c > 0x7E) c = '?';
+        if (c == ' ' && k && tmp[k - 1] == ' ') continue;
+        tmp[k++] = (char)c;
+    }
+    tmp[k] = 0;
+    q_msg_append(e, k ? ": " : " (empty body)");
+    q_msg_append(e, tmp);
+    if (n > Q_ERROR_PREVIEW_BYTES) q_msg_append(e, "...");
+}
+
+static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
+    q_msg_append(e, " (");
+    if (!n) q_msg_append(e, "no content type");
+    for (uint32_t i = 0; i < n && i < 40; i++) {
+        char ch[2] = { (char)((ct[i] >= 0x20 && ct[i] <= 0x7E) ? ct[i] : '?'), 0 };
+        if (ct[i] == ';') break;
+        q_msg_append(e, ch);
+    }
+    q_msg_append(e, ")");
+}
+
+/* Starts a message "HTTP <status><what> (<content type>)". */
+static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
+    e->message[0] = 0;
+    q_msg_append(e, "HTTP ");
+    q_text_append_u64(e->message, sizeof e->message, (uint64_t)status);
+    q_msg_append(e, what);
+    append_type(e, ct, ct_len);
+}
+
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+
+int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const uint8_t *content_type, uint32_t ct_len,
+                  int drc, const env_decoded *d, const q_error *derr, q_error *fail, rest_details *x, q_error *err) {
+    bool ok2xx = status >= 200 && status <= 299;
+    x->details = NULL; x->details_len = 0;
+    if (drc == Q_OK && d->error_len) {
+        /* an error envelope: the server's code and message, its status */
+        int32_t st = d->error_status;
+        /* REST knows the real status: the §3 fallback is for transports without one */
+        if (!d->error_status_given && !ok2xx) st = status;
+        q_fail(fail, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
+        classify(fail, st);
+        uint8_t *code = scratch_alloc(d->error_code_len + 1), *msg = scratch_alloc(d->error_message_len + 1);
+        if (!code || !msg) return oom(err);
+        uint32_t cl = json_unescape(body + d->error_code_off, d->error_code_len, code);
+        uint32_t ml = json_unescape(body + d->error_message_off, d->error_message_len, msg);
+        fail->code[0] = 0; fail->message[0] = 0;
+        q_text_append_n(fail->code, sizeof fail->code, (const char *)code, cl);
+        q_text_append_n(fail->message, sizeof fail->message, (const char *)msg, ml);
+        if (!fail->message[0]) q_msg_append(fail, "server returned an error without a message");
+        /* details travel as raw JSON for the host to parse */
+        schema_walk w; q_tokens t; q_error terr;
+        int trc = tokens_parse(&t, body + d->error_off, d->error_len, d->error_off, &terr);
+        if (trc == Q_ERR(OUT_OF_MEMORY)) return oom(err);   /* not silently without details */
+        if (trc == Q_OK) {
+            schema_walk_init(&w, &t, &terr, NULL, "error");
+            if (schema_walk_object(&w, &ENV_ERROR_SCHEMA) == Q_OK && w.slots[ES_DETAILS] >= 0) {
+                const jsmntok_t *dt = &t.tok[w.slots[ES_DETAILS]];
+                uint32_t s0 = (uint32_t)dt->start - (dt->type == JSMN_STRING ? 1 : 0), e0 = (uint32_t)dt->end + (dt->type == JSMN_STRING ? 1 : 0);
+                x->details = body + d->error_off + s0; x->details_len = e0 - s0;
+            }
+        }
+    } else if (ok2xx) {
+        /* 2xx but not an envelope: say what arrived */
+        q_fail(fail, Q_ERR(NOT_AN_ENVELOPE), derr->offset, "response", NULL);
+        http_message(fail, status, " response is not a valid envelope", content_type, ct_len);
+        q_msg_append(fail, ": ");
+        q_msg_append(fail, derr->message);
+        fail->http_status = status;
+    } else {
+        /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
+        q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
+        classify(fail, status);
+        http_message(fail, status, " without an envelope", content_type, ct_len);
+        append_preview(fail, body, body_len);
+    }
+    return Q_OK;
+}

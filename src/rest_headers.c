@@ -1,0 +1,199 @@
+/* Request headers (wire-format.md §4): the client's own (Content-Type, one per meta field,
+ * Authorization) and the extra ones from rest.headers and the call, each checked so that
+ * fetch sends exactly what the plan says. */
+#include "rest_headers.h"
+#include "envelope.h"
+#include "json.h"
+#include "base64.h"
+#include "url.h"
+#include "token.h"
+#include "qollective.h"
+
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+
+typedef struct {
+    q_buf *out;
+    int rc;
+    uint32_t count, bytes;
+    uint32_t extra;               /* headers from config and call, limited by Q_MAX_HEADER_COUNT */
+} header_list;
+
+static bool header_value_ok(const uint8_t *v, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if ((v[i] < 0x20 && v[i] != '\t') || v[i] > 0x7E) return false;
+    return true;
+}
+
+static bool header_name_ok(const uint8_t *v, uint32_t n) {
+    if (!n) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t c = v[i];
+        bool tchar = (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || url_char_in(c, "!#$%&'*+-.^_`|~");
+        if (!tchar) return false;
+    }
+    return true;
+}
+
+static void header_add(header_list *h, const char *name, const uint8_t *v, uint32_t n) {
+    if (!h->rc) h->rc = jw_fmt(h->out, "%s[\"%s\",%j]", h->count ? "," : "", name, v, n);
+    h->count++;
+    h->bytes += (uint32_t)q_strlen(name) + n + 4;
+}
+
+/* How a meta field travels in its header. */
+enum { HV_RAW, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_JSON };
+
+/* Headers the client writes itself, in the order they are sent: Content-Type (bodies only),
+ * one per meta field (from the canonical meta), Authorization (when a token is configured,
+ * last). An extra header of the same name would travel as a second value ("<uuid>, other")
+ * and contradict the body. */
+static const char *const OWN_HEADERS[] = {
+    "Content-Type", "X-Qollective-Request-Id", "X-Qollective-Tenant", "X-Qollective-Version",
+    "X-Qollective-Timestamp", "X-Qollective-User-Id", "X-Qollective-Session-Id",
+    "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
+};
+#define OWN_META_FIRST 1   /* X-Qollective-Request-Id */
+#define OWN_TEXT_FIRST 5   /* X-Qollective-User-Id */
+#define OWN_META_END 10    /* Authorization */
+/* For OWN_HEADERS[OWN_META_FIRST..OWN_META_END): the meta field and how it travels. */
+static const uint8_t META_HEADER_SLOT[] = {
+    MS_REQUEST_ID, MS_TENANT, MS_VERSION, MS_TIMESTAMP, MS_USER_ID, MS_SESSION_ID, MS_TRACE_ID, MS_SPAN_ID, MS_ON_BEHALF_OF,
+};
+static const uint8_t META_HEADER_KIND[] = {
+    HV_RAW /* canonical: 36 bytes */, HV_BASE64, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_TEXT, HV_TEXT, HV_TEXT, HV_JSON,
+};
+/* The meta field named when a HV_TEXT value cannot travel (from OWN_HEADERS[OWN_TEXT_FIRST]). */
+static const char *const META_HEADER_PATH[] = {
+    "meta.security.user_id", "meta.security.session_id", "meta.tracing.trace_id", "meta.tracing.span_id",
+};
+_Static_assert(OWN_META_END + 1 == Q_ARRAY_LEN(OWN_HEADERS), "Authorization is the last own header");
+_Static_assert(Q_ARRAY_LEN(META_HEADER_SLOT) == OWN_META_END - OWN_META_FIRST, "one meta slot per meta header");
+_Static_assert(Q_ARRAY_LEN(META_HEADER_KIND) == OWN_META_END - OWN_META_FIRST, "one encoding per meta header");
+/* the HV_TEXT headers run from OWN_TEXT_FIRST to the one before X-On-Behalf-Of */
+_Static_assert(Q_ARRAY_LEN(META_HEADER_PATH) == OWN_META_END - 1 - OWN_TEXT_FIRST, "one path per text meta header");
+
+/* Adds the header of one meta field, when the meta has it. */
+static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error *err) {
+    uint8_t kind = META_HEADER_KIND[k - OWN_META_FIRST];
+    int tok = w->slots[META_HEADER_SLOT[k - OWN_META_FIRST]];
+    if (tok < 0) return Q_OK;
+    const uint8_t *p = schema_tok_ptr(w, tok);
+    uint32_t n = schema_tok_len(w, tok);
+    uint8_t *v = (uint8_t *)p, txt[RFC3339_MAX_LEN];
+    if (kind == HV_TIMESTAMP) {
+        /* same instant as the body, in the +00:00 form native clients send */
+        q_time tm;
+        v = txt;
+        n = rfc3339_parse(p, n, &tm) ? 0 : rfc3339_format(tm, RFC3339_PLUS00, txt);
+        if (!n) return Q_OK;
+    } else if (kind == HV_JSON) {
+        /* JSON text with DEL and non-ASCII as \uXXXX: travels in a header, parses the same */
+        uint32_t w = json_escape(p, n, NULL, 0xFFFFFFFFu, JE_ASCII, NULL);
+        if (!(v = scratch_alloc(w + 1))) return oom(err);
+        n = json_escape(p, n, v, w, JE_ASCII, NULL);
+    } else if (kind != HV_RAW) {
+        if (!(v = scratch_alloc(n + 1))) return oom(err);
+        n = json_unescape(p, n, v);
+        if (kind == HV_BASE64) {
+            uint8_t *b64 = scratch_alloc(b64_encoded_len(n) + 1);
+            if (!b64) return oom(err);
+            n = b64_encoded_len(n) ? b64_encode(v, n, b64) : 0;
+            v = b64;
+        } else {
+            if (!header_value_ok(v, n))
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: control or non-ASCII characters");
+            /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
+            if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: leading or trailing whitespace");
+        }
+    }
+    header_add(h, OWN_HEADERS[k], v, n);
+    return Q_OK;
+}
+
+
+/* Names fetch refuses or silently drops (Fetch standard, forbidden request headers), and the
+ * meta header the server would read instead of ours: refused before anything is sent. */
+static const char FORBIDDEN_HEADERS[] =   /* NUL-separated (no pointer table), "" ends */
+    "Accept-Charset\0Accept-Encoding\0Access-Control-Request-Headers\0Access-Control-Request-Method\0"
+    "Connection\0Content-Length\0Cookie\0Cookie2\0Date\0DNT\0Expect\0Host\0Keep-Alive\0"
+    "Origin\0Referer\0Set-Cookie\0TE\0Trailer\0Transfer-Encoding\0Upgrade\0Via\0"
+    "X-Qollective-Meta\0";
+
+/* true when the object at obj has a key naming the header (raw key text; a key with escapes
+ * is no header name and fails validation anyway). Header names compare ASCII case-insensitively. */
+static bool map_has(const q_tokens *t, int obj, const uint8_t *name, uint32_t n) {
+    if (!t || obj < 0) return false;
+    for (int k = 0, j = obj + 1; k < t->tok[obj].size; k++, j += 2)
+        if (url_case_eq(t->js + t->tok[j].start, (uint32_t)(t->tok[j].end - t->tok[j].start), name, n)) return true;
+    return false;
+}
+
+/* Adds extra headers from a compact or raw JSON object of strings (config or call). Names in
+ * `over` (the call's headers, when adding the configured defaults) are left to that map.
+ * Authorization is the client's own only when a token is configured. */
+static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens *over, int over_obj, bool own_auth,
+                            const char *path, q_error *err) {
+    int n = t->tok[obj].size, j = obj + 1;
+    for (int k = 0; k < n; k++, j += 2) {
+        const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
+        /* every refusal names the key (or the value) it is about: one q_fail below */
+        const char *why = NULL, *refused = "header not allowed (forbidden by fetch or reserved)";
+        int status = Q_ERR(INVALID_VALUE), at = j;
+        for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
+            if (url_case_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
+                why = "header is written by the client (from meta, the body or the token)";
+        for (const char *f = FORBIDDEN_HEADERS; *f; f += q_strlen(f) + 1)   /* disjoint from OWN_HEADERS */
+            if (url_case_eq(kp, kl, (const uint8_t *)f, (uint32_t)q_strlen(f))) why = refused;
+        if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
+            why = refused;
+        if (!why) {
+            if (map_has(over, over_obj, kp, kl)) continue;
+            const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
+            uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
+            if (!name || !val) return oom(err);
+            kl = json_unescape(kp, kl, name); name[kl] = 0;
+            vl = json_unescape(vp, vl, val);
+            if (!header_name_ok(name, kl)) why = "not a valid header name";
+            else if (!header_value_ok(val, vl)) { why = "header value has control or non-ASCII characters"; at = j + 1; }
+            else if (++h->extra > Q_MAX_HEADER_COUNT) { status = Q_ERR(LIMIT_REACHED); why = "more than 64 extra headers"; }
+            else { header_add(h, (const char *)name, val, vl); continue; }
+        }
+        return q_fail(err, status, (int64_t)t->base + t->tok[at].start - 1, path, why);
+    }
+    return Q_OK;
+}
+
+
+int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, q_tokens *call, int call_obj,
+                       uint32_t url_len, q_error *err) {
+    const q_config *cfg = &c->cfg;
+    bool own_auth = cfg->auth_token_name.len != 0;
+    int rc;
+    header_list h = { out, 0, 0, 0, 0 };
+    if (has_body) header_add(&h, OWN_HEADERS[0], (const uint8_t *)"application/json", 16);
+    for (uint32_t k = OWN_META_FIRST; k < OWN_META_END; k++)
+        if ((rc = header_from_meta(&h, k, mw, err))) return rc;
+    if (own_auth) {
+        uint32_t tl;
+        const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);
+        if (!tok) return q_fail(err, Q_ERR(NO_TOKEN), Q_NO_OFFSET, "security.auth_token", "the configured token is not set");
+        const uint8_t *scheme = cfg->auth_scheme.len ? cfg->auth_scheme.ptr : (const uint8_t *)"Bearer";
+        uint32_t sl = cfg->auth_scheme.len ? cfg->auth_scheme.len : 6;
+        uint8_t *v = scratch_alloc(sl + 1 + tl);
+        if (!v) return oom(err);
+        q_memcpy(v, scheme, sl); v[sl] = ' '; q_memcpy(v + sl + 1, tok, tl);
+        header_add(&h, OWN_HEADERS[OWN_META_END], v, sl + 1 + tl);
+        q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
+    }
+    if (cfg->headers_json.len) {
+        q_tokens ht;
+        if ((rc = tokens_parse(&ht, cfg->headers_json.ptr, cfg->headers_json.len, 0, err))) return rc;
+        if ((rc = headers_from_map(&h, &ht, 0, call_obj >= 0 ? call : NULL, call_obj, own_auth, "rest.headers", err))) return rc;
+    }
+    if (call_obj >= 0 && (rc = headers_from_map(&h, call, call_obj, NULL, -1, own_auth, "options.headers", err))) return rc;
+    if (h.rc) return oom(err);
+    if (h.bytes + url_len > cfg->max_header_bytes)
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", "request headers exceed limits.max_header_bytes");
+    return Q_OK;
+}

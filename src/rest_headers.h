@@ -1,0 +1,18 @@
+/* Request headers for a REST plan (wire-format.md §4). */
+#ifndef Q_REST_HEADERS_H
+#define Q_REST_HEADERS_H
+#include "base.h"
+#include "error.h"
+#include "instance.h"
+#include "schema.h"
+#include "tokens.h"
+
+/* Appends the plan's header pairs (["name","value"],...) to out: Content-Type when there
+ * is a body, one header per meta field of the canonical meta walk `mw`, Authorization from
+ * the configured token, then rest.headers and the call's headers (object `call_obj` in
+ * `call`, -1 for none; a call header replaces a configured one of the same name). Refuses
+ * headers fetch would drop or that would contradict the body, and a total (with the URL)
+ * past limits.max_header_bytes. Values may hold secrets: the caller wipes scratch. */
+int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, q_tokens *call, int call_obj,
+                       uint32_t url_len, q_error *err);
+#endif

@@ -1,0 +1,76 @@
+// What ships is what is measured: the file list of `npm pack --dry-run` equals the list in
+// size-budget.txt (which scripts/size-gate.sh measures), every module the build makes is in it
+// and in package.json's exports, and the shipped glue (dist/qollective.min.js) loads each module.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const root = new URL('../../', import.meta.url);
+const read = (rel) => readFileSync(new URL(rel, root), 'utf8');
+const pkg = JSON.parse(read('package.json'));
+
+/** The paths of size-budget.txt, the one list of shipped files. */
+function budgetPaths() {
+  return read('size-budget.txt').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/)[0]);
+}
+
+/** The module artifacts the Makefile builds (MODULES and <name>_WASM, mk/ fragments included). */
+function builtModules() {
+  const out = execFileSync('make', ['-s', '--no-print-directory', 'print-modules'], { cwd: root.pathname, encoding: 'utf8' });
+  return out.trim().split(/\s+/);
+}
+
+test('npm pack ships exactly the files of size-budget.txt (plus package.json)', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root.pathname, encoding: 'utf8' });
+  const packed = JSON.parse(out)[0].files.map((f) => f.path).sort();
+  assert.deepEqual(packed, [...budgetPaths(), 'package.json'].sort());
+});
+
+test('every module the build makes ships, is measured and is exported', () => {
+  const modules = builtModules();
+  assert.ok(modules.includes('dist/qollective.wasm') && modules.includes('dist/qollective-codec.wasm'), modules.join(' '));
+  const budget = budgetPaths();
+  for (const wasm of modules) {
+    assert.ok(existsSync(new URL(wasm, root)), `${wasm} is built`);
+    assert.ok(budget.includes(wasm), `${wasm} has a line in size-budget.txt`);
+    assert.ok(pkg.files.includes(wasm), `${wasm} is in package.json files`);
+    const name = wasm.replace(/^dist\//, './');
+    assert.equal(pkg.exports[name], `./${wasm}`, `package.json exports ${name}`);
+  }
+  // and nothing is exported that the build does not make
+  for (const [key, target] of Object.entries(pkg.exports)) {
+    if (key === '.') continue;
+    assert.ok(modules.includes(target.replace(/^\.\//, '')), `export ${key} -> ${target} is built`);
+  }
+});
+
+test('the package entry points are the shipped glue and types', () => {
+  assert.equal(pkg.main, './dist/qollective.min.js');
+  assert.equal(pkg.exports['.'].default, './dist/qollective.min.js');
+  assert.equal(pkg.exports['.'].types, pkg.types);
+  assert.ok(pkg.files.includes(pkg.types.replace(/^\.\//, '')));
+  const min = read('dist/qollective.min.js');
+  assert.match(min, /\/\/# sourceMappingURL=qollective\.min\.js\.map\s*$/);
+  const map = JSON.parse(read('dist/qollective.min.js.map'));
+  assert.deepEqual(map.sources, ['../js-glue/qollective.js']);
+  assert.equal(map.sourcesContent[0], read('js-glue/qollective.js'), 'the map carries the readable source');
+});
+
+test('the shipped glue loads each module: the codec everywhere, clients on the client module', async () => {
+  const { Qollective, QollectiveError } = await import(new URL('dist/qollective.min.js', root));
+  for (const wasm of builtModules()) {
+    const q = await Qollective.load(new URL(wasm, root));
+    assert.equal(q.decode('{"meta":{},"payload":[1]}').payload[0], 1, wasm);
+    if (q.module === 'codec') assert.throws(() => q.client({}), (e) => e instanceof QollectiveError && e.code === 'BAD_MODULE');
+    else q.client({}).close();
+  }
+});
+
+test('jsmn\'s MIT notice ships', () => {
+  assert.ok(pkg.files.includes('THIRD_PARTY.md'));
+  const notice = read('THIRD_PARTY.md');
+  assert.match(notice, /jsmn/);
+  assert.match(notice, /Copyright \(c\) 2010 Serge Zaitsev/);
+  assert.match(notice, /Permission is hereby granted, free of charge/);
+});
