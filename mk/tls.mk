@@ -61,9 +61,9 @@ test-js: build/tls/test-bundle/qollective-tls.wasm build/pki/bundle/key.pem
 # ---------------------------------------------------------------- host builds (unit tests, fuzzing)
 # The same mbedtls sources and config, compiled natively per flavour.
 define tls_host_flavour
-$(1)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c src/tls/mbedtls_config.h | $(MBEDTLS_DIR)/include/mbedtls/version.h
+$(1)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c src/tls/mbedtls_config.h Makefile mk/tls.mk | $(MBEDTLS_DIR)/include/mbedtls/version.h
 	@mkdir -p $$(@D); echo "  CC    $$@"; $(CC) $(filter-out -Werror -Wall -Wextra,$(2)) -w -DQ_TLS $(TLS_INCLUDES) -c $$< -o $$@
-$(1)/tls/%.o: src/tls/%.c $(CORE_HDR) $(TLS_HDR) | $(MBEDTLS_DIR)/include/mbedtls/version.h
+$(1)/tls/%.o: src/tls/%.c $(CORE_HDR) $(TLS_HDR) Makefile mk/tls.mk | $(MBEDTLS_DIR)/include/mbedtls/version.h
 	@mkdir -p $$(@D); echo "  CC    $$@"; $(CC) $(2) -DQ_TLS $(TLS_INCLUDES) -c $$< -o $$@
 $(1)/tls/embedded_certs.o: build/tls/host-embedded_certs.c $(TLS_HDR) | $(MBEDTLS_DIR)/include/mbedtls/version.h
 	@mkdir -p $$(@D); echo "  CC    $$@"; $(CC) $(2) -DQ_TLS $(TLS_INCLUDES) -c $$< -o $$@
