@@ -159,6 +159,7 @@ size-profile: $(foreach m,$(PROFILE_MODULES),build/$(m).profile.wasm)
 # ---------------------------------------------------------------- bench
 bench: deps all
 	$(NODE) bench/codec.mjs
+	$(NODE) bench/load.mjs
 
 demo: deps all
 	@bash scripts/demo.sh

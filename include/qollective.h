@@ -80,6 +80,8 @@ int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t bo
 int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms);
 /* The backoff timer of a retry fired. */
 int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms);
+/* How many requests of the client are in flight (prepared, not yet resolved or rejected). */
+int32_t q_rest_in_flight(int32_t client);
 
 /* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
 int32_t q_memory_stats(void);

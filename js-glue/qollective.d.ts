@@ -66,8 +66,10 @@ export interface EnvelopeInput<P = unknown> {
 export declare class Envelope<P = unknown> {
   readonly meta: Meta;
   readonly payload: P;
-  /** The payload's JSON bytes, not parsed (a view; copy it to keep it). */
+  /** The payload's JSON bytes, not parsed (decoded from bytes: a view of them, copy it to keep it;
+   *  decoded from a string: encoded on first access). */
   readonly payloadBytes: Uint8Array;
+  /** The payload's JSON text, not parsed (decoded from a string: a slice of it). */
   readonly payloadText: string;
   readonly error: WireError | undefined;
   /** http_status_code of the error when it is 400-599 (as the servers do), else the status derived from its code. */
@@ -91,18 +93,23 @@ export declare class QollectiveError extends Error {
   /** HTTP status when one applies. */
   readonly status: number | null;
   readonly requestId: string | null;
+  /** The server's error details; for a failed fetch, what the host told: { name, code } (e.g. TypeError, ECONNREFUSED). */
   readonly details: unknown;
   /** Byte offset in the input that was wrong, when known. */
   readonly offset: number | null;
   /** Key path that was wrong, e.g. "meta.security.roles[1]". */
   readonly path: string;
+  /** The host's own exception of a failed fetch, the auth provider's error, or the AbortSignal's reason. */
+  cause?: unknown;
 }
 
 /** Client configuration (all optional; defaults from include/qollective/constants.h). */
 export interface ClientConfig {
   rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string> };
+  /** connect_ms is validated but not used yet (WebSocket transport). */
   timeouts?: { request_ms?: number; connect_ms?: number };
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
+  /** Validated but not used yet (WebSocket transport). */
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
   limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
@@ -131,7 +138,9 @@ export interface ClientOptions {
 export declare class Client {
   readonly config: Required<ClientConfig>;
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
-  setToken(name: string, token: string): void;
+  /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
+  readonly inFlight: number;
+  setToken(name: string | Uint8Array, token: string | Uint8Array): void;
   clearToken(name: string): boolean;
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER); the key is wiped on close(). */
   setCredentials(credentials: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array }): void;
@@ -139,7 +148,7 @@ export declare class Client {
   sign(data: string | Uint8Array): Uint8Array;
   /** TLS module: the client's certificate as DER (never the key). */
   certificate(): Uint8Array;
-  /** Frees the client and wipes its tokens and TLS key. */
+  /** Ends every request still in flight (each send rejects with ABORTED), frees the client and wipes its tokens and TLS key. */
   close(): void;
 }
 
@@ -170,6 +179,7 @@ export interface CertificateInfo {
 
 export interface LoadOptions {
   fetch?: typeof fetch;
+  /** Accepted but not used yet (WebSocket transport). */
   WebSocket?: unknown;
   /** Fills a buffer with cryptographically strong random bytes (default crypto.getRandomValues). */
   random?: (buf: Uint8Array) => unknown;

@@ -23,7 +23,9 @@ export class QollectiveError extends Error {
   }
 }
 
-/** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse). */
+/** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse).
+ * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string, the
+ * payload's place in it and the texts of meta and error (never a copy of the whole input). */
 export class Envelope {
   constructor(bytes, rec, base, q) {
     this._b = bytes;
@@ -32,26 +34,66 @@ export class Envelope {
     this._q = q; // the core that decoded it (request ids are canonicalised there)
   }
   _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
-  get meta() { return this._m ??= JSON.parse(dec.decode(this._slice(this._r[0], this._r[1]))); }
-  get payloadBytes() { return this._slice(this._r[2], this._r[3]); }
-  get payloadText() { return dec.decode(this.payloadBytes); }
+  /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
+  _text(i) { return this._t ? this._t[i] : dec.decode(this._slice(this._r[i], this._r[i + 1])); }
+  get meta() { return this._m ??= JSON.parse(this._text(0)); }
+  get payloadBytes() { return this._b ? this._slice(this._r[2], this._r[3]) : (this._pb ??= enc.encode(this.payloadText)); }
+  get payloadText() {
+    if (this._b) return dec.decode(this.payloadBytes);
+    const t = this._s.slice(this._p0, this._p1);
+    return this._ascii ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
+  }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
     if (!this._r[5]) return undefined;
-    return this._e ??= JSON.parse(dec.decode(this._slice(this._r[4], this._r[5])));
+    return this._e ??= JSON.parse(this._text(4));
   }
   /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
   get errorStatus() { return this._r[5] ? this._r[6] : null; }
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
     if (!this._r[12]) return undefined;
-    return this._id ??= this._q._uuidCanonical(this._slice(this._r[11], this._r[12]));
+    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._t[11]);
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
     if (this.error) o.error = this.error;
     return o;
   }
+}
+
+/** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
+const wellFormed = String.prototype.toWellFormed
+  ? (t) => t.toWellFormed()
+  : (t) => dec.decode(enc.encode(t));
+
+/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer). */
+function envelopeOfText(q, s, rec, n) {
+  const m = q.mem, base = q._in;
+  const env = new Envelope(undefined, rec, 0, q), ascii = n === s.length;   // one byte per UTF-16 unit
+  const text = (off, len) => (ascii ? s.slice(off, off + len) : dec.decode(m.subarray(base + off, base + off + len)));
+  const t = env._t = [];
+  t[0] = text(rec[0], rec[1]);
+  if (rec[5]) t[4] = text(rec[4], rec[5]);
+  if (rec[12]) t[11] = text(rec[11], rec[12]);
+  env._s = s;
+  env._ascii = ascii;
+  const p0 = rec[2], p1 = rec[2] + rec[3];
+  if (ascii) { env._p0 = p0; env._p1 = p1; return env; }
+  // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
+  const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
+  const units = (a, b) => {
+    let c = 0;
+    for (const i of known) {
+      const r0 = rec[i], r1 = r0 + rec[i + 1];
+      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[i].length; a = r1; }
+    }
+    return c + dec.decode(m.subarray(base + a, base + b)).length;
+  };
+  // count what lies before and after the payload, never the payload itself
+  env._p0 = units(0, p0);
+  env._p1 = s.length - units(p1, n);
+  return env;
 }
 
 async function compile(source, fetchImpl) {
@@ -124,10 +166,19 @@ export class Qollective {
   }
   /** Copies one byte array into the input buffer (the hot path of decode). */
   _input1(bytes) {
-    const ptr = this.x.q_buffer(bytes.length);
+    const ptr = this._in = this.x.q_buffer(bytes.length);
     if (!ptr) this._check(-1);
     this.mem.set(bytes, ptr);
     return bytes.length;
+  }
+  /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. */
+  _inputText(s) {
+    // room for the worst case (3 bytes a UTF-16 unit); under a tight memoryLimit, the exact size
+    let room = s.length * 3, ptr = this.x.q_buffer(room);
+    if (!ptr) ptr = this.x.q_buffer(room = enc.encode(s).length);
+    if (!ptr) this._check(-1);
+    this._in = ptr;
+    return enc.encodeInto(s, this.mem.subarray(ptr, ptr + room)).written;
   }
   _check(rc) {
     if (rc < 0) {
@@ -141,7 +192,7 @@ export class Qollective {
   _input(parts) {
     let bound = 0;
     for (const p of parts) bound += typeof p === 'string' ? p.length * 3 : p.length;
-    const ptr = this.x.q_buffer(bound);
+    const ptr = this._in = this.x.q_buffer(bound);
     if (!ptr) this._check(-1);
     const m = this.mem, lens = [];
     let at = ptr;
@@ -154,6 +205,10 @@ export class Qollective {
     }
     return lens;
   }
+  /** Zeroes n bytes of the input buffer from off: what the glue wrote there may be a secret. */
+  _wipeInput(off, n) {
+    if (n) this.mem.fill(0, this._in + off, this._in + off + n);
+  }
   _entropy(n) {
     const ptr = this.x.q_entropy(n);
     if (!ptr) this._check(-1);
@@ -165,7 +220,7 @@ export class Qollective {
   }
   /** The canonical form of a UUID given as the raw body of a JSON string (the core decides). */
   _uuidCanonical(body) {
-    this._check(this.x.q_uuid_canonical(this._input1(body)));
+    this._check(this.x.q_uuid_canonical(typeof body === 'string' ? this._inputText(body) : this._input1(body)));
     return this._outText();
   }
   _outText() {
@@ -176,11 +231,17 @@ export class Qollective {
   // ---- codec ---------------------------------------------------------------------------
   /** Validates a JSON document (string or UTF-8 bytes); throws QollectiveError when invalid. */
   validateJson(doc, maxDepth = 0) {
-    this._check(this.x.q_json_validate(this._input1(bytesOf(doc)), maxDepth));
+    const n = typeof doc === 'string' ? this._inputText(doc) : this._input1(bytesOf(doc));
+    this._check(this.x.q_json_validate(n, maxDepth));
   }
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
+    if (typeof data === 'string') {
+      const n = this._inputText(data);
+      this._check(this.x.q_envelope_decode(n, client));
+      return envelopeOfText(this, data, this._outWords(RECORD_WORDS), n);
+    }
     data = bytesOf(data);
     this._check(this.x.q_envelope_decode(this._input1(data), client));
     return new Envelope(data, this._outWords(RECORD_WORDS), 0, this);
@@ -235,7 +296,9 @@ export class Qollective {
     }
     const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
     const [n] = this._input([text]);
-    return new Client(this, this._check(this.x.q_client_new(n)), options);
+    let h;
+    try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
+    return new Client(this, h, options);
   }
 
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
@@ -304,15 +367,16 @@ function sleep(ms, signal) {
   });
 }
 
-/** A signal that aborts when any of the given ones does (AbortSignal.any where available). */
-function anySignal(signals) {
-  if (AbortSignal.any) return AbortSignal.any(signals);
-  const ctl = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) { ctl.abort(s.reason); break; }
-    s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
-  }
-  return ctl.signal;
+/** What the host told about a failed fetch, for QollectiveError.details: the error's name and
+ * its code (Node puts e.g. ECONNREFUSED on the cause). Identifiers only, never messages: a
+ * message can quote a URL or a header. */
+function hostFailure(e) {
+  const ident = (v) => (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : undefined);
+  const out = {};
+  const name = ident(e?.name), code = ident(e?.cause?.code) ?? ident(e?.code);
+  if (name) out.name = name;
+  if (code) out.code = code;
+  return out;
 }
 
 /** A configured connection to one Qollective server. Close it to wipe its secrets. */
@@ -321,7 +385,10 @@ export class Client {
     this.q = q;
     this.h = handle;
     this.auth = options?.auth;         // async () => ({name, token}) consulted before every request
-    this._closer = new AbortController(); // close() aborts every send still in flight
+    // Sends in flight: close() ends each one in the core and aborts its I/O. A set, not one
+    // long-lived signal every send listens to: such listeners outlive the sends (issue 9).
+    this._sends = new Set();
+    this._watched = new Map();         // caller's AbortSignal -> the sends listening to it
   }
 
   _live() {
@@ -335,8 +402,14 @@ export class Client {
     return JSON.parse(this.q._outText());
   }
 
+  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
+  /** Requests of this client the core still tracks (prepared, not yet resolved or rejected). */
+  get inFlight() { return this.q._check(this.q.x.q_rest_in_flight(this._live())); }
+
   setToken(name, token) {
-    const [n, v] = this.q._input([bytesOf(name), bytesOf(token)]);
+    if (typeof name !== 'string' && !(name instanceof Uint8Array)) throw typeError('token name: expected a string or bytes');
+    if (typeof token !== 'string' && !(token instanceof Uint8Array)) throw typeError('token: expected a string or bytes');
+    const [n, v] = this.q._input([name, token]);
     this.q._check(this.q.x.q_token_set(this._live(), n, v));
   }
 
@@ -370,10 +443,15 @@ export class Client {
   /** Frees the client and wipes its secrets; sends still in flight reject with ABORTED. */
   close() {
     if (this.h < 0) return;
-    const h = this.h;
+    const h = this.h, x = this.q.x;
     this.h = -1;
-    this._closer.abort();
-    this.q.x.q_client_free(h);
+    // end every request in the core before the client goes, then wake its I/O
+    for (const s of this._sends) {
+      if (s.id >= 0) x.q_rest_failure(h, s.id, FAIL_ABORTED, this.q.io.now());
+      s.stop.abort();
+    }
+    this._sends.clear();
+    x.q_client_free(h);
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -389,8 +467,6 @@ export class Client {
       }
       if (t) this.setToken(t.name, t.token);
     }
-    // a signal of its own per send: listeners pile up on a shared one (MaxListenersExceededWarning past 10 sends)
-    const signal = anySignal(options.signal ? [options.signal, this._closer.signal] : [this._closer.signal]);
     const [meta, payload] = encodeParts(envelope);
     const opts = {};
     if (options.method) opts.method = options.method.toUpperCase?.() ?? options.method;
@@ -400,32 +476,42 @@ export class Client {
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
     q._entropy(20);
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
-    const len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now()));
+    let len;
+    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));
+    out.fill(0, 0, len);                     // our copy of the plan's headers (Authorization)
     const body = plan.body ? out.subarray(len) : undefined;
     const id = plan.id;
 
+    // This send's own stop: the caller's signal or close() abort it. Every listener added
+    // here is removed before send() settles, so nothing outlives the call.
+    const run = { id, stop: new AbortController() };
+    const stop = run.stop.signal, callerSignal = options.signal;
+    this._sends.add(run);
+    if (callerSignal) this._watch(callerSignal, run);
+
     // Every path below ends the request in the core exactly once (resolve or reject).
-    let act = null;
+    let act = null, failure = null;
     try {
       for (;;) {
-        if (signal?.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        if (stop.aborted) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         const ctl = new AbortController();
         let why = 0;
         const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        stop.addEventListener('abort', onAbort, { once: true });
         const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
         let res, bytes;
+        failure = null;
         try {
           res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
           bytes = new Uint8Array(await res.arrayBuffer());
         } catch (e) {
           res = null;
-          if (!why) why = FAIL_NETWORK;
+          if (!why) { why = FAIL_NETWORK; failure = e; }
         } finally {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          stop.removeEventListener('abort', onAbort);
         }
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
@@ -435,7 +521,7 @@ export class Client {
           act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
-        if (!(await sleep(act.delay, signal))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
+        if (!(await sleep(act.delay, stop))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         act = this._act(x.q_rest_attempt(h, id, q.io.now()));
         if (act.action !== 'send') break;
       }
@@ -444,11 +530,38 @@ export class Client {
       // request in the core, or its in-flight slot would never be freed.
       if (this.h === h) x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now());
       throw e;
+    } finally {
+      if (callerSignal) this._unwatch(callerSignal, run);
+      this._sends.delete(run);
     }
     if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
-    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details: act.details });
-    if (options.signal?.aborted && act.error.code === 'ABORTED' && options.signal.reason !== undefined) err.cause = options.signal.reason;
+    let details = act.details;
+    // the host's own exception stays the cause; its name and code go in details
+    if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
+    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
+  }
+
+  // One listener per caller signal, shared by this client's sends that use it: a page-wide
+  // signal passed to many concurrent sends gets one listener, removed when the last one ends.
+  _watch(signal, run) {
+    if (signal.aborted) { run.stop.abort(); return; }
+    let w = this._watched.get(signal);
+    if (!w) {
+      const runs = new Set();
+      w = { runs, onAbort: () => { for (const r of runs) r.stop.abort(); } };
+      this._watched.set(signal, w);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    w.runs.add(run);
+  }
+
+  _unwatch(signal, run) {
+    const w = this._watched.get(signal);
+    if (!w || !w.runs.delete(run) || w.runs.size) return;
+    signal.removeEventListener('abort', w.onAbort);
+    this._watched.delete(signal);
   }
 
   _act(rc, bytes) {

@@ -50,3 +50,9 @@ Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, dou
     q_buf out = {0};
     return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
 }
+
+Q_EXPORT(q_rest_in_flight) int32_t q_rest_in_flight(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    return call_end(I, c ? (int32_t)rest_in_flight(c) : Q_ERR(BAD_HANDLE));
+}

@@ -346,6 +346,44 @@ test('Authorization header cross-origin: Chromium accepts the wildcard preflight
   assert.equal(posts[0].headers.authorization, 'Bearer not-a-real-token');
 });
 
+// The same request against servers that name the headers they allow instead of answering `*`.
+// This does not depend on the browser's reading of the wildcard: with `authorization` in the
+// list the preflight passes in every browser; without it the preflight fails in every browser.
+const CLIENT_HEADERS = ['content-type', 'x-qollective-request-id', 'x-qollective-tenant', 'x-qollective-version',
+  'x-qollective-timestamp', 'x-qollective-user-id', 'x-qollective-session-id', 'x-qollective-trace-id',
+  'x-qollective-span-id', 'x-on-behalf-of'];
+test('Authorization header cross-origin: a server listing authorization passes the preflight; one listing only the others fails it (NETWORK)', async () => {
+  const listing = await startRestServer({ corsAllowHeaders: [...CLIENT_HEADERS, 'authorization'].join(', ') });
+  const without = await startRestServer({ corsAllowHeaders: CLIENT_HEADERS.join(', ') });
+  try {
+    const r = await page.evaluate(async ({ listing, without }) => {
+      const { client, outcome } = globalThis.harness;
+      const send = async (base) => {
+        const c = await client({ rest: { base_url: base }, security: { auth_token: 'api' } });
+        try {
+          c.setToken('api', 'not-a-real-token');
+          return await outcome(c.send({ payload: { listed: true } }));
+        } finally { c.close(); }
+      };
+      return { listing: await send(listing), without: await send(without) };
+    }, { listing: listing.url, without: without.url });
+    assert.equal(r.listing.ok, true, JSON.stringify(r.listing.error));
+    assert.deepEqual(r.listing.reply.payload, { listed: true });
+    const posts = listing.stats.requests.filter((x) => x.method === 'POST');
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0].headers.authorization, 'Bearer not-a-real-token');
+    const pre = listing.stats.requests.find((x) => x.method === 'OPTIONS');
+    assert.ok(pre.headers['access-control-request-headers'].split(',').includes('authorization'));
+
+    assert.equal(r.without.ok, false);
+    assert.equal(r.without.error.code, 'NETWORK');
+    assert.equal(r.without.error.type, 'connection');
+    assert.deepEqual(without.stats.requests.map((x) => x.method), ['OPTIONS'], 'only the preflight reached it');
+  } finally {
+    await Promise.all([listing.close(), without.close()]);
+  }
+});
+
 test('CORS failures reject with connection/NETWORK: failed preflight, reply without CORS headers', async () => {
   rest.reset();
   // /echo has not been preflighted in this context yet: make its preflight fail once.

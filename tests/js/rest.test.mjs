@@ -345,7 +345,7 @@ test('auth provider is consulted on every request: a rotated token reaches the s
 test('an auth provider that throws rejects with a QollectiveError (cause kept), nothing sent', T(5000), async () => {
   const boom = new Error('idp down');
   const c = mk({ security: { auth_token: 'api' } }, { auth: async () => { throw boom; } });
-  const err = await rejectsWith(c.send({ payload: 1 }), { type: 'security' });
+  const err = await rejectsWith(c.send({ payload: 1 }), { code: 'NO_TOKEN', type: 'security' });
   assert.equal(err.cause, boom);
   assert.equal(srv.stats.total, 0);
 });
@@ -583,7 +583,7 @@ test('POST is NOT retried by default; retried with retry_non_idempotent or idemp
 
   srv.reset();
   srv.setFault({ failTimes: 2, status: 503 });
-  await rejectsWith(c.send({ payload: 1 }, { method: 'PATCH' }), { status: 503 });
+  await rejectsWith(c.send({ payload: 1 }, { method: 'PATCH' }), { code: 'SERVICE_UNAVAILABLE', status: 503 });
   assert.equal(srv.stats.total, 1, 'PATCH neither');
 
   srv.reset();
@@ -604,7 +604,9 @@ test('4xx is never retried (GET, retry_non_idempotent, idempotent)', T(5000), as
     for (const envelope of [true, false]) {
       srv.reset();
       srv.setFault({ failTimes: 5, status, envelope });
-      await rejectsWith(c.send({ payload: 1 }, { method: 'GET', idempotent: true }), { status, retryable: false });
+      const err = await rejectsWith(c.send({ payload: 1 }, { method: 'GET', idempotent: true }), { status, retryable: false });
+      if (!envelope) assert.equal(err.code, 'HTTP_STATUS');
+      else assert.notEqual(err.code, 'HTTP_STATUS', 'the envelope\'s own code');
       assert.equal(srv.stats.total, 1, `${status} envelope=${envelope}`);
     }
   }
@@ -615,7 +617,7 @@ test('max_attempts is respected: failTimes=10 → exactly max_attempts requests'
     srv.reset();
     const c = mk({ retry: { max_attempts: max } });
     srv.setFault({ failTimes: 10, status: 503 });
-    await rejectsWith(c.send({ payload: 1 }, { method: 'GET' }), { status: 503 });
+    await rejectsWith(c.send({ payload: 1 }, { method: 'GET' }), { code: 'SERVICE_UNAVAILABLE', status: 503 });
     assert.equal(srv.stats.total, max);
   }
 });
@@ -716,16 +718,25 @@ test('client.close() then send → clear error; close is idempotent', T(5000), a
   c.close();
   c.close();
   await rejectsWith(c.send({ payload: 1 }), { code: 'BAD_HANDLE', message: /closed/ });
-  assert.throws(() => c.setToken('a', 'b'), QollectiveError);
+  assert.throws(() => c.setToken('a', 'b'), (e) => e instanceof QollectiveError && e.code === 'BAD_HANDLE');
   assert.equal(srv.stats.total, 0);
 });
 
-test('close while a request is in flight → a QollectiveError, not a crash', T(5000), async () => {
-  const c = mk();
+test('close while a request is in flight → ABORTED, and the request ended in the core before the client was freed', T(5000), async () => {
+  const inst = await Qollective.load(WASM);
+  const c = mk({}, {}, inst);
   const p = c.send({ payload: 1 }, { route: '/slow' });
   await srv.waitForRequests(1, { timeout: 2000 });
+  assert.equal(c.inFlight, 1);
+  // watch the free: how many requests did the core still track for this client at that moment?
+  const real = inst.x;
+  let atFree = null;
+  inst.x = { ...real, q_client_free: (h) => { atFree = real.q_rest_in_flight(h); return real.q_client_free(h); } };
   c.close();
-  await rejectsWith(p, {});
+  inst.x = real;
+  assert.equal(atFree, 0, 'close() ended the request in the core');
+  await rejectsWith(p, { code: 'ABORTED', type: 'aborted' });
+  assert.equal(inst.memoryStats().clients, 0);
 });
 
 test('config errors surface at q.client(): INVALID_URL naming rest.base_url, ORIGIN_DENIED', T(5000), () => {

@@ -10,8 +10,11 @@
 //           !expect.ok → decode throws a QollectiveError with expect.code and expect.path
 //           (expect.serde is the message upstream's serde gives, for reference only).
 //   encode: input is {meta, payload, error} for q.encode(); same expectations on the output.
-//   expectedFailure: we differ from upstream today (reason names the discrepancy). The test asserts
-//           the vector still FAILS; when a fix makes it pass, this test fails: delete the flag.
+//   expectedFailure: we differ from upstream today (reason names the discrepancy). Such a vector
+//           also carries `ours`, an expectation of the same shape as `expect` giving our exact
+//           outcome (our error code and path, or the bytes we write). The test asserts upstream's
+//           expectation fails with an assertion (not a crash) AND ours holds exactly; when a fix
+//           makes upstream's pass, this test fails: delete the flag and `ours`.
 //   skip:   not applicable to the core yet (reason given).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +64,8 @@ function run(v) {
     if (!v.expect.ok) {
       assert.throws(() => q.decode(v.input), (err) => {
         assert.ok(err instanceof QollectiveError, `expected a QollectiveError, got ${err}`);
-        if (v.expect.code) assert.equal(err.code, v.expect.code, err.message);
+        assert.ok(v.expect.code, `${v.name}: a rejecting vector names its code`);
+        assert.equal(err.code, v.expect.code, err.message);
         if (v.expect.path !== undefined) assert.equal(err.path, v.expect.path, err.message);
         return true;
       });
@@ -77,8 +81,9 @@ function run(v) {
   if (v.kind === 'encode') {
     if (!v.expect.ok) {
       assert.throws(() => q.encode(v.input), (err) => {
-        assert.ok(err instanceof QollectiveError);
-        if (v.expect.code) assert.equal(err.code, v.expect.code, err.message);
+        assert.ok(err instanceof QollectiveError, `expected a QollectiveError, got ${err}`);
+        assert.ok(v.expect.code, `${v.name}: a rejecting vector names its code`);
+        assert.equal(err.code, v.expect.code, err.message);
         if (v.expect.path !== undefined) assert.equal(err.path, v.expect.path, err.message);
         return true;
       });
@@ -108,11 +113,16 @@ for (const v of VECTORS) {
   if (v.skip) { test(title, { skip: v.skip }, () => {}); continue; }
   if (v.expectedFailure) {
     test(`${title} (expected failure)`, (t) => {
+      assert.ok(v.ours && typeof v.ours.ok === 'boolean', `${v.name}: an expected failure documents our outcome in "ours"`);
       let failure;
       try { run(v); } catch (e) { failure = e; }
-      assert.ok(failure, `now passes — remove "expectedFailure" from ${v.name} (${v.expectedFailure})`);
-      const ours = 'actual' in failure ? `${JSON.stringify(failure.actual)} (upstream: ${JSON.stringify(failure.expected)})` : failure.message;
-      t.diagnostic(`${v.expectedFailure} | ours: ${String(ours).slice(0, 300)}`);
+      assert.ok(failure, `now passes — remove "expectedFailure" and "ours" from ${v.name} (${v.expectedFailure})`);
+      // it fails the documented way: an unmet assertion, or our documented rejection — never a crash
+      const documented = failure instanceof assert.AssertionError ||
+        (failure instanceof QollectiveError && !v.ours.ok && failure.code === v.ours.code && failure.path === v.ours.path);
+      assert.ok(documented, `upstream's expectation fails for an undocumented reason: ${failure?.name}: ${failure?.message}`);
+      run({ ...v, expect: v.ours });   // exactly what we do instead
+      t.diagnostic(`${v.expectedFailure} | ours: ${JSON.stringify(v.ours).slice(0, 300)}`);
     });
     continue;
   }

@@ -29,6 +29,7 @@ export const REST_DEFAULTS = Object.freeze({
   lenientEnvelopeData: false, // GET/DELETE: invalid envelope_data JSON → payload null (upstream Value handler) instead of 400
   headerFaults: true, // honour the X-Test-Fault request header
   sortAllKeys: false, // true: sort meta/error keys too (Rust emits struct order for those, sorted maps for payload)
+  corsAllowHeaders: '*', // Access-Control-Allow-Headers; the Rust server sends *, a list models a server naming what it allows
 });
 
 const FAULT_HEADER = 'x-test-fault';
@@ -110,11 +111,11 @@ function isFailure(fault) {
 }
 
 // ---------------------------------------------------------------------------- small response builders
-function corsHeaders() {
+function corsHeaders(allowHeaders) {
   return [
     ['access-control-allow-origin', '*'],
     ['access-control-allow-methods', wire.CORS_ALLOW_METHODS],
-    ['access-control-allow-headers', '*'],
+    ['access-control-allow-headers', allowHeaders],
   ];
 }
 
@@ -310,7 +311,7 @@ export async function startRestServer(options = {}) {
           ['content-type', TEXT],
           ['access-control-allow-origin', '*'],
           ['access-control-allow-methods', wire.CORS_ALLOW_METHODS],
-          ['access-control-allow-headers', '*'],
+          ['access-control-allow-headers', opts.corsAllowHeaders],
           ['access-control-max-age', wire.CORS_MAX_AGE],
         ],
         body: '',
@@ -421,7 +422,7 @@ export async function startRestServer(options = {}) {
   function deliver(req, res, reply, fault, entry) {
     const body = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body ?? '', 'utf8');
     const headers = [...reply.headers];
-    if (reply.cors !== false && !(fault && fault.cors === false)) headers.push(...corsHeaders());
+    if (reply.cors !== false && !(fault && fault.cors === false)) headers.push(...corsHeaders(opts.corsAllowHeaders));
     headers.push(['content-length', String(body.length)]);
     entry.status = reply.status;
     const socket = req.socket;

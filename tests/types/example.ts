@@ -12,7 +12,8 @@ export async function example(url: string): Promise<string> {
     const reply: Envelope<Greeting> = await client.send<Greeting>({ meta, payload: { hi: 1 } }, { method: 'GET', timeout: 500, signal: AbortSignal.timeout(1000) });
     return reply.payload.greeting + (reply.requestId ?? '');
   } catch (e) {
-    if (e instanceof QollectiveError && e.retryable) return `${e.type}:${e.code}:${e.status ?? 0}`;
+    if (e instanceof QollectiveError && e.retryable) return `${e.type}:${e.code}:${e.status ?? 0}:${client.inFlight}`;
+    if (e instanceof QollectiveError && e.cause instanceof Error) return `${e.code} caused by ${e.cause.name}`;
     throw e;
   } finally {
     client.close();
@@ -23,5 +24,6 @@ export function codec(q: Qollective): number {
   const bytes: Uint8Array = q.encode({ meta: { tenant: 'x' }, payloadJson: '{"a":1}' }, { autofill: true });
   const env = q.decode<{ a: number }>(bytes);
   const many = q.decodeMany([bytes, '{"meta":{},"payload":2}']);
-  return env.payload.a + many.length + q.memoryStats().footprint;
+  const fromText: string = q.decode('{"meta":{},"payload":[1]}').payloadText;
+  return env.payload.a + many.length + q.memoryStats().footprint + fromText.length;
 }
