@@ -310,40 +310,25 @@ export class Qollective {
   // ---- TLS module (dist/qollective-tls.wasm only) ----------------------------------------
   /** true when the loaded module is the TLS module. */
   get hasTls() { return this.module === 'tls'; }
-  _tls() {
-    if (!this.hasTls) throw new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', source: 'local', message: 'certificates and signing need the TLS module (dist/qollective-tls.wasm)' });
-    return this.x;
-  }
-  _cert(fn, cert, o, ...rest) {
-    const [c, h] = this._input([bytesOf(cert), o.host ?? '']);
-    return this._check(fn(o.client?._live() ?? -1, c, h, o.now ?? this.io.now(), ...rest));
+  /** Calls q_tls_<name>(client, ...byte lengths of parts, ...extra); parts go to the input buffer. */
+  _tls(name, client, parts, ...extra) {
+    const f = this.x['q_tls_' + name];
+    if (!f) throw new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: 'certificates and signing need the TLS module (qollective-tls.wasm)' });
+    return this._check(f(client, ...this._input(parts.map(bytesOf)), ...extra));
   }
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
-  inspectCertificate(cert, options = {}) {
-    const x = this._tls();
-    this._cert(x.q_tls_cert_inspect, cert, options, options.refreshMs ?? 0);
+  inspectCertificate(cert, o = {}) {
+    this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
     return JSON.parse(this._outText());
   }
   /** Throws the named error (CERT_EXPIRED, CERT_WRONG_HOST, CERT_UNTRUSTED, ...) unless the certificate is good. */
-  checkCertificate(cert, options = {}) { this._cert(this._tls().q_tls_cert_check, cert, options); }
-  sha256(data) {
-    const x = this._tls();
-    this._check(x.q_tls_sha256(this._input1(bytesOf(data))));
-    return this._out();
-  }
-  hmacSha256(key, data) {
-    const x = this._tls();
-    const [k, d] = this._input([bytesOf(key), bytesOf(data)]);
-    this._check(x.q_tls_hmac_sha256(k, d));
-    return this._out();
-  }
+  checkCertificate(cert, o = {}) { this._tls('cert_check', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now()); }
+  sha256(data) { this._tls('sha256', -1, [data]); return this._out(); }
+  hmacSha256(key, data) { this._tls('hmac_sha256', -1, [key, data]); return this._out(); }
   /** Which credentials were compiled in (make CERTS=dir): {ca, cert, key}. */
-  embeddedCredentials() {
-    this._check(this._tls().q_tls_embedded());
-    return JSON.parse(this._outText());
-  }
+  embeddedCredentials() { this._tls('embedded', -1, []); return JSON.parse(this._outText()); }
   /** Zeroes the compiled-in private key in linear memory; signing with it fails afterwards. */
-  wipeEmbeddedKey() { if (this.hasTls) this.x.q_tls_wipe_embedded(); }
+  wipeEmbeddedKey() { this._tls('wipe_embedded', -1, []); }
 }
 
 /** Batch framing the core reads: [u32le length][bytes] per item. */
@@ -420,25 +405,15 @@ export class Client {
 
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
    *  left out). Replaces the compiled-in set for this client; the key is wiped on close(). */
-  setCredentials({ ca = '', cert = '', key = '' } = {}) {
-    const q = this.q, x = q._tls();
-    const [a, c, k] = q._input([bytesOf(ca), bytesOf(cert), bytesOf(key)]);
-    q._check(x.q_tls_credentials(this._live(), a, c, k));
-  }
+  setCredentials({ ca = '', cert = '', key = '' } = {}) { this.q._tls('credentials', this._live(), [ca, cert, key]); }
   /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
   sign(data) {
-    const q = this.q, x = q._tls();
-    const n = q._input1(bytesOf(data));
-    q._entropy(32);
-    q._check(x.q_tls_sign(this._live(), n));
-    return q._out();
+    if (this.q.hasTls) this.q._entropy(32);
+    this.q._tls('sign', this._live(), [data]);
+    return this.q._out();
   }
   /** TLS module: the client's certificate as DER (never the key). */
-  certificate() {
-    const q = this.q;
-    q._check(q._tls().q_tls_client_cert(this._live()));
-    return q._out();
-  }
+  certificate() { this.q._tls('client_cert', this._live(), []); return this.q._out(); }
 
   /** Frees the client and wipes its secrets; sends still in flight reject with ABORTED. */
   close() {

@@ -1,5 +1,7 @@
 /* The TLS module's exports (include/qollective.h, "TLS module"): credentials per client,
- * certificate inspection and checks, SHA-256/HMAC and signing. Only dist/qollective-tls.wasm
+ * certificate inspection and checks, SHA-256/HMAC and signing. Every one takes a client
+ * handle first (-1 or ignored where none is needed), then input lengths, so the glue calls
+ * them all the same way. Only dist/qollective-tls.wasm
  * has them; the glue tells modules apart by these names. */
 #include "qollective.h"
 #include "instance.h"
@@ -94,7 +96,7 @@ static int32_t output_bytes(q_instance *I, const uint8_t *p, uint32_t n) {
     return output_end(I, q_buf_put(&out, p, n) ? q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL) : Q_OK, &out);
 }
 
-Q_EXPORT(q_tls_sha256) int32_t q_tls_sha256(uint32_t len) {
+Q_EXPORT(q_tls_sha256) int32_t q_tls_sha256(int32_t client, uint32_t len) {
     BEGIN();
     if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     uint8_t d[32];
@@ -102,7 +104,7 @@ Q_EXPORT(q_tls_sha256) int32_t q_tls_sha256(uint32_t len) {
     return output_bytes(I, d, 32);
 }
 
-Q_EXPORT(q_tls_hmac_sha256) int32_t q_tls_hmac_sha256(uint32_t key_len, uint32_t len) {
+Q_EXPORT(q_tls_hmac_sha256) int32_t q_tls_hmac_sha256(int32_t client, uint32_t key_len, uint32_t len) {
     BEGIN();
     if (!input_ok(I, (uint64_t)key_len + len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     uint8_t d[32];
@@ -148,7 +150,7 @@ Q_EXPORT(q_tls_client_cert) int32_t q_tls_client_cert(int32_t client) {
 }
 
 /* Which credentials were compiled in: {"ca":bool,"cert":bool,"key":bool}. */
-Q_EXPORT(q_tls_embedded) int32_t q_tls_embedded(void) {
+Q_EXPORT(q_tls_embedded) int32_t q_tls_embedded(int32_t client) {
     BEGIN();
     q_buf out = {0};
     int rc = jw_fmt(&out, "{\"ca\":%s,\"cert\":%s,\"key\":%s}", tls_embedded_ca.len ? "true" : "false",
@@ -157,7 +159,7 @@ Q_EXPORT(q_tls_embedded) int32_t q_tls_embedded(void) {
 }
 
 /* Wipes the compiled-in private key from linear memory (the glue calls it on close()). */
-Q_EXPORT(q_tls_wipe_embedded) int32_t q_tls_wipe_embedded(void) {
+Q_EXPORT(q_tls_wipe_embedded) int32_t q_tls_wipe_embedded(int32_t client) {
     BEGIN();
     tls_embedded_wipe();
     return call_end(I, Q_OK);
