@@ -14,6 +14,7 @@
 #include "url.h"
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
+const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* the same, as a schema enum */
 
 /* Shared by the config and the call options. */
 uint8_t config_method(const schema_walk *w, int tok) {
@@ -44,7 +45,7 @@ _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
 
 static const schema_field REST_F[] = {
     S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),
-    { "method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHODS },
+    { "method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHOD_LIST },
     { "headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL },
 };
 static const schema REST = SCHEMA(REST_F);

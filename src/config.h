@@ -48,6 +48,7 @@ void config_free(q_config *c);
 int config_to_json(const q_config *c, q_buf *out);
 
 extern const char *const Q_HTTP_METHODS[];
+extern const char Q_HTTP_METHOD_LIST[];
 /* The method a string token names; a schema ST_ENUM of Q_HTTP_METHODS validated it (the
  * last method is the only one left when no other matched). */
 uint8_t config_method(const schema_walk *w, int tok);

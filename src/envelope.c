@@ -8,13 +8,14 @@
 #include "num.h"
 
 /* ---- enums (PascalCase, case-sensitive) ---------------------------------------- */
-static const char *const AUTH_METHOD[] = { "Unspecified", "OAuth2", "Jwt", "ApiKey", "Basic", "Saml", "Oidc", "None", NULL };
-static const char *const LOG_LEVEL[] = { "Unspecified", "Trace", "Debug", "Info", "Warn", "Error", NULL };
-static const char *const ENVIRONMENT[] = { "Unspecified", "Development", "Staging", "Testing", "Production", "Canary", NULL };
-static const char *const HEALTH_STATUS[] = { "Unspecified", "Healthy", "Degraded", "Unhealthy", NULL };
-static const char *const SPAN_KIND[] = { "Unspecified", "Server", "Client", "Producer", "Consumer", "Internal", NULL };
-static const char *const SPAN_STATUS_CODE[] = { "Unspecified", "Ok", "Error", "Timeout", NULL };
-static const char *const CALL_STATUS[] = { "Unspecified", "Success", "Error", "Timeout", NULL };
+/* Value lists as schema.h describes them: "A\0B\0". */
+static const char AUTH_METHOD[] = "Unspecified\0OAuth2\0Jwt\0ApiKey\0Basic\0Saml\0Oidc\0None\0";
+static const char LOG_LEVEL[] = "Unspecified\0Trace\0Debug\0Info\0Warn\0Error\0";
+static const char ENVIRONMENT[] = "Unspecified\0Development\0Staging\0Testing\0Production\0Canary\0";
+static const char HEALTH_STATUS[] = "Unspecified\0Healthy\0Degraded\0Unhealthy\0";
+static const char SPAN_KIND[] = "Unspecified\0Server\0Client\0Producer\0Consumer\0Internal\0";
+static const char SPAN_STATUS_CODE[] = "Unspecified\0Ok\0Error\0Timeout\0";
+static const char CALL_STATUS[] = "Unspecified\0Success\0Error\0Timeout\0";
 
 #define F(name, type, flags) { name, type, flags, -1, 0, NULL }
 #define FS(name, type, flags, slot) { name, type, flags, slot, 0, NULL }

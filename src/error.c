@@ -4,24 +4,30 @@
 #include "num.h"
 #include "json.h"
 
-/* The status table as columns: no per-row padding. */
-#define Q_CODE_(name, kind, http, msg) #name,
-#define Q_MSG_(name, kind, http, msg) msg,
+/* The status table as columns: no per-row padding. The text columns are one string each,
+ * every entry followed by "\0" (literals are joined after escapes are read, so "\0" "1" stays
+ * a NUL and a '1'): no pointer per row. Looked up by walking, only when a call fails. */
+#define Q_CODE_(name, kind, http, msg) #name "\0"
+#define Q_MSG_(name, kind, http, msg) msg "\0"
 #define Q_KIND_(name, kind, http, msg) kind,
 #define Q_HTTP_(name, kind, http, msg) + (http)
-static const char *const STATUS_CODE[] = { Q_STATUS_TABLE(Q_CODE_) };
-static const char *const STATUS_MSG[] = { Q_STATUS_TABLE(Q_MSG_) };
+static const char STATUS_CODE[] = Q_STATUS_TABLE(Q_CODE_);
+static const char STATUS_MSG[] = Q_STATUS_TABLE(Q_MSG_);
 static const uint8_t STATUS_KIND[] = { Q_STATUS_TABLE(Q_KIND_) };
 /* q_fail leaves http_status 0 (q_error_clear): true while no row names an HTTP status */
 _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status needs q_fail to set it");
 
-static const char *const KIND_NAMES[QK_COUNT_] = {
-    "none", "validation", "serialization", "deserialization", "config", "transport",
-    "connection", "timeout", "security", "remote", "external", "internal", "aborted",
-    "capacity",
-};
+static const char KIND_NAMES[] =   /* in q_kind order */
+    "none\0validation\0serialization\0deserialization\0config\0transport\0"
+    "connection\0timeout\0security\0remote\0external\0internal\0aborted\0capacity\0";
 
-static const char *const RETRY_NAMES[] = { "none", "exponential", "linear", "immediate" };
+static const char RETRY_NAMES[] = "none\0exponential\0linear\0immediate\0";   /* q_retry_policy order */
+
+/* The n-th entry of a "\0"-separated list (n is in range: callers check). */
+static const char *nth(const char *list, unsigned n) {
+    while (n--) list += q_strlen(list) + 1;
+    return list;
+}
 
 /* Row of a status; unknown statuses read as INTERNAL. */
 static int row_of(int status) {
@@ -29,10 +35,10 @@ static int row_of(int status) {
     return status <= 0 && status > -(int)Q_IDX_COUNT_ ? -status : (int)Q_IDX_INTERNAL;
 }
 
-const char *q_status_code(int status) { return STATUS_CODE[row_of(status)]; }
+const char *q_status_code(int status) { return nth(STATUS_CODE, (unsigned)row_of(status)); }
 q_kind q_status_kind(int status) { return (q_kind)STATUS_KIND[row_of(status)]; }
-const char *q_kind_name(q_kind k) { return (unsigned)k < QK_COUNT_ ? KIND_NAMES[k] : "internal"; }
-const char *q_retry_policy_name(q_retry_policy p) { return (unsigned)p <= QR_IMMEDIATE ? RETRY_NAMES[p] : "none"; }
+const char *q_kind_name(q_kind k) { return nth(KIND_NAMES, (unsigned)k < QK_COUNT_ ? (unsigned)k : QK_INTERNAL); }
+const char *q_retry_policy_name(q_retry_policy p) { return nth(RETRY_NAMES, (unsigned)p <= QR_IMMEDIATE ? (unsigned)p : QR_NONE); }
 
 q_retry_policy q_kind_retry_policy(q_kind k) {
     switch (k) {
@@ -76,11 +82,11 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
     e->retry_policy = q_kind_retry_policy((q_kind)e->kind);
     e->retryable = e->retry_policy != QR_NONE;
     e->offset = offset;
-    q_text_append(e->code, sizeof e->code, STATUS_CODE[row]);
+    q_text_append(e->code, sizeof e->code, nth(STATUS_CODE, (unsigned)row));
     if (path) q_text_append(e->path, sizeof e->path, path);
     /* "<path>: <what> (<detail>) at byte N" */
     if (path && *path) { q_msg_append(e, path); q_msg_append(e, ": "); }
-    q_msg_append(e, STATUS_MSG[row]);
+    q_msg_append(e, nth(STATUS_MSG, (unsigned)row));
     if (detail && *detail) {
         q_msg_append(e, " (");
         q_msg_append(e, detail);

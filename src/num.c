@@ -50,16 +50,27 @@ int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out) {
     return Q_OK;
 }
 
-/* Rule: a decimal overflows iff its magnitude is >= 2^1024 - 2^970, the midpoint between
- * DBL_MAX = (2^53 - 1) * 2^971 and 2^1024. Round-to-nearest-even sends that midpoint up
- * (DBL_MAX's significand is odd), so this is exactly "the correctly rounded double is
- * infinite". Underflow to zero is accepted, as serde_json does.
+/* Rule: a decimal overflows iff its magnitude is >= T = 2^1024 - 2^970 = (2^54 - 1) * 2^970,
+ * the midpoint between DBL_MAX = (2^53 - 1) * 2^971 and 2^1024. Round-to-nearest-even sends
+ * that midpoint up (DBL_MAX's significand is odd), so this is exactly "the correctly rounded
+ * double is infinite". Underflow to zero is accepted, as serde_json does.
  *
  * Write the value as 0.d1d2d3... * 10^e with d1 the first non-zero mantissa digit. Below
- * e = 309 the value is < 10^308 < DBL_MAX; above, it is >= 10^309 > 2^1024. At e = 309 the
- * threshold is an integer, so compare floor(value) (the 309 digits from d1) with its 309
- * decimal digits, one by one: linear time, so a body full of 1e308 stays cheap. */
+ * e = 309 the value is < 10^308 < DBL_MAX; above, it is >= 10^309 > 2^1024. At e = 309 T is an
+ * integer, so compare D = floor(value) (the 309 digits from d1) with T. D is built in binary,
+ * 9 digits per step; after its leading 18 digits it is compared with T's, which decides for
+ * every number but those starting with T's own 18 digits; for those, D >= T is read off the
+ * top bits of the whole D. Linear time either way, so a body full of 1e308 stays cheap. */
 #define F64_THRESHOLD_E10 309
+#define F64_T_PREFIX      179769313486231580ull   /* T's leading 18 of its 309 digits */
+#define F64_PREFIX_DIGITS 18
+#define F64_BIG_WORDS     33                      /* 10^309 < 2^1056 */
+
+/* The next mantissa digit's value (skipping the point), 0 past the end. */
+static uint32_t next_digit(const uint8_t *raw, uint32_t *p, uint32_t end) {
+    if (*p < end && raw[*p] == '.') (*p)++;
+    return *p < end ? (uint32_t)(raw[(*p)++] - '0') : 0;
+}
 
 int num_check_f64(const uint8_t *raw, uint32_t n) {
     uint32_t i = n > 0 && raw[0] == '-';
@@ -88,16 +99,28 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
     int64_t e10 = exp + int_digits - first;
     if (e10 != F64_THRESHOLD_E10) return e10 > F64_THRESHOLD_E10 ? Q_ERR(OUT_OF_RANGE) : Q_OK;
 
-    /* floor(value) >= 2^1024 - 2^970 (309 digits): a digit-by-digit compare, which
-     * nearly always decides on the first two digits. */
-    static const char T[] = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
-    uint32_t p = first_pos;
-    for (uint32_t k = 0; k < F64_THRESHOLD_E10; k++) {
-        if (p < mant_end && raw[p] == '.') p++;
-        uint8_t d = p < mant_end ? raw[p++] : '0';   /* zeros past the digits */
-        if (d != (uint8_t)T[k]) return d > (uint8_t)T[k] ? Q_ERR(OUT_OF_RANGE) : Q_OK;
+    /* D in 32-bit words, least significant first: D = D * 10^j + (next j digits). */
+    uint32_t big[F64_BIG_WORDS] = { 0 }, p = first_pos;
+    for (uint32_t k = 0; k < F64_THRESHOLD_E10;) {
+        uint32_t chunk = 0, scale = 1;
+        for (uint32_t j = 0; j < 9 && k < F64_THRESHOLD_E10; j++, k++) {
+            chunk = chunk * 10 + next_digit(raw, &p, mant_end);
+            scale *= 10;
+        }
+        uint64_t carry = chunk;
+        for (uint32_t w = 0; w < F64_BIG_WORDS; w++) {
+            carry += (uint64_t)big[w] * scale;
+            big[w] = (uint32_t)carry;
+            carry >>= 32;
+        }
+        uint64_t lead = big[0] | (uint64_t)big[1] << 32;
+        if (k == F64_PREFIX_DIGITS && lead != F64_T_PREFIX) return lead > F64_T_PREFIX ? Q_ERR(OUT_OF_RANGE) : Q_OK;
     }
-    return Q_ERR(OUT_OF_RANGE);                   /* equal to the threshold: rounds up */
+    /* D >> 970 = big[32] * 2^54 + big[31] * 2^22 + (big[30] >> 10), and T >> 970 = 2^54 - 1;
+     * D >= T exactly when D >> 970 >= 2^54 - 1 (T's low 970 bits are zero). Equal to T
+     * rounds up, so it overflows too. */
+    bool over = big[32] || (big[31] == 0xFFFFFFFFu && big[30] >= 0xFFFFFC00u);
+    return over ? Q_ERR(OUT_OF_RANGE) : Q_OK;
 }
 
 uint32_t num_format_u64(uint64_t v, uint8_t *out) {

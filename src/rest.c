@@ -25,7 +25,7 @@ static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFF
 
 enum { O_METHOD, O_ROUTE, O_TIMEOUT, O_HEADERS, O_IDEMPOTENT, O_COUNT_ };
 static const schema_field OPTION_F[] = {
-    { "method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHODS },
+    { "method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHOD_LIST },
     { "route", ST_STRING, SF_NONNULL, O_ROUTE, 0, NULL },
     { "timeout_ms", ST_U32, SF_NONNULL, O_TIMEOUT, 0, NULL },
     { "headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL },

@@ -250,9 +250,10 @@ again:
     case ST_ENUM: {
         if (t->type != JSMN_STRING) break;
         bool escaped = has_backslash(p, n);
-        for (const char *const *v = sub; *v; v++)
-            if (escaped ? json_string_eq(p, n, *v, (uint32_t)q_strlen(*v)) : q_bytes_eq(p, n, *v))
-                return emit(w, *v, (uint32_t)q_strlen(*v), true);
+        for (const char *v = sub; *v; v += q_strlen(v) + 1) {
+            uint32_t vl = (uint32_t)q_strlen(v);
+            if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) return emit(w, v, vl, true);
+        }
         return fail_at(w, Q_ERR(INVALID_ENUM), i, NULL);
     }
     case ST_OBJECT:

@@ -27,7 +27,7 @@ typedef struct schema_field {
     uint8_t flags;
     int8_t slot;           /* capture slot, or -1 */
     uint8_t elem;          /* ARRAY/MAP element type (schema_type) */
-    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: const char *const * (NULL-ended) */
+    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: a value list (SCHEMA_ENUM) */
 } schema_field;
 
 typedef struct schema {
@@ -36,6 +36,9 @@ typedef struct schema {
     uint8_t strict;        /* unknown keys are errors (config) instead of ignored (meta) */
 } schema;
 
+/* An enum's allowed values are one string literal, each value followed by "\0", e.g.
+ * "Ok\0Error\0" (the literal's own NUL ends the list; no value may start with a digit, or
+ * "\0" would read as an octal escape). No pointer array: 4 bytes less per value. */
 #define SCHEMA_MAX_FIELDS 24
 #define SCHEMA_MAX_SLOTS  32
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
