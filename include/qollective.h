@@ -83,6 +83,43 @@ int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms);
 /* How many requests of the client are in flight (prepared, not yet resolved or rejected). */
 int32_t q_rest_in_flight(int32_t client);
 
+/* WebSocket (wire-format.md §5; full client module only). Every call below outputs the actions
+ * the host carries out: a JSON array (the return value is its length; q_ws_open returns the
+ * socket handle and the array is the whole output), then bytes some actions point into ("at"
+ * and "n" are offsets into those bytes, or into the frame the host passed for resolve/push).
+ * Each action has "op" and "s" (socket handle):
+ *   connect {g,url}           open a WebSocket (no subprotocol); tag its events with connection g
+ *   request {r,requestId,at,n} the frame of the new request r: keep its text (send it when told)
+ *   send {r}                  send request r's frame on the current connection
+ *   ping {at,n}               send these bytes as a text frame
+ *   close {g,code,reason,flush} close connection g (flush: once bufferedAmount is 0); discard it
+ *   timer {in}                call q_ws_event(TICK) in `in` ms (replaces the socket's timer)
+ *   resolve {r,at,n,rec}      request r's reply: envelope = frame[at..at+n), rec = decode record
+ *   reject {r,source,requestId,error,details}  request r failed; source local|network|envelope|frame
+ *   push {at,n,rec}           an envelope no request waits for (server push)
+ *   status {state,attempt,...} lifecycle: connecting|open|reconnecting{delay,code,reason}|stale|
+ *                             closed{code,reason}|overflow{dropped}|error{source,error}
+ * Opens the pooled socket for the URL in input[0..url_len) (0 = websocket.url); entropy = 4 bytes. */
+int32_t q_ws_open(int32_t client, uint32_t url_len, double now_ms);
+/* New request: input = meta | payload; timeout_ms < 0 = websocket.message_timeout_ms; idempotent
+ * -1 = config (retry.retry_non_idempotent), 0/1; entropy = 16 bytes. */
+int32_t q_ws_request(int32_t client, int32_t sock, uint32_t meta_len, uint32_t payload_len, double timeout_ms, int32_t idempotent, double now_ms);
+/* A text frame of connection conn arrived: input = its UTF-8 bytes. */
+int32_t q_ws_message(int32_t client, int32_t sock, uint32_t conn, uint32_t len, double now_ms);
+/* A host event of connection conn: kind 1 opened, 2 closed (code, input = reason), 3 timer fired,
+ * 4 binary frame, 5 text frame too long to copy (code = its length in UTF-16 units). */
+int32_t q_ws_event(int32_t client, int32_t sock, uint32_t conn, int32_t kind, int32_t code, uint32_t reason_len, double now_ms);
+/* The caller aborted request req (nothing happens when it already ended). */
+int32_t q_ws_abort(int32_t client, int32_t sock, uint32_t req, double now_ms);
+/* No new requests; close with 1000 once nothing is in flight. */
+int32_t q_ws_drain(int32_t client, int32_t sock, double now_ms);
+/* Closes now: every request rejects ABORTED; the handle is freed. */
+int32_t q_ws_close(int32_t client, int32_t sock, double now_ms);
+/* The host handed n pushed envelopes to the application (frees room in the push buffer). */
+int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n);
+/* Output = {"state","conn","queued","written","tombstones","pending","pushBuffered","pushDropped"}. */
+int32_t q_ws_info(int32_t client, int32_t sock);
+
 /* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
 int32_t q_memory_stats(void);
 

@@ -80,7 +80,13 @@ export declare class Envelope<P = unknown> {
 
 export type ErrorType =
   | 'validation' | 'serialization' | 'deserialization' | 'config' | 'transport' | 'connection'
-  | 'timeout' | 'security' | 'remote' | 'external' | 'internal' | 'aborted' | 'capacity';
+  | 'timeout' | 'security' | 'remote' | 'external' | 'internal' | 'aborted' | 'capacity' | 'protocol';
+
+/** Who found the failure: 'local' (this client; nothing was sent, or the caller aborted), 'network'
+ * (sent or being sent, no answer: network failure, timeout, connection lost), 'envelope' (the server
+ * answered with an error envelope), 'frame' (the server sent a WebSocket error frame, or a frame
+ * that is not valid), 'http' (an HTTP status without an envelope). */
+export type ErrorSource = 'local' | 'network' | 'envelope' | 'frame' | 'http';
 
 /** The one error class of the library. Messages never contain secrets or payloads. */
 export declare class QollectiveError extends Error {
@@ -99,6 +105,8 @@ export declare class QollectiveError extends Error {
   readonly offset: number | null;
   /** Key path that was wrong, e.g. "meta.security.roles[1]". */
   readonly path: string;
+  /** Where the failure came from (null where not yet classified). */
+  readonly source: ErrorSource | null;
   /** The host's own exception of a failed fetch, the auth provider's error, or the AbortSignal's reason. */
   cause?: unknown;
 }
@@ -135,8 +143,53 @@ export interface ClientOptions {
   auth?: () => Promise<{ name: string; token: string } | null | undefined> | { name: string; token: string } | null | undefined;
 }
 
+export interface RequestOptions {
+  /** Absolute deadline from now, ms (default websocket.message_timeout_ms). */
+  timeout?: number;
+  signal?: AbortSignal;
+  /** Safe to write again on a new connection after a loss (default retry.retry_non_idempotent). */
+  idempotent?: boolean;
+}
+
+/** A lifecycle event of a socket. */
+export interface SocketEvent {
+  state: 'connecting' | 'open' | 'reconnecting' | 'stale' | 'closed' | 'overflow' | 'error';
+  /** Reconnect attempts since the last open. */
+  attempt: number;
+  /** reconnecting: ms until the next attempt. */
+  delay?: number;
+  /** reconnecting/closed: the close code and reason. */
+  code?: number;
+  reason?: string;
+  /** overflow: server pushes refused so far because the buffer (websocket.max_queue) was full. */
+  dropped?: number;
+  /** error: a frame that answered no request (unsolicited error frame, malformed frame). */
+  error?: QollectiveError;
+  source?: ErrorSource;
+}
+
+/** A pooled WebSocket (wire-format.md §5). Many requests in flight, correlated by request id. */
+export declare class Socket {
+  /** True once closed for good (drain, close, eviction, or a loss with reconnect off). */
+  readonly closed: boolean;
+  /** Server push as a callback (no buffering); otherwise use incoming(). */
+  onEnvelope: ((envelope: Envelope) => void) | null;
+  onStatus: ((event: SocketEvent) => void) | null;
+  request<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: RequestOptions): Promise<Envelope<R>>;
+  /** Envelopes that answer no request. A full buffer throws QollectiveError OVERFLOW at its place. */
+  incoming(): AsyncIterableIterator<Envelope>;
+  events(): AsyncIterableIterator<SocketEvent>;
+  /** Waits for replies in flight and the send buffer, then closes with 1000. */
+  drain(): Promise<void>;
+  /** Closes now; requests in flight reject with ABORTED. */
+  close(): void;
+  readonly info: { state: string; conn: number; queued: number; written: number; tombstones: number; pending: number; pushBuffered: number; pushDropped: number };
+}
+
 export declare class Client {
   readonly config: Required<ClientConfig>;
+  /** The pooled socket for url (default websocket.url); see README "WebSocket". */
+  socket(url?: string | URL, options?: { WebSocket?: unknown }): Socket;
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
   /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
   readonly inFlight: number;

@@ -20,6 +20,9 @@ export class QollectiveError extends Error {
     this.details = r.details ?? null;
     this.offset = r.offset ?? null;
     this.path = r.path || '';
+    // who found the failure: 'local' (nothing sent, or the caller aborted), 'network' (no answer),
+    // 'envelope' (the server's error envelope), 'frame' (a WebSocket error frame), 'http'
+    this.source = r.source ?? null;
   }
 }
 
@@ -184,6 +187,7 @@ export class Qollective {
     if (rc < 0) {
       const p = this.x.q_error_ptr(), n = this.x.q_error_len();
       const rec = n ? JSON.parse(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}` };
+      rec.source ??= 'local'; // the core refused the call itself: nothing was sent
       throw new QollectiveError(rec);
     }
     return rc;
@@ -374,6 +378,42 @@ export class Client {
     // long-lived signal every send listens to: such listeners outlive the sends (issue 9).
     this._sends = new Set();
     this._watched = new Map();         // caller's AbortSignal -> the sends listening to it
+    this._sockets = new Map();         // socket handle -> Socket (the pool itself is in the core)
+  }
+
+  /** The pooled WebSocket for url (default websocket.url): one per URL, see README "WebSocket". */
+  socket(url, options) {
+    const q = this.q, h = this._live();
+    if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw typeError('socket: url must be a string or URL');
+    if (options?.WebSocket) this._WebSocket = options.WebSocket;
+    this._maxBytes ??= this.config.websocket.max_message_bytes;
+    q._entropy(4);
+    const [n] = q._input([url === undefined ? '' : String(url)]);
+    const sh = q._check(q.x.q_ws_open(h, n, q.io.now()));
+    let s = this._sockets.get(sh);
+    if (!s) {
+      s = new Socket(this, sh, this._maxBytes);
+      this._sockets.set(sh, s);
+    }
+    this._wsRun(q.x.q_output_len(), 0);
+    return s;
+  }
+
+  /** Carries out the actions of the last WebSocket call (rc = length of the actions JSON).
+   * inPtr: where the frame of a message call sits (resolve/push offsets point into it). */
+  _wsRun(rc, inPtr, onRequest) {
+    const q = this.q, out = q.x.q_output_ptr(), m = q.mem;
+    const acts = JSON.parse(dec.decode(m.subarray(out, out + rc)));
+    const tail = out + rc;
+    // copy everything out of wasm memory first: callbacks below may call into the core again
+    for (const a of acts) {
+      if (a.op === 'request' || a.op === 'ping') a.text = dec.decode(m.subarray(tail + a.at, tail + a.at + a.n));
+      else if (a.op === 'resolve' || a.op === 'push') a.env = new Envelope(m.slice(inPtr + a.at, inPtr + a.at + a.n), a.rec, 0, q);
+    }
+    for (const a of acts) {
+      if (a.op === 'request') onRequest(a);
+      else this._sockets.get(a.s)?._act(a);
+    }
   }
 
   _live() {
@@ -415,9 +455,10 @@ export class Client {
   /** TLS module: the client's certificate as DER (never the key). */
   certificate() { this.q._tls('client_cert', this._live(), []); return this.q._out(); }
 
-  /** Frees the client and wipes its secrets; sends still in flight reject with ABORTED. */
+  /** Frees the client and wipes its secrets; sends and socket requests still in flight reject with ABORTED. */
   close() {
     if (this.h < 0) return;
+    for (const s of [...this._sockets.values()]) s.close();
     const h = this.h, x = this.q.x;
     this.h = -1;
     // end every request in the core before the client goes, then wake its I/O
@@ -545,6 +586,262 @@ export class Client {
     const a = JSON.parse(this.q._outText());
     if (bytes) a.bytes = bytes;
     return a;
+  }
+}
+
+const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5;
+
+/** A queue read by an async iterator: values, or errors thrown at their place. */
+class Feed {
+  constructor() { this.items = []; this.waiters = []; this.done = false; }
+  put(item) {
+    if (this.done) return false;
+    const w = this.waiters.shift();
+    if (w) w(item); else this.items.push(item);
+    return !!w;
+  }
+  end() { this.done = true; for (const w of this.waiters.splice(0)) w({ end: true }); }
+  next() {
+    if (this.items.length) return Promise.resolve(this.items.shift());
+    if (this.done) return Promise.resolve({ end: true });
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
+
+/** A pooled WebSocket. The glue owns the socket object and the timer; the core decides
+ * everything else (framing, correlation, deadlines, keepalive, reconnect, queue, drain). */
+export class Socket {
+  constructor(client, handle, maxBytes) {
+    this.c = client;
+    this.h = handle;
+    this.maxBytes = maxBytes;
+    this.ws = null;           // the current WebSocket, null between connections
+    this.g = 0;               // its connection number (events carry it; the core ignores old ones)
+    this.pending = new Map(); // request handle -> { text, resolve, reject, done }
+    this.closed = false;
+    this.onEnvelope = null;   // (envelope) => void: server push as a callback (no buffering)
+    this.onStatus = null;     // (event) => void: lifecycle events
+    this._push = new Feed();
+    this._events = new Feed();
+    this._drained = [];
+    this._timer = null;
+  }
+
+  /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
+  request(envelope, options) {
+    try { return this._request(envelope, options); } catch (e) { return Promise.reject(e); }
+  }
+
+  _request(envelope, options) {
+    const c = this.c, q = c.q, x = q.x, h = c._live();
+    options ||= {};
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('signal: not an AbortSignal');
+    if (options.timeout !== undefined && typeof options.timeout !== 'number') throw typeError('timeout: not a number', 'options.timeout');
+    if (signal?.aborted) {
+      return Promise.reject(new QollectiveError({ type: 'aborted', code: 'ABORTED', message: 'aborted by the caller before sending', source: 'local' }, signal.reason));
+    }
+    const [meta, payload] = encodeParts(envelope);
+    q._entropy(16);
+    const [m, p] = q._input([meta, payload]);
+    const idem = options.idempotent === undefined ? -1 : options.idempotent ? 1 : 0;
+    const rc = q._check(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()));
+    return new Promise((resolve, reject) => {
+      c._wsRun(rc, 0, (a) => {
+        const entry = { text: a.text, resolve, reject, signal, onAbort: null };
+        if (signal) {
+          entry.onAbort = () => this._call(x.q_ws_abort(c.h, this.h, a.r, q.io.now()));
+          signal.addEventListener('abort', entry.onAbort, { once: true });
+        }
+        this.pending.set(a.r, entry);
+      });
+    });
+  }
+
+  /** Server push: envelopes that answer no request, in arrival order. An overflow of the
+   * buffer (websocket.max_queue) is thrown at its place as QollectiveError OVERFLOW. */
+  incoming() {
+    const feed = this._push, sock = this;
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        const item = await feed.next();
+        if (item.end) return { done: true, value: undefined };
+        if (item.overflow) {
+          throw new QollectiveError({ type: 'capacity', code: 'OVERFLOW', source: 'local', details: { dropped: item.overflow },
+            message: `server push buffer full (websocket.max_queue): ${item.overflow} envelope(s) dropped in all` });
+        }
+        sock._taken(1);
+        return { done: false, value: item.env };
+      },
+      async return() { return { done: true, value: undefined }; },
+    };
+  }
+
+  /** Lifecycle events {state: connecting|open|reconnecting|stale|closed|overflow|error, attempt, delay, code, reason}. */
+  events() {
+    const feed = this._events;
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        const item = await feed.next();
+        return item.end ? { done: true, value: undefined } : { done: false, value: item };
+      },
+      async return() { return { done: true, value: undefined }; },
+    };
+  }
+
+  /** The core's view: {state, conn, queued, written, tombstones, pending, pushBuffered, pushDropped}. */
+  get info() {
+    const q = this.c.q;
+    q._check(q.x.q_ws_info(this.c._live(), this.h));
+    return JSON.parse(q._outText());
+  }
+
+  /** Waits for every reply in flight, then closes with 1000 once the send buffer is empty. */
+  drain() {
+    if (this.closed) return Promise.resolve();
+    const done = new Promise((r) => this._drained.push(r));
+    this._call(this.c.q.x.q_ws_drain(this.c._live(), this.h, this.c.q.io.now()));
+    return done;
+  }
+
+  /** Closes now: requests still in flight reject with ABORTED; the handle is freed. */
+  close() {
+    if (this.h < 0) return;
+    const c = this.c;
+    // a socket the pool already let go (evicted, or closed and replaced) has nothing left to end
+    const rc = c.h >= 0 ? c.q.x.q_ws_close(c.h, this.h, c.q.io.now()) : -1;
+    if (rc >= 0) c._wsRun(rc, 0);
+    this._finish();
+    c._sockets.delete(this.h);
+    this.h = -1;
+  }
+
+  // ---- driven by the core ---------------------------------------------------------------
+  _call(rc, inPtr = 0) { this.c._wsRun(this.c.q._check(rc), inPtr); }
+
+  _event(g, kind, code = 0, reason = '') {
+    if (this.closed || this.c.h < 0) return; // the core has let this socket go
+    const q = this.c.q;
+    const [n] = reason ? q._input([reason]) : [0];
+    this._call(q.x.q_ws_event(this.c.h, this.h, g, kind, code, n, q.io.now()));
+  }
+
+  _message(g, data) {
+    if (this.closed || this.c.h < 0) return;
+    if (typeof data !== 'string') return this._event(g, WS_BINARY);
+    // a string longer (in UTF-16 units) than the limit has more bytes still: no copy
+    if (data.length > this.maxBytes) return this._event(g, WS_OVERSIZED, data.length);
+    const q = this.c.q, x = q.x, cap = data.length * 3;
+    const ptr = x.q_buffer(cap);
+    if (!ptr) q._check(-1);
+    const n = enc.encodeInto(data, q.mem.subarray(ptr, ptr + cap)).written;
+    this._call(x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), ptr);
+  }
+
+  _act(a) {
+    switch (a.op) {
+      case 'connect': return this._connect(a.g, a.url);
+      case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this.ws.send(e.text); return; }
+      case 'ping': if (this.ws) this.ws.send(a.text); return;
+      case 'close': return this._close(a.g, a.code, a.reason, a.flush);
+      case 'timer':
+        clearTimeout(this._timer);
+        this._timer = setTimeout(() => this._event(this.g, WS_TICK), a.in);
+        return;
+      case 'resolve': return this._settle(a.r, true, a.env);
+      case 'reject': {
+        const e = this.pending.get(a.r);
+        const err = new QollectiveError({ ...a.error, source: a.source, requestId: a.requestId, details: a.details });
+        if (e?.signal?.aborted && a.error.code === 'ABORTED' && e.signal.reason !== undefined) err.cause = e.signal.reason;
+        return this._settle(a.r, false, err);
+      }
+      case 'push':
+        if (this.onEnvelope) { this._taken(1); this.onEnvelope(a.env); } else this._push.put({ env: a.env });
+        return;
+      case 'status': return this._status(a);
+    }
+  }
+
+  _settle(r, ok, value) {
+    const e = this.pending.get(r);
+    if (!e) return;
+    this.pending.delete(r);
+    e.signal?.removeEventListener('abort', e.onAbort);
+    if (ok) e.resolve(value); else e.reject(value);
+  }
+
+  _taken(n) {
+    if (!this.closed && this.c.h >= 0) this.c.q._check(this.c.q.x.q_ws_taken(this.c.h, this.h, n));
+  }
+
+  _status(a) {
+    const ev = { state: a.state, attempt: a.attempt };
+    for (const k of ['delay', 'code', 'reason', 'dropped', 'source']) if (a[k] !== undefined) ev[k] = a[k];
+    if (a.error) ev.error = new QollectiveError({ ...a.error, source: a.source });
+    if (a.state === 'overflow') {
+      const last = this._push.items.at(-1);
+      if (last?.overflow) last.overflow = a.dropped; else this._push.put({ overflow: a.dropped });
+    }
+    this._events.put(ev);
+    this.onStatus?.(ev);
+    if (a.state === 'closed') this._finish();
+  }
+
+  _finish() {
+    this.closed = true;
+    if (this.c._sockets.get(this.h) === this) this.c._sockets.delete(this.h);
+    clearTimeout(this._timer);
+    this._push.end();
+    this._events.end();
+    for (const r of this._drained.splice(0)) r();
+  }
+
+  async _connect(g, url) {
+    this.g = g;
+    const auth = this.c.auth;
+    if (auth) {
+      // consulted at every (re)connect, so a long-lived socket never runs on an expired token
+      // (the token is stored, not sent: see README "WebSocket", authentication)
+      try {
+        const t = await auth();
+        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token);
+      } catch {
+        return this._event(g, WS_CLOSED, 4001, 'auth provider failed'); // the core backs off and retries
+      }
+      if (this.closed || this.g !== g) return;
+    }
+    const WS = this.c._WebSocket || this.c.q.io.WebSocket;
+    let ws;
+    try {
+      ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one
+    } catch (e) {
+      // an unusable URL or no WebSocket at all: the core sees a failed connection
+      queueMicrotask(() => this._event(g, WS_CLOSED, 1006, ''));
+      return;
+    }
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => this._event(g, WS_OPENED);
+    ws.onmessage = (ev) => this._message(g, ev.data);
+    ws.onclose = (ev) => {
+      if (this.ws === ws) this.ws = null;
+      this._event(g, WS_CLOSED, ev.code || 1006, ev.reason || '');
+    };
+    ws.onerror = () => {}; // a close event follows
+  }
+
+  _close(g, code, reason, flush) {
+    const ws = this.ws;
+    if (!ws || g !== this.g) return;
+    this.ws = null; // discarded: whatever it still says is ignored
+    const close = () => { try { ws.close(code, reason); } catch { ws.close(); } };
+    const OPEN = 1;
+    if (!flush) return close();
+    // drain(): let the send buffer empty before the closing handshake
+    const wait = () => (ws.readyState === OPEN && ws.bufferedAmount > 0 ? setTimeout(wait, 5) : close());
+    wait();
   }
 }
 

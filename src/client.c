@@ -3,6 +3,7 @@
 #include "instance.h"
 #include "token.h"
 #include "rest.h"
+#include "ws_pool.h"
 
 #ifdef Q_TLS
 void tls_client_release(q_client *c);   /* src/tls/api_tls.c: wipes the client's key */
@@ -12,6 +13,7 @@ void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);
     rest_release(c);
+    ws_release(c);
 #ifdef Q_TLS
     tls_client_release(c);
 #endif

@@ -19,7 +19,7 @@ _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status
 
 static const char KIND_NAMES[] =   /* in q_kind order */
     "none\0validation\0serialization\0deserialization\0config\0transport\0"
-    "connection\0timeout\0security\0remote\0external\0internal\0aborted\0capacity\0";
+    "connection\0timeout\0security\0remote\0external\0internal\0aborted\0capacity\0protocol\0";
 
 static const char RETRY_NAMES[] = "none\0exponential\0linear\0immediate\0";   /* q_retry_policy order */
 

@@ -11,7 +11,7 @@ typedef enum {
     QK_NONE = 0,
     QK_VALIDATION, QK_SERIALIZATION, QK_DESERIALIZATION, QK_CONFIG, QK_TRANSPORT,
     QK_CONNECTION, QK_TIMEOUT, QK_SECURITY, QK_REMOTE, QK_EXTERNAL, QK_INTERNAL,
-    QK_ABORTED, QK_CAPACITY,
+    QK_ABORTED, QK_CAPACITY, QK_PROTOCOL,
     QK_COUNT_
 } q_kind;
 
@@ -57,6 +57,10 @@ typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_po
     X(ABORTED,           QK_ABORTED,    0,   "aborted by the caller") \
     X(NO_TOKEN,          QK_SECURITY,   0,   "no token set") \
     X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
+    X(PROTOCOL,          QK_PROTOCOL,   0,   "malformed frame from the server") \
+    X(ERROR_FRAME,       QK_REMOTE,     0,   "server sent an error frame") \
+    X(CONNECTION_LOST,   QK_CONNECTION, 0,   "connection lost before the reply") \
+    X(OVERFLOW,          QK_CAPACITY,   0,   "queue full") \
     X(CERT_BAD_PEM,      QK_VALIDATION, 0,   "not a valid PEM certificate") \
     X(CERT_BAD_DER,      QK_VALIDATION, 0,   "not a valid DER certificate") \
     X(CERT_TRUNCATED,    QK_VALIDATION, 0,   "certificate data is truncated") \

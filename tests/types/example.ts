@@ -20,6 +20,17 @@ export async function example(url: string): Promise<string> {
   }
 }
 
+export async function websocket(q: Qollective, url: string): Promise<number> {
+  const client = q.client({ websocket: { url, ping_interval_ms: 10000, max_queue: 100 } });
+  const socket = client.socket();
+  socket.onStatus = (e) => { if (e.state === 'reconnecting') console.log(e.attempt, e.delay ?? 0); };
+  const reply = await socket.request<Greeting>({ payload: 1 }, { timeout: 500, signal: AbortSignal.timeout(1000), idempotent: true });
+  for await (const pushed of socket.incoming()) { console.log(pushed.payload); break; }
+  try { await socket.request({ payload: 2 }); } catch (e) { if (e instanceof QollectiveError && e.source === 'frame') return e.status ?? 0; }
+  await socket.drain();
+  return reply.payload.greeting.length + socket.info.pending;
+}
+
 export function codec(q: Qollective): number {
   const bytes: Uint8Array = q.encode({ meta: { tenant: 'x' }, payloadJson: '{"a":1}' }, { autofill: true });
   const env = q.decode<{ a: number }>(bytes);

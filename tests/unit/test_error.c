@@ -73,7 +73,8 @@ static void status_table_codes_and_kinds(void **s) {
 
 static void kind_and_policy_names(void **s) {
     static const char *const KINDS[] = { "none", "validation", "serialization", "deserialization", "config",
-        "transport", "connection", "timeout", "security", "remote", "external", "internal", "aborted", "capacity" };
+        "transport", "connection", "timeout", "security", "remote", "external", "internal", "aborted", "capacity",
+        "protocol" };
     assert_int_equal(Q_ARRAY_LEN(KINDS), (size_t)QK_COUNT_);
     for (int k = 0; k < QK_COUNT_; k++) assert_string_equal(q_kind_name((q_kind)k), KINDS[k]);
     assert_string_equal(q_kind_name(QK_COUNT_), "internal");
@@ -93,7 +94,7 @@ static void retry_policy_per_kind(void **s) {
         { QK_DESERIALIZATION, QR_IMMEDIATE }, { QK_CONFIG, QR_NONE }, { QK_TRANSPORT, QR_EXPONENTIAL },
         { QK_CONNECTION, QR_EXPONENTIAL }, { QK_TIMEOUT, QR_EXPONENTIAL }, { QK_SECURITY, QR_NONE },
         { QK_REMOTE, QR_LINEAR }, { QK_EXTERNAL, QR_LINEAR }, { QK_INTERNAL, QR_NONE },
-        { QK_ABORTED, QR_NONE }, { QK_CAPACITY, QR_NONE },
+        { QK_ABORTED, QR_NONE }, { QK_CAPACITY, QR_NONE }, { QK_PROTOCOL, QR_NONE },
     };
     assert_int_equal(Q_ARRAY_LEN(WANT), (size_t)QK_COUNT_);
     for (size_t i = 0; i < Q_ARRAY_LEN(WANT); i++) {

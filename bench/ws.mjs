@@ -1,0 +1,129 @@
+// WebSocket benchmark: requests over one socket on loopback with 100, 1,000 and 10,000 in flight,
+// the real dist/qollective.wasm through js-glue's Socket against a plain-JS baseline in the same
+// run (the `ws` package + JSON.stringify/JSON.parse + a Map for correlation), both talking to the
+// reference server (tests/servers/ws-server.mjs, validation off so the server costs little).
+// Interleaved rounds, medians. Reports envelopes/s, p50/p99 latency, lost requests and the wasm
+// memory used at the highest in-flight count. Writes bench/results/ws.json.
+//
+//   node bench/ws.mjs [--rounds N] [--inflight 100,1000,10000] [--batches N] [--smoke] [--out FILE]
+//
+// --smoke: one short round per count, no result file; it checks only that everything completes.
+
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import WebSocket from 'ws';
+import { Qollective } from '../js-glue/qollective.js';
+import { startWsServer } from '../tests/servers/ws-server.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i < 0 ? dflt : argv[i + 1]; };
+const SMOKE = argv.includes('--smoke');
+const ROUNDS = SMOKE ? 1 : Number(opt('rounds', 5));
+const INFLIGHT = String(opt('inflight', SMOKE ? '100,1000' : '100,1000,10000')).split(',').map(Number);
+const BATCHES = SMOKE ? 1 : Number(opt('batches', 3));     // waves of N in flight per round
+const OUT = opt('out', `${HERE}/results/ws.json`);
+const PAYLOAD = { op: 'get', id: 12345, tags: ['a', 'b'], note: 'benchmark payload' };
+const META = { tenant: 'bench', security: { user_id: 'u1', permissions: [], roles: [] } };
+
+const srv = await startWsServer({ validate: false });
+const url = `${srv.url}/bench`;
+
+// ---------------------------------------------------------------- the library
+const q = await Qollective.load(new URL('../dist/qollective.wasm', import.meta.url), { WebSocket });
+const client = q.client({ websocket: { url, max_queue: 20000 }, limits: { max_in_flight: 20000 } });
+const sock = client.socket();
+await sock.request({ payload: 0 });
+
+async function waveLib(n, lat) {
+  const all = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    all[i] = sock.request({ meta: META, payload: PAYLOAD }, { timeout: 60000 }).then((env) => {
+      lat.push(performance.now() - t);
+      return env.payload.id === PAYLOAD.id ? 1 : 0;
+    }, () => 0);
+  }
+  return (await Promise.all(all)).reduce((a, b) => a + b, 0);
+}
+
+// ---------------------------------------------------------------- the plain-JS baseline
+const base = new WebSocket(url);
+await new Promise((r, j) => { base.once('open', r); base.once('error', j); });
+const pending = new Map();
+base.on('message', (data) => {
+  const frame = JSON.parse(data.toString());
+  const env = frame.payload;
+  const p = pending.get(env?.meta?.request_id);
+  if (p) { pending.delete(env.meta.request_id); p(env); }
+});
+
+function waveBase(n, lat) {
+  const all = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const id = randomUUID();
+    all[i] = new Promise((resolve) => {
+      pending.set(id, (env) => { lat.push(performance.now() - t); resolve(env.payload.id === PAYLOAD.id ? 1 : 0); });
+    });
+    const meta = { timestamp: new Date().toISOString(), request_id: id, version: '1.0', ...META };
+    base.send(JSON.stringify({ type: 'envelope', payload: { meta, payload: PAYLOAD } }));
+  }
+  return Promise.all(all).then((r) => r.reduce((a, b) => a + b, 0));
+}
+
+// ---------------------------------------------------------------- runs
+const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const median = (a) => pct(a, 0.5);
+
+async function measure(kind, n) {
+  const lat = [];
+  let ok = 0;
+  const t0 = performance.now();
+  for (let b = 0; b < BATCHES; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
+  const ms = performance.now() - t0;
+  return { rate: (n * BATCHES) / (ms / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * BATCHES - ok };
+}
+
+const rows = [];
+let peak = null;
+for (const n of INFLIGHT) {
+  await measure('lib', Math.min(n, 1000)); await measure('base', Math.min(n, 1000)); // warm-up
+  const lib = [], bl = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // interleaved, alternating which goes first
+    if (r % 2) { bl.push(await measure('base', n)); lib.push(await measure('lib', n)); }
+    else { lib.push(await measure('lib', n)); bl.push(await measure('base', n)); }
+  }
+  const sum = (list) => ({
+    rate: median(list.map((x) => x.rate)), p50: median(list.map((x) => x.p50)), p99: median(list.map((x) => x.p99)),
+    lost: list.reduce((a, x) => a + x.lost, 0),
+  });
+  const row = { inFlight: n, lib: sum(lib), baseline: sum(bl) };
+  row.ratio = row.lib.rate / row.baseline.rate;
+  rows.push(row);
+  if (n === Math.max(...INFLIGHT)) {
+    const m = q.memoryStats();
+    peak = { inFlight: n, wasmMemoryBytes: q.x.memory.buffer.byteLength, arenaFootprint: m.footprint, persistent: m.persistent };
+  }
+}
+
+const fmt = (x, d = 0) => x.toFixed(d).padStart(9);
+console.log('in flight |   lib env/s  p50 ms  p99 ms lost | base env/s  p50 ms  p99 ms lost | lib/base');
+for (const r of rows) {
+  console.log(`${String(r.inFlight).padStart(9)} | ${fmt(r.lib.rate)} ${fmt(r.lib.p50, 1)} ${fmt(r.lib.p99, 1)} ${String(r.lib.lost).padStart(4)} | `
+    + `${fmt(r.baseline.rate)} ${fmt(r.baseline.p50, 1)} ${fmt(r.baseline.p99, 1)} ${String(r.baseline.lost).padStart(4)} | ${r.ratio.toFixed(2)}`);
+}
+console.log(`wasm memory at ${peak.inFlight} in flight: ${(peak.wasmMemoryBytes / 1048576).toFixed(2)} MiB (arena footprint ${(peak.arenaFootprint / 1048576).toFixed(2)} MiB)`);
+
+const lost = rows.reduce((a, r) => a + r.lib.lost + r.baseline.lost, 0);
+sock.close(); client.close(); base.close(); await srv.close();
+if (lost) { console.error(`bench ws: ${lost} requests lost`); process.exit(1); }
+if (!SMOKE) {
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, load: os.loadavg(),
+    rounds: ROUNDS, batches: BATCHES, rows, peak }, null, 2) + '\n');
+}

@@ -1,0 +1,98 @@
+/* WebSocket frame codec (see ws_frame.h). The top-level object is scanned here; small values
+ * (type, code, message) are validated in place, the envelope value is only delimited and left
+ * to env_decode, so its bytes are validated once. */
+#include "ws_frame.h"
+#include "json.h"
+#include "num.h"
+#include "rfc3339.h"
+
+static const char *const FRAME_TYPES[] = { "envelope", "pong", "error", "ping" };
+enum { K_TYPE, K_PAYLOAD, K_CODE, K_MESSAGE, K_OTHER };
+static const char *const FRAME_KEYS[] = { "type", "payload", "code", "message" };
+
+static int bad(q_error *err, int64_t at, const char *path, const char *why) {
+    return q_fail(err, Q_ERR(PROTOCOL), at, path, why);
+}
+
+/* End of the JSON value at in[p] without validating it (env_decode does): strings honour
+ * escapes, containers count nesting. Never reads past len; returns len when it runs out. */
+static uint32_t skip_value(const uint8_t *in, uint32_t len, uint32_t p) {
+    uint32_t depth = 0;
+    for (; p < len; p++) {
+        uint8_t c = in[p];
+        if (c == '"') {
+            for (p++; p < len && in[p] != '"'; p++) if (in[p] == '\\') p++;
+            if (p >= len) return len;
+            if (!depth) return p + 1;
+        } else if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') { if (!depth) return p; if (!--depth) return p + 1; }
+        else if (!depth && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) return p;
+    }
+    return len;
+}
+
+int ws_frame_parse(const uint8_t *in, uint32_t len, uint32_t max_depth, ws_frame *f, q_error *err) {
+    q_memset(f, 0, sizeof *f);
+    f->code = -1;
+    uint32_t span_off[K_OTHER] = { 0 }, span_len[K_OTHER] = { 0 };
+    uint32_t p = json_skip_ws(in, len, 0);
+    if (p >= len || in[p] != '{') return bad(err, p, NULL, "expected a JSON object");
+    p = json_skip_ws(in, len, p + 1);
+    if (p < len && in[p] == '}') p++;
+    else for (;;) {
+        uint32_t kend, vend;
+        if (p >= len || in[p] != '"') return bad(err, p, NULL, "expected a key");
+        if (json_scan_value(in, len, p, 1, max_depth, &kend, err)) return bad(err, err->offset, NULL, "invalid key");
+        int which = 0;
+        while (which < K_OTHER && !json_string_eq(in + p + 1, kend - p - 2, FRAME_KEYS[which], (uint32_t)q_strlen(FRAME_KEYS[which]))) which++;
+        p = json_skip_ws(in, len, kend);
+        if (p >= len || in[p] != ':') return bad(err, p, NULL, "expected ':'");
+        p = json_skip_ws(in, len, p + 1);
+        if (which == K_PAYLOAD) vend = skip_value(in, len, p);
+        else if (json_scan_value(in, len, p, 1, max_depth, &vend, err)) return bad(err, err->offset, NULL, "invalid JSON");
+        if (which < K_OTHER) {
+            if (span_len[which]) return bad(err, p, FRAME_KEYS[which], "duplicate key");
+            span_off[which] = p; span_len[which] = vend - p;
+        }
+        p = json_skip_ws(in, len, vend);
+        if (p < len && in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
+        if (p < len && in[p] == '}') { p++; break; }
+        return bad(err, p, NULL, "expected ',' or '}'");
+    }
+    if (json_skip_ws(in, len, p) < len) return bad(err, p, NULL, "data after the frame object");
+
+    const uint8_t *t = in + span_off[K_TYPE];
+    uint32_t tl = span_len[K_TYPE];
+    if (!tl) return bad(err, Q_NO_OFFSET, "type", "missing");
+    if (t[0] != '"') return bad(err, span_off[K_TYPE], "type", "not a string");
+    while (f->type < Q_ARRAY_LEN(FRAME_TYPES) && !json_string_eq(t + 1, tl - 2, FRAME_TYPES[f->type], (uint32_t)q_strlen(FRAME_TYPES[f->type]))) f->type++;
+    if (f->type++ == Q_ARRAY_LEN(FRAME_TYPES)) return bad(err, span_off[K_TYPE], "type", "unknown frame type");
+
+    if (f->type == WF_ENVELOPE) {
+        if (!span_len[K_PAYLOAD]) return bad(err, Q_NO_OFFSET, "payload", "envelope frame without a payload");
+        f->payload_off = span_off[K_PAYLOAD]; f->payload_len = span_len[K_PAYLOAD];
+    } else if (f->type == WF_ERROR) {
+        const uint8_t *c = in + span_off[K_CODE];
+        uint32_t cl = span_len[K_CODE];
+        if (cl && !(cl == 4 && c[0] == 'n')) {
+            int64_t v;
+            if (num_to_i64(c, cl, 0, 0x7FFFFFFF, &v)) return bad(err, span_off[K_CODE], "code", "not a non-negative integer or null");
+            f->code = (int32_t)v;
+        }
+        if (span_len[K_MESSAGE]) {
+            if (in[span_off[K_MESSAGE]] != '"') return bad(err, span_off[K_MESSAGE], "message", "not a string");
+            f->message_off = span_off[K_MESSAGE] + 1; f->message_len = span_len[K_MESSAGE] - 2;
+        }
+    }
+    return Q_OK;
+}
+
+int ws_frame_wrap(q_buf *out, const uint8_t *env, uint32_t n) {
+    return jw_fmt(out, "{\"type\":\"envelope\",\"payload\":%r}", env, n);
+}
+
+int ws_frame_ping(q_buf *out, double now_ms) {
+    uint8_t ts[RFC3339_MAX_LEN];
+    uint32_t n = rfc3339_format(q_time_from_unix_ms(now_ms), RFC3339_Z, ts);
+    return jw_fmt(out, "{\"type\":\"ping\",\"timestamp\":\"%r\"}", ts, n);
+}

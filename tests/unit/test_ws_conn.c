@@ -1,0 +1,539 @@
+/* The WebSocket core through its exports, with a fake clock: the connection state machine
+ * (connect, open, loss, backoff, reconnect, stale, drain, close), correlation (by request id,
+ * error frames to the oldest unanswered, tombstones for requests that ended early), absolute
+ * deadlines checked on every event, the bounded queue, server push and its bound, the pool
+ * (LRU eviction of idle sockets only), and that events of a discarded connection are ignored. */
+#include "test_util.h"
+#include "qollective.h"
+#include "instance.h"
+
+int instance_start(uint32_t limit);
+
+#define T0 1700000000000.0
+#define URL "ws://127.0.0.1:9/q"
+
+static char OUT[1 << 20];    /* the actions JSON of the last call, NUL-terminated */
+static char TAIL[1 << 16];   /* the bytes after it */
+static int32_t C;
+static uint32_t seed = 1;   /* every call gets different random bytes (request ids must differ) */
+
+static void put_in(const char *const *parts, uint32_t *lens, int n) {
+    uint32_t total = 0;
+    for (int i = 0; i < n; i++) total += (uint32_t)strlen(parts[i]);
+    assert_int_not_equal(q_buffer(total ? total : 1), 0);
+    for (int i = 0, at = 0; i < n; i++) { lens[i] = (uint32_t)strlen(parts[i]); memcpy(instance()->in + at, parts[i], lens[i]); at += (int)lens[i]; }
+}
+
+static void entropy(uint32_t n) {
+    assert_int_not_equal(q_entropy(n), 0);
+    for (uint32_t i = 0; i < n; i++) instance()->entropy[i] = (uint8_t)((seed >> (8 * (i % 4))) + i * 7);
+    seed++;
+}
+
+/* Keeps the actions of a call (rc = their length) or fails the test with the error record. */
+static int grab(int rc) {
+    OUT[0] = TAIL[0] = 0;
+    if (rc < 0) {
+        memcpy(OUT, instance()->err_json, instance()->err_json_len);
+        OUT[instance()->err_json_len] = 0;
+        return rc;
+    }
+    uint32_t n = instance()->out_len;
+    assert_true((uint32_t)rc <= n && n < sizeof OUT);
+    memcpy(OUT, instance()->out, (size_t)rc); OUT[rc] = 0;
+    memcpy(TAIL, instance()->out + rc, n - (uint32_t)rc); TAIL[n - (uint32_t)rc] = 0;
+    return rc;
+}
+
+static int has(const char *needle) {
+    int k = 0;
+    for (const char *p = OUT; (p = strstr(p, needle)); p++) k++;
+    return k;
+}
+#define ASSERT_HAS(needle) do { if (!has(needle)) fail_msg("no %s in %s", needle, OUT); } while (0)
+#define ASSERT_NOT(needle) do { if (has(needle)) fail_msg("unexpected %s in %s", needle, OUT); } while (0)
+
+static int32_t client(const char *cfg) {
+    const char *parts[] = { cfg };
+    uint32_t l[1];
+    put_in(parts, l, 1);
+    int32_t c = q_client_new(l[0]);
+    if (c < 0) fail_msg("config: %s", instance()->err_json);
+    return c;
+}
+
+static int32_t sock(const char *url, double now) {
+    const char *parts[] = { url };
+    uint32_t l[1];
+    put_in(parts, l, 1);
+    entropy(4);
+    int32_t h = q_ws_open(C, l[0], now);
+    if (h < 0) { grab(h); return h; }
+    grab((int)q_output_len());
+    return h;
+}
+
+/* Issues a request; returns its handle (or the negative status), its id in rid. */
+static char RID[64];
+static int32_t request(int32_t s, const char *payload, double timeout, int idem, double now) {
+    const char *parts[] = { "", payload };
+    uint32_t l[2];
+    put_in(parts, l, 2);
+    entropy(16);
+    int rc = grab(q_ws_request(C, s, l[0], l[1], timeout, idem, now));
+    if (rc < 0) return rc;
+    const char *r = strstr(OUT, "\"op\":\"request\"");
+    assert_non_null(r);
+    int32_t h = atoi(strstr(r, "\"r\":") + 4);
+    const char *id = strstr(r, "\"requestId\":\"") + 13;
+    memcpy(RID, id, 36); RID[36] = 0;
+    return h;
+}
+
+static int message(int32_t s, uint32_t g, const char *frame, double now) {
+    const char *parts[] = { frame };
+    uint32_t l[1];
+    put_in(parts, l, 1);
+    return grab(q_ws_message(C, s, g, l[0], now));
+}
+
+static int event(int32_t s, uint32_t g, int kind, int code, const char *reason, double now) {
+    const char *parts[] = { reason };
+    uint32_t l[1];
+    put_in(parts, l, 1);
+    return grab(q_ws_event(C, s, g, kind, code, l[0], now));
+}
+
+static char FRAME[4096];
+static const char *reply(const char *rid, const char *payload) {
+    snprintf(FRAME, sizeof FRAME, "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"request_id\":\"%s\"},\"payload\":%s}}", rid, payload);
+    return FRAME;
+}
+#define ERROR_FRAME(code) "{\"type\":\"error\",\"message\":\"bad thing\",\"code\":" code "}"
+
+static char INFO[512];
+static const char *info(int32_t s) {
+    int rc = q_ws_info(C, s);
+    assert_true(rc > 0);
+    memcpy(INFO, instance()->out, (size_t)rc); INFO[rc] = 0;
+    return INFO;
+}
+
+static int setup(void **st) {
+    (void)st;
+    assert_int_equal(instance_start(0), Q_OK);
+    C = client("{\"retry\":{\"jitter_percent\":0,\"base_delay_ms\":100,\"max_delay_ms\":1000},\"websocket\":{\"ping_interval_ms\":30000,\"message_timeout_ms\":10000}}");
+    return 0;
+}
+
+/* An open socket at T0 (connection 1). */
+static int32_t open_sock(void) {
+    int32_t s = sock(URL, T0);
+    assert_true(s >= 0);
+    event(s, 1, 1, 0, "", T0);
+    ASSERT_HAS("\"state\":\"open\"");
+    return s;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+static void connect_queue_then_flush(void **st) {
+    int32_t s = sock(URL, T0);
+    ASSERT_HAS("{\"op\":\"connect\",\"s\":");
+    ASSERT_HAS("\"g\":1,\"url\":\"" URL "\"");
+    ASSERT_HAS("\"state\":\"connecting\"");
+    ASSERT_HAS("\"op\":\"timer\"");                      /* the connect timeout */
+    int32_t a = request(s, "{\"n\":1}", -1, -1, T0 + 1);
+    ASSERT_NOT("\"op\":\"send\"");                       /* not connected: queued */
+    assert_non_null(strstr(TAIL, "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"timestamp\":"));
+    assert_non_null(strstr(info(s), "\"queued\":1"));
+    event(s, 1, 1, 0, "", T0 + 2);
+    char want[64];
+    snprintf(want, sizeof want, "{\"op\":\"send\",\"s\":%d,\"r\":%d}", s, a);
+    ASSERT_HAS(want);
+    assert_non_null(strstr(info(s), "\"state\":\"open\",\"conn\":1,\"queued\":0,\"written\":1"));
+    /* the same URL gives the same socket */
+    assert_int_equal(sock(URL, T0 + 3), s);
+}
+
+static void reply_resolves_by_request_id_in_any_form(void **st) {
+    int32_t s = open_sock();
+    int32_t a = request(s, "1", -1, -1, T0 + 1);
+    char ida[40]; strcpy(ida, RID);
+    int32_t b = request(s, "2", -1, -1, T0 + 1);
+    char idb[40]; strcpy(idb, RID);
+    /* B answered first, with its id upper-cased and braced: still B's */
+    char odd[64];
+    snprintf(odd, sizeof odd, "{%s}", idb);
+    for (char *p = odd; *p; p++) if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 32);
+    message(s, 1, reply(odd, "\"b\""), T0 + 2);
+    char want[64];
+    snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d", s, b);
+    ASSERT_HAS(want);
+    message(s, 1, reply(ida, "\"a\""), T0 + 3);
+    snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d", s, a);
+    ASSERT_HAS(want);
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
+static void error_frames_fail_the_oldest_with_their_code(void **st) {
+    int32_t s = open_sock();
+    int32_t a = request(s, "1", -1, -1, T0);
+    int32_t b = request(s, "2", -1, -1, T0);
+    message(s, 1, ERROR_FRAME("401"), T0 + 1);
+    char want[64];
+    snprintf(want, sizeof want, "\"op\":\"reject\",\"s\":%d,\"r\":%d,\"source\":\"frame\"", s, a);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"type\":\"security\",\"code\":\"ERROR_FRAME\",\"message\":\"bad thing\"");
+    ASSERT_HAS("\"status\":401");
+    message(s, 1, ERROR_FRAME("null"), T0 + 2);
+    snprintf(want, sizeof want, "\"r\":%d,\"source\":\"frame\"", b);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"status\":null");
+    /* nothing written: an unsolicited error frame is reported, not dropped */
+    message(s, 1, ERROR_FRAME("500"), T0 + 3);
+    ASSERT_HAS("\"state\":\"error\",\"source\":\"frame\"");
+}
+
+static void error_envelope_rejects_with_source_envelope(void **st) {
+    int32_t s = open_sock();
+    int32_t a = request(s, "1", -1, -1, T0);
+    char f[512];
+    snprintf(f, sizeof f, "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"request_id\":\"%s\"},\"payload\":null,"
+             "\"error\":{\"code\":\"HANDLER_ERROR\",\"message\":\"nope\",\"details\":{\"x\":1},\"http_status_code\":400}}}", RID);
+    message(s, 1, f, T0 + 1);
+    char want[64];
+    snprintf(want, sizeof want, "\"r\":%d,\"source\":\"envelope\"", a);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"code\":\"HANDLER_ERROR\",\"message\":\"nope\"");
+    ASSERT_HAS("\"details\":{\"x\":1}");
+}
+
+/* A request that timed out stays a tombstone: the error frame that answers it is absorbed, and
+ * the next one fails the next request, not the wrong one. */
+static void timeout_keeps_error_frame_correlation(void **st) {
+    int32_t s = open_sock();
+    int32_t a = request(s, "1", 100, -1, T0);
+    int32_t b = request(s, "2", 5000, -1, T0);
+    event(s, 1, 3, 0, "", T0 + 100);                    /* timer: a's deadline */
+    char want[80];
+    snprintf(want, sizeof want, "\"r\":%d,\"source\":\"network\"", a);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"code\":\"TIMEOUT\"");
+    assert_non_null(strstr(info(s), "\"tombstones\":1"));
+    message(s, 1, ERROR_FRAME("500"), T0 + 200);        /* the server's answer to a */
+    ASSERT_NOT("\"op\":\"reject\"");
+    assert_non_null(strstr(info(s), "\"tombstones\":0"));
+    message(s, 1, ERROR_FRAME("404"), T0 + 300);        /* b's */
+    snprintf(want, sizeof want, "\"r\":%d,\"source\":\"frame\"", b);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"status\":404");
+}
+
+static void late_reply_after_timeout_is_dropped(void **st) {
+    int32_t s = open_sock();
+    request(s, "1", 100, -1, T0);
+    char id[40]; strcpy(id, RID);
+    /* no timer fired (a throttled tab): the reply itself arrives past the deadline */
+    message(s, 1, reply(id, "1"), T0 + 150);
+    ASSERT_HAS("\"code\":\"TIMEOUT\"");
+    ASSERT_NOT("\"op\":\"resolve\"");
+    ASSERT_NOT("\"op\":\"push\"");
+    assert_non_null(strstr(info(s), "\"pending\":0,\"pushBuffered\":0"));
+    assert_non_null(strstr(info(s), "\"tombstones\":0"));
+}
+
+static void abort_queued_and_written(void **st) {
+    int32_t s = sock(URL, T0);
+    int32_t a = request(s, "1", -1, -1, T0);
+    assert_true(grab(q_ws_abort(C, s, (uint32_t)a, T0 + 1)) > 0);
+    ASSERT_HAS("\"code\":\"ABORTED\"");
+    ASSERT_HAS("\"source\":\"local\"");
+    event(s, 1, 1, 0, "", T0 + 2);
+    ASSERT_NOT("\"op\":\"send\"");                       /* the aborted one is not written */
+    int32_t b = request(s, "2", -1, -1, T0 + 3);
+    char id[40]; strcpy(id, RID);
+    grab(q_ws_abort(C, s, (uint32_t)b, T0 + 4));
+    ASSERT_HAS("\"code\":\"ABORTED\"");
+    assert_non_null(strstr(info(s), "\"tombstones\":1"));
+    grab(q_ws_abort(C, s, (uint32_t)b, T0 + 5));          /* twice: nothing more */
+    ASSERT_NOT("reject");
+    message(s, 1, reply(id, "1"), T0 + 6);               /* the late reply: dropped */
+    ASSERT_NOT("resolve");
+    ASSERT_NOT("push");
+}
+
+static void keepalive_detects_a_silent_server(void **st) {
+    int32_t s = open_sock();
+    event(s, 1, 3, 0, "", T0 + 29999);
+    ASSERT_NOT("\"op\":\"ping\"");
+    event(s, 1, 3, 0, "", T0 + 30000);
+    ASSERT_HAS("\"op\":\"ping\"");
+    assert_non_null(strstr(TAIL, "{\"type\":\"ping\",\"timestamp\":\"2023-11-14T22:13:50Z\"}"));
+    /* a pong clears it; the next ping comes an interval after the last frame */
+    message(s, 1, "{\"type\":\"pong\",\"timestamp\":\"x\"}", T0 + 30010);
+    event(s, 1, 3, 0, "", T0 + 30010 + 10000);
+    ASSERT_NOT("stale");
+    event(s, 1, 3, 0, "", T0 + 60010);
+    ASSERT_HAS("\"op\":\"ping\"");
+    /* silence: stale at ping + message_timeout, closed, reconnecting */
+    event(s, 1, 3, 0, "", T0 + 70009);
+    ASSERT_NOT("stale");
+    event(s, 1, 3, 0, "", T0 + 70010);
+    ASSERT_HAS("\"state\":\"stale\"");
+    ASSERT_HAS("\"op\":\"close\"");
+    ASSERT_HAS("\"code\":4000");
+    ASSERT_HAS("\"state\":\"reconnecting\",\"attempt\":1,\"delay\":100");
+}
+
+/* On a lost connection: non-idempotent written requests reject (retryable), idempotent ones are
+ * written again exactly once on the next connection; old-connection events are ignored. */
+static void reconnect_resends_only_idempotent(void **st) {
+    int32_t s = open_sock();
+    int32_t a = request(s, "1", 60000, 0, T0);
+    int32_t b = request(s, "2", 60000, 1, T0);
+    char idb[40]; strcpy(idb, RID);
+    event(s, 1, 2, 1006, "", T0 + 10);
+    char want[80];
+    snprintf(want, sizeof want, "\"r\":%d,\"source\":\"network\"", a);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"type\":\"connection\",\"code\":\"CONNECTION_LOST\"");
+    ASSERT_HAS("\"retryable\":true");
+    assert_int_equal(has("\"op\":\"reject\""), 1);
+    ASSERT_HAS("\"state\":\"reconnecting\",\"attempt\":1,\"delay\":100,\"code\":1006");
+    event(s, 1, 3, 0, "", T0 + 109);
+    ASSERT_NOT("connect\"");
+    event(s, 1, 3, 0, "", T0 + 110);
+    ASSERT_HAS("\"op\":\"connect\"");
+    ASSERT_HAS("\"g\":2");
+    /* the old connection's reply and close arrive late: ignored */
+    message(s, 1, reply(idb, "1"), T0 + 111);
+    ASSERT_NOT("resolve");
+    event(s, 1, 2, 1006, "", T0 + 112);
+    ASSERT_NOT("reconnecting");
+    event(s, 2, 1, 0, "", T0 + 120);
+    snprintf(want, sizeof want, "{\"op\":\"send\",\"s\":%d,\"r\":%d}", s, b);
+    ASSERT_HAS(want);
+    assert_int_equal(has("\"op\":\"send\""), 1);
+    message(s, 2, reply(idb, "1"), T0 + 130);
+    assert_int_equal(has("\"op\":\"resolve\""), 1);
+    message(s, 2, reply(idb, "1"), T0 + 131);            /* a duplicate: a push, never a second resolve */
+    ASSERT_NOT("resolve");
+}
+
+/* An idempotent request is written at most retry.max_attempts times in all. */
+static void resends_are_bounded_by_max_attempts(void **st) {
+    C = client("{\"retry\":{\"max_attempts\":2,\"jitter_percent\":0,\"base_delay_ms\":10}}");
+    int32_t s = open_sock();
+    request(s, "1", 60000, 1, T0);
+    event(s, 1, 2, 1006, "", T0 + 1);                    /* first loss: back to the queue */
+    ASSERT_NOT("reject");
+    event(s, 1, 3, 0, "", T0 + 11);
+    event(s, 2, 1, 0, "", T0 + 12);
+    ASSERT_HAS("\"op\":\"send\"");
+    event(s, 2, 2, 1006, "", T0 + 13);                   /* second loss: two writes, no more */
+    ASSERT_HAS("\"code\":\"CONNECTION_LOST\"");
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
+static void backoff_grows_and_connect_times_out(void **st) {
+    int32_t s = sock(URL, T0);
+    event(s, 1, 3, 0, "", T0 + 10000);                   /* timeouts.connect_ms */
+    ASSERT_HAS("\"code\":4008");
+    ASSERT_HAS("\"attempt\":1,\"delay\":100");
+    event(s, 1, 3, 0, "", T0 + 10100);
+    ASSERT_HAS("\"g\":2");
+    event(s, 2, 2, 1006, "", T0 + 10101);
+    ASSERT_HAS("\"attempt\":2,\"delay\":200");
+    event(s, 2, 3, 0, "", T0 + 10301);
+    event(s, 3, 2, 1006, "", T0 + 10302);
+    ASSERT_HAS("\"attempt\":3,\"delay\":400");
+}
+
+static void queue_is_bounded(void **st) {
+    C = client("{\"websocket\":{\"max_queue\":2}}");
+    int32_t s = sock(URL, T0);
+    assert_true(request(s, "1", -1, -1, T0) >= 0);
+    assert_true(request(s, "2", -1, -1, T0) >= 0);
+    assert_int_equal(request(s, "3", -1, -1, T0), Q_ERR(OVERFLOW));
+    ASSERT_HAS("\"type\":\"capacity\",\"code\":\"OVERFLOW\"");
+    ASSERT_HAS("websocket.max_queue");
+    assert_non_null(strstr(info(s), "\"queued\":2"));
+}
+
+static void outgoing_too_large_sends_nothing(void **st) {
+    C = client("{\"websocket\":{\"max_message_bytes\":200}}");
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    char big[300];
+    memset(big, 'x', sizeof big); big[0] = '"'; big[sizeof big - 2] = '"'; big[sizeof big - 1] = 0;
+    assert_int_equal(request(s, big, -1, -1, T0), Q_ERR(TOO_LARGE));
+    ASSERT_HAS("websocket.max_message_bytes");
+    assert_non_null(strstr(info(s), "\"queued\":0,\"written\":0"));
+}
+
+static void incoming_too_large_breaks_the_connection(void **st) {
+    C = client("{\"websocket\":{\"max_message_bytes\":200},\"retry\":{\"jitter_percent\":0}}");
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    request(s, "1", -1, 1, T0);                          /* idempotent, still ends: the connection broke */
+    event(s, 1, 5, 5000, "", T0 + 1);
+    ASSERT_HAS("\"code\":\"CONNECTION_LOST\"");
+    ASSERT_HAS("\"source\":\"frame\"");
+    ASSERT_HAS("\"op\":\"close\"");
+    ASSERT_HAS("\"state\":\"reconnecting\"");
+    /* also when the bytes themselves are over (a short string of wide characters) */
+    event(s, 1, 3, 0, "", T0 + 2000);
+    event(s, 2, 1, 0, "", T0 + 2001);
+    request(s, "2", -1, -1, T0 + 2002);
+    char big[400];
+    memset(big, ' ', sizeof big); big[0] = '{'; big[sizeof big - 2] = '}'; big[sizeof big - 1] = 0;
+    message(s, 2, big, T0 + 2003);
+    ASSERT_HAS("\"code\":\"CONNECTION_LOST\"");
+}
+
+static void malformed_frames_fail_the_oldest(void **st) {
+    int32_t s = open_sock();
+    static const char *const BAD[] = {
+        "not json", "[1,2]", "{\"type\":\"bogus\"}", "{\"payload\":{}}", "{\"type\":\"envelope\"}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"request_id\":\"nope\"},\"payload\":1}}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{}}}", "{\"type\":\"error\",\"code\":\"x\"}", "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":[1,}}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1}} x",
+    };
+    for (size_t i = 0; i < Q_ARRAY_LEN(BAD); i++) {
+        int32_t a = request(s, "1", -1, -1, T0);
+        message(s, 1, BAD[i], T0 + 1);
+        char want[64];
+        snprintf(want, sizeof want, "\"r\":%d,\"source\":\"frame\"", a);
+        if (!has(want) || !has("\"type\":\"protocol\",\"code\":\"PROTOCOL\"")) fail_msg("frame %zu: %s", i, OUT);
+    }
+    /* binary frames are ignored (but show the peer is alive) */
+    int32_t a = request(s, "1", -1, -1, T0);
+    (void)a;
+    event(s, 1, 4, 0, "", T0 + 2);
+    ASSERT_NOT("reject");
+}
+
+static void push_is_bounded_and_reported(void **st) {
+    C = client("{\"websocket\":{\"max_queue\":2}}");
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    const char *pushf = "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":\"hi\"}}";
+    message(s, 1, pushf, T0 + 1);
+    ASSERT_HAS("\"op\":\"push\"");
+    ASSERT_HAS("\"at\":29,");
+    message(s, 1, pushf, T0 + 2);
+    ASSERT_HAS("\"op\":\"push\"");
+    message(s, 1, pushf, T0 + 3);
+    ASSERT_NOT("\"op\":\"push\"");
+    ASSERT_HAS("\"state\":\"overflow\",\"attempt\":0,\"dropped\":1");
+    assert_int_equal(q_ws_taken(C, s, 1), 0);
+    message(s, 1, pushf, T0 + 4);
+    ASSERT_HAS("\"op\":\"push\"");
+}
+
+static void drain_closes_after_the_last_reply(void **st) {
+    int32_t s = open_sock();
+    request(s, "1", -1, -1, T0);
+    char id[40]; strcpy(id, RID);
+    grab(q_ws_drain(C, s, T0 + 1));
+    ASSERT_NOT("close");
+    assert_int_equal(request(s, "2", -1, -1, T0 + 2), Q_ERR(BAD_STATE));
+    ASSERT_HAS("draining");
+    message(s, 1, reply(id, "1"), T0 + 3);
+    ASSERT_HAS("\"op\":\"resolve\"");
+    ASSERT_HAS("\"op\":\"close\"");
+    ASSERT_HAS("\"code\":1000,\"reason\":\"drained\",\"flush\":true");
+    ASSERT_HAS("\"state\":\"closed\"");
+}
+
+static void close_ends_everything_once(void **st) {
+    int32_t s = open_sock();
+    request(s, "1", -1, -1, T0);
+    event(s, 1, 2, 1006, "", T0 + 1);                    /* requeue nothing: not idempotent */
+    request(s, "2", -1, -1, T0 + 2);                     /* queued */
+    grab(q_ws_close(C, s, T0 + 3));
+    assert_int_equal(has("\"op\":\"reject\""), 1);
+    ASSERT_HAS("\"code\":\"ABORTED\"");
+    ASSERT_HAS("\"state\":\"closed\"");
+    assert_int_equal(q_ws_info(C, s), Q_ERR(BAD_HANDLE));
+}
+
+static void reconnect_off_closes_for_good(void **st) {
+    C = client("{\"websocket\":{\"reconnect\":false}}");
+    int32_t s = sock(URL, T0);
+    request(s, "1", -1, 1, T0);
+    event(s, 1, 2, 1006, "", T0 + 1);
+    ASSERT_HAS("\"code\":\"CONNECTION_LOST\"");
+    ASSERT_HAS("\"state\":\"closed\"");
+    assert_int_equal(request(s, "2", -1, -1, T0 + 2), Q_ERR(BAD_STATE));
+    /* the pool gives a fresh socket for the URL */
+    int32_t s2 = sock(URL, T0 + 3);
+    assert_true(s2 >= 0 && s2 != s);
+    ASSERT_HAS("\"op\":\"connect\"");
+}
+
+static void pool_evicts_least_recently_used_idle(void **st) {
+    C = client("{\"websocket\":{\"max_connections\":2}}");
+    int32_t a = sock("ws://a/", T0), b = sock("ws://b/", T0 + 1);
+    sock("ws://a/", T0 + 2);                             /* a used last: b is the LRU */
+    int32_t c = sock("ws://c/", T0 + 3);
+    assert_true(c >= 0);
+    char want[64];
+    snprintf(want, sizeof want, "{\"op\":\"close\",\"s\":%d", b);
+    ASSERT_HAS(want);
+    ASSERT_HAS("\"reason\":\"evicted\"");
+    assert_int_equal(q_ws_info(C, b), Q_ERR(BAD_HANDLE));
+    assert_true(q_ws_info(C, a) > 0);
+    /* busy sockets are never evicted */
+    request(a, "1", -1, -1, T0 + 4);
+    request(c, "1", -1, -1, T0 + 4);
+    assert_int_equal(sock("ws://d/", T0 + 5), Q_ERR(LIMIT_REACHED));
+    ASSERT_HAS("\"type\":\"capacity\"");
+    ASSERT_HAS("websocket.max_connections");
+    assert_int_equal(sock("http://x/", T0 + 6), Q_ERR(INVALID_URL));
+}
+
+/* 10,000 requests in flight on one socket, answered in reverse order: each resolves once. */
+static void ten_thousand_in_flight(void **st) {
+    C = client("{\"limits\":{\"max_in_flight\":20000}}");
+    int32_t s = open_sock();
+    enum { N = 10000 };
+    static char ids[N][37];
+    static int32_t hs[N];
+    for (int i = 0; i < N; i++) { hs[i] = request(s, "1", -1, -1, T0); if (hs[i] < 0) fail_msg("%d: %s", i, OUT); strcpy(ids[i], RID); }
+    for (int i = N - 1; i >= 0; i--) {
+        message(s, 1, reply(ids[i], "1"), T0 + 1);
+        char want[64];
+        snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d,", s, hs[i]);
+        if (!has(want)) fail_msg("request %d: %s", i, OUT);
+    }
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(connect_queue_then_flush, setup),
+        cmocka_unit_test_setup(reply_resolves_by_request_id_in_any_form, setup),
+        cmocka_unit_test_setup(error_frames_fail_the_oldest_with_their_code, setup),
+        cmocka_unit_test_setup(error_envelope_rejects_with_source_envelope, setup),
+        cmocka_unit_test_setup(timeout_keeps_error_frame_correlation, setup),
+        cmocka_unit_test_setup(late_reply_after_timeout_is_dropped, setup),
+        cmocka_unit_test_setup(abort_queued_and_written, setup),
+        cmocka_unit_test_setup(keepalive_detects_a_silent_server, setup),
+        cmocka_unit_test_setup(reconnect_resends_only_idempotent, setup),
+        cmocka_unit_test_setup(resends_are_bounded_by_max_attempts, setup),
+        cmocka_unit_test_setup(backoff_grows_and_connect_times_out, setup),
+        cmocka_unit_test_setup(queue_is_bounded, setup),
+        cmocka_unit_test_setup(outgoing_too_large_sends_nothing, setup),
+        cmocka_unit_test_setup(incoming_too_large_breaks_the_connection, setup),
+        cmocka_unit_test_setup(malformed_frames_fail_the_oldest, setup),
+        cmocka_unit_test_setup(push_is_bounded_and_reported, setup),
+        cmocka_unit_test_setup(drain_closes_after_the_last_reply, setup),
+        cmocka_unit_test_setup(close_ends_everything_once, setup),
+        cmocka_unit_test_setup(reconnect_off_closes_for_good, setup),
+        cmocka_unit_test_setup(pool_evicts_least_recently_used_idle, setup),
+        cmocka_unit_test_setup(ten_thousand_in_flight, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
