@@ -69,6 +69,7 @@ int32_t q_token_clear(int32_t client, uint32_t name_len);
  *   {"action":"resolve","record":[...decode record words...]}   offsets into the input buffer
  *   {"action":"retry","delay":ms,"attempt":n}                    wait, then q_rest_attempt
  *   {"action":"send","attempt":n}                                send the same request again
+ *   {"action":"redirect",...}                                    follow (q_rest_redirect only)
  *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
  * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
  * entropy = 20 bytes. Returns the plan's length; output = plan JSON
@@ -78,6 +79,12 @@ int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, 
 int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len, uint32_t type_len, uint32_t retry_after_len, double now_ms);
 /* No response: kind 1 network (incl. CORS), 2 timeout, 3 aborted by the caller. */
 int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms);
+/* A redirect answered the attempt: input = the URL requested | its Location; status 0 when
+ * the host hides the target (browser opaque redirect). Output: a redirect action
+ * {"action":"redirect","url","method","body":bool,"headers":[from,to],"attempt"} — send the
+ * next hop with the plan's headers[from..to) (to -1: to the end), the body only when true —
+ * or a reject (ORIGIN_DENIED, TOO_MANY_REDIRECTS, REDIRECT_HIDDEN, HTTP_STATUS). */
+int32_t q_rest_redirect(int32_t client, uint32_t id, int32_t status, uint32_t url_len, uint32_t location_len, double now_ms);
 /* The backoff timer of a retry fired. */
 int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms);
 /* How many requests of the client are in flight (prepared, not yet resolved or rejected). */

@@ -85,7 +85,8 @@ export type ErrorType =
 /** Who found the failure: 'local' (this client; nothing was sent, or the caller aborted), 'network'
  * (sent or being sent, no answer: network failure, timeout, connection lost), 'envelope' (the server
  * answered with an error envelope), 'frame' (the server sent a WebSocket error frame, or a frame
- * that is not valid), 'http' (an HTTP status without an envelope). */
+ * that is not valid), 'http' (an HTTP status without an envelope, a 2xx body that is not an
+ * envelope, or a redirect the client does not follow). */
 export type ErrorSource = 'local' | 'network' | 'envelope' | 'frame' | 'http';
 
 /** The one error class of the library. Messages never contain secrets or payloads. */
@@ -105,7 +106,8 @@ export declare class QollectiveError extends Error {
   readonly offset: number | null;
   /** Key path that was wrong, e.g. "meta.security.roles[1]". */
   readonly path: string;
-  /** Where the failure came from (null where not yet classified). */
+  /** Where the failure came from (README "Errors say where they came from"); every failure the
+   * core reports has one, null only where not classified. */
   readonly source: ErrorSource | null;
   /** The host's own exception of a failed fetch, the auth provider's error, or the AbortSignal's reason. */
   cause?: unknown;
@@ -113,7 +115,8 @@ export declare class QollectiveError extends Error {
 
 /** Client configuration (all optional; defaults from include/qollective/constants.h). */
 export interface ClientConfig {
-  rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string> };
+  /** max_redirects: hops the core follows per request (default 5, 0-20); see README "Redirects". */
+  rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string>; max_redirects?: number };
   /** connect_ms is validated but not used yet (WebSocket transport). */
   timeouts?: { request_ms?: number; connect_ms?: number };
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
@@ -231,6 +234,7 @@ export interface CertificateInfo {
 }
 
 export interface LoadOptions {
+  /** Must honour `redirect: 'manual'` (the core decides every redirect hop). */
   fetch?: typeof fetch;
   /** Accepted but not used yet (WebSocket transport). */
   WebSocket?: unknown;

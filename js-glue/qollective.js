@@ -497,7 +497,8 @@ export class Client {
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));
     out.fill(0, 0, len);                     // our copy of the plan's headers (Authorization)
-    const body = plan.body ? out.subarray(len) : undefined;
+    let body = plan.body ? out.subarray(len) : undefined;
+    let { url, method, headers } = plan;
     const id = plan.id;
 
     // This send's own stop: the caller's signal or close() abort it. Every listener added
@@ -517,17 +518,30 @@ export class Client {
         const onAbort = () => { why = FAIL_ABORTED; ctl.abort(); };
         stop.addEventListener('abort', onAbort, { once: true });
         const timer = setTimeout(() => { why = FAIL_TIMEOUT; ctl.abort(); }, Math.max(0, plan.deadline - q.io.now()));
-        let res, bytes;
+        let res, bytes, hop;
         failure = null;
         try {
-          res = await q.io.fetch(plan.url, { method: plan.method, headers: plan.headers, body, signal: ctl.signal });
-          bytes = new Uint8Array(await res.arrayBuffer());
+          // redirects come back to the core, which decides every hop (browsers hide them: status 0)
+          res = await q.io.fetch(url, { method, headers, body, signal: ctl.signal, redirect: 'manual' });
+          if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status <= 399)) {
+            hop = res; res = null;
+            hop.body?.cancel().catch(() => {});
+          } else bytes = new Uint8Array(await res.arrayBuffer());
         } catch (e) {
           res = null;
           if (!why) { why = FAIL_NETWORK; failure = e; }
         } finally {
           clearTimeout(timer);
           stop.removeEventListener('abort', onAbort);
+        }
+        if (hop) {
+          const [u, l] = q._input([url, hop.headers.get('location') || '']);
+          act = this._act(x.q_rest_redirect(h, id, hop.type === 'opaqueredirect' ? 0 : hop.status, u, l, q.io.now()));
+          if (act.action !== 'redirect') break;
+          ({ url, method } = act);
+          if (!act.body) body = undefined;
+          headers = plan.headers.slice(act.headers[0], act.headers[1] < 0 ? undefined : act.headers[1]);
+          continue;
         }
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';

@@ -51,6 +51,16 @@ Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, dou
     return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
 }
 
+Q_EXPORT(q_rest_redirect) int32_t q_rest_redirect(int32_t client, uint32_t id, int32_t status, uint32_t url_len,
+                                                   uint32_t location_len, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, (uint64_t)url_len + location_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_buf out = {0};
+    return output_end(I, rest_redirect(c, id, status, I->in, url_len, I->in + url_len, location_len, now_ms, &out, &I->err), &out);
+}
+
 Q_EXPORT(q_rest_in_flight) int32_t q_rest_in_flight(int32_t client) {
     BEGIN();
     q_client *c = client_get(I, client, false);

@@ -1,6 +1,6 @@
 /* Client configuration: schema (strict: unknown keys are errors), range table, defaults.
  * Schema layout:
- *   rest       { base_url, route, method, headers{} }
+ *   rest       { base_url, route, method, headers{}, max_redirects }
  *   timeouts   { request_ms, connect_ms }
  *   retry      { max_attempts, base_delay_ms, max_delay_ms, jitter_percent, retry_non_idempotent }
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
@@ -25,7 +25,7 @@ uint8_t config_method(const schema_walk *w, int tok) {
 }
 
 enum {
-    C_BASE_URL, C_ROUTE, C_METHOD, C_HEADERS,
+    C_BASE_URL, C_ROUTE, C_METHOD, C_HEADERS, C_MAX_REDIRECTS,
     C_REQUEST_MS, C_CONNECT_MS,
     C_MAX_ATTEMPTS, C_BASE_DELAY, C_MAX_DELAY, C_JITTER, C_RETRY_NON_IDEMPOTENT,
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
@@ -47,6 +47,7 @@ static const schema_field REST_F[] = {
     S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),
     { "method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHOD_LIST },
     { "headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL },
+    I("max_redirects", C_MAX_REDIRECTS),
 };
 static const schema REST = SCHEMA(REST_F);
 static const schema_field TIMEOUTS_F[] = { I("request_ms", C_REQUEST_MS), I("connect_ms", C_CONNECT_MS) };
@@ -89,6 +90,7 @@ typedef struct { const char *path; uint32_t max; uint16_t min; uint8_t slot, off
 #define OFF(field) (uint8_t)__builtin_offsetof(q_config, field)
 _Static_assert(sizeof(q_config) <= 256, "config offsets fit uint8_t");
 static const int_setting INTS[] = {
+    { "rest.max_redirects", Q_CONFIG_MAX_REDIRECTS, 0, C_MAX_REDIRECTS, OFF(max_redirects) },
     { "timeouts.request_ms", Q_MAX_TIMEOUT_MS, 1, C_REQUEST_MS, OFF(request_timeout_ms) },
     { "timeouts.connect_ms", Q_MAX_TIMEOUT_MS, 1, C_CONNECT_MS, OFF(connect_timeout_ms) },
     { "retry.max_attempts", Q_MAX_RETRY_ATTEMPTS, 1, C_MAX_ATTEMPTS, OFF(retry_max_attempts) },
@@ -121,6 +123,7 @@ static const str_setting STRS[] = {
 void config_defaults(q_config *c) {
     q_memset(c, 0, sizeof *c);
     c->method = HM_POST;
+    c->max_redirects = Q_DEFAULT_MAX_REDIRECTS;
     c->request_timeout_ms = Q_DEFAULT_REQUEST_TIMEOUT_MS;
     c->connect_timeout_ms = Q_DEFAULT_CONNECT_TIMEOUT_MS;
     c->retry_max_attempts = Q_DEFAULT_RETRY_ATTEMPTS;
@@ -174,18 +177,32 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         return rc;
     if (c->base_url.len && c->allowed_origins_json.len) {
         /* security.allowed_origins: the only origins this client may send to */
-        q_tokens t;
-        if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
-        bool allowed = false;
-        for (int k = 1; k < t.count && !allowed; k++) {
-            uint32_t n = (uint32_t)(t.tok[k].end - t.tok[k].start);
-            uint8_t *o = scratch_alloc(n + 1);
-            if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
-            n = json_unescape(t.js + t.tok[k].start, n, o);
-            while (n && o[n - 1] == '/') n--;
-            allowed = url_origin_equals(c->base_url.ptr, &up, o, n);
-        }
+        bool allowed;
+        if ((rc = config_origin_allowed(c, c->base_url.ptr, up.origin_len, &allowed, err))) return rc;
         if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[C_BASE_URL]), "rest.base_url", "origin not in security.allowed_origins");
+    }
+    return Q_OK;
+}
+
+int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, bool *allowed, q_error *err) {
+    *allowed = false;
+    if (!c->allowed_origins_json.len) {   /* no list: the base URL's origin only */
+        url_parts up;
+        q_error ignored;
+        *allowed = c->base_url.len && url_parse_base(c->base_url.ptr, c->base_url.len, &up, NULL, -1, &ignored) == Q_OK &&
+                   url_case_eq(c->base_url.ptr, up.origin_len, origin, n);
+        return Q_OK;
+    }
+    q_tokens t;
+    int rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err);
+    if (rc) return rc;
+    for (int k = 1; k < t.count && !*allowed; k++) {
+        uint32_t m = (uint32_t)(t.tok[k].end - t.tok[k].start);
+        uint8_t *o = scratch_alloc(m + 1);
+        if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
+        m = json_unescape(t.js + t.tok[k].start, m, o);
+        while (m && o[m - 1] == '/') m--;
+        *allowed = url_case_eq(origin, n, o, m);
     }
     return Q_OK;
 }

@@ -17,6 +17,7 @@ typedef struct {
     q_str route;                 /* default Q_DEFAULT_ROUTE */
     uint8_t method;              /* q_http_method, default POST */
     q_str headers_json;          /* compact JSON object of default headers, "" when none */
+    uint32_t max_redirects;      /* redirect hops followed per request, 0 = none */
     /* timeouts */
     uint32_t request_timeout_ms, connect_timeout_ms;
     /* retry */
@@ -46,6 +47,11 @@ int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err);
 void config_free(q_config *c);
 /* Writes the effective configuration (defaults resolved) as compact JSON. */
 int config_to_json(const q_config *c, q_buf *out);
+
+/* Whether a request may go to the origin (scheme://host[:port]) origin[0..n): one listed in
+ * security.allowed_origins, or without that list only rest.base_url's own. *allowed set;
+ * Q_OK or OUT_OF_MEMORY. */
+int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, bool *allowed, q_error *err);
 
 extern const char *const Q_HTTP_METHODS[];
 extern const char Q_HTTP_METHOD_LIST[];

@@ -28,6 +28,7 @@ static const char *nth(const char *list, unsigned n) {
     while (n--) list += q_strlen(list) + 1;
     return list;
 }
+static const char SOURCE_NAMES[] = "local\0network\0envelope\0frame\0http\0";   /* q_source order */
 
 /* Row of a status; unknown statuses read as INTERNAL. */
 static int row_of(int status) {
@@ -39,6 +40,7 @@ const char *q_status_code(int status) { return nth(STATUS_CODE, (unsigned)row_of
 q_kind q_status_kind(int status) { return (q_kind)STATUS_KIND[row_of(status)]; }
 const char *q_kind_name(q_kind k) { return nth(KIND_NAMES, (unsigned)k < QK_COUNT_ ? (unsigned)k : QK_INTERNAL); }
 const char *q_retry_policy_name(q_retry_policy p) { return nth(RETRY_NAMES, (unsigned)p <= QR_IMMEDIATE ? (unsigned)p : QR_NONE); }
+const char *q_source_name(q_source s) { return nth(SOURCE_NAMES, (unsigned)s < QS_COUNT_ ? (unsigned)s : QS_LOCAL); }
 
 q_retry_policy q_kind_retry_policy(q_kind k) {
     switch (k) {
@@ -52,7 +54,7 @@ q_retry_policy q_kind_retry_policy(q_kind k) {
 /* Every byte, not just the terminators: no tail of an earlier, longer record survives in
  * the buffers (valgrind saw tests read those bytes as uninitialised). */
 void q_error_clear(q_error *e) {
-    q_memset(e, 0, sizeof *e);   /* status 0, QK_NONE, QR_NONE, empty texts */
+    q_memset(e, 0, sizeof *e);   /* status 0, QK_NONE, QR_NONE, QS_LOCAL, empty texts */
     e->offset = Q_NO_OFFSET;
 }
 
@@ -189,6 +191,8 @@ static size_t write_record(const q_error *e, uint8_t *out, size_t cap, size_t me
     p = e->offset >= 0 ? put_i64(out, p, cap, e->offset) : put_raw(out, p, cap, "null");
     p = put_raw(out, p, cap, ",\"path\":");
     p = put_json_string(out, p, cap, e->path, SIZE_MAX);
+    p = put_raw(out, p, cap, ",\"source\":");
+    p = put_json_string(out, p, cap, q_source_name((q_source)e->source), SIZE_MAX);
     p = put_raw(out, p, cap, "}");
     return p;
 }

@@ -17,6 +17,15 @@ typedef enum {
 
 typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_policy;
 
+/* Where a failure came from (the record's "source"):
+ *   local     found by this client: nothing was sent, or the caller aborted;
+ *   network   sent or being sent, no answer: network failure, timeout, connection lost;
+ *   envelope  the server answered with an error envelope;
+ *   frame     the server sent a WebSocket error frame;
+ *   http      the server answered with an HTTP status but no envelope (or a 2xx body that
+ *             is not an envelope, or a redirect the client does not follow). */
+typedef enum { QS_LOCAL = 0, QS_NETWORK, QS_ENVELOPE, QS_FRAME, QS_HTTP, QS_COUNT_ } q_source;
+
 /* X(name, kind, http status, message). The status code returned is -(index). Failures found
  * locally carry no HTTP status (0): nothing was sent; REST classification sets the real one. */
 #define Q_STATUS_TABLE(X) \
@@ -57,6 +66,8 @@ typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_po
     X(ABORTED,           QK_ABORTED,    0,   "aborted by the caller") \
     X(NO_TOKEN,          QK_SECURITY,   0,   "no token set") \
     X(ORIGIN_DENIED,     QK_SECURITY,   0,   "origin not allowed") \
+    X(REDIRECT_HIDDEN,   QK_SECURITY,   0,   "redirect not followed: the host hides its target") \
+    X(TOO_MANY_REDIRECTS, QK_TRANSPORT, 0,   "too many redirects") \
     X(PROTOCOL,          QK_PROTOCOL,   0,   "malformed frame from the server") \
     X(ERROR_FRAME,       QK_REMOTE,     0,   "server sent an error frame") \
     X(CONNECTION_LOST,   QK_CONNECTION, 0,   "connection lost before the reply") \
@@ -91,6 +102,7 @@ typedef struct {
     uint8_t kind;                                /* q_kind */
     uint8_t retry_policy;                        /* q_retry_policy */
     uint8_t retryable;
+    uint8_t source;                              /* q_source, QS_LOCAL unless a transport sets it */
     int32_t http_status;                         /* 0 when not applicable */
     int64_t offset;                              /* byte offset into the input, or Q_NO_OFFSET */
     char code[Q_MAX_ERROR_CODE_CHARS + 1];       /* stable machine code (server's code for remote errors) */
@@ -121,6 +133,7 @@ const char *q_status_code(int status);
 q_kind q_status_kind(int status);
 const char *q_kind_name(q_kind k);
 const char *q_retry_policy_name(q_retry_policy p);
+const char *q_source_name(q_source s);
 
 /* Retry policy per kind, wire-format.md §3. */
 q_retry_policy q_kind_retry_policy(q_kind k);
@@ -129,7 +142,7 @@ q_retry_policy q_kind_retry_policy(q_kind k);
 int q_status_from_wire_code(const uint8_t *code, size_t len);
 
 /* Writes the record as compact JSON:
- * {"type","code","message","retryable","retryPolicy","status","offset","path"}.
+ * {"type","code","message","retryable","retryPolicy","status","offset","path","source"}.
  * Returns bytes written or a negative status if cap is too small (never more than Q_ERROR_JSON_BYTES). */
 int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);
 

@@ -10,6 +10,7 @@
 #include "rest_table.h"
 #include "rest_headers.h"
 #include "rest_classify.h"
+#include "rest_redirect.h"
 #include "envelope.h"
 #include "json.h"
 #include "url.h"
@@ -128,7 +129,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     /* URL characters need no JSON escaping */
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
     if (wrc) return oom(err);
-    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, err)))
+    uint32_t own;
+    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
     uint32_t id;
@@ -136,6 +138,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if (!e) return err->status;
     q_memcpy(e->request_id, request_id, UUID_TEXT_LEN);
     e->method = method;
+    e->own_headers = (uint8_t)own;
+    e->had_body = has_body;
     e->retry_ok = method == HM_GET || method == HM_PUT || method == HM_DELETE || cfg->retry_non_idempotent || idempotent_override;
     e->deadline_ms = now_ms + timeout;
     e->seed = (uint32_t)random[16] | (uint32_t)random[17] << 8 | (uint32_t)random[18] << 16 | (uint32_t)random[19] << 24;
@@ -162,11 +166,18 @@ static int reject(q_client *c, rest_entry *en, const q_error *fail, const rest_d
     return Q_OK;
 }
 
-/* Rejects at once with a failure of the client's own. */
-static int reject_now(q_client *c, rest_entry *en, int status, const char *detail, q_buf *out, q_error *err) {
+/* Rejects at once with a failure found by the client (source: where it came from). */
+static int reject_now(q_client *c, rest_entry *en, int status, q_source source, const char *detail, q_buf *out, q_error *err) {
     q_error fail;
     q_fail(&fail, status, Q_NO_OFFSET, NULL, detail);
+    fail.source = (uint8_t)source;
     return reject(c, en, &fail, NULL, out, err);
+}
+
+/* Deadlines are checked on every event the core is fed, not only by the host's timers
+ * (browsers throttle those in background tabs): an outcome that arrives late is a TIMEOUT. */
+static int reject_late(q_client *c, rest_entry *en, q_buf *out, q_error *err) {
+    return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the reply came after the request deadline", out, err);
 }
 
 /* Decides retry or reject for a failed attempt (event ev) described by *fail. */
@@ -193,6 +204,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     rest_entry *en = rest_entry_for(c, id, RE_RESPONSE, err);
     if (!en) return err->status;
     if (status < 100 || status > 599) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not an HTTP status");
+    if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
 
     env_decoded d;
     q_error derr; q_error_clear(&derr);
@@ -220,12 +232,14 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
 int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, kind == RF_ABORTED ? RE_ABORT : RE_FAILURE, err);
     if (!en) return err->status;
-    if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), NULL, out, err);
+    if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), QS_LOCAL, NULL, out, err);
     /* the deadline covers the whole call: nothing left to retry with */
-    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed", out, err);
+    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed", out, err);
+    if (kind == RF_NETWORK && now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
     if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
     q_error fail;
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
+    fail.source = QS_NETWORK;
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
 }
 
@@ -233,9 +247,37 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     rest_entry *en = rest_entry_for(c, id, RE_TIMER, err);
     if (!en) return err->status;
     if (now_ms >= en->deadline_ms)
-        return reject_now(c, en, Q_ERR(TIMEOUT), "the request deadline passed while waiting to retry", out, err);
+        return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed while waiting to retry", out, err);
     if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     rest_entry_continue(en, RE_TIMER);
+    en->attempt++;
+    return Q_OK;
+}
+
+int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
+                  uint32_t loc_len, double now_ms, q_buf *out, q_error *err) {
+    rest_entry *en = rest_entry_for(c, id, RE_REDIRECT, err);
+    if (!en) return err->status;
+    if (status != 0 && (status < 300 || status > 399)) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not a 3xx status (or 0)");
+    if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
+    redirect_hop hop;
+    q_error fail;
+    int rc = redirect_decide(&c->cfg, en->method, en->hops, status, url, url_len, loc, loc_len, &hop, &fail, err);
+    if (rc) return rc;
+    if (fail.status) return reject(c, en, &fail, NULL, out, err);
+    /* the hop is an attempt of its own; the body and the credentials, once dropped, stay dropped */
+    bool drop_body = en->body_dropped || hop.drop_body, stripped = en->stripped || hop.cross_origin;
+    int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : -1;
+    /* URL characters need no JSON escaping (url_resolve validated them) */
+    if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"headers\":[%u,%s%u],\"attempt\":%u}",
+               hop.url.ptr, hop.url.len, Q_HTTP_METHODS[hop.method], drop_body ? "false" : "true", (uint32_t)from,
+               to < 0 ? "-" : "", (uint32_t)(to < 0 ? 1 : to), en->attempt + 1u))
+        return oom(err);
+    rest_entry_continue(en, RE_REDIRECT);
+    en->method = hop.method;
+    en->body_dropped = drop_body;
+    en->stripped = stripped;
+    en->hops++;
     en->attempt++;
     return Q_OK;
 }

@@ -28,22 +28,6 @@ static void classify(q_error *e, int32_t status) {
     e->retry_policy = retryable ? (uint8_t)(k == QK_TIMEOUT ? QR_EXPONENTIAL : QR_LINEAR) : QR_NONE;
 }
 
-/* Printable preview of a non-envelope body for the message: at most Q_ERROR_PREVIEW_BYTES. */
-static void append_preview(q_error *e, const uint8_t *b, uint32_t n) {
-    char tmp[52]; uint32_t k = 0;
-    for (uint32_t i = 0; i < n && k < Q_ERROR_PREVIEW_BYTES; i++) {
-        uint8_t c = b[i];
-        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-        if (c < 0x20 || c > 0x7E) c = '?';
-        if (c == ' ' && k && tmp[k - 1] == ' ') continue;
-        tmp[k++] = (char)c;
-    }
-    tmp[k] = 0;
-    q_msg_append(e, k ? ": " : " (empty body)");
-    q_msg_append(e, tmp);
-    if (n > Q_ERROR_PREVIEW_BYTES) q_msg_append(e, "...");
-}
-
 static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
     q_msg_append(e, " (");
     if (!n) q_msg_append(e, "no content type");
@@ -52,10 +36,9 @@ static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
         if (ct[i] == ';') break;
         q_msg_append(e, ch);
     }
-    q_msg_append(e, ")");
 }
 
-/* Starts a message "HTTP <status><what> (<content type>)". */
+/* Starts a message "HTTP <status><what> (<media type>" (the caller closes it). */
 static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
     e->message[0] = 0;
     q_msg_append(e, "HTTP ");
@@ -77,6 +60,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         if (!d->error_status_given && !ok2xx) st = status;
         q_fail(fail, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
         classify(fail, st);
+        fail->source = QS_ENVELOPE;
         uint8_t *code = scratch_alloc(d->error_code_len + 1), *msg = scratch_alloc(d->error_message_len + 1);
         if (!code || !msg) return oom(err);
         uint32_t cl = json_unescape(body + d->error_code_off, d->error_code_len, code);
@@ -98,18 +82,25 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
             }
         }
     } else if (ok2xx) {
-        /* 2xx but not an envelope: say what arrived */
+        /* 2xx but not an envelope: say what arrived. Its kind is deserialization, whose policy
+         * is an immediate retry (wire-format.md §3: a body cut or garbled on the way usually
+         * comes whole the next time); decide() still retries only where repeating is safe. */
         q_fail(fail, Q_ERR(NOT_AN_ENVELOPE), derr->offset, "response", NULL);
         http_message(fail, status, " response is not a valid envelope", content_type, ct_len);
-        q_msg_append(fail, ": ");
+        q_msg_append(fail, "): ");
         q_msg_append(fail, derr->message);
         fail->http_status = status;
+        fail->source = QS_HTTP;
     } else {
         /* an HTTP error without an envelope: proxies' HTML, plain-text 404, framework 4xx */
         q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(fail, status);
+        fail->source = QS_HTTP;
         http_message(fail, status, " without an envelope", content_type, ct_len);
-        append_preview(fail, body, body_len);
+        /* the size, never the bytes: a body may echo the request or one of its header values */
+        q_text_append(fail->message, sizeof fail->message, ", ");
+        q_text_append_u64(fail->message, sizeof fail->message, body_len);
+        q_msg_append(fail, " bytes)");
     }
     return Q_OK;
 }

@@ -166,7 +166,7 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
 
 
 int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, q_tokens *call, int call_obj,
-                       uint32_t url_len, q_error *err) {
+                       uint32_t url_len, uint32_t *own, q_error *err) {
     const q_config *cfg = &c->cfg;
     bool own_auth = cfg->auth_token_name.len != 0;
     int rc;
@@ -174,6 +174,7 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
     if (has_body) header_add(&h, OWN_HEADERS[0], (const uint8_t *)"application/json", 16);
     for (uint32_t k = OWN_META_FIRST; k < OWN_META_END; k++)
         if ((rc = header_from_meta(&h, k, mw, err))) return rc;
+    *own = h.count;
     if (own_auth) {
         uint32_t tl;
         const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);

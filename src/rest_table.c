@@ -15,15 +15,15 @@ typedef struct {
  * RS_FREE where the call can only end, REFUSED where the event does not apply. */
 #define REFUSED 0xFF
 static const uint8_t NEXT_STATE[RS_COUNT_][RE_COUNT_] = {
-    /*               RESPONSE      FAILURE       TIMER         ABORT */
-    [RS_FREE]      = { REFUSED,    REFUSED,      REFUSED,      REFUSED },
-    [RS_IN_FLIGHT] = { RS_BACKOFF, RS_BACKOFF,   REFUSED,      RS_FREE },
-    [RS_BACKOFF]   = { REFUSED,    REFUSED,      RS_IN_FLIGHT, RS_FREE },
+    /*               RESPONSE      FAILURE       TIMER         ABORT    REDIRECT */
+    [RS_FREE]      = { REFUSED,    REFUSED,      REFUSED,      REFUSED, REFUSED },
+    [RS_IN_FLIGHT] = { RS_BACKOFF, RS_BACKOFF,   REFUSED,      RS_FREE, RS_IN_FLIGHT },
+    [RS_BACKOFF]   = { REFUSED,    REFUSED,      RS_IN_FLIGHT, RS_FREE, REFUSED },
 };
 /* Why an event is refused, per event. */
 static const char *const REFUSAL[RE_COUNT_] = {
     [RE_RESPONSE] = "no attempt in flight", [RE_FAILURE] = "no attempt in flight",
-    [RE_TIMER] = "not waiting to retry", [RE_ABORT] = "not in flight",
+    [RE_TIMER] = "not waiting to retry", [RE_ABORT] = "not in flight", [RE_REDIRECT] = "no attempt in flight",
 };
 _Static_assert(Q_ARRAY_LEN(NEXT_STATE) == RS_COUNT_ && Q_ARRAY_LEN(NEXT_STATE[0]) == RE_COUNT_, "one row per state, one column per event");
 _Static_assert(Q_ARRAY_LEN(REFUSAL) == RE_COUNT_, "one refusal text per event");

@@ -8,6 +8,7 @@
  *   BACKOFF     timer fired         IN_FLIGHT (send)               FREE (reject TIMEOUT)
  *   IN_FLIGHT,  abort               -                              FREE (reject ABORTED)
  *   BACKOFF
+ *   IN_FLIGHT   redirect            IN_FLIGHT (the next hop)       FREE (reject: denied, limit)
  *   other combinations: refused with BAD_STATE, the entry unchanged. */
 #ifndef Q_REST_TABLE_H
 #define Q_REST_TABLE_H
@@ -17,10 +18,13 @@
 #include "uuid.h"
 
 typedef enum { RS_FREE = 0, RS_IN_FLIGHT, RS_BACKOFF, RS_COUNT_ } rest_state;
-typedef enum { RE_RESPONSE = 0, RE_FAILURE, RE_TIMER, RE_ABORT, RE_COUNT_ } rest_event;
+typedef enum { RE_RESPONSE = 0, RE_FAILURE, RE_TIMER, RE_ABORT, RE_REDIRECT, RE_COUNT_ } rest_event;
 
 typedef struct {
     uint8_t state, method, attempt, retry_ok;   /* retry_ok: method may be repeated */
+    uint8_t hops;                               /* redirects followed */
+    uint8_t own_headers;                        /* leading plan headers that are Content-Type and meta */
+    uint8_t had_body, body_dropped, stripped;   /* a redirect dropped the body / the credentials */
     uint32_t generation;
     uint32_t seed;
     double deadline_ms;

@@ -105,6 +105,74 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n) {
     return Q_OK;
 }
 
-bool url_origin_equals(const uint8_t *url, const url_parts *p, const uint8_t *origin, uint32_t origin_len) {
-    return url_case_eq(url, p->origin_len, origin, origin_len);
+/* RFC 3986 §5.2.4: removes "." and ".." segments of an absolute path in place; its new length. */
+static uint32_t remove_dot_segments(uint8_t *p, uint32_t n) {
+    uint32_t o = 0, i = 0;   /* o: output length (p[0..o) is the result so far), i: input position */
+    while (i < n) {
+        uint32_t j = i + 1;                                   /* p[i] == '/': the segment p[i+1..j) */
+        while (j < n && p[j] != '/') j++;
+        uint32_t len = j - i - 1;
+        bool last = j == n;
+        if (len == 1 && p[i + 1] == '.') {
+            if (last) p[o++] = '/';
+        } else if (len == 2 && p[i + 1] == '.' && p[i + 2] == '.') {
+            while (o > 0 && p[--o] != '/') {}                   /* drop the last output segment */
+            if (last) p[o++] = '/';
+        } else {
+            for (uint32_t k = i; k < j; k++) p[o++] = p[k];
+        }
+        i = j;
+    }
+    if (o == 0) p[o++] = '/';
+    return o;
+}
+
+int url_resolve(q_buf *out, const uint8_t *base, uint32_t bn, const uint8_t *ref, uint32_t rn, url_parts *parts,
+                const char *path, q_error *err) {
+    uint32_t q = 0, i = 0;
+    while (q < rn && ref[q] != '#') q++;                      /* the fragment stays with the client */
+    rn = q;
+    while (i < rn && ((ref[i] | 32) >= 'a' && (ref[i] | 32) <= 'z')) i++;
+    bool has_scheme = i > 0 && i < rn && ref[i] == ':';
+    url_parts bp;
+    uint32_t bq = 0;                                          /* the base without its query */
+    while (bq < bn && base[bq] != '?') bq++;
+    int rc = url_parse_base(base, bq, &bp, path, -1, err);
+    if (rc) return rc;
+    uint32_t path_from;                                       /* where the merged path starts in out */
+    if (has_scheme) {
+        rc = q_buf_put(out, ref, rn);
+        path_from = 0;                                        /* absolute: taken as it is */
+    } else if (rn >= 2 && ref[0] == '/' && ref[1] == '/') {   /* //host/path: the base's scheme */
+        rc = q_buf_put(out, base, bp.scheme_len + 1) || q_buf_put(out, ref, rn);
+        path_from = 0;
+    } else {
+        rc = q_buf_put(out, base, bp.origin_len);
+        path_from = out->len;
+        if (rc) {}
+        else if (rn && ref[0] == '/') rc = q_buf_put(out, ref, rn);
+        else if (!rn || ref[0] == '?') rc = q_buf_put(out, base + bp.origin_len, bq - bp.origin_len) || q_buf_put(out, ref, rn);
+        else {                                                /* relative path: after the base's last '/' */
+            uint32_t dir = bq;
+            while (dir > bp.origin_len && base[dir - 1] != '/') dir--;
+            rc = (dir == bp.origin_len ? q_buf_putc(out, '/') : q_buf_put(out, base + bp.origin_len, dir - bp.origin_len)) ||
+                 q_buf_put(out, ref, rn);
+        }
+    }
+    if (rc) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, path, NULL);
+    if (path_from) {                                          /* a merged path: dot segments resolved */
+        uint32_t end = path_from;
+        while (end < out->len && out->ptr[end] != '?') end++;
+        if (end > path_from) {
+            uint32_t tail = out->len - end, n = remove_dot_segments(out->ptr + path_from, end - path_from);
+            q_memmove(out->ptr + path_from + n, out->ptr + end, tail);
+            out->len = path_from + n + tail;
+        }
+    }
+    /* the result must be a URL the client could have been configured with, plus a query */
+    uint32_t rq = 0;
+    while (rq < out->len && out->ptr[rq] != '?') rq++;
+    if ((rc = url_parse_base(out->ptr, rq, parts, path, -1, err))) return rc;
+    const url_ctx ctx = { path, -1, err };
+    return check_path(out->ptr, rq, out->len, true, &ctx);
 }

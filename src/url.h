@@ -27,8 +27,13 @@ int url_join(q_buf *out, const uint8_t *base, uint32_t base_len, const uint8_t *
 /* Percent-encodes bytes as encodeURIComponent does (unreserved and !'()* kept). */
 int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n);
 
-/* true when the origin (scheme://host[:port]) of url equals origin, ASCII case-insensitively. */
-bool url_origin_equals(const uint8_t *url, const url_parts *p, const uint8_t *origin, uint32_t origin_len);
+/* Resolves a redirect's Location ref[0..rn) against the URL base[0..bn) that was requested
+ * (RFC 3986 §5.2: absolute, //host, /path, ?query, relative path; dot segments removed from
+ * merged paths; the fragment dropped) into out, then validates the result like a base URL
+ * (http/https, host, port, no credentials) with a query allowed. *parts describes the
+ * result. INVALID_URL names `path` and never quotes the value; OUT_OF_MEMORY. */
+int url_resolve(q_buf *out, const uint8_t *base, uint32_t bn, const uint8_t *ref, uint32_t rn, url_parts *parts,
+                const char *path, q_error *err);
 /* true when a[0..n) equals b[0..m) ASCII case-insensitively (hosts, schemes, header names). */
 bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m);
 

@@ -87,23 +87,23 @@ static void close_conn(ws_out *o, int32_t h, uint32_t conn, uint32_t code, const
     put(o, jw_fmt(&o->acts, ",\"g\":%u,\"code\":%u,\"reason\":\"%s\",\"flush\":%s}", conn, code, reason, flush ? "true" : "false"));
 }
 
-static const char *const SOURCES[] = { "local", "network", "envelope", "frame" };
-typedef enum { SRC_LOCAL, SRC_NETWORK, SRC_ENVELOPE, SRC_FRAME } ws_source;
 
 /* The reject action of request slot; details: raw JSON or NULL. */
-static void reject_action(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, ws_source src,
+static void reject_action(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, q_source src,
                           const uint8_t *details, uint32_t details_len, ws_out *o) {
     uint8_t rec[Q_ERROR_JSON_BYTES], rid[UUID_TEXT_LEN];
-    int n = q_error_to_json(fail, rec, sizeof rec);
+    q_error e = *fail;
+    e.source = (uint8_t)src;   /* the record says where the failure came from, as REST's do */
+    int n = q_error_to_json(&e, rec, sizeof rec);
     uuid_format(s->corr.e[slot].id, rid);
     act(o, "reject", h);
     put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) :
         jw_fmt(&o->acts, ",\"r\":%u,\"source\":\"%s\",\"requestId\":\"%r\",\"error\":%r,\"details\":%r}",
-               ws_corr_handle(&s->corr, slot), SOURCES[src], rid, UUID_TEXT_LEN, rec, (uint32_t)n,
+               ws_corr_handle(&s->corr, slot), q_source_name(src), rid, UUID_TEXT_LEN, rec, (uint32_t)n,
                details ? details : (const uint8_t *)"null", details ? details_len : 4u));
 }
 
-static void reject(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, ws_source src,
+static void reject(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, q_source src,
                    const uint8_t *details, uint32_t details_len, ws_out *o) {
     reject_action(s, h, slot, fail, src, details, details_len, o);
     ws_corr_remove(&s->corr, slot);
@@ -111,7 +111,7 @@ static void reject(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, ws
 
 /* Ends a request for its caller with our own failure. A written one stays as a tombstone when
  * `tomb` (the server still owes an answer on this connection). */
-static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const char *detail, ws_source src, bool tomb, ws_out *o) {
+static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const char *detail, q_source src, bool tomb, ws_out *o) {
     q_error fail;
     q_fail(&fail, status, Q_NO_OFFSET, NULL, detail);
     reject_action(s, h, slot, &fail, src, NULL, 0, o);
@@ -131,14 +131,14 @@ uint32_t ws_sock_pending(const ws_sock *s) { return s->corr.live - s->corr.tombs
 /* ---- connection loss ------------------------------------------------------------------------ */
 
 /* Every queued request fails (the socket will not connect again). */
-static void reject_queued(ws_sock *s, int32_t h, int status, const char *detail, ws_source src, ws_out *o) {
+static void reject_queued(ws_sock *s, int32_t h, int status, const char *detail, q_source src, ws_out *o) {
     while (s->corr.queued.head != WS_NIL) end_with(s, h, s->corr.queued.head, status, detail, src, false, o);
 }
 
 /* The connection is gone (closed by the peer, stale, or broken by us). requeue: idempotent
  * written requests may be written again on the next connection. */
 static void lost(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, const uint8_t *reason, uint32_t reason_len,
-                 bool requeue, const char *why, ws_source src, double now_ms, ws_out *o) {
+                 bool requeue, const char *why, q_source src, double now_ms, ws_out *o) {
     bool reconnect = cfg->ws_reconnect && !(s->draining && !ws_sock_pending(s));
     /* from the newest written back to the oldest, so requeued ones keep their order at the front */
     for (uint32_t slot = s->corr.written.tail, prev; slot != WS_NIL; slot = prev) {
@@ -167,7 +167,7 @@ static void lost(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
 
 /* We end the connection ourselves (stale, connect timeout, oversized frame). */
 static void drop(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, const char *reason, bool requeue,
-                 const char *why, ws_source src, double now_ms, ws_out *o) {
+                 const char *why, q_source src, double now_ms, ws_out *o) {
     close_conn(o, h, s->conn, code, reason, false);
     lost(s, h, cfg, code, (const uint8_t *)reason, (uint32_t)q_strlen(reason), requeue, why, src, now_ms, o);
 }
@@ -178,9 +178,9 @@ static void drop(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
 static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_out *o) {
     for (uint32_t slot; (slot = ws_corr_expired(&s->corr, now_ms)) != WS_NIL;)
         end_with(s, h, slot, Q_ERR(TIMEOUT), s->corr.e[slot].state == WR_QUEUED ? "no connection before the deadline" : "no reply before the deadline",
-                  SRC_NETWORK, true, o);
+                  QS_NETWORK, true, o);
     if (s->state == WS_CONNECTING && now_ms >= s->until_ms)
-        drop(s, h, cfg, CLOSE_CONNECT_TIMEOUT, "connect timeout", true, "connect timeout (timeouts.connect_ms)", SRC_NETWORK, now_ms, o);
+        drop(s, h, cfg, CLOSE_CONNECT_TIMEOUT, "connect timeout", true, "connect timeout (timeouts.connect_ms)", QS_NETWORK, now_ms, o);
     if (s->state == WS_BACKOFF && now_ms >= s->until_ms) {
         if (s->draining && !ws_sock_pending(s)) { go(s, WS_CLOSED); status(o, h, s, "closed"); }
         else connect(s, h, cfg, now_ms, o);
@@ -188,7 +188,7 @@ static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_ou
     if (s->state == WS_OPEN) {
         if (s->ping_out && now_ms >= s->pong_deadline_ms) {
             status(o, h, s, "stale");
-            drop(s, h, cfg, CLOSE_STALE, "stale", true, "the connection went silent (no pong)", SRC_NETWORK, now_ms, o);
+            drop(s, h, cfg, CLOSE_STALE, "stale", true, "the connection went silent (no pong)", QS_NETWORK, now_ms, o);
         } else if (!s->ping_out && cfg->ws_ping_interval_ms && now_ms >= s->last_rx_ms + cfg->ws_ping_interval_ms) {
             q_buf *t = &o->tail;
             uint32_t at = t->len;
@@ -247,11 +247,11 @@ int ws_sock_event(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, ws_
         status(o, h, s, "open");
         while (s->corr.queued.head != WS_NIL) send_req(s, h, s->corr.queued.head, o);
     } else if (current && ev == WE_CLOSED) {
-        lost(s, h, cfg, (uint32_t)code, reason, reason_len, true, "the connection closed before the reply", SRC_NETWORK, now_ms, o);
+        lost(s, h, cfg, (uint32_t)code, reason, reason_len, true, "the connection closed before the reply", QS_NETWORK, now_ms, o);
     } else if (current && ev == WE_BINARY && s->state == WS_OPEN) {
         s->last_rx_ms = now_ms; s->ping_out = 0;   /* ignored, but the peer is alive */
     } else if (current && ev == WE_OVERSIZED && s->state == WS_OPEN && (uint32_t)code > cfg->ws_max_message_bytes) {
-        drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", SRC_FRAME, now_ms, o);
+        drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", QS_FRAME, now_ms, o);
     }
     settle(s, h, cfg, now_ms, o);
     return o->rc;
@@ -277,14 +277,15 @@ static void put_text(char *dst, size_t cap, const uint8_t *raw, uint32_t n) {
 
 /* A frame that answers the oldest unanswered request (error frames, malformed frames): a
  * tombstone absorbs it silently; with nothing written, the host hears of it as a status. */
-static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, ws_source src, ws_out *o) {
+static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, q_source src, ws_out *o) {
     uint32_t slot = s->corr.written.head;
     if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return; }
     if (slot != WS_NIL) { reject(s, h, slot, fail, src, NULL, 0, o); return; }
     uint8_t rec[Q_ERROR_JSON_BYTES];
+    fail->source = (uint8_t)src;
     int n = q_error_to_json(fail, rec, sizeof rec);
     act(o, "status", h);
-    put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->acts, ",\"state\":\"error\",\"source\":\"%s\",\"error\":%r}", SOURCES[src], rec, (uint32_t)n));
+    put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->acts, ",\"state\":\"error\",\"source\":\"%s\",\"error\":%r}", q_source_name(src), rec, (uint32_t)n));
 }
 
 static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *frame, const ws_frame *f, ws_out *o) {
@@ -299,7 +300,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         q_fail(&fail, Q_ERR(PROTOCOL), (int64_t)f->payload_off + (derr.offset >= 0 ? derr.offset : 0), "payload", NULL);
         q_msg_append(&fail, ": envelope invalid: ");
         q_msg_append(&fail, derr.message);
-        answer_oldest(s, h, &fail, SRC_FRAME, o);
+        answer_oldest(s, h, &fail, QS_FRAME, o);
         return;
     }
     uint8_t id[16];
@@ -326,7 +327,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         put_text(fail.code, sizeof fail.code, env + d.error_code_off, d.error_code_len);
         put_text(fail.message, sizeof fail.message, env + d.error_message_off, d.error_message_len);
         if (!fail.message[0]) q_msg_append(&fail, "server returned an error without a message");
-        reject(s, h, slot, &fail, SRC_ENVELOPE, env + d.error_off, d.error_len, o);
+        reject(s, h, slot, &fail, QS_ENVELOPE, env + d.error_off, d.error_len, o);
         return;
     } else {
         act(o, "resolve", h);
@@ -346,19 +347,19 @@ int ws_sock_message(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, c
         s->last_rx_ms = now_ms;
         s->ping_out = 0;   /* any frame shows the peer is alive */
         if (len > cfg->ws_max_message_bytes) {
-            drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", SRC_FRAME, now_ms, o);
+            drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", QS_FRAME, now_ms, o);
         } else {
             ws_frame f;
             q_error ferr;
             q_error_clear(&ferr);
-            if (ws_frame_parse(frame, len, cfg->limits.max_depth, &f, &ferr)) answer_oldest(s, h, &ferr, SRC_FRAME, o);
+            if (ws_frame_parse(frame, len, cfg->limits.max_depth, &f, &ferr)) answer_oldest(s, h, &ferr, QS_FRAME, o);
             else if (f.type == WF_ENVELOPE) envelope_frame(s, h, cfg, frame, &f, o);
             else if (f.type == WF_ERROR) {
                 q_error fail;
                 q_fail(&fail, Q_ERR(ERROR_FRAME), Q_NO_OFFSET, NULL, NULL);
                 classify(&fail, f.code);
                 if (f.message_len) put_text(fail.message, sizeof fail.message, frame + f.message_off, f.message_len);
-                answer_oldest(s, h, &fail, SRC_FRAME, o);
+                answer_oldest(s, h, &fail, QS_FRAME, o);
             }
             /* pong: liveness only; ping: the server sends none, nothing to answer */
         }
@@ -421,7 +422,7 @@ int ws_sock_abort(ws_sock *s, int32_t h, const q_config *cfg, uint32_t req, doub
     due(s, h, cfg, now_ms, o);
     uint32_t slot = ws_corr_by_handle(&s->corr, req);
     /* already ended (resolved, timed out) in this very call or before: nothing to do */
-    if (slot != WS_NIL) end_with(s, h, slot, Q_ERR(ABORTED), NULL, SRC_LOCAL, true, o);
+    if (slot != WS_NIL) end_with(s, h, slot, Q_ERR(ABORTED), NULL, QS_LOCAL, true, o);
     settle(s, h, cfg, now_ms, o);
     return o->rc;
 }
@@ -444,9 +445,9 @@ int ws_sock_close(ws_sock *s, int32_t h, const char *reason, double now_ms, ws_o
     for (uint32_t slot = s->corr.written.head, next; slot != WS_NIL; slot = next) {
         next = s->corr.e[slot].next;
         if (s->corr.e[slot].state == WR_TOMBSTONE) ws_corr_remove(&s->corr, slot);
-        else end_with(s, h, slot, Q_ERR(ABORTED), "socket closed", SRC_LOCAL, false, o);
+        else end_with(s, h, slot, Q_ERR(ABORTED), "socket closed", QS_LOCAL, false, o);
     }
-    reject_queued(s, h, Q_ERR(ABORTED), "socket closed", SRC_LOCAL, o);
+    reject_queued(s, h, Q_ERR(ABORTED), "socket closed", QS_LOCAL, o);
     if (s->state == WS_CONNECTING || s->state == WS_OPEN) close_conn(o, h, s->conn, CLOSE_NORMAL, reason, s->state == WS_OPEN);
     s->conn++;
     if (s->state != WS_CLOSED) { go(s, WS_CLOSED); act(o, "status", h); put(o, jw_fmt(&o->acts, ",\"state\":\"closed\",\"attempt\":%u,\"code\":1000,\"reason\":\"%s\"}", s->attempt, reason)); }

@@ -24,6 +24,10 @@
 #define Q_DEFAULT_RETRY_POST          0          /* POST/PATCH are not idempotent: no retry unless configured */
 #define Q_MAX_RETRY_ATTEMPTS          20
 
+/* ---- Redirects ------------------------------------------------------------ */
+#define Q_DEFAULT_MAX_REDIRECTS       5          /* hops the core follows per request (fetch allows 20) */
+#define Q_CONFIG_MAX_REDIRECTS        20
+
 /* ---- Sizes ---------------------------------------------------------------- */
 #define Q_DEFAULT_MAX_ENVELOPE_BYTES  1048576    /* 1 MiB */
 #define Q_DEFAULT_MAX_META_BYTES      65536      /* 64 KiB */
@@ -47,7 +51,6 @@
 #define Q_MAX_BATCH                   65536      /* envelopes per batch call */
 
 #define Q_MAX_QUERY_URL_BYTES         (Q_MAX_URL_BYTES * 64) /* GET/DELETE URL with envelope_data */
-#define Q_ERROR_PREVIEW_BYTES         48         /* first bytes of a non-envelope body shown in errors */
 #define Q_MAX_RETRY_AFTER_S           86400      /* Retry-After values are capped at one day */
 
 /* ---- Config ranges (upper bounds of the integer settings) --------------- */

@@ -177,11 +177,32 @@ test('HTML 502 from a proxy becomes a clear HTTP_STATUS error, not a parse crash
   assert.equal(e.code, 'HTTP_STATUS');
   assert.equal(e.status, 502);
   assert.equal(e.retryable, true);
-  assert.match(e.message, /^HTTP 502 without an envelope \(text\/html\): <html>/);
+  assert.match(e.message, /^HTTP 502 without an envelope \(text\/html, \d+ bytes\)$/);
   const posts = log('/envelope').filter((x) => x.method === 'POST');
   assert.equal(posts.length, 1, 'POST is not retried by default');
   assert.equal(posts[0].headers['x-test-fault'], 'html502');
   assert.equal(posts[0].status, 502);
+});
+
+test('a redirect is never followed in the browser: REDIRECT_HIDDEN, the target sees nothing', async () => {
+  rest.reset();
+  const r = await page.evaluate(async ({ base }) => {
+    const { client, outcome } = globalThis.harness;
+    const c = await client({ rest: { base_url: base } });
+    try {
+      return await outcome(c.send({ payload: 1 }, { headers: { 'X-Test-Fault': '{"redirect":307,"location":"/echo"}' } }));
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url });
+  assert.equal(r.ok, false);
+  assert.equal(r.error.isQollectiveError, true);
+  assert.equal(r.error.code, 'REDIRECT_HIDDEN');
+  assert.equal(r.error.type, 'security');
+  assert.equal(r.error.retryable, false);
+  // (the preflight may be cached from earlier tests)
+  assert.deepEqual(log('/envelope').filter((x) => x.method !== 'OPTIONS').map((x) => [x.method, x.status]), [['POST', 307]]);
+  assert.equal(log('/echo').length, 0, 'the redirect target received nothing');
 });
 
 test('timeout: a reply slower than the deadline rejects with TIMEOUT on time', async () => {

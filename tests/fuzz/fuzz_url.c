@@ -1,7 +1,9 @@
 /* libFuzzer harness: the URL pieces of the request builder. url_parse_base and
  * url_check_route never read past the input and fail only with INVALID_URL; an accepted base
  * has an http(s) origin; url_encode_component output uses only unreserved characters and
- * %XX, and percent-decoding it gives the input back.
+ * %XX, and percent-decoding it gives the input back. url_resolve with the input as a
+ * redirect Location fails only with INVALID_URL and otherwise yields a URL that parses as a
+ * base (before its query) with no fragment.
  * fuzz-max-len: 4096 */
 #include "fuzz_common.h"
 #include "url.h"
@@ -24,7 +26,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(up.origin_len <= n && up.path_off <= n && up.scheme_len >= 4, "parts out of range");
         FUZZ_CHECK(memchr(in, '@', up.origin_len) == NULL, "credentials accepted");
         for (uint32_t i = 0; i < n; i++) FUZZ_CHECK(in[i] > 0x20 && in[i] < 0x7F && in[i] != '#', "byte 0x%02x accepted", in[i]);
-        FUZZ_CHECK(url_origin_equals(in, &up, in, up.origin_len), "origin differs from itself");
+    }
+
+    q_error_clear(&e);
+    q_buf to = {0};
+    url_parts tp;
+    static const uint8_t BASE[] = "http://h.test:8080/a/b/c?envelope_data=1";
+    rc = url_resolve(&to, BASE, sizeof BASE - 1, in, n, &tp, "Location", &e);
+    if (rc) {
+        fuzz_check_error(rc, &e, n);
+        FUZZ_CHECK(rc == Q_ERR(INVALID_URL), "Location failure %s", q_status_code(rc));
+    } else {
+        uint32_t qpos = 0;
+        while (qpos < to.len && to.ptr[qpos] != '?') qpos++;
+        url_parts again;
+        q_error e2;
+        FUZZ_CHECK(url_parse_base(to.ptr, qpos, &again, "x", 0, &e2) == Q_OK, "resolved URL does not parse");
+        FUZZ_CHECK(again.origin_len == tp.origin_len, "origins disagree");
+        FUZZ_CHECK(memchr(to.ptr, '#', to.len) == NULL, "fragment kept");
     }
 
     q_error_clear(&e);

@@ -275,7 +275,7 @@ test('HTML 504 and 500-with-envelope pages are told apart and never parsed as JS
   srv.setFault({ html504: true });
   const a = await L.settle([L.send(c, 1), L.send(c, 2, { method: 'GET' })]);
   assert.deepEqual(a.codes, { HTTP_STATUS: 2 });
-  for (const s of a.sends) assert.match(s.error.message, /^HTTP 504 without an envelope \(text\/html\): /);
+  for (const s of a.sends) assert.match(s.error.message, /^HTTP 504 without an envelope \(text\/html, \d+ bytes\)$/);
   srv.setFault({ status: 500 });
   const b = await L.settle([L.send(c, 3, { method: 'GET' })]);
   assert.equal(b.sends.at(-1).error.code, 'INTERNAL_SERVER_ERROR');

@@ -46,9 +46,9 @@ const FAULT_KNOBS = {
   delay: 'ms', hang: 'bool', reset: 'bool', status: 'status', envelope: 'bool', code: 'string', message: 'string',
   statusInBody: 'bool', html502: 'bool', html504: 'bool', malformed: 'bool', resetMidBody: 'bool', truncate: 'bool',
   slowloris: 'msOrTrue', slowlorisChunk: 'count', oversized: 'bytesOrTrue', failTimes: 'count', key: 'string',
-  retryAfter: 'count', cors: 'bool', paths: 'list', methods: 'list',
+  retryAfter: 'count', cors: 'bool', paths: 'list', methods: 'list', redirect: 'status', location: 'string',
 };
-const FAILURE_MODES = ['hang', 'reset', 'status', 'html502', 'html504', 'malformed', 'oversized', 'resetMidBody', 'truncate'];
+const FAILURE_MODES = ['redirect', 'hang', 'reset', 'status', 'html502', 'html504', 'malformed', 'oversized', 'resetMidBody', 'truncate'];
 export const OVERSIZED_DEFAULT_BYTES = 2 * 1048576;
 const SLOWLORIS_DEFAULT_MS = 20;
 
@@ -268,6 +268,8 @@ export async function startRestServer(options = {}) {
   function faultReply(fault) {
     const extra = [];
     if (fault.retryAfter !== undefined) extra.push(['retry-after', String(fault.retryAfter)]);
+    // a redirect (3xx + Location, default '/envelope'), answered before any envelope handling
+    if (fault.redirect !== undefined) return { status: fault.redirect, headers: [['location', fault.location ?? '/envelope'], ...extra], body: '' };
     if (fault.html502 || fault.html504) {
       const status = fault.html502 ? 502 : 504;
       return { status, headers: [['content-type', 'text/html'], ['server', 'nginx/1.24.0'], ...extra], body: NGINX_HTML(status, http.STATUS_CODES[status]) };

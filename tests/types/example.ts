@@ -5,7 +5,7 @@ interface Greeting { greeting: string }
 
 export async function example(url: string): Promise<string> {
   const q = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url), { now: () => Date.now() });
-  const client = q.client({ rest: { base_url: url, headers: { 'x-app': 'demo' } }, retry: { max_attempts: 2 }, meta: { tenant: 't' } });
+  const client = q.client({ rest: { base_url: url, headers: { 'x-app': 'demo' }, max_redirects: 3 }, retry: { max_attempts: 2 }, meta: { tenant: 't' } });
   client.setToken('api', 'secret');
   const meta: Meta = { security: { user_id: 'u', auth_method: 'Jwt', roles: [] }, tracing: { tags: { a: 1, b: true } } };
   try {

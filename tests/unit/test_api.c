@@ -257,7 +257,7 @@ static void json_validate_export(void **s) {
     failed(q_json_validate(put("{\"a\":}"), 0), Q_ERR(JSON_SYNTAX));
     assert_string_equal(error_text(),
         "{\"type\":\"validation\",\"code\":\"JSON_SYNTAX\",\"message\":\"invalid JSON syntax (expected a value) at byte 5\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":5,\"path\":\"\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":5,\"path\":\"\",\"source\":\"local\"}");
     failed(q_json_validate(0, 0), Q_ERR(JSON_EMPTY));
     has(error_text(), "\"offset\":0,");
     failed(q_json_validate(put(" [1] x"), 0), Q_ERR(JSON_TRAILING));
@@ -287,7 +287,7 @@ static void json_validate_export(void **s) {
     failed(q_json_validate(instance()->in_cap + 1, 0), Q_ERR(BAD_ARGUMENT));
     assert_string_equal(error_text(),
         "{\"type\":\"internal\",\"code\":\"BAD_ARGUMENT\",\"message\":\"bad argument (length exceeds the input buffer)\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\",\"source\":\"local\"}");
     failed(q_json_validate(0xFFFFFFFFu, 0), Q_ERR(BAD_ARGUMENT));
 }
 
@@ -348,7 +348,7 @@ static void decode_record_words(void **s) {
     failed(q_envelope_decode(put("{\"meta\":{\"request_id\":\"nope\"},\"payload\":null}"), -1), Q_ERR(INVALID_UUID));
     assert_string_equal(error_text(),
         "{\"type\":\"validation\",\"code\":\"INVALID_UUID\",\"message\":\"meta.request_id: not a UUID at byte 22\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":22,\"path\":\"meta.request_id\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":22,\"path\":\"meta.request_id\",\"source\":\"local\"}");
     failed(q_envelope_decode(put("{\"meta\":{}}"), -1), Q_ERR(MISSING_FIELD));
     has(error_text(), "\"path\":\"payload\"");
     failed(q_envelope_decode(put("[]"), -1), Q_ERR(TYPE_MISMATCH));
@@ -385,11 +385,11 @@ static void encode_without_autofill(void **s) {
     parts[0] = "{\"request_id\":\"bad\"}"; parts[1] = "1"; parts[2] = "";
     put_parts(parts, l, 3);
     failed(q_envelope_encode(l[0], l[1], l[2], 0, NOW, -1), Q_ERR(INVALID_UUID));
-    has(error_text(), "\"offset\":14,\"path\":\"meta.request_id\"}");
+    has(error_text(), "\"offset\":14,\"path\":\"meta.request_id\",\"source\":\"local\"}");
     parts[0] = ""; parts[1] = "[1,";
     put_parts(parts, l, 3);
     failed(q_envelope_encode(l[0], l[1], l[2], 0, NOW, -1), Q_ERR(JSON_TRUNCATED));
-    has(error_text(), "\"path\":\"payload\"}");
+    has(error_text(), "\"path\":\"payload\",\"source\":\"local\"}");
     has(error_text(), "\"message\":\"payload: unexpected end of input");
 
     /* lengths larger than the buffer */
@@ -551,7 +551,7 @@ static void decode_batch_bad_framing(void **s) {
     char frag[128];
     snprintf(frag, sizeof frag, "\"message\":\"batch: bad argument (item length runs past the input) at byte %u\"", 4 + l);
     has(error_text(), frag);
-    snprintf(frag, sizeof frag, "\"offset\":%u,\"path\":\"batch\"}", 4 + l);
+    snprintf(frag, sizeof frag, "\"offset\":%u,\"path\":\"batch\",\"source\":\"local\"}", 4 + l);
     has(error_text(), frag);
     /* a truncated length word */
     for (uint32_t tail = 1; tail < 4; tail++) {
@@ -631,7 +631,7 @@ static void encode_batch_framing(void **s) {
     uint8_t *b = in_buf(6);
     wr32(b, 2); memcpy(b + 4, "{}", 2);
     failed(q_envelope_encode_batch(6, 0, NOW, -1), Q_ERR(BAD_ARGUMENT));
-    has(error_text(), "\"offset\":6,\"path\":\"batch\"}");
+    has(error_text(), "\"offset\":6,\"path\":\"batch\",\"source\":\"local\"}");
     failed(q_envelope_encode_batch(instance()->in_cap + 1, 0, NOW, -1), Q_ERR(BAD_ARGUMENT));
 }
 
@@ -641,13 +641,13 @@ static void encode_batch_names_failing_item(void **s) {
     uint32_t len = put_batch(items, 6, NULL);
     failed(q_envelope_encode_batch(len, 0, NOW, -1), Q_ERR(JSON_TRUNCATED));
     has(error_text(), "\"message\":\"batch[1]: payload: unexpected end of input");
-    has(error_text(), "\"path\":\"batch[1].payload\"}");
+    has(error_text(), "\"path\":\"batch[1].payload\",\"source\":\"local\"}");
     /* item 2 fails in the meta */
     const char *items2[] = { "", "1", "{}", "2", "{\"request_id\":7}", "3" };
     len = put_batch(items2, 6, NULL);
     failed(q_envelope_encode_batch(len, 0, NOW, -1), Q_ERR(TYPE_MISMATCH));
     has(error_text(), "\"message\":\"batch[2]: meta.request_id: wrong type (expected a string) at byte 14\"");
-    has(error_text(), "\"path\":\"batch[2].meta.request_id\"}");
+    has(error_text(), "\"path\":\"batch[2].meta.request_id\",\"source\":\"local\"}");
 }
 
 /* ---- clients ----------------------------------------------------------------------------------- */
@@ -719,13 +719,13 @@ static void client_defaults_and_config(void **s) {
     failed(q_envelope_decode(put(over), c), Q_ERR(TOO_LARGE));
     assert_string_equal(error_text(),
         "{\"type\":\"validation\",\"code\":\"TOO_LARGE\",\"message\":\"larger than the limit (envelope size limit)\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\",\"source\":\"local\"}");
     succeeded(q_envelope_decode(put(over), -1));      /* fine with the defaults */
     succeeded(q_envelope_decode(put(over), h));
     failed(q_envelope_decode(put("{\"meta\":{},\"payload\":[[[1]]]}"), c), Q_ERR(JSON_DEPTH));
     succeeded(q_envelope_decode(put("{\"meta\":{},\"payload\":[[[1]]]}"), h));
     failed(q_envelope_decode(put("{\"meta\":{\"tenant\":\"abcdefgh\"},\"payload\":1}"), c), Q_ERR(TOO_LARGE));
-    has(error_text(), "\"path\":\"meta\"}");
+    has(error_text(), "\"path\":\"meta\",\"source\":\"local\"}");
     /* limits on encode (the input parts together) and in batches */
     char pay[80];
     snprintf(pay, sizeof pay, "\"%0*d\"", 63, 0);      /* a 65-byte payload */
@@ -744,7 +744,7 @@ static void client_defaults_and_config(void **s) {
     const char *eitems[] = { "", pay };
     len = put_batch(eitems, 2, NULL);
     failed(q_envelope_encode_batch(len, 0, NOW, c), Q_ERR(TOO_LARGE));
-    has(error_text(), "\"path\":\"batch[0]\"}");
+    has(error_text(), "\"path\":\"batch[0]\",\"source\":\"local\"}");
 
     /* a v4 client */
     int32_t v4 = q_client_new(put("{\"meta\":{\"uuid_version\":4}}"));
@@ -765,13 +765,13 @@ static void client_invalid_config(void **s) {
     failed(q_client_new(put("{\"rest\":{\"base_ur\":\"x\"}}")), Q_ERR(UNKNOWN_KEY));
     assert_string_equal(error_text(),
         "{\"type\":\"config\",\"code\":\"UNKNOWN_KEY\",\"message\":\"rest.base_ur: unknown key at byte 9\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":9,\"path\":\"rest.base_ur\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":9,\"path\":\"rest.base_ur\",\"source\":\"local\"}");
     failed(q_client_new(put("{\"limits\":{\"max_depth\":1}}")), Q_ERR(OUT_OF_RANGE));
-    has(error_text(), "\"path\":\"limits.max_depth\"}");
+    has(error_text(), "\"path\":\"limits.max_depth\",\"source\":\"local\"}");
     failed(q_client_new(put("{\"rest\":")), Q_ERR(JSON_TRUNCATED));
-    has(error_text(), "\"path\":\"config\"}");
+    has(error_text(), "\"path\":\"config\",\"source\":\"local\"}");
     failed(q_client_new(put("{\"rest\":{\"route\":\"x\",\"base_url\":\"http://h\"},\"meta\":{\"tenant\":\"t\"}}")), Q_ERR(CONFIG_INVALID));
-    has(error_text(), "\"path\":\"rest.route\"}");
+    has(error_text(), "\"path\":\"rest.route\",\"source\":\"local\"}");
     /* nothing kept */
     stats st = memory_stats();
     assert_int_equal(st.clients, 0);
@@ -793,7 +793,7 @@ static void client_handles(void **s) {
     failed(q_client_free(h), Q_ERR(BAD_HANDLE));
     assert_string_equal(error_text(),
         "{\"type\":\"internal\",\"code\":\"BAD_HANDLE\",\"message\":\"client: unknown or closed handle\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"client\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"client\",\"source\":\"local\"}");
     failed(q_client_config(h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_decode(n, h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_encode(0, 0, 0, 0, NOW, h), Q_ERR(BAD_HANDLE));
@@ -838,7 +838,7 @@ static void client_table_full(void **s) {
     failed(q_client_new(0), Q_ERR(LIMIT_REACHED));
     assert_string_equal(error_text(),
         "{\"type\":\"capacity\",\"code\":\"LIMIT_REACHED\",\"message\":\"client: limit reached (client table full)\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"client\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"client\",\"source\":\"local\"}");
     for (int i = 0; i < Q_MAX_CLIENTS; i++) succeeded(q_client_config(h[i]));
     succeeded(q_client_free(h[17]));
     int32_t again = q_client_new(0);
@@ -957,7 +957,7 @@ static void small_memory_cap(void **s) {
     assert_int_equal(q_buffer(Q_MIN_MEMORY_LIMIT_BYTES + 1), 0);
     assert_string_equal(error_text(),
         "{\"type\":\"capacity\",\"code\":\"OUT_OF_MEMORY\",\"message\":\"input buffer: out of memory; memory limit 1048576 bytes\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"input buffer\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"input buffer\",\"source\":\"local\"}");
     assert_int_equal(q_output_len(), 0);
     assert_int_equal(q_buffer(0xFFFFFFFFu), 0);
     has(error_text(), "\"code\":\"OUT_OF_MEMORY\"");

@@ -80,7 +80,7 @@ static void expect_ok_(const char *json, const char *fragment, int line) {
 static const char *defaults_json(void) {
     static char t[2048];
     snprintf(t, sizeof t,
-        "{\"rest\":{\"base_url\":null,\"route\":\"%s\",\"method\":\"POST\",\"headers\":{}},"
+        "{\"rest\":{\"base_url\":null,\"route\":\"%s\",\"method\":\"POST\",\"headers\":{},\"max_redirects\":%d},"
         "\"timeouts\":{\"request_ms\":%d,\"connect_ms\":%d},"
         "\"retry\":{\"max_attempts\":%d,\"base_delay_ms\":%d,\"max_delay_ms\":%d,\"jitter_percent\":%d,\"retry_non_idempotent\":%s},"
         "\"websocket\":{\"url\":null,\"ping_interval_ms\":%d,\"message_timeout_ms\":%d,\"max_message_bytes\":%d,"
@@ -88,7 +88,7 @@ static const char *defaults_json(void) {
         "\"limits\":{\"max_envelope_bytes\":%d,\"max_meta_bytes\":%d,\"max_depth\":%d,\"max_in_flight\":%d,\"max_header_bytes\":%d},"
         "\"meta\":{\"tenant\":null,\"uuid_version\":7},"
         "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[]}}",
-        Q_DEFAULT_ROUTE, Q_DEFAULT_REQUEST_TIMEOUT_MS, Q_DEFAULT_CONNECT_TIMEOUT_MS,
+        Q_DEFAULT_ROUTE, Q_DEFAULT_MAX_REDIRECTS, Q_DEFAULT_REQUEST_TIMEOUT_MS, Q_DEFAULT_CONNECT_TIMEOUT_MS,
         Q_DEFAULT_RETRY_ATTEMPTS, Q_DEFAULT_RETRY_BASE_MS, Q_DEFAULT_RETRY_MAX_MS, Q_DEFAULT_RETRY_JITTER_PCT,
         Q_DEFAULT_RETRY_POST ? "true" : "false",
         Q_DEFAULT_WS_PING_INTERVAL_MS, Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS, Q_DEFAULT_MAX_WS_MESSAGE_BYTES,
@@ -101,7 +101,7 @@ static const char *defaults_json(void) {
 /* Every key of every section, with insignificant whitespace and escapes. */
 static const char FULL[] =
     "{ \"rest\": {\"base_url\": \"https:\\/\\/api.example.com\\/v1\", \"route\": \"/rpc\", \"method\": \"PUT\",\n"
-    "            \"headers\": { \"X-A\" : \"1\", \"X-B\": \"two words\" } },\n"
+    "            \"headers\": { \"X-A\" : \"1\", \"X-B\": \"two words\" }, \"max_redirects\": 0 },\n"
     "  \"timeouts\": {\"request_ms\": 5000, \"connect_ms\": 2000},\n"
     "  \"retry\": {\"max_attempts\": 5, \"base_delay_ms\": 200, \"max_delay_ms\": 4000, \"jitter_percent\": 10,\n"
     "            \"retry_non_idempotent\": true},\n"
@@ -115,7 +115,7 @@ static const char FULL[] =
 
 static const char FULL_JSON[] =
     "{\"rest\":{\"base_url\":\"https://api.example.com/v1\",\"route\":\"/rpc\",\"method\":\"PUT\","
-    "\"headers\":{\"X-A\":\"1\",\"X-B\":\"two words\"}},"
+    "\"headers\":{\"X-A\":\"1\",\"X-B\":\"two words\"},\"max_redirects\":0},"
     "\"timeouts\":{\"request_ms\":5000,\"connect_ms\":2000},"
     "\"retry\":{\"max_attempts\":5,\"base_delay_ms\":200,\"max_delay_ms\":4000,\"jitter_percent\":10,\"retry_non_idempotent\":true},"
     "\"websocket\":{\"url\":\"wss://ws.example.com/socket\",\"ping_interval_ms\":15000,\"message_timeout_ms\":5000,"
@@ -127,6 +127,7 @@ static const char FULL_JSON[] =
 /* The integer settings with their ranges (src/config.c INTS), and a JSON builder. */
 typedef struct { const char *section, *key; long long min, max; } int_key;
 static const int_key INT_KEYS[] = {
+    { "rest", "max_redirects", 0, Q_CONFIG_MAX_REDIRECTS },
     { "timeouts", "request_ms", 1, Q_MAX_TIMEOUT_MS },
     { "timeouts", "connect_ms", 1, Q_MAX_TIMEOUT_MS },
     { "retry", "max_attempts", 1, Q_MAX_RETRY_ATTEMPTS },
@@ -296,8 +297,9 @@ static void each_key_alone(void **s) {
         { "{\"rest\":{\"method\":\"PATCH\"}}", "\"method\":\"PATCH\"" },
         { "{\"rest\":{\"method\":\"DELETE\"}}", "\"method\":\"DELETE\"" },
         { "{\"rest\":{\"method\":\"P\\u0041TCH\"}}", "\"method\":\"PATCH\"" },
-        { "{\"rest\":{\"headers\":{}}}", "\"headers\":{}}" },
-        { "{\"rest\":{\"headers\":{\"a\" :\"\\u0041\"}}}", "\"headers\":{\"a\":\"\\u0041\"}}" },
+        { "{\"rest\":{\"headers\":{}}}", "\"headers\":{}," },
+        { "{\"rest\":{\"headers\":{\"a\" :\"\\u0041\"}}}", "\"headers\":{\"a\":\"\\u0041\"}," },
+        { "{\"rest\":{\"max_redirects\":0}}", "\"max_redirects\":0}" },
         { "{\"timeouts\":{\"request_ms\":1}}", "\"timeouts\":{\"request_ms\":1,\"connect_ms\":10000}" },
         { "{\"timeouts\":{\"connect_ms\":86400000}}", "\"timeouts\":{\"request_ms\":30000,\"connect_ms\":86400000}" },
         { "{\"retry\":{\"max_attempts\":20}}", "\"retry\":{\"max_attempts\":20,\"base_delay_ms\":1000," },
@@ -432,7 +434,7 @@ static void wrong_types(void **s) {
 static void nulls_are_type_mismatches(void **s) {
     static const char *const PATHS[] = {
         "rest", "timeouts", "retry", "websocket", "limits", "meta", "security",
-        "rest.base_url", "rest.route", "rest.method", "rest.headers",
+        "rest.base_url", "rest.route", "rest.method", "rest.headers", "rest.max_redirects",
         "timeouts.request_ms", "timeouts.connect_ms",
         "retry.max_attempts", "retry.base_delay_ms", "retry.max_delay_ms", "retry.jitter_percent", "retry.retry_non_idempotent",
         "websocket.url", "websocket.ping_interval_ms", "websocket.message_timeout_ms", "websocket.max_message_bytes",

@@ -412,23 +412,23 @@ static void json_record_exact(void **s) {
     assert_string_equal(to_json(&e, buf),
         "{\"type\":\"validation\",\"code\":\"TYPE_MISMATCH\","
         "\"message\":\"meta.tenant: wrong type (expected a string) at byte 17\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":17,\"path\":\"meta.tenant\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":17,\"path\":\"meta.tenant\",\"source\":\"local\"}");
 
     /* null status and offset */
     q_fail(&e, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, NULL);
     assert_string_equal(to_json(&e, buf),
         "{\"type\":\"internal\",\"code\":\"BAD_ARGUMENT\",\"message\":\"bad argument\","
-        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\"}");
+        "\"retryable\":false,\"retryPolicy\":\"none\",\"status\":null,\"offset\":null,\"path\":\"\",\"source\":\"local\"}");
 
     /* offset 0 is a number, not null */
     q_fail(&e, Q_ERR(JSON_EMPTY), 0, NULL, NULL);
-    assert_non_null(strstr(to_json(&e, buf), ",\"status\":null,\"offset\":0,\"path\":\"\"}"));
+    assert_non_null(strstr(to_json(&e, buf), ",\"status\":null,\"offset\":0,\"path\":\"\",\"source\":\"local\"}"));
 
     /* retryable kinds */
     q_fail(&e, Q_ERR(NETWORK), Q_NO_OFFSET, "rest", NULL);
     assert_string_equal(to_json(&e, buf),
         "{\"type\":\"connection\",\"code\":\"NETWORK\",\"message\":\"rest: network failure\","
-        "\"retryable\":true,\"retryPolicy\":\"exponential\",\"status\":null,\"offset\":null,\"path\":\"rest\"}");
+        "\"retryable\":true,\"retryPolicy\":\"exponential\",\"status\":null,\"offset\":null,\"path\":\"rest\",\"source\":\"local\"}");
     q_fail(&e, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
     assert_non_null(strstr(to_json(&e, buf), "\"type\":\"remote\",\"code\":\"REMOTE_ERROR\","));
     assert_non_null(strstr(buf, "\"retryable\":true,\"retryPolicy\":\"linear\","));
@@ -453,7 +453,7 @@ static void json_record_escapes(void **s) {
     to_json(&e, buf);
     /* the one escaper (json_escape): serde_json's short forms, \u00XX for the other controls */
     assert_non_null(strstr(buf, ",\"message\":\"a\\\"b\\\\c\\nd\\u0001\\u001f\x7f\xC3\xA9/\\t\","));
-    assert_non_null(strstr(buf, ",\"path\":\"p\\\"q\"}"));
+    assert_non_null(strstr(buf, ",\"path\":\"p\\\"q\",\"source\":\"local\"}"));
     assert_non_null(strstr(buf, ",\"code\":\"C\\\\D\","));
     /* no raw control character survives */
     for (const char *p = buf; *p; p++) assert_true((uint8_t)*p >= 0x20);
@@ -493,7 +493,7 @@ static void json_record_worst_case_fits(void **s) {
 
     /* every text field full of control characters, the longest names and numbers */
     q_fail(&e, Q_ERR(NOT_AN_ENVELOPE), INT64_MAX, NULL, NULL);
-    e.retry_policy = QR_EXPONENTIAL; e.http_status = INT32_MIN;
+    e.retry_policy = QR_EXPONENTIAL; e.http_status = INT32_MIN; e.source = QS_ENVELOPE;   /* the longest source name */
     memset(e.code, 0x1f, Q_MAX_ERROR_CODE_CHARS); e.code[Q_MAX_ERROR_CODE_CHARS] = 0;
     memset(e.path, 0x02, Q_MAX_ERROR_PATH_CHARS); e.path[Q_MAX_ERROR_PATH_CHARS] = 0;
     memset(e.message, 0x01, Q_MAX_ERROR_MESSAGE_CHARS); e.message[Q_MAX_ERROR_MESSAGE_CHARS] = 0;
@@ -502,7 +502,7 @@ static void json_record_worst_case_fits(void **s) {
     assert_true(n <= Q_ERROR_JSON_BYTES);
     buf[n] = 0;
     /* code and path are complete; the message may be shortened, by whole escapes only */
-    char want_code[Q_MAX_ERROR_CODE_CHARS * 6 + 1] = "", want_path[Q_MAX_ERROR_PATH_CHARS * 6 + 3] = "";
+    char want_code[Q_MAX_ERROR_CODE_CHARS * 6 + 1] = "", want_path[Q_MAX_ERROR_PATH_CHARS * 6 + 32] = "";
     for (int i = 0; i < Q_MAX_ERROR_CODE_CHARS; i++) strcat(want_code, "\\u001f");
     for (int i = 0; i < Q_MAX_ERROR_PATH_CHARS; i++) strcat(want_path, "\\u0002");
     char *code = strstr(buf, "\"code\":\"");
@@ -516,7 +516,7 @@ static void json_record_worst_case_fits(void **s) {
     assert_int_equal((end - msg) % 6, 0);
     for (char *p = msg; p < end; p += 6) assert_memory_equal(p, "\\u0001", 6);
     assert_string_equal(end + strlen("\",\"retryable\":true,\"retryPolicy\":\"exponential\",\"status\":-2147483648,"
-                                      "\"offset\":9223372036854775807,\"path\":\""), strcat(want_path, "\"}"));
+                                      "\"offset\":9223372036854775807,\"path\":\""), strcat(want_path, "\",\"source\":\"envelope\"}"));
     assert_memory_equal(buf, "{\"type\":\"deserialization\",\"code\":\"", 34);
     assert_true(n > Q_ERROR_JSON_BYTES - 6);   /* shortened by less than one escape too many */
 

@@ -388,8 +388,11 @@ static void small_parsers_at_the_guard(void **state) {
         for (size_t k = 0; k <= strlen(URLS[i]); k++) {
             url_parts up; q_error_clear(&err);
             const uint8_t *p = guard(&BODY, URLS[i], k);
+            q_buf rb = { 0 };
             if (url_parse_base(p, (uint32_t)k, &up, "rest.base_url", 0, &err) == Q_OK)
-                (void)url_origin_equals(p, &up, (const uint8_t *)"https://[::1]:8443", 18);
+                (void)url_resolve(&rb, p, (uint32_t)k, (const uint8_t *)"../x?y", 6, &up, "Location", &err);
+            rb = (q_buf){ 0 };   /* the same bytes as a Location */
+            (void)url_resolve(&rb, (const uint8_t *)"http://h/a/b", 12, p, (uint32_t)k, &up, "Location", &err);
         }
     for (size_t i = 0; i < Q_ARRAY_LEN(ROUTES); i++)
         for (size_t k = 0; k <= strlen(ROUTES[i]); k++) { q_error_clear(&err); (void)url_check_route(guard(&BODY, ROUTES[i], k), (uint32_t)k, "r", 0, &err); }

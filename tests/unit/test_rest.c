@@ -462,12 +462,12 @@ static void non_envelope_replies(void **s) {
     const char *html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body></html>";
     respond(c, id, 502, html, "text/html", "", NOW);
     expect_reject(R.rc, "HTTP_STATUS", 502);
-    assert_non_null(strstr(R.text, "\"message\":\"HTTP 502 without an envelope (text/html): <html> <head><title>502 Bad Gateway</title></hea...\""));
+    assert_non_null(strstr(R.text, "\"message\":\"HTTP 502 without an envelope (text/html, 118 bytes)\""));
     assert_non_null(strstr(R.text, "\"retryable\":true,\"retryPolicy\":\"linear\""));
     id = start(c, "", "1", "", NOW);
     respond(c, id, 404, "", "text/plain; charset=utf-8", "", NOW);
     expect_reject(R.rc, "HTTP_STATUS", 404);
-    assert_non_null(strstr(R.text, "\"message\":\"HTTP 404 without an envelope (text/plain) (empty body)\""));
+    assert_non_null(strstr(R.text, "\"message\":\"HTTP 404 without an envelope (text/plain, 0 bytes)\""));
     id = start(c, "", "1", "", NOW);
     respond(c, id, 200, "{\"meta\":{},\"payl", "application/json", "", NOW);
     expect_reject(R.rc, "NOT_AN_ENVELOPE", 200);
@@ -580,7 +580,7 @@ static void lifecycle_schedules(void **s) {
         expect_send(attempt(c, id, t), k + 2);
     }
     expect_reject(respond(c, id, 500, "oops", "text/plain", "", t), "HTTP_STATUS", 500);
-    /* 408: exponential; a malformed 200: immediate */
+    /* 408: exponential; a malformed 200: immediate (deserialization, wire-format.md §3) */
     id = start(c, "", "1", "{\"method\":\"PUT\"}", NOW);
     expect_retry(respond(c, id, 408, "", "", "", NOW), 1000, 2);
     expect_send(attempt(c, id, NOW + 1000), 2);
@@ -600,6 +600,39 @@ static void lifecycle_schedules(void **s) {
         expect_retry(respond(c, id, RA[k].status, "x", "text/plain", RA[k].ra, NOW), RA[k].delay, 2);
         expect_reject(failure(c, id, RF_ABORTED, NOW), "ABORTED", -1);
     }
+    assert_int_equal(rest_in_flight(c), 0);
+    client_release(c);
+}
+
+/* The core checks the deadline on every event it is fed (fake clock): an outcome at or after
+ * the deadline is a TIMEOUT whatever it says, one just before it is taken as it is. */
+static void deadline_on_every_event(void **s) {
+    q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0}}");
+    const double DL = NOW + 1000;                       /* timeout_ms 1000 */
+    uint32_t id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
+    respond(c, id, 200, GOOD_BODY, "application/json", "", DL);
+    expect_reject(R.rc, "TIMEOUT", -1);
+    assert_non_null(strstr(R.text, "after the request deadline"));
+    assert_non_null(strstr(R.text, "\"source\":\"network\""));
+    id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
+    respond(c, id, 200, GOOD_BODY, "application/json", "", DL - 1);
+    assert_int_equal(R.rc, Q_OK);
+    assert_non_null(strstr(R.text, "\"action\":\"resolve\""));
+    /* a GET whose network failure comes late is not retried */
+    id = start(c, "", "1", "{\"method\":\"GET\",\"timeout_ms\":1000}", NOW);
+    expect_reject(failure(c, id, RF_NETWORK, DL + 5), "TIMEOUT", -1);
+    /* a late redirect is not followed */
+    id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
+    scratch_reset();
+    q_buf out = { 0 };
+    q_error_clear(&R.err);
+    R.rc = rest_redirect(c, id, 307, QS("http://h/envelope"), QS("/x"), DL, &out, &R.err);
+    capture(&out);
+    expect_reject(R.rc, "TIMEOUT", -1);
+    /* and an error envelope that comes late is a TIMEOUT too, not the server's error */
+    id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
+    respond(c, id, 503, "x", "text/plain", "", DL + 1);
+    expect_reject(R.rc, "TIMEOUT", -1);
     assert_int_equal(rest_in_flight(c), 0);
     client_release(c);
 }
@@ -1074,6 +1107,7 @@ int main(void) {
         cmocka_unit_test_setup(retry_delay_schedules, setup),
         cmocka_unit_test_setup(retry_after_values, setup),
         cmocka_unit_test_setup(lifecycle_schedules, setup),
+        cmocka_unit_test_setup(deadline_on_every_event, setup),
         cmocka_unit_test_setup(retry_policy_by_method, setup),
         cmocka_unit_test_setup(deadline_stops_retries, setup),
         cmocka_unit_test_setup(url_base_table, setup),

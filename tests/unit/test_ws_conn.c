@@ -185,6 +185,7 @@ static void error_frames_fail_the_oldest_with_their_code(void **st) {
     snprintf(want, sizeof want, "\"op\":\"reject\",\"s\":%d,\"r\":%d,\"source\":\"frame\"", s, a);
     ASSERT_HAS(want);
     ASSERT_HAS("\"type\":\"security\",\"code\":\"ERROR_FRAME\",\"message\":\"bad thing\"");
+    ASSERT_HAS("\"source\":\"frame\"}");              /* the error record itself says so too */
     ASSERT_HAS("\"status\":401");
     message(s, 1, ERROR_FRAME("null"), T0 + 2);
     snprintf(want, sizeof want, "\"r\":%d,\"source\":\"frame\"", b);

@@ -1,0 +1,50 @@
+/* Redirect decisions (see rest_redirect.h). Method rules follow the Fetch standard: 303
+ * turns anything into GET without a body, 301/302 turn POST into GET without a body, 307/308
+ * repeat the request as it was. The target must be an allowed origin. */
+#include "rest_redirect.h"
+#include "url.h"
+
+static bool followed(int32_t status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+
+int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t status, const uint8_t *url, uint32_t url_len,
+                    const uint8_t *loc, uint32_t loc_len, redirect_hop *hop, q_error *fail, q_error *err) {
+    q_error_clear(fail);
+    if (status == 0) {
+        q_fail(fail, Q_ERR(REDIRECT_HIDDEN), Q_NO_OFFSET, NULL, "the browser does not show where a redirect goes, so it cannot be checked against security.allowed_origins");
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
+        return Q_OK;
+    }
+    if (!followed(status) || !loc_len) {
+        q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, followed(status) ? "a redirect without a Location" : "a 3xx status the client does not follow");
+        fail->http_status = status;
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
+        return Q_OK;
+    }
+    if (hops >= cfg->max_redirects) {
+        q_fail(fail, Q_ERR(TOO_MANY_REDIRECTS), Q_NO_OFFSET, "rest.max_redirects", cfg->max_redirects ? "more hops than allowed" : "redirects are not followed (0)");
+        fail->http_status = status;
+        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
+        return Q_OK;
+    }
+    /* the URL that was requested (the host echoes the plan's): its origin decides "cross-origin" */
+    url_parts from, to;
+    uint32_t uq = 0;
+    while (uq < url_len && url[uq] != '?') uq++;
+    if (url_parse_base(url, uq, &from, "url", -1, fail)) return Q_OK;
+    hop->url = (q_buf){ 0 };
+    int rc = url_resolve(&hop->url, url, url_len, loc, loc_len, &to, "Location", fail);
+    if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
+    if (rc) { fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP; return Q_OK; }
+    bool allowed;
+    if ((rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, err))) return rc;
+    if (!allowed) {
+        q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", "a redirect to an origin not in security.allowed_origins; nothing was sent there");
+        fail->http_status = status;
+        fail->source = QS_HTTP;   /* the server's answer was the redirect */
+        return Q_OK;
+    }
+    hop->cross_origin = !url_case_eq(url, from.origin_len, hop->url.ptr, to.origin_len);
+    hop->drop_body = status == 303 || ((status == 301 || status == 302) && method == HM_POST);
+    hop->method = hop->drop_body ? HM_GET : method;
+    return Q_OK;
+}
