@@ -73,20 +73,21 @@ int32_t q_token_clear(int32_t client, uint32_t name_len);
  *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
  * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
  * entropy = 20 bytes. Returns the plan's length; output = plan JSON
- * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body. */
+ * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body.
+ * A request id is an integer below 2^53 (exact as a JS number), passed back as a double. */
 int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms);
 /* A response: input = body | content type | Retry-After value. */
-int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len, uint32_t type_len, uint32_t retry_after_len, double now_ms);
+int32_t q_rest_response(int32_t client, double id, int32_t status, uint32_t body_len, uint32_t type_len, uint32_t retry_after_len, double now_ms);
 /* No response: kind 1 network (incl. CORS), 2 timeout, 3 aborted by the caller. */
-int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms);
+int32_t q_rest_failure(int32_t client, double id, int32_t kind, double now_ms);
 /* A redirect answered the attempt: input = the URL requested | its Location; status 0 when
  * the host hides the target (browser opaque redirect). Output: a redirect action
  * {"action":"redirect","url","method","body":bool,"headers":[from,to],"attempt"} — send the
  * next hop with the plan's headers[from..to) (to -1: to the end), the body only when true —
  * or a reject (ORIGIN_DENIED, TOO_MANY_REDIRECTS, REDIRECT_HIDDEN, HTTP_STATUS). */
-int32_t q_rest_redirect(int32_t client, uint32_t id, int32_t status, uint32_t url_len, uint32_t location_len, double now_ms);
+int32_t q_rest_redirect(int32_t client, double id, int32_t status, uint32_t url_len, uint32_t location_len, double now_ms);
 /* The backoff timer of a retry fired. */
-int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms);
+int32_t q_rest_attempt(int32_t client, double id, double now_ms);
 /* How many requests of the client are in flight (prepared, not yet resolved or rejected). */
 int32_t q_rest_in_flight(int32_t client);
 

@@ -13,6 +13,7 @@ Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
     q_client *c = q_calloc(1, sizeof *c);
     if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
     int rc = config_parse(&c->cfg, I->in, len, &I->err);
+    q_wipe(I->in, len);   /* rest.headers may hold credentials: only the client's own copy stays */
     if (rc) { q_free(c); return call_end(I, rc); }   /* config_parse left nothing allocated */
     c->generation = I->next_generation++ & 0x7FFFFF;
     if (!c->generation) c->generation = I->next_generation++ & 0x7FFFFF;

@@ -4,6 +4,9 @@
 #include "instance.h"
 #include "rest.h"
 
+/* Request ids travel as JS numbers (exact below 2^53); anything else names no request. */
+static rest_id rest_id_of(double id) { return id >= 0 && id < 9007199254740992.0 ? (rest_id)id : 0; }
+
 Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
@@ -15,14 +18,18 @@ Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_le
     const uint8_t *in = I->in;
     int rc = rest_prepare(c, in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, options_len,
                           I->entropy, now_ms, &out, &plan_len, &I->err);
-    /* the plan may carry Authorization, and growing buffers leave copies behind */
-    I->scratch_has_secret = c->cfg.auth_token_name.len != 0;
+    /* Every plan may carry a credential: Authorization from the token, or any header from
+     * rest.headers or the call (the core cannot tell an API key from a harmless header). So
+     * scratch is always wiped before the next call, and the call's options (its headers)
+     * leave the input buffer. */
+    I->scratch_has_secret = true;
+    q_wipe(I->in + meta_len + payload_len, options_len);
     if (rc) return call_end(I, rc);
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)plan_len);
 }
 
-Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, uint32_t id, int32_t status, uint32_t body_len,
+Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, double id, int32_t status, uint32_t body_len,
                                                    uint32_t type_len, uint32_t retry_after_len, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
@@ -30,35 +37,35 @@ Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, uint32_t id, i
     if (!input_ok(I, (uint64_t)body_len + type_len + retry_after_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     q_buf out = {0};
     const uint8_t *in = I->in;
-    int rc = rest_response(c, id, status, in, body_len, in + body_len, type_len, in + body_len + type_len, retry_after_len,
+    int rc = rest_response(c, rest_id_of(id), status, in, body_len, in + body_len, type_len, in + body_len + type_len, retry_after_len,
                            now_ms, &out, &I->err);
     return output_end(I, rc, &out);
 }
 
-Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, uint32_t id, int32_t kind, double now_ms) {
+Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, double id, int32_t kind, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    return output_end(I, rest_failure(c, id, (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
+    return output_end(I, rest_failure(c, rest_id_of(id), (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
 }
 
-Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, uint32_t id, double now_ms) {
+Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, double id, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    return output_end(I, rest_attempt(c, id, now_ms, &out, &I->err), &out);
+    return output_end(I, rest_attempt(c, rest_id_of(id), now_ms, &out, &I->err), &out);
 }
 
-Q_EXPORT(q_rest_redirect) int32_t q_rest_redirect(int32_t client, uint32_t id, int32_t status, uint32_t url_len,
+Q_EXPORT(q_rest_redirect) int32_t q_rest_redirect(int32_t client, double id, int32_t status, uint32_t url_len,
                                                    uint32_t location_len, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, (uint64_t)url_len + location_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     q_buf out = {0};
-    return output_end(I, rest_redirect(c, id, status, I->in, url_len, I->in + url_len, location_len, now_ms, &out, &I->err), &out);
+    return output_end(I, rest_redirect(c, rest_id_of(id), status, I->in, url_len, I->in + url_len, location_len, now_ms, &out, &I->err), &out);
 }
 
 Q_EXPORT(q_rest_in_flight) int32_t q_rest_in_flight(int32_t client) {

@@ -204,6 +204,7 @@ void *q_realloc(void *p, uint32_t n) {
     void *q = q_alloc(n);
     if (!q) return NULL;          /* the old block stays valid: the caller decides */
     q_memcpy(q, p, have);
+    q_wipe(p, have);              /* a moved block (the input buffer, a token) leaves no copy behind */
     q_free(p);
     return q;
 }

@@ -41,7 +41,7 @@ _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
  * the message names the allowed range (also for negative values). */
 #define I(name, slot) S(name, ST_I64, slot)
 #define O(name, sch) { name, ST_OBJECT, SF_NONNULL, -1, 0, &sch }
-#define SCHEMA(fields) { fields, (uint8_t)Q_ARRAY_LEN(fields), 1 }
+#define SCHEMA(fields) { fields, SCHEMA_COUNT(fields), 1 }
 
 static const schema_field REST_F[] = {
     S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),

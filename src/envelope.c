@@ -23,7 +23,7 @@ static const char CALL_STATUS[] = "Unspecified\0Success\0Error\0Timeout\0";
 #define FO(name, sch, flags, slot) { name, ST_OBJECT, flags, slot, 0, &sch }
 #define FA(name, elem, sub, flags) { name, ST_ARRAY, flags, -1, elem, sub }
 #define FM(name, elem, flags) { name, ST_MAP, flags, -1, elem, NULL }
-#define SCHEMA(fields, strict) { fields, (uint8_t)Q_ARRAY_LEN(fields), strict }
+#define SCHEMA(fields, strict) { fields, SCHEMA_COUNT(fields), strict }
 
 static const schema_field ON_BEHALF_OF_F[] = {
     F("originalUser", ST_STRING, SF_REQUIRED),

@@ -25,6 +25,7 @@ enum {
 };
 /* Error object slots. */
 enum { ES_CODE, ES_MESSAGE, ES_DETAILS, ES_TRACE, ES_HTTP_STATUS, ES_COUNT_ };
+_Static_assert(MS_COUNT_ <= SCHEMA_MAX_SLOTS && ES_COUNT_ <= SCHEMA_MAX_SLOTS, "capture slots fit the walker");
 
 /* Result of a decode: byte ranges into the input, nothing copied. */
 typedef struct {

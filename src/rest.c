@@ -32,7 +32,8 @@ static const schema_field OPTION_F[] = {
     { "headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL },
     { "idempotent", ST_BOOL, SF_NONNULL, O_IDEMPOTENT, 0, NULL },
 };
-static const schema OPTIONS = { OPTION_F, (uint8_t)Q_ARRAY_LEN(OPTION_F), 1 };
+static const schema OPTIONS = { OPTION_F, SCHEMA_COUNT(OPTION_F), 1 };
+_Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
@@ -133,7 +134,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
-    uint32_t id;
+    rest_id id;
     rest_entry *e = rest_entry_new(c, &id, err);
     if (!e) return err->status;
     q_memcpy(e->request_id, request_id, UUID_TEXT_LEN);
@@ -146,7 +147,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
 
     /* deadlines are integral milliseconds */
     uint64_t deadline = e->deadline_ms < 0 ? 0 : (uint64_t)e->deadline_ms;
-    if (!wrc) wrc = jw_fmt(out, "],\"id\":%u,\"timeout\":%u,\"deadline\":%U,\"requestId\":\"%r\",\"body\":%u}",
+    if (!wrc) wrc = jw_fmt(out, "],\"id\":%U,\"timeout\":%u,\"deadline\":%U,\"requestId\":\"%r\",\"body\":%u}",
                            id, timeout, deadline, e->request_id, UUID_TEXT_LEN, has_body ? env.len : 0);
     *plan_len = out->len;
     if (has_body && !wrc) wrc = q_buf_put(out, env.ptr, env.len);
@@ -198,7 +199,7 @@ static int decide(q_client *c, rest_entry *en, rest_event ev, q_error *fail, int
     return reject(c, en, fail, x, out, err);
 }
 
-int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
+int rest_response(q_client *c, rest_id id, int32_t status, const uint8_t *body, uint32_t body_len,
                   const uint8_t *content_type, uint32_t ct_len, const uint8_t *retry_after, uint32_t ra_len,
                   double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, RE_RESPONSE, err);
@@ -229,7 +230,7 @@ int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body,
     return decide(c, en, RE_RESPONSE, &fail, ra, now_ms, &x, out, err);
 }
 
-int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
+int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, kind == RF_ABORTED ? RE_ABORT : RE_FAILURE, err);
     if (!en) return err->status;
     if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), QS_LOCAL, NULL, out, err);
@@ -243,7 +244,7 @@ int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
 }
 
-int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *err) {
+int rest_attempt(q_client *c, rest_id id, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, RE_TIMER, err);
     if (!en) return err->status;
     if (now_ms >= en->deadline_ms)
@@ -254,7 +255,7 @@ int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *e
     return Q_OK;
 }
 
-int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
+int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
                   uint32_t loc_len, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, RE_REDIRECT, err);
     if (!en) return err->status;

@@ -18,18 +18,18 @@ int rest_prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint
                  const uint8_t *opts, uint32_t opts_len, const uint8_t *random, double now_ms,
                  q_buf *out, uint32_t *plan_len, q_error *err);
 /* A response arrived for request id. Output: an action JSON (resolve/retry/reject). */
-int rest_response(q_client *c, uint32_t id, int32_t status, const uint8_t *body, uint32_t body_len,
+int rest_response(q_client *c, rest_id id, int32_t status, const uint8_t *body, uint32_t body_len,
                   const uint8_t *content_type, uint32_t ct_len, const uint8_t *retry_after, uint32_t ra_len,
                   double now_ms, q_buf *out, q_error *err);
 /* The attempt failed without a response. Output: an action JSON (retry/reject). */
-int rest_failure(q_client *c, uint32_t id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err);
+int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err);
 /* A redirect answered the attempt: status 301/302/303/307/308 (other 3xx reject) or 0 when
  * the host hid it (browser opaque redirect); url = the URL that was requested, loc = its
  * Location. Output {"action":"redirect","url","method","body":bool,"headers":[from,to],
  * "attempt"} (send the next hop to url with the plan's headers[from..to), to -1 = all, and
  * the body only when body is true) or a reject (origin denied, hop limit, hidden target). */
-int rest_redirect(q_client *c, uint32_t id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
+int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, uint32_t url_len, const uint8_t *loc,
                   uint32_t loc_len, double now_ms, q_buf *out, q_error *err);
 /* A backoff timer fired: output {"action":"send"} or a reject when the deadline passed. */
-int rest_attempt(q_client *c, uint32_t id, double now_ms, q_buf *out, q_error *err);
+int rest_attempt(q_client *c, rest_id id, double now_ms, q_buf *out, q_error *err);
 #endif

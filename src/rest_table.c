@@ -4,12 +4,14 @@
 
 typedef struct {
     rest_entry *e;
-    uint32_t cap, live, next_generation;
+    uint32_t cap, live;
+    uint64_t next_generation;
 } rest_table;
 
 #define SLOT_BITS 20u
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
-#define GEN_MASK ((1u << (31 - SLOT_BITS)) - 1)
+#define GEN_MASK ((UINT64_C(1) << (53 - SLOT_BITS)) - 1)
+_Static_assert(Q_CONFIG_MAX_IN_FLIGHT <= SLOT_MASK, "every slot limits.max_in_flight allows has an id");
 
 /* The state machine: the state an entry moves to when the call continues after an event,
  * RS_FREE where the call can only end, REFUSED where the event does not apply. */
@@ -31,7 +33,7 @@ _Static_assert(RS_COUNT_ <= REFUSED, "states fit a byte below REFUSED");
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
 
-rest_entry *rest_entry_new(q_client *c, uint32_t *id, q_error *err) {
+rest_entry *rest_entry_new(q_client *c, rest_id *id, q_error *err) {
     rest_table *t = c->rest;
     if (!t && !(t = c->rest = q_calloc(1, sizeof(rest_table)))) { oom(err); return NULL; }
     if (t->live >= c->cfg.max_in_flight) {
@@ -50,19 +52,19 @@ rest_entry *rest_entry_new(q_client *c, uint32_t *id, q_error *err) {
     }
     rest_entry *e = &t->e[slot];
     q_memset(e, 0, sizeof *e);
-    /* generations stay within their bits (ids fit in 31 bits); 0 is never used */
+    /* generations stay within their bits (ids below 2^53); 0 is never used */
     e->generation = (++t->next_generation) & GEN_MASK;
     if (!e->generation) e->generation = (++t->next_generation) & GEN_MASK;
     e->state = RS_IN_FLIGHT;
     e->attempt = 1;
     t->live++;
-    *id = slot | e->generation << SLOT_BITS;
+    *id = (rest_id)slot | e->generation << SLOT_BITS;
     return e;
 }
 
-rest_entry *rest_entry_for(q_client *c, uint32_t id, rest_event ev, q_error *err) {
+rest_entry *rest_entry_for(q_client *c, rest_id id, rest_event ev, q_error *err) {
     rest_table *t = c->rest;
-    uint32_t slot = id & SLOT_MASK;
+    uint32_t slot = (uint32_t)(id & SLOT_MASK);
     if (!t || slot >= t->cap || t->e[slot].state == RS_FREE || t->e[slot].generation != id >> SLOT_BITS) {
         q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "request", "unknown or finished request");
         return NULL;

@@ -40,6 +40,10 @@ typedef struct schema {
  * "Ok\0Error\0" (the literal's own NUL ends the list; no value may start with a digit, or
  * "\0" would read as an octal escape). No pointer array: 4 bytes less per value. */
 #define SCHEMA_MAX_FIELDS 24
+/* A schema's field count, checked at compile time against the walker's found[SCHEMA_MAX_FIELDS]
+ * (walk_object records one entry per field): every schema initializer uses it. */
+#define SCHEMA_COUNT(fields) ((uint8_t)(Q_ARRAY_LEN(fields) + 0 * sizeof(struct { \
+    _Static_assert(Q_ARRAY_LEN(fields) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })))
 #define SCHEMA_MAX_SLOTS  32
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 

@@ -45,10 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     q_error e; q_error_clear(&e);
     FUZZ_CHECK(rest_prepare(c, (const uint8_t *)"{}", 2, (const uint8_t *)"1", 1, (const uint8_t *)"{\"method\":\"GET\"}", 16,
                             RND, 1700000000000.0, &plan, &plan_len, &e) == Q_OK, "prepare: %s", e.message);
-    uint32_t id = 0;
+    uint64_t id = 0;
     const char *p = strstr((const char *)plan.ptr, "\"id\":");
     FUZZ_CHECK(p != NULL, "plan without id");
-    id = (uint32_t)strtoul(p + 5, NULL, 10);
+    id = (uint64_t)strtoull(p + 5, NULL, 10);
 
     double now = 1700000000000.0;
     for (int round = 0; round < 4; round++) {

@@ -53,7 +53,8 @@ test('source local: refused before sending (bad meta, missing token) and aborted
   assert.equal(err.source, 'local');
   const ctl = new AbortController();
   const p = c.send({ payload: 1 }, { route: '/slow', signal: ctl.signal });
-  setTimeout(() => ctl.abort(), 50);
+  await srv.waitForRequests(1, { timeout: 3000 });   // in flight: the server has it
+  ctl.abort();
   err = await rejection(p);
   assert.equal(err.code, 'ABORTED');
   assert.equal(err.source, 'local');

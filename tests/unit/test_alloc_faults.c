@@ -142,7 +142,7 @@ static void still_works(void) {
 
 typedef struct {
     int32_t h;          /* client made by setup (or -1) */
-    uint32_t id;        /* request made by setup */
+    uint64_t id;        /* request made by setup */
     uint32_t len[4];    /* lengths written by input */
 } op_state;
 
@@ -466,7 +466,7 @@ static uint32_t start_request(op_state *st, const char *options) {
     plan[n] = 0;
     const char *idp = strstr(plan, "\"id\":");
     assert_non_null(idp);
-    uint32_t id = (uint32_t)strtoul(idp + 5, NULL, 10);
+    uint64_t id = (uint64_t)strtoull(idp + 5, NULL, 10);
     free(plan);
     return id;
 }

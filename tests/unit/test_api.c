@@ -899,7 +899,7 @@ static void rest_exports(void **s) {
     has(plan, "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/envelope\",\"headers\":[");
     const char *idp = strstr(plan, "\"id\":");
     assert_non_null(idp);
-    uint32_t id = (uint32_t)strtoul(idp + 5, NULL, 10);
+    uint64_t id = (uint64_t)strtoull(idp + 5, NULL, 10);
     /* the attempt is in flight: the retry timer call is out of order */
     rc = q_rest_attempt(h, id, NOW);
     assert_true(rc < 0);

@@ -88,7 +88,7 @@ static int teardown(void **state) {
 }
 
 /* A POST in flight on CLIENT (never retried, so every response ends it). */
-static uint32_t start_post(void) {
+static uint64_t start_post(void) {
     static const uint8_t RANDOM[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
     scratch_reset();
     q_buf out = { 0 };
@@ -98,13 +98,13 @@ static uint32_t start_post(void) {
     if (rc) fail_msg("prepare: %s", err.message);
     const uint8_t *idp = memmem(out.ptr, plan_len, "\"id\":", 5);
     assert_non_null(idp);
-    return (uint32_t)strtoul((const char *)idp + 5, NULL, 10);
+    return (uint64_t)strtoull((const char *)idp + 5, NULL, 10);
 }
 
 /* rest_response with body at BODY's guard and the content type or Retry-After at AUX's guard. */
 static int respond(int32_t status, const uint8_t *body, uint32_t n, const char *ct, const char *ra, bool aux_is_type) {
     RUNS++;
-    uint32_t id = start_post();
+    uint64_t id = start_post();
     const char *a = aux_is_type ? ct : ra;
     const uint8_t *ap = guard(&AUX, a, strlen(a));
     const uint8_t *ctp = aux_is_type ? ap : (const uint8_t *)ct;

@@ -160,7 +160,7 @@ static void hop_actions_from_the_table(void **s) {
     uint32_t plan_len;
     assert_int_equal(rest_prepare(cl, QS("{}"), QS("1"), QS(""), RND, 1000, &out, &plan_len, &e), Q_OK);
     const char *idp = strstr((const char *)out.ptr, "\"id\":");
-    uint32_t id = (uint32_t)strtoul(idp + 5, NULL, 10);
+    uint64_t id = (uint64_t)strtoull(idp + 5, NULL, 10);
     /* Content-Type + request id + version + timestamp = 4 own headers, then Authorization, X-K */
     out = (q_buf){ 0 };
     assert_int_equal(rest_redirect(cl, id, 307, QS("http://a.test:1/envelope"), QS("http://b.test:2/e"), 1001, &out, &e), Q_OK);

@@ -68,14 +68,14 @@ static int prep(q_client *c, const char *meta, const char *payload, const char *
 }
 
 /* Prepares and returns the request id (fails the test when prepare fails). */
-static uint32_t start(q_client *c, const char *meta, const char *payload, const char *opts, double now) {
+static uint64_t start(q_client *c, const char *meta, const char *payload, const char *opts, double now) {
     if (prep(c, meta, payload, opts, now)) fail_msg("prepare: %s", R.err.message);
     const char *p = strstr(R.plan, "\"id\":");
     assert_non_null(p);
-    return (uint32_t)strtoul(p + 5, NULL, 10);
+    return (uint64_t)strtoull(p + 5, NULL, 10);
 }
 
-static int respond(q_client *c, uint32_t id, int32_t status, const char *body, const char *ct, const char *ra, double now) {
+static int respond(q_client *c, uint64_t id, int32_t status, const char *body, const char *ct, const char *ra, double now) {
     scratch_reset();
     q_error_clear(&R.err);
     q_buf out = {0};
@@ -85,7 +85,7 @@ static int respond(q_client *c, uint32_t id, int32_t status, const char *body, c
     return R.rc;
 }
 
-static int failure(q_client *c, uint32_t id, int kind, double now) {
+static int failure(q_client *c, uint64_t id, int kind, double now) {
     scratch_reset();
     q_error_clear(&R.err);
     q_buf out = {0};
@@ -94,7 +94,7 @@ static int failure(q_client *c, uint32_t id, int kind, double now) {
     return R.rc;
 }
 
-static int attempt(q_client *c, uint32_t id, double now) {
+static int attempt(q_client *c, uint64_t id, double now) {
     scratch_reset();
     q_error_clear(&R.err);
     q_buf out = {0};
@@ -155,15 +155,15 @@ static bool bytes_contain(const void *hay, size_t n, const char *needle) {
 
 static void plan_post_exact(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h.example:8080/api/\"}}");
-    uint32_t id = start(c, "", "{ \"a\" : 1 }", "", NOW);
+    uint64_t id = start(c, "", "{ \"a\" : 1 }", "", NOW);
     assert_true(id != 0);
     char want[2048];
     snprintf(want, sizeof want,
              "{\"method\":\"POST\",\"url\":\"http://h.example:8080/api/envelope\",\"headers\":["
              "[\"Content-Type\",\"application/json\"],[\"X-Qollective-Request-Id\",\"" RID "\"],"
              "[\"X-Qollective-Version\",\"MS4w\"],[\"X-Qollective-Timestamp\",\"" TS_PLUS "\"]],"
-             "\"id\":%u,\"timeout\":30000,\"deadline\":1700000030123,\"requestId\":\"" RID "\",\"body\":%u}",
-             id, (unsigned)(R.len - R.plan_len));
+             "\"id\":%llu,\"timeout\":30000,\"deadline\":1700000030123,\"requestId\":\"" RID "\",\"body\":%u}",
+             (unsigned long long)id, (unsigned)(R.len - R.plan_len));
     assert_string_equal(R.plan, want);
     assert_string_equal(R.body, "{\"meta\":{\"timestamp\":\"" TS_Z "\",\"request_id\":\"" RID "\",\"version\":\"1.0\"},\"payload\":{\"a\":1}}");
     assert_int_equal(rest_in_flight(c), 1);
@@ -179,7 +179,7 @@ static void plan_every_header_in_order(void **s) {
         "{\"tenant\":\"\\u00e4rger-\\ud83d\\ude80\",\"security\":{\"user_id\":\"u1\",\"session_id\":\"s1\"},"
         "\"tracing\":{\"trace_id\":\"t1\",\"span_id\":\"p1\"},"
         "\"on_behalf_of\":{\"originalUser\":\"\xc3\xb6\\\"x\xf0\x9f\x98\x80\x7f\",\"delegatingUser\":\"d\",\"delegatingTenant\":\"t\"}}";
-    uint32_t id = start(c, meta, "{\"q\":\"a b&c=d+e#f%g/\xc3\xbc\"}",
+    uint64_t id = start(c, meta, "{\"q\":\"a b&c=d+e#f%g/\xc3\xbc\"}",
                         "{\"method\":\"GET\",\"route\":\"/r?x=1\",\"timeout_ms\":250,\"headers\":{\"X-Call\":\"c\",\"x-both\":\"call\"}}", NOW);
     char want[4096];
     snprintf(want, sizeof want,
@@ -190,7 +190,7 @@ static void plan_every_header_in_order(void **s) {
              "[\"X-Qollective-Trace-Id\",\"t1\"],[\"X-Qollective-Span-Id\",\"p1\"],"
              "[\"X-On-Behalf-Of\",\"{\\\"originalUser\\\":\\\"\\\\u00f6\\\\\\\"x\\\\ud83d\\\\ude00\\\\u007f\\\",\\\"delegatingUser\\\":\\\"d\\\",\\\"delegatingTenant\\\":\\\"t\\\"}\"],"
              "[\"Authorization\",\"Bearer tok.EN~1\"],[\"X-App\",\"demo\"],[\"X-Call\",\"c\"],[\"x-both\",\"call\"]],"
-             "\"id\":%u,\"timeout\":250,\"deadline\":1700000000373,\"requestId\":\"" RID "\",\"body\":0}", id);
+             "\"id\":%llu,\"timeout\":250,\"deadline\":1700000000373,\"requestId\":\"" RID "\",\"body\":0}", (unsigned long long)id);
     assert_string_equal(R.plan, want);
     assert_int_equal(R.len, R.plan_len);   /* no body */
     client_release(c);
@@ -327,7 +327,7 @@ static void limit_in_flight(void **s) {
 
 static void resolve_record_and_exactly_once(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"}}");
-    uint32_t id = start(c, "", "1", "", NOW);
+    uint64_t id = start(c, "", "1", "", NOW);
     const char *body = GOOD_BODY;
     uint32_t moff = 8, mlen = (uint32_t)(strstr(body, ",\"payload\"") - body) - 8;
     uint32_t poff = (uint32_t)(strstr(body, "{\"a\"") - body), rid = (uint32_t)(strstr(body, RID) - body);
@@ -349,7 +349,7 @@ static void resolve_record_and_exactly_once(void **s) {
 
 static void reject_is_final(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"}}");
-    uint32_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
+    uint64_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
     const char *err_env = "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"HANDLER_ERROR\",\"message\":\"Handler error: boom\","
                           "\"details\":{\"operation\":\"handler_execution\"},\"http_status_code\":400}}";
     respond(c, id, 400, err_env, "application/json", "", NOW);
@@ -373,7 +373,7 @@ static void reject_is_final(void **s) {
 
 static void bad_state_combinations(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0,\"max_attempts\":5}}");
-    uint32_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
+    uint64_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
     /* IN_FLIGHT: a timer event is out of place; the entry is untouched */
     expect_status(attempt(c, id, NOW), Q_ERR(BAD_STATE));
     assert_string_equal(R.err.path, "request");
@@ -412,23 +412,28 @@ static void bad_state_combinations(void **s) {
 static void stale_and_bogus_ids(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"}}");
     expect_status(respond(c, 1u << 20, 200, GOOD_BODY, "", "", NOW), Q_ERR(BAD_HANDLE));   /* no table yet */
-    uint32_t a = start(c, "", "1", "", NOW);
+    uint64_t a = start(c, "", "1", "", NOW);
     expect_status(respond(c, 0, 200, GOOD_BODY, "", "", NOW), Q_ERR(BAD_HANDLE));
     expect_status(respond(c, a + 1, 200, GOOD_BODY, "", "", NOW), Q_ERR(BAD_HANDLE));          /* other slot */
     expect_status(respond(c, a ^ (1u << 21), 200, GOOD_BODY, "", "", NOW), Q_ERR(BAD_HANDLE)); /* other generation */
     expect_status(respond(c, 0xFFFFFFFFu, 200, GOOD_BODY, "", "", NOW), Q_ERR(BAD_HANDLE));
     expect_reject(failure(c, a, RF_ABORTED, NOW), "ABORTED", -1);
     /* the slot is reused under a new generation: the old id stays dead */
-    uint32_t b = start(c, "", "1", "", NOW);
+    uint64_t b = start(c, "", "1", "", NOW);
     assert_int_equal(b & 0xFFFFF, a & 0xFFFFF);
     assert_true(b != a);
     expect_status(failure(c, a, RF_ABORTED, NOW), Q_ERR(BAD_HANDLE));
     assert_int_equal(rest_in_flight(c), 1);
     if (respond(c, b, 200, GOOD_BODY, "application/json", "", NOW)) fail_msg("%s", R.err.message);
-    /* thousands of ids through one slot never hand out a live id twice */
+    /* thousands of ids through one slot never hand out a live id twice, and the first ids stay
+     * dead: the 33-bit generation does not come round for 2^33 requests (it had 11 bits, and
+     * `a` came back to life after 2,047) */
     for (int k = 0; k < 5000; k++) {
-        uint32_t x = start(c, "", "1", "", NOW);
-        assert_true(x != 0 && x < 0x80000000u);   /* ids stay positive as i32 on the wasm boundary */
+        uint64_t x = start(c, "", "1", "", NOW);
+        assert_true(x != 0 && x < (UINT64_C(1) << 53));   /* exact as a JS number on the wasm boundary */
+        assert_int_equal(x & 0xFFFFF, a & 0xFFFFF);        /* the same slot every time */
+        expect_status(failure(c, a, RF_ABORTED, NOW), Q_ERR(BAD_HANDLE));
+        expect_status(failure(c, b, RF_ABORTED, NOW), Q_ERR(BAD_HANDLE));
         expect_reject(failure(c, x, RF_ABORTED, NOW), "ABORTED", -1);
         expect_status(failure(c, x, RF_ABORTED, NOW), Q_ERR(BAD_HANDLE));
     }
@@ -458,7 +463,7 @@ static void status_kinds(void **s) {
 
 static void non_envelope_replies(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"}}");
-    uint32_t id = start(c, "", "1", "", NOW);
+    uint64_t id = start(c, "", "1", "", NOW);
     const char *html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body></html>";
     respond(c, id, 502, html, "text/html", "", NOW);
     expect_reject(R.rc, "HTTP_STATUS", 502);
@@ -559,7 +564,7 @@ static void retry_after_values(void **s) {
 static void lifecycle_schedules(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0,\"max_attempts\":5,\"max_delay_ms\":3000}}");
     /* network failures: exponential 1000, 2000, 4000→3000 (cap), then the last attempt's error */
-    uint32_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
+    uint64_t id = start(c, "", "1", "{\"method\":\"GET\"}", NOW);
     double t = NOW;
     const uint32_t expo[] = { 1000, 2000, 3000, 3000 };
     for (uint32_t k = 0; k < 4; k++) {
@@ -609,7 +614,7 @@ static void lifecycle_schedules(void **s) {
 static void deadline_on_every_event(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0}}");
     const double DL = NOW + 1000;                       /* timeout_ms 1000 */
-    uint32_t id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
+    uint64_t id = start(c, "", "1", "{\"timeout_ms\":1000}", NOW);
     respond(c, id, 200, GOOD_BODY, "application/json", "", DL);
     expect_reject(R.rc, "TIMEOUT", -1);
     assert_non_null(strstr(R.text, "after the request deadline"));
@@ -646,7 +651,7 @@ static void retry_policy_by_method(void **s) {
         { "{\"method\":\"POST\",\"idempotent\":false}", false },
     };
     for (size_t k = 0; k < Q_ARRAY_LEN(M); k++) {
-        uint32_t id = start(c, "", "1", M[k].opts, NOW);
+        uint64_t id = start(c, "", "1", M[k].opts, NOW);
         int rc = respond(c, id, 503, "x", "text/plain", "", NOW);
         if (M[k].retried) { expect_retry(rc, 1000, 2); expect_reject(failure(c, id, RF_ABORTED, NOW), "ABORTED", -1); }
         else expect_reject(rc, "HTTP_STATUS", 503);
@@ -662,7 +667,7 @@ static void retry_policy_by_method(void **s) {
     client_release(c);
     /* the config switch covers POST and PATCH */
     c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0,\"retry_non_idempotent\":true}}");
-    uint32_t id = start(c, "", "1", "", NOW);
+    uint64_t id = start(c, "", "1", "", NOW);
     expect_retry(failure(c, id, RF_NETWORK, NOW), 1000, 2);
     client_release(c);
     /* max_attempts 1: nothing is retried */
@@ -675,7 +680,7 @@ static void retry_policy_by_method(void **s) {
 static void deadline_stops_retries(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"retry\":{\"jitter_percent\":0,\"max_attempts\":10}}");
     /* timeout 2500: retry after 1000 fits; the next (2000 more, at 3000) would not → the last error */
-    uint32_t id = start(c, "", "1", "{\"method\":\"GET\",\"timeout_ms\":2500}", NOW);
+    uint64_t id = start(c, "", "1", "{\"method\":\"GET\",\"timeout_ms\":2500}", NOW);
     assert_non_null(strstr(R.plan, "\"deadline\":1700000002623"));
     expect_retry(failure(c, id, RF_NETWORK, NOW), 1000, 2);
     expect_send(attempt(c, id, NOW + 1000), 2);
@@ -992,7 +997,7 @@ static void response_allocation_failures(void **s) {
         snprintf(opts, sizeof opts, "{\"method\":\"%s\"}", CASES[k].method);
         int injected = 0;   /* some failures are absorbed (q_buf falls back to a smaller block) */
         for (uint32_t n = 1; n < 200; n++) {
-            uint32_t id = start(c, "", "1", opts, NOW);
+            uint64_t id = start(c, "", "1", opts, NOW);
             scratch_reset();
             q_error e; q_error_clear(&e);
             q_buf out = {0};
@@ -1064,7 +1069,7 @@ static void no_secret_or_payload_in_failures(void **s) {
     client_release(c);
     c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"security\":{\"auth_token\":\"api\"}}");
     assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
-    uint32_t id = start(c, "", FULL_PAYLOAD, "", NOW);
+    uint64_t id = start(c, "", FULL_PAYLOAD, "", NOW);
     assert_non_null(strstr(R.plan, "[\"Authorization\",\"Bearer " SECRET "\"]"));
     respond(c, id, 500, "<html>bad</html>", "text/html", "", NOW);
     expect_reject(R.rc, "HTTP_STATUS", 500);
