@@ -130,4 +130,36 @@ int32_t q_ws_info(int32_t client, int32_t sock);
 
 /* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
 int32_t q_memory_stats(void);
+
+/* ---- TLS module only (dist/qollective-tls.wasm; src/tls/api_tls.c) -------------------
+ * Every export takes a client first (-1 = none, ignored by those that need none), then the
+ * input lengths. Certificates and keys are PEM (one or more blocks) or DER. client -1: the
+ * compiled-in credentials (make CERTS=dir) are used. Named errors: CERT_BAD_PEM,
+ * CERT_BAD_DER, CERT_TRUNCATED, CERT_WRONG_TYPE, CERT_EXPIRED, CERT_NOT_YET_VALID,
+ * CERT_WRONG_HOST, CERT_UNTRUSTED, KEY_INVALID, TLS_NO_CREDENTIALS. */
+/* Input = ca | cert chain | key (any may be empty; all empty clears). Replaces the client's
+ * set once the new one parsed; the key must match the certificate; key bytes in the input
+ * buffer are wiped. The client's key is wiped on q_client_free. */
+int32_t q_tls_credentials(int32_t client, uint32_t ca_len, uint32_t cert_len, uint32_t key_len);
+/* Input = cert | host (host may be empty). Output = JSON {subject, issuer, serial,
+ * notBefore, notAfter, fingerprint256, sans:[{type:"dns"|"ip"|"other",value}], keyType,
+ * keyBits, curve?, isCA, version, chainLength, validity:"valid"|"not_yet_valid"|"expired",
+ * expiresInMs, refreshDue, hostMatch:bool|null, trusted:bool|null, trustError:{code,message}|null}.
+ * refresh_ms <= 0 means Q_TLS_DEFAULT_REFRESH_MS. */
+int32_t q_tls_cert_inspect(int32_t client, uint32_t cert_len, uint32_t host_len, double now_ms, double refresh_ms);
+/* Input = cert | host. 0, or the first failing check: validity, host, chain to the CA. */
+int32_t q_tls_cert_check(int32_t client, uint32_t cert_len, uint32_t host_len, double now_ms);
+/* Output = SHA-256 of the input (32 bytes). */
+int32_t q_tls_sha256(int32_t client, uint32_t len);
+/* Input = key | data. Output = HMAC-SHA-256 (32 bytes); the key is wiped from the input. */
+int32_t q_tls_hmac_sha256(int32_t client, uint32_t key_len, uint32_t len);
+/* Signs SHA-256(input) with the client's key; entropy = 32 bytes (blinding). Output = ECDSA
+ * P-256 r||s (64 bytes) or RSA PKCS#1 v1.5. */
+int32_t q_tls_sign(int32_t client, uint32_t len);
+/* Output = the client's certificate, DER (never the key). */
+int32_t q_tls_client_cert(int32_t client);
+/* Output = {"ca":bool,"cert":bool,"key":bool}: what was compiled in. */
+int32_t q_tls_embedded(int32_t client);
+/* Zeroes the compiled-in private key in linear memory. */
+int32_t q_tls_wipe_embedded(int32_t client);
 #endif

@@ -198,8 +198,39 @@ export declare class Client {
   readonly inFlight: number;
   setToken(name: string | Uint8Array, token: string | Uint8Array): void;
   clearToken(name: string): boolean;
-  /** Ends every request still in flight (each send rejects with ABORTED), frees the client and wipes its tokens. */
+  /** TLS module: this client's CA, certificate chain and private key (PEM or DER); the key is wiped on close(). */
+  setCredentials(credentials: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array }): void;
+  /** TLS module: signs SHA-256(data) with the client's key: ECDSA P-256 raw r||s (64 bytes) or RSA PKCS#1 v1.5. */
+  sign(data: string | Uint8Array): Uint8Array;
+  /** TLS module: the client's certificate as DER (never the key). */
+  certificate(): Uint8Array;
+  /** Ends every request still in flight (each send rejects with ABORTED), frees the client and wipes its tokens and TLS key. */
   close(): void;
+}
+
+export interface CertificateOptions {
+  /** Host name or IP literal the certificate must match (subjectAltName only, RFC 6125 wildcards). */
+  host?: string;
+  /** Client whose CA is used for the chain check (default: the compiled-in CA, if any). */
+  client?: Client;
+  /** Milliseconds since the epoch (default: the load option `now`). */
+  now?: number;
+}
+
+export interface CertificateInfo {
+  subject: string; issuer: string; serial: string; notBefore: string; notAfter: string;
+  /** SHA-256 of the DER, upper-case hex with colons (as Node's X509Certificate.fingerprint256). */
+  fingerprint256: string;
+  sans: ({ type: 'dns' | 'ip'; value: string } | { type: 'other'; tag: number })[];
+  keyType: 'EC' | 'RSA' | 'other'; keyBits: number; curve?: 'P-256';
+  isCA: boolean; version: number; chainLength: number;
+  validity: 'valid' | 'not_yet_valid' | 'expired';
+  expiresInMs: number;
+  /** true when expired or within refreshMs of notAfter. */
+  refreshDue: boolean;
+  hostMatch: boolean | null;
+  trusted: boolean | null;
+  trustError: { code: string; message: string } | null;
 }
 
 export interface LoadOptions {
@@ -218,10 +249,10 @@ export interface LoadOptions {
 export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
 
 export declare class Qollective {
-  /** Loads a module (qollective.wasm or qollective-codec.wasm) from a URL, a file path (Node), a Response, bytes or a compiled module. */
+  /** Loads a module (qollective.wasm, qollective-codec.wasm or qollective-tls.wasm) from a URL, a file path (Node), a Response, bytes or a compiled module. */
   static load(source: string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module, options?: LoadOptions): Promise<Qollective>;
-  /** Which module was loaded, told by its exports: 'client' (qollective.wasm) or 'codec' (qollective-codec.wasm, no clients). */
-  readonly module: 'client' | 'codec';
+  /** Which module was loaded, told by its exports: 'client' (qollective.wasm), 'codec' (qollective-codec.wasm, no clients) or 'tls' (qollective-tls.wasm: the client plus certificates and signing). */
+  readonly module: 'client' | 'codec' | 'tls';
   /** Throws QollectiveError BAD_MODULE on the codec module (load qollective.wasm for clients). */
   client(config?: ClientConfig | string, options?: ClientOptions): Client;
   decode<P = unknown>(data: Uint8Array | string, client?: number): Envelope<P>;
@@ -230,4 +261,15 @@ export declare class Qollective {
   encodeMany(list: EnvelopeInput[], options?: { autofill?: boolean }, client?: number): Uint8Array[];
   validateJson(doc: Uint8Array | string, maxDepth?: number): void;
   memoryStats(): MemoryStats;
+  /** true when the loaded module is dist/qollective-tls.wasm; the methods below throw TLS_UNAVAILABLE otherwise. */
+  readonly hasTls: boolean;
+  inspectCertificate(cert: string | Uint8Array, options?: CertificateOptions & { refreshMs?: number }): CertificateInfo;
+  /** Throws CERT_EXPIRED, CERT_NOT_YET_VALID, CERT_WRONG_HOST, CERT_UNTRUSTED or a parse error; returns when good. */
+  checkCertificate(cert: string | Uint8Array, options?: CertificateOptions): void;
+  sha256(data: string | Uint8Array): Uint8Array;
+  hmacSha256(key: string | Uint8Array, data: string | Uint8Array): Uint8Array;
+  /** What `make CERTS=dir` compiled in. */
+  embeddedCredentials(): { ca: boolean; cert: boolean; key: boolean };
+  /** Zeroes the compiled-in private key in linear memory. */
+  wipeEmbeddedKey(): void;
 }

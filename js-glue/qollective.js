@@ -141,8 +141,9 @@ export class Qollective {
 
   constructor(exports, options) {
     this.x = exports;
-    // Which module this is, told by its exports: the codec module has no client exports.
-    this.module = typeof exports.q_client_new === 'function' ? 'client' : 'codec';
+    // Which module this is, told by its exports: the codec module has no client exports, the
+    // TLS module adds the q_tls_* ones.
+    this.module = typeof exports.q_tls_cert_inspect === 'function' ? 'tls' : typeof exports.q_client_new === 'function' ? 'client' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -329,6 +330,29 @@ export class Qollective {
     this._check(this.x.q_memory_stats());
     return JSON.parse(this._outText());
   }
+
+  // ---- TLS module (dist/qollective-tls.wasm only) ----------------------------------------
+  /** true when the loaded module is the TLS module. */
+  get hasTls() { return this.module === 'tls'; }
+  /** Calls q_tls_<name>(client, ...byte lengths of parts, ...extra); parts go to the input buffer. */
+  _tls(name, client, parts, ...extra) {
+    const f = this.x['q_tls_' + name];
+    if (!f) throw new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: 'certificates and signing need the TLS module (qollective-tls.wasm)' });
+    return this._check(f(client, ...this._input(parts.map(bytesOf)), ...extra));
+  }
+  /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
+  inspectCertificate(cert, o = {}) {
+    this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
+    return JSON.parse(this._outText());
+  }
+  /** Throws the named error (CERT_EXPIRED, CERT_WRONG_HOST, CERT_UNTRUSTED, ...) unless the certificate is good. */
+  checkCertificate(cert, o = {}) { this._tls('cert_check', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now()); }
+  sha256(data) { this._tls('sha256', -1, [data]); return this._out(); }
+  hmacSha256(key, data) { this._tls('hmac_sha256', -1, [key, data]); return this._out(); }
+  /** Which credentials were compiled in (make CERTS=dir): {ca, cert, key}. */
+  embeddedCredentials() { this._tls('embedded', -1, []); return JSON.parse(this._outText()); }
+  /** Zeroes the compiled-in private key in linear memory; signing with it fails afterwards. */
+  wipeEmbeddedKey() { this._tls('wipe_embedded', -1, []); }
 }
 
 /** Batch framing the core reads: [u32le length][bytes] per item. */
@@ -438,6 +462,18 @@ export class Client {
     const [n] = this.q._input([bytesOf(name)]);
     return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
   }
+
+  /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
+   *  left out). Replaces the compiled-in set for this client; the key is wiped on close(). */
+  setCredentials({ ca = '', cert = '', key = '' } = {}) { this.q._tls('credentials', this._live(), [ca, cert, key]); }
+  /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
+  sign(data) {
+    if (this.q.hasTls) this.q._entropy(32);
+    this.q._tls('sign', this._live(), [data]);
+    return this.q._out();
+  }
+  /** TLS module: the client's certificate as DER (never the key). */
+  certificate() { this.q._tls('client_cert', this._live(), []); return this.q._out(); }
 
   /** Frees the client and wipes its secrets; sends and socket requests still in flight reject with ABORTED. */
   close() {

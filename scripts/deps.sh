@@ -18,6 +18,9 @@ APT_PKGS=(
   nodejs               # the glue's suites, the reference servers, esbuild, tsc
   valgrind             # make test-valgrind
   make
+  wasi-libc            # C library headers mbedtls includes for the TLS module (no wasi-libc code is linked)
+  openssl              # scripts/gen-test-pki.sh (test certificates for the TLS suites)
+  dpkg-dev             # apt-get source: mbedtls's Debian source package (below)
   ca-certificates      # npm ci over https
 )
 
@@ -40,4 +43,24 @@ if [ -f package-lock.json ]; then
     echo "deps: npm ci"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   fi
+fi
+
+# mbedtls sources for the TLS module (dist/qollective-tls.wasm): Debian's source package,
+# fetched once into build/mbedtls-src (never committed). A deb-src twin of the system's
+# Debian sources makes `apt-get source` work; the orig tarball is all we use.
+MBEDTLS_VERSION=2.28.3
+MBEDTLS_DIR=build/mbedtls-src/mbedtls-$MBEDTLS_VERSION
+if [ ! -f "$MBEDTLS_DIR/include/mbedtls/version.h" ]; then
+  src_list=/etc/apt/sources.list.d/debian-src.sources
+  if [ ! -f "$src_list" ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
+    apt-get update -qq
+  fi
+  mkdir -p build/mbedtls-src
+  echo "deps: fetching the mbedtls $MBEDTLS_VERSION source package"
+  ( cd build/mbedtls-src && apt-get source --download-only -qq mbedtls 2>&1 | grep -v "unsandboxed" || true )
+  orig=$(ls build/mbedtls-src/mbedtls_"$MBEDTLS_VERSION"*.orig.tar.* | head -1)
+  mkdir -p "$MBEDTLS_DIR"
+  tar -xf "$orig" -C "$MBEDTLS_DIR" --strip-components=1   # the tarball's top folder is named by commit
+  [ -f "$MBEDTLS_DIR/include/mbedtls/version.h" ] || { echo "deps: $MBEDTLS_DIR not found after unpacking $orig" >&2; exit 1; }
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Top size contributors of a wasm module by function body and data segment, read from the
 // name section of an unstripped build (a small twiggy-like table). Usage: size-profile.mjs FILE [N]
+// N = tsv prints every item as kind<TAB>name<TAB>bytes instead (for scripts).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -49,6 +50,7 @@ const rows = [
   ...codeBodies.map(c => ({ name: names.get(c.index) || `func[${c.index}]`, kind: 'code', size: c.size })),
   ...dataSegs.map(d => ({ name: dataNames.get(d.index) || `data[${d.index}]`, kind: 'data', size: d.size })),
 ].sort((a, b) => b.size - a.size);
+if (process.argv[3] === 'tsv') { for (const r of rows) console.log(`${r.kind}\t${r.name}\t${r.size}`); process.exit(0); }
 const pct = n => (100 * n / total).toFixed(1).padStart(5);
 console.log(`${file}: ${total} bytes (unstripped; dist/ is stripped)`);
 console.log('\nsection                    bytes      %');

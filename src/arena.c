@@ -51,6 +51,7 @@ static struct {
     large_block *large;             /* freed large blocks, reused first-fit */
     uint8_t *carve, *carve_end;     /* current region small blocks are carved from */
     uint32_t persistent_in_use;
+    uint32_t refused;               /* persistent allocations refused so far (arena_refusals) */
     chunk *scratch_first, *scratch_cur;
     uint32_t scratch_in_use;
     uint8_t *scratch_last;          /* start of the most recent scratch allocation */
@@ -160,9 +161,12 @@ static void *alloc_block(uint32_t n) {
 }
 
 void *q_alloc(uint32_t n) {
-    if (injected_failure()) return NULL;
-    return alloc_block(n);
+    void *p = injected_failure() ? NULL : alloc_block(n);
+    if (!p) A.refused++;
+    return p;
 }
+
+uint32_t arena_refusals(void) { return A.refused; }
 
 static uint32_t block_size(uint8_t *p) {
     uint32_t tag = *(uint32_t *)(p - HDR);

@@ -24,6 +24,9 @@ void *q_alloc(uint32_t n);
 void *q_calloc(uint32_t count, uint32_t size);
 void *q_realloc(void *p, uint32_t n);
 void q_free(void *p);
+/* How many persistent allocations have been refused since arena_init: lets a caller tell an
+ * out-of-memory apart when a library (mbedtls's chain check) folds it into another verdict. */
+uint32_t arena_refusals(void);
 
 /* Scratch allocations: valid until the next scratch_reset(). */
 void *scratch_alloc(uint32_t n);

@@ -5,11 +5,18 @@
 #include "rest.h"
 #include "ws_pool.h"
 
+#ifdef Q_TLS
+void tls_client_release(q_client *c);   /* src/tls/api_tls.c: wipes the client's key */
+#endif
+
 void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);
     rest_release(c);
     ws_release(c);
+#ifdef Q_TLS
+    tls_client_release(c);
+#endif
     q_wipe(c, sizeof *c);
     q_free(c);
 }

@@ -72,6 +72,16 @@ typedef enum { QS_LOCAL = 0, QS_NETWORK, QS_ENVELOPE, QS_FRAME, QS_HTTP, QS_COUN
     X(ERROR_FRAME,       QK_REMOTE,     0,   "server sent an error frame") \
     X(CONNECTION_LOST,   QK_CONNECTION, 0,   "connection lost before the reply") \
     X(OVERFLOW,          QK_CAPACITY,   0,   "queue full") \
+    X(CERT_BAD_PEM,      QK_VALIDATION, 0,   "not a valid PEM certificate") \
+    X(CERT_BAD_DER,      QK_VALIDATION, 0,   "not a valid DER certificate") \
+    X(CERT_TRUNCATED,    QK_VALIDATION, 0,   "certificate data is truncated") \
+    X(CERT_WRONG_TYPE,   QK_VALIDATION, 0,   "PEM block is not of the expected type") \
+    X(CERT_EXPIRED,      QK_SECURITY,   0,   "certificate has expired") \
+    X(CERT_NOT_YET_VALID,QK_SECURITY,   0,   "certificate is not valid yet") \
+    X(CERT_WRONG_HOST,   QK_SECURITY,   0,   "certificate does not match the host") \
+    X(CERT_UNTRUSTED,    QK_SECURITY,   0,   "certificate chain is not trusted") \
+    X(KEY_INVALID,       QK_VALIDATION, 0,   "not a usable private key") \
+    X(TLS_NO_CREDENTIALS,QK_SECURITY,   0,   "no certificate or key configured") \
     X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
 
 typedef enum {

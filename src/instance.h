@@ -13,6 +13,7 @@ typedef struct q_client {
     void *rest;                   /* request table (rest.c), NULL until first use */
     void *tokens;                 /* token store (token.c), NULL until first use */
     void *ws;                     /* WebSocket pool (ws_pool.c), NULL until first use */
+    struct tls_creds *tls;        /* TLS module only: the client's CA, certificate and key */
 } q_client;
 
 typedef struct {

@@ -68,6 +68,13 @@
 #define Q_ENTROPY_BYTES               32         /* host-supplied random bytes per call */
 #define Q_ERROR_JSON_BYTES            2048       /* the serialized error record never exceeds this */
 
+/* ---- TLS module (dist/qollective-tls.wasm) --------------------------------- */
+#define Q_TLS_MAX_PEM_BYTES           65536      /* one certificate chain, CA bundle or key */
+#define Q_TLS_MAX_CHAIN_CERTS         8          /* certificates accepted in one chain */
+#define Q_TLS_DEFAULT_REFRESH_MS      (30.0 * 86400000.0) /* warn this long before notAfter: 30 days */
+#define Q_TLS_MAX_SAN_ENTRIES         64         /* SANs listed by inspection */
+#define Q_TLS_MAX_SIGN_BYTES          1048576    /* data hashed and signed per call */
+
 /* ---- Identity ------------------------------------------------------------- */
 #define Q_CLIENT_NAME                 "qollective-wasm"
 #define Q_CLIENT_VERSION              "0.1.0"
