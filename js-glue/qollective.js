@@ -565,8 +565,8 @@ export class Client {
         }
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
-          const [b] = q._input([bytes, ct, ra]);
-          act = this._act(x.q_rest_response(h, id, res.status, b, enc.encode(ct).length, enc.encode(ra).length, q.io.now()), bytes);
+          const [b, c, r] = q._input([bytes, ct, ra]);
+          act = this._act(x.q_rest_response(h, id, res.status, b, c, r, q.io.now()), bytes);
         } else {
           act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
         }
