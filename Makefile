@@ -46,8 +46,8 @@ MODULES      := codec client
 
 # The codec: validate, decode, encode, batches and memory stats. No config, client, REST,
 # WebSocket or token code: those sources are simply not in the list.
-CODEC_SRC    := $(addprefix src/,api.c arena.c envelope.c error.c instance.c jsmn_impl.c json.c mem.c \
-                  num.c rfc3339.c schema.c tokens.c uuid.c)
+CODEC_SRC    := $(addprefix src/,api.c arena.c envelope.c error.c instance.c json.c mem.c \
+                  num.c rfc3339.c schema.c span.c span_scan.c uuid.c)
 codec_WASM   := dist/qollective-codec.wasm
 codec_SRC    := $(CODEC_SRC)
 codec_DEFS   := -DQ_CODEC_ONLY
@@ -59,6 +59,8 @@ client_DEFS  :=
 
 # jsmn at -O2 is both smaller and faster here: -Oz keeps its per-character helpers as calls.
 build/wasm/%/src/jsmn_impl.o: WASM_OPTFLAGS := -O2 -flto
+# span_scan.c likewise: its scan is the inner loop of every meta and error walk.
+build/wasm/%/src/span_scan.o: WASM_OPTFLAGS := -O2 -flto
 # mem.c defines the libcalls (memcpy, ...) the backend emits; it must not go through LTO.
 build/wasm/%/src/mem.o: WASM_OPTFLAGS := -Oz
 

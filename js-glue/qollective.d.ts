@@ -122,7 +122,7 @@ export interface ClientConfig {
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
   /** Validated but not used yet (WebSocket transport). */
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
-  limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
+  limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number; max_error_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
   security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[] };
 }

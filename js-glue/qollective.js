@@ -174,14 +174,20 @@ export class Qollective {
     this.mem.set(bytes, ptr);
     return bytes.length;
   }
-  /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. */
+  /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. The buffer
+   * grows to the exact size, never to the 3-bytes-a-unit worst case (issue 9: decode memory). */
   _inputText(s) {
-    // room for the worst case (3 bytes a UTF-16 unit); under a tight memoryLimit, the exact size
-    let room = s.length * 3, ptr = this.x.q_buffer(room);
-    if (!ptr) ptr = this.x.q_buffer(room = enc.encode(s).length);
+    // ASCII (the usual envelope) fits in s.length bytes: one pass
+    let ptr = this.x.q_buffer(s.length);
     if (!ptr) this._check(-1);
+    const { read, written } = enc.encodeInto(s, this.mem.subarray(ptr, ptr + s.length));
     this._in = ptr;
-    return enc.encodeInto(s, this.mem.subarray(ptr, ptr + room)).written;
+    if (read === s.length) return written;
+    // the rest, encoded apart: the buffer grows to the exact size (in place when it can)
+    const rest = enc.encode(s.slice(read));
+    if (!(ptr = this._in = this.x.q_buffer(written + rest.length))) this._check(-1);
+    this.mem.set(rest, ptr + written);
+    return written + rest.length;
   }
   _check(rc) {
     if (rc < 0) {
@@ -429,6 +435,7 @@ export class Client {
     for (const a of acts) {
       if (a.op === 'request' || a.op === 'ping') a.text = dec.decode(m.subarray(tail + a.at, tail + a.at + a.n));
       else if (a.op === 'resolve' || a.op === 'push') a.env = new Envelope(m.slice(inPtr + a.at, inPtr + a.at + a.n), a.rec, 0, q);
+      else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);
     }
     for (const a of acts) {
       if (a.op === 'request') onRequest(a);
@@ -619,6 +626,7 @@ export class Client {
     this.q._check(rc);
     const a = JSON.parse(this.q._outText());
     if (bytes) a.bytes = bytes;
+    if (a.detailsAt) a.details = jsonAt(bytes, 0, a.detailsAt);
     return a;
   }
 }
@@ -767,11 +775,8 @@ export class Socket {
     if (typeof data !== 'string') return this._event(g, WS_BINARY);
     // a string longer (in UTF-16 units) than the limit has more bytes still: no copy
     if (data.length > this.maxBytes) return this._event(g, WS_OVERSIZED, data.length);
-    const q = this.c.q, x = q.x, cap = data.length * 3;
-    const ptr = x.q_buffer(cap);
-    if (!ptr) q._check(-1);
-    const n = enc.encodeInto(data, q.mem.subarray(ptr, ptr + cap)).written;
-    this._call(x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), ptr);
+    const q = this.c.q, n = q._inputText(data);
+    this._call(q.x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), q._in);
   }
 
   _act(a) {
@@ -882,6 +887,9 @@ export class Socket {
 function typeError(message, path, cause) {
   return new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message, path }, cause);
 }
+
+/** The JSON value the core located at [offset, length] in bytes (from base), parsed. */
+function jsonAt(bytes, base, [at, n]) { return JSON.parse(dec.decode(bytes.subarray(base + at, base + at + n))); }
 
 function bytesOf(d) {
   if (typeof d === 'string') return enc.encode(d);

@@ -197,12 +197,25 @@ void *q_calloc(uint32_t count, uint32_t size) {
     return p;
 }
 
+/* Grows a large block that ends at the break in place: the host input buffer, grown right
+ * after it was made (a string measured as it is written), then needs no second copy. */
+static bool grow_at_break(uint8_t *p, uint32_t n) {
+    uint32_t tag = *(uint32_t *)(p - HDR);
+    if (!(tag & LARGE_TAG) || n > 0x7FFF0000u) return false;
+    uint32_t size = (tag & ~LARGE_TAG) * Q_PAGE_BYTES, need = align_up(n + HDR, Q_PAGE_BYTES);
+    if ((uintptr_t)(p - HDR) + size != A.brk || !brk_take(need - size)) return false;
+    *(uint32_t *)(p - HDR) = LARGE_TAG | (need / Q_PAGE_BYTES);
+    A.persistent_in_use += need - size;
+    return true;
+}
+
 void *q_realloc(void *p, uint32_t n) {
     if (!p) return q_alloc(n);
     uint32_t have = block_size(p) - HDR;
     if (n <= have) return p;
-    void *q = q_alloc(n);
-    if (!q) return NULL;          /* the old block stays valid: the caller decides */
+    void *q = injected_failure() ? NULL : grow_at_break(p, n) ? p : alloc_block(n);
+    if (!q) { A.refused++; return NULL; }   /* the old block stays valid: the caller decides */
+    if (q == p) return p;
     q_memcpy(q, p, have);
     q_wipe(p, have);              /* a moved block (the input buffer, a token) leaves no copy behind */
     q_free(p);

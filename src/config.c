@@ -4,13 +4,13 @@
  *   timeouts   { request_ms, connect_ms }
  *   retry      { max_attempts, base_delay_ms, max_delay_ms, jitter_percent, retry_non_idempotent }
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
- *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
+ *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes, max_error_bytes }
  *   meta       { tenant, uuid_version }
  *   security   { auth_token, auth_scheme, allowed_origins[] } */
 #include "config.h"
 #include "json.h"
 #include "num.h"
-#include "tokens.h"
+#include "span.h"
 #include "url.h"
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
@@ -29,7 +29,7 @@ enum {
     C_REQUEST_MS, C_CONNECT_MS,
     C_MAX_ATTEMPTS, C_BASE_DELAY, C_MAX_DELAY, C_JITTER, C_RETRY_NON_IDEMPOTENT,
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
-    C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
+    C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER, C_MAX_ERROR,
     C_TENANT, C_UUID_VERSION,
     C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS,
     C_COUNT_
@@ -68,7 +68,7 @@ static const schema WS = SCHEMA(WS_F);
 static const schema_field LIMITS_F[] = {
     I("max_envelope_bytes", C_MAX_ENVELOPE), I("max_meta_bytes", C_MAX_META),
     I("max_depth", C_MAX_DEPTH), I("max_in_flight", C_MAX_IN_FLIGHT),
-    I("max_header_bytes", C_MAX_HEADER),
+    I("max_header_bytes", C_MAX_HEADER), I("max_error_bytes", C_MAX_ERROR),
 };
 static const schema LIMITS = SCHEMA(LIMITS_F);
 static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), I("uuid_version", C_UUID_VERSION) };
@@ -107,6 +107,7 @@ static const int_setting INTS[] = {
     { "limits.max_depth", Q_CONFIG_MAX_DEPTH, 2, C_MAX_DEPTH, OFF(limits.max_depth) },
     { "limits.max_in_flight", Q_CONFIG_MAX_IN_FLIGHT, 1, C_MAX_IN_FLIGHT, OFF(max_in_flight) },
     { "limits.max_header_bytes", Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
+    { "limits.max_error_bytes", Q_CONFIG_MAX_BYTES, 2, C_MAX_ERROR, OFF(limits.max_error_bytes) },
     { "meta.uuid_version", 7, 4, C_UUID_VERSION, OFF(uuid_version) },
 };
 
@@ -154,13 +155,13 @@ void config_free(q_config *c) {
 /* Persistent copy of a string setting (decoded, NUL-terminated for convenience) or of a
  * validated object/array setting (compact JSON). */
 static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_error *err) {
-    uint32_t start = (uint32_t)w->t.tok[tok].start, end = (uint32_t)w->t.tok[tok].end, stop, n;
+    uint32_t start = (uint32_t)schema_tok(w, tok)->start, end = (uint32_t)schema_tok(w, tok)->end, stop, n;
     uint8_t *p = q_alloc(end - start + 1);
     if (!p) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "config", NULL);
     if (compact) {
-        int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, p, &stop, &n, err);
+        int rc = json_compact_value(w->js, end, start, 0, 0xFFFFFFFFu, p, &stop, &n, err);
         if (rc) { q_free(p); return rc; }
-    } else n = json_unescape(w->t.js + start, end - start, p);
+    } else n = json_unescape(w->js + start, end - start, p);
     p[n] = 0;
     dst->ptr = p; dst->len = n;
     return Q_OK;
@@ -193,14 +194,17 @@ int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, 
                    url_case_eq(c->base_url.ptr, up.origin_len, origin, n);
         return Q_OK;
     }
-    q_tokens t;
-    int rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err);
-    if (rc) return rc;
-    for (int k = 1; k < t.count && !*allowed; k++) {
-        uint32_t m = (uint32_t)(t.tok[k].end - t.tok[k].start);
+    const uint8_t *js = c->allowed_origins_json.ptr;   /* a compact array of strings */
+    uint32_t len = c->allowed_origins_json.len;
+    jsmntok_t list, v;
+    span_iter it;
+    span_value(js, len, 0, &list);
+    span_iter_init(&it, js, len, &list);
+    while (!*allowed && span_next(&it, NULL, &v)) {
+        uint32_t m = (uint32_t)(v.end - v.start);
         uint8_t *o = scratch_alloc(m + 1);
         if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
-        m = json_unescape(t.js + t.tok[k].start, m, o);
+        m = json_unescape(js + v.start, m, o);
         while (m && o[m - 1] == '/') m--;
         *allowed = url_case_eq(origin, n, o, m);
     }
@@ -220,10 +224,8 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, "expected an object");
     uint32_t e = len;
     while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
-    q_tokens t;
-    if ((rc = tokens_parse(&t, json + s, e - s, s, err))) return rc;
     schema_walk w;
-    schema_walk_init(&w, &t, err, NULL, "");
+    schema_walk_init(&w, json + s, e - s, s, err, NULL, "");
     if ((rc = schema_walk_object(&w, &ROOT))) return rc;
 
     for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++) {

@@ -3,7 +3,6 @@
  * on decode, and compacted straight into the output on encode. */
 #include "envelope.h"
 #include "json.h"
-#include "tokens.h"
 #include "uuid.h"
 #include "num.h"
 
@@ -162,6 +161,7 @@ void env_limits_default(env_limits *l) {
     l->max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
     l->max_meta_bytes = Q_DEFAULT_MAX_META_BYTES;
     l->max_depth = Q_DEFAULT_MAX_DEPTH;
+    l->max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES;
 }
 
 /* ---- auto-fill ---------------------------------------------------------------------- */
@@ -202,10 +202,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
 static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char *where, const schema *s,
                      const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, "expected an object");
-    q_tokens t;
-    int rc = tokens_parse(&t, js, len, base, err);
-    if (rc) return rc;
-    schema_walk_init(w, &t, err, out, where);
+    schema_walk_init(w, js, len, base, err, out, where);
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
     return schema_walk_object(w, s);
@@ -217,7 +214,8 @@ int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_li
     return part_walk(meta, len, base, "meta", &ENV_META_SCHEMA, fill, out, w, err);
 }
 
-static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, q_buf *out, schema_walk *w, q_error *err) {
+static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, q_buf *out, schema_walk *w, q_error *err) {
+    if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", "error object size limit (limits.max_error_bytes)");
     return part_walk(js, len, base, "error", &ENV_ERROR_SCHEMA, NULL, out, w, err);
 }
 
@@ -292,19 +290,25 @@ closed:
     d->payload_off = span_off[KEY_PAYLOAD]; d->payload_len = span_len[KEY_PAYLOAD];
     int rid = w.slots[MS_REQUEST_ID];
     if (rid >= 0) {
-        d->request_id_off = (uint32_t)(span_off[KEY_META] + w.t.tok[rid].start);
+        d->request_id_off = (uint32_t)(span_off[KEY_META] + schema_tok(&w, rid)->start);
         d->request_id_len = schema_tok_len(&w, rid);
     }
 
     bool error_null = seen[KEY_ERROR] && span_len[KEY_ERROR] == 4 && in[span_off[KEY_ERROR]] == 'n';
     if (seen[KEY_ERROR] && !error_null) {
         uint32_t eo = span_off[KEY_ERROR];
-        rc = error_walk(in + eo, span_len[KEY_ERROR], eo, NULL, &w, err);
+        rc = error_walk(in + eo, span_len[KEY_ERROR], eo, lim, NULL, &w, err);
         if (rc) return rc;
         d->error_off = eo; d->error_len = span_len[KEY_ERROR];
-        int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS];
-        d->error_code_off = eo + (uint32_t)w.t.tok[c].start; d->error_code_len = schema_tok_len(&w, c);
-        d->error_message_off = eo + (uint32_t)w.t.tok[m].start; d->error_message_len = schema_tok_len(&w, m);
+        int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS], x = w.slots[ES_DETAILS];
+        d->error_code_off = eo + (uint32_t)schema_tok(&w, c)->start; d->error_code_len = schema_tok_len(&w, c);
+        d->error_message_off = eo + (uint32_t)schema_tok(&w, m)->start; d->error_message_len = schema_tok_len(&w, m);
+        if (x >= 0) {
+            /* the whole value, a string with its quotes: the host parses it as JSON */
+            const jsmntok_t *dt = schema_tok(&w, x);
+            uint32_t q = dt->type == JSMN_STRING;
+            d->error_details_off = eo + (uint32_t)dt->start - q; d->error_details_len = (uint32_t)(dt->end - dt->start) + 2 * q;
+        }
         int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
         if (s >= 0) num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
         if (v >= 400 && v <= 599) {
@@ -386,7 +390,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     if (trim_part(error, error_len, &s, &e) && !(e - s == 4 && q_bytes_eq(error + s, 4, "null"))) {
         if ((rc = validate_part(error + s, e - s, s, lim, "error", err))) return rc;
         if (q_buf_puts(out, ",\"error\":")) return oom(err);
-        if ((rc = error_walk(error + s, e - s, s, out, &w, err))) return rc;
+        if ((rc = error_walk(error + s, e - s, s, lim, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
     if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");

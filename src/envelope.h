@@ -13,6 +13,7 @@ typedef struct {
     uint32_t max_envelope_bytes;
     uint32_t max_meta_bytes;
     uint32_t max_depth;
+    uint32_t max_error_bytes;    /* the error object, like the meta: its own cap */
 } env_limits;
 
 void env_limits_default(env_limits *l);
@@ -37,6 +38,7 @@ typedef struct {
     uint32_t error_code_off, error_code_len;       /* raw string body of error.code */
     uint32_t error_message_off, error_message_len; /* raw string body of error.message */
     uint32_t request_id_off, request_id_len;       /* raw string body of meta.request_id, len 0 if absent */
+    uint32_t error_details_off, error_details_len; /* error.details as JSON text, len 0 when absent or null */
 } env_decoded;
 
 /* Validates a whole envelope (strict where the Rust server is strict, lenient where it

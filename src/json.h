@@ -1,8 +1,8 @@
 /* JSON validation and writing. Strict RFC 8259 grammar, UTF-8 validity (no overlongs,
  * no encoded surrogates, nothing above U+10FFFF), escapes incl. \u surrogate pairs
  * (a lone surrogate escape is rejected, as serde_json does), nesting depth limit.
- * Tokens for structure walking come from jsmn (see json_tokens); this file is the
- * validator that jsmn is not, plus the compact writer. */
+ * Structure is walked over value spans of validated text (span.h); this file is the
+ * validator, plus the compact writer. */
 #ifndef Q_JSON_H
 #define Q_JSON_H
 

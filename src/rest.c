@@ -16,7 +16,6 @@
 #include "url.h"
 #include "uuid.h"
 #include "retry.h"
-#include "tokens.h"
 #include "num.h"
 #include "qollective.h"
 
@@ -37,12 +36,14 @@ _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
-static int parse_tokens(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, const char *where, q_error *err) {
+/* Validates JSON text and starts a walk over its value, whitespace trimmed. */
+static int walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, q_error *err) {
     int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
     if (rc) return q_error_in(err, where);
     uint32_t s = json_skip_ws(js, len, 0), e = len;
     while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
-    return tokens_parse(t, js + s, e - s, base + s, err);
+    schema_walk_init(w, js + s, e - s, s, err, NULL, where);
+    return Q_OK;
 }
 
 /* ---- prepare -------------------------------------------------------------------------------- */
@@ -75,11 +76,9 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     uint32_t timeout = cfg->request_timeout_ms;
     bool idempotent_override = false;
     schema_walk ow;
-    q_tokens ot = { 0 };
     bool have_opts = !is_blank(opts, opts_len);
     if (have_opts) {
-        if ((rc = parse_tokens(&ot, opts, opts_len, 0, "options", err))) return rc;
-        schema_walk_init(&ow, &ot, err, NULL, "options");
+        if ((rc = walk_text(&ow, opts, opts_len, "options", err))) return rc;
         if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
         int s;
         if ((s = ow.slots[O_METHOD]) >= 0) method = config_method(&ow, s);
@@ -131,7 +130,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
     if (wrc) return oom(err);
     uint32_t own;
-    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
+    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ow : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
     rest_id id;
@@ -159,9 +158,9 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
 static int reject(q_client *c, rest_entry *en, const q_error *fail, const rest_details *x, q_buf *out, q_error *err) {
     uint8_t rec[Q_ERROR_JSON_BYTES];
     int n = q_error_to_json(fail, rec, sizeof rec);
-    bool has = x && x->details_len;
-    if (n < 0 || jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\",\"details\":%r}", rec, (uint32_t)n,
-                        en->request_id, UUID_TEXT_LEN, has ? x->details : (const uint8_t *)"null", has ? x->details_len : 4u))
+    /* details stay in the body the host holds: their range, not a copy (memory, issue 9) */
+    if (n < 0 || jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\"", rec, (uint32_t)n, en->request_id, UUID_TEXT_LEN) ||
+        (x && x->details_len ? jw_fmt(out, ",\"detailsAt\":[%u,%u]}", x->details_off, x->details_len) : jw_fmt(out, ",\"details\":null}")))
         return oom(err);
     rest_entry_end(c, en);
     return Q_OK;

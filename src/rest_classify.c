@@ -2,7 +2,6 @@
  * body that is not an envelope, or an HTTP error without an envelope. */
 #include "rest_classify.h"
 #include "json.h"
-#include "tokens.h"
 
 q_kind rest_status_kind(int32_t status, bool *retryable) {
     *retryable = false;
@@ -52,7 +51,7 @@ static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFF
 int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const uint8_t *content_type, uint32_t ct_len,
                   int drc, const env_decoded *d, const q_error *derr, q_error *fail, rest_details *x, q_error *err) {
     bool ok2xx = status >= 200 && status <= 299;
-    x->details = NULL; x->details_len = 0;
+    x->details_off = 0; x->details_len = 0;
     if (drc == Q_OK && d->error_len) {
         /* an error envelope: the server's code and message, its status */
         int32_t st = d->error_status;
@@ -69,18 +68,8 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         q_text_append_n(fail->code, sizeof fail->code, (const char *)code, cl);
         q_text_append_n(fail->message, sizeof fail->message, (const char *)msg, ml);
         if (!fail->message[0]) q_msg_append(fail, "server returned an error without a message");
-        /* details travel as raw JSON for the host to parse */
-        schema_walk w; q_tokens t; q_error terr;
-        int trc = tokens_parse(&t, body + d->error_off, d->error_len, d->error_off, &terr);
-        if (trc == Q_ERR(OUT_OF_MEMORY)) return oom(err);   /* not silently without details */
-        if (trc == Q_OK) {
-            schema_walk_init(&w, &t, &terr, NULL, "error");
-            if (schema_walk_object(&w, &ENV_ERROR_SCHEMA) == Q_OK && w.slots[ES_DETAILS] >= 0) {
-                const jsmntok_t *dt = &t.tok[w.slots[ES_DETAILS]];
-                uint32_t s0 = (uint32_t)dt->start - (dt->type == JSMN_STRING ? 1 : 0), e0 = (uint32_t)dt->end + (dt->type == JSMN_STRING ? 1 : 0);
-                x->details = body + d->error_off + s0; x->details_len = e0 - s0;
-            }
-        }
+        /* details travel as raw JSON for the host to parse (located by the decode: one walk) */
+        x->details_off = d->error_details_off; x->details_len = d->error_details_len;
     } else if (ok2xx) {
         /* 2xx but not an envelope: say what arrived. Its kind is deserialization, whose policy
          * is an immediate retry (wire-format.md §3: a body cut or garbled on the way usually
@@ -96,11 +85,13 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(fail, status);
         fail->source = QS_HTTP;
-        http_message(fail, status, " without an envelope", content_type, ct_len);
+        bool over = drc == Q_ERR(TOO_LARGE);   /* an envelope, but over this client's limits */
+        http_message(fail, status, over ? " with an envelope over the limits" : " without an envelope", content_type, ct_len);
         /* the size, never the bytes: a body may echo the request or one of its header values */
         q_text_append(fail->message, sizeof fail->message, ", ");
         q_text_append_u64(fail->message, sizeof fail->message, body_len);
         q_msg_append(fail, " bytes)");
+        if (over) { q_msg_append(fail, ": "); q_msg_append(fail, derr->message); }
     }
     return Q_OK;
 }

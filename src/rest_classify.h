@@ -6,8 +6,9 @@
 #include "error.h"
 #include "envelope.h"
 
-/* The error object's details as raw JSON inside the response body (NULL when absent). */
-typedef struct { const uint8_t *details; uint32_t details_len; } rest_details;
+/* Where the error object's details sit in the response body, as JSON text (len 0 when absent).
+ * The reject action names the range instead of copying it: the host reads the body it holds. */
+typedef struct { uint32_t details_off, details_len; } rest_details;
 
 /* Error kind and retryability of an HTTP status without an envelope. */
 q_kind rest_status_kind(int32_t status, bool *retryable);

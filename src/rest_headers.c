@@ -8,6 +8,7 @@
 #include "url.h"
 #include "token.h"
 #include "qollective.h"
+#include "span.h"
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
 
@@ -120,26 +121,35 @@ static const char FORBIDDEN_HEADERS[] =   /* NUL-separated (no pointer table), "
     "Origin\0Referer\0Set-Cookie\0TE\0Trailer\0Transfer-Encoding\0Upgrade\0Via\0"
     "X-Qollective-Meta\0";
 
-/* true when the object at obj has a key naming the header (raw key text; a key with escapes
- * is no header name and fails validation anyway). Header names compare ASCII case-insensitively. */
-static bool map_has(const q_tokens *t, int obj, const uint8_t *name, uint32_t n) {
-    if (!t || obj < 0) return false;
-    for (int k = 0, j = obj + 1; k < t->tok[obj].size; k++, j += 2)
-        if (url_case_eq(t->js + t->tok[j].start, (uint32_t)(t->tok[j].end - t->tok[j].start), name, n)) return true;
+/* A JSON object of strings (validated), where it sits: rest.headers or the call's headers. */
+typedef struct { const uint8_t *js; uint32_t len, base; jsmntok_t obj; } header_map;
+
+/* true when the map has a key naming the header (raw key text; a key with escapes is no
+ * header name and fails validation anyway). Header names compare ASCII case-insensitively. */
+static bool map_has(const header_map *m, const uint8_t *name, uint32_t n) {
+    if (!m) return false;
+    span_iter it;
+    jsmntok_t key, val;
+    span_iter_init(&it, m->js, m->len, &m->obj);
+    while (span_next(&it, &key, &val))
+        if (url_case_eq(m->js + key.start, (uint32_t)(key.end - key.start), name, n)) return true;
     return false;
 }
 
-/* Adds extra headers from a compact or raw JSON object of strings (config or call). Names in
- * `over` (the call's headers, when adding the configured defaults) are left to that map.
- * Authorization is the client's own only when a token is configured. */
-static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens *over, int over_obj, bool own_auth,
+/* Adds extra headers from a map (config or call). Names in `over` (the call's headers, when
+ * adding the configured defaults) are left to that map. Authorization is the client's own
+ * only when a token is configured. */
+static int headers_from_map(header_list *h, const header_map *m, const header_map *over, bool own_auth,
                             const char *path, q_error *err) {
-    int n = t->tok[obj].size, j = obj + 1;
-    for (int k = 0; k < n; k++, j += 2) {
-        const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
+    span_iter it;
+    jsmntok_t key, vt;
+    span_iter_init(&it, m->js, m->len, &m->obj);
+    while (span_next(&it, &key, &vt)) {
+        const uint8_t *kp = m->js + key.start; uint32_t kl = (uint32_t)(key.end - key.start);
         /* every refusal names the key (or the value) it is about: one q_fail below */
         const char *why = NULL, *refused = "header not allowed (forbidden by fetch or reserved)";
-        int status = Q_ERR(INVALID_VALUE), at = j;
+        int status = Q_ERR(INVALID_VALUE);
+        const jsmntok_t *at = &key;
         for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
             if (url_case_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
                 why = "header is written by the client (from meta, the body or the token)";
@@ -148,24 +158,24 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
         if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
             why = refused;
         if (!why) {
-            if (map_has(over, over_obj, kp, kl)) continue;
-            const uint8_t *vp = t->js + t->tok[j + 1].start; uint32_t vl = (uint32_t)(t->tok[j + 1].end - t->tok[j + 1].start);
+            if (map_has(over, kp, kl)) continue;
+            const uint8_t *vp = m->js + vt.start; uint32_t vl = (uint32_t)(vt.end - vt.start);
             uint8_t *name = scratch_alloc(kl + 1), *val = scratch_alloc(vl + 1);
             if (!name || !val) return oom(err);
             kl = json_unescape(kp, kl, name); name[kl] = 0;
             vl = json_unescape(vp, vl, val);
             if (!header_name_ok(name, kl)) why = "not a valid header name";
-            else if (!header_value_ok(val, vl)) { why = "header value has control or non-ASCII characters"; at = j + 1; }
+            else if (!header_value_ok(val, vl)) { why = "header value has control or non-ASCII characters"; at = &vt; }
             else if (++h->extra > Q_MAX_HEADER_COUNT) { status = Q_ERR(LIMIT_REACHED); why = "more than 64 extra headers"; }
             else { header_add(h, (const char *)name, val, vl); continue; }
         }
-        return q_fail(err, status, (int64_t)t->base + t->tok[at].start - 1, path, why);
+        return q_fail(err, status, (int64_t)m->base + at->start - 1, path, why);
     }
     return Q_OK;
 }
 
 
-int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, q_tokens *call, int call_obj,
+int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, const schema_walk *ow, int call_slot,
                        uint32_t url_len, uint32_t *own, q_error *err) {
     const q_config *cfg = &c->cfg;
     bool own_auth = cfg->auth_token_name.len != 0;
@@ -187,12 +197,15 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
         header_add(&h, OWN_HEADERS[OWN_META_END], v, sl + 1 + tl);
         q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
     }
+    header_map call = { 0 };
+    if (ow && call_slot >= 0) { call.js = ow->js; call.len = ow->len; call.base = ow->base; call.obj = *schema_tok(ow, call_slot); }
+    const header_map *over = call.js ? &call : NULL;
     if (cfg->headers_json.len) {
-        q_tokens ht;
-        if ((rc = tokens_parse(&ht, cfg->headers_json.ptr, cfg->headers_json.len, 0, err))) return rc;
-        if ((rc = headers_from_map(&h, &ht, 0, call_obj >= 0 ? call : NULL, call_obj, own_auth, "rest.headers", err))) return rc;
+        header_map cm = { cfg->headers_json.ptr, cfg->headers_json.len, 0, { 0 } };
+        span_value(cm.js, cm.len, 0, &cm.obj);
+        if ((rc = headers_from_map(&h, &cm, over, own_auth, "rest.headers", err))) return rc;
     }
-    if (call_obj >= 0 && (rc = headers_from_map(&h, call, call_obj, NULL, -1, own_auth, "options.headers", err))) return rc;
+    if (over && (rc = headers_from_map(&h, over, NULL, own_auth, "options.headers", err))) return rc;
     if (h.rc) return oom(err);
     if (h.bytes + url_len > cfg->max_header_bytes)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", "request headers exceed limits.max_header_bytes");

@@ -1,4 +1,4 @@
-/* Table-driven object validation over jsmn tokens, with an optional canonical writer.
+/* Table-driven object validation over value spans (span.h), with an optional canonical writer.
  * Rules: fields are matched on their decoded names; duplicates are errors; unknown keys are
  * ignored (meta, as serde does) or errors (config); null counts as absent for optional
  * fields only; the writer emits fields in schema order (the Rust struct's order). */
@@ -7,12 +7,17 @@
 #include "num.h"
 #include "uuid.h"
 #include "rfc3339.h"
+#include "span.h"
 
-static inline jsmntok_t *T(schema_walk *w, int i) { return &w->t.tok[i]; }
-static inline int64_t tok_offset(schema_walk *w, int i) {
-    return (int64_t)w->t.base + T(w, i)->start - (T(w, i)->type == JSMN_STRING ? 1 : 0);
+/* Values are jsmn-style spans (span.h) read from the bytes as the walk goes: an index is
+ * never kept, so nothing proportional to the input is allocated (map key checks aside). */
+static inline int64_t tok_offset(schema_walk *w, const jsmntok_t *t) {
+    return (int64_t)w->base + t->start - (t->type == JSMN_STRING ? 1 : 0);
 }
-static inline uint8_t first_byte(schema_walk *w, int i) { return w->t.js[T(w, i)->start]; }
+static inline const uint8_t *tok_ptr(schema_walk *w, const jsmntok_t *t) { return w->js + t->start; }
+static inline uint32_t tok_len(const jsmntok_t *t) { return (uint32_t)(t->end - t->start); }
+static inline uint8_t first_byte(schema_walk *w, const jsmntok_t *t) { return w->js[t->start]; }
+static inline bool is_null(schema_walk *w, const jsmntok_t *t) { return t->type == JSMN_PRIMITIVE && first_byte(w, t) == 'n'; }
 
 /* ---- path frames ------------------------------------------------------------ */
 
@@ -30,9 +35,9 @@ static uint32_t push(schema_walk *w, const char *name, uint32_t len, int32_t ind
 static uint32_t path_push_name(schema_walk *w, const char *name) { return push(w, name, NUL_TERMINATED, -1); }
 
 /* Map keys are user data: shown only when short and plain, else as "[key]". */
-static uint32_t path_push_key(schema_walk *w, int key_tok) {
-    const uint8_t *s = schema_tok_ptr(w, key_tok);
-    uint32_t n = schema_tok_len(w, key_tok);
+static uint32_t path_push_key(schema_walk *w, const jsmntok_t *key) {
+    const uint8_t *s = tok_ptr(w, key);
+    uint32_t n = tok_len(key);
     bool plain = n > 0 && n <= 32;
     for (uint32_t k = 0; plain && k < n; k++) {
         uint8_t c = s[k];
@@ -64,13 +69,14 @@ static const char *render_path(schema_walk *w) {
     return p;
 }
 
-static int fail_at(schema_walk *w, int status, int i, const char *detail) {
+static int fail_at(schema_walk *w, int status, const jsmntok_t *t, const char *detail) {
     if (w->err->status < 0) return w->err->status;   /* the innermost cause wins */
-    return q_fail(w->err, status, i >= 0 ? tok_offset(w, i) : Q_NO_OFFSET, render_path(w), detail);
+    return q_fail(w->err, status, t ? tok_offset(w, t) : Q_NO_OFFSET, render_path(w), detail);
 }
 
-void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path) {
-    w->t = *t; w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
+void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path) {
+    w->js = js; w->len = len; w->base = base;
+    w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
     q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
     if (path && *path) path_push_name(w, path);
@@ -83,16 +89,16 @@ void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *ou
 static int emit(schema_walk *w, const void *p, uint32_t n, bool quoted) {
     if (!w->out) return Q_OK;
     if ((quoted && q_buf_putc(w->out, '"')) || q_buf_put(w->out, p, n) || (quoted && q_buf_putc(w->out, '"')))
-        return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "output");
+        return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, "output");
     return Q_OK;
 }
 static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
 
-/* A validated string token (its body at token i), re-escaped canonically. */
-static int emit_token(schema_walk *w, int i) {
+/* A validated string (its body spanned by t), re-escaped canonically. */
+static int emit_token(schema_walk *w, const jsmntok_t *t) {
     if (!w->out) return Q_OK;
-    int rc = jw_string_token(w->out, schema_tok_ptr(w, i) - 1, schema_tok_len(w, i) + 2);
-    return rc ? fail_at(w, rc, -1, "output") : Q_OK;
+    int rc = jw_string_token(w->out, tok_ptr(w, t) - 1, tok_len(t) + 2);
+    return rc ? fail_at(w, rc, NULL, "output") : Q_OK;
 }
 
 static int emit_key(schema_walk *w, const char *name, bool *first) {
@@ -103,12 +109,12 @@ static int emit_key(schema_walk *w, const char *name, bool *first) {
 }
 
 /* Copies a validated value's bytes without insignificant whitespace. */
-static int emit_raw_compact(schema_walk *w, int i) {
-    uint32_t start = (uint32_t)T(w, i)->start - (T(w, i)->type == JSMN_STRING ? 1 : 0);
-    uint32_t end = (uint32_t)T(w, i)->end + (T(w, i)->type == JSMN_STRING ? 1 : 0);
+static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {
+    uint32_t start = (uint32_t)t->start - (t->type == JSMN_STRING ? 1 : 0);
+    uint32_t end = (uint32_t)t->end + (t->type == JSMN_STRING ? 1 : 0);
     if (q_buf_reserve(w->out, end - start)) return Q_ERR(OUT_OF_MEMORY);
     uint32_t stop = 0, wrote = 0;
-    int rc = json_compact_value(w->t.js, end, start, 0, 0xFFFFFFFFu, w->out->ptr + w->out->len, &stop, &wrote, w->err);
+    int rc = json_compact_value(w->js, end, start, 0, 0xFFFFFFFFu, w->out->ptr + w->out->len, &stop, &wrote, w->err);
     if (rc) return rc;
     w->out->len += wrote;
     return Q_OK;
@@ -121,13 +127,13 @@ static bool has_backslash(const uint8_t *p, uint32_t n) {
 
 /* A string token's decoded bytes (strings that need parsing: UUIDs, timestamps): the
  * token itself unless it holds escapes, else a decoded copy in scratch. */
-static const uint8_t *tok_decoded(schema_walk *w, int i, uint32_t *n) {
-    uint32_t len = schema_tok_len(w, i);
+static const uint8_t *tok_decoded(schema_walk *w, const jsmntok_t *t, uint32_t *n) {
+    uint32_t len = tok_len(t);
     *n = len;
-    if (!has_backslash(schema_tok_ptr(w, i), len)) return schema_tok_ptr(w, i);
+    if (!has_backslash(tok_ptr(w, t), len)) return tok_ptr(w, t);
     uint8_t *buf = scratch_alloc(len + 1);
     if (!buf) return NULL;
-    *n = json_unescape(schema_tok_ptr(w, i), len, buf);
+    *n = json_unescape(tok_ptr(w, t), len, buf);
     return buf;
 }
 
@@ -155,37 +161,52 @@ static const char *type_name(uint8_t type) {
 /* ---- duplicate keys in maps -------------------------------------------------- */
 
 /* Open addressing over decoded-key hashes, for every size: linear in the number of keys,
- * and from three keys on faster than comparing each pair. The first key equal to an
- * earlier one fails. */
-static int check_map_duplicates(schema_walk *w, int obj) {
-    int n = T(w, obj)->size;
+ * and from three keys on faster than comparing each pair. The table holds each key's offset
+ * (4 bytes a slot, at most 2/3 full): the one allocation of a walk that grows with the input,
+ * at most about 1.3 bytes per byte of map (a distinct key and its value take 6 bytes or more).
+ * The first key equal to an earlier one fails. */
+static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
+    span_iter it;
+    jsmntok_t key, val;
+    uint32_t n = 0;
+    span_iter_init(&it, w->js, w->len, obj);
+    while (span_next(&it, &key, &val)) n++;
     if (n < 2) return Q_OK;
-    uint32_t cap = 4; while (cap < (uint32_t)n * 2) cap <<= 1;
-    int *table = scratch_alloc(cap * sizeof(int));   /* key token indexes */
-    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
-    q_memset(table, 0xFF, cap * sizeof(int));         /* every slot -1: empty */
-    for (int k = 0, key = obj + 1; k < n; k++, key = tokens_skip(&w->t, key + 1)) {
-        const uint8_t *kp = schema_tok_ptr(w, key); uint32_t kl = schema_tok_len(w, key);
+    uint32_t cap = 4; while (cap < n + n / 2) cap <<= 1;
+    int32_t *table = scratch_alloc(cap * sizeof(int32_t));   /* key start offsets */
+    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, "map keys");
+    q_memset(table, 0xFF, cap * sizeof(int32_t));            /* every slot -1: empty */
+    span_iter_init(&it, w->js, w->len, obj);
+    while (span_next(&it, &key, &val)) {
+        const uint8_t *kp = tok_ptr(w, &key); uint32_t kl = tok_len(&key);
         uint32_t s = json_string_hash(kp, kl) & (cap - 1);
         while (table[s] >= 0) {
-            int o = table[s];
-            if (json_strings_equal(kp, kl, schema_tok_ptr(w, o), schema_tok_len(w, o)))
-                return fail_at(w, Q_ERR(DUPLICATE_KEY), key, NULL);
+            jsmntok_t o;
+            span_value(w->js, w->len, (uint32_t)table[s] - 1, &o);   /* from its opening quote */
+            if (json_strings_equal(kp, kl, tok_ptr(w, &o), tok_len(&o)))
+                return fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             s = (s + 1) & (cap - 1);
         }
-        table[s] = key;
+        table[s] = key.start;
     }
     return Q_OK;
 }
 
 /* ---- values --------------------------------------------------------------------- */
 
-static int walk_object(schema_walk *w, int i, const schema *s);
+static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s);
 
-static int walk_value(schema_walk *w, int i, uint8_t type, uint8_t elem, const void *sub) {
-    jsmntok_t *t = T(w, i);
-    const uint8_t *p = schema_tok_ptr(w, i);   /* the token's bytes (a string's body) */
-    uint32_t n = schema_tok_len(w, i);
+/* The value at index `at`: measured when the walk writes (fields are written in schema order,
+ * so each value's end is needed before its turn), else only opened: the walk of a container
+ * finds its end, and validation reads every byte of the structure once. */
+static void read_value(schema_walk *w, uint32_t at, jsmntok_t *v) {
+    if (w->out) span_value(w->js, w->len, at, v); else span_open(w->js, w->len, at, v);
+}
+
+/* Walks the value t as `type`. An opened container gets its end set. */
+static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, const void *sub) {
+    const uint8_t *p = tok_ptr(w, t);   /* the value's bytes (a string's body) */
+    uint32_t n = tok_len(t);
     bool number = t->type == JSMN_PRIMITIVE && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
     bool boolean = t->type == JSMN_PRIMITIVE && (p[0] == 't' || p[0] == 'f');
     int rc;
@@ -193,23 +214,23 @@ again:
     switch (type) {
     case ST_STRING:
         if (t->type != JSMN_STRING) break;
-        return emit_token(w, i);
+        return emit_token(w, t);
     case ST_UUID: case ST_TIMESTAMP: {
         if (t->type != JSMN_STRING) break;
-        const uint8_t *d = tok_decoded(w, i, &n);
-        if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+        const uint8_t *d = tok_decoded(w, t, &n);
+        if (!d) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
         uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
         if (type == ST_UUID) {
             uint8_t u[16];
-            if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), i, NULL);
+            if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), t, NULL);
             if (!w->out) return Q_OK;
             uuid_format(u, txt);
             n = UUID_TEXT_LEN;
         } else {
             q_time tm;
-            if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
+            if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, NULL);
             /* Checked on decode too: what we accept, we can always write back. */
-            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, "year outside 0000-9999 in UTC");
             if (!w->out) return Q_OK;
             n = rfc3339_format(tm, RFC3339_Z, txt);
         }
@@ -230,7 +251,7 @@ again:
                        "RANGE_DETAIL follows the schema_type order");
         if (!number) break;
         /* serde_json parses "-0" as a float, so integer fields reject it. */
-        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
+        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), t, "-0 is a float to serde_json");
         int64_t v;
         uint64_t u;
         if (type == ST_U64) {
@@ -240,7 +261,7 @@ again:
             int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
             rc = num_to_i64(p, n, lo, hi, &v);
         }
-        if (rc) return fail_at(w, rc, i, RANGE_DETAIL[type - ST_I32]);
+        if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
         uint8_t d[24];
         return emit(w, d, type == ST_U64 ? num_format_u64(u, d) : num_format_i64(v, d), false);
     }
@@ -254,52 +275,57 @@ again:
             uint32_t vl = (uint32_t)q_strlen(v);
             if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) return emit(w, v, vl, true);
         }
-        return fail_at(w, Q_ERR(INVALID_ENUM), i, NULL);
+        return fail_at(w, Q_ERR(INVALID_ENUM), t, NULL);
     }
     case ST_OBJECT:
-        return walk_object(w, i, sub);
+        return walk_object(w, t, sub);
     case ST_ARRAY: case ST_MAP: {
         /* One loop for both: a map element is a key token followed by its value. */
         bool map = type == ST_MAP;
         if (t->type != (map ? JSMN_OBJECT : JSMN_ARRAY)) break;
-        if (map && (rc = check_map_duplicates(w, i))) return rc;
+        if (map && (rc = check_map_duplicates(w, t))) return rc;
         uint8_t open = map ? '{' : '[';
-        int count = t->size, j = i + 1;
         if ((rc = emit_c(w, (char)open))) return rc;
-        for (int k = 0; k < count; k++) {
+        span_iter it;
+        jsmntok_t key, val;
+        uint32_t at;
+        span_iter_init(&it, w->js, w->len, t);
+        for (uint32_t k = 0; span_next_at(&it, &key, &at); k++) {
+            read_value(w, at, &val);
             if (k && (rc = emit_c(w, ','))) return rc;
             uint32_t saved;
             if (map) {
-                if ((rc = emit_token(w, j)) || (rc = emit_c(w, ':'))) return rc;
-                saved = path_push_key(w, j++);
+                if ((rc = emit_token(w, &key)) || (rc = emit_c(w, ':'))) return rc;
+                saved = path_push_key(w, &key);
             } else {
-                saved = path_push_index(w, (uint32_t)k);
+                saved = path_push_index(w, k);
             }
-            if (first_byte(w, j) == 'n' && T(w, j)->type == JSMN_PRIMITIVE && elem != ST_ANY)
-                return fail_at(w, Q_ERR(TYPE_MISMATCH), j, type_name(elem));
-            rc = walk_value(w, j, elem, 0, sub);
+            if (is_null(w, &val) && elem != ST_ANY) return fail_at(w, Q_ERR(TYPE_MISMATCH), &val, type_name(elem));
+            rc = walk_value(w, &val, elem, 0, sub);
             if (rc) return rc;
             path_pop(w, saved);
-            j = tokens_skip(&w->t, j);
+            it.p = span_next_index(&val);
         }
+        if (!t->end) t->end = (int)it.p + 1;   /* it.p: the closing bracket */
         return emit_c(w, (char)(open + 2));   /* '[' + 2 = ']', '{' + 2 = '}' */
     }
     case ST_ANY:
-        if (w->out) { rc = emit_raw_compact(w, i); if (rc) return fail_at(w, rc, i, NULL); }
+        if (!t->end) t->end = (int)span_skip(w->js, w->len, (uint32_t)t->start);   /* opened: measure it */
+        if (w->out) { rc = emit_raw_compact(w, t); if (rc) return fail_at(w, rc, t, NULL); }
         return Q_OK;
     case ST_SCALAR:   /* walked as the type it turns out to be */
         if (t->type != JSMN_STRING && !number && !boolean) break;
         type = t->type == JSMN_STRING ? ST_STRING : number ? ST_F64 : ST_BOOL;
         goto again;
     }
-    return fail_at(w, Q_ERR(TYPE_MISMATCH), i, type_name(type));
+    return fail_at(w, Q_ERR(TYPE_MISMATCH), t, type_name(type));
 }
 
 /* Keys usually arrive in the schema's own order (servers and our encoder write the Rust
  * struct's order), so the search starts after the previous match: one compare per key. */
-static int find_field(schema_walk *w, const schema *s, int key, int hint) {
-    const uint8_t *kp = schema_tok_ptr(w, key);
-    uint32_t kl = schema_tok_len(w, key);
+static int find_field(schema_walk *w, const schema *s, const jsmntok_t *key, int hint) {
+    const uint8_t *kp = tok_ptr(w, key);
+    uint32_t kl = tok_len(key);
     int n = s->count;
     for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0)
         if (q_bytes_eq(kp, kl, s->fields[f].name)) return f;
@@ -310,62 +336,91 @@ static int find_field(schema_walk *w, const schema *s, int key, int hint) {
     return -1;
 }
 
-static int walk_object(schema_walk *w, int i, const schema *s) {
-    if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "expected an object");
-    int found[SCHEMA_MAX_FIELDS];
-    q_memset(found, 0xFF, s->count * sizeof(int));   /* every field -1: not seen */
-    int n = T(w, i)->size, j = i + 1, rc, hint = 0;
-    for (int k = 0; k < n; k++) {
-        int f = find_field(w, s, j, hint);
-        if (f >= 0) {
-            hint = f + 1 < s->count ? f + 1 : 0;
-            if (found[f] >= 0) {
-                uint32_t saved = path_push_name(w, s->fields[f].name);
-                rc = fail_at(w, Q_ERR(DUPLICATE_KEY), j, NULL);
+/* A present field's value when only validating: walked where it stands, then captured. */
+static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
+    uint32_t saved = path_push_name(w, fd->name);
+    int rc = Q_OK;
+    if (is_null(w, v)) {
+        if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
+        if (fd->slot >= 0) w->slots[fd->slot] = -1;   /* Option<T>: null is None */
+    } else {
+        if ((rc = walk_value(w, v, fd->type, fd->elem, fd->sub))) return rc;
+        if (fd->slot >= 0) { w->slots[fd->slot] = fd->slot; w->vals[fd->slot] = *v; }
+    }
+    path_pop(w, saved);
+    return rc;
+}
+
+static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
+    if (obj->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), obj, "expected an object");
+    jsmntok_t found[SCHEMA_MAX_FIELDS];   /* type JSMN_UNDEFINED: not seen */
+    q_memset(found, 0, s->count * sizeof found[0]);
+    _Static_assert(JSMN_UNDEFINED == 0, "a zeroed token is an absent field");
+    span_iter it;
+    jsmntok_t key;
+    uint32_t at;
+    int rc, hint = 0;
+    span_iter_init(&it, w->js, w->len, obj);
+    while (span_next_at(&it, &key, &at)) {
+        int f = find_field(w, s, &key, hint);
+        jsmntok_t val;
+        if (f < 0) {
+            if (s->strict) {
+                uint32_t saved = path_push_key(w, &key);
+                rc = fail_at(w, Q_ERR(UNKNOWN_KEY), &key, NULL);
                 path_pop(w, saved);
                 return rc;
             }
-            found[f] = j + 1;
-        } else if (s->strict) {
-            uint32_t saved = path_push_key(w, j);
-            rc = fail_at(w, Q_ERR(UNKNOWN_KEY), j, NULL);
+            it.p = span_skip(w->js, w->len, at);   /* ignored, as serde ignores it */
+            continue;
+        }
+        hint = f + 1 < s->count ? f + 1 : 0;
+        if (found[f].type != JSMN_UNDEFINED) {
+            uint32_t saved = path_push_name(w, s->fields[f].name);
+            rc = fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             path_pop(w, saved);
             return rc;
         }
-        j = tokens_skip(&w->t, j + 1);
+        read_value(w, at, &val);
+        /* validating only: each field is walked where it stands, in document order (as serde) */
+        if (!w->out && (rc = check_field(w, &s->fields[f], &val))) return rc;
+        found[f] = val;
+        it.p = span_next_index(&val);
     }
+    if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
+    /* writing: the fields in schema order (the Rust struct's), each value measured above;
+     * validating: only the absent ones are left */
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
-        int v = found[f];
-        if (v < 0 && !w->out && !(fd->flags & SF_REQUIRED)) {
-            if (fd->slot >= 0) w->slots[fd->slot] = -1;
-            continue;   /* absent, optional, nothing to write: most fields on decode */
-        }
+        jsmntok_t *v = found[f].type != JSMN_UNDEFINED ? &found[f] : NULL;
+        if (v && !w->out) continue;
         uint32_t saved = path_push_name(w, fd->name);
-        bool is_null = v >= 0 && T(w, v)->type == JSMN_PRIMITIVE && first_byte(w, v) == 'n';
-        if (is_null) {
+        if (v && is_null(w, v)) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
-            v = -1;   /* Option<T>: null is None */
+            v = NULL;   /* Option<T>: null is None */
         }
-        if (fd->slot >= 0) w->slots[fd->slot] = v;
-        if (v < 0) {
+        if (fd->slot >= 0) {
+            w->slots[fd->slot] = v ? fd->slot : -1;
+            if (v) w->vals[fd->slot] = *v;
+        }
+        if (!v) {
             if (fd->flags & SF_REQUIRED) {
-                rc = fail_at(w, Q_ERR(MISSING_FIELD), i, NULL);
+                rc = fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
                 return rc;
             }
             if ((fd->flags & SF_TRAP) && w->out) {
                 /* The server demands these even when empty (wire-format.md §2). */
                 rc = emit_key(w, fd->name, &first);
-                if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, NULL);
+                if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
             } else if (w->fill && w->out) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
-                if (rc < 0) return fail_at(w, rc, -1, NULL);
+                if (rc < 0) return fail_at(w, rc, NULL, NULL);
             }
-        } else if (!(fd->flags & SF_OMIT_EMPTY) || T(w, v)->type != JSMN_OBJECT || T(w, v)->size) {
+        } else if (!(fd->flags & SF_OMIT_EMPTY) || v->type != JSMN_OBJECT || !span_empty(w->js, v)) {
             rc = emit_key(w, fd->name, &first);
-            if (rc) return fail_at(w, rc, -1, NULL);
+            if (rc) return fail_at(w, rc, NULL, NULL);
             rc = walk_value(w, v, fd->type, fd->elem, fd->sub);
             if (rc) return rc;
         }
@@ -375,6 +430,8 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
 }
 
 int schema_walk_object(schema_walk *w, const schema *s) {
-    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), "no tokens");
-    return walk_object(w, 0, s);
+    if (!w->len) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), "nothing to walk");
+    jsmntok_t obj;
+    read_value(w, 0, &obj);
+    return walk_object(w, &obj, s);
 }

@@ -48,10 +48,15 @@ typedef struct schema {
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 
 typedef struct {
-    q_tokens t;
+    const uint8_t *js;           /* the object walked: js[0..len), already validated JSON */
+    uint32_t len;
+    uint32_t base;               /* absolute offset of js[0] in the caller's input (for errors) */
     q_error *err;
     q_buf *out;                  /* NULL: validate only; else canonical compact JSON is written */
-    int slots[SCHEMA_MAX_SLOTS]; /* token index of each captured field, -1 when absent */
+    /* The walk reads members straight from the bytes (span.h): no token array, so its memory
+     * does not grow with the input. A captured field's value is kept in vals[slot]. */
+    int slots[SCHEMA_MAX_SLOTS]; /* index into vals of each captured field, -1 when absent */
+    jsmntok_t vals[SCHEMA_MAX_SLOTS];
     /* The key path is kept as frames (cheap to push and pop on every field) and rendered
      * into `path` only when something fails. */
     struct { const char *name; uint32_t len; int32_t index; } frames[SCHEMA_MAX_FRAMES];
@@ -64,13 +69,15 @@ typedef struct {
     void *fill_ctx;
 } schema_walk;
 
-/* Prepares a walk over tokens t, with path prefix (e.g. "meta"). */
-void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *out, const char *path);
-/* Validates (and writes, when w->out is set) the value at token 0 as an object of schema s. */
+/* Prepares a walk over js[0..len) (one validated JSON object, no surrounding whitespace) at
+ * offset base of the caller's input, with path prefix (e.g. "meta"). */
+void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path);
+/* Validates (and writes, when w->out is set) the object as schema s. */
 int schema_walk_object(schema_walk *w, const schema *s);
 
-/* Token helpers for captured values. */
-static inline const uint8_t *schema_tok_ptr(const schema_walk *w, int i) { return w->t.js + w->t.tok[i].start; }
-static inline uint32_t schema_tok_len(const schema_walk *w, int i) { return (uint32_t)(w->t.tok[i].end - w->t.tok[i].start); }
-static inline int64_t schema_tok_offset(const schema_walk *w, int i) { return (int64_t)w->t.base + w->t.tok[i].start; }
+/* A captured value (i = w->slots[...] >= 0): its token, bytes (a string's body), length, offset. */
+static inline const jsmntok_t *schema_tok(const schema_walk *w, int i) { return &w->vals[i]; }
+static inline const uint8_t *schema_tok_ptr(const schema_walk *w, int i) { return w->js + w->vals[i].start; }
+static inline uint32_t schema_tok_len(const schema_walk *w, int i) { return (uint32_t)(w->vals[i].end - w->vals[i].start); }
+static inline int64_t schema_tok_offset(const schema_walk *w, int i) { return (int64_t)w->base + w->vals[i].start; }
 #endif

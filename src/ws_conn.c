@@ -88,9 +88,10 @@ static void close_conn(ws_out *o, int32_t h, uint32_t conn, uint32_t code, const
 }
 
 
-/* The reject action of request slot; details: raw JSON or NULL. */
+/* The reject action of request slot; details: where the JSON text sits in the frame (len 0:
+ * none). The host reads it from the frame it wrote, as resolve does: no copy. */
 static void reject_action(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, q_source src,
-                          const uint8_t *details, uint32_t details_len, ws_out *o) {
+                          uint32_t details_at, uint32_t details_len, ws_out *o) {
     uint8_t rec[Q_ERROR_JSON_BYTES], rid[UUID_TEXT_LEN];
     q_error e = *fail;
     e.source = (uint8_t)src;   /* the record says where the failure came from, as REST's do */
@@ -98,14 +99,14 @@ static void reject_action(ws_sock *s, int32_t h, uint32_t slot, const q_error *f
     uuid_format(s->corr.e[slot].id, rid);
     act(o, "reject", h);
     put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) :
-        jw_fmt(&o->acts, ",\"r\":%u,\"source\":\"%s\",\"requestId\":\"%r\",\"error\":%r,\"details\":%r}",
-               ws_corr_handle(&s->corr, slot), q_source_name(src), rid, UUID_TEXT_LEN, rec, (uint32_t)n,
-               details ? details : (const uint8_t *)"null", details ? details_len : 4u));
+        jw_fmt(&o->acts, ",\"r\":%u,\"source\":\"%s\",\"requestId\":\"%r\",\"error\":%r",
+               ws_corr_handle(&s->corr, slot), q_source_name(src), rid, UUID_TEXT_LEN, rec, (uint32_t)n));
+    put(o, details_len ? jw_fmt(&o->acts, ",\"detailsAt\":[%u,%u]}", details_at, details_len) : jw_fmt(&o->acts, ",\"details\":null}"));
 }
 
 static void reject(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, q_source src,
-                   const uint8_t *details, uint32_t details_len, ws_out *o) {
-    reject_action(s, h, slot, fail, src, details, details_len, o);
+                   uint32_t details_at, uint32_t details_len, ws_out *o) {
+    reject_action(s, h, slot, fail, src, details_at, details_len, o);
     ws_corr_remove(&s->corr, slot);
 }
 
@@ -114,7 +115,7 @@ static void reject(ws_sock *s, int32_t h, uint32_t slot, const q_error *fail, q_
 static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const char *detail, q_source src, bool tomb, ws_out *o) {
     q_error fail;
     q_fail(&fail, status, Q_NO_OFFSET, NULL, detail);
-    reject_action(s, h, slot, &fail, src, NULL, 0, o);
+    reject_action(s, h, slot, &fail, src, 0, 0, o);
     if (tomb && s->corr.e[slot].state == WR_WRITTEN) ws_corr_tombstone(&s->corr, slot);
     else ws_corr_remove(&s->corr, slot);
 }
@@ -280,7 +281,7 @@ static void put_text(char *dst, size_t cap, const uint8_t *raw, uint32_t n) {
 static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, q_source src, ws_out *o) {
     uint32_t slot = s->corr.written.head;
     if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return; }
-    if (slot != WS_NIL) { reject(s, h, slot, fail, src, NULL, 0, o); return; }
+    if (slot != WS_NIL) { reject(s, h, slot, fail, src, 0, 0, o); return; }
     uint8_t rec[Q_ERROR_JSON_BYTES];
     fail->source = (uint8_t)src;
     int n = q_error_to_json(fail, rec, sizeof rec);
@@ -327,7 +328,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         put_text(fail.code, sizeof fail.code, env + d.error_code_off, d.error_code_len);
         put_text(fail.message, sizeof fail.message, env + d.error_message_off, d.error_message_len);
         if (!fail.message[0]) q_msg_append(&fail, "server returned an error without a message");
-        reject(s, h, slot, &fail, QS_ENVELOPE, env + d.error_off, d.error_len, o);
+        reject(s, h, slot, &fail, QS_ENVELOPE, f->payload_off + d.error_off, d.error_len, o);
         return;
     } else {
         act(o, "resolve", h);

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "num.h"
 #include "rfc3339.h"
+#include "span.h"
 
 static const char *const FRAME_TYPES[] = { "envelope", "pong", "error", "ping" };
 enum { K_TYPE, K_PAYLOAD, K_CODE, K_MESSAGE, K_OTHER };
@@ -12,23 +13,6 @@ static const char *const FRAME_KEYS[] = { "type", "payload", "code", "message" }
 
 static int bad(q_error *err, int64_t at, const char *path, const char *why) {
     return q_fail(err, Q_ERR(PROTOCOL), at, path, why);
-}
-
-/* End of the JSON value at in[p] without validating it (env_decode does): strings honour
- * escapes, containers count nesting. Never reads past len; returns len when it runs out. */
-static uint32_t skip_value(const uint8_t *in, uint32_t len, uint32_t p) {
-    uint32_t depth = 0;
-    for (; p < len; p++) {
-        uint8_t c = in[p];
-        if (c == '"') {
-            for (p++; p < len && in[p] != '"'; p++) if (in[p] == '\\') p++;
-            if (p >= len) return len;
-            if (!depth) return p + 1;
-        } else if (c == '{' || c == '[') depth++;
-        else if (c == '}' || c == ']') { if (!depth) return p; if (!--depth) return p + 1; }
-        else if (!depth && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) return p;
-    }
-    return len;
 }
 
 int ws_frame_parse(const uint8_t *in, uint32_t len, uint32_t max_depth, ws_frame *f, q_error *err) {
@@ -48,7 +32,7 @@ int ws_frame_parse(const uint8_t *in, uint32_t len, uint32_t max_depth, ws_frame
         p = json_skip_ws(in, len, kend);
         if (p >= len || in[p] != ':') return bad(err, p, NULL, "expected ':'");
         p = json_skip_ws(in, len, p + 1);
-        if (which == K_PAYLOAD) vend = skip_value(in, len, p);
+        if (which == K_PAYLOAD) vend = span_skip(in, len, p);   /* delimited only: env_decode validates it */
         else if (json_scan_value(in, len, p, 1, max_depth, &vend, err)) return bad(err, err->offset, NULL, "invalid JSON");
         if (which < K_OTHER) {
             if (span_len[which]) return bad(err, p, FRAME_KEYS[which], "duplicate key");

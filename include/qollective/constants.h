@@ -31,6 +31,7 @@
 /* ---- Sizes ---------------------------------------------------------------- */
 #define Q_DEFAULT_MAX_ENVELOPE_BYTES  1048576    /* 1 MiB */
 #define Q_DEFAULT_MAX_META_BYTES      65536      /* 64 KiB */
+#define Q_DEFAULT_MAX_ERROR_BYTES     65536      /* 64 KiB: an envelope's error object, capped like the meta */
 #define Q_DEFAULT_MAX_WS_MESSAGE_BYTES 16777216  /* 16 MiB */
 #define Q_DEFAULT_MAX_WS_CONNECTIONS  10
 #define Q_DEFAULT_WS_MAX_QUEUE        1000       /* sends buffered while (re)connecting */

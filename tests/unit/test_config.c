@@ -85,7 +85,7 @@ static const char *defaults_json(void) {
         "\"retry\":{\"max_attempts\":%d,\"base_delay_ms\":%d,\"max_delay_ms\":%d,\"jitter_percent\":%d,\"retry_non_idempotent\":%s},"
         "\"websocket\":{\"url\":null,\"ping_interval_ms\":%d,\"message_timeout_ms\":%d,\"max_message_bytes\":%d,"
         "\"max_connections\":%d,\"max_queue\":%d,\"reconnect\":true},"
-        "\"limits\":{\"max_envelope_bytes\":%d,\"max_meta_bytes\":%d,\"max_depth\":%d,\"max_in_flight\":%d,\"max_header_bytes\":%d},"
+        "\"limits\":{\"max_envelope_bytes\":%d,\"max_meta_bytes\":%d,\"max_depth\":%d,\"max_in_flight\":%d,\"max_header_bytes\":%d,\"max_error_bytes\":%d},"
         "\"meta\":{\"tenant\":null,\"uuid_version\":7},"
         "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[]}}",
         Q_DEFAULT_ROUTE, Q_DEFAULT_MAX_REDIRECTS, Q_DEFAULT_REQUEST_TIMEOUT_MS, Q_DEFAULT_CONNECT_TIMEOUT_MS,
@@ -94,7 +94,7 @@ static const char *defaults_json(void) {
         Q_DEFAULT_WS_PING_INTERVAL_MS, Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS, Q_DEFAULT_MAX_WS_MESSAGE_BYTES,
         Q_DEFAULT_MAX_WS_CONNECTIONS, Q_DEFAULT_WS_MAX_QUEUE,
         Q_DEFAULT_MAX_ENVELOPE_BYTES, Q_DEFAULT_MAX_META_BYTES, Q_DEFAULT_MAX_DEPTH, Q_DEFAULT_MAX_IN_FLIGHT,
-        Q_DEFAULT_MAX_HEADER_BYTES);
+        Q_DEFAULT_MAX_HEADER_BYTES, Q_DEFAULT_MAX_ERROR_BYTES);
     return t;
 }
 
@@ -108,7 +108,7 @@ static const char FULL[] =
     "  \"websocket\": {\"url\": \"wss://ws.example.com/socket\", \"ping_interval_ms\": 15000, \"message_timeout_ms\": 5000,\n"
     "                \"max_message_bytes\": 1048576, \"max_connections\": 4, \"max_queue\": 50, \"reconnect\": false},\n"
     "  \"limits\": {\"max_envelope_bytes\": 2097152, \"max_meta_bytes\": 8192, \"max_depth\": 64, \"max_in_flight\": 100,\n"
-    "             \"max_header_bytes\": 32768},\n"
+    "             \"max_header_bytes\": 32768, \"max_error_bytes\": 4096},\n"
     "  \"meta\": {\"tenant\": \"acme \\u00e9\", \"uuid_version\": 4},\n"
     "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\"]}\n"
     "}\n";
@@ -120,7 +120,7 @@ static const char FULL_JSON[] =
     "\"retry\":{\"max_attempts\":5,\"base_delay_ms\":200,\"max_delay_ms\":4000,\"jitter_percent\":10,\"retry_non_idempotent\":true},"
     "\"websocket\":{\"url\":\"wss://ws.example.com/socket\",\"ping_interval_ms\":15000,\"message_timeout_ms\":5000,"
     "\"max_message_bytes\":1048576,\"max_connections\":4,\"max_queue\":50,\"reconnect\":false},"
-    "\"limits\":{\"max_envelope_bytes\":2097152,\"max_meta_bytes\":8192,\"max_depth\":64,\"max_in_flight\":100,\"max_header_bytes\":32768},"
+    "\"limits\":{\"max_envelope_bytes\":2097152,\"max_meta_bytes\":8192,\"max_depth\":64,\"max_in_flight\":100,\"max_header_bytes\":32768,\"max_error_bytes\":4096},"
     "\"meta\":{\"tenant\":\"acme \xC3\xA9\",\"uuid_version\":4},"
     "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\"]}}";
 
@@ -144,6 +144,7 @@ static const int_key INT_KEYS[] = {
     { "limits", "max_depth", 2, 100000 },
     { "limits", "max_in_flight", 1, 1000000 },
     { "limits", "max_header_bytes", 256, 0x40000000 },
+    { "limits", "max_error_bytes", 2, 0x40000000 },
     { "meta", "uuid_version", 4, 7 },
 };
 
@@ -197,6 +198,7 @@ static void defaults_equal_constants(void **s) {
     assert_int_equal(c.limits.max_depth, Q_DEFAULT_MAX_DEPTH);
     assert_int_equal(c.max_in_flight, Q_DEFAULT_MAX_IN_FLIGHT);
     assert_int_equal(c.max_header_bytes, Q_DEFAULT_MAX_HEADER_BYTES);
+    assert_int_equal(c.limits.max_error_bytes, Q_DEFAULT_MAX_ERROR_BYTES);
     assert_int_equal(c.uuid_version, 7);
     /* wire-format.md §6 */
     assert_int_equal(Q_DEFAULT_REQUEST_TIMEOUT_MS, 30000);
@@ -272,6 +274,7 @@ static void full_config_exact_json(void **s) {
     assert_int_equal(c.limits.max_depth, 64);
     assert_int_equal(c.max_in_flight, 100);
     assert_int_equal(c.max_header_bytes, 32768);
+    assert_int_equal(c.limits.max_error_bytes, 4096);
     assert_int_equal(c.tenant.len, 7);
     assert_memory_equal(c.tenant.ptr, "acme \xC3\xA9", 7);
     assert_int_equal(c.uuid_version, 4);
@@ -320,7 +323,8 @@ static void each_key_alone(void **s) {
         { "{\"limits\":{\"max_meta_bytes\":2}}", "\"max_meta_bytes\":2," },
         { "{\"limits\":{\"max_depth\":100000}}", "\"max_depth\":100000," },
         { "{\"limits\":{\"max_in_flight\":1}}", "\"max_in_flight\":1," },
-        { "{\"limits\":{\"max_header_bytes\":256}}", "\"max_header_bytes\":256}" },
+        { "{\"limits\":{\"max_header_bytes\":256}}", "\"max_header_bytes\":256," },
+        { "{\"limits\":{\"max_error_bytes\":2}}", "\"max_error_bytes\":2}" },
         { "{\"meta\":{\"tenant\":\"\"}}", "\"meta\":{\"tenant\":\"\",\"uuid_version\":7}" },
         { "{\"meta\":{\"uuid_version\":4}}", "\"meta\":{\"tenant\":null,\"uuid_version\":4}" },
         { "{\"meta\":{\"uuid_version\":7}}", "\"uuid_version\":7}" },
@@ -440,7 +444,7 @@ static void nulls_are_type_mismatches(void **s) {
         "websocket.url", "websocket.ping_interval_ms", "websocket.message_timeout_ms", "websocket.max_message_bytes",
         "websocket.max_connections", "websocket.max_queue", "websocket.reconnect",
         "limits.max_envelope_bytes", "limits.max_meta_bytes", "limits.max_depth", "limits.max_in_flight", "limits.max_header_bytes",
-        "meta.tenant", "meta.uuid_version",
+        "limits.max_error_bytes", "meta.tenant", "meta.uuid_version",
         "security.auth_token", "security.auth_scheme", "security.allowed_origins",
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(PATHS); i++) {

@@ -294,6 +294,60 @@ static void limits_enforced(void **s) {
     assert_int_equal(e.offset, 21 + Q_DEFAULT_MAX_DEPTH - 1);
 }
 
+/* limits.max_error_bytes caps the error object as max_meta_bytes caps the meta, on decode and
+ * encode: TOO_LARGE at path "error", the offset of the object. */
+static void error_object_is_capped(void **s) {
+    env_decoded d; q_error e;
+    const char *env = "{\"meta\":{},\"payload\":null,\"error\":{\"code\":\"X\",\"message\":\"m\",\"details\":[1,2,3]}}";
+    uint32_t obj = (uint32_t)strlen("{\"meta\":{},\"payload\":null,\"error\":");
+    uint32_t size = (uint32_t)strlen(env) - obj - 1;
+    LIM.max_error_bytes = size;
+    assert_int_equal(decode(env, &d, &e), Q_OK);
+    assert_int_equal(d.error_len, size);
+    LIM.max_error_bytes = size - 1;
+    assert_int_equal(decode(env, &d, &e), Q_ERR(TOO_LARGE));
+    assert_string_equal(e.path, "error");
+    assert_int_equal(e.offset, obj);
+    assert_non_null(strstr(e.message, "max_error_bytes"));
+    int rc;
+    assert_null(encode3("{}", "1", "{\"code\":\"X\",\"message\":\"m\",\"details\":[1,2,3]}", NULL, &rc, &e));
+    assert_int_equal(rc, Q_ERR(TOO_LARGE));
+    assert_string_equal(e.path, "error");
+    LIM.max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES;
+}
+
+/* The walks skip free-form values (error.details, meta.extensions, the payload) by their span:
+ * the scratch a decode uses does not grow with them. 1-byte numbers are the worst case for a
+ * token array (one 20-byte token every 2 bytes). Only a map's duplicate-key table grows, with
+ * the number of keys of a map the schema defines. */
+static void free_form_values_are_skipped(void **s) {
+    static char env[1 << 20];
+    env_decoded d; q_error e;
+    uint32_t small = 0;
+    for (int big = 0; big < 2; big++) {
+        int count = big ? 150000 : 10;   /* 1-byte numbers in each of the three places */
+        int n = sprintf(env, "{\"meta\":{\"request_id\":\"0190f3c4-5b6a-7c8d-9e0f-112233445566\",\"extensions\":{\"n\":[");
+        for (int i = 0; i < count / 10; i++) n += sprintf(env + n, "%s0", i ? "," : "");
+        n += sprintf(env + n, "]}},\"payload\":[");
+        for (int i = 0; i < count; i++) n += sprintf(env + n, "%s0", i ? "," : "");
+        n += sprintf(env + n, "],\"error\":{\"code\":\"X\",\"message\":\"m\",\"details\":[");
+        for (int i = 0; i < count; i++) n += sprintf(env + n, "%s[0]", i ? "," : "");
+        n += sprintf(env + n, "]}}");
+        LIM.max_error_bytes = LIM.max_envelope_bytes = (uint32_t)n;
+        assert_int_equal(decode(env, &d, &e), Q_OK);
+        uint32_t used = arena_scratch_in_use();
+        if (!big) small = used;
+        else if (used != small) fail_msg("scratch grew with the skipped values: %u bytes for %d bytes of input, %u for a small one", used, n, small);
+        /* the details are located, as JSON text, for the transports */
+        assert_int_equal(env[d.error_details_off], '[');
+        assert_int_equal(env[d.error_details_off + d.error_details_len - 1], ']');
+        assert_int_equal(d.error_details_off + d.error_details_len + 2, (uint32_t)n);
+    }
+    assert_true(small < 1024);
+    LIM.max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES;
+    LIM.max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
+}
+
 static void large_maps_detect_duplicates(void **s) {
     static char env[1 << 16];
     int n = sprintf(env, "{\"meta\":{\"tracing\":{\"baggage\":{");
@@ -369,6 +423,8 @@ int main(void) {
         cmocka_unit_test_setup(autofill_new_request, setup),
         cmocka_unit_test_setup(payload_kinds_and_encode_errors, setup),
         cmocka_unit_test_setup(limits_enforced, setup),
+        cmocka_unit_test_setup(error_object_is_capped, setup),
+        cmocka_unit_test_setup(free_form_values_are_skipped, setup),
         cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
         cmocka_unit_test_setup(round_trip_is_stable, setup),
         cmocka_unit_test_setup(allocation_failures_are_clean, setup),
