@@ -240,12 +240,11 @@ export class Qollective {
   _entropy(n) {
     const ptr = this.x.q_entropy(n);
     if (!ptr) this._check(-1);
-    const m = this.mem;
+    const m = this.mem, pool = this._pool ??= new Uint8Array(ENTROPY_POOL);
     if (n > ENTROPY_POOL) return void this.io.random(m.subarray(ptr, ptr + n));
-    let pool = this._pool, at = this._poolAt;
-    if (!pool || at + n > ENTROPY_POOL) { pool = this._pool ??= new Uint8Array(ENTROPY_POOL); this.io.random(pool); at = 0; }
-    for (let k = 0; k < n; k++) { m[ptr + k] = pool[at + k]; pool[at + k] = 0; }   // a few bytes: no views
-    this._poolAt = at + n;
+    if (!(this._poolAt + n <= ENTROPY_POOL)) { this.io.random(pool); this._poolAt = 0; }
+    for (let k = 0, at = this._poolAt; k < n; k++) { m[ptr + k] = pool[at + k]; pool[at + k] = 0; }   // a few bytes: no views
+    this._poolAt += n;
   }
   _out() {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
@@ -433,24 +432,20 @@ export class Client {
    * inPtr: where the frame of a message call sits (resolve/push offsets point into it);
    * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
   _wsRun(rc, inPtr, onRequest, text) {
-    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32;
+    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2], str = (at, n) => dec.decode(m.subarray(tail + at, tail + at + n));
-    const acts = [];
     // copy everything out of wasm memory first: callbacks below may call into the core again
-    for (let i = (out >> 2) + 1, end = tail >> 2; i < end; i += w[i] >>> 8) {
-      const op = w[i] & 0xff, s = w[i + 1];
-      if (op === WA_JSON) acts.push(JSON.parse(str(w[i + 2], w[i + 3])));
-      else if (op === WA_SEND) acts.push({ op: 'send', s, r: w[i + 2] });
-      else if (op === WA_TIMER) acts.push({ op: 'timer', s, in: w[i + 2] >>> 0 });
-      else if (op === WA_REQUEST) acts.push({ op: 'request', s, r: w[i + 2], text: str(w[i + 4], w[i + 5]) });
-      else if (op === WA_PING) acts.push({ op: 'ping', s, text: str(w[i + 2], w[i + 3]) });
-      else if (op === WA_RESOLVE || op === WA_PUSH) {
+    for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
+      const op = WA_OPS[w[i] & 0xff], a = op === 'json' ? JSON.parse(str(w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
+      if (op === 'timer') a.in = a.r >>> 0;
+      else if (op === 'request') a.text = str(w[i + 4], w[i + 5]);
+      else if (op === 'ping') a.text = str(a.r, w[i + 3]);
+      else if (op === 'resolve' || op === 'push') {
         const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
-        const env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n)
-          : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
-        acts.push({ op: op === WA_RESOLVE ? 'resolve' : 'push', s, r: w[i + 2], env });
+        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n) : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
       }
+      acts.push(a);
     }
     for (const a of acts) {
       if (a.op === 'request') onRequest(a);
@@ -646,8 +641,8 @@ export class Client {
 }
 
 const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5;
-// action record codes (include/qollective.h)
-const WA_JSON = 1, WA_REQUEST = 2, WA_SEND = 3, WA_TIMER = 4, WA_PING = 5, WA_RESOLVE = 6, WA_PUSH = 7;
+// action record codes 1..7 (include/qollective.h)
+const WA_OPS = [, 'json', 'request', 'send', 'timer', 'ping', 'resolve', 'push'];
 
 /** A queue read by an async iterator: values, or errors thrown at their place. */
 class Feed {
@@ -683,7 +678,6 @@ export class Socket {
     this._events = new Feed();
     this._drained = [];
     this._timer = null;
-    this._corked = false;     // the `ws` TCP socket is corked until the next microtask (see _send)
   }
 
   /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -828,13 +822,13 @@ export class Socket {
    * leave in one write: its TCP socket stays corked until the next microtask checkpoint instead
    * of one system call per frame. Browsers batch a WebSocket's writes on their own. */
   _send(text) {
-    const ws = this.ws, raw = ws._socket;
-    if (!this._corked && typeof raw?.cork === 'function') {
+    const raw = this.ws._socket;
+    if (!this._corked && raw?.cork) {
       raw.cork();
       this._corked = true;
       queueMicrotask(() => { this._corked = false; raw.uncork(); });
     }
-    ws.send(text);
+    this.ws.send(text);
   }
 
   _settle(r, ok, value) {
