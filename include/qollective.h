@@ -106,7 +106,8 @@ int32_t q_rest_in_flight(int32_t client);
  *   4 timer {in}              call q_ws_event(TICK) in `in` ms (replaces the socket's timer)
  *   5 ping {at,n}             send these bytes as a text frame
  *   6 resolve {r,at,n,rec[13]} request r's reply: envelope = frame[at..at+n), rec = decode record
- *   7 push {0,at,n,rec[13]}   an envelope no request waits for (server push)
+ *   7 push {d,at,n,rec[13]}   an envelope no request waits for (server push); d = 1: it went to
+ *                             a consumer the host said was waiting (not counted in the buffer)
  * JSON actions:
  *   connect {g,url}           open a WebSocket (no subprotocol); tag its events with connection g
  *   close {g,code,reason,flush} close connection g (flush: once bufferedAmount is 0); discard it
@@ -129,8 +130,10 @@ int32_t q_ws_abort(int32_t client, int32_t sock, uint32_t req, double now_ms);
 int32_t q_ws_drain(int32_t client, int32_t sock, double now_ms);
 /* Closes now: every request rejects ABORTED; the handle is freed. */
 int32_t q_ws_close(int32_t client, int32_t sock, double now_ms);
-/* The host handed n pushed envelopes to the application (frees room in the push buffer). */
-int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n);
+/* The host handed n buffered pushes to the application (frees room in the push buffer), and
+ * `ready` consumers wait for a push right now (an iterator's pending next, or a callback: 1):
+ * the next `ready` pushes go straight to them, also with websocket.max_queue 0 (no buffer). */
+int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n, uint32_t ready);
 /* Output = {"state","conn","queued","written","tombstones","pending","pushBuffered","pushDropped"}. */
 int32_t q_ws_info(int32_t client, int32_t sock);
 

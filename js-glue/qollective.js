@@ -679,13 +679,17 @@ export class Socket {
     this.g = 0;               // its connection number (events carry it; the core ignores old ones)
     this.pending = new Map(); // request handle -> { text, resolve, reject, done }
     this.closed = false;
-    this.onEnvelope = null;   // (envelope) => void: server push as a callback (no buffering)
+    this._onEnvelope = null;
     this.onStatus = null;     // (event) => void: lifecycle events
     this._push = new Feed();
     this._events = new Feed();
     this._drained = [];
     this._timer = null;
   }
+
+  /** (envelope) => void: server push as a callback, handed over at once (no buffering). */
+  get onEnvelope() { return this._onEnvelope; }
+  set onEnvelope(fn) { this._onEnvelope = fn; this._taken(0); }
 
   /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
   request(envelope, options) {
@@ -725,13 +729,15 @@ export class Socket {
     return {
       [Symbol.asyncIterator]() { return this; },
       async next() {
-        const item = await feed.next();
+        const wait = feed.next();
+        if (feed.waiters.length) sock._taken(0);   // a consumer waits: a push may come straight to it
+        const item = await wait;
         if (item.end) return { done: true, value: undefined };
         if (item.overflow) {
           throw new QollectiveError({ type: 'capacity', code: 'OVERFLOW', source: 'local', details: { dropped: item.overflow },
             message: `server push buffer full (websocket.max_queue): ${item.overflow} envelope(s) dropped in all` });
         }
-        sock._taken(1);
+        if (!item.direct) sock._taken(1);
         return { done: false, value: item.env };
       },
       async return() { return { done: true, value: undefined }; },
@@ -816,7 +822,8 @@ export class Socket {
         return this._settle(a.r, false, err);
       }
       case 'push':
-        if (this.onEnvelope) { this._taken(1); this.onEnvelope(a.env); } else this._push.put({ env: a.env });
+        // r = 1: the core gave it to a consumer said to be waiting (not counted in its buffer)
+        if (this._onEnvelope) { this._taken(a.r ? 0 : 1); this._onEnvelope(a.env); } else this._push.put({ env: a.env, direct: a.r === 1 });
         return;
       case 'status': return this._status(a);
     }
@@ -843,8 +850,10 @@ export class Socket {
     if (ok) e.resolve(value); else e.reject(value);
   }
 
+  /** Tells the core n buffered pushes were handed out, and how many consumers wait right now. */
   _taken(n) {
-    if (!this.closed && this.c.h >= 0) this.c.q._check(this.c.q.x.q_ws_taken(this.c.h, this.h, n));
+    const ready = this._onEnvelope ? 1 : this._push.waiters.length;
+    if (!this.closed && this.c.h >= 0) this.c.q._check(this.c.q.x.q_ws_taken(this.c.h, this.h, n, ready));
   }
 
   _status(a) {

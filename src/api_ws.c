@@ -92,11 +92,11 @@ Q_EXPORT(q_ws_close) int32_t q_ws_close(int32_t client, int32_t sock, double now
     return actions_end(I, ws_pool_close(c, sock, now_ms, &o, &I->err), &o);
 }
 
-Q_EXPORT(q_ws_taken) int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n) {
+Q_EXPORT(q_ws_taken) int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n, uint32_t ready) {
     BEGIN();
     SOCKET();
     (void)o;
-    ws_sock_taken(s, n);
+    ws_sock_taken(s, n, ready);
     return call_end(I, Q_OK);
 }
 

@@ -330,15 +330,17 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
     uint32_t w[3 + Q_DECODE_RECORD_WORDS] = { 0, f->payload_off, f->payload_len };   /* r, at, n, rec */
     ws_action op = WA_RESOLVE;
     if (slot == WS_NIL || s->corr.e[slot].state != WR_WRITTEN) {
-        /* no request waits for it: server push, bounded (at least one buffered) */
-        uint32_t cap = cfg->ws_max_queue ? cfg->ws_max_queue : 1;
-        if (s->push_buffered >= cap) {
+        /* no request waits for it: server push. A consumer waiting now takes it at once (r = 1:
+         * not buffered); else it waits in the buffer of max_queue (0: none), or is refused and
+         * reported, never dropped silently */
+        if (s->push_ready) { s->push_ready--; w[0] = 1; }
+        else if (s->push_buffered < cfg->ws_max_queue) s->push_buffered++;
+        else {
             s->push_dropped++;
             act(o, "status", h);
             fields(o, h, jw_fmt(&o->tail, ",\"state\":\"overflow\",\"attempt\":%u,\"dropped\":%u}", s->attempt, s->push_dropped));
             return;
         }
-        s->push_buffered++;
         op = WA_PUSH;
     } else if (d.error_len) {
         q_error fail;
@@ -473,7 +475,10 @@ int ws_sock_close(ws_sock *s, int32_t h, const char *reason, double now_ms, ws_o
     return o->rc;
 }
 
-void ws_sock_taken(ws_sock *s, uint32_t n) { s->push_buffered = n > s->push_buffered ? 0 : s->push_buffered - n; }
+void ws_sock_taken(ws_sock *s, uint32_t n, uint32_t ready) {
+    s->push_buffered = n > s->push_buffered ? 0 : s->push_buffered - n;
+    s->push_ready = ready;
+}
 
 void ws_sock_release(ws_sock *s) {
     ws_corr_release(&s->corr);

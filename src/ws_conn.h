@@ -28,6 +28,7 @@ typedef struct {
     uint64_t last_used;          /* pool LRU stamp */
     uint32_t push_buffered;      /* pushed envelopes the host has not handed out yet */
     uint32_t push_dropped;       /* pushes refused because the buffer was full (reported) */
+    uint32_t push_ready;         /* consumers waiting for a push right now (the host says): no buffer needed */
     ws_corr corr;
 } ws_sock;
 
@@ -66,8 +67,8 @@ int ws_sock_abort(ws_sock *s, int32_t h, const q_config *cfg, uint32_t req, doub
 int ws_sock_drain(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_out *o);
 /* close(): every request ends (aborted), the connection closes with 1000. */
 int ws_sock_close(ws_sock *s, int32_t h, const char *reason, double now_ms, ws_out *o);
-/* The host handed n pushed envelopes to the application. */
-void ws_sock_taken(ws_sock *s, uint32_t n);
+/* The host handed n buffered pushes to the application; `ready` consumers now wait for one. */
+void ws_sock_taken(ws_sock *s, uint32_t n, uint32_t ready);
 /* Requests the caller still waits for (queued + written, tombstones excluded). */
 uint32_t ws_sock_pending(const ws_sock *s);
 void ws_sock_release(ws_sock *s);

@@ -188,6 +188,33 @@ test('server push: incoming() and onEnvelope; a full buffer reports OVERFLOW at 
   assert.equal(s.info.pushBuffered, 0);
 });
 
+test('server push with websocket.max_queue 0: no buffer; only a waiting consumer gets a push, the rest is reported', async () => {
+  const s = mk({ max_queue: 0 }).socket();
+  // max_queue also bounds requests issued while connecting: 0 takes none, so wait for open
+  for (let t = 0; s.info.state !== 'open' && t < 200; t++) await sleep(10);
+  await s.request({ payload: 0 });
+  srv.push({ meta: {}, payload: 'early' });   // nobody waits: refused and counted
+  await sleep(50);
+  const it = s.incoming();
+  const e = await rejects(it.next(), { code: 'OVERFLOW', type: 'capacity' });
+  assert.deepEqual(e.details, { dropped: 1 });
+  const next = it.next();                     // now a consumer waits
+  await sleep(20);
+  srv.push({ meta: {}, payload: 'p1' });
+  assert.equal((await next).value.payload, 'p1');
+  assert.equal(s.info.pushBuffered, 0);
+  const got = [];
+  s.onEnvelope = (env) => got.push(env.payload);
+  for (let i = 0; i < 5; i++) srv.push({ meta: {}, payload: i });
+  await sleep(50);
+  assert.deepEqual(got, [0, 1, 2, 3, 4]);
+  assert.equal(s.info.pushDropped, 1);
+  s.onEnvelope = null;
+  srv.push({ meta: {}, payload: 'late' });    // nobody waits again
+  await sleep(50);
+  assert.equal(s.info.pushDropped, 2);
+});
+
 test('keepalive: a stalled server is detected as stale within ping interval + pong deadline', async () => {
   const s = mk({ ping_interval_ms: 100, message_timeout_ms: 100 }).socket();
   await s.request({ payload: 0 });

@@ -475,9 +475,28 @@ static void push_is_bounded_and_reported(void **st) {
     message(s, 1, pushf, T0 + 3);
     ASSERT_NOT("\"op\":\"push\"");
     ASSERT_HAS("\"state\":\"overflow\",\"attempt\":0,\"dropped\":1");
-    assert_int_equal(q_ws_taken(C, s, 1), 0);
+    assert_int_equal(q_ws_taken(C, s, 1, 0), 0);
     message(s, 1, pushf, T0 + 4);
     ASSERT_HAS("\"op\":\"push\"");
+}
+
+/* max_queue 0 is no buffer: a push goes only to a consumer the host says is waiting; any other
+ * is refused and reported (it used to be buffered once: "at least 1"). */
+static void push_without_a_buffer_goes_only_to_a_waiting_consumer(void **st) {
+    C = client("{\"websocket\":{\"max_queue\":0}}");
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    const char *pushf = "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":\"hi\"}}";
+    message(s, 1, pushf, T0 + 1);
+    ASSERT_NOT("\"op\":\"push\"");
+    ASSERT_HAS("\"state\":\"overflow\",\"attempt\":0,\"dropped\":1");
+    assert_int_equal(q_ws_taken(C, s, 0, 1), 0);   /* one consumer waits */
+    message(s, 1, pushf, T0 + 2);
+    ASSERT_HAS("\"op\":\"push\",\"s\":");
+    assert_non_null(strstr(info(s), "\"pushBuffered\":0,\"pushDropped\":1"));
+    message(s, 1, pushf, T0 + 3);                  /* it took one; nobody waits now */
+    ASSERT_NOT("\"op\":\"push\"");
+    ASSERT_HAS("\"dropped\":2");
 }
 
 static void drain_closes_after_the_last_reply(void **st) {
@@ -577,6 +596,7 @@ int main(void) {
         cmocka_unit_test_setup(incoming_too_large_breaks_the_connection, setup),
         cmocka_unit_test_setup(malformed_frames_fail_the_oldest, setup),
         cmocka_unit_test_setup(push_is_bounded_and_reported, setup),
+        cmocka_unit_test_setup(push_without_a_buffer_goes_only_to_a_waiting_consumer, setup),
         cmocka_unit_test_setup(drain_closes_after_the_last_reply, setup),
         cmocka_unit_test_setup(close_ends_everything_once, setup),
         cmocka_unit_test_setup(reconnect_off_closes_for_good, setup),
