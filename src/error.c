@@ -8,11 +8,15 @@
  * every entry followed by "\0" (literals are joined after escapes are read, so "\0" "1" stays
  * a NUL and a '1'): no pointer per row. Looked up by walking, only when a call fails. */
 #define Q_CODE_(name, kind, http, msg) #name "\0"
-#define Q_MSG_(name, kind, http, msg) msg "\0"
 #define Q_KIND_(name, kind, http, msg) kind,
 #define Q_HTTP_(name, kind, http, msg) + (http)
 static const char STATUS_CODE[] = Q_STATUS_TABLE(Q_CODE_);
+#if !Q_TEXT_IN_GLUE
+#define Q_MSG_(name, kind, http, msg) msg "\0"
+#define Q_DETAIL_TEXT_(name, text) text "\0"
 static const char STATUS_MSG[] = Q_STATUS_TABLE(Q_MSG_);
+static const char DETAIL_TEXT[] = Q_DETAIL_TABLE(Q_DETAIL_TEXT_);   /* from id 1 */
+#endif
 static const uint8_t STATUS_KIND[] = { Q_STATUS_TABLE(Q_KIND_) };
 /* q_fail leaves http_status 0 (q_error_clear): true while no row names an HTTP status */
 _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status needs q_fail to set it");
@@ -69,11 +73,34 @@ void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
 
 void q_text_append(char *buf, size_t cap, const char *s) { q_text_append_n(buf, cap, s, q_strlen(s)); }
 
-void q_msg_append(q_error *e, const char *s) { q_text_append(e->message, sizeof e->message, s); }
+/* Text as given; a QD id as its text or (wasm) as a marker the glue replaces. */
+void q_msg_append(q_error *e, const char *s) {
+    if (!Q_DETAIL_IS_ID(s)) { q_text_append(e->message, sizeof e->message, s); return; }
+    unsigned id = (unsigned)(__UINTPTR_TYPE__)s;
+    if (!id) return;
+#if Q_TEXT_IN_GLUE
+    q_msg_append(e, Q_MARK_DETAIL);
+    q_text_append_u64(e->message, sizeof e->message, id);
+    q_msg_append(e, Q_MARK_END);
+#else
+    q_msg_append(e, nth(DETAIL_TEXT, id - 1));
+#endif
+}
 
 void q_text_append_u64(char *buf, size_t cap, uint64_t v) {
     uint8_t tmp[20];
     q_text_append_n(buf, cap, (const char *)tmp, num_format_u64(v, tmp));
+}
+
+/* The status row's message, as text or (wasm) as a marker the glue replaces. */
+static void put_status_text(q_error *e, unsigned row) {
+#if Q_TEXT_IN_GLUE
+    q_msg_append(e, Q_MARK_STATUS);
+    q_msg_append(e, nth(STATUS_CODE, row));
+    q_msg_append(e, Q_MARK_END);
+#else
+    q_msg_append(e, nth(STATUS_MSG, row));
+#endif
 }
 
 int q_fail(q_error *e, int status, int64_t offset, const char *path, const char *detail) {
@@ -88,8 +115,8 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
     if (path) q_text_append(e->path, sizeof e->path, path);
     /* "<path>: <what> (<detail>) at byte N" */
     if (path && *path) { q_msg_append(e, path); q_msg_append(e, ": "); }
-    q_msg_append(e, nth(STATUS_MSG, (unsigned)row));
-    if (detail && *detail) {
+    put_status_text(e, (unsigned)row);
+    if (detail && (Q_DETAIL_IS_ID(detail) || *detail)) {
         q_msg_append(e, " (");
         q_msg_append(e, detail);
         q_msg_append(e, ")");
