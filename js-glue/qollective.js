@@ -319,11 +319,18 @@ export class Qollective {
     if (this.module === 'codec') {
       throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): qollective-codec.wasm has no clients; load qollective.wasm instead' });
     }
-    const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
-    const [n] = this._input([text]);
-    let h;
-    try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
-    return new Client(this, h, options);
+    // globalThis.QOLLECTIVE_CODEC_ONLY is a build switch (Makefile: esbuild --define), true in the
+    // codec glue (dist/qollective-codec.min.js). An else branch, not code after a throw: that build
+    // drops it, and with it Client and Socket.
+    if (globalThis.QOLLECTIVE_CODEC_ONLY) {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): the codec glue has no clients; import qollective-wasm (dist/qollective.min.js) instead' });
+    } else {
+      const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
+      const [n] = this._input([text]);
+      let h;
+      try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
+      return new Client(this, h, options);
+    }
   }
 
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
@@ -917,9 +924,10 @@ function encodeParts(env) {
 // line "NAME text" each below (Q_STATUS_TABLE in src/error.h), falling back to NAME for a
 // status this list does not know; "\x03id\x02" is detail text number id, line id below
 // (Q_DETAIL_TABLE in src/error_detail.h, same order). tests/js/error-text.test.mjs checks
-// that both lists match the C tables.
-const MESSAGES = `OK ok
-JSON_EMPTY empty input
+// that both lists match the C tables. The codec glue (dist/qollective-codec.min.js) carries
+// only the text the codec module's sources use.
+const CODEC_MESSAGES = `JSON_EMPTY empty input
+BAD_STATE call not valid in this state
 JSON_TRUNCATED unexpected end of input
 JSON_SYNTAX invalid JSON syntax
 JSON_UTF8 invalid UTF-8
@@ -937,16 +945,17 @@ INVALID_ENUM not an allowed value
 INVALID_UUID not a UUID
 INVALID_TIMESTAMP not an RFC 3339 timestamp
 OUT_OF_RANGE number out of range
-INVALID_BASE64 invalid Base64
-INVALID_VALUE invalid value
 UNKNOWN_KEY unknown key
-CONFIG_INVALID invalid configuration
-INVALID_URL invalid URL
 BAD_ARGUMENT bad argument
 BAD_HANDLE unknown or closed handle
-BAD_STATE call not valid in this state
 OUT_OF_MEMORY out of memory
 LIMIT_REACHED limit reached
+INTERNAL internal error`;
+const CLIENT_MESSAGES = `OK ok
+INVALID_BASE64 invalid Base64
+INVALID_VALUE invalid value
+CONFIG_INVALID invalid configuration
+INVALID_URL invalid URL
 HTTP_STATUS HTTP error without an envelope
 NOT_AN_ENVELOPE response is not an envelope
 REMOTE_ERROR server returned an error envelope
@@ -970,9 +979,9 @@ CERT_NOT_YET_VALID certificate is not valid yet
 CERT_WRONG_HOST certificate does not match the host
 CERT_UNTRUSTED certificate chain is not trusted
 KEY_INVALID not a usable private key
-TLS_NO_CREDENTIALS no certificate or key configured
-INTERNAL internal error`;
-const DETAILS = `auto-fill needs 16 entropy bytes per envelope
+TLS_NO_CREDENTIALS no certificate or key configured`;
+// the first 53 details are the codec module's
+const CODEC_DETAILS = `auto-fill needs 16 entropy bytes per envelope
 too many items
 item length runs past the input
 expected an object
@@ -1024,8 +1033,8 @@ invalid or truncated sequence
 unexpected continuation byte
 overlong encoding
 encoded surrogate
-above U+10FFFF
-client table full
+above U+10FFFF`;
+const CLIENT_DETAILS = `client table full
 prepare needs 20 entropy bytes
 actions
 open needs 4 entropy bytes
@@ -1149,13 +1158,6 @@ empty input
 notBefore is after now
 notAfter is before now
 no subjectAltName matches the host
-chain check
-a certificate in the chain has expired
-a certificate in the chain is not valid yet
-not issued by the configured CA
-signed with an algorithm or key this build does not accept
-a CA in the chain may not sign certificates
-chain verification failed
 a key needs its certificate
 does not match the certificate
 encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 key)
@@ -1164,6 +1166,8 @@ needs 32 entropy bytes
 the key cannot sign
 signature buffer
 ECDSA signature encoding`;
+const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
+const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {

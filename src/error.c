@@ -7,7 +7,47 @@
 /* The status table as columns: no per-row padding. The text columns are one string each,
  * every entry followed by "\0" (literals are joined after escapes are read, so "\0" "1" stays
  * a NUL and a '1'): no pointer per row. Looked up by walking, only when a call fails. */
+#ifdef Q_CODEC_ONLY
+/* The codec module keeps the codes only of the statuses its sources can return: the others'
+ * rows stay, as empty codes (one byte), so the numbering is the same in every module.
+ * tests/js/error-text.test.mjs checks that every Q_ERR(NAME) of the codec sources is listed. */
+#define Q_CODEC_STATUS_OK                ~, 1
+#define Q_CODEC_STATUS_JSON_EMPTY        ~, 1
+#define Q_CODEC_STATUS_JSON_TRUNCATED    ~, 1
+#define Q_CODEC_STATUS_JSON_SYNTAX       ~, 1
+#define Q_CODEC_STATUS_JSON_UTF8         ~, 1
+#define Q_CODEC_STATUS_JSON_ESCAPE       ~, 1
+#define Q_CODEC_STATUS_JSON_SURROGATE    ~, 1
+#define Q_CODEC_STATUS_JSON_CONTROL_CHAR ~, 1
+#define Q_CODEC_STATUS_JSON_NUMBER       ~, 1
+#define Q_CODEC_STATUS_JSON_DEPTH        ~, 1
+#define Q_CODEC_STATUS_JSON_TRAILING     ~, 1
+#define Q_CODEC_STATUS_DUPLICATE_KEY     ~, 1
+#define Q_CODEC_STATUS_TOO_LARGE         ~, 1
+#define Q_CODEC_STATUS_MISSING_FIELD     ~, 1
+#define Q_CODEC_STATUS_TYPE_MISMATCH     ~, 1
+#define Q_CODEC_STATUS_INVALID_ENUM      ~, 1
+#define Q_CODEC_STATUS_INVALID_UUID      ~, 1
+#define Q_CODEC_STATUS_INVALID_TIMESTAMP ~, 1
+#define Q_CODEC_STATUS_OUT_OF_RANGE      ~, 1
+#define Q_CODEC_STATUS_UNKNOWN_KEY       ~, 1
+#define Q_CODEC_STATUS_BAD_ARGUMENT      ~, 1
+#define Q_CODEC_STATUS_BAD_HANDLE        ~, 1
+#define Q_CODEC_STATUS_BAD_STATE         ~, 1
+#define Q_CODEC_STATUS_OUT_OF_MEMORY     ~, 1
+#define Q_CODEC_STATUS_LIMIT_REACHED     ~, 1
+#define Q_CODEC_STATUS_INTERNAL          ~, 1
+/* 1 when Q_CODEC_STATUS_<name> is defined above, else 0 (the second of its expansion's items) */
+#define Q_SECOND_(a, b, ...) b
+#define Q_PROBE_(...) Q_SECOND_(__VA_ARGS__, 0, 0)
+#define Q_CAT_(a, b) Q_CAT2_(a, b)
+#define Q_CAT2_(a, b) a##b
+#define Q_CODE_IF_1(name) #name "\0"
+#define Q_CODE_IF_0(name) "\0"
+#define Q_CODE_(name, kind, http, msg) Q_CAT_(Q_CODE_IF_, Q_PROBE_(Q_CODEC_STATUS_##name))(name)
+#else
 #define Q_CODE_(name, kind, http, msg) #name "\0"
+#endif
 #define Q_KIND_(name, kind, http, msg) kind,
 #define Q_HTTP_(name, kind, http, msg) + (http)
 static const char STATUS_CODE[] = Q_STATUS_TABLE(Q_CODE_);

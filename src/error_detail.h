@@ -191,13 +191,6 @@
     X(NOTBEFORE_IS_AFTER_NOW,                   "notBefore is after now") \
     X(NOTAFTER_IS_BEFORE_NOW,                   "notAfter is before now") \
     X(NO_SUBJECTALTNAME_MATCHES_THE_HOST,       "no subjectAltName matches the host") \
-    X(CHAIN_CHECK,                              "chain check") \
-    X(A_CERTIFICATE_IN_THE_CHAIN_HAS_EXPIRED,   "a certificate in the chain has expired") \
-    X(A_CERTIFICATE_IN_THE_CHAIN_IS_NOT_VALID,  "a certificate in the chain is not valid yet") \
-    X(NOT_ISSUED_BY_THE_CONFIGURED_CA,          "not issued by the configured CA") \
-    X(SIGNED_WITH_AN_ALGORITHM_OR_KEY_THIS,     "signed with an algorithm or key this build does not accept") \
-    X(A_CA_IN_THE_CHAIN_MAY_NOT_SIGN,           "a CA in the chain may not sign certificates") \
-    X(CHAIN_VERIFICATION_FAILED,                "chain verification failed") \
     X(A_KEY_NEEDS_ITS_CERTIFICATE,              "a key needs its certificate") \
     X(DOES_NOT_MATCH_THE_CERTIFICATE,           "does not match the certificate") \
     X(ENCRYPTED_OR_UNSUPPORTED_KEY_FORMAT_GIVE, "encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 key)") \

@@ -3,9 +3,10 @@
 // read from the real modules is the whole message, with path and offset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
-import { WASM, MODULE } from './module.mjs';
+import { readFile, readdir } from 'node:fs/promises';
+import { WASM, MODULE, GLUE, GLUE_FILE } from './module.mjs';
+
+const { Qollective, QollectiveError } = await import(GLUE);
 
 const root = new URL('../../', import.meta.url);
 const read = (p) => readFile(new URL(p, root), 'utf8');
@@ -14,18 +15,30 @@ const STATUS = [...(await read('src/error.h')).matchAll(/X\((\w+),\s*\w+,\s*\d+,
 const DETAIL = [...(await read('src/error_detail.h')).matchAll(/X\((\w+),\s*("(?:[^"\\]|\\.)*")\)/g)].map((m) => [m[1], cString(m[2])]);
 const text = (message) => new QollectiveError({ message }).message;
 
+// The codec glue carries only the text the codec module's sources use (Makefile CODEC_SRC).
+const CODEC_GLUE = GLUE_FILE.endsWith('qollective-codec.min.js');
+const codecSources = (await read('Makefile')).match(/^CODEC_SRC\s*:=[^\n]*\n(?:[^\n]*\n)?/m)[0].match(/[\w]+\.c/g);
+const headers = (await readdir(new URL('src/', root))).filter((f) => f.endsWith('.h'));   // inline helpers
+const codecText = (await Promise.all([...codecSources, ...headers].map((f) => read(`src/${f}`)))).join('\n');
+const used = (macro) => new Set([...codecText.matchAll(new RegExp(`${macro}\\((\\w+)\\)`, 'g'))].map((m) => m[1]));
+const inGlue = CODEC_GLUE ? { status: used('Q_ERR'), detail: used('QD') } : null;
+
 test('the C tables were read (guards the parsing below)', () => {
   assert.equal(STATUS[0][0], 'OK');
   assert.equal(STATUS.at(-1)[0], 'INTERNAL');
   assert.ok(STATUS.length > 40 && DETAIL.length > 100, `${STATUS.length} statuses, ${DETAIL.length} details`);
 });
 
-test('every status of Q_STATUS_TABLE has its C message in the glue', () => {
-  for (const [name, msg] of STATUS) assert.equal(text(`\x01${name}\x02`), msg, name);
+test(`every status of Q_STATUS_TABLE ${CODEC_GLUE ? 'the codec sources use ' : ''}has its C message in the glue`, () => {
+  if (CODEC_GLUE) assert.ok(inGlue.status.size > 20 && inGlue.status.has('JSON_SYNTAX'), [...inGlue.status].join());
+  for (const [name, msg] of STATUS) if (!CODEC_GLUE || inGlue.status.has(name)) assert.equal(text(`\x01${name}\x02`), msg, name);
 });
 
-test('every detail of Q_DETAIL_TABLE has its C text in the glue, at its id', () => {
-  DETAIL.forEach(([name, msg], i) => assert.equal(text(`x (\x03${i + 1}\x02)`), `x (${msg})`, name));
+test(`every detail of Q_DETAIL_TABLE ${CODEC_GLUE ? 'the codec sources use ' : ''}has its C text in the glue, at its id`, () => {
+  if (CODEC_GLUE) assert.ok(inGlue.detail.size > 40 && inGlue.detail.has('LEADING_ZERO'), [...inGlue.detail].join());
+  DETAIL.forEach(([name, msg], i) => {
+    if (!CODEC_GLUE || inGlue.detail.has(name)) assert.equal(text(`x (\x03${i + 1}\x02)`), `x (${msg})`, name);
+  });
 });
 
 test('a status or detail the glue does not know still reads clearly', () => {
@@ -36,6 +49,13 @@ test('a status or detail the glue does not know still reads clearly', () => {
   // plain text and other fields pass unchanged
   assert.equal(text('HTTP 503 without an envelope (text/html, 12 bytes)'), 'HTTP 503 without an envelope (text/html, 12 bytes)');
   assert.equal(new QollectiveError({ code: 'X' }).message, 'X');
+});
+
+test('the codec module keeps the code of every status its sources return (Q_CODEC_STATUS_ in src/error.c)', async () => {
+  const listed = new Set([...(await read('src/error.c')).matchAll(/#define Q_CODEC_STATUS_(\w+)\s/g)].map((m) => m[1]));
+  const returned = [...used('Q_ERR')].filter((n) => STATUS.some((r) => r[0] === n));
+  assert.ok(returned.length > 20, returned.join());
+  for (const n of returned) assert.ok(listed.has(n), `${n} is returned by a codec source but not in the codec's status list`);
 });
 
 test('the wasm modules carry no message text', async () => {
