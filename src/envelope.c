@@ -201,7 +201,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
  * error object, where autofill then adds nothing. */
 static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char *where, const schema *s,
                      const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, "expected an object");
+    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, QD(EXPECTED_AN_OBJECT));
     schema_walk_init(w, js, len, base, err, out, where);
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
@@ -210,12 +210,12 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char 
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
+    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
     return part_walk(meta, len, base, "meta", &ENV_META_SCHEMA, fill, out, w, err);
 }
 
 static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, q_buf *out, schema_walk *w, q_error *err) {
-    if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", "error object size limit (limits.max_error_bytes)");
+    if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", QD(ERROR_SIZE_LIMIT));
     return part_walk(js, len, base, "error", &ENV_ERROR_SCHEMA, NULL, out, w, err);
 }
 
@@ -235,14 +235,14 @@ static int top_key(const uint8_t *k, uint32_t n) {
 
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
     q_memset(d, 0, sizeof *d);
-    if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     uint32_t p = json_skip_ws(in, len, 0);
     if (p >= len) return q_fail(err, Q_ERR(JSON_EMPTY), (int64_t)p, NULL, NULL);
     if (in[p] != '{') {
         uint32_t end;
         int rc = json_scan_value(in, len, p, 0, lim->max_depth, &end, err);
         if (rc) return rc;
-        return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", "an envelope is a JSON object");
+        return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", QD(AN_ENVELOPE_IS_A_JSON_OBJECT));
     }
     uint32_t span_off[3] = {0}, span_len[3] = {0};
     bool seen[3] = { false, false, false };
@@ -251,7 +251,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
     p = json_skip_ws(in, len, p + 1);
     if (p < len && in[p] == '}') { p++; goto closed; }
     for (;;) {
-        expected = "expected a key";
+        expected = QD(EXPECTED_A_KEY);
         if (p >= len) goto truncated;
         if (in[p] != '"') goto syntax;
         uint32_t kend;
@@ -261,7 +261,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
         int which = top_key(kb, kl);
         if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, TOP_KEYS[which], NULL);
         p = json_skip_ws(in, len, kend);
-        expected = "expected ':'";
+        expected = QD(EXPECTED_COLON);
         if (p >= len) goto truncated;
         if (in[p] != ':') goto syntax;
         /* json_scan_value reports the end of input itself, as JSON_TRUNCATED at len */
@@ -271,7 +271,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
         if (rc) return rc;
         if (which != KEY_OTHER) { seen[which] = true; span_off[which] = p; span_len[which] = vend - p; }
         p = json_skip_ws(in, len, vend);
-        expected = "expected ',' or '}'";
+        expected = QD(EXPECTED_COMMA_OR_BRACE);
         if (p >= len) goto truncated;
         if (in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
         if (in[p] == '}') { p++; break; }
@@ -303,12 +303,16 @@ closed:
         int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS], x = w.slots[ES_DETAILS];
         d->error_code_off = eo + (uint32_t)schema_tok(&w, c)->start; d->error_code_len = schema_tok_len(&w, c);
         d->error_message_off = eo + (uint32_t)schema_tok(&w, m)->start; d->error_message_len = schema_tok_len(&w, m);
+#ifndef Q_CODEC_ONLY   /* for the transports' rejects; the codec's record does not carry it */
         if (x >= 0) {
             /* the whole value, a string with its quotes: the host parses it as JSON */
             const jsmntok_t *dt = schema_tok(&w, x);
             uint32_t q = dt->type == JSMN_STRING;
             d->error_details_off = eo + (uint32_t)dt->start - q; d->error_details_len = (uint32_t)(dt->end - dt->start) + 2 * q;
         }
+#else
+        (void)x;
+#endif
         int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
         if (s >= 0) num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
         if (v >= 400 && v <= 599) {
@@ -353,7 +357,7 @@ static int validate_part(const uint8_t *p, uint32_t n, uint32_t base, const env_
     return Q_OK;
 }
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "output buffer"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(OUTPUT_BUFFER)); }
 
 int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
                const uint8_t *error, uint32_t error_len, const env_limits *lim,
@@ -361,7 +365,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     int rc;
     uint32_t s, e;
     if ((uint64_t)meta_len + payload_len + error_len > (uint64_t)lim->max_envelope_bytes)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     if (q_buf_reserve(out, payload_len + meta_len + error_len + 256) || q_buf_puts(out, "{\"meta\":")) return oom(err);
 
     /* meta: absent or blank means {} (wire-format.md §1) */
@@ -371,7 +375,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     uint32_t meta_at = out->len;
     if ((rc = env_meta_walk(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
     /* the canonical meta can outgrow its input (trap arrays, hyphens, fraction digits) */
-    if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", "meta size limit");
+    if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", QD(META_SIZE_LIMIT));
 
     /* payload: any JSON value, always written; blank means null */
     if (q_buf_puts(out, ",\"payload\":")) return oom(err);
@@ -393,6 +397,6 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
         if ((rc = error_walk(error + s, e - s, s, lim, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
-    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     return Q_OK;
 }

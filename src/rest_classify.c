@@ -37,16 +37,17 @@ static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
     }
 }
 
-/* Starts a message "HTTP <status><what> (<media type>" (the caller closes it). */
+/* Starts a message "HTTP <status> <what> (<media type>" (the caller closes it). */
 static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
     e->message[0] = 0;
     q_msg_append(e, "HTTP ");
     q_text_append_u64(e->message, sizeof e->message, (uint64_t)status);
+    q_msg_append(e, " ");
     q_msg_append(e, what);
     append_type(e, ct, ct_len);
 }
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
 int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const uint8_t *content_type, uint32_t ct_len,
                   int drc, const env_decoded *d, const q_error *derr, q_error *fail, rest_details *x, q_error *err) {
@@ -67,7 +68,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         fail->code[0] = 0; fail->message[0] = 0;
         q_text_append_n(fail->code, sizeof fail->code, (const char *)code, cl);
         q_text_append_n(fail->message, sizeof fail->message, (const char *)msg, ml);
-        if (!fail->message[0]) q_msg_append(fail, "server returned an error without a message");
+        if (!fail->message[0]) q_msg_append(fail, QD(SERVER_SENT_NO_MESSAGE));
         /* details travel as raw JSON for the host to parse (located by the decode: one walk) */
         x->details_off = d->error_details_off; x->details_len = d->error_details_len;
     } else if (ok2xx) {
@@ -75,7 +76,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
          * is an immediate retry (wire-format.md §3: a body cut or garbled on the way usually
          * comes whole the next time); decide() still retries only where repeating is safe. */
         q_fail(fail, Q_ERR(NOT_AN_ENVELOPE), derr->offset, "response", NULL);
-        http_message(fail, status, " response is not a valid envelope", content_type, ct_len);
+        http_message(fail, status, QD(RESPONSE_IS_NOT_A_VALID_ENVELOPE), content_type, ct_len);
         q_msg_append(fail, "): ");
         q_msg_append(fail, derr->message);
         fail->http_status = status;
@@ -86,7 +87,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         classify(fail, status);
         fail->source = QS_HTTP;
         bool over = drc == Q_ERR(TOO_LARGE);   /* an envelope, but over this client's limits */
-        http_message(fail, status, over ? " with an envelope over the limits" : " without an envelope", content_type, ct_len);
+        http_message(fail, status, over ? "with an envelope over the limits" : QD(WITHOUT_AN_ENVELOPE), content_type, ct_len);
         /* the size, never the bytes: a body may echo the request or one of its header values */
         q_text_append(fail->message, sizeof fail->message, ", ");
         q_text_append_u64(fail->message, sizeof fail->message, body_len);

@@ -89,7 +89,7 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
 static int emit(schema_walk *w, const void *p, uint32_t n, bool quoted) {
     if (!w->out) return Q_OK;
     if ((quoted && q_buf_putc(w->out, '"')) || q_buf_put(w->out, p, n) || (quoted && q_buf_putc(w->out, '"')))
-        return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, "output");
+        return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(OUTPUT));
     return Q_OK;
 }
 static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
@@ -98,7 +98,7 @@ static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
 static int emit_token(schema_walk *w, const jsmntok_t *t) {
     if (!w->out) return Q_OK;
     int rc = jw_string_token(w->out, tok_ptr(w, t) - 1, tok_len(t) + 2);
-    return rc ? fail_at(w, rc, NULL, "output") : Q_OK;
+    return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
 
 static int emit_key(schema_walk *w, const char *name, bool *first) {
@@ -147,14 +147,14 @@ static bool is_short_integer(const uint8_t *p, uint32_t n) {
 
 static const char *type_name(uint8_t type) {
     switch (type) {
-    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return "expected a string";
-    case ST_F64: return "expected a number";
-    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return "expected an integer";
-    case ST_BOOL: return "expected true or false";
-    case ST_OBJECT: case ST_MAP: return "expected an object";
-    case ST_ARRAY: return "expected an array";
-    case ST_SCALAR: return "expected a string, number or boolean";
-    default: return "unexpected value";
+    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return QD(EXPECTED_A_STRING);
+    case ST_F64: return QD(EXPECTED_A_NUMBER);
+    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return QD(EXPECTED_AN_INTEGER);
+    case ST_BOOL: return QD(EXPECTED_TRUE_OR_FALSE);
+    case ST_OBJECT: case ST_MAP: return QD(EXPECTED_AN_OBJECT);
+    case ST_ARRAY: return QD(EXPECTED_AN_ARRAY);
+    case ST_SCALAR: return QD(EXPECTED_A_SCALAR);
+    default: return QD(UNEXPECTED_VALUE);
     }
 }
 
@@ -174,7 +174,7 @@ static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
     if (n < 2) return Q_OK;
     uint32_t cap = 4; while (cap < n + n / 2) cap <<= 1;
     int32_t *table = scratch_alloc(cap * sizeof(int32_t));   /* key start offsets */
-    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, "map keys");
+    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(MAP_KEYS));
     q_memset(table, 0xFF, cap * sizeof(int32_t));            /* every slot -1: empty */
     span_iter_init(&it, w->js, w->len, obj);
     while (span_next(&it, &key, &val)) {
@@ -230,7 +230,7 @@ again:
             q_time tm;
             if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, NULL);
             /* Checked on decode too: what we accept, we can always write back. */
-            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, "year outside 0000-9999 in UTC");
+            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, QD(YEAR_OUTSIDE_0000_9999_IN_UTC));
             if (!w->out) return Q_OK;
             n = rfc3339_format(tm, RFC3339_Z, txt);
         }
@@ -244,14 +244,14 @@ again:
         return is_short_integer(p, n) ? emit(w, ".0", 2, false) : Q_OK;
     case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
         static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */
-            "expected a 32-bit integer", "expected a 64-bit integer", "expected an unsigned 64-bit integer",
-            "expected an integer 0..65535", "expected an integer 0..4294967295",
+            QD(EXPECTED_A_32_BIT_INTEGER), QD(EXPECTED_A_64_BIT_INTEGER), QD(EXPECTED_AN_UNSIGNED_64_BIT_INTEGER),
+            QD(EXPECTED_AN_INTEGER_0_65535), QD(EXPECTED_AN_INTEGER_0_4294967295),
         };
         _Static_assert(ST_I64 == ST_I32 + 1 && ST_U64 == ST_I32 + 2 && ST_U16 == ST_I32 + 3 && ST_U32 == ST_I32 + 4,
                        "RANGE_DETAIL follows the schema_type order");
         if (!number) break;
         /* serde_json parses "-0" as a float, so integer fields reject it. */
-        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), t, "-0 is a float to serde_json");
+        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), t, QD(MINUS_ZERO_IS_A_FLOAT_TO_SERDE_JSON));
         int64_t v;
         uint64_t u;
         if (type == ST_U64) {
@@ -352,7 +352,7 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
 }
 
 static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
-    if (obj->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), obj, "expected an object");
+    if (obj->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), obj, QD(EXPECTED_AN_OBJECT));
     jsmntok_t found[SCHEMA_MAX_FIELDS];   /* type JSMN_UNDEFINED: not seen */
     q_memset(found, 0, s->count * sizeof found[0]);
     _Static_assert(JSMN_UNDEFINED == 0, "a zeroed token is an absent field");
@@ -430,7 +430,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
 }
 
 int schema_walk_object(schema_walk *w, const schema *s) {
-    if (!w->len) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), "nothing to walk");
+    if (!w->len) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), NULL);
     jsmntok_t obj;
     read_value(w, 0, &obj);
     return walk_object(w, &obj, s);
