@@ -6,16 +6,16 @@
 // memory used at the highest in-flight count. Writes bench/results/ws.json.
 //
 //   node bench/ws.mjs [--rounds N] [--inflight 100,1000,10000] [--batches N] [--smoke] [--out FILE]
+//                     [--wasm FILE] [--glue FILE]   (another core build or glue, for A/B work)
 //
 // --smoke: one short round per count, no result file; it checks only that everything completes.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import WebSocket from 'ws';
-import { Qollective } from '../js-glue/qollective.js';
 import { startWsServer } from '../tests/servers/ws-server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +26,9 @@ const ROUNDS = SMOKE ? 1 : Number(opt('rounds', 5));
 const INFLIGHT = String(opt('inflight', SMOKE ? '100,1000' : '100,1000,10000')).split(',').map(Number);
 const BATCHES = SMOKE ? 1 : Number(opt('batches', 3));     // waves of N in flight per round
 const OUT = opt('out', `${HERE}/results/ws.json`);
+const WASM = opt('wasm', `${HERE}/../dist/qollective.wasm`);
+const GLUE = opt('glue', `${HERE}/../js-glue/qollective.js`);
+const { Qollective } = await import(pathToFileURL(GLUE).href);
 const PAYLOAD = { op: 'get', id: 12345, tags: ['a', 'b'], note: 'benchmark payload' };
 const META = { tenant: 'bench', security: { user_id: 'u1', permissions: [], roles: [] } };
 
@@ -33,7 +36,7 @@ const srv = await startWsServer({ validate: false });
 const url = `${srv.url}/bench`;
 
 // ---------------------------------------------------------------- the library
-const q = await Qollective.load(new URL('../dist/qollective.wasm', import.meta.url), { WebSocket });
+const q = await Qollective.load(readFileSync(WASM), { WebSocket });
 const client = q.client({ websocket: { url, max_queue: 20000 }, limits: { max_in_flight: 20000 } });
 const sock = client.socket();
 await sock.request({ payload: 0 });
@@ -119,9 +122,15 @@ for (const r of rows) {
 }
 console.log(`wasm memory at ${peak.inFlight} in flight: ${(peak.wasmMemoryBytes / 1048576).toFixed(2)} MiB (arena footprint ${(peak.arenaFootprint / 1048576).toFixed(2)} MiB)`);
 
+// goals (issue 11 item 11): reported; lost requests and memory over the cap fail the run
+const MEMORY_CAP = 4 * 1048576;
+const slow = rows.filter((r) => r.ratio < 1).map((r) => `${r.inFlight} (${r.ratio.toFixed(2)})`);
+console.log(`goal throughput >= baseline at every in-flight count: ${slow.length ? `MISSED at ${slow.join(', ')}` : 'met'}`);
+console.log(`goal wasm memory <= 4 MiB at ${peak.inFlight} in flight: ${peak.wasmMemoryBytes <= MEMORY_CAP ? 'met' : 'MISSED'}`);
 const lost = rows.reduce((a, r) => a + r.lib.lost + r.baseline.lost, 0);
 sock.close(); client.close(); base.close(); await srv.close();
 if (lost) { console.error(`bench ws: ${lost} requests lost`); process.exit(1); }
+if (peak.wasmMemoryBytes > MEMORY_CAP) { console.error(`bench ws: wasm memory ${peak.wasmMemoryBytes} B over 4 MiB`); process.exit(1); }
 if (!SMOKE) {
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, load: os.loadavg(),
