@@ -82,13 +82,18 @@ function waveBase(n, lat) {
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const median = (a) => pct(a, 0.5);
 
+// at least this many requests per measurement (small in-flight counts run more waves), so a
+// measurement is not a few milliseconds that one burst from another process decides
+const MIN_REQUESTS = SMOKE ? 0 : 3000;
+
 async function measure(kind, n) {
-  const lat = [];
+  const lat = [], waves = Math.max(BATCHES, Math.ceil(MIN_REQUESTS / n));
   let ok = 0;
-  const t0 = performance.now();
-  for (let b = 0; b < BATCHES; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
-  const ms = performance.now() - t0;
-  return { rate: (n * BATCHES) / (ms / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * BATCHES - ok };
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  for (let b = 0; b < waves; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
+  const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
+  return { rate: (n * waves) / (ms / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / (n * waves),
+    p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * waves - ok };
 }
 
 const rows = [];
@@ -103,10 +108,13 @@ for (const n of INFLIGHT) {
   }
   const sum = (list) => ({
     rate: median(list.map((x) => x.rate)), p50: median(list.map((x) => x.p50)), p99: median(list.map((x) => x.p99)),
-    lost: list.reduce((a, x) => a + x.lost, 0),
+    cpuUsPerRequest: median(list.map((x) => x.cpuUsPerRequest)), lost: list.reduce((a, x) => a + x.lost, 0),
   });
   const row = { inFlight: n, lib: sum(lib), baseline: sum(bl) };
-  row.ratio = row.lib.rate / row.baseline.rate;
+  // the median of each round's ratio (its two runs are back to back), so a slow spell of the
+  // machine lands on both sides of a pair rather than on one side's median
+  row.ratio = median(lib.map((x, i) => x.rate / bl[i].rate));
+  row.cpuRatio = median(lib.map((x, i) => bl[i].cpuUsPerRequest / x.cpuUsPerRequest));
   rows.push(row);
   if (n === Math.max(...INFLIGHT)) {
     const m = q.memoryStats();
@@ -115,10 +123,11 @@ for (const n of INFLIGHT) {
 }
 
 const fmt = (x, d = 0) => x.toFixed(d).padStart(9);
-console.log('in flight |   lib env/s  p50 ms  p99 ms lost | base env/s  p50 ms  p99 ms lost | lib/base');
+console.log('in flight |   lib env/s  p50 ms  p99 ms lost | base env/s  p50 ms  p99 ms lost | lib/base | CPU µs/req lib  base  base/lib');
 for (const r of rows) {
   console.log(`${String(r.inFlight).padStart(9)} | ${fmt(r.lib.rate)} ${fmt(r.lib.p50, 1)} ${fmt(r.lib.p99, 1)} ${String(r.lib.lost).padStart(4)} | `
-    + `${fmt(r.baseline.rate)} ${fmt(r.baseline.p50, 1)} ${fmt(r.baseline.p99, 1)} ${String(r.baseline.lost).padStart(4)} | ${r.ratio.toFixed(2)}`);
+    + `${fmt(r.baseline.rate)} ${fmt(r.baseline.p50, 1)} ${fmt(r.baseline.p99, 1)} ${String(r.baseline.lost).padStart(4)} | ${r.ratio.toFixed(2).padStart(8)} | `
+    + `${fmt(r.lib.cpuUsPerRequest, 1).padStart(14)} ${fmt(r.baseline.cpuUsPerRequest, 1).padStart(5)} ${r.cpuRatio.toFixed(2).padStart(9)}`);
 }
 console.log(`wasm memory at ${peak.inFlight} in flight: ${(peak.wasmMemoryBytes / 1048576).toFixed(2)} MiB (arena footprint ${(peak.arenaFootprint / 1048576).toFixed(2)} MiB)`);
 

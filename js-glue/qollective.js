@@ -442,7 +442,7 @@ export class Client {
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
       const op = WA_OPS[w[i] & 0xff], a = op === 'json' ? JSON.parse(str(w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
       if (op === 'timer') a.in = a.r >>> 0;
-      else if (op === 'request') a.text = str(w[i + 4], w[i + 5]);
+      else if (op === 'request') { a.text = str(w[i + 4], w[i + 5]); a.keep = w[i + 6]; }
       else if (op === 'ping') a.text = str(a.r, w[i + 3]);
       else if (op === 'resolve' || op === 'push') {
         const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
@@ -704,7 +704,7 @@ export class Socket {
     const rc = q._check(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()));
     return new Promise((resolve, reject) => {
       c._wsRun(rc, 0, (a) => {
-        const entry = { text: a.text, resolve, reject, signal, onAbort: null };
+        const entry = { text: a.text, keep: a.keep, resolve, reject, signal, onAbort: null };
         if (signal) {
           entry.onAbort = () => this._call(x.q_ws_abort(c.h, this.h, a.r, q.io.now()));
           signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -800,7 +800,13 @@ export class Socket {
   _act(a) {
     switch (a.op) {
       case 'connect': return this._connect(a.g, a.url);
-      case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this._send(e.text); return; }
+      case 'send': {
+        const e = this.pending.get(a.r);
+        if (!e || !this.ws) return;
+        this._send(e.text);
+        if (!e.keep) e.text = null;   // never written again (not idempotent): no need to hold it
+        return;
+      }
       case 'ping': if (this.ws) this._send(a.text); return;
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
       case 'timer':
