@@ -353,9 +353,9 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
 
 static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     if (obj->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), obj, QD(EXPECTED_AN_OBJECT));
-    jsmntok_t found[SCHEMA_MAX_FIELDS];   /* type JSMN_UNDEFINED: not seen */
-    q_memset(found, 0, s->count * sizeof found[0]);
-    _Static_assert(JSMN_UNDEFINED == 0, "a zeroed token is an absent field");
+    jsmntok_t found[SCHEMA_MAX_FIELDS];   /* valid where `seen` has the field's bit */
+    uint32_t seen = 0;
+    _Static_assert(SCHEMA_MAX_FIELDS <= 32, "one bit a field");
     span_iter it;
     jsmntok_t key;
     uint32_t at;
@@ -375,7 +375,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
             continue;
         }
         hint = f + 1 < s->count ? f + 1 : 0;
-        if (found[f].type != JSMN_UNDEFINED) {
+        if (seen >> f & 1) {
             uint32_t saved = path_push_name(w, s->fields[f].name);
             rc = fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             path_pop(w, saved);
@@ -385,6 +385,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         /* validating only: each field is walked where it stands, in document order (as serde) */
         if (!w->out && (rc = check_field(w, &s->fields[f], &val))) return rc;
         found[f] = val;
+        seen |= 1u << f;
         it.p = span_next_index(&val);
     }
     if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
@@ -394,7 +395,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
-        jsmntok_t *v = found[f].type != JSMN_UNDEFINED ? &found[f] : NULL;
+        jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
         if (v && !w->out) continue;
         uint32_t saved = path_push_name(w, fd->name);
         if (v && is_null(w, v)) {
