@@ -149,6 +149,7 @@ export class Qollective {
       WebSocket: options.WebSocket || globalThis.WebSocket,
       random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
       now: options.now || (() => Date.now()),
+      tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
     };
     this._mem = new Uint8Array(0);
     this._check(this.x.q_init(options.memoryLimit || 0));
@@ -353,6 +354,15 @@ export class Qollective {
   embeddedCredentials() { this._tls('embedded', -1, []); return JSON.parse(this._outText()); }
   /** Zeroes the compiled-in private key in linear memory; signing with it fails afterwards. */
   wipeEmbeddedKey() { this._tls('wipe_embedded', -1, []); }
+  /** The compiled-in {ca, cert, key} PEM bytes for the host TLS stack; the core's output is wiped here. */
+  _hostCredentials() {
+    this._tls('host_credentials', -1, []);
+    const p = this.x.q_output_ptr(), n = this.x.q_output_len(), m = this.mem, dv = new DataView(m.buffer, p, n), out = {};
+    let at = 0;
+    for (const k of ['ca', 'cert', 'key']) { const len = dv.getUint32(at, true); out[k] = m.slice(p + at + 4, p + at + 4 + len); at += 4 + len; }
+    m.fill(0, p, p + n);
+    return out;
+  }
 }
 
 /** Batch framing the core reads: [u32le length][bytes] per item. */
@@ -465,7 +475,26 @@ export class Client {
 
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
    *  left out). Replaces the compiled-in set for this client; the key is wiped on close(). */
-  setCredentials({ ca = '', cert = '', key = '' } = {}) { this.q._tls('credentials', this._live(), [ca, cert, key]); }
+  setCredentials({ ca = '', cert = '', key = '' } = {}) {
+    this.q._tls('credentials', this._live(), [ca, cert, key]);
+    // the core accepted them: the host TLS stack (load option tls) gets the same set
+    this._hostClose();
+    if (this.q.io.tls) this._tlsHost = this.q.io.tls({ ca, cert, key });
+  }
+  /** The host TLS transport of this client (load option tls, TLS module): made from the
+   *  compiled-in credentials on first use; null without one. */
+  _host() {
+    const q = this.q;
+    if (this._tlsHost === undefined) {
+      this._tlsHost = null;
+      if (q.io.tls && q.hasTls) {
+        const c = q._hostCredentials();
+        try { this._tlsHost = q.io.tls(c); } finally { for (const b of Object.values(c)) b.fill(0); }
+      }
+    }
+    return this._tlsHost;
+  }
+  _hostClose() { this._tlsHost?.close(); this._tlsHost = undefined; }
   /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
   sign(data) {
     if (this.q.hasTls) this.q._entropy(32);
@@ -487,6 +516,7 @@ export class Client {
       s.stop.abort();
     }
     this._sends.clear();
+    this._hostClose();
     x.q_client_free(h);
   }
 
@@ -524,6 +554,7 @@ export class Client {
     // This send's own stop: the caller's signal or close() abort it. Every listener added
     // here is removed before send() settles, so nothing outlives the call.
     const run = { id, stop: new AbortController() };
+    const fetchImpl = this._host()?.fetch ?? q.io.fetch;
     const stop = run.stop.signal, callerSignal = options.signal;
     this._sends.add(run);
     if (callerSignal) this._watch(callerSignal, run);
@@ -542,7 +573,7 @@ export class Client {
         failure = null;
         try {
           // redirects come back to the core, which decides every hop (browsers hide them: status 0)
-          res = await q.io.fetch(url, { method, headers, body, signal: ctl.signal, redirect: 'manual' });
+          res = await fetchImpl(url, { method, headers, body, signal: ctl.signal, redirect: 'manual' });
           if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status <= 399)) {
             hop = res; res = null;
             hop.body?.cancel().catch(() => {});
@@ -568,7 +599,9 @@ export class Client {
           const [b, c, r] = q._input([bytes, ct, ra]);
           act = this._act(x.q_rest_response(h, id, res.status, b, c, r, q.io.now()), bytes);
         } else {
-          act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
+          // the host's error code (Node's): the core tells TLS failures from other network ones
+          const code = why === FAIL_NETWORK && hostFailure(failure).code;
+          act = this._act(code ? x.q_rest_failure_code(h, id, q._input([code])[0], q.io.now()) : x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
         if (!(await sleep(act.delay, stop))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
@@ -623,7 +656,7 @@ export class Client {
   }
 }
 
-const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5;
+const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5, WS_FAILED = 6;
 
 /** A queue read by an async iterator: values, or errors thrown at their place. */
 class Feed {
@@ -846,8 +879,10 @@ export class Socket {
       }
       if (this.closed || this.g !== g) return;
     }
-    const WS = this.c._WebSocket || this.c.q.io.WebSocket;
-    let ws;
+    let WS = this.c._WebSocket || this.c.q.io.WebSocket;
+    const host = this.c._host();
+    if (host && WS) WS = host.socketClass(WS);
+    let ws, failed = '';
     try {
       ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one
     } catch (e) {
@@ -857,13 +892,15 @@ export class Socket {
     }
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this._event(g, WS_OPENED);
+    ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
     ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
-      this._event(g, WS_CLOSED, ev.code || 1006, ev.reason || '');
+      // a failure the host named (Node: a TLS error code) goes to the core, which decides
+      if (failed) this._event(g, WS_FAILED, ev.code || 1006, failed);
+      else this._event(g, WS_CLOSED, ev.code || 1006, ev.reason || '');
     };
-    ws.onerror = () => {}; // a close event follows
+    ws.onerror = (ev) => { if (failed !== null) failed = hostFailure(ev?.error).code || ''; }; // a close event follows
   }
 
   _close(g, code, reason, flush) {

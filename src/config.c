@@ -6,7 +6,7 @@
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
  *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
  *   meta       { tenant, uuid_version }
- *   security   { auth_token, auth_scheme, allowed_origins[] } */
+ *   security   { auth_token, auth_scheme, allowed_origins[], client_cert_header } */
 #include "config.h"
 #include "json.h"
 #include "num.h"
@@ -31,7 +31,7 @@ enum {
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
     C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
     C_TENANT, C_UUID_VERSION,
-    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS,
+    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_CLIENT_CERT_HEADER,
     C_COUNT_
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
@@ -76,6 +76,7 @@ static const schema META = SCHEMA(META_F);
 static const schema_field SECURITY_F[] = {
     S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
     { "allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL },
+    S("client_cert_header", ST_BOOL, C_CLIENT_CERT_HEADER),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
 static const schema_field ROOT_F[] = {
@@ -246,6 +247,13 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
+    if (w.slots[C_CLIENT_CERT_HEADER] >= 0) c->client_cert_header = *schema_tok_ptr(&w, w.slots[C_CLIENT_CERT_HEADER]) == 't';
+#ifndef Q_TLS
+    /* the certificate lives in the TLS module: elsewhere the header could never be sent */
+    if (c->client_cert_header)
+        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_CLIENT_CERT_HEADER]), "security.client_cert_header",
+                      "needs the TLS module (qollective-tls.wasm)");
+#endif
 
     for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
         int tok = w.slots[STRS[k].slot];
@@ -281,7 +289,7 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
         return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
-    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : c->ws_reconnect;
+    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : f->slot == C_CLIENT_CERT_HEADER ? c->client_cert_header : c->ws_reconnect;
     return q_buf_puts(o, b ? "true" : "false");
 }
 

@@ -37,6 +37,7 @@ typedef struct {
     q_str auth_token_name;       /* token store entry sent as Authorization, "" = none */
     q_str auth_scheme;           /* default "Bearer" */
     q_str allowed_origins_json;  /* compact JSON array, "" = any */
+    bool client_cert_header;     /* TLS module: send X-Client-Cert (Base64 DER of the client's certificate) */
 } q_config;
 
 /* Fills defaults only. */

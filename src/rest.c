@@ -18,6 +18,7 @@
 #include "retry.h"
 #include "tokens.h"
 #include "num.h"
+#include "host_failure.h"
 #include "qollective.h"
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
@@ -242,6 +243,14 @@ int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms,
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
     fail.source = QS_NETWORK;
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
+}
+
+int rest_failure_code(q_client *c, rest_id id, const uint8_t *code, uint32_t code_len, double now_ms, q_buf *out, q_error *err) {
+    const char *tls = host_tls_failure(code, code_len);
+    if (!tls) return rest_failure(c, id, RF_NETWORK, now_ms, out, err);
+    rest_entry *en = rest_entry_for(c, id, RE_FAILURE, err);
+    if (!en) return err->status;
+    return reject_now(c, en, Q_ERR(TLS_HANDSHAKE), QS_NETWORK, tls, out, err);
 }
 
 int rest_attempt(q_client *c, rest_id id, double now_ms, q_buf *out, q_error *err) {

@@ -20,6 +20,21 @@ static const tls_creds *effective(q_instance *I, q_client *c, tls_creds *tmp, bo
     return tmp;
 }
 
+int tls_client_cert_der(q_client *c, const uint8_t **der, uint32_t *n, q_error *err) {
+    q_instance *I = instance();
+    tls_creds tmp = {0};
+    const tls_creds *cr = effective(I, c, &tmp, false);
+    int rc = cr ? Q_OK : err->status;
+    if (!rc && !cr->has_cert) rc = q_fail(err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "security.client_cert_header", "no certificate configured or embedded");
+    if (!rc) {
+        uint8_t *copy = scratch_alloc((uint32_t)cr->cert.raw.len);   /* outlives tmp until the call ends */
+        if (!copy) rc = q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.client_cert_header", NULL);
+        else { q_memcpy(copy, cr->cert.raw.p, cr->cert.raw.len); *der = copy; *n = (uint32_t)cr->cert.raw.len; }
+    }
+    tls_creds_free(&tmp);
+    return rc;
+}
+
 void tls_client_release(q_client *c) {
     if (!c->tls) return;
     tls_creds_free(c->tls);
@@ -147,6 +162,23 @@ Q_EXPORT(q_tls_client_cert) int32_t q_tls_client_cert(int32_t client) {
     else rc = output_bytes(I, cr->cert.raw.p, (uint32_t)cr->cert.raw.len);
     tls_creds_free(&tmp);
     return rc;
+}
+
+/* The compiled-in credentials as PEM, for the host's own TLS stack (Node's tls: mTLS needs the
+ * key there, and only there): [u32le length][bytes] for ca, cert and key. The glue copies them
+ * out, wipes this output and hands the copies to the host (js-glue/node-tls.js), which keeps
+ * them in its TLS context only. Scratch is wiped before the next call. */
+Q_EXPORT(q_tls_host_credentials) int32_t q_tls_host_credentials(int32_t client) {
+    BEGIN();
+    q_buf out = {0};
+    int rc = Q_OK;
+    const tls_blob *parts[] = { &tls_embedded_ca, &tls_embedded_cert, &tls_embedded_key };
+    for (uint32_t k = 0; k < 3 && !rc; k++) {
+        uint8_t len[4] = { (uint8_t)parts[k]->len, (uint8_t)(parts[k]->len >> 8), (uint8_t)(parts[k]->len >> 16), (uint8_t)(parts[k]->len >> 24) };
+        rc = q_buf_put(&out, len, 4) || q_buf_put(&out, parts[k]->ptr, parts[k]->len);
+    }
+    I->scratch_has_secret = true;
+    return output_end(I, rc ? q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "credentials", NULL) : Q_OK, &out);
 }
 
 /* Which credentials were compiled in: {"ca":bool,"cert":bool,"key":bool}. */

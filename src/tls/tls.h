@@ -77,6 +77,10 @@ void tls_embedded_wipe(void);
  * the certificate. On failure creds are left empty. */
 int tls_creds_load(tls_creds *c, const uint8_t *ca, uint32_t ca_len, const uint8_t *cert, uint32_t cert_len,
                    const uint8_t *key, uint32_t key_len, q_error *err);
+/* The DER of the leaf certificate a client presents (its own, else the compiled-in one),
+ * valid until the call ends (scratch). TLS_NO_CREDENTIALS when there is none. */
+struct q_client;
+int tls_client_cert_der(struct q_client *c, const uint8_t **der, uint32_t *n, q_error *err);
 /* Frees (and, through tls_free, wipes) everything creds hold. */
 void tls_creds_free(tls_creds *c);
 #endif

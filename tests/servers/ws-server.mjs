@@ -16,6 +16,7 @@
 // - no keepalives from the server; control pings get pongs and a Close is echoed (by `ws`).
 
 import http from 'node:http';
+import https from 'node:https';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
 import * as wire from './envelope-wire.mjs';
@@ -68,16 +69,21 @@ async function echoHandler(payload, ctx) {
 export async function startWsServer(options = {}) {
   const opt = { ...WS_DEFAULTS, ...options };
   const handlers = { '/': echoHandler, ...(options.handlers || {}) };
-  const stats = { connections: 0, open: 0, refused: 0, framesIn: 0, framesOut: 0, envelopes: 0, errorFrames: 0, byRequestId: new Map(), log: [] };
+  const stats = { connections: 0, open: 0, refused: 0, framesIn: 0, framesOut: 0, envelopes: 0, errorFrames: 0, byRequestId: new Map(), log: [], handshakes: [], tlsErrors: [] };
   let fault = null, refuseUntil = 0, faultUses = 0;
   const sockets = new Set();
 
-  const httpServer = http.createServer((req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }); res.end('Upgrade Required'); });
+  // TLS mode (options.tls = https.createServer options): wss:// instead of ws://
+  const httpServer = (opt.tls ? https : http).createServer({ ...opt.tls }, (req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }); res.end('Upgrade Required'); });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opt.maxPayload,
   });
+  httpServer.on('tlsClientError', (err) => { stats.tlsErrors.push(err.code ?? 'ERR'); });
   httpServer.on('upgrade', (req, socket, head) => {
+    // every handshake request as the server saw it (headers lower-cased, the TLS client certificate)
+    const cert = socket.encrypted ? socket.getPeerCertificate() : null;
+    stats.handshakes.push({ url: req.url, headers: { ...req.headers }, clientCert: cert?.subject ? { cn: cert.subject.CN, authorized: socket.authorized } : null });
     // the server negotiates no subprotocol: a client that asks for one fails the handshake
     if (req.headers['sec-websocket-protocol'] !== undefined || Date.now() < refuseUntil) {
       stats.refused++;
@@ -167,7 +173,7 @@ export async function startWsServer(options = {}) {
   const { port } = httpServer.address();
 
   return {
-    url: `ws://${opt.host}:${port}`,
+    url: `${opt.tls ? 'wss' : 'ws'}://${opt.host}:${port}`,
     port,
     stats,
     /** Sets the fault for later frames (null clears). refuseMs starts refusing new connections now. */
