@@ -72,7 +72,7 @@ int32_t q_token_clear(int32_t client, uint32_t name_len);
  *   {"action":"redirect",...}                                    follow (q_rest_redirect only)
  *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
  * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
- * entropy = 20 bytes. Returns the plan's length; output = plan JSON
+ * entropy = 20 bytes (52 with security.sign_requests: 32 seed the signature). Returns the plan's length; output = plan JSON
  * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body.
  * A request id is an integer below 2^53 (exact as a JS number), passed back as a double. */
 int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms);
@@ -112,7 +112,8 @@ int32_t q_rest_in_flight(int32_t client);
  *   6 resolve {r,at,n,rec[13]} request r's reply: envelope = frame[at..at+n), rec = decode record
  *   7 push {0,at,n,rec[13]}   an envelope no request waits for (server push)
  * JSON actions:
- *   connect {g,url}           open a WebSocket (no subprotocol); tag its events with connection g
+ *   connect {g,url,sign?}     open a WebSocket (no subprotocol); tag its events with connection g;
+ *                             sign: add the headers of q_tls_sign_handshake where the host can
  *   close {g,code,reason,flush} close connection g (flush: once bufferedAmount is 0); discard it
  *   reject {r,source,requestId,error,details}  request r failed; source local|network|envelope|frame
  *   status {state,attempt,...} lifecycle: connecting|open|reconnecting{delay,code,reason}|stale|
@@ -176,6 +177,10 @@ int32_t q_tls_embedded(int32_t client);
 /* Output = the compiled-in ca, cert and key PEM, each as [u32le length][bytes], for the host's
  * TLS stack only (Node mTLS); the host wipes its copies, scratch is wiped before the next call. */
 int32_t q_tls_host_credentials(int32_t client);
+/* The RFC 9421 signature headers of a WebSocket handshake (security.sign_requests): input = the
+ * socket URL (signed as its http(s) form); entropy = 32 bytes. Output = JSON
+ * [["Signature-Input",".."],["Signature",".."]]. */
+int32_t q_tls_sign_handshake(int32_t client, uint32_t url_len, double now_ms);
 /* Zeroes the compiled-in private key in linear memory. */
 int32_t q_tls_wipe_embedded(int32_t client);
 #endif

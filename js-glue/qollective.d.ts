@@ -124,8 +124,10 @@ export interface ClientConfig {
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
   limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
-  /** client_cert_header (TLS module only, default false): send X-Client-Cert, the Base64 DER of the client's certificate (never the key), for TLS-terminating proxies. */
-  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; client_cert_header?: boolean };
+  /** client_cert_header (TLS module only, default false): send X-Client-Cert, the Base64 DER of the client's certificate (never the key), for TLS-terminating proxies.
+   *  sign_requests (TLS module only, default false): RFC 9421 Signature-Input/Signature and RFC 9530 Content-Digest on every REST request and (with Node's ws) WebSocket handshake;
+   *  signature_key_id: their keyid (default: the certificate's SHA-256, hex). */
+  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; client_cert_header?: boolean; sign_requests?: boolean; signature_key_id?: string };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -518,6 +518,13 @@ export class Client {
     this.q._tls('sign', this._live(), [data]);
     return this.q._out();
   }
+  /** TLS module: the signature headers of a WebSocket handshake to url ({name: value}). */
+  _signHandshake(url) {
+    const q = this.q;
+    q._entropy(32);
+    q._tls('sign_handshake', this._live(), [url], q.io.now());
+    return Object.fromEntries(JSON.parse(q._outText()));   // `ws` takes an object
+  }
   /** TLS module: the client's certificate as DER (never the key). */
   certificate() { this.q._tls('client_cert', this._live(), []); return this.q._out(); }
 
@@ -557,7 +564,7 @@ export class Client {
     if (options.timeout !== undefined) opts.timeout_ms = options.timeout;
     if (options.headers) opts.headers = options.headers;
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
-    q._entropy(20);
+    q._entropy(q.hasTls ? 52 : 20);   // TLS module: 32 more seed the signature (security.sign_requests)
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
     let len;
     try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
@@ -829,7 +836,7 @@ export class Socket {
 
   _act(a) {
     switch (a.op) {
-      case 'connect': return this._connect(a.g, a.url);
+      case 'connect': return this._connect(a.g, a.url, a.sign);
       case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this._send(e.text); return; }
       case 'ping': if (this.ws) this._send(a.text); return;
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
@@ -898,7 +905,7 @@ export class Socket {
     for (const r of this._drained.splice(0)) r();
   }
 
-  async _connect(g, url) {
+  async _connect(g, url, sign) {
     this.g = g;
     const auth = this.c.auth;
     if (auth) {
@@ -915,9 +922,17 @@ export class Socket {
     let WS = this.c._WebSocket || this.c.q.io.WebSocket;
     const host = this.c._host();
     if (host && WS) WS = host.socketClass(WS);
-    let ws, failed = '';
+    let ws, failed = '', options;
+    if (sign && WS && WS !== globalThis.WebSocket) {
+      // RFC 9421 headers for the handshake: only a WebSocket class given to the glue (Node's `ws`)
+      // takes headers; a browser's cannot send them (README "Request signing")
+      try { options = { headers: this.c._signHandshake(url) }; } catch (e) {
+        for (const r of [...this.pending.keys()]) this._settle(r, false, e);
+        return this.close();
+      }
+    }
     try {
-      ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one
+      ws = options ? new WS(url, undefined, options) : new WS(url); // no subprotocol: the server refuses a handshake that asks for one
     } catch (e) {
       // an unusable URL or no WebSocket at all: the core sees a failed connection
       queueMicrotask(() => this._event(g, WS_CLOSED, 1006, ''));

@@ -19,6 +19,9 @@
 #include "tokens.h"
 #include "num.h"
 #include "host_failure.h"
+#ifdef Q_TLS
+#include "tls.h"
+#endif
 #include "qollective.h"
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
@@ -135,6 +138,18 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
+#ifdef Q_TLS
+    /* RFC 9421 signature over method, URL, body digest and request id (the last own headers) */
+    if (cfg->sign_requests) {
+        q_instance *I = instance();
+        if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
+            return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
+        rc = tls_sign_message(c, Q_HTTP_METHODS[method], url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
+                              UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
+        q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
+        if (rc) return rc;
+    }
+#endif
     rest_id id;
     rest_entry *e = rest_entry_new(c, &id, err);
     if (!e) return err->status;

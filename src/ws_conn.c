@@ -96,7 +96,8 @@ static void connect(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, w
     s->until_ms = now_ms + cfg->connect_timeout_ms;
     s->ping_out = 0;
     act(o, "connect", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"url\":%j}", s->conn, s->url, s->url_len));
+    /* sign: the host asks the TLS module for the handshake's signature headers (q_tls_sign_handshake) */
+    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"url\":%j%s}", s->conn, s->url, s->url_len, cfg->sign_requests ? ",\"sign\":true" : ""));
     status(o, h, s, "connecting");
 }
 

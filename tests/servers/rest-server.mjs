@@ -15,6 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { pathToFileURL } from 'node:url';
 import * as wire from './envelope-wire.mjs';
+import { verifyRequest } from './httpsig-verify.mjs';
 import { parse as parseJson, stringify, toPlain, SerdeJsonError } from './serde-json.mjs';
 
 export const REST_DEFAULTS = Object.freeze({
@@ -498,6 +499,19 @@ export async function startRestServer(options = {}) {
       res.writeHead(431, ['content-length', '0', 'connection', 'close']);
       res.end();
       return;
+    }
+
+    // RFC 9421 request signatures (options.signatures = {keyFor(keyid, alg), windowSec}): every
+    // request but a preflight must carry a valid one, else 401 (the Rust server has no such layer)
+    if (opts.signatures && req.method !== 'OPTIONS') {
+      const targetUri = `${opts.tls ? 'https' : 'http'}://${req.headers.host}${req.url}`;
+      const v = verifyRequest({ method: req.method, targetUri, headers: req.headers, body: bodyBuf.subarray(0, opts.bodyLimit) }, opts.signatures);
+      entry.signature = v.ok ? 'valid' : v.reason;
+      if (!v.ok) {
+        deliver(req, res, errorEnvelope({ code: 'AUTHENTICATION_FAILED', message: `Signature verification failed: ${v.reason}`,
+          details: { operation: 'signature_verification' }, http_status_code: 401 }, opts.sortAllKeys), null, entry);
+        return;
+      }
     }
 
     let fault;

@@ -20,6 +20,7 @@ import https from 'node:https';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
 import * as wire from './envelope-wire.mjs';
+import { verifyRequest } from './httpsig-verify.mjs';
 import { parse as parseSerde } from './serde-json.mjs';
 
 export const WS_DEFAULTS = Object.freeze({
@@ -83,7 +84,15 @@ export async function startWsServer(options = {}) {
   httpServer.on('upgrade', (req, socket, head) => {
     // every handshake request as the server saw it (headers lower-cased, the TLS client certificate)
     const cert = socket.encrypted ? socket.getPeerCertificate() : null;
-    stats.handshakes.push({ url: req.url, headers: { ...req.headers }, clientCert: cert?.subject ? { cn: cert.subject.CN, authorized: socket.authorized } : null });
+    const seen = { url: req.url, headers: { ...req.headers }, clientCert: cert?.subject ? { cn: cert.subject.CN, authorized: socket.authorized } : null };
+    stats.handshakes.push(seen);
+    // RFC 9421 (options.signatures = {keyFor, windowSec}): the handshake must be signed over @method and @target-uri
+    if (opt.signatures) {
+      const targetUri = `${opt.tls ? 'https' : 'http'}://${req.headers.host}${req.url}`;
+      const v = verifyRequest({ method: req.method, targetUri, headers: req.headers, body: Buffer.alloc(0) }, { required: ['@method', '@target-uri'], ...opt.signatures });
+      seen.signature = v.ok ? 'valid' : v.reason;
+      if (!v.ok) { socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'); return; }
+    }
     // the server negotiates no subprotocol: a client that asks for one fails the handshake
     if (req.headers['sec-websocket-protocol'] !== undefined || Date.now() < refuseUntil) {
       stats.refused++;
