@@ -722,6 +722,7 @@ export class Socket {
 
   /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
   request(envelope, options) {
+    if (this._failure) return Promise.reject(this._failure);
     try { return this._request(envelope, options); } catch (e) { return Promise.reject(e); }
   }
 
@@ -927,6 +928,7 @@ export class Socket {
       // RFC 9421 headers for the handshake: only a WebSocket class given to the glue (Node's `ws`)
       // takes headers; a browser's cannot send them (README "Request signing")
       try { options = { headers: this.c._signHandshake(url) }; } catch (e) {
+        this._failure = e;   // e.g. TLS_NO_CREDENTIALS: this socket's requests reject with it
         for (const r of [...this.pending.keys()]) this._settle(r, false, e);
         return this.close();
       }

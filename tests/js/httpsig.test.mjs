@@ -193,6 +193,14 @@ test('WebSocket: the handshake is signed over @method and @target-uri (Node ws t
   keys.delete('wrong-key');
 });
 
+test('WebSocket: a signing client without a key rejects its requests with TLS_NO_CREDENTIALS, nothing connects', async () => {
+  const keyless = q.client({ security: { sign_requests: true } });
+  const before = ws.stats.handshakes.length;
+  await assert.rejects(keyless.socket(ws.url + '/').request({ payload: 1 }, { timeout: 5000 }), (e) => e.code === 'TLS_NO_CREDENTIALS');
+  assert.equal(ws.stats.handshakes.length, before);
+  keyless.close();
+});
+
 test('signed and mutually authenticated at once: https with the client certificate', async () => {
   const serverTls = { key: pki('server.key'), cert: pki('server.pem'), ca: pki('ca.pem'), requestCert: true, rejectUnauthorized: true };
   const secure = await startRestServer({ tls: serverTls, signatures });
