@@ -201,6 +201,38 @@ test('WebSocket: a signing client without a key rejects its requests with TLS_NO
   keyless.close();
 });
 
+test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cert; a same-origin hop keeps the now stale signature', async () => {
+  const foreign = await startRestServer({ routes: ['/echo'] });
+  try {
+    const c = signedClient(q, { rest: { base_url: rest.url, route: '/old' }, security: { client_cert_header: true, allowed_origins: [rest.url, foreign.url] } });
+    rest.setFault({ redirect: 307, location: `${foreign.url}/echo`, paths: ['/old'] });
+    await c.send({ payload: 1 });
+    assert.equal(last().signature, 'valid', 'the first hop was signed');
+    assert.ok(last().headers['x-client-cert']);
+    const got = foreign.stats.requests.at(-1).headers;
+    for (const h of ['signature', 'signature-input', 'content-digest', 'x-client-cert']) assert.equal(got[h], undefined, h);
+    rest.setFault({ redirect: 307, location: '/echo', paths: ['/old'] });
+    await assert.rejects(c.send({ payload: 1 }), rejected('signature does not verify'));
+    assert.equal(last().path, '/echo');
+    rest.clearFault();
+    c.close();
+  } finally { rest.clearFault(); await foreign.close(); }
+});
+
+test('WebSocket: a browser WebSocket (globalThis.WebSocket) gets no headers, so the handshake is not signed', async () => {
+  const made = [];
+  const saved = globalThis.WebSocket;
+  globalThis.WebSocket = class { constructor(...args) { made.push(args); } close() {} };
+  try {
+    const bq = await Qollective.load(TLS_WASM);
+    const c = signedClient(bq);
+    c.socket('wss://example.test/ws');
+    assert.equal(made.length, 1);
+    assert.deepEqual(made[0], ['wss://example.test/ws'], 'the URL only: no protocols, no headers');
+    c.close();
+  } finally { globalThis.WebSocket = saved; }
+});
+
 test('signed and mutually authenticated at once: https with the client certificate', async () => {
   const serverTls = { key: pki('server.key'), cert: pki('server.pem'), ca: pki('ca.pem'), requestCert: true, rejectUnauthorized: true };
   const secure = await startRestServer({ tls: serverTls, signatures });
