@@ -66,7 +66,7 @@ int tls_sign_message(q_client *c, const char *method, const uint8_t *url, uint32
     if (!cr) { q_error_in(err, "security.sign_requests"); return err->status; }
     int rc = cr ? Q_OK : err->status;
     if (!rc && !cr->has_key)
-        rc = q_fail(err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "security.sign_requests", "no private key configured or embedded");
+        rc = q_fail(err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "security.sign_requests", QD(NO_PRIVATE_KEY_CONFIGURED_OR_EMBEDDED));
     const char *alg = NULL;
     if (!rc) {
         mbedtls_pk_type_t t = mbedtls_pk_get_type(&cr->key);

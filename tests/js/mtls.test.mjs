@@ -98,7 +98,7 @@ const FAILURES = [
   ['no client certificate', () => creds(null), () => [rest, ws], /requires a client certificate; none was sent/],
   ['an expired client certificate', () => creds('expired'), () => [rest, ws], /after the handshake: client certificate refused/],
   ['a client certificate from another CA', () => creds('other-client'), () => [rest, ws], /after the handshake: client certificate refused/],
-  ['a server certificate for another host', () => creds('client'), () => [restWrongHost, wsWrongHost], /server certificate does not match the host/],
+  ['a server certificate for another host', () => creds('client'), () => [restWrongHost, wsWrongHost], /server certificate names another host/],
 ];
 
 for (const [name, cr, servers, message] of FAILURES) {
