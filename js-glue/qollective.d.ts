@@ -124,7 +124,8 @@ export interface ClientConfig {
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
   limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
-  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[] };
+  /** token_ttl_ms: lifetime of a token set without expiresAt (0 = none, at most 30 days). */
+  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; token_ttl_ms?: number };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -141,9 +142,12 @@ export interface SendOptions {
   idempotent?: boolean;
 }
 
+/** What an `auth` provider returns; `expiresAt` as in `setToken`. */
+export interface AuthToken { name: string; token: string; expiresAt?: number | Date }
+
 export interface ClientOptions {
   /** Consulted before every request; the token is stored under `name` (see security.auth_token). */
-  auth?: () => Promise<{ name: string; token: string } | null | undefined> | { name: string; token: string } | null | undefined;
+  auth?: () => Promise<AuthToken | null | undefined> | AuthToken | null | undefined;
 }
 
 export interface RequestOptions {
@@ -196,7 +200,10 @@ export declare class Client {
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
   /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
   readonly inFlight: number;
-  setToken(name: string | Uint8Array, token: string | Uint8Array): void;
+  /** Stores a token (the core keeps the only copy). At `expiresAt` (ms since the epoch, host clock; default
+   *  `security.token_ttl_ms` after now, or never) the core wipes it, on the next event it is fed or by a timer;
+   *  a send that needs it then fails `NO_TOKEN` ("expired") unless the `auth` provider gives a new one. */
+  setToken(name: string | Uint8Array, token: string | Uint8Array, options?: { expiresAt?: number | Date }): void;
   clearToken(name: string): boolean;
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER); the key is wiped on close(). */
   setCredentials(credentials: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array }): void;

@@ -393,7 +393,7 @@ export class Client {
   constructor(q, handle, options) {
     this.q = q;
     this.h = handle;
-    this.auth = options?.auth;         // async () => ({name, token}) consulted before every request
+    this.auth = options?.auth;         // async () => ({name, token, expiresAt?}) consulted before every request
     // Sends in flight: close() ends each one in the core and aborts its I/O. A set, not one
     // long-lived signal every send listens to: such listeners outlive the sends (issue 9).
     this._sends = new Set();
@@ -450,12 +450,32 @@ export class Client {
   /** Requests of this client the core still tracks (prepared, not yet resolved or rejected). */
   get inFlight() { return this.q._check(this.q.x.q_rest_in_flight(this._live())); }
 
-  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
-  setToken(name, token) {
+  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here.
+   * options.expiresAt (ms since the epoch, or a Date): the core wipes it then (security.token_ttl_ms otherwise). */
+  setToken(name, token, options) {
     if (typeof name !== 'string' && !(name instanceof Uint8Array)) throw typeError('token name: expected a string or bytes');
     if (typeof token !== 'string' && !(token instanceof Uint8Array)) throw typeError('token: expected a string or bytes');
-    const [n, v] = this.q._input([name, token]);
-    this.q._check(this.q.x.q_token_set(this._live(), n, v));
+    const at = options?.expiresAt === undefined ? 0 : +options.expiresAt;
+    if (!(at >= 0)) throw typeError('token expiresAt: expected ms since the epoch or a Date', 'expiresAt');
+    const q = this.q, h = this._live(), [n, v] = q._input([name, token]);
+    q._check(q.x.q_token_set(h, n, v, at, q.io.now()));
+    this._expiryTimer(at || (this._ttl ??= this.config.security.token_ttl_ms) && q.io.now() + this._ttl);
+  }
+
+  // The core wipes an expired token on the next event it is fed; this timer is that event
+  // when nothing else happens (at most 2^31-1 ms ahead: setTimeout's limit, then again).
+  _expiryTimer(at) {
+    if (!at) return;
+    const tick = () => {
+      this._expiry.delete(t);
+      if (this.h < 0) return;
+      const now = this.q.io.now();
+      if (now < at) return this._expiryTimer(at);
+      this.q._check(this.q.x.q_token_expire(this.h, now));
+    };
+    const t = setTimeout(tick, Math.min(Math.max(0, at - this.q.io.now()), 0x7fffffff));
+    t.unref?.();   // Node: a pending expiry keeps no process alive
+    (this._expiry ??= new Set()).add(t);
   }
 
   clearToken(name) {
@@ -487,6 +507,7 @@ export class Client {
       s.stop.abort();
     }
     this._sends.clear();
+    for (const t of this._expiry ?? []) clearTimeout(t);
     x.q_client_free(h);
   }
 
@@ -501,7 +522,7 @@ export class Client {
         // one error class for every failure; the provider's own error stays the cause
         throw new QollectiveError({ type: 'security', code: 'NO_TOKEN', message: 'auth provider failed' }, e);
       }
-      if (t) this.setToken(t.name, t.token);
+      if (t) this.setToken(t.name, t.token, t);
     }
     const [meta, payload] = encodeParts(envelope);
     const opts = {};
@@ -840,7 +861,7 @@ export class Socket {
       // (the token is stored, not sent: see README "WebSocket", authentication)
       try {
         const t = await auth();
-        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token);
+        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token, t);
       } catch {
         return this._event(g, WS_CLOSED, 4001, 'auth provider failed'); // the core backs off and retries
       }

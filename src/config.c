@@ -6,7 +6,7 @@
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
  *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
  *   meta       { tenant, uuid_version }
- *   security   { auth_token, auth_scheme, allowed_origins[] } */
+ *   security   { auth_token, auth_scheme, allowed_origins[], token_ttl_ms } */
 #include "config.h"
 #include "json.h"
 #include "num.h"
@@ -31,7 +31,7 @@ enum {
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
     C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
     C_TENANT, C_UUID_VERSION,
-    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS,
+    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_TOKEN_TTL,
     C_COUNT_
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
@@ -76,6 +76,7 @@ static const schema META = SCHEMA(META_F);
 static const schema_field SECURITY_F[] = {
     S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
     { "allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL },
+    I("token_ttl_ms", C_TOKEN_TTL),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
 static const schema_field ROOT_F[] = {
@@ -108,6 +109,7 @@ static const int_setting INTS[] = {
     { "limits.max_in_flight", Q_CONFIG_MAX_IN_FLIGHT, 1, C_MAX_IN_FLIGHT, OFF(max_in_flight) },
     { "limits.max_header_bytes", Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
     { "meta.uuid_version", 7, 4, C_UUID_VERSION, OFF(uuid_version) },
+    { "security.token_ttl_ms", Q_CONFIG_MAX_TOKEN_TTL_MS, 0, C_TOKEN_TTL, OFF(token_ttl_ms) },
 };
 
 /* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default

@@ -37,6 +37,7 @@ typedef struct {
     q_str auth_token_name;       /* token store entry sent as Authorization, "" = none */
     q_str auth_scheme;           /* default "Bearer" */
     q_str allowed_origins_json;  /* compact JSON array, "" = any */
+    uint32_t token_ttl_ms;       /* lifetime of a token set without an expiry, 0 = none */
 } q_config;
 
 /* Fills defaults only. */

@@ -15,6 +15,7 @@
 #define Q_DEFAULT_WS_PING_INTERVAL_MS 30000
 #define Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS 10000
 #define Q_MAX_TIMEOUT_MS              86400000   /* config upper bound: one day */
+#define Q_MAX_TIME_MS                 253402300799999.0 /* latest instant accepted (9999-12-31T23:59:59.999Z) */
 
 /* ---- Retry ---------------------------------------------------------------- */
 #define Q_DEFAULT_RETRY_ATTEMPTS      3          /* total attempts, the first included */
@@ -59,6 +60,7 @@
 #define Q_CONFIG_MAX_QUEUE            1000000
 #define Q_CONFIG_MAX_DEPTH            100000
 #define Q_CONFIG_MAX_IN_FLIGHT        1000000
+#define Q_CONFIG_MAX_TOKEN_TTL_MS     2592000000u /* security.token_ttl_ms upper bound: 30 days */
 
 /* ---- Memory --------------------------------------------------------------- */
 #define Q_PAGE_BYTES                  65536      /* WebAssembly page */
