@@ -12,6 +12,7 @@
 #include "num.h"
 #include "tokens.h"
 #include "url.h"
+#include "origin.h"
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
 const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* the same, as a schema enum */
@@ -168,6 +169,8 @@ static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_err
     return Q_OK;
 }
 
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len);
+
 /* URL fields are checked when the client is made, so requests never carry a bad URL. */
 static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     int rc;
@@ -177,34 +180,64 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         return rc;
     if (c->base_url.len && (rc = url_parse_base(c->base_url.ptr, c->base_url.len, &up, "rest.base_url", schema_tok_offset(w, w->slots[C_BASE_URL]), err)))
         return rc;
-    if (c->base_url.len && c->allowed_origins_json.len) {
-        /* security.allowed_origins: the only origins this client may send to */
+    if (!c->allowed_origins_json.len) return Q_OK;
+    /* security.allowed_origins: every entry an origin (or "*." pattern), and the configured
+     * URLs among them, so a mistake shows when the client is made, not at the first send */
+    q_tokens t;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+    int list = w->slots[C_ORIGINS];
+    for (int k = 1; k < t.count; k++) {
+        q_origin o;
+        char path[48] = "security.allowed_origins[";
+        q_text_append_u64(path, sizeof path, (uint64_t)(k - 1));
+        q_text_append(path, sizeof path, "]");
+        uint32_t m;
+        const uint8_t *entry = origin_entry(&t, k, &m);
+        if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
+        /* the offset: where the entry's text is in the config (exact when it has no escapes) */
+        if ((rc = origin_parse(entry, m, true, &o, path, list >= 0 ? schema_tok_offset(w, list + k) : -1, err))) return rc;
+    }
+    static const struct { uint8_t slot; uint8_t offset; const char *path; } URLS[] = {
+        { C_BASE_URL, OFF(base_url), "rest.base_url" }, { C_WS_URL, OFF(ws_url), "websocket.url" },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(URLS); k++) {
+        const q_str *u = (const q_str *)(const void *)((const uint8_t *)c + URLS[k].offset);
         bool allowed;
-        if ((rc = config_origin_allowed(c, c->base_url.ptr, up.origin_len, &allowed, err))) return rc;
-        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[C_BASE_URL]), "rest.base_url", "origin not in security.allowed_origins");
+        if (!u->len) continue;
+        if ((rc = config_origin_allowed(c, u->ptr, u->len, &allowed, URLS[k].path, err))) return rc;
+        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[URLS[k].slot]), URLS[k].path, "origin not in security.allowed_origins");
     }
     return Q_OK;
 }
 
-int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, bool *allowed, q_error *err) {
+/* Entry k of the parsed allowlist, unescaped into scratch (NULL: out of memory). */
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len) {
+    uint32_t m = (uint32_t)(t->tok[k].end - t->tok[k].start);
+    uint8_t *o = scratch_alloc(m + 1);
+    if (o) *len = json_unescape(t->js + t->tok[k].start, m, o);
+    return o;
+}
+
+int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err) {
     *allowed = false;
-    if (!c->allowed_origins_json.len) {   /* no list: the base URL's origin only */
-        url_parts up;
+    q_origin want, p;
+    int rc = origin_parse(url, n, false, &want, path, -1, err);
+    if (rc) return rc;
+    if (!c->allowed_origins_json.len) {   /* no list: the origins of the configured URLs only */
+        const q_str *own[2] = { &c->base_url, &c->ws_url };
         q_error ignored;
-        *allowed = c->base_url.len && url_parse_base(c->base_url.ptr, c->base_url.len, &up, NULL, -1, &ignored) == Q_OK &&
-                   url_case_eq(c->base_url.ptr, up.origin_len, origin, n);
+        for (int k = 0; k < 2 && !*allowed; k++)
+            *allowed = own[k]->len && origin_parse(own[k]->ptr, own[k]->len, false, &p, NULL, -1, &ignored) == Q_OK && origin_match(&p, &want);
         return Q_OK;
     }
     q_tokens t;
-    int rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err);
-    if (rc) return rc;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
     for (int k = 1; k < t.count && !*allowed; k++) {
-        uint32_t m = (uint32_t)(t.tok[k].end - t.tok[k].start);
-        uint8_t *o = scratch_alloc(m + 1);
-        if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
-        m = json_unescape(t.js + t.tok[k].start, m, o);
-        while (m && o[m - 1] == '/') m--;
-        *allowed = url_case_eq(origin, n, o, m);
+        uint32_t m;
+        const uint8_t *entry = origin_entry(&t, k, &m);
+        if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
+        if ((rc = origin_parse(entry, m, true, &p, "security.allowed_origins", -1, err))) return rc;   /* checked at config time */
+        *allowed = origin_match(&p, &want);
     }
     return Q_OK;
 }

@@ -44,6 +44,7 @@
 #define Q_MAX_ERROR_PATH_CHARS        96         /* key path kept in an error record */
 #define Q_MAX_ERROR_CODE_CHARS        48
 #define Q_MAX_URL_BYTES               8192
+#define Q_MAX_HOST_BYTES              253        /* a DNS name; longer hosts are refused */
 #define Q_MAX_HEADER_COUNT            64         /* configured default headers */
 #define Q_MAX_TOKEN_BYTES             8192
 #define Q_MAX_TOKENS                  16         /* named tokens per client */

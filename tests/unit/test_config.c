@@ -110,7 +110,7 @@ static const char FULL[] =
     "  \"limits\": {\"max_envelope_bytes\": 2097152, \"max_meta_bytes\": 8192, \"max_depth\": 64, \"max_in_flight\": 100,\n"
     "             \"max_header_bytes\": 32768},\n"
     "  \"meta\": {\"tenant\": \"acme \\u00e9\", \"uuid_version\": 4},\n"
-    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\"], \"token_ttl_ms\": 60000}\n"
+    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\", \"wss://ws.example.com\"], \"token_ttl_ms\": 60000}\n"
     "}\n";
 
 static const char FULL_JSON[] =
@@ -122,7 +122,7 @@ static const char FULL_JSON[] =
     "\"max_message_bytes\":1048576,\"max_connections\":4,\"max_queue\":50,\"reconnect\":false},"
     "\"limits\":{\"max_envelope_bytes\":2097152,\"max_meta_bytes\":8192,\"max_depth\":64,\"max_in_flight\":100,\"max_header_bytes\":32768},"
     "\"meta\":{\"tenant\":\"acme \xC3\xA9\",\"uuid_version\":4},"
-    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\"],\"token_ttl_ms\":60000}}";
+    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"],\"token_ttl_ms\":60000}}";
 
 /* The integer settings with their ranges (src/config.c INTS), and a JSON builder. */
 typedef struct { const char *section, *key; long long min, max; } int_key;
@@ -277,7 +277,7 @@ static void full_config_exact_json(void **s) {
     assert_int_equal(c.uuid_version, 4);
     assert_string_equal((const char *)c.auth_token_name.ptr, "main");
     assert_string_equal((const char *)c.auth_scheme.ptr, "Token");
-    assert_string_equal((const char *)c.allowed_origins_json.ptr, "[\"https://a.example\",\"HTTPS://API.example.com\"]");
+    assert_string_equal((const char *)c.allowed_origins_json.ptr, "[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"]");
     config_free(&c);
 
     /* the effective configuration of a full config parses back to itself */
@@ -327,7 +327,7 @@ static void each_key_alone(void **s) {
         { "{\"security\":{\"auth_token\":\"t1\"}}", "\"security\":{\"auth_token\":\"t1\",\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"token_ttl_ms\":0}}" },
         { "{\"security\":{\"auth_scheme\":\"Basic\"}}", "\"auth_token\":null,\"auth_scheme\":\"Basic\"," },
         { "{\"security\":{\"allowed_origins\":[]}}", "\"allowed_origins\":[],\"token_ttl_ms\":0}}" },
-        { "{\"security\":{\"allowed_origins\":[ \"a\" , \"b\" ]}}", "\"allowed_origins\":[\"a\",\"b\"],\"token_ttl_ms\":0}}" },
+        { "{\"security\":{\"allowed_origins\":[ \"http://a\" , \"https://*.b.c\" ]}}", "\"allowed_origins\":[\"http://a\",\"https://*.b.c\"],\"token_ttl_ms\":0}}" },
         { "{\"security\":{\"token_ttl_ms\":2592000000}}", "\"token_ttl_ms\":2592000000}}" },
         /* keys may be escaped */
         { "{\"\\u0072est\":{\"r\\u006fute\":\"/x\"}}", "\"route\":\"/x\"," },
@@ -593,7 +593,7 @@ static void free_releases_everything(void **s) {
     }
     /* failures after strings were taken (route check runs last) */
     const char *late = "{\"rest\":{\"base_url\":\"http://h\",\"headers\":{\"a\":\"b\"},\"route\":\"x\"},"
-                       "\"meta\":{\"tenant\":\"t\"},\"security\":{\"allowed_origins\":[\"o\"]}}";
+                       "\"meta\":{\"tenant\":\"t\"},\"security\":{\"allowed_origins\":[\"http://o\"]}}";
     expect_fail(late, Q_ERR(CONFIG_INVALID), "rest.route", -2, NULL);
     assert_int_equal(arena_persistent_in_use(), base);
     expect_fail("{\"rest\":{\"base_url\":\"h\"},\"bogus\":1}", Q_ERR(UNKNOWN_KEY), "bogus", -2, NULL);
