@@ -99,19 +99,25 @@ int32_t q_rest_attempt(int32_t client, double id, double now_ms);
 int32_t q_rest_in_flight(int32_t client);
 
 /* WebSocket (wire-format.md §5; full client module only). Every call below outputs the actions
- * the host carries out: a JSON array (the return value is its length; q_ws_open returns the
- * socket handle and the array is the whole output), then bytes some actions point into ("at"
- * and "n" are offsets into those bytes, or into the frame the host passed for resolve/push).
- * Each action has "op" and "s" (socket handle):
+ * the host carries out, as little-endian 32-bit words the host reads without a parse: first L,
+ * the byte length of the words (L itself included), then one record per action, then bytes the
+ * records point into ("at" and "n" are offsets into those bytes, which start at output + L, or
+ * into the frame the host passed for resolve/push). The output is empty when there is nothing to
+ * do. The return value is L (q_ws_open: the socket handle). A record is (op | words << 8), s (the
+ * socket handle), then the op's words; `words` counts the whole record:
+ *   1 json {at,n}             a rare action whose fields are the JSON object at [at, at+n), with
+ *                             "op" and "s" and the fields listed below
+ *   2 request {r,id,at,n}     the frame of the new request r: keep its text (send it when told);
+ *                             its request id is the 36 bytes at `id`
+ *   3 send {r}                send request r's frame on the current connection
+ *   4 timer {in}              call q_ws_event(TICK) in `in` ms (replaces the socket's timer)
+ *   5 ping {at,n}             send these bytes as a text frame
+ *   6 resolve {r,at,n,rec[13]} request r's reply: envelope = frame[at..at+n), rec = decode record
+ *   7 push {0,at,n,rec[13]}   an envelope no request waits for (server push)
+ * JSON actions:
  *   connect {g,url}           open a WebSocket (no subprotocol); tag its events with connection g
- *   request {r,requestId,at,n} the frame of the new request r: keep its text (send it when told)
- *   send {r}                  send request r's frame on the current connection
- *   ping {at,n}               send these bytes as a text frame
  *   close {g,code,reason,flush} close connection g (flush: once bufferedAmount is 0); discard it
- *   timer {in}                call q_ws_event(TICK) in `in` ms (replaces the socket's timer)
- *   resolve {r,at,n,rec}      request r's reply: envelope = frame[at..at+n), rec = decode record
  *   reject {r,source,requestId,error,details}  request r failed; source local|network|envelope|frame
- *   push {at,n,rec}           an envelope no request waits for (server push)
  *   status {state,attempt,...} lifecycle: connecting|open|reconnecting{delay,code,reason}|stale|
  *                             closed{code,reason}|overflow{dropped}|error{source,error}
  * Opens the pooled socket for the URL in input[0..url_len) (0 = websocket.url); entropy = 4 bytes. */

@@ -5,6 +5,8 @@ const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
 const RECORD_WORDS = 13;
 const AUTOFILL = 1;
+// random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
+const ENTROPY_POOL = 4096;
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -233,10 +235,16 @@ export class Qollective {
   _wipeInput(off, n) {
     if (n) this.mem.fill(0, this._in + off, this._in + off + n);
   }
+  /** Hands the core n random bytes from a pool filled ENTROPY_POOL bytes at a time: one
+   * random() call per ~256 requests, not per request. A byte is used once, then zeroed. */
   _entropy(n) {
     const ptr = this.x.q_entropy(n);
     if (!ptr) this._check(-1);
-    this.io.random(this.mem.subarray(ptr, ptr + n));
+    const m = this.mem, pool = this._pool ??= new Uint8Array(ENTROPY_POOL);
+    if (n > ENTROPY_POOL) return void this.io.random(m.subarray(ptr, ptr + n));
+    if (!(this._poolAt + n <= ENTROPY_POOL)) { this.io.random(pool); this._poolAt = 0; }
+    for (let k = 0, at = this._poolAt; k < n; k++) { m[ptr + k] = pool[at + k]; pool[at + k] = 0; }   // a few bytes: no views
+    this._poolAt += n;
   }
   _out() {
     const p = this.x.q_output_ptr(), n = this.x.q_output_len();
@@ -419,16 +427,25 @@ export class Client {
     return s;
   }
 
-  /** Carries out the actions of the last WebSocket call (rc = length of the actions JSON).
-   * inPtr: where the frame of a message call sits (resolve/push offsets point into it). */
-  _wsRun(rc, inPtr, onRequest) {
-    const q = this.q, out = q.x.q_output_ptr(), m = q.mem;
-    const acts = JSON.parse(dec.decode(m.subarray(out, out + rc)));
-    const tail = out + rc;
+  /** Carries out the actions of the last WebSocket call: 32-bit word records (layout in
+   * include/qollective.h), read without a parse; only the rare actions carry a JSON object.
+   * inPtr: where the frame of a message call sits (resolve/push offsets point into it);
+   * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
+  _wsRun(rc, inPtr, onRequest, text) {
+    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
+    if (!q.x.q_output_len()) return;
+    const tail = out + w[out >> 2], str = (at, n) => dec.decode(m.subarray(tail + at, tail + at + n));
     // copy everything out of wasm memory first: callbacks below may call into the core again
-    for (const a of acts) {
-      if (a.op === 'request' || a.op === 'ping') a.text = dec.decode(m.subarray(tail + a.at, tail + a.at + a.n));
-      else if (a.op === 'resolve' || a.op === 'push') a.env = new Envelope(m.slice(inPtr + a.at, inPtr + a.at + a.n), a.rec, 0, q);
+    for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
+      const op = WA_OPS[w[i] & 0xff], a = op === 'json' ? JSON.parse(str(w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
+      if (op === 'timer') a.in = a.r >>> 0;
+      else if (op === 'request') a.text = str(w[i + 4], w[i + 5]);
+      else if (op === 'ping') a.text = str(a.r, w[i + 3]);
+      else if (op === 'resolve' || op === 'push') {
+        const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
+        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n) : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
+      }
+      acts.push(a);
     }
     for (const a of acts) {
       if (a.op === 'request') onRequest(a);
@@ -645,6 +662,8 @@ export class Client {
 }
 
 const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5;
+// action record codes 1..7 (include/qollective.h)
+const WA_OPS = [, 'json', 'request', 'send', 'timer', 'ping', 'resolve', 'push'];
 
 /** A queue read by an async iterator: values, or errors thrown at their place. */
 class Feed {
@@ -774,7 +793,7 @@ export class Socket {
   }
 
   // ---- driven by the core ---------------------------------------------------------------
-  _call(rc, inPtr = 0) { this.c._wsRun(this.c.q._check(rc), inPtr); }
+  _call(rc, inPtr = 0, text) { this.c._wsRun(this.c.q._check(rc), inPtr, undefined, text); }
 
   _event(g, kind, code = 0, reason = '') {
     if (this.closed || this.c.h < 0) return; // the core has let this socket go
@@ -792,14 +811,15 @@ export class Socket {
     const ptr = x.q_buffer(cap);
     if (!ptr) q._check(-1);
     const n = enc.encodeInto(data, q.mem.subarray(ptr, ptr + cap)).written;
-    this._call(x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), ptr);
+    // an ASCII frame (one byte per UTF-16 unit) is kept as the string: no copy out of memory
+    this._call(x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), ptr, n === data.length ? data : undefined);
   }
 
   _act(a) {
     switch (a.op) {
       case 'connect': return this._connect(a.g, a.url);
-      case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this.ws.send(e.text); return; }
-      case 'ping': if (this.ws) this.ws.send(a.text); return;
+      case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this._send(e.text); return; }
+      case 'ping': if (this.ws) this._send(a.text); return;
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
       case 'timer':
         clearTimeout(this._timer);
@@ -817,6 +837,19 @@ export class Socket {
         return;
       case 'status': return this._status(a);
     }
+  }
+
+  /** Sends a frame. With the `ws` package (Node), frames sent in one turn of the event loop
+   * leave in one write: its TCP socket stays corked until the next microtask checkpoint instead
+   * of one system call per frame. Browsers batch a WebSocket's writes on their own. */
+  _send(text) {
+    const raw = this.ws._socket;
+    if (!this._corked && raw?.cork) {
+      raw.cork();
+      this._corked = true;
+      queueMicrotask(() => { this._corked = false; raw.uncork(); });
+    }
+    this.ws.send(text);
   }
 
   _settle(r, ok, value) {

@@ -1,16 +1,18 @@
 /* The WebSocket exports (include/qollective.h): open a pooled socket, issue requests, feed
  * frames and host events, abort, drain, close. Each call outputs the actions the host carries
- * out: a JSON array, then the bytes its actions point into (the return value is the array's
- * length). The decisions live in ws_conn.c, ws_corr.c and ws_pool.c. */
+ * out: action records, then the bytes they point into (layout in qollective.h). The decisions
+ * live in ws_conn.c, ws_corr.c and ws_pool.c. */
 #include "qollective.h"
 #include "instance.h"
 #include "json.h"
 #include "ws_pool.h"
 
-/* Output = actions array + tail; returns the array's length. */
+/* Output = the records' length (a u32, itself included), the records, the tail; nothing when
+ * there are no actions. Returns that length. */
 static int32_t actions_end(q_instance *I, int rc, ws_out *o) {
-    if (!rc && !o->rc) o->rc = o->count ? q_buf_putc(&o->acts, ']') : q_buf_puts(&o->acts, "[]");
     uint32_t n = o->acts.len;
+    Q_ASSERT(((uintptr_t)o->acts.ptr & 3) == 0);   /* the host reads the records as 32-bit words */
+    if (n) q_memcpy(o->acts.ptr, &n, 4);
     if (!rc && !o->rc && o->tail.len) o->rc = q_buf_put(&o->acts, o->tail.ptr, o->tail.len);
     if (!rc && o->rc) rc = q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", "actions");
     if (rc) return call_end(I, rc);

@@ -60,16 +60,33 @@ static void go(ws_sock *s, ws_state to) {
 
 /* ---- actions ------------------------------------------------------------------------------ */
 
-/* Opens one action object: {"op":"<op>","s":<socket>  (the caller closes it with '}') */
-static void act(ws_out *o, const char *op, int32_t h) {
-    if (!o->rc) o->rc = jw_fmt(&o->acts, "%s{\"op\":\"%s\",\"s\":%u", o->count ? "," : "[", op, (uint32_t)h);
-    o->count++;
-}
 static void put(ws_out *o, int rc) { if (!o->rc) o->rc = rc; }
+
+/* Appends one action record: (op | word count << 8), socket, then the op's n words. The first
+ * record is preceded by the word actions_end() sets to the records' length. */
+static void record(ws_out *o, ws_action op, int32_t h, const uint32_t *w, uint32_t n) {
+    uint32_t head[3] = { 0, (uint32_t)op | (n + 2) << 8, (uint32_t)h };
+    bool first = !o->acts.len;
+    put(o, q_buf_put(&o->acts, head + !first, first ? sizeof head : sizeof head - 4));
+    put(o, q_buf_put(&o->acts, w, n * 4));
+}
+
+/* A rare action: opens the JSON object {"op":"<op>","s":<socket> in the tail; the caller writes
+ * the rest of it (closing '}') with one jw_fmt into the tail, passed to fields(). */
+static void act(ws_out *o, const char *op, int32_t h) {
+    o->json_at = o->tail.len;
+    put(o, jw_fmt(&o->tail, "{\"op\":\"%s\",\"s\":%u", op, (uint32_t)h));
+}
+/* Ends the JSON action act() opened: its record points at the object in the tail. */
+static void fields(ws_out *o, int32_t h, int rc) {
+    put(o, rc);
+    uint32_t w[2] = { o->json_at, o->tail.len - o->json_at };
+    record(o, WA_JSON, h, w, 2);
+}
 
 static void status(ws_out *o, int32_t h, const ws_sock *s, const char *state) {
     act(o, "status", h);
-    put(o, jw_fmt(&o->acts, ",\"state\":\"%s\",\"attempt\":%u}", state, s->attempt));
+    fields(o, h, jw_fmt(&o->tail, ",\"state\":\"%s\",\"attempt\":%u}", state, s->attempt));
 }
 
 static void connect(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_out *o) {
@@ -78,13 +95,13 @@ static void connect(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, w
     s->until_ms = now_ms + cfg->connect_timeout_ms;
     s->ping_out = 0;
     act(o, "connect", h);
-    put(o, jw_fmt(&o->acts, ",\"g\":%u,\"url\":%j}", s->conn, s->url, s->url_len));
+    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"url\":%j}", s->conn, s->url, s->url_len));
     status(o, h, s, "connecting");
 }
 
 static void close_conn(ws_out *o, int32_t h, uint32_t conn, uint32_t code, const char *reason, bool flush) {
     act(o, "close", h);
-    put(o, jw_fmt(&o->acts, ",\"g\":%u,\"code\":%u,\"reason\":\"%s\",\"flush\":%s}", conn, code, reason, flush ? "true" : "false"));
+    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"code\":%u,\"reason\":\"%s\",\"flush\":%s}", conn, code, reason, flush ? "true" : "false"));
 }
 
 
@@ -97,8 +114,8 @@ static void reject_action(ws_sock *s, int32_t h, uint32_t slot, const q_error *f
     int n = q_error_to_json(&e, rec, sizeof rec);
     uuid_format(s->corr.e[slot].id, rid);
     act(o, "reject", h);
-    put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) :
-        jw_fmt(&o->acts, ",\"r\":%u,\"source\":\"%s\",\"requestId\":\"%r\",\"error\":%r,\"details\":%r}",
+    fields(o, h, n < 0 ? Q_ERR(OUT_OF_MEMORY) :
+        jw_fmt(&o->tail, ",\"r\":%u,\"source\":\"%s\",\"requestId\":\"%r\",\"error\":%r,\"details\":%r}",
                ws_corr_handle(&s->corr, slot), q_source_name(src), rid, UUID_TEXT_LEN, rec, (uint32_t)n,
                details ? details : (const uint8_t *)"null", details ? details_len : 4u));
 }
@@ -123,7 +140,7 @@ static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const cha
 static void send_req(ws_sock *s, int32_t h, uint32_t slot, ws_out *o) {
     ws_corr_written(&s->corr, slot);
     act(o, "send", h);
-    put(o, jw_fmt(&o->acts, ",\"r\":%u}", ws_corr_handle(&s->corr, slot)));
+    fields(o, h, jw_fmt(&o->tail, ",\"r\":%u}", ws_corr_handle(&s->corr, slot)));
 }
 
 uint32_t ws_sock_pending(const ws_sock *s) { return s->corr.live - s->corr.tombstones; }
@@ -155,13 +172,13 @@ static void lost(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
         uint32_t delay = ws_backoff_delay(cfg, s->attempt, &s->seed);
         s->until_ms = now_ms + delay;
         act(o, "status", h);
-        put(o, jw_fmt(&o->acts, ",\"state\":\"reconnecting\",\"attempt\":%u,\"delay\":%u,\"code\":%u,\"reason\":%j}",
+        fields(o, h, jw_fmt(&o->tail, ",\"state\":\"reconnecting\",\"attempt\":%u,\"delay\":%u,\"code\":%u,\"reason\":%j}",
                       s->attempt, delay, code, reason, reason_len));
     } else {
         reject_queued(s, h, Q_ERR(CONNECTION_LOST), why, src, o);
         go(s, WS_CLOSED);
         act(o, "status", h);
-        put(o, jw_fmt(&o->acts, ",\"state\":\"closed\",\"attempt\":%u,\"code\":%u,\"reason\":%j}", s->attempt, code, reason, reason_len));
+        fields(o, h, jw_fmt(&o->tail, ",\"state\":\"closed\",\"attempt\":%u,\"code\":%u,\"reason\":%j}", s->attempt, code, reason, reason_len));
     }
 }
 
@@ -194,7 +211,7 @@ static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_ou
             uint32_t at = t->len;
             put(o, ws_frame_ping(t, now_ms));
             act(o, "ping", h);
-            put(o, jw_fmt(&o->acts, ",\"at\":%u,\"n\":%u}", at, t->len - at));
+            fields(o, h, jw_fmt(&o->tail, ",\"at\":%u,\"n\":%u}", at, t->len - at));
             s->ping_out = 1;
             s->pong_deadline_ms = now_ms + cfg->ws_message_timeout_ms;
         }
@@ -221,7 +238,7 @@ static void settle(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws
     s->armed_ms = wake;
     double in = wake - now_ms;
     act(o, "timer", h);
-    put(o, jw_fmt(&o->acts, ",\"in\":%u}", in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in)));
+    fields(o, h, jw_fmt(&o->tail, ",\"in\":%u}", in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in)));
 }
 
 /* ---- calls ------------------------------------------------------------------------------------------ */
@@ -285,7 +302,7 @@ static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, q_source src, ws
     fail->source = (uint8_t)src;
     int n = q_error_to_json(fail, rec, sizeof rec);
     act(o, "status", h);
-    put(o, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->acts, ",\"state\":\"error\",\"source\":\"%s\",\"error\":%r}", q_source_name(src), rec, (uint32_t)n));
+    fields(o, h, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->tail, ",\"state\":\"error\",\"source\":\"%s\",\"error\":%r}", q_source_name(src), rec, (uint32_t)n));
 }
 
 static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *frame, const ws_frame *f, ws_out *o) {
@@ -309,17 +326,19 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
     if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return; }   /* late: dropped */
     int32_t words[Q_DECODE_RECORD_WORDS];
     decode_record(&d, words);
+    uint32_t w[3 + Q_DECODE_RECORD_WORDS] = { 0, f->payload_off, f->payload_len };   /* r, at, n, rec */
+    ws_action op = WA_RESOLVE;
     if (slot == WS_NIL || s->corr.e[slot].state != WR_WRITTEN) {
         /* no request waits for it: server push, bounded (at least one buffered) */
         uint32_t cap = cfg->ws_max_queue ? cfg->ws_max_queue : 1;
         if (s->push_buffered >= cap) {
             s->push_dropped++;
             act(o, "status", h);
-            put(o, jw_fmt(&o->acts, ",\"state\":\"overflow\",\"attempt\":%u,\"dropped\":%u}", s->attempt, s->push_dropped));
+            fields(o, h, jw_fmt(&o->tail, ",\"state\":\"overflow\",\"attempt\":%u,\"dropped\":%u}", s->attempt, s->push_dropped));
             return;
         }
         s->push_buffered++;
-        act(o, "push", h);
+        op = WA_PUSH;
     } else if (d.error_len) {
         q_error fail;
         q_fail(&fail, Q_ERR(REMOTE_ERROR), Q_NO_OFFSET, NULL, NULL);
@@ -330,13 +349,11 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         reject(s, h, slot, &fail, QS_ENVELOPE, env + d.error_off, d.error_len, o);
         return;
     } else {
-        act(o, "resolve", h);
-        put(o, jw_fmt(&o->acts, ",\"r\":%u", ws_corr_handle(&s->corr, slot)));
+        w[0] = ws_corr_handle(&s->corr, slot);
         ws_corr_remove(&s->corr, slot);
     }
-    put(o, jw_fmt(&o->acts, ",\"at\":%u,\"n\":%u,\"rec\":[", f->payload_off, f->payload_len));
-    for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) put(o, jw_fmt(&o->acts, k ? ",%u" : "%u", (uint32_t)words[k]));
-    put(o, jw_fmt(&o->acts, "]}"));
+    for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) w[3 + k] = (uint32_t)words[k];
+    record(o, op, h, w, 3 + Q_DECODE_RECORD_WORDS);
 }
 
 int ws_sock_message(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, const uint8_t *frame, uint32_t len,
@@ -410,8 +427,9 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
                           cfg->max_in_flight, &slot, &handle, err))) return rc;
     uint32_t at = o->tail.len;
     put(o, ws_frame_wrap(&o->tail, env.ptr, env.len));
-    act(o, "request", h);
-    put(o, jw_fmt(&o->acts, ",\"r\":%u,\"requestId\":\"%r\",\"at\":%u,\"n\":%u}", handle, rid, UUID_TEXT_LEN, at, o->tail.len - at));
+    /* the request id sits in the frame: after the wrapper's prefix, where env_encode put it */
+    uint32_t w[4] = { handle, at + (WS_FRAME_WRAP_BYTES - 1) + (uint32_t)(rid - env.ptr), at, o->tail.len - at };
+    record(o, WA_REQUEST, h, w, 4);
     if (o->rc) { ws_corr_remove(&s->corr, slot); return q_fail(err, o->rc, Q_NO_OFFSET, "websocket", "request"); }
     if (s->state == WS_OPEN) send_req(s, h, slot, o);
     settle(s, h, cfg, now_ms, o);
@@ -450,7 +468,7 @@ int ws_sock_close(ws_sock *s, int32_t h, const char *reason, double now_ms, ws_o
     reject_queued(s, h, Q_ERR(ABORTED), "socket closed", QS_LOCAL, o);
     if (s->state == WS_CONNECTING || s->state == WS_OPEN) close_conn(o, h, s->conn, CLOSE_NORMAL, reason, s->state == WS_OPEN);
     s->conn++;
-    if (s->state != WS_CLOSED) { go(s, WS_CLOSED); act(o, "status", h); put(o, jw_fmt(&o->acts, ",\"state\":\"closed\",\"attempt\":%u,\"code\":1000,\"reason\":\"%s\"}", s->attempt, reason)); }
+    if (s->state != WS_CLOSED) { go(s, WS_CLOSED); act(o, "status", h); fields(o, h, jw_fmt(&o->tail, ",\"state\":\"closed\",\"attempt\":%u,\"code\":1000,\"reason\":\"%s\"}", s->attempt, reason)); }
     return o->rc;
 }
 

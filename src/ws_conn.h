@@ -31,12 +31,17 @@ typedef struct {
     ws_corr corr;
 } ws_sock;
 
-/* Actions of one call: a JSON array in `acts`, bytes it points into in `tail`. */
+/* Actions of one call: records of 32-bit words in `acts` (layout in qollective.h), bytes they
+ * point into in `tail`. The frequent actions are fixed binary records the host reads without a
+ * parse; the rare ones (connect, close, reject, status) carry their fields as a JSON object. */
 typedef struct {
     q_buf acts, tail;
     int rc;                      /* first failure (OUT_OF_MEMORY) */
-    uint32_t count;
+    uint32_t json_at;            /* where the JSON action being written starts in the tail */
 } ws_out;
+
+/* Action codes: the low byte of a record's first word (see qollective.h). */
+typedef enum { WA_JSON = 1, WA_REQUEST, WA_SEND, WA_TIMER, WA_PING, WA_RESOLVE, WA_PUSH } ws_action;
 
 /* Host events. */
 typedef enum { WE_OPENED = 1, WE_CLOSED = 2, WE_TICK = 3, WE_BINARY = 4, WE_OVERSIZED = 5 } ws_event;

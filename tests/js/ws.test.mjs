@@ -332,3 +332,48 @@ test('the auth provider is consulted at every (re)connect; a failing provider co
   assert.equal((await s.request({ payload: 2 }, { timeout: 3000 })).payload, 2);
   assert.ok(calls >= 3);
 });
+
+test('replies read the same from an ASCII frame (kept as the string) and from a non-ASCII one (read as bytes)', async () => {
+  const s = mk().socket();
+  const enc = new TextEncoder();
+  for (const payload of [{ a: 'plain', n: [1, 2] }, { a: 'plüs 😀', n: [1, 2] }]) {
+    const r = await s.request({ meta: { tenant: 't' }, payload });
+    const text = JSON.stringify(payload);
+    assert.equal(r.payloadText, text);
+    assert.deepEqual(r.payloadBytes, enc.encode(text));
+    assert.deepEqual(r.payload, payload);
+    assert.equal(r.meta.tenant, 't');
+    assert.match(r.requestId, UUID_V7);
+    assert.equal(r.meta.request_id, r.requestId);
+    assert.deepEqual(r.toJSON(), { meta: r.meta, payload });
+  }
+});
+
+test('random bytes come from a pool: one random() call serves a wave of requests; no request id repeats', async () => {
+  let calls = 0;
+  const q2 = await Qollective.load(WASM, { WebSocket, random: (b) => { calls++; return globalThis.crypto.getRandomValues(b); } });
+  const c = q2.client({ websocket: { url: srv.url }, limits: { max_in_flight: 500 } });
+  clients.push(c);
+  const s = c.socket();
+  const ids = new Set();
+  await Promise.all(Array.from({ length: 200 }, (_, i) => s.request({ payload: i }).then((r) => ids.add(r.requestId))));
+  assert.equal(ids.size, 200);
+  assert.ok(calls <= 2, `random() called ${calls} times for 200 requests (16 bytes each)`);
+});
+
+test('with the ws package, the frames of one tick leave the TCP socket in one write', async () => {
+  const s = mk({}, { limits: { max_in_flight: 500 } }).socket();
+  await s.request({ payload: 0 });
+  const raw = s.ws._socket;
+  let writes = 0;
+  for (const k of ['_write', '_writev']) {
+    const f = raw[k];
+    raw[k] = function (...a) { writes++; return f.apply(this, a); };
+  }
+  const t = fire(s, 100);
+  await t.done;
+  delete raw._write; delete raw._writev;
+  assertExactlyOnce(t);
+  assert.equal(t.resolved, 100);
+  assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
+});

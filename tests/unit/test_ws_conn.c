@@ -12,8 +12,8 @@ int instance_start(uint32_t limit);
 #define T0 1700000000000.0
 #define URL "ws://127.0.0.1:9/q"
 
-static char OUT[1 << 20];    /* the actions JSON of the last call, NUL-terminated */
-static char TAIL[1 << 16];   /* the bytes after it */
+static char OUT[1 << 20];    /* the actions of the last call rendered as a JSON array, NUL-terminated */
+static char TAIL[1 << 16];   /* the bytes after the action records */
 static int32_t C;
 static uint32_t seed = 1;   /* every call gets different random bytes (request ids must differ) */
 
@@ -30,6 +30,44 @@ static void entropy(uint32_t n) {
     seed++;
 }
 
+/* Renders the action records (qollective.h) as the JSON objects the tests look for: the binary
+ * records with the field names of their JSON actions, the JSON actions as they are. */
+static void render(const uint8_t *p, uint32_t len) {
+    size_t at = 0;
+    OUT[at++] = '[';
+    for (uint32_t i = 0; i < len;) {
+        uint32_t w[32] = { 0 };
+        memcpy(w, p + i, 4);
+        uint32_t words = w[0] >> 8, op = w[0] & 0xFF;
+        assert_true(words >= 2 && words <= 32 && i + words * 4 <= len);
+        memcpy(w, p + i, words * 4);
+        i += words * 4;
+        char *o = OUT + at;
+        size_t room = sizeof OUT - at - 2;
+        int s = (int)w[1], k = 0;
+        if (at > 1) { *o++ = ','; room--; at++; }
+        switch (op) {
+        case 1: assert_true(w[2] + w[3] <= strlen(TAIL)); k = snprintf(o, room, "%.*s", (int)w[3], TAIL + w[2]); break;
+        case 2: k = snprintf(o, room, "{\"op\":\"request\",\"s\":%d,\"r\":%u,\"requestId\":\"%.36s\",\"at\":%u,\"n\":%u}", s, w[2], TAIL + w[3], w[4], w[5]); break;
+        case 3: k = snprintf(o, room, "{\"op\":\"send\",\"s\":%d,\"r\":%u}", s, w[2]); break;
+        case 4: k = snprintf(o, room, "{\"op\":\"timer\",\"s\":%d,\"in\":%u}", s, w[2]); break;
+        case 5: k = snprintf(o, room, "{\"op\":\"ping\",\"s\":%d,\"at\":%u,\"n\":%u}", s, w[2], w[3]); break;
+        case 6: case 7:
+            assert_int_equal(words, 2 + 3 + 13);
+            k = op == 6 ? snprintf(o, room, "{\"op\":\"resolve\",\"s\":%d,\"r\":%u,", s, w[2]) : snprintf(o, room, "{\"op\":\"push\",\"s\":%d,", s);
+            k += snprintf(o + k, room - (size_t)k, "\"at\":%u,\"n\":%u,\"rec\":[", w[3], w[4]);
+            for (int j = 0; j < 13; j++) k += snprintf(o + k, room - (size_t)k, j ? ",%u" : "%u", w[5 + j]);
+            k += snprintf(o + k, room - (size_t)k, "]}");
+            break;
+        default: fail_msg("unknown action %u", op);
+        }
+        assert_true(k > 0 && (size_t)k < room);
+        at += (size_t)k;
+    }
+    OUT[at++] = ']';
+    OUT[at] = 0;
+}
+
 /* Keeps the actions of a call (rc = their length) or fails the test with the error record. */
 static int grab(int rc) {
     OUT[0] = TAIL[0] = 0;
@@ -39,9 +77,12 @@ static int grab(int rc) {
         return rc;
     }
     uint32_t n = instance()->out_len;
-    assert_true((uint32_t)rc <= n && n < sizeof OUT);
-    memcpy(OUT, instance()->out, (size_t)rc); OUT[rc] = 0;
-    memcpy(TAIL, instance()->out + rc, n - (uint32_t)rc); TAIL[n - (uint32_t)rc] = 0;
+    if (!n) { strcpy(OUT, "[]"); return rc; }
+    uint32_t len;
+    memcpy(&len, instance()->out, 4);
+    assert_true(len == (uint32_t)rc && len <= n && n - len < sizeof TAIL && len % 4 == 0);
+    memcpy(TAIL, instance()->out + len, n - len); TAIL[n - len] = 0;
+    render(instance()->out + 4, len - 4);
     return rc;
 }
 
@@ -73,7 +114,9 @@ static int32_t sock(const char *url, double now) {
     entropy(4);
     int32_t h = q_ws_open(C, l[0], now);
     if (h < 0) { grab(h); return h; }
-    grab((int)q_output_len());
+    uint32_t len = 0;   /* open returns the handle: the records' length is only in the output */
+    if (instance()->out_len) memcpy(&len, instance()->out, 4);
+    grab((int)len);
     return h;
 }
 
