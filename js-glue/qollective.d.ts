@@ -126,6 +126,8 @@ export interface ClientConfig {
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
   /** token_ttl_ms: lifetime of a token set without expiresAt (0 = none, at most 30 days). */
   security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; token_ttl_ms?: number };
+  /** level: what the client logs (default "off"); records go to the `log` sink (ClientOptions, LoadOptions). */
+  log?: { level?: 'off' | 'error' | 'warn' | 'info' | 'debug' };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -148,6 +150,8 @@ export interface AuthToken { name: string; token: string; expiresAt?: number | D
 export interface ClientOptions {
   /** Consulted before every request; the token is stored under `name` (see security.auth_token). */
   auth?: () => Promise<AuthToken | null | undefined> | AuthToken | null | undefined;
+  /** Where this client's log records go (default: the load option `log`, else the console). */
+  log?: LogSink;
 }
 
 export interface RequestOptions {
@@ -251,7 +255,20 @@ export interface LoadOptions {
   now?: () => number;
   /** Cap on the core's linear memory, bytes. */
   memoryLimit?: number;
+  /** Default log sink of this instance's clients (default: the console); see `ClientConfig.log`. */
+  log?: LogSink;
 }
+
+/** One log record: `level`, `event` (e.g. `rest.send`, `rest.failed`, `token.set`, `ws.status`) and only
+ *  these fields; URLs are origin + path, headers are names. Never a token, header value, key or payload. */
+export interface LogRecord {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  event: string;
+  requestId?: string; method?: string; url?: string; status?: number; attempt?: number; delay?: number;
+  code?: string; type?: string; source?: string; message?: string; state?: string; bytes?: number;
+  name?: string; expiresAt?: number; count?: number; headers?: string[];
+}
+export type LogSink = (record: LogRecord) => void;
 
 export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
 

@@ -151,6 +151,7 @@ export class Qollective {
       WebSocket: options.WebSocket || globalThis.WebSocket,
       random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
       now: options.now || (() => Date.now()),
+      log: options.log,   // the default log sink of this instance's clients (see Client._log)
     };
     this._mem = new Uint8Array(0);
     this._check(this.x.q_init(options.memoryLimit || 0));
@@ -396,6 +397,33 @@ function hostFailure(e) {
   return out;
 }
 
+// ---- logging: the one logger (issue 12 item 8) -----------------------------------------------
+// The level is the client's log.level (config, validated by the core; off by default), records go
+// to the sink of the log client/load option (default: the console). A record is {level, event}
+// plus only the fields named in LOG_FIELDS, each a number, boolean or short string, with URLs cut
+// to origin and path and header lists cut to names: never a header value, token, key, query or
+// payload, whatever a call site passes.
+const LOG_LEVELS = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
+const LOG_FIELDS = ['requestId', 'method', 'url', 'status', 'attempt', 'delay', 'code', 'type', 'source', 'message',
+  'state', 'bytes', 'name', 'expiresAt', 'count', 'headers'];
+const consoleSink = (r) => (console[r.level] || console.log)(`qollective ${r.level} ${r.event}`, r);
+function logField(k, v) {
+  if (k === 'url') {
+    try { const u = new URL(v); return u.origin + u.pathname; } catch { return undefined; }   // no userinfo, query or fragment
+  }
+  if (k === 'headers') return Array.isArray(v) ? v.map((h) => String(Array.isArray(h) ? h[0] : h).slice(0, 64)) : undefined;
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  return typeof v === 'string' ? v.slice(0, 200) : undefined;
+}
+function logRecord(level, event, fields) {
+  const r = { level, event };
+  for (const k of LOG_FIELDS) {
+    const v = fields?.[k] === undefined ? undefined : logField(k, fields[k]);
+    if (v !== undefined) r[k] = v;
+  }
+  return r;
+}
+
 /** A configured connection to one Qollective server. Close it to wipe its secrets. */
 export class Client {
   constructor(q, handle, options) {
@@ -407,6 +435,15 @@ export class Client {
     this._sends = new Set();
     this._watched = new Map();         // caller's AbortSignal -> the sends listening to it
     this._sockets = new Map();         // socket handle -> Socket (the pool itself is in the core)
+    this._logLevel = q._check(q.x.q_client_log_level(handle));
+    this._sink = options?.log || q.io.log || consoleSink;
+    this._log('debug', 'client.new', {});
+  }
+
+  /** Logs one record when level is within log.level (see LOG_FIELDS: what a record may carry). */
+  _log(level, event, fields) {
+    if (LOG_LEVELS[level] > this._logLevel) return;
+    try { this._sink(logRecord(level, event, fields)); } catch { /* a failing sink never fails a request */ }
   }
 
   /** The pooled WebSocket for url (default websocket.url): one per URL, see README "WebSocket". */
@@ -417,7 +454,11 @@ export class Client {
     this._maxBytes ??= this.config.websocket.max_message_bytes;
     q._entropy(4);
     const [n] = q._input([url === undefined ? '' : String(url)]);
-    const sh = q._check(q.x.q_ws_open(h, n, q.io.now()));
+    let sh;
+    try { sh = q._check(q.x.q_ws_open(h, n, q.io.now())); } catch (e) {
+      this._log('warn', 'ws.refused', e);
+      throw e;
+    }
     let s = this._sockets.get(sh);
     if (!s) {
       s = new Socket(this, sh, this._maxBytes);
@@ -476,7 +517,9 @@ export class Client {
     if (!(at >= 0)) throw typeError('token expiresAt: expected ms since the epoch or a Date', 'expiresAt');
     const q = this.q, h = this._live(), [n, v] = q._input([name, token]);
     q._check(q.x.q_token_set(h, n, v, at, q.io.now()));
-    this._expiryTimer(at || (this._ttl ??= this.config.security.token_ttl_ms) && q.io.now() + this._ttl);
+    const expiry = q.x.q_output_len() === 8 ? new DataView(q.mem.buffer, q.x.q_output_ptr(), 8).getFloat64(0, true) : 0;
+    this._log('info', 'token.set', { name: typeof name === 'string' ? name : undefined, expiresAt: at || undefined });
+    this._expiryTimer(expiry);
   }
 
   // The core wipes an expired token on the next event it is fed; this timer is that event
@@ -488,7 +531,7 @@ export class Client {
       if (this.h < 0) return;
       const now = this.q.io.now();
       if (now < at) return this._expiryTimer(at);
-      this.q._check(this.q.x.q_token_expire(this.h, now));
+      this._log('info', 'token.expired', { count: this.q._check(this.q.x.q_token_expire(this.h, now)) });
     };
     const t = setTimeout(tick, Math.min(Math.max(0, at - this.q.io.now()), 0x7fffffff));
     t.unref?.();   // Node: a pending expiry keeps no process alive
@@ -497,7 +540,9 @@ export class Client {
 
   clearToken(name) {
     const [n] = this.q._input([bytesOf(name)]);
-    return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+    const had = this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+    this._log('info', 'token.clear', { name: typeof name === 'string' ? name : undefined, count: +had });
+    return had;
   }
 
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
@@ -526,6 +571,7 @@ export class Client {
     this._sends.clear();
     for (const t of this._expiry ?? []) clearTimeout(t);
     x.q_client_free(h);
+    this._log('debug', 'client.close', {});
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -537,6 +583,7 @@ export class Client {
       let t;
       try { t = await this.auth(); } catch (e) {
         // one error class for every failure; the provider's own error stays the cause
+        this._log('error', 'auth.failed', { code: 'NO_TOKEN' });
         throw new QollectiveError({ type: 'security', code: 'NO_TOKEN', message: 'auth provider failed' }, e);
       }
       if (t) this.setToken(t.name, t.token, t);
@@ -551,13 +598,17 @@ export class Client {
     q._entropy(20);
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
     let len;
-    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
+    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } catch (e) {
+      this._log('warn', 'rest.refused', e);
+      throw e;
+    } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));
     out.fill(0, 0, len);                     // our copy of the plan's headers (Authorization)
     let body = plan.body ? out.subarray(len) : undefined;
     let { url, method, headers } = plan;
     const id = plan.id;
+    this._log('debug', 'rest.send', { requestId: plan.requestId, method, url, headers, bytes: body?.length ?? 0 });
 
     // This send's own stop: the caller's signal or close() abort it. Every listener added
     // here is removed before send() settles, so nothing outlives the call.
@@ -597,6 +648,7 @@ export class Client {
           act = this._act(x.q_rest_redirect(h, id, hop.type === 'opaqueredirect' ? 0 : hop.status, u, l, q.io.now()));
           if (act.action !== 'redirect') break;
           ({ url, method } = act);
+          this._log('info', 'rest.redirect', { requestId: plan.requestId, status: hop.status, method, url });
           if (!act.body) body = undefined;
           headers = plan.headers.slice(act.headers[0], act.headers[1] < 0 ? undefined : act.headers[1]);
           continue;
@@ -604,11 +656,13 @@ export class Client {
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
           const [b, c, r] = q._input([bytes, ct, ra]);
+          this._log('debug', 'rest.response', { requestId: plan.requestId, status: res.status, bytes: bytes.length });
           act = this._act(x.q_rest_response(h, id, res.status, b, c, r, q.io.now()), bytes);
         } else {
           act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
+        this._log('info', 'rest.retry', { requestId: plan.requestId, attempt: act.attempt, delay: act.delay });
         if (!(await sleep(act.delay, stop))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         act = this._act(x.q_rest_attempt(h, id, q.io.now()));
         if (act.action !== 'send') break;
@@ -622,11 +676,15 @@ export class Client {
       if (callerSignal) this._unwatch(callerSignal, run);
       this._sends.delete(run);
     }
-    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
+    if (act.action === 'resolve') {
+      this._log('debug', 'rest.done', { requestId: plan.requestId });
+      return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
+    }
     let details = act.details;
     // the host's own exception stays the cause; its name and code go in details
     if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
     const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    this._log('warn', 'rest.failed', err);
     if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
   }
@@ -829,6 +887,7 @@ export class Socket {
       case 'reject': {
         const e = this.pending.get(a.r);
         const err = new QollectiveError({ ...a.error, source: a.source, requestId: a.requestId, details: a.details });
+        this.c._log('warn', 'ws.failed', err);
         if (e?.signal?.aborted && a.error.code === 'ABORTED' && e.signal.reason !== undefined) err.cause = e.signal.reason;
         return this._settle(a.r, false, err);
       }
@@ -866,6 +925,7 @@ export class Socket {
 
   _status(a) {
     const ev = { state: a.state, attempt: a.attempt };
+    this.c._log(a.state === 'error' || a.state === 'overflow' ? 'warn' : 'info', 'ws.status', { ...a, code: a.error?.code ?? a.code, count: a.dropped });
     for (const k of ['delay', 'code', 'reason', 'dropped', 'source']) if (a[k] !== undefined) ev[k] = a[k];
     if (a.error) ev.error = new QollectiveError({ ...a.error, source: a.source });
     if (a.state === 'overflow') {
@@ -901,6 +961,7 @@ export class Socket {
       if (this.closed || this.g !== g) return;
     }
     const WS = this.c._WebSocket || this.c.q.io.WebSocket;
+    this.c._log('debug', 'ws.connect', { url });
     let ws;
     try {
       ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one

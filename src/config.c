@@ -6,7 +6,8 @@
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
  *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
  *   meta       { tenant, uuid_version }
- *   security   { auth_token, auth_scheme, allowed_origins[], token_ttl_ms } */
+ *   security   { auth_token, auth_scheme, allowed_origins[], token_ttl_ms }
+ *   log        { level }   (the glue logs; the core validates the level and shows it) */
 #include "config.h"
 #include "json.h"
 #include "num.h"
@@ -16,6 +17,8 @@
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
 const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* the same, as a schema enum */
+static const char *const LOG_LEVELS[] = { "off", "error", "warn", "info", "debug", NULL };
+static const char LOG_LEVEL_LIST[] = "off\0error\0warn\0info\0debug\0";     /* the same, as a schema enum */
 
 /* Shared by the config and the call options. */
 uint8_t config_method(const schema_walk *w, int tok) {
@@ -33,6 +36,7 @@ enum {
     C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
     C_TENANT, C_UUID_VERSION,
     C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_TOKEN_TTL,
+    C_LOG_LEVEL,
     C_COUNT_
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
@@ -80,9 +84,11 @@ static const schema_field SECURITY_F[] = {
     I("token_ttl_ms", C_TOKEN_TTL),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
+static const schema_field LOG_F[] = { { "level", ST_ENUM, SF_NONNULL, C_LOG_LEVEL, 0, LOG_LEVEL_LIST } };
+static const schema LOG = SCHEMA(LOG_F);
 static const schema_field ROOT_F[] = {
     O("rest", REST), O("timeouts", TIMEOUTS), O("retry", RETRY), O("websocket", WS),
-    O("limits", LIMITS), O("meta", META), O("security", SECURITY),
+    O("limits", LIMITS), O("meta", META), O("security", SECURITY), O("log", LOG),
 };
 static const schema ROOT = SCHEMA(ROOT_F);
 
@@ -279,6 +285,10 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (c->retry_max_ms < c->retry_base_ms)
         return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, "must be >= retry.base_delay_ms");
     if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
+    int level = w.slots[C_LOG_LEVEL];   /* the schema enum validated it: the last is the one left */
+    while (level >= 0 && c->log_level < Q_ARRAY_LEN(LOG_LEVELS) - 2 &&
+           !json_string_eq(schema_tok_ptr(&w, level), schema_tok_len(&w, level), LOG_LEVELS[c->log_level], (uint32_t)q_strlen(LOG_LEVELS[c->log_level])))
+        c->log_level++;
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
 
@@ -316,6 +326,7 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
         return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
+    if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
     bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : c->ws_reconnect;
     return q_buf_puts(o, b ? "true" : "false");
 }

@@ -38,6 +38,8 @@ typedef struct {
     q_str auth_scheme;           /* default "Bearer" */
     q_str allowed_origins_json;  /* compact JSON array, "" = any */
     uint32_t token_ttl_ms;       /* lifetime of a token set without an expiry, 0 = none */
+    /* log */
+    uint8_t log_level;           /* 0 off (default), 1 error, 2 warn, 3 info, 4 debug */
 } q_config;
 
 /* Fills defaults only. */

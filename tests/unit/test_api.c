@@ -943,6 +943,12 @@ static void token_expiry(void **s) {
     /* security.token_ttl_ms: the lifetime of a token set without an expiry */
     h = q_client_new(put("{\"rest\":{\"base_url\":\"http://127.0.0.1:8080\"},\"security\":{\"auth_token\":\"main\",\"token_ttl_ms\":500}}"));
     succeeded(set_token_at(h, "main", V, 0, NOW));
+    uint32_t olen = 0;
+    const uint8_t *o = output(&olen);                                    /* the expiry in effect, for the host's timer */
+    double at;
+    assert_int_equal(olen, sizeof at);
+    memcpy(&at, o, sizeof at);
+    assert_true(at == NOW + 500);
     assert_int_equal(q_token_expire(h, NOW + 499), 0);
     assert_int_equal(q_token_expire(h, NOW + 500), 1);
     succeeded(set_token_at(h, "main", V, NOW + 10000, NOW));             /* an explicit expiry wins */
