@@ -86,9 +86,18 @@ endef
 
 # The glue as shipped: minified, with a source map that carries the readable source
 # (js-glue/qollective.js), so stack traces and debuggers show the real code.
+GLUE_FLAGS := --minify --sourcemap --format=esm --target=es2020 --log-level=warning
 dist/qollective.min.js: js-glue/qollective.js Makefile | dist
-	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --minify --sourcemap --format=esm --target=es2020 --log-level=warning --outfile=$@
+	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --define:globalThis.QOLLECTIVE_CODEC_ONLY=false $(GLUE_FLAGS) --outfile=$@
 dist/qollective.min.js.map: dist/qollective.min.js
+# The codec glue, for pages that load only dist/qollective-codec.wasm: the same source built with
+# QOLLECTIVE_CODEC_ONLY (no clients, only the codec's message text); bundled from an entry that
+# exports the codec API, so what only clients reach (Client, Socket, ...) is left out.
+dist/qollective-codec.min.js: js-glue/qollective.js Makefile | dist
+	@echo "  MIN   $@"; echo "export { Qollective, QollectiveError, Envelope } from './js-glue/qollective.js';" | \
+	  node_modules/.bin/esbuild --bundle --sourcefile=qollective-codec.js \
+	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=true $(GLUE_FLAGS) --outfile=$@
+dist/qollective-codec.min.js.map: dist/qollective-codec.min.js
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
@@ -117,8 +126,9 @@ test-unit: $(addprefix build/host/,$(UNIT_TESTS))
 test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/$$t); done
 
-# Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs).
-CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs
+# Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs),
+# then on the codec module through the codec glue (dist/qollective-codec.min.js).
+CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs
 # Memcheck over the plain host build of the unit suites (sanitizer builds cannot run under
 # valgrind). Any invalid access, use of uninitialised memory or leak fails; logs in build/valgrind/.
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
@@ -139,7 +149,9 @@ test-js: all
 	@rm -rf build/canary/js
 	$(call CANARY_RUN,js) --test --test-reporter=spec tests/js/
 	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
-	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES) &&) true
+	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES) &&) \
+	  QOLLECTIVE_MODULE=codec QOLLECTIVE_WASM=$(codec_WASM) QOLLECTIVE_GLUE=dist/qollective-codec.min.js \
+	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES)
 	$(call CANARY_CHECK,js) $(wildcard tests/js/*.test.mjs)
 
 # Everything: unit suites (plain, ASan+UBSan, valgrind memcheck), node suites on the real .wasm, the JSON
@@ -182,7 +194,7 @@ include $(sort $(wildcard mk/*.mk))
 # After the fragments, so their modules are in MODULES.
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
 MODULE_WASM := $(foreach m,$(MODULES),$($(m)_WASM))
-all: $(MODULE_WASM) dist/qollective.min.js
+all: $(MODULE_WASM) dist/qollective.min.js dist/qollective-codec.min.js
 
 # The module artifacts, for tests/js/package.test.mjs (every module must ship and be measured).
 print-modules:

@@ -11,7 +11,8 @@ const ENTROPY_POOL = 4096;
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
   constructor(r, cause) {
-    super(r.message || r.code || 'error', cause === undefined ? undefined : { cause });
+    // the core's messages carry markers for their text (messageText)
+    super((typeof r.message === 'string' && messageText(r.message)) || r.code || 'error', cause === undefined ? undefined : { cause });
     this.name = 'QollectiveError';
     this.type = r.type || 'internal';
     this.code = r.code || 'INTERNAL';
@@ -327,11 +328,18 @@ export class Qollective {
     if (this.module === 'codec') {
       throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): qollective-codec.wasm has no clients; load qollective.wasm instead' });
     }
-    const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
-    const [n] = this._input([text]);
-    let h;
-    try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
-    return new Client(this, h, options);
+    // globalThis.QOLLECTIVE_CODEC_ONLY is a build switch (Makefile: esbuild --define), true in the
+    // codec glue (dist/qollective-codec.min.js). An else branch, not code after a throw: that build
+    // drops it, and with it Client and Socket.
+    if (globalThis.QOLLECTIVE_CODEC_ONLY) {
+      throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): the codec glue has no clients; import qollective-wasm (dist/qollective.min.js) instead' });
+    } else {
+      const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
+      const [n] = this._input([text]);
+      let h;
+      try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
+      return new Client(this, h, options);
+    }
   }
 
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
@@ -1023,4 +1031,289 @@ function encodeParts(env) {
   const error = env.error === undefined || env.error === null ? '' : toJson(env.error, 'error');
   if (meta === undefined || error === undefined) throw typeError('envelope: meta/error must be objects');
   return [meta, payload, error];
+}
+
+// ---- message text ------------------------------------------------------------------------
+// The wasm modules carry no message text: the core writes markers into a record's message
+// and the text lives here (src/error.h). "\x01NAME\x02" is the message of status NAME, one
+// line "NAME text" each below (Q_STATUS_TABLE in src/error.h), falling back to NAME for a
+// status this list does not know; "\x03id\x02" is detail text number id, line id below
+// (Q_DETAIL_TABLE in src/error_detail.h, same order). tests/js/error-text.test.mjs checks
+// that both lists match the C tables. The codec glue (dist/qollective-codec.min.js) carries
+// only the text the codec module's sources use.
+const CODEC_MESSAGES = `JSON_EMPTY empty input
+BAD_STATE call not valid in this state
+JSON_TRUNCATED unexpected end of input
+JSON_SYNTAX invalid JSON syntax
+JSON_UTF8 invalid UTF-8
+JSON_ESCAPE invalid string escape
+JSON_SURROGATE unpaired UTF-16 surrogate escape
+JSON_CONTROL_CHAR unescaped control character in string
+JSON_NUMBER invalid number
+JSON_DEPTH nesting deeper than the limit
+JSON_TRAILING unexpected data after the JSON value
+DUPLICATE_KEY duplicate key
+TOO_LARGE larger than the limit
+MISSING_FIELD required field missing
+TYPE_MISMATCH wrong type
+INVALID_ENUM not an allowed value
+INVALID_UUID not a UUID
+INVALID_TIMESTAMP not an RFC 3339 timestamp
+OUT_OF_RANGE number out of range
+UNKNOWN_KEY unknown key
+BAD_ARGUMENT bad argument
+BAD_HANDLE unknown or closed handle
+OUT_OF_MEMORY out of memory
+LIMIT_REACHED limit reached
+INTERNAL internal error`;
+const CLIENT_MESSAGES = `OK ok
+INVALID_BASE64 invalid Base64
+INVALID_VALUE invalid value
+CONFIG_INVALID invalid configuration
+INVALID_URL invalid URL
+HTTP_STATUS HTTP error without an envelope
+NOT_AN_ENVELOPE response is not an envelope
+REMOTE_ERROR server returned an error envelope
+NETWORK network failure
+TIMEOUT timed out
+ABORTED aborted by the caller
+NO_TOKEN no token set
+ORIGIN_DENIED origin not allowed
+REDIRECT_HIDDEN redirect not followed: the host hides its target
+TOO_MANY_REDIRECTS too many redirects
+PROTOCOL malformed frame from the server
+ERROR_FRAME server sent an error frame
+CONNECTION_LOST connection lost before the reply
+OVERFLOW queue full
+CERT_BAD_PEM not a valid PEM certificate
+CERT_BAD_DER not a valid DER certificate
+CERT_TRUNCATED certificate data is truncated
+CERT_WRONG_TYPE PEM block is not of the expected type
+CERT_EXPIRED certificate has expired
+CERT_NOT_YET_VALID certificate is not valid yet
+CERT_WRONG_HOST certificate does not match the host
+CERT_UNTRUSTED certificate chain is not trusted
+KEY_INVALID not a usable private key
+TLS_NO_CREDENTIALS no certificate or key configured`;
+// the first 53 details are the codec module's
+const CODEC_DETAILS = `auto-fill needs 16 entropy bytes per envelope
+too many items
+item length runs past the input
+expected an object
+meta size limit
+envelope size limit
+an envelope is a JSON object
+output buffer
+expected a key
+expected ':'
+expected ',' or '}'
+the codec module has no clients (load qollective.wasm)
+length exceeds the input buffer
+JSON nesting stack
+non-ASCII byte outside a string
+expected a value
+expected ',' or ']'
+expected a string key
+no output buffer
+byte order mark
+expected a hex digit
+lone low surrogate
+high surrogate without a low surrogate
+leading zero
+expected a digit
+expected a digit after '.'
+expected a digit in the exponent
+exceeds a 64-bit float
+invalid literal
+no tokens
+output
+map keys
+year outside 0000-9999 in UTC
+-0 is a float to serde_json
+token array
+tokenizer disagreed with validator
+expected a string
+expected a number
+expected an integer
+expected true or false
+expected an array
+expected a string, number or boolean
+unexpected value
+expected a 32-bit integer
+expected a 64-bit integer
+expected an unsigned 64-bit integer
+expected an integer 0..65535
+expected an integer 0..4294967295
+invalid or truncated sequence
+unexpected continuation byte
+overlong encoding
+encoded surrogate
+above U+10FFFF`;
+const CLIENT_DETAILS = `client table full
+prepare needs 20 entropy bytes
+actions
+open needs 4 entropy bytes
+request needs 16 entropy bytes
+unknown event
+length not a multiple of 4
+misplaced padding
+invalid character
+data after padding
+non-zero padding bits
+origin not in security.allowed_origins
+must start with '/'
+a token name of 1..64 bytes
+4 or 7
+must be >= retry.base_delay_ms
+request
+not configured
+1..86400000
+payload too large for a GET/DELETE query
+not an HTTP status
+unknown failure kind
+connection refused or reset, DNS, TLS or CORS failure
+not a 3xx status (or 0)
+the reply came after the request deadline
+the request deadline passed
+the request deadline passed while waiting to retry
+cannot travel in an HTTP header: control or non-ASCII characters
+cannot travel in an HTTP header: leading or trailing whitespace
+the configured token is not set
+request headers exceed limits.max_header_bytes
+header not allowed (forbidden by fetch or reserved)
+header is written by the client (from meta, the body or the token)
+not a valid header name
+header value has control or non-ASCII characters
+more than 64 extra headers
+the browser does not show where a redirect goes, so it cannot be checked against security.allowed_origins
+a redirect without a Location
+a 3xx status the client does not follow
+more hops than allowed
+redirects are not followed (0)
+a redirect to an origin not in security.allowed_origins; nothing was sent there
+too many requests in flight
+unknown or finished request
+no attempt in flight
+not waiting to retry
+not in flight
+1..64 bytes
+1..8192 bytes
+visible ASCII only
+token store full
+space, control or non-ASCII character
+fragment not allowed
+query not allowed in a base URL
+character must be percent-encoded
+bad percent escape
+empty
+too long
+scheme must be http or https
+expected ://
+credentials in URLs are not allowed
+bad IPv6 literal
+missing host
+port must be 1-65535
+invalid host character
+route must start with '/'
+route must not start with '//'
+closed
+draining: no new requests
+an integer 1..86400000
+not found in the encoded envelope
+the frame would exceed it; nothing was sent
+not connected and the queue is full; nothing was sent
+no connection before the deadline
+no reply before the deadline
+socket closed
+connect timeout (timeouts.connect_ms)
+the connection went silent (no pong)
+a frame larger than websocket.max_message_bytes arrived
+the connection closed before the reply
+too many requests on this socket
+a request with this id is already in flight on this socket
+request table
+request index
+expected a JSON object
+invalid key
+invalid JSON
+duplicate key
+data after the frame object
+missing
+not a string
+unknown frame type
+envelope frame without a payload
+not a non-negative integer or null
+a WebSocket URL starts with ws:// or wss://
+longer than 8192 bytes
+space, control character or fragment
+no URL given and none configured
+every pooled socket has requests in flight
+unknown or closed socket
+server returned an error without a message
+response is not a valid envelope
+without an envelope
+envelope invalid
+larger than Q_TLS_MAX_SIGN_BYTES
+no private key configured or embedded
+no certificate configured or embedded
+certificate
+the DER structure ends early
+algorithm not supported by this build (RSA, ECDSA P-256, SHA-256)
+malformed X.509 structure
+data after the certificate
+PEM header line is cut off
+expected a CERTIFICATE block
+no -----END CERTIFICATE----- line
+more certificates than Q_TLS_MAX_CHAIN_CERTS
+PEM
+invalid Base64 in the PEM block
+no -----BEGIN CERTIFICATE----- line
+larger than Q_TLS_MAX_PEM_BYTES
+empty input
+notBefore is after now
+notAfter is before now
+no subjectAltName matches the host
+a key needs its certificate
+does not match the certificate
+encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 key)
+not a PEM or DER private key (RSA or EC P-256)
+needs 32 entropy bytes
+the key cannot sign
+signature buffer
+ECDSA signature encoding
+the configured token expired
+bad IPv6 address
+bad IPv6 address: two '::'
+bad IPv4 part in IPv6 address
+leading zero in IPv6's IPv4 part
+bad IPv6 address: fewer than 8 pieces
+IPv4 address must be four decimal numbers
+IPv4 part with a leading zero (read as octal)
+IPv4 address must be four decimal numbers 0-255
+empty URL
+not an absolute URL
+scheme must be http, https, ws or wss
+expected :// after the scheme
+backslash in the host (WHATWG parsers end the host there)
+percent-encoded host (WHATWG parsers decode it)
+space, control or non-ASCII character in the host (use the punycode form)
+unclosed IPv6 literal
+no wildcard in an IPv6 literal
+host longer than 253 bytes
+empty label in the host
+host label longer than 63 bytes
+a wildcard is only allowed as the first label, as "*."
+character not allowed in a host
+no wildcard over an IP address
+a wildcard needs at least two labels after "*."
+unexpected character after the host
+empty port
+an allowed origin has no path, query or fragment
+origin not in security.allowed_origins; no socket was opened`;
+const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
+const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
+const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+const DETAIL_OF = DETAILS.split('\n');
+function messageText(m) {
+  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : DETAIL_OF[id - 1] ?? `detail ${id}`);
 }

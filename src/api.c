@@ -85,7 +85,7 @@ static void autofill_of(q_client *c, uint32_t flags, double now_ms, const uint8_
 
 static bool entropy_ok(q_instance *I, uint32_t flags, uint64_t need) {
     if (!(flags & Q_ENCODE_AUTOFILL) || need <= I->entropy_cap) return true;
-    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "auto-fill needs 16 entropy bytes per envelope");
+    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(AUTO_FILL_NEEDS_16_ENTROPY_BYTES_PER));
     return false;
 }
 
@@ -110,11 +110,11 @@ static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v
  * past Q_MAX_BATCH items. */
 static bool next_item(q_instance *I, uint32_t len, uint32_t count, uint32_t *pos, uint32_t *off, uint32_t *n) {
     if (count >= Q_MAX_BATCH) {
-        q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)*pos, "batch", "too many items");
+        q_fail(&I->err, Q_ERR(LIMIT_REACHED), (int64_t)*pos, "batch", QD(TOO_MANY_ITEMS));
         return false;
     }
     if (len - *pos < 4 || rd32(I->in + *pos) > len - *pos - 4) {
-        q_fail(&I->err, Q_ERR(BAD_ARGUMENT), (int64_t)*pos, "batch", "item length runs past the input");
+        q_fail(&I->err, Q_ERR(BAD_ARGUMENT), (int64_t)*pos, "batch", QD(ITEM_LENGTH_RUNS_PAST_THE_INPUT));
         return false;
     }
     *n = rd32(I->in + *pos); *off = *pos + 4; *pos = *off + *n;

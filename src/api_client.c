@@ -9,7 +9,7 @@ Q_EXPORT(q_client_new) int32_t q_client_new(uint32_t len) {
     if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     uint32_t slot = 0;
     while (slot < Q_MAX_CLIENTS && I->clients[slot]) slot++;
-    if (slot == Q_MAX_CLIENTS) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "client", "client table full"));
+    if (slot == Q_MAX_CLIENTS) return call_end(I, q_fail(&I->err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "client", QD(CLIENT_TABLE_FULL)));
     q_client *c = q_calloc(1, sizeof *c);
     if (!c) return call_end(I, q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "client", NULL));
     int rc = config_parse(&c->cfg, I->in, len, &I->err);

@@ -14,7 +14,7 @@ static int32_t actions_end(q_instance *I, int rc, ws_out *o) {
     Q_ASSERT(((uintptr_t)o->acts.ptr & 3) == 0);   /* the host reads the records as 32-bit words */
     if (n) q_memcpy(o->acts.ptr, &n, 4);
     if (!rc && !o->rc && o->tail.len) o->rc = q_buf_put(&o->acts, o->tail.ptr, o->tail.len);
-    if (!rc && o->rc) rc = q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", "actions");
+    if (!rc && o->rc) rc = q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(ACTIONS));
     if (rc) return call_end(I, rc);
     call_output(I, o->acts.ptr, o->acts.len);
     return call_end(I, (int32_t)n);
@@ -36,7 +36,7 @@ Q_EXPORT(q_ws_open) int32_t q_ws_open(int32_t client, uint32_t url_len, double n
     q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, url_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 4) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "open needs 4 entropy bytes"));
+    if (I->entropy_cap < 4) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(OPEN_NEEDS_4_ENTROPY_BYTES)));
     uint32_t seed = (uint32_t)I->entropy[0] | (uint32_t)I->entropy[1] << 8 | (uint32_t)I->entropy[2] << 16 | (uint32_t)I->entropy[3] << 24;
     ws_out o = { 0 };
     int32_t h = -1;
@@ -50,7 +50,7 @@ Q_EXPORT(q_ws_request) int32_t q_ws_request(int32_t client, int32_t sock, uint32
     BEGIN();
     SOCKET();
     if (!input_ok(I, (uint64_t)meta_len + payload_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 16) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "request needs 16 entropy bytes"));
+    if (I->entropy_cap < 16) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(REQUEST_NEEDS_16_ENTROPY_BYTES)));
     int rc = ws_sock_request(s, sock, &c->cfg, I->in, meta_len, I->in + meta_len, payload_len, timeout_ms,
                              idempotent < 0 ? -1 : idempotent > 0, I->entropy, now_ms, &o, &I->err);
     return actions_end(I, rc, &o);
@@ -68,7 +68,7 @@ Q_EXPORT(q_ws_event) int32_t q_ws_event(int32_t client, int32_t sock, uint32_t c
     BEGIN();
     SOCKET();
     if (!input_ok(I, reason_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (kind < WE_OPENED || kind > WE_OVERSIZED) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "kind", "unknown event"));
+    if (kind < WE_OPENED || kind > WE_OVERSIZED) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "kind", QD(UNKNOWN_EVENT)));
     /* the close reason is the peer's text: it goes out as a JSON string, so it must be UTF-8 */
     if (reason_len && json_utf8_validate(I->in, reason_len, &I->err)) reason_len = 0;
     q_error_clear(&I->err);

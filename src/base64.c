@@ -46,27 +46,27 @@ int b64_decode(const uint8_t *in, uint32_t n, uint8_t *out, uint32_t *out_len, q
             /* Characters are checked before the length so a bad byte is reported where it
              * is; a clean but short tail is reported at the end, where input is missing. */
             if (i + j >= n)
-                return q_fail(err, Q_ERR(INVALID_BASE64), n, NULL, "length not a multiple of 4");
+                return q_fail(err, Q_ERR(INVALID_BASE64), n, NULL, QD(LENGTH_NOT_A_MULTIPLE_OF_4));
             uint8_t c = in[i + j];
             int v = b64_value(c);
             if (c == '=') {
                 /* '=' may only fill positions 2-3 of the last group. A short last group
                  * falls through to the length error above. */
                 if (j < 2 || i + 4 < n)
-                    return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, "misplaced padding");
+                    return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, QD(MISPLACED_PADDING));
                 pad++;
                 v = 0;
             } else if (v < 0) {
-                return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, "invalid character");
+                return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, QD(INVALID_CHARACTER));
             } else if (pad) {
-                return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, "data after padding");
+                return q_fail(err, Q_ERR(INVALID_BASE64), i + j, NULL, QD(DATA_AFTER_PADDING));
             }
             acc = acc << 6 | (uint32_t)v;
         }
         /* Bits the padding drops must be zero, or two encodings would decode alike. The
          * culprit is the last data character: position 2 with one '=', 1 with two. */
         if (pad && (acc & (pad == 1 ? 0xFFu : 0xFFFFu)))
-            return q_fail(err, Q_ERR(INVALID_BASE64), i + 3 - pad, NULL, "non-zero padding bits");
+            return q_fail(err, Q_ERR(INVALID_BASE64), i + 3 - pad, NULL, QD(NON_ZERO_PADDING_BITS));
         /* All three stores stay within the n/4*3 bytes the caller provides. */
         out[o] = (uint8_t)(acc >> 16);
         out[o + 1] = (uint8_t)(acc >> 8);

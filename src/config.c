@@ -211,7 +211,7 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         bool allowed;
         if (!u->len) continue;
         if ((rc = config_origin_allowed(c, u->ptr, u->len, &allowed, URLS[k].path, err))) return rc;
-        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[URLS[k].slot]), URLS[k].path, "origin not in security.allowed_origins");
+        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[URLS[k].slot]), URLS[k].path, QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS));
     }
     return Q_OK;
 }
@@ -258,7 +258,7 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
     if (rc) return q_error_in(err, "config");
     /* jsmn (strict) refuses a bare scalar at the top: say what is wrong before tokenizing */
-    if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, "expected an object");
+    if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, QD(EXPECTED_AN_OBJECT));
     uint32_t e = len;
     while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
     q_tokens t;
@@ -279,11 +279,11 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
             q_text_append_u64(what, sizeof what, INTS[k].max);
             return q_fail(err, rc, schema_tok_offset(&w, tok), INTS[k].path, what);
         }
-        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return range_fail(err, INTS[k].path, schema_tok_offset(&w, tok), "4 or 7");
+        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return range_fail(err, INTS[k].path, schema_tok_offset(&w, tok), QD(FOUR_OR_SEVEN));
         *(uint32_t *)(void *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
     }
     if (c->retry_max_ms < c->retry_base_ms)
-        return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, "must be >= retry.base_delay_ms");
+        return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, QD(AT_LEAST_RETRY_BASE_DELAY_MS));
     if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
     int level = w.slots[C_LOG_LEVEL];   /* the schema enum validated it: the last is the one left */
     while (level >= 0 && c->log_level < Q_ARRAY_LEN(LOG_LEVELS) - 2 &&
@@ -299,9 +299,9 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         if ((rc = take_setting(&w, tok, STRS[k].compact, dst, err))) return rc;
     }
     if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
-        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", "must start with '/'");
+        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", QD(MUST_START_WITH_SLASH));
     if (c->auth_token_name.ptr && (c->auth_token_name.len == 0 || c->auth_token_name.len > Q_MAX_TOKEN_NAME_BYTES))
-        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_AUTH_TOKEN]), "security.auth_token", "a token name of 1..64 bytes");
+        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_AUTH_TOKEN]), "security.auth_token", QD(A_TOKEN_NAME_OF_1_64_BYTES));
     return config_check_urls(c, &w, err);
 }
 

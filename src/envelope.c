@@ -201,7 +201,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
  * error object, where autofill then adds nothing. */
 static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char *where, const schema *s,
                      const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, "expected an object");
+    if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, QD(EXPECTED_AN_OBJECT));
     q_tokens t;
     int rc = tokens_parse(&t, js, len, base, err);
     if (rc) return rc;
@@ -213,7 +213,7 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char 
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", "meta size limit");
+    if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
     return part_walk(meta, len, base, "meta", &ENV_META_SCHEMA, fill, out, w, err);
 }
 
@@ -237,14 +237,14 @@ static int top_key(const uint8_t *k, uint32_t n) {
 
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
     q_memset(d, 0, sizeof *d);
-    if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     uint32_t p = json_skip_ws(in, len, 0);
     if (p >= len) return q_fail(err, Q_ERR(JSON_EMPTY), (int64_t)p, NULL, NULL);
     if (in[p] != '{') {
         uint32_t end;
         int rc = json_scan_value(in, len, p, 0, lim->max_depth, &end, err);
         if (rc) return rc;
-        return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", "an envelope is a JSON object");
+        return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", QD(AN_ENVELOPE_IS_A_JSON_OBJECT));
     }
     uint32_t span_off[3] = {0}, span_len[3] = {0};
     bool seen[3] = { false, false, false };
@@ -253,7 +253,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
     p = json_skip_ws(in, len, p + 1);
     if (p < len && in[p] == '}') { p++; goto closed; }
     for (;;) {
-        expected = "expected a key";
+        expected = QD(EXPECTED_A_KEY);
         if (p >= len) goto truncated;
         if (in[p] != '"') goto syntax;
         uint32_t kend;
@@ -263,7 +263,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
         int which = top_key(kb, kl);
         if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, TOP_KEYS[which], NULL);
         p = json_skip_ws(in, len, kend);
-        expected = "expected ':'";
+        expected = QD(EXPECTED_COLON);
         if (p >= len) goto truncated;
         if (in[p] != ':') goto syntax;
         /* json_scan_value reports the end of input itself, as JSON_TRUNCATED at len */
@@ -273,7 +273,7 @@ int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decod
         if (rc) return rc;
         if (which != KEY_OTHER) { seen[which] = true; span_off[which] = p; span_len[which] = vend - p; }
         p = json_skip_ws(in, len, vend);
-        expected = "expected ',' or '}'";
+        expected = QD(EXPECTED_COMMA_OR_BRACE);
         if (p >= len) goto truncated;
         if (in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
         if (in[p] == '}') { p++; break; }
@@ -349,7 +349,7 @@ static int validate_part(const uint8_t *p, uint32_t n, uint32_t base, const env_
     return Q_OK;
 }
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "output buffer"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(OUTPUT_BUFFER)); }
 
 int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
                const uint8_t *error, uint32_t error_len, const env_limits *lim,
@@ -357,7 +357,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     int rc;
     uint32_t s, e;
     if ((uint64_t)meta_len + payload_len + error_len > (uint64_t)lim->max_envelope_bytes)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     if (q_buf_reserve(out, payload_len + meta_len + error_len + 256) || q_buf_puts(out, "{\"meta\":")) return oom(err);
 
     /* meta: absent or blank means {} (wire-format.md §1) */
@@ -367,7 +367,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     uint32_t meta_at = out->len;
     if ((rc = env_meta_walk(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
     /* the canonical meta can outgrow its input (trap arrays, hyphens, fraction digits) */
-    if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", "meta size limit");
+    if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", QD(META_SIZE_LIMIT));
 
     /* payload: any JSON value, always written; blank means null */
     if (q_buf_puts(out, ",\"payload\":")) return oom(err);
@@ -389,6 +389,6 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
         if ((rc = error_walk(error + s, e - s, s, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
-    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, "envelope size limit");
+    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     return Q_OK;
 }

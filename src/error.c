@@ -7,12 +7,56 @@
 /* The status table as columns: no per-row padding. The text columns are one string each,
  * every entry followed by "\0" (literals are joined after escapes are read, so "\0" "1" stays
  * a NUL and a '1'): no pointer per row. Looked up by walking, only when a call fails. */
+#ifdef Q_CODEC_ONLY
+/* The codec module keeps the codes only of the statuses its sources can return: the others'
+ * rows stay, as empty codes (one byte), so the numbering is the same in every module.
+ * tests/js/error-text.test.mjs checks that every Q_ERR(NAME) of the codec sources is listed. */
+#define Q_CODEC_STATUS_OK                ~, 1
+#define Q_CODEC_STATUS_JSON_EMPTY        ~, 1
+#define Q_CODEC_STATUS_JSON_TRUNCATED    ~, 1
+#define Q_CODEC_STATUS_JSON_SYNTAX       ~, 1
+#define Q_CODEC_STATUS_JSON_UTF8         ~, 1
+#define Q_CODEC_STATUS_JSON_ESCAPE       ~, 1
+#define Q_CODEC_STATUS_JSON_SURROGATE    ~, 1
+#define Q_CODEC_STATUS_JSON_CONTROL_CHAR ~, 1
+#define Q_CODEC_STATUS_JSON_NUMBER       ~, 1
+#define Q_CODEC_STATUS_JSON_DEPTH        ~, 1
+#define Q_CODEC_STATUS_JSON_TRAILING     ~, 1
+#define Q_CODEC_STATUS_DUPLICATE_KEY     ~, 1
+#define Q_CODEC_STATUS_TOO_LARGE         ~, 1
+#define Q_CODEC_STATUS_MISSING_FIELD     ~, 1
+#define Q_CODEC_STATUS_TYPE_MISMATCH     ~, 1
+#define Q_CODEC_STATUS_INVALID_ENUM      ~, 1
+#define Q_CODEC_STATUS_INVALID_UUID      ~, 1
+#define Q_CODEC_STATUS_INVALID_TIMESTAMP ~, 1
+#define Q_CODEC_STATUS_OUT_OF_RANGE      ~, 1
+#define Q_CODEC_STATUS_UNKNOWN_KEY       ~, 1
+#define Q_CODEC_STATUS_BAD_ARGUMENT      ~, 1
+#define Q_CODEC_STATUS_BAD_HANDLE        ~, 1
+#define Q_CODEC_STATUS_BAD_STATE         ~, 1
+#define Q_CODEC_STATUS_OUT_OF_MEMORY     ~, 1
+#define Q_CODEC_STATUS_LIMIT_REACHED     ~, 1
+#define Q_CODEC_STATUS_INTERNAL          ~, 1
+/* 1 when Q_CODEC_STATUS_<name> is defined above, else 0 (the second of its expansion's items) */
+#define Q_SECOND_(a, b, ...) b
+#define Q_PROBE_(...) Q_SECOND_(__VA_ARGS__, 0, 0)
+#define Q_CAT_(a, b) Q_CAT2_(a, b)
+#define Q_CAT2_(a, b) a##b
+#define Q_CODE_IF_1(name) #name "\0"
+#define Q_CODE_IF_0(name) "\0"
+#define Q_CODE_(name, kind, http, msg) Q_CAT_(Q_CODE_IF_, Q_PROBE_(Q_CODEC_STATUS_##name))(name)
+#else
 #define Q_CODE_(name, kind, http, msg) #name "\0"
-#define Q_MSG_(name, kind, http, msg) msg "\0"
+#endif
 #define Q_KIND_(name, kind, http, msg) kind,
 #define Q_HTTP_(name, kind, http, msg) + (http)
 static const char STATUS_CODE[] = Q_STATUS_TABLE(Q_CODE_);
+#if !Q_TEXT_IN_GLUE
+#define Q_MSG_(name, kind, http, msg) msg "\0"
+#define Q_DETAIL_TEXT_(name, text) text "\0"
 static const char STATUS_MSG[] = Q_STATUS_TABLE(Q_MSG_);
+static const char DETAIL_TEXT[] = Q_DETAIL_TABLE(Q_DETAIL_TEXT_);   /* from id 1 */
+#endif
 static const uint8_t STATUS_KIND[] = { Q_STATUS_TABLE(Q_KIND_) };
 /* q_fail leaves http_status 0 (q_error_clear): true while no row names an HTTP status */
 _Static_assert(0 Q_STATUS_TABLE(Q_HTTP_) == 0, "a status row with an HTTP status needs q_fail to set it");
@@ -69,11 +113,34 @@ void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
 
 void q_text_append(char *buf, size_t cap, const char *s) { q_text_append_n(buf, cap, s, q_strlen(s)); }
 
-void q_msg_append(q_error *e, const char *s) { q_text_append(e->message, sizeof e->message, s); }
+/* Text as given; a QD id as its text or (wasm) as a marker the glue replaces. */
+void q_msg_append(q_error *e, const char *s) {
+    if (!Q_DETAIL_IS_ID(s)) { q_text_append(e->message, sizeof e->message, s); return; }
+    unsigned id = (unsigned)(__UINTPTR_TYPE__)s;
+    if (!id) return;
+#if Q_TEXT_IN_GLUE
+    q_msg_append(e, Q_MARK_DETAIL);
+    q_text_append_u64(e->message, sizeof e->message, id);
+    q_msg_append(e, Q_MARK_END);
+#else
+    q_msg_append(e, nth(DETAIL_TEXT, id - 1));
+#endif
+}
 
 void q_text_append_u64(char *buf, size_t cap, uint64_t v) {
     uint8_t tmp[20];
     q_text_append_n(buf, cap, (const char *)tmp, num_format_u64(v, tmp));
+}
+
+/* The status row's message, as text or (wasm) as a marker the glue replaces. */
+static void put_status_text(q_error *e, unsigned row) {
+#if Q_TEXT_IN_GLUE
+    q_msg_append(e, Q_MARK_STATUS);
+    q_msg_append(e, nth(STATUS_CODE, row));
+    q_msg_append(e, Q_MARK_END);
+#else
+    q_msg_append(e, nth(STATUS_MSG, row));
+#endif
 }
 
 int q_fail(q_error *e, int status, int64_t offset, const char *path, const char *detail) {
@@ -88,8 +155,8 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
     if (path) q_text_append(e->path, sizeof e->path, path);
     /* "<path>: <what> (<detail>) at byte N" */
     if (path && *path) { q_msg_append(e, path); q_msg_append(e, ": "); }
-    q_msg_append(e, nth(STATUS_MSG, (unsigned)row));
-    if (detail && *detail) {
+    put_status_text(e, (unsigned)row);
+    if (detail && (Q_DETAIL_IS_ID(detail) || *detail)) {
         q_msg_append(e, " (");
         q_msg_append(e, detail);
         q_msg_append(e, ")");

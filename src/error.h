@@ -5,6 +5,23 @@
 #define Q_ERROR_H
 
 #include "base.h"
+#include "error_detail.h"
+
+/* Where message text lives. Host builds compose whole messages here. The wasm modules carry
+ * no message text: a record's message holds markers the glue (js-glue/qollective.js) replaces
+ * with the text, so what users read is the same:
+ *   Q_MARK_STATUS NAME Q_MARK_END   the message of status NAME (the glue falls back to NAME)
+ *   Q_MARK_DETAIL id Q_MARK_END     detail text number id (decimal), see error_detail.h
+ * Everything else in a message (paths, offsets, text appended by callers) stays as it is.
+ * -DQ_ERROR_TEXT keeps the text in a wasm build. */
+#if defined(__wasm__) && !defined(Q_ERROR_TEXT)
+#define Q_TEXT_IN_GLUE 1
+#else
+#define Q_TEXT_IN_GLUE 0
+#endif
+#define Q_MARK_STATUS "\x01"
+#define Q_MARK_DETAIL "\x03"
+#define Q_MARK_END    "\x02"
 
 /* Error kinds, named as on the Rust side where one exists (wire-format.md §3). */
 typedef enum {
@@ -26,7 +43,8 @@ typedef enum { QR_NONE = 0, QR_EXPONENTIAL, QR_LINEAR, QR_IMMEDIATE } q_retry_po
  *             is not an envelope, or a redirect the client does not follow). */
 typedef enum { QS_LOCAL = 0, QS_NETWORK, QS_ENVELOPE, QS_FRAME, QS_HTTP, QS_COUNT_ } q_source;
 
-/* X(name, kind, http status, message). The status code returned is -(index). Failures found
+/* X(name, kind, http status, message). The status code returned is -(index). The message
+ * text is also in the glue's MESSAGES (tests/js/error-text.test.mjs checks they agree). Failures found
  * locally carry no HTTP status (0): nothing was sent; REST classification sets the real one. */
 #define Q_STATUS_TABLE(X) \
     X(OK,                QK_NONE,       0,   "ok") \
@@ -113,7 +131,8 @@ typedef struct {
 void q_error_clear(q_error *e);
 
 /* Records a failure and returns `status` so callers can `return q_fail(...)`.
- * path may be NULL; detail (static text, never user data) may be NULL. */
+ * path may be NULL; detail (QD(NAME) from error_detail.h, or static text, never user data)
+ * may be NULL. */
 int q_fail(q_error *e, int status, int64_t offset, const char *path, const char *detail);
 
 /* Like q_fail, but keeps a record that is already set (the innermost cause wins). */
@@ -150,7 +169,7 @@ int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);
 void q_text_append(char *buf, size_t cap, const char *s);
 void q_text_append_n(char *buf, size_t cap, const char *s, size_t n);
 void q_text_append_u64(char *buf, size_t cap, uint64_t v);
-/* Appends to the record's message. */
+/* Appends to the record's message: text, or a detail id QD(NAME) (its text). */
 void q_msg_append(q_error *e, const char *s);
 
 #endif

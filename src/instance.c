@@ -56,7 +56,7 @@ q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
 #ifdef Q_CODEC_ONLY
     /* the codec module makes no clients, so no handle can be valid; this also lets LTO drop
      * every per-client branch of the codec exports */
-    q_fail(&I->err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "client", "the codec module has no clients (load qollective.wasm)");
+    q_fail(&I->err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "client", QD(THE_CODEC_MODULE_HAS_NO_CLIENTS_LOAD));
     return NULL;
 #endif
     uint32_t slot = (uint32_t)handle & 0xFF, gen = (uint32_t)handle >> 8;
@@ -79,7 +79,7 @@ __attribute__((noinline)) void decode_record(const env_decoded *d, int32_t *r) {
 
 bool input_ok(q_instance *I, uint64_t len) {
     if (len <= I->in_cap) return true;
-    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "length exceeds the input buffer");
+    q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(LENGTH_EXCEEDS_THE_INPUT_BUFFER));
     return false;
 }
 

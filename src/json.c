@@ -98,12 +98,12 @@ static int utf8_seq(const uint8_t *s, uint32_t n, uint32_t i) {
 
 static COLD uint32_t utf8_fail(q_error *err, const uint8_t *s, uint32_t n, uint32_t i) {
     uint8_t c = s[i], c1 = i + 1 < n ? s[i + 1] : 0;
-    const char *d = "invalid or truncated sequence";
-    if (c < 0xC0) d = "unexpected continuation byte";
+    const char *d = QD(INVALID_OR_TRUNCATED_SEQUENCE);
+    if (c < 0xC0) d = QD(UNEXPECTED_CONTINUATION_BYTE);
     else if (c < 0xC2 || (c == 0xE0 && c1 < 0xA0 && c1 >= 0x80) || (c == 0xF0 && c1 < 0x90 && c1 >= 0x80))
-        d = "overlong encoding";
-    else if (c == 0xED && c1 >= 0xA0 && c1 <= 0xBF) d = "encoded surrogate";
-    else if (c >= 0xF5 || (c == 0xF4 && c1 >= 0x90 && c1 <= 0xBF)) d = "above U+10FFFF";
+        d = QD(OVERLONG_ENCODING);
+    else if (c == 0xED && c1 >= 0xA0 && c1 <= 0xBF) d = QD(ENCODED_SURROGATE);
+    else if (c >= 0xF5 || (c == 0xF4 && c1 >= 0x90 && c1 <= 0xBF)) d = QD(ABOVE_U_10FFFF);
     return fail0(err, Q_ERR(JSON_UTF8), i, d);
 }
 
@@ -134,7 +134,7 @@ static int32_t scan_hex4(const uint8_t *in, uint32_t len, uint32_t p, q_error *e
     for (uint32_t k = 0; k < 4; k++) {
         if (p + k >= len) { trunc0(err, len); return -1; }
         int h = hexval(in[p + k]);
-        if (h < 0) { fail0(err, Q_ERR(JSON_ESCAPE), p + k, "expected a hex digit"); return -1; }
+        if (h < 0) { fail0(err, Q_ERR(JSON_ESCAPE), p + k, QD(EXPECTED_A_HEX_DIGIT)); return -1; }
         v = v << 4 | h;
     }
     return v;
@@ -152,15 +152,15 @@ static NOINLINE uint32_t scan_escape(const uint8_t *in, uint32_t len, uint32_t p
     int32_t cp = scan_hex4(in, len, p + 2, err);
     if (cp < 0) return 0;
     if (cp < 0xD800 || cp > 0xDFFF) return p + 6;
-    if (cp >= 0xDC00) return fail0(err, Q_ERR(JSON_SURROGATE), p, "lone low surrogate");
+    if (cp >= 0xDC00) return fail0(err, Q_ERR(JSON_SURROGATE), p, QD(LONE_LOW_SURROGATE));
     uint32_t q = p + 6;
     if (q >= len || (in[q] == '\\' && q + 1 >= len)) return trunc0(err, len);
     if (in[q] != '\\' || in[q + 1] != 'u')
-        return fail0(err, Q_ERR(JSON_SURROGATE), p, "high surrogate without a low surrogate");
+        return fail0(err, Q_ERR(JSON_SURROGATE), p, QD(HIGH_SURROGATE_WITHOUT_A_LOW_SURROGATE));
     int32_t lo = scan_hex4(in, len, q + 2, err);
     if (lo < 0) return 0;
     if (lo < 0xDC00 || lo > 0xDFFF)
-        return fail0(err, Q_ERR(JSON_SURROGATE), p, "high surrogate without a low surrogate");
+        return fail0(err, Q_ERR(JSON_SURROGATE), p, QD(HIGH_SURROGATE_WITHOUT_A_LOW_SURROGATE));
     return q + 6;
 }
 
@@ -213,29 +213,29 @@ static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error
     int_start = p;
     if (in[p] == '0') {
         p++;
-        if (p < len && is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "leading zero");
+        if (p < len && is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(LEADING_ZERO));
     } else if (is_digit(in[p])) {
         do p++; while (p < len && is_digit(in[p]));
     } else {
-        return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit");
+        return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT));
     }
     uint32_t int_digits = p - int_start;
     if (p < len && in[p] == '.') {
         if (++p >= len) return trunc0(err, len);
-        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit after '.'");
+        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_AFTER_THE_POINT));
         do p++; while (p < len && is_digit(in[p]));
     }
     if (p < len && (in[p] | 0x20) == 'e') {
         exp = true;
         if (++p >= len) return trunc0(err, len);
         if (in[p] == '+' || in[p] == '-') { if (++p >= len) return trunc0(err, len); }
-        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, "expected a digit in the exponent");
+        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_IN_THE_EXPONENT));
         do p++; while (p < len && is_digit(in[p]));
     }
     /* serde_json reads every number that fits no 64-bit integer as an f64 and refuses the
      * whole body when it overflows; without an exponent only 309+ digits can. */
     if ((exp || int_digits > 308) && num_check_f64(in + start, p - start))
-        return fail0(err, Q_ERR(OUT_OF_RANGE), start, "exceeds a 64-bit float");
+        return fail0(err, Q_ERR(OUT_OF_RANGE), start, QD(EXCEEDS_A_64_BIT_FLOAT));
     return p;
 }
 
@@ -243,7 +243,7 @@ static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error
 static COLD uint32_t literal_fail(const uint8_t *in, uint32_t len, uint32_t p, const char *lit, q_error *err) {
     for (uint32_t k = 0; lit[k]; k++) {
         if (p + k >= len) return trunc0(err, len);
-        if (in[p + k] != (uint8_t)lit[k]) return fail0(err, Q_ERR(JSON_SYNTAX), p + k, "invalid literal");
+        if (in[p + k] != (uint8_t)lit[k]) return fail0(err, Q_ERR(JSON_SYNTAX), p + k, QD(INVALID_LITERAL));
     }
     return p;   /* not reached: the fast path accepted it */
 }
@@ -290,7 +290,7 @@ value:
             /* Depth is bounded by the limit and by the input (one byte per level). */
             uint32_t want = Q_MIN(lim, len - pos), words = want / 32 + 1;
             uint32_t *grown = scratch_alloc(words * 4);
-            if (!grown) return q_fail(err, Q_ERR(OUT_OF_MEMORY), p, NULL, "JSON nesting stack");
+            if (!grown) return q_fail(err, Q_ERR(OUT_OF_MEMORY), p, NULL, QD(JSON_NESTING_STACK));
             q_memcpy(grown, stack, stack_cap / 8);
             stack = grown;
             stack_cap = words * 32;
@@ -318,7 +318,7 @@ value:
         return err->status;
     default:
         return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL,
-                      c >= 0x80 ? "non-ASCII byte outside a string" : "expected a value");
+                      c >= 0x80 ? QD(NON_ASCII_BYTE_OUTSIDE_A_STRING) : QD(EXPECTED_A_VALUE));
     }
 
 after:
@@ -333,7 +333,7 @@ after:
         goto value;
     }
     if (c == (in_obj ? '}' : ']')) { p++; goto close; }
-    return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, in_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, in_obj ? QD(EXPECTED_COMMA_OR_BRACE) : QD(EXPECTED_COMMA_OR_BRACKET));
 
 close:
     d--;
@@ -342,12 +342,12 @@ close:
 
 key:
     if (UNLIKELY(p >= len)) return truncated(err, len);
-    if (UNLIKELY(in[p] != '"')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, "expected a string key");
+    if (UNLIKELY(in[p] != '"')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_A_STRING_KEY));
     p = scan_string(in, len, p + 1, err);
     if (UNLIKELY(!p)) return err->status;
     SKIP_WS();
     if (UNLIKELY(p >= len)) return truncated(err, len);
-    if (UNLIKELY(in[p] != ':')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, "expected ':'");
+    if (UNLIKELY(in[p] != ':')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_COLON));
     p++;
     SKIP_WS();
     goto value;
@@ -373,7 +373,7 @@ int json_scan_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t dept
 int json_compact_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
                        uint32_t max_depth, uint8_t *out, uint32_t *end, uint32_t *out_len,
                        q_error *err) {
-    if (!out) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "no output buffer");
+    if (!out) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(NO_OUTPUT_BUFFER));
     return scan_impl(in, len, pos, depth, max_depth, out, end, out_len, err);
 }
 
@@ -381,7 +381,7 @@ int json_validate(const uint8_t *in, uint32_t len, uint32_t max_depth, q_error *
     uint32_t p = json_skip_ws(in, len, 0), end;
     if (p == len) return q_fail(err, Q_ERR(JSON_EMPTY), len, NULL, NULL);
     if (p == 0 && len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF)
-        return q_fail(err, Q_ERR(JSON_SYNTAX), 0, NULL, "byte order mark");
+        return q_fail(err, Q_ERR(JSON_SYNTAX), 0, NULL, QD(BYTE_ORDER_MARK));
     int rc = json_scan_value(in, len, p, 0, max_depth, &end, err);
     if (rc) return rc;
     p = json_skip_ws(in, len, end);

@@ -20,7 +20,7 @@
 #include "num.h"
 #include "qollective.h"
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -66,7 +66,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     const q_config *cfg = &c->cfg;
     int rc;
     if (!cfg->base_url.len)
-        return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "rest.base_url", "not configured");
+        return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "rest.base_url", QD(NOT_CONFIGURED));
 
     /* options */
     uint8_t method = cfg->method;
@@ -94,7 +94,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         if ((s = ow.slots[O_TIMEOUT]) >= 0) {
             int64_t v;
             if ((rc = num_to_i64(schema_tok_ptr(&ow, s), schema_tok_len(&ow, s), 1, Q_MAX_TIMEOUT_MS, &v)))
-                return q_fail(err, rc, schema_tok_offset(&ow, s), "options.timeout_ms", "1..86400000");
+                return q_fail(err, rc, schema_tok_offset(&ow, s), "options.timeout_ms", QD(RANGE_1_86400000));
             timeout = (uint32_t)v;
         }
         if ((s = ow.slots[O_IDEMPOTENT]) >= 0) idempotent_override = *schema_tok_ptr(&ow, s) == 't';
@@ -126,7 +126,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
             url_encode_component(&url, env.ptr + payload_off, payload_end - payload_off)) return oom(err);
     }
     if (url.len > Q_MAX_QUERY_URL_BYTES)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", "payload too large for a GET/DELETE query");
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", QD(PAYLOAD_TOO_LARGE_FOR_A_GET_DELETE_QUERY));
     /* URL characters need no JSON escaping */
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
     if (wrc) return oom(err);
@@ -178,7 +178,7 @@ static int reject_now(q_client *c, rest_entry *en, int status, q_source source, 
 /* Deadlines are checked on every event the core is fed, not only by the host's timers
  * (browsers throttle those in background tabs): an outcome that arrives late is a TIMEOUT. */
 static int reject_late(q_client *c, rest_entry *en, q_buf *out, q_error *err) {
-    return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the reply came after the request deadline", out, err);
+    return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, QD(THE_REPLY_CAME_AFTER_THE_REQUEST), out, err);
 }
 
 /* Decides retry or reject for a failed attempt (event ev) described by *fail. */
@@ -204,7 +204,7 @@ int rest_response(q_client *c, rest_id id, int32_t status, const uint8_t *body, 
                   double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, RE_RESPONSE, err);
     if (!en) return err->status;
-    if (status < 100 || status > 599) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not an HTTP status");
+    if (status < 100 || status > 599) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", QD(NOT_AN_HTTP_STATUS));
     if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
 
     env_decoded d;
@@ -235,11 +235,11 @@ int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms,
     if (!en) return err->status;
     if (kind == RF_ABORTED) return reject_now(c, en, Q_ERR(ABORTED), QS_LOCAL, NULL, out, err);
     /* the deadline covers the whole call: nothing left to retry with */
-    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed", out, err);
+    if (kind == RF_TIMEOUT) return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, QD(THE_REQUEST_DEADLINE_PASSED), out, err);
     if (kind == RF_NETWORK && now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
-    if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", "unknown failure kind");
+    if (kind != RF_NETWORK) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "failure", QD(UNKNOWN_FAILURE_KIND));
     q_error fail;
-    q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, "connection refused or reset, DNS, TLS or CORS failure");
+    q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, QD(CONNECTION_REFUSED_OR_RESET_DNS_TLS_OR));
     fail.source = QS_NETWORK;
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
 }
@@ -248,7 +248,7 @@ int rest_attempt(q_client *c, rest_id id, double now_ms, q_buf *out, q_error *er
     rest_entry *en = rest_entry_for(c, id, RE_TIMER, err);
     if (!en) return err->status;
     if (now_ms >= en->deadline_ms)
-        return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, "the request deadline passed while waiting to retry", out, err);
+        return reject_now(c, en, Q_ERR(TIMEOUT), QS_NETWORK, QD(THE_REQUEST_DEADLINE_PASSED_WHILE), out, err);
     if (jw_fmt(out, "{\"action\":\"send\",\"attempt\":%u}", en->attempt + 1u)) return oom(err);   /* still waiting: the timer call can come again */
     rest_entry_continue(en, RE_TIMER);
     en->attempt++;
@@ -259,7 +259,7 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
                   uint32_t loc_len, double now_ms, q_buf *out, q_error *err) {
     rest_entry *en = rest_entry_for(c, id, RE_REDIRECT, err);
     if (!en) return err->status;
-    if (status != 0 && (status < 300 || status > 399)) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", "not a 3xx status (or 0)");
+    if (status != 0 && (status < 300 || status > 399)) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "status", QD(NOT_A_3XX_STATUS_OR_0));
     if (now_ms >= en->deadline_ms) return reject_late(c, en, out, err);
     redirect_hop hop;
     q_error fail;

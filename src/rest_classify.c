@@ -38,16 +38,17 @@ static void append_type(q_error *e, const uint8_t *ct, uint32_t n) {
     }
 }
 
-/* Starts a message "HTTP <status><what> (<media type>" (the caller closes it). */
+/* Starts a message "HTTP <status> <what> (<media type>" (the caller closes it). */
 static void http_message(q_error *e, int32_t status, const char *what, const uint8_t *ct, uint32_t ct_len) {
     e->message[0] = 0;
     q_msg_append(e, "HTTP ");
     q_text_append_u64(e->message, sizeof e->message, (uint64_t)status);
+    q_msg_append(e, " ");
     q_msg_append(e, what);
     append_type(e, ct, ct_len);
 }
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
 int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const uint8_t *content_type, uint32_t ct_len,
                   int drc, const env_decoded *d, const q_error *derr, q_error *fail, rest_details *x, q_error *err) {
@@ -68,7 +69,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         fail->code[0] = 0; fail->message[0] = 0;
         q_text_append_n(fail->code, sizeof fail->code, (const char *)code, cl);
         q_text_append_n(fail->message, sizeof fail->message, (const char *)msg, ml);
-        if (!fail->message[0]) q_msg_append(fail, "server returned an error without a message");
+        if (!fail->message[0]) q_msg_append(fail, QD(SERVER_SENT_NO_MESSAGE));
         /* details travel as raw JSON for the host to parse */
         schema_walk w; q_tokens t; q_error terr;
         int trc = tokens_parse(&t, body + d->error_off, d->error_len, d->error_off, &terr);
@@ -86,7 +87,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
          * is an immediate retry (wire-format.md §3: a body cut or garbled on the way usually
          * comes whole the next time); decide() still retries only where repeating is safe. */
         q_fail(fail, Q_ERR(NOT_AN_ENVELOPE), derr->offset, "response", NULL);
-        http_message(fail, status, " response is not a valid envelope", content_type, ct_len);
+        http_message(fail, status, QD(RESPONSE_IS_NOT_A_VALID_ENVELOPE), content_type, ct_len);
         q_msg_append(fail, "): ");
         q_msg_append(fail, derr->message);
         fail->http_status = status;
@@ -96,7 +97,7 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, NULL);
         classify(fail, status);
         fail->source = QS_HTTP;
-        http_message(fail, status, " without an envelope", content_type, ct_len);
+        http_message(fail, status, QD(WITHOUT_AN_ENVELOPE), content_type, ct_len);
         /* the size, never the bytes: a body may echo the request or one of its header values */
         q_text_append(fail->message, sizeof fail->message, ", ");
         q_text_append_u64(fail->message, sizeof fail->message, body_len);

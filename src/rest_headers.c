@@ -9,7 +9,7 @@
 #include "token.h"
 #include "qollective.h"
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
 typedef struct {
     q_buf *out;
@@ -101,10 +101,10 @@ static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error 
             v = b64;
         } else {
             if (!header_value_ok(v, n))
-                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: control or non-ASCII characters");
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_CONTROL));
             /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
             if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
-                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], "cannot travel in an HTTP header: leading or trailing whitespace");
+                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_LEADING));
         }
     }
     header_add(h, OWN_HEADERS[k], v, n);
@@ -138,11 +138,11 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
     for (int k = 0; k < n; k++, j += 2) {
         const uint8_t *kp = t->js + t->tok[j].start; uint32_t kl = (uint32_t)(t->tok[j].end - t->tok[j].start);
         /* every refusal names the key (or the value) it is about: one q_fail below */
-        const char *why = NULL, *refused = "header not allowed (forbidden by fetch or reserved)";
+        const char *why = NULL, *refused = QD(HEADER_NOT_ALLOWED_FORBIDDEN_BY_FETCH_OR);
         int status = Q_ERR(INVALID_VALUE), at = j;
         for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
             if (url_case_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
-                why = "header is written by the client (from meta, the body or the token)";
+                why = QD(HEADER_IS_WRITTEN_BY_THE_CLIENT_FROM);
         for (const char *f = FORBIDDEN_HEADERS; *f; f += q_strlen(f) + 1)   /* disjoint from OWN_HEADERS */
             if (url_case_eq(kp, kl, (const uint8_t *)f, (uint32_t)q_strlen(f))) why = refused;
         if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
@@ -154,9 +154,9 @@ static int headers_from_map(header_list *h, q_tokens *t, int obj, const q_tokens
             if (!name || !val) return oom(err);
             kl = json_unescape(kp, kl, name); name[kl] = 0;
             vl = json_unescape(vp, vl, val);
-            if (!header_name_ok(name, kl)) why = "not a valid header name";
-            else if (!header_value_ok(val, vl)) { why = "header value has control or non-ASCII characters"; at = j + 1; }
-            else if (++h->extra > Q_MAX_HEADER_COUNT) { status = Q_ERR(LIMIT_REACHED); why = "more than 64 extra headers"; }
+            if (!header_name_ok(name, kl)) why = QD(NOT_A_VALID_HEADER_NAME);
+            else if (!header_value_ok(val, vl)) { why = QD(HEADER_VALUE_HAS_CONTROL_OR_NON_ASCII); at = j + 1; }
+            else if (++h->extra > Q_MAX_HEADER_COUNT) { status = Q_ERR(LIMIT_REACHED); why = QD(MORE_THAN_64_EXTRA_HEADERS); }
             else { header_add(h, (const char *)name, val, vl); continue; }
         }
         return q_fail(err, status, (int64_t)t->base + t->tok[at].start - 1, path, why);
@@ -180,7 +180,7 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
         const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);
         if (!tok) return q_fail(err, Q_ERR(NO_TOKEN), Q_NO_OFFSET, "security.auth_token",
                                 token_expired(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len)
-                                    ? "the configured token expired" : "the configured token is not set");
+                                    ? QD(THE_CONFIGURED_TOKEN_EXPIRED) : QD(THE_CONFIGURED_TOKEN_IS_NOT_SET));
         const uint8_t *scheme = cfg->auth_scheme.len ? cfg->auth_scheme.ptr : (const uint8_t *)"Bearer";
         uint32_t sl = cfg->auth_scheme.len ? cfg->auth_scheme.len : 6;
         uint8_t *v = scratch_alloc(sl + 1 + tl);
@@ -197,6 +197,6 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
     if (call_obj >= 0 && (rc = headers_from_map(&h, call, call_obj, NULL, -1, own_auth, "options.headers", err))) return rc;
     if (h.rc) return oom(err);
     if (h.bytes + url_len > cfg->max_header_bytes)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", "request headers exceed limits.max_header_bytes");
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", QD(REQUEST_HEADERS_EXCEED_LIMITS_MAX_HEADER));
     return Q_OK;
 }

@@ -10,18 +10,18 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
                     const uint8_t *loc, uint32_t loc_len, redirect_hop *hop, q_error *fail, q_error *err) {
     q_error_clear(fail);
     if (status == 0) {
-        q_fail(fail, Q_ERR(REDIRECT_HIDDEN), Q_NO_OFFSET, NULL, "the browser does not show where a redirect goes, so it cannot be checked against security.allowed_origins");
+        q_fail(fail, Q_ERR(REDIRECT_HIDDEN), Q_NO_OFFSET, NULL, QD(THE_BROWSER_DOES_NOT_SHOW_WHERE_A));
         fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
     }
     if (!followed(status) || !loc_len) {
-        q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, followed(status) ? "a redirect without a Location" : "a 3xx status the client does not follow");
+        q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, followed(status) ? QD(A_REDIRECT_WITHOUT_A_LOCATION) : QD(A_3XX_STATUS_THE_CLIENT_DOES_NOT_FOLLOW));
         fail->http_status = status;
         fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
     }
     if (hops >= cfg->max_redirects) {
-        q_fail(fail, Q_ERR(TOO_MANY_REDIRECTS), Q_NO_OFFSET, "rest.max_redirects", cfg->max_redirects ? "more hops than allowed" : "redirects are not followed (0)");
+        q_fail(fail, Q_ERR(TOO_MANY_REDIRECTS), Q_NO_OFFSET, "rest.max_redirects", cfg->max_redirects ? QD(MORE_HOPS_THAN_ALLOWED) : QD(REDIRECTS_ARE_NOT_FOLLOWED_0));
         fail->http_status = status;
         fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
         return Q_OK;
@@ -42,7 +42,7 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
         return Q_OK;
     }
     if (!allowed) {
-        q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", "a redirect to an origin not in security.allowed_origins; nothing was sent there");
+        q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", QD(A_REDIRECT_TO_AN_ORIGIN_NOT_IN_SECURITY));
         fail->http_status = status;
         fail->source = QS_HTTP;   /* the server's answer was the redirect */
         return Q_OK;

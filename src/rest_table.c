@@ -24,20 +24,20 @@ static const uint8_t NEXT_STATE[RS_COUNT_][RE_COUNT_] = {
 };
 /* Why an event is refused, per event. */
 static const char *const REFUSAL[RE_COUNT_] = {
-    [RE_RESPONSE] = "no attempt in flight", [RE_FAILURE] = "no attempt in flight",
-    [RE_TIMER] = "not waiting to retry", [RE_ABORT] = "not in flight", [RE_REDIRECT] = "no attempt in flight",
+    [RE_RESPONSE] = QD(NO_ATTEMPT_IN_FLIGHT), [RE_FAILURE] = QD(NO_ATTEMPT_IN_FLIGHT),
+    [RE_TIMER] = QD(NOT_WAITING_TO_RETRY), [RE_ABORT] = QD(NOT_IN_FLIGHT), [RE_REDIRECT] = QD(NO_ATTEMPT_IN_FLIGHT),
 };
 _Static_assert(Q_ARRAY_LEN(NEXT_STATE) == RS_COUNT_ && Q_ARRAY_LEN(NEXT_STATE[0]) == RE_COUNT_, "one row per state, one column per event");
 _Static_assert(Q_ARRAY_LEN(REFUSAL) == RE_COUNT_, "one refusal text per event");
 _Static_assert(RS_COUNT_ <= REFUSED, "states fit a byte below REFUSED");
 
-static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "request"); }
+static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
 rest_entry *rest_entry_new(q_client *c, rest_id *id, q_error *err) {
     rest_table *t = c->rest;
     if (!t && !(t = c->rest = q_calloc(1, sizeof(rest_table)))) { oom(err); return NULL; }
     if (t->live >= c->cfg.max_in_flight) {
-        q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", "too many requests in flight");
+        q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", QD(TOO_MANY_REQUESTS_IN_FLIGHT));
         return NULL;
     }
     uint32_t slot = 0;
@@ -66,7 +66,7 @@ rest_entry *rest_entry_for(q_client *c, rest_id id, rest_event ev, q_error *err)
     rest_table *t = c->rest;
     uint32_t slot = (uint32_t)(id & SLOT_MASK);
     if (!t || slot >= t->cap || t->e[slot].state == RS_FREE || t->e[slot].generation != id >> SLOT_BITS) {
-        q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "request", "unknown or finished request");
+        q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "request", QD(UNKNOWN_OR_FINISHED_REQUEST));
         return NULL;
     }
     rest_entry *e = &t->e[slot];

@@ -83,7 +83,7 @@ void schema_walk_init(schema_walk *w, const q_tokens *t, q_error *err, q_buf *ou
 static int emit(schema_walk *w, const void *p, uint32_t n, bool quoted) {
     if (!w->out) return Q_OK;
     if ((quoted && q_buf_putc(w->out, '"')) || q_buf_put(w->out, p, n) || (quoted && q_buf_putc(w->out, '"')))
-        return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "output");
+        return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, QD(OUTPUT));
     return Q_OK;
 }
 static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
@@ -92,7 +92,7 @@ static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
 static int emit_token(schema_walk *w, int i) {
     if (!w->out) return Q_OK;
     int rc = jw_string_token(w->out, schema_tok_ptr(w, i) - 1, schema_tok_len(w, i) + 2);
-    return rc ? fail_at(w, rc, -1, "output") : Q_OK;
+    return rc ? fail_at(w, rc, -1, QD(OUTPUT)) : Q_OK;
 }
 
 static int emit_key(schema_walk *w, const char *name, bool *first) {
@@ -141,14 +141,14 @@ static bool is_short_integer(const uint8_t *p, uint32_t n) {
 
 static const char *type_name(uint8_t type) {
     switch (type) {
-    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return "expected a string";
-    case ST_F64: return "expected a number";
-    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return "expected an integer";
-    case ST_BOOL: return "expected true or false";
-    case ST_OBJECT: case ST_MAP: return "expected an object";
-    case ST_ARRAY: return "expected an array";
-    case ST_SCALAR: return "expected a string, number or boolean";
-    default: return "unexpected value";
+    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return QD(EXPECTED_A_STRING);
+    case ST_F64: return QD(EXPECTED_A_NUMBER);
+    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return QD(EXPECTED_AN_INTEGER);
+    case ST_BOOL: return QD(EXPECTED_TRUE_OR_FALSE);
+    case ST_OBJECT: case ST_MAP: return QD(EXPECTED_AN_OBJECT);
+    case ST_ARRAY: return QD(EXPECTED_AN_ARRAY);
+    case ST_SCALAR: return QD(EXPECTED_A_SCALAR);
+    default: return QD(UNEXPECTED_VALUE);
     }
 }
 
@@ -162,7 +162,7 @@ static int check_map_duplicates(schema_walk *w, int obj) {
     if (n < 2) return Q_OK;
     uint32_t cap = 4; while (cap < (uint32_t)n * 2) cap <<= 1;
     int *table = scratch_alloc(cap * sizeof(int));   /* key token indexes */
-    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, "map keys");
+    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), -1, QD(MAP_KEYS));
     q_memset(table, 0xFF, cap * sizeof(int));         /* every slot -1: empty */
     for (int k = 0, key = obj + 1; k < n; k++, key = tokens_skip(&w->t, key + 1)) {
         const uint8_t *kp = schema_tok_ptr(w, key); uint32_t kl = schema_tok_len(w, key);
@@ -209,7 +209,7 @@ again:
             q_time tm;
             if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, NULL);
             /* Checked on decode too: what we accept, we can always write back. */
-            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, "year outside 0000-9999 in UTC");
+            if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), i, QD(YEAR_OUTSIDE_0000_9999_IN_UTC));
             if (!w->out) return Q_OK;
             n = rfc3339_format(tm, RFC3339_Z, txt);
         }
@@ -223,14 +223,14 @@ again:
         return is_short_integer(p, n) ? emit(w, ".0", 2, false) : Q_OK;
     case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
         static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */
-            "expected a 32-bit integer", "expected a 64-bit integer", "expected an unsigned 64-bit integer",
-            "expected an integer 0..65535", "expected an integer 0..4294967295",
+            QD(EXPECTED_A_32_BIT_INTEGER), QD(EXPECTED_A_64_BIT_INTEGER), QD(EXPECTED_AN_UNSIGNED_64_BIT_INTEGER),
+            QD(EXPECTED_AN_INTEGER_0_65535), QD(EXPECTED_AN_INTEGER_0_4294967295),
         };
         _Static_assert(ST_I64 == ST_I32 + 1 && ST_U64 == ST_I32 + 2 && ST_U16 == ST_I32 + 3 && ST_U32 == ST_I32 + 4,
                        "RANGE_DETAIL follows the schema_type order");
         if (!number) break;
         /* serde_json parses "-0" as a float, so integer fields reject it. */
-        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "-0 is a float to serde_json");
+        if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), i, QD(MINUS_ZERO_IS_A_FLOAT_TO_SERDE_JSON));
         int64_t v;
         uint64_t u;
         if (type == ST_U64) {
@@ -311,7 +311,7 @@ static int find_field(schema_walk *w, const schema *s, int key, int hint) {
 }
 
 static int walk_object(schema_walk *w, int i, const schema *s) {
-    if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, "expected an object");
+    if (T(w, i)->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), i, QD(EXPECTED_AN_OBJECT));
     int found[SCHEMA_MAX_FIELDS];
     q_memset(found, 0xFF, s->count * sizeof(int));   /* every field -1: not seen */
     int n = T(w, i)->size, j = i + 1, rc, hint = 0;
@@ -375,6 +375,6 @@ static int walk_object(schema_walk *w, int i, const schema *s) {
 }
 
 int schema_walk_object(schema_walk *w, const schema *s) {
-    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), "no tokens");
+    if (w->t.count < 1) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), QD(NO_TOKENS));
     return walk_object(w, 0, s);
 }

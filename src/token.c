@@ -52,19 +52,19 @@ int token_set(q_client *c, const uint8_t *name, uint32_t name_len, const uint8_t
     if (!(expires_at_ms >= 0 && expires_at_ms <= Q_MAX_TIME_MS))   /* also refuses NaN */
         return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.expires_at", "milliseconds since the epoch, or 0 for none");
     if (name_len == 0 || name_len > Q_MAX_TOKEN_NAME_BYTES)
-        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.name", "1..64 bytes");
+        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.name", QD(RANGE_1_64_BYTES));
     if (value_len == 0 || value_len > Q_MAX_TOKEN_BYTES)
-        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.value", "1..8192 bytes");
+        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "token.value", QD(RANGE_1_8192_BYTES));
     /* The value goes into an HTTP header: visible ASCII only (never echoed back). */
     for (uint32_t i = 0; i < value_len; i++)
         if (value[i] < 0x21 || value[i] > 0x7E)
-            return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "token.value", "visible ASCII only");
+            return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "token.value", QD(VISIBLE_ASCII_ONLY));
     if (!c->tokens && !(c->tokens = q_calloc(1, sizeof(token_table)))) goto oom;
     token_table *t = c->tokens;
     token_entry *e = find(c, name, name_len);
     if (!e) {
         for (int i = 0; i < Q_MAX_TOKENS && !e; i++) if (!t->e[i].name) e = &t->e[i];
-        if (!e) return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "token", "token store full");
+        if (!e) return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "token", QD(TOKEN_STORE_FULL));
     }
     uint8_t *v = q_alloc(value_len);
     uint8_t *nm = e->name ? NULL : q_alloc(name_len);

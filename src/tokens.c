@@ -9,7 +9,7 @@ int tokens_parse(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, q_
     if (len && js[0] != '{' && js[0] != '[') {
         /* jsmn's strict mode refuses a bare scalar at the top level: one token says it all */
         t->tok = scratch_alloc(sizeof(jsmntok_t));
-        if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "token array");
+        if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(TOKEN_ARRAY));
         bool str = js[0] == '"';
         t->tok[0].type = str ? JSMN_STRING : JSMN_PRIMITIVE;
         t->tok[0].start = str ? 1 : 0;
@@ -19,11 +19,11 @@ int tokens_parse(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, q_
         return Q_OK;
     }
     t->tok = scratch_alloc(cap * (uint32_t)sizeof(jsmntok_t));
-    if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, "token array");
+    if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(TOKEN_ARRAY));
     jsmn_parser p;
     jsmn_init(&p);
     int n = jsmn_parse(&p, (const char *)js, len, t->tok, cap);
-    if (n < 1) return q_fail(err, Q_ERR(INTERNAL), base, NULL, "tokenizer disagreed with validator");
+    if (n < 1) return q_fail(err, Q_ERR(INTERNAL), base, NULL, QD(TOKENIZER_DISAGREED_WITH_VALIDATOR));
     t->count = n;
     return Q_OK;
 }

@@ -194,10 +194,10 @@ static void drop(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
 /* Everything due by now: request deadlines, connect timeout, backoff end, keepalive. */
 static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_out *o) {
     for (uint32_t slot; (slot = ws_corr_expired(&s->corr, now_ms)) != WS_NIL;)
-        end_with(s, h, slot, Q_ERR(TIMEOUT), s->corr.e[slot].state == WR_QUEUED ? "no connection before the deadline" : "no reply before the deadline",
+        end_with(s, h, slot, Q_ERR(TIMEOUT), s->corr.e[slot].state == WR_QUEUED ? QD(NO_CONNECTION_BEFORE_THE_DEADLINE) : QD(NO_REPLY_BEFORE_THE_DEADLINE),
                   QS_NETWORK, true, o);
     if (s->state == WS_CONNECTING && now_ms >= s->until_ms)
-        drop(s, h, cfg, CLOSE_CONNECT_TIMEOUT, "connect timeout", true, "connect timeout (timeouts.connect_ms)", QS_NETWORK, now_ms, o);
+        drop(s, h, cfg, CLOSE_CONNECT_TIMEOUT, "connect timeout", true, QD(CONNECT_TIMEOUT_TIMEOUTS_CONNECT_MS), QS_NETWORK, now_ms, o);
     if (s->state == WS_BACKOFF && now_ms >= s->until_ms) {
         if (s->draining && !ws_sock_pending(s)) { go(s, WS_CLOSED); status(o, h, s, "closed"); }
         else connect(s, h, cfg, now_ms, o);
@@ -205,7 +205,7 @@ static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_ou
     if (s->state == WS_OPEN) {
         if (s->ping_out && now_ms >= s->pong_deadline_ms) {
             status(o, h, s, "stale");
-            drop(s, h, cfg, CLOSE_STALE, "stale", true, "the connection went silent (no pong)", QS_NETWORK, now_ms, o);
+            drop(s, h, cfg, CLOSE_STALE, "stale", true, QD(THE_CONNECTION_WENT_SILENT_NO_PONG), QS_NETWORK, now_ms, o);
         } else if (!s->ping_out && cfg->ws_ping_interval_ms && now_ms >= s->last_rx_ms + cfg->ws_ping_interval_ms) {
             q_buf *t = &o->tail;
             uint32_t at = t->len;
@@ -264,11 +264,11 @@ int ws_sock_event(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, ws_
         status(o, h, s, "open");
         while (s->corr.queued.head != WS_NIL) send_req(s, h, s->corr.queued.head, o);
     } else if (current && ev == WE_CLOSED) {
-        lost(s, h, cfg, (uint32_t)code, reason, reason_len, true, "the connection closed before the reply", QS_NETWORK, now_ms, o);
+        lost(s, h, cfg, (uint32_t)code, reason, reason_len, true, QD(THE_CONNECTION_CLOSED_BEFORE_THE_REPLY), QS_NETWORK, now_ms, o);
     } else if (current && ev == WE_BINARY && s->state == WS_OPEN) {
         s->last_rx_ms = now_ms; s->ping_out = 0;   /* ignored, but the peer is alive */
     } else if (current && ev == WE_OVERSIZED && s->state == WS_OPEN && (uint32_t)code > cfg->ws_max_message_bytes) {
-        drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", QS_FRAME, now_ms, o);
+        drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, QD(A_FRAME_LARGER_THAN_WEBSOCKET_MAX), QS_FRAME, now_ms, o);
     }
     settle(s, h, cfg, now_ms, o);
     return o->rc;
@@ -315,7 +315,9 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
     if (env_decode(env, f->payload_len, &lim, &d, &derr)) {
         q_error fail;
         q_fail(&fail, Q_ERR(PROTOCOL), (int64_t)f->payload_off + (derr.offset >= 0 ? derr.offset : 0), "payload", NULL);
-        q_msg_append(&fail, ": envelope invalid: ");
+        q_msg_append(&fail, ": ");
+        q_msg_append(&fail, QD(ENVELOPE_INVALID));
+        q_msg_append(&fail, ": ");
         q_msg_append(&fail, derr.message);
         answer_oldest(s, h, &fail, QS_FRAME, o);
         return;
@@ -345,7 +347,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         classify(&fail, d.error_status);
         put_text(fail.code, sizeof fail.code, env + d.error_code_off, d.error_code_len);
         put_text(fail.message, sizeof fail.message, env + d.error_message_off, d.error_message_len);
-        if (!fail.message[0]) q_msg_append(&fail, "server returned an error without a message");
+        if (!fail.message[0]) q_msg_append(&fail, QD(SERVER_SENT_NO_MESSAGE));
         reject(s, h, slot, &fail, QS_ENVELOPE, env + d.error_off, d.error_len, o);
         return;
     } else {
@@ -364,7 +366,7 @@ int ws_sock_message(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, c
         s->last_rx_ms = now_ms;
         s->ping_out = 0;   /* any frame shows the peer is alive */
         if (len > cfg->ws_max_message_bytes) {
-            drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, "a frame larger than websocket.max_message_bytes arrived", QS_FRAME, now_ms, o);
+            drop(s, h, cfg, CLOSE_TOO_BIG, "message too big", false, QD(A_FRAME_LARGER_THAN_WEBSOCKET_MAX), QS_FRAME, now_ms, o);
         } else {
             ws_frame f;
             q_error ferr;
@@ -403,11 +405,11 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
                     const uint8_t *payload, uint32_t payload_len, double timeout_ms, int idempotent,
                     const uint8_t *random, double now_ms, ws_out *o, q_error *err) {
     int rc;
-    if (s->state == WS_CLOSED) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "socket", "closed");
-    if (s->draining) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "socket", "draining: no new requests");
+    if (s->state == WS_CLOSED) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "socket", QD(CLOSED));
+    if (s->draining) return q_fail(err, Q_ERR(BAD_STATE), Q_NO_OFFSET, "socket", QD(DRAINING_NO_NEW_REQUESTS));
     if (timeout_ms < 0) timeout_ms = cfg->ws_message_timeout_ms;
     else if (!(timeout_ms >= 1 && timeout_ms <= Q_MAX_TIMEOUT_MS) || timeout_ms != (double)(uint32_t)timeout_ms)
-        return q_fail(err, Q_ERR(OUT_OF_RANGE), Q_NO_OFFSET, "options.timeout", "an integer 1..86400000");
+        return q_fail(err, Q_ERR(OUT_OF_RANGE), Q_NO_OFFSET, "options.timeout", QD(AN_INTEGER_1_86400000));
     due(s, h, cfg, now_ms, o);   /* expire first, so a full queue frees what has timed out */
 
     env_autofill af = { .fill = true, .now_ms = now_ms, .random = random, .uuid_v4 = cfg->uuid_version == 4,
@@ -416,11 +418,11 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     if ((rc = env_encode(meta, meta_len, payload, payload_len, NULL, 0, &cfg->limits, &af, &env, err))) return rc;
     const uint8_t *rid = encoded_request_id(env.ptr, env.len);
     uint8_t id[16];
-    if (!rid || uuid_parse(rid, UUID_TEXT_LEN, id)) return q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", "not found in the encoded envelope");
+    if (!rid || uuid_parse(rid, UUID_TEXT_LEN, id)) return q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", QD(NOT_FOUND_IN_THE_ENCODED_ENVELOPE));
     if ((uint64_t)env.len + WS_FRAME_WRAP_BYTES > cfg->ws_max_message_bytes)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", "the frame would exceed it; nothing was sent");
+        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", QD(THE_FRAME_WOULD_EXCEED_IT_NOTHING_WAS));
     if (s->state != WS_OPEN && s->corr.queued.len >= cfg->ws_max_queue)
-        return q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", "not connected and the queue is full; nothing was sent");
+        return q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", QD(NOT_CONNECTED_AND_THE_QUEUE_IS_FULL));
 
     uint32_t slot, handle;
     if ((rc = ws_corr_add(&s->corr, id, now_ms + timeout_ms, idempotent < 0 ? cfg->retry_non_idempotent : idempotent > 0,
@@ -430,7 +432,7 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     /* the request id sits in the frame: after the wrapper's prefix, where env_encode put it */
     uint32_t w[4] = { handle, at + (WS_FRAME_WRAP_BYTES - 1) + (uint32_t)(rid - env.ptr), at, o->tail.len - at };
     record(o, WA_REQUEST, h, w, 4);
-    if (o->rc) { ws_corr_remove(&s->corr, slot); return q_fail(err, o->rc, Q_NO_OFFSET, "websocket", "request"); }
+    if (o->rc) { ws_corr_remove(&s->corr, slot); return q_fail(err, o->rc, Q_NO_OFFSET, "websocket", QD(REQUEST)); }
     if (s->state == WS_OPEN) send_req(s, h, slot, o);
     settle(s, h, cfg, now_ms, o);
     return o->rc;
@@ -463,9 +465,9 @@ int ws_sock_close(ws_sock *s, int32_t h, const char *reason, double now_ms, ws_o
     for (uint32_t slot = s->corr.written.head, next; slot != WS_NIL; slot = next) {
         next = s->corr.e[slot].next;
         if (s->corr.e[slot].state == WR_TOMBSTONE) ws_corr_remove(&s->corr, slot);
-        else end_with(s, h, slot, Q_ERR(ABORTED), "socket closed", QS_LOCAL, false, o);
+        else end_with(s, h, slot, Q_ERR(ABORTED), QD(SOCKET_CLOSED), QS_LOCAL, false, o);
     }
-    reject_queued(s, h, Q_ERR(ABORTED), "socket closed", QS_LOCAL, o);
+    reject_queued(s, h, Q_ERR(ABORTED), QD(SOCKET_CLOSED), QS_LOCAL, o);
     if (s->state == WS_CONNECTING || s->state == WS_OPEN) close_conn(o, h, s->conn, CLOSE_NORMAL, reason, s->state == WS_OPEN);
     s->conn++;
     if (s->state != WS_CLOSED) { go(s, WS_CLOSED); act(o, "status", h); fields(o, h, jw_fmt(&o->tail, ",\"state\":\"closed\",\"attempt\":%u,\"code\":1000,\"reason\":\"%s\"}", s->attempt, reason)); }

@@ -153,13 +153,13 @@ static int grow(ws_corr *t) {
 int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idempotent, uint32_t max_live,
                 uint32_t *slot, uint32_t *handle, q_error *err) {
     if (t->live >= max_live)
-        return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", "too many requests on this socket");
+        return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", QD(TOO_MANY_REQUESTS_ON_THIS_SOCKET));
     if (!t->cap) { t->free_head = WS_NIL; t->queued.head = t->queued.tail = t->written.head = t->written.tail = WS_NIL; }
     if (ws_corr_by_id(t, id) != WS_NIL)
-        return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "meta.request_id", "a request with this id is already in flight on this socket");
+        return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "meta.request_id", QD(A_REQUEST_WITH_THIS_ID_IS_ALREADY_IN));
     int rc;
-    if (t->free_head == WS_NIL && (rc = grow(t))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", "request table");
-    if ((rc = index_grow(t, t->live + 1))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", "request index");
+    if (t->free_head == WS_NIL && (rc = grow(t))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_TABLE));
+    if ((rc = index_grow(t, t->live + 1))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_INDEX));
     uint32_t s = t->free_head;
     ws_req *r = &t->e[s];
     t->free_head = r->next;

@@ -36,51 +36,51 @@ int ws_frame_parse(const uint8_t *in, uint32_t len, uint32_t max_depth, ws_frame
     f->code = -1;
     uint32_t span_off[K_OTHER] = { 0 }, span_len[K_OTHER] = { 0 };
     uint32_t p = json_skip_ws(in, len, 0);
-    if (p >= len || in[p] != '{') return bad(err, p, NULL, "expected a JSON object");
+    if (p >= len || in[p] != '{') return bad(err, p, NULL, QD(EXPECTED_A_JSON_OBJECT));
     p = json_skip_ws(in, len, p + 1);
     if (p < len && in[p] == '}') p++;
     else for (;;) {
         uint32_t kend, vend;
-        if (p >= len || in[p] != '"') return bad(err, p, NULL, "expected a key");
-        if (json_scan_value(in, len, p, 1, max_depth, &kend, err)) return bad(err, err->offset, NULL, "invalid key");
+        if (p >= len || in[p] != '"') return bad(err, p, NULL, QD(EXPECTED_A_KEY));
+        if (json_scan_value(in, len, p, 1, max_depth, &kend, err)) return bad(err, err->offset, NULL, QD(INVALID_KEY));
         int which = 0;
         while (which < K_OTHER && !json_string_eq(in + p + 1, kend - p - 2, FRAME_KEYS[which], (uint32_t)q_strlen(FRAME_KEYS[which]))) which++;
         p = json_skip_ws(in, len, kend);
-        if (p >= len || in[p] != ':') return bad(err, p, NULL, "expected ':'");
+        if (p >= len || in[p] != ':') return bad(err, p, NULL, QD(EXPECTED_COLON));
         p = json_skip_ws(in, len, p + 1);
         if (which == K_PAYLOAD) vend = skip_value(in, len, p);
-        else if (json_scan_value(in, len, p, 1, max_depth, &vend, err)) return bad(err, err->offset, NULL, "invalid JSON");
+        else if (json_scan_value(in, len, p, 1, max_depth, &vend, err)) return bad(err, err->offset, NULL, QD(INVALID_JSON));
         if (which < K_OTHER) {
-            if (span_len[which]) return bad(err, p, FRAME_KEYS[which], "duplicate key");
+            if (span_len[which]) return bad(err, p, FRAME_KEYS[which], QD(DUPLICATE_KEY));
             span_off[which] = p; span_len[which] = vend - p;
         }
         p = json_skip_ws(in, len, vend);
         if (p < len && in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
         if (p < len && in[p] == '}') { p++; break; }
-        return bad(err, p, NULL, "expected ',' or '}'");
+        return bad(err, p, NULL, QD(EXPECTED_COMMA_OR_BRACE));
     }
-    if (json_skip_ws(in, len, p) < len) return bad(err, p, NULL, "data after the frame object");
+    if (json_skip_ws(in, len, p) < len) return bad(err, p, NULL, QD(DATA_AFTER_THE_FRAME_OBJECT));
 
     const uint8_t *t = in + span_off[K_TYPE];
     uint32_t tl = span_len[K_TYPE];
-    if (!tl) return bad(err, Q_NO_OFFSET, "type", "missing");
-    if (t[0] != '"') return bad(err, span_off[K_TYPE], "type", "not a string");
+    if (!tl) return bad(err, Q_NO_OFFSET, "type", QD(MISSING));
+    if (t[0] != '"') return bad(err, span_off[K_TYPE], "type", QD(NOT_A_STRING));
     while (f->type < Q_ARRAY_LEN(FRAME_TYPES) && !json_string_eq(t + 1, tl - 2, FRAME_TYPES[f->type], (uint32_t)q_strlen(FRAME_TYPES[f->type]))) f->type++;
-    if (f->type++ == Q_ARRAY_LEN(FRAME_TYPES)) return bad(err, span_off[K_TYPE], "type", "unknown frame type");
+    if (f->type++ == Q_ARRAY_LEN(FRAME_TYPES)) return bad(err, span_off[K_TYPE], "type", QD(UNKNOWN_FRAME_TYPE));
 
     if (f->type == WF_ENVELOPE) {
-        if (!span_len[K_PAYLOAD]) return bad(err, Q_NO_OFFSET, "payload", "envelope frame without a payload");
+        if (!span_len[K_PAYLOAD]) return bad(err, Q_NO_OFFSET, "payload", QD(ENVELOPE_FRAME_WITHOUT_A_PAYLOAD));
         f->payload_off = span_off[K_PAYLOAD]; f->payload_len = span_len[K_PAYLOAD];
     } else if (f->type == WF_ERROR) {
         const uint8_t *c = in + span_off[K_CODE];
         uint32_t cl = span_len[K_CODE];
         if (cl && !(cl == 4 && c[0] == 'n')) {
             int64_t v;
-            if (num_to_i64(c, cl, 0, 0x7FFFFFFF, &v)) return bad(err, span_off[K_CODE], "code", "not a non-negative integer or null");
+            if (num_to_i64(c, cl, 0, 0x7FFFFFFF, &v)) return bad(err, span_off[K_CODE], "code", QD(NOT_A_NON_NEGATIVE_INTEGER_OR_NULL));
             f->code = (int32_t)v;
         }
         if (span_len[K_MESSAGE]) {
-            if (in[span_off[K_MESSAGE]] != '"') return bad(err, span_off[K_MESSAGE], "message", "not a string");
+            if (in[span_off[K_MESSAGE]] != '"') return bad(err, span_off[K_MESSAGE], "message", QD(NOT_A_STRING));
             f->message_off = span_off[K_MESSAGE] + 1; f->message_len = span_len[K_MESSAGE] - 2;
         }
     }

@@ -24,10 +24,10 @@ static void free_slot(ws_pool *p, uint32_t k) {
 /* A URL the browser WebSocket constructor takes: ws:// or wss://, no spaces or controls. */
 static int check_url(const uint8_t *u, uint32_t n, q_error *err) {
     bool scheme = (n > 5 && q_bytes_eq(u, 5, "ws://")) || (n > 6 && q_bytes_eq(u, 6, "wss://"));
-    if (!scheme) return q_fail(err, Q_ERR(INVALID_URL), 0, "url", "a WebSocket URL starts with ws:// or wss://");
-    if (n > Q_MAX_URL_BYTES) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", "longer than 8192 bytes");
+    if (!scheme) return q_fail(err, Q_ERR(INVALID_URL), 0, "url", QD(A_WEBSOCKET_URL_STARTS_WITH_WS_OR_WSS));
+    if (n > Q_MAX_URL_BYTES) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", QD(LONGER_THAN_8192_BYTES));
     for (uint32_t i = 0; i < n; i++)
-        if (u[i] <= 0x20 || u[i] == 0x7F || u[i] == '#') return q_fail(err, Q_ERR(INVALID_URL), i, "url", "space, control character or fragment");
+        if (u[i] <= 0x20 || u[i] == 0x7F || u[i] == '#') return q_fail(err, Q_ERR(INVALID_URL), i, "url", QD(SPACE_CONTROL_CHARACTER_OR_FRAGMENT));
     return Q_OK;
 }
 
@@ -35,11 +35,11 @@ int ws_pool_open(q_client *c, const uint8_t *url, uint32_t len, uint32_t seed, d
                  ws_out *o, int32_t *handle, q_error *err) {
     int rc;
     if (!len) { url = c->cfg.ws_url.ptr; len = c->cfg.ws_url.len; }
-    if (!len) return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "websocket.url", "no URL given and none configured");
+    if (!len) return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "websocket.url", QD(NO_URL_GIVEN_AND_NONE_CONFIGURED));
     if ((rc = check_url(url, len, err))) return rc;
     bool allowed;   /* before any I/O: a denied URL gets no socket, not even a connect attempt */
     if ((rc = config_origin_allowed(&c->cfg, url, len, &allowed, "url", err))) return rc;
-    if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "url", "origin not in security.allowed_origins; no socket was opened");
+    if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "url", QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS_N));
     ws_pool *p = c->ws;
     if (!p) {
         if (!(p = c->ws = q_calloc(1, sizeof *p))) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", NULL);
@@ -63,7 +63,7 @@ int ws_pool_open(q_client *c, const uint8_t *url, uint32_t len, uint32_t seed, d
     }
     if (free_k == WS_NIL) {
         if (lru == WS_NIL)
-            return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "websocket.max_connections", "every pooled socket has requests in flight");
+            return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "websocket.max_connections", QD(EVERY_POOLED_SOCKET_HAS_REQUESTS_IN));
         ws_sock_close(p->s[lru], handle_of(lru, p->s[lru]), "evicted", now_ms, o);   /* idle: only the close */
         free_slot(p, lru);
         free_k = lru;
@@ -86,7 +86,7 @@ ws_sock *ws_pool_get(q_client *c, int32_t handle, q_error *err) {
     ws_pool *p = c->ws;
     uint32_t k = (uint32_t)handle & ((1u << POOL_SLOT_BITS) - 1);
     if (!p || handle < 0 || k >= p->cap || !p->s[k] || p->s[k]->generation != (uint32_t)handle >> POOL_SLOT_BITS) {
-        q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "socket", "unknown or closed socket");
+        q_fail(err, Q_ERR(BAD_HANDLE), Q_NO_OFFSET, "socket", QD(UNKNOWN_OR_CLOSED_SOCKET));
         return NULL;
     }
     p->s[k]->last_used = ++p->clock;

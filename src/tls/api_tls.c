@@ -120,12 +120,12 @@ Q_EXPORT(q_tls_sign) int32_t q_tls_sign(int32_t client, uint32_t len) {
     q_client *c = client_get(I, client, true);
     if (!c && client != -1) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (len > Q_TLS_MAX_SIGN_BYTES) return call_end(I, q_fail(&I->err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "sign", "larger than Q_TLS_MAX_SIGN_BYTES"));
+    if (len > Q_TLS_MAX_SIGN_BYTES) return call_end(I, q_fail(&I->err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "sign", QD(LARGER_THAN_Q_TLS_MAX_SIGN_BYTES)));
     tls_creds tmp = {0};
     const tls_creds *cr = effective(I, c, &tmp, true);
     int rc = cr ? Q_OK : I->err.status;
     uint8_t sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
-    if (!rc && !cr->has_key) rc = q_fail(&I->err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "key", "no private key configured or embedded");
+    if (!rc && !cr->has_key) rc = q_fail(&I->err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "key", QD(NO_PRIVATE_KEY_CONFIGURED_OR_EMBEDDED));
     if (!rc) rc = tls_sign((mbedtls_pk_context *)&cr->key, I->in, len, I->entropy, I->entropy_cap, sig, sizeof sig, &I->err);
     tls_creds_free(&tmp);
     if (I->entropy) q_wipe(I->entropy, I->entropy_cap);   /* never reuse a seed */
@@ -143,7 +143,7 @@ Q_EXPORT(q_tls_client_cert) int32_t q_tls_client_cert(int32_t client) {
     const tls_creds *cr = effective(I, c, &tmp, false);
     int32_t rc;
     if (!cr) rc = call_end(I, I->err.status);
-    else if (!cr->has_cert) rc = call_end(I, q_fail(&I->err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "cert", "no certificate configured or embedded"));
+    else if (!cr->has_cert) rc = call_end(I, q_fail(&I->err, Q_ERR(TLS_NO_CREDENTIALS), Q_NO_OFFSET, "cert", QD(NO_CERTIFICATE_CONFIGURED_OR_EMBEDDED)));
     else rc = output_bytes(I, cr->cert.raw.p, (uint32_t)cr->cert.raw.len);
     tls_creds_free(&tmp);
     return rc;

@@ -22,14 +22,14 @@ static const uint8_t *find(const uint8_t *s, uint32_t n, const char *lit) {
 
 /* DER parse errors: truncation is told apart from other malformations. */
 static int der_error(int ret, int64_t at, const char *what, q_error *err) {
-    if (tls_is_oom(ret)) return q_fail(err, Q_ERR(OUT_OF_MEMORY), at, what, "certificate");
+    if (tls_is_oom(ret)) return q_fail(err, Q_ERR(OUT_OF_MEMORY), at, what, QD(CERTIFICATE));
     if (-(-ret & 0x7F) == MBEDTLS_ERR_ASN1_OUT_OF_DATA)
-        return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, "the DER structure ends early");
+        return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, QD(THE_DER_STRUCTURE_ENDS_EARLY));
     int hi = -(-ret & 0xFF80);   /* the high-level part of a summed code */
     if (hi == MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG || hi == MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE || hi == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG ||
         hi == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE || hi == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE)
-        return q_fail(err, Q_ERR(CERT_BAD_DER), at, what, "algorithm not supported by this build (RSA, ECDSA P-256, SHA-256)");
-    return q_fail(err, Q_ERR(CERT_BAD_DER), at, what, "malformed X.509 structure");
+        return q_fail(err, Q_ERR(CERT_BAD_DER), at, what, QD(ALGORITHM_NOT_SUPPORTED_BY_THIS_BUILD));
+    return q_fail(err, Q_ERR(CERT_BAD_DER), at, what, QD(MALFORMED_X_509_STRUCTURE));
 }
 
 /* The length the outer DER header declares (header included), or 0 when unreadable.
@@ -49,12 +49,12 @@ static uint32_t der_declared_len(const uint8_t *d, uint32_t n) {
 
 static int parse_der(mbedtls_x509_crt *chain, const uint8_t *der, uint32_t n, int64_t at, const char *what, q_error *err) {
     uint32_t declared = der_declared_len(der, n);
-    if (n < 2 || declared > n) return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, "the DER structure ends early");
+    if (n < 2 || declared > n) return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, QD(THE_DER_STRUCTURE_ENDS_EARLY));
     int ret = mbedtls_x509_crt_parse_der(chain, der, n);
     if (ret) return der_error(ret, at, what, err);
     const mbedtls_x509_crt *last = chain;
     while (last->next) last = last->next;
-    if (last->raw.len != n) return q_fail(err, Q_ERR(CERT_BAD_DER), at + (int64_t)last->raw.len, what, "data after the certificate");
+    if (last->raw.len != n) return q_fail(err, Q_ERR(CERT_BAD_DER), at + (int64_t)last->raw.len, what, QD(DATA_AFTER_THE_CERTIFICATE));
     return Q_OK;
 }
 
@@ -70,13 +70,13 @@ static int parse_pem(mbedtls_x509_crt *chain, const uint8_t *in, uint32_t len, c
         int64_t at = b - text;
         const uint8_t *label = b + sizeof PEM_BEGIN - 1;
         const uint8_t *end = find(label, len - (uint32_t)(label - text), PEM_DASHES);
-        if (!end) return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, "PEM header line is cut off");
+        if (!end) return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, QD(PEM_HEADER_LINE_IS_CUT_OFF));
         if ((uint32_t)(end - label) != sizeof CERT_LABEL - 1 || q_memcmp(label, CERT_LABEL, sizeof CERT_LABEL - 1))
-            return q_fail(err, Q_ERR(CERT_WRONG_TYPE), at, what, "expected a CERTIFICATE block");
+            return q_fail(err, Q_ERR(CERT_WRONG_TYPE), at, what, QD(EXPECTED_A_CERTIFICATE_BLOCK));
         if (!find(end, len - (uint32_t)(end - text), "-----END " CERT_LABEL PEM_DASHES))
-            return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, "no -----END CERTIFICATE----- line");
+            return q_fail(err, Q_ERR(CERT_TRUNCATED), at, what, QD(NO_END_CERTIFICATE_LINE));
         if (++blocks > Q_TLS_MAX_CHAIN_CERTS)
-            return q_fail(err, Q_ERR(LIMIT_REACHED), at, what, "more certificates than Q_TLS_MAX_CHAIN_CERTS");
+            return q_fail(err, Q_ERR(LIMIT_REACHED), at, what, QD(MORE_CERTIFICATES_THAN_Q_TLS_MAX_CHAIN));
         mbedtls_pem_context pem;
         mbedtls_pem_init(&pem);
         size_t used = 0;
@@ -84,22 +84,22 @@ static int parse_pem(mbedtls_x509_crt *chain, const uint8_t *in, uint32_t len, c
                                           text + at, NULL, 0, &used);
         if (ret) {
             mbedtls_pem_free(&pem);
-            if (tls_is_oom(ret)) return q_fail(err, Q_ERR(OUT_OF_MEMORY), at, what, "PEM");
-            return q_fail(err, Q_ERR(CERT_BAD_PEM), at, what, "invalid Base64 in the PEM block");
+            if (tls_is_oom(ret)) return q_fail(err, Q_ERR(OUT_OF_MEMORY), at, what, QD(PEM));
+            return q_fail(err, Q_ERR(CERT_BAD_PEM), at, what, QD(INVALID_BASE64_IN_THE_PEM_BLOCK));
         }
         ret = parse_der(chain, pem.buf, (uint32_t)pem.buflen, at, what, err);
         mbedtls_pem_free(&pem);
         if (ret) return ret;
         pos = (uint32_t)at + (uint32_t)used;
     }
-    if (!blocks) return q_fail(err, Q_ERR(CERT_BAD_PEM), Q_NO_OFFSET, what, "no -----BEGIN CERTIFICATE----- line");
+    if (!blocks) return q_fail(err, Q_ERR(CERT_BAD_PEM), Q_NO_OFFSET, what, QD(NO_BEGIN_CERTIFICATE_LINE));
     return Q_OK;
 }
 
 int tls_cert_parse(mbedtls_x509_crt *chain, const uint8_t *in, uint32_t len, const char *what, q_error *err) {
     mbedtls_x509_crt_init(chain);
-    if (len > Q_TLS_MAX_PEM_BYTES) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, what, "larger than Q_TLS_MAX_PEM_BYTES");
-    if (len == 0) return q_fail(err, Q_ERR(CERT_BAD_PEM), Q_NO_OFFSET, what, "empty input");
+    if (len > Q_TLS_MAX_PEM_BYTES) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, what, QD(LARGER_THAN_Q_TLS_MAX_PEM_BYTES));
+    if (len == 0) return q_fail(err, Q_ERR(CERT_BAD_PEM), Q_NO_OFFSET, what, QD(EMPTY_INPUT));
     if (in[0] == 0x30) return parse_der(chain, in, len, 0, what, err);   /* a DER SEQUENCE */
     return parse_pem(chain, in, len, what, err);
 }
@@ -163,7 +163,8 @@ static int verify_time(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-/* Chain to ca: Q_OK or a named error (and *why, static text). */
+/* Chain to ca: Q_OK or a named error (and *why, static text: inspect writes it into its JSON as
+ * trustError.message, so it stays text, not a QD id). */
 static int chain_status(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, int64_t now, const char **why) {
     uint32_t flags = 0;
     verify_ctx vc = { now };
@@ -187,10 +188,10 @@ int tls_cert_check(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, const uint8_t 
                    double now_ms, q_error *err) {
     int64_t now = now_secs(now_ms);
     int v = validity(chain, now);
-    if (v == 1) return q_fail(err, Q_ERR(CERT_NOT_YET_VALID), Q_NO_OFFSET, "cert", "notBefore is after now");
-    if (v == 2) return q_fail(err, Q_ERR(CERT_EXPIRED), Q_NO_OFFSET, "cert", "notAfter is before now");
+    if (v == 1) return q_fail(err, Q_ERR(CERT_NOT_YET_VALID), Q_NO_OFFSET, "cert", QD(NOTBEFORE_IS_AFTER_NOW));
+    if (v == 2) return q_fail(err, Q_ERR(CERT_EXPIRED), Q_NO_OFFSET, "cert", QD(NOTAFTER_IS_BEFORE_NOW));
     if (host_len && !tls_cert_matches_host(chain, host, host_len))
-        return q_fail(err, Q_ERR(CERT_WRONG_HOST), Q_NO_OFFSET, "cert", "no subjectAltName matches the host");
+        return q_fail(err, Q_ERR(CERT_WRONG_HOST), Q_NO_OFFSET, "cert", QD(NO_SUBJECTALTNAME_MATCHES_THE_HOST));
     if (ca && ca->raw.p) {
         const char *why = NULL;
         int rc = chain_status(chain, ca, now, &why);

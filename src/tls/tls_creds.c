@@ -18,12 +18,12 @@ int tls_creds_load(tls_creds *c, const uint8_t *ca, uint32_t ca_len, const uint8
     if (!rc && cert_len) { c->has_cert = true; rc = tls_cert_parse(&c->cert, cert, cert_len, "cert", err); }
     if (!rc && key_len) { c->has_key = true; rc = tls_key_parse(&c->key, key, key_len, err); c->has_key = rc == Q_OK; }
     if (!rc && c->has_key && !c->has_cert)
-        rc = q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", "a key needs its certificate");
+        rc = q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", QD(A_KEY_NEEDS_ITS_CERTIFICATE));
     if (!rc && c->has_key) {
         uint32_t refused = arena_refusals();
         if (mbedtls_pk_check_pair(&c->cert.pk, &c->key) != 0)
             rc = arena_refusals() != refused ? q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "key", NULL)
-                                             : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", "does not match the certificate");
+                                             : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", QD(DOES_NOT_MATCH_THE_CERTIFICATE));
     }
     if (rc) tls_creds_free(c);
     return rc;

@@ -20,7 +20,7 @@ int tls_hmac_sha256(const uint8_t *key, uint32_t kn, const uint8_t *data, uint32
 
 int tls_key_parse(mbedtls_pk_context *pk, const uint8_t *in, uint32_t len, q_error *err) {
     mbedtls_pk_init(pk);
-    if (len == 0 || len > Q_TLS_MAX_PEM_BYTES) return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", len ? "larger than Q_TLS_MAX_PEM_BYTES" : "empty input");
+    if (len == 0 || len > Q_TLS_MAX_PEM_BYTES) return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", len ? QD(LARGER_THAN_Q_TLS_MAX_PEM_BYTES) : QD(EMPTY_INPUT));
     /* mbedtls_pk_parse_key wants PEM NUL-terminated (length counting the NUL) */
     bool pem = in[0] != 0x30;
     uint8_t *buf = tls_calloc(1, len + 1);   /* tls_free wipes it */
@@ -35,13 +35,13 @@ int tls_key_parse(mbedtls_pk_context *pk, const uint8_t *in, uint32_t len, q_err
      * allocation that made an earlier one fail */
     if (tls_is_oom(ret) || arena_refusals() != refused) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "key", NULL);
     if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || ret == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG || ret == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE)
-        return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", "encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 key)");
-    return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", "not a PEM or DER private key (RSA or EC P-256)");
+        return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", QD(ENCRYPTED_OR_UNSUPPORTED_KEY_FORMAT_GIVE));
+    return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", QD(NOT_A_PEM_OR_DER_PRIVATE_KEY_RSA_OR_EC_P));
 }
 
 int tls_sign(mbedtls_pk_context *key, const uint8_t *data, uint32_t n, const uint8_t *seed, uint32_t seed_len,
              uint8_t *sig, uint32_t sig_cap, q_error *err) {
-    if (seed_len < Q_ENTROPY_BYTES) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", "needs 32 entropy bytes");
+    if (seed_len < Q_ENTROPY_BYTES) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", QD(NEEDS_32_ENTROPY_BYTES));
     uint8_t hash[32];
     tls_sha256(data, n, hash);
     mbedtls_hmac_drbg_context rng;
@@ -55,14 +55,14 @@ int tls_sign(mbedtls_pk_context *key, const uint8_t *data, uint32_t n, const uin
     int rc;
     if (ret) {
         rc = tls_is_oom(ret) || arena_refusals() != refused ? q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "sign", NULL)
-                             : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "sign", "the key cannot sign");
+                             : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "sign", QD(THE_KEY_CANNOT_SIGN));
     } else if (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA) {
-        rc = der_len <= sig_cap ? (q_memcpy(sig, der, der_len), (int)der_len) : q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", "signature buffer");
+        rc = der_len <= sig_cap ? (q_memcpy(sig, der, der_len), (int)der_len) : q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", QD(SIGNATURE_BUFFER));
     } else {
         /* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } to fixed-width r||s */
         unsigned char *p = der, *end = der + der_len;
         size_t len;
-        rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", "ECDSA signature encoding");
+        rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", QD(ECDSA_SIGNATURE_ENCODING));
         if (sig_cap >= 64 && mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0) {
             q_memset(sig, 0, 64);
             int ok = 1;

@@ -2,9 +2,10 @@
 // no traps, flat memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { loadVectors } from './vectors.mjs';
-import { WASM, MODULE } from './module.mjs';
+import { WASM, MODULE, GLUE } from './module.mjs';
+
+const { Qollective, QollectiveError } = await import(GLUE);
 
 const q = await Qollective.load(WASM);
 const te = new TextEncoder(), td = new TextDecoder();

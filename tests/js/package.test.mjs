@@ -40,7 +40,7 @@ test('every module the build makes ships, is measured and is exported', () => {
   }
   // and nothing is exported that the build does not make
   for (const [key, target] of Object.entries(pkg.exports)) {
-    if (key === '.') continue;
+    if (typeof target !== 'string') continue;   // the glue entries: '.' and './codec', below
     assert.ok(modules.includes(target.replace(/^\.\//, '')), `export ${key} -> ${target} is built`);
   }
 });
@@ -55,6 +55,31 @@ test('the package entry points are the shipped glue and types', () => {
   const map = JSON.parse(read('dist/qollective.min.js.map'));
   assert.deepEqual(map.sources, ['../js-glue/qollective.js']);
   assert.equal(map.sourcesContent[0], read('js-glue/qollective.js'), 'the map carries the readable source');
+});
+
+test('the codec glue is an entry point with its own map of the same source', () => {
+  assert.deepEqual(pkg.exports['./codec'], { types: pkg.types, default: './dist/qollective-codec.min.js' });
+  assert.ok(pkg.files.includes('dist/qollective-codec.min.js') && pkg.files.includes('dist/qollective-codec.min.js.map'));
+  const min = read('dist/qollective-codec.min.js');
+  assert.match(min, /\/\/# sourceMappingURL=qollective-codec\.min\.js\.map\s*$/);
+  const map = JSON.parse(read('dist/qollective-codec.min.js.map'));
+  const at = map.sources.indexOf('../js-glue/qollective.js');
+  assert.ok(at >= 0, map.sources.join());
+  assert.equal(map.sourcesContent[at], read('js-glue/qollective.js'), 'the map carries the readable source');
+  // what only clients reach is left out (each name is in the full glue)
+  for (const text of ['AbortSignal', 'setCredentials', 'client table full']) {
+    assert.ok(read('dist/qollective.min.js').includes(text), text);
+    assert.ok(!min.includes(text), `the codec glue carries ${text}`);
+  }
+});
+
+test('the codec glue decodes and encodes on every module and refuses clients', async () => {
+  const { Qollective, QollectiveError } = await import(new URL('dist/qollective-codec.min.js', root));
+  for (const wasm of builtModules()) {
+    const q = await Qollective.load(new URL(wasm, root));
+    assert.equal(q.decode(q.encode({ meta: {}, payload: [1] })).payload[0], 1, wasm);
+    assert.throws(() => q.client({}), (e) => e instanceof QollectiveError && e.code === 'BAD_MODULE' && /qollective\.min\.js|qollective\.wasm/.test(e.message));
+  }
 });
 
 test('the shipped glue loads each module: the codec everywhere, clients on the client module', async () => {

@@ -65,9 +65,11 @@ test('host matching, validity, refresh warning and chain check in the record', (
   const other = q.inspectCertificate(pki('other-client.pem'), { client: c, now: NOW });
   assert.equal(other.trusted, false);
   assert.equal(other.trustError.code, 'CERT_UNTRUSTED');
+  assert.equal(other.trustError.message, 'not issued by the configured CA');
   const old = q.inspectCertificate(pki('expired.pem'), { client: c, now: NOW });
   assert.equal(old.validity, 'expired');
   assert.equal(old.trustError.code, 'CERT_EXPIRED');
+  assert.equal(old.trustError.message, 'a certificate in the chain has expired');
   assert.equal(q.inspectCertificate(pki('future.pem'), { now: NOW }).validity, 'not_yet_valid');
   c.close();
 });

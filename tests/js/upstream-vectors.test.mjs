@@ -19,8 +19,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
-import { WASM } from './module.mjs';
+import { WASM, GLUE } from './module.mjs';
+
+const { Qollective, QollectiveError } = await import(GLUE);
 
 const q = await Qollective.load(WASM);
 const te = new TextEncoder(), td = new TextDecoder();

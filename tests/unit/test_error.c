@@ -137,6 +137,10 @@ static void fail_composes_message(void **s) {
     assert_int_equal(e.http_status, 0);   /* found locally: nothing was sent, no HTTP status */
     assert_int_equal(e.kind, QK_VALIDATION);
 
+    /* a detail named by id (error_detail.h): the host build writes its text */
+    q_fail(&e, Q_ERR(JSON_NUMBER), 3, "payload", QD(LEADING_ZERO));
+    assert_string_equal(e.message, "payload: invalid number (leading zero) at byte 3");
+
     q_fail(&e, Q_ERR(JSON_SYNTAX), 0, NULL, NULL);
     assert_string_equal(e.message, "invalid JSON syntax at byte 0");
     assert_string_equal(e.path, "");
