@@ -6,16 +6,16 @@
 // memory used at the highest in-flight count. Writes bench/results/ws.json.
 //
 //   node bench/ws.mjs [--rounds N] [--inflight 100,1000,10000] [--batches N] [--smoke] [--out FILE]
+//                     [--wasm FILE] [--glue FILE]   (another core build or glue, for A/B work)
 //
 // --smoke: one short round per count, no result file; it checks only that everything completes.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import WebSocket from 'ws';
-import { Qollective } from '../js-glue/qollective.js';
 import { startWsServer } from '../tests/servers/ws-server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +26,9 @@ const ROUNDS = SMOKE ? 1 : Number(opt('rounds', 5));
 const INFLIGHT = String(opt('inflight', SMOKE ? '100,1000' : '100,1000,10000')).split(',').map(Number);
 const BATCHES = SMOKE ? 1 : Number(opt('batches', 3));     // waves of N in flight per round
 const OUT = opt('out', `${HERE}/results/ws.json`);
+const WASM = opt('wasm', `${HERE}/../dist/qollective.wasm`);
+const GLUE = opt('glue', `${HERE}/../js-glue/qollective.js`);
+const { Qollective } = await import(pathToFileURL(GLUE).href);
 const PAYLOAD = { op: 'get', id: 12345, tags: ['a', 'b'], note: 'benchmark payload' };
 const META = { tenant: 'bench', security: { user_id: 'u1', permissions: [], roles: [] } };
 
@@ -33,7 +36,7 @@ const srv = await startWsServer({ validate: false });
 const url = `${srv.url}/bench`;
 
 // ---------------------------------------------------------------- the library
-const q = await Qollective.load(new URL('../dist/qollective.wasm', import.meta.url), { WebSocket });
+const q = await Qollective.load(readFileSync(WASM), { WebSocket });
 const client = q.client({ websocket: { url, max_queue: 20000 }, limits: { max_in_flight: 20000 } });
 const sock = client.socket();
 await sock.request({ payload: 0 });
@@ -79,13 +82,18 @@ function waveBase(n, lat) {
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const median = (a) => pct(a, 0.5);
 
+// at least this many requests per measurement (small in-flight counts run more waves), so a
+// measurement is not a few milliseconds that one burst from another process decides
+const MIN_REQUESTS = SMOKE ? 0 : 3000;
+
 async function measure(kind, n) {
-  const lat = [];
+  const lat = [], waves = Math.max(BATCHES, Math.ceil(MIN_REQUESTS / n));
   let ok = 0;
-  const t0 = performance.now();
-  for (let b = 0; b < BATCHES; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
-  const ms = performance.now() - t0;
-  return { rate: (n * BATCHES) / (ms / 1000), p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * BATCHES - ok };
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  for (let b = 0; b < waves; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
+  const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
+  return { rate: (n * waves) / (ms / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / (n * waves),
+    p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * waves - ok };
 }
 
 const rows = [];
@@ -100,10 +108,13 @@ for (const n of INFLIGHT) {
   }
   const sum = (list) => ({
     rate: median(list.map((x) => x.rate)), p50: median(list.map((x) => x.p50)), p99: median(list.map((x) => x.p99)),
-    lost: list.reduce((a, x) => a + x.lost, 0),
+    cpuUsPerRequest: median(list.map((x) => x.cpuUsPerRequest)), lost: list.reduce((a, x) => a + x.lost, 0),
   });
   const row = { inFlight: n, lib: sum(lib), baseline: sum(bl) };
-  row.ratio = row.lib.rate / row.baseline.rate;
+  // the median of each round's ratio (its two runs are back to back), so a slow spell of the
+  // machine lands on both sides of a pair rather than on one side's median
+  row.ratio = median(lib.map((x, i) => x.rate / bl[i].rate));
+  row.cpuRatio = median(lib.map((x, i) => bl[i].cpuUsPerRequest / x.cpuUsPerRequest));
   rows.push(row);
   if (n === Math.max(...INFLIGHT)) {
     const m = q.memoryStats();
@@ -112,16 +123,23 @@ for (const n of INFLIGHT) {
 }
 
 const fmt = (x, d = 0) => x.toFixed(d).padStart(9);
-console.log('in flight |   lib env/s  p50 ms  p99 ms lost | base env/s  p50 ms  p99 ms lost | lib/base');
+console.log('in flight |   lib env/s  p50 ms  p99 ms lost | base env/s  p50 ms  p99 ms lost | lib/base | CPU µs/req lib  base  base/lib');
 for (const r of rows) {
   console.log(`${String(r.inFlight).padStart(9)} | ${fmt(r.lib.rate)} ${fmt(r.lib.p50, 1)} ${fmt(r.lib.p99, 1)} ${String(r.lib.lost).padStart(4)} | `
-    + `${fmt(r.baseline.rate)} ${fmt(r.baseline.p50, 1)} ${fmt(r.baseline.p99, 1)} ${String(r.baseline.lost).padStart(4)} | ${r.ratio.toFixed(2)}`);
+    + `${fmt(r.baseline.rate)} ${fmt(r.baseline.p50, 1)} ${fmt(r.baseline.p99, 1)} ${String(r.baseline.lost).padStart(4)} | ${r.ratio.toFixed(2).padStart(8)} | `
+    + `${fmt(r.lib.cpuUsPerRequest, 1).padStart(14)} ${fmt(r.baseline.cpuUsPerRequest, 1).padStart(5)} ${r.cpuRatio.toFixed(2).padStart(9)}`);
 }
 console.log(`wasm memory at ${peak.inFlight} in flight: ${(peak.wasmMemoryBytes / 1048576).toFixed(2)} MiB (arena footprint ${(peak.arenaFootprint / 1048576).toFixed(2)} MiB)`);
 
+// goals (issue 11 item 11): reported; lost requests and memory over the cap fail the run
+const MEMORY_CAP = 4 * 1048576;
+const slow = rows.filter((r) => r.ratio < 1).map((r) => `${r.inFlight} (${r.ratio.toFixed(2)})`);
+console.log(`goal throughput >= baseline at every in-flight count: ${slow.length ? `MISSED at ${slow.join(', ')}` : 'met'}`);
+console.log(`goal wasm memory <= 4 MiB at ${peak.inFlight} in flight: ${peak.wasmMemoryBytes <= MEMORY_CAP ? 'met' : 'MISSED'}`);
 const lost = rows.reduce((a, r) => a + r.lib.lost + r.baseline.lost, 0);
 sock.close(); client.close(); base.close(); await srv.close();
 if (lost) { console.error(`bench ws: ${lost} requests lost`); process.exit(1); }
+if (peak.wasmMemoryBytes > MEMORY_CAP) { console.error(`bench ws: wasm memory ${peak.wasmMemoryBytes} B over 4 MiB`); process.exit(1); }
 if (!SMOKE) {
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, load: os.loadavg(),

@@ -110,8 +110,9 @@ int32_t q_rest_in_flight(int32_t client);
  * socket handle), then the op's words; `words` counts the whole record:
  *   1 json {at,n}             a rare action whose fields are the JSON object at [at, at+n), with
  *                             "op" and "s" and the fields listed below
- *   2 request {r,id,at,n}     the frame of the new request r: keep its text (send it when told);
- *                             its request id is the 36 bytes at `id`
+ *   2 request {r,id,at,n,keep} the frame of the new request r: keep its text (send it when told);
+ *                             its request id is the 36 bytes at `id`; keep 0: it is sent at most
+ *                             once (not idempotent), so the text may be dropped after its send
  *   3 send {r}                send request r's frame on the current connection
  *   4 timer {in}              call q_ws_event(TICK) in `in` ms (replaces the socket's timer)
  *   5 ping {at,n}             send these bytes as a text frame

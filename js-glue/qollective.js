@@ -30,8 +30,9 @@ export class QollectiveError extends Error {
 }
 
 /** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse).
- * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string, the
- * payload's place in it and the texts of meta and error (never a copy of the whole input). */
+ * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string and the
+ * payload's place in it, plus the texts of meta and error when the string is not all ASCII
+ * (never a copy of the whole input). */
 export class Envelope {
   constructor(bytes, rec, base, q) {
     this._b = bytes;
@@ -41,7 +42,10 @@ export class Envelope {
   }
   _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
   /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
-  _text(i) { return this._t ? this._t[i] : dec.decode(this._slice(this._r[i], this._r[i + 1])); }
+  _text(i) {
+    const r = this._r;
+    return this._t ? this._t[i] : this._b ? dec.decode(this._slice(r[i], r[i + 1])) : this._s.slice(r[i], r[i] + r[i + 1]);
+  }
   get meta() { return this._m ??= JSON.parse(this._text(0)); }
   get payloadBytes() { return this._b ? this._slice(this._r[2], this._r[3]) : (this._pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
@@ -59,7 +63,7 @@ export class Envelope {
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
     if (!this._r[12]) return undefined;
-    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._t[11]);
+    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._text(11));
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -75,17 +79,16 @@ const wellFormed = String.prototype.toWellFormed
 
 /** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer). */
 function envelopeOfText(q, s, rec, n) {
+  const env = new Envelope(undefined, rec, 0, q), p0 = rec[2], p1 = rec[2] + rec[3];
+  env._s = s;
+  // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
+  if (env._ascii = n === s.length) { env._p0 = p0; env._p1 = p1; return env; }
   const m = q.mem, base = q._in;
-  const env = new Envelope(undefined, rec, 0, q), ascii = n === s.length;   // one byte per UTF-16 unit
-  const text = (off, len) => (ascii ? s.slice(off, off + len) : dec.decode(m.subarray(base + off, base + off + len)));
+  const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
   const t = env._t = [];
   t[0] = text(rec[0], rec[1]);
   if (rec[5]) t[4] = text(rec[4], rec[5]);
   if (rec[12]) t[11] = text(rec[11], rec[12]);
-  env._s = s;
-  env._ascii = ascii;
-  const p0 = rec[2], p1 = rec[2] + rec[3];
-  if (ascii) { env._p0 = p0; env._p1 = p1; return env; }
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
   const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
   const units = (a, b) => {
@@ -488,7 +491,7 @@ export class Client {
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
       const op = WA_OPS[w[i] & 0xff], a = op === 'json' ? JSON.parse(str(w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
       if (op === 'timer') a.in = a.r >>> 0;
-      else if (op === 'request') a.text = str(w[i + 4], w[i + 5]);
+      else if (op === 'request') { a.text = str(w[i + 4], w[i + 5]); a.keep = w[i + 6]; }
       else if (op === 'ping') a.text = str(a.r, w[i + 3]);
       else if (op === 'resolve' || op === 'push') {
         const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
@@ -788,7 +791,7 @@ export class Socket {
     const rc = q._check(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()));
     return new Promise((resolve, reject) => {
       c._wsRun(rc, 0, (a) => {
-        const entry = { text: a.text, resolve, reject, signal, onAbort: null };
+        const entry = { text: a.text, keep: a.keep, resolve, reject, signal, onAbort: null };
         if (signal) {
           entry.onAbort = () => this._call(x.q_ws_abort(c.h, this.h, a.r, q.io.now()));
           signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -884,7 +887,13 @@ export class Socket {
   _act(a) {
     switch (a.op) {
       case 'connect': return this._connect(a.g, a.url);
-      case 'send': { const e = this.pending.get(a.r); if (e && this.ws) this._send(e.text); return; }
+      case 'send': {
+        const e = this.pending.get(a.r);
+        if (!e || !this.ws) return;
+        this._send(e.text);
+        if (!e.keep) e.text = null;   // never written again (not idempotent): no need to hold it
+        return;
+      }
       case 'ping': if (this.ws) this._send(a.text); return;
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
       case 'timer':

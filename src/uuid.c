@@ -3,11 +3,10 @@
 #include "uuid.h"
 #include "json.h"
 
-static int hex_value(uint8_t c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;                                   /* ASCII letters to lower case */
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
+/* Inlined: request ids are parsed on every decode and every WebSocket request and reply. */
+static inline __attribute__((always_inline)) int hex_value(uint8_t c) {
+    uint32_t d = (uint32_t)c - '0', l = (uint32_t)(c | 0x20) - 'a';   /* 0x20: ASCII letters to lower case */
+    return d < 10 ? (int)d : l < 6 ? (int)l + 10 : -1;
 }
 
 /* 32 hex digits, with hyphens exactly at 8, 13, 18, 23 when `hyphens` (36 bytes). */

@@ -429,9 +429,11 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
                           cfg->max_in_flight, &slot, &handle, err))) return rc;
     uint32_t at = o->tail.len;
     put(o, ws_frame_wrap(&o->tail, env.ptr, env.len));
-    /* the request id sits in the frame: after the wrapper's prefix, where env_encode put it */
-    uint32_t w[4] = { handle, at + (WS_FRAME_WRAP_BYTES - 1) + (uint32_t)(rid - env.ptr), at, o->tail.len - at };
-    record(o, WA_REQUEST, h, w, 4);
+    /* the request id sits in the frame: after the wrapper's prefix, where env_encode put it;
+     * keep: the frame may be written again (idempotent), else the host may drop it once sent */
+    uint32_t w[5] = { handle, at + (WS_FRAME_WRAP_BYTES - 1) + (uint32_t)(rid - env.ptr), at, o->tail.len - at,
+                      s->corr.e[slot].idempotent };
+    record(o, WA_REQUEST, h, w, 5);
     if (o->rc) { ws_corr_remove(&s->corr, slot); return q_fail(err, o->rc, Q_NO_OFFSET, "websocket", QD(REQUEST)); }
     if (s->state == WS_OPEN) send_req(s, h, slot, o);
     settle(s, h, cfg, now_ms, o);

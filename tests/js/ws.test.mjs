@@ -377,3 +377,15 @@ test('with the ws package, the frames of one tick leave the TCP socket in one wr
   assert.equal(t.resolved, 100);
   assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
 });
+
+test('the frame of a request that is never written twice (not idempotent) is not held after its send', async () => {
+  const s = mk({}, { limits: { max_in_flight: 10 } }).socket();
+  await s.request({ payload: 0 });
+  srv.setFault({ delay: 200 });
+  const once = s.request({ payload: 1 }), again = s.request({ payload: 2 }, { idempotent: true });
+  await sleep(20);
+  const held = [...s.pending.values()].map((e) => e.text !== null);
+  assert.deepEqual(held, [false, true]);
+  assert.equal((await once).payload, 1);
+  assert.equal((await again).payload, 2);
+});

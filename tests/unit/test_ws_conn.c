@@ -48,7 +48,7 @@ static void render(const uint8_t *p, uint32_t len) {
         if (at > 1) { *o++ = ','; room--; at++; }
         switch (op) {
         case 1: assert_true(w[2] + w[3] <= strlen(TAIL)); k = snprintf(o, room, "%.*s", (int)w[3], TAIL + w[2]); break;
-        case 2: k = snprintf(o, room, "{\"op\":\"request\",\"s\":%d,\"r\":%u,\"requestId\":\"%.36s\",\"at\":%u,\"n\":%u}", s, w[2], TAIL + w[3], w[4], w[5]); break;
+        case 2: k = snprintf(o, room, "{\"op\":\"request\",\"s\":%d,\"r\":%u,\"requestId\":\"%.36s\",\"at\":%u,\"n\":%u,\"keep\":%u}", s, w[2], TAIL + w[3], w[4], w[5], w[6]); break;
         case 3: k = snprintf(o, room, "{\"op\":\"send\",\"s\":%d,\"r\":%u}", s, w[2]); break;
         case 4: k = snprintf(o, room, "{\"op\":\"timer\",\"s\":%d,\"in\":%u}", s, w[2]); break;
         case 5: k = snprintf(o, room, "{\"op\":\"ping\",\"s\":%d,\"at\":%u,\"n\":%u}", s, w[2], w[3]); break;
@@ -339,7 +339,9 @@ static void keepalive_detects_a_silent_server(void **st) {
 static void reconnect_resends_only_idempotent(void **st) {
     int32_t s = open_sock();
     int32_t a = request(s, "1", 60000, 0, T0);
+    ASSERT_HAS("\"keep\":0}");                          /* written at most once: the host may drop it */
     int32_t b = request(s, "2", 60000, 1, T0);
+    ASSERT_HAS("\"keep\":1}");                          /* may be written again: the host keeps it */
     char idb[40]; strcpy(idb, RID);
     event(s, 1, 2, 1006, "", T0 + 10);
     char want[80];
