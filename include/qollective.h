@@ -82,7 +82,7 @@ int32_t q_token_clear(int32_t client, uint32_t name_len);
  *   {"action":"redirect",...}                                    follow (q_rest_redirect only)
  *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
  * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
- * entropy = 20 bytes. Returns the plan's length; output = plan JSON
+ * entropy = 20 bytes (52 with security.sign_requests: 32 seed the signature). Returns the plan's length; output = plan JSON
  * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body.
  * A request id is an integer below 2^53 (exact as a JS number), passed back as a double. */
 int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms);
@@ -90,6 +90,10 @@ int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, 
 int32_t q_rest_response(int32_t client, double id, int32_t status, uint32_t body_len, uint32_t type_len, uint32_t retry_after_len, double now_ms);
 /* No response: kind 1 network (incl. CORS), 2 timeout, 3 aborted by the caller. */
 int32_t q_rest_failure(int32_t client, double id, int32_t kind, double now_ms);
+/* A network failure the host names: input = its error identifier (Node's err.code, e.g.
+ * ERR_TLS_CERT_ALTNAME_INVALID). TLS failures reject with TLS_HANDSHAKE (kind security, source
+ * network, not retried); any other identifier is q_rest_failure kind 1. */
+int32_t q_rest_failure_code(int32_t client, double id, uint32_t code_len, double now_ms);
 /* A redirect answered the attempt: input = the URL requested | its Location; status 0 when
  * the host hides the target (browser opaque redirect). Output: a redirect action
  * {"action":"redirect","url","method","body":bool,"headers":[from,to],"attempt"} — send the
@@ -119,7 +123,8 @@ int32_t q_rest_in_flight(int32_t client);
  *   6 resolve {r,at,n,rec[13]} request r's reply: envelope = frame[at..at+n), rec = decode record
  *   7 push {0,at,n,rec[13]}   an envelope no request waits for (server push)
  * JSON actions:
- *   connect {g,url}           open a WebSocket (no subprotocol); tag its events with connection g
+ *   connect {g,url,sign?}     open a WebSocket (no subprotocol); tag its events with connection g;
+ *                             sign: add the headers of q_tls_sign_handshake where the host can
  *   close {g,code,reason,flush} close connection g (flush: once bufferedAmount is 0); discard it
  *   reject {r,source,requestId,error,details}  request r failed; source local|network|envelope|frame
  *   status {state,attempt,...} lifecycle: connecting|open|reconnecting{delay,code,reason}|stale|
@@ -132,7 +137,10 @@ int32_t q_ws_request(int32_t client, int32_t sock, uint32_t meta_len, uint32_t p
 /* A text frame of connection conn arrived: input = its UTF-8 bytes. */
 int32_t q_ws_message(int32_t client, int32_t sock, uint32_t conn, uint32_t len, double now_ms);
 /* A host event of connection conn: kind 1 opened, 2 closed (code, input = reason), 3 timer fired,
- * 4 binary frame, 5 text frame too long to copy (code = its length in UTF-16 units). */
+ * 4 binary frame, 5 text frame too long to copy (code = its length in UTF-16 units), 6 the
+ * connection failed and the host names why (code = close code, input = the host's error
+ * identifier): a TLS failure closes the socket for good, rejecting every request with
+ * TLS_HANDSHAKE (no reconnect heals a refused certificate); anything else is event 2. */
 int32_t q_ws_event(int32_t client, int32_t sock, uint32_t conn, int32_t kind, int32_t code, uint32_t reason_len, double now_ms);
 /* The caller aborted request req (nothing happens when it already ended). */
 int32_t q_ws_abort(int32_t client, int32_t sock, uint32_t req, double now_ms);
@@ -177,6 +185,13 @@ int32_t q_tls_sign(int32_t client, uint32_t len);
 int32_t q_tls_client_cert(int32_t client);
 /* Output = {"ca":bool,"cert":bool,"key":bool}: what was compiled in. */
 int32_t q_tls_embedded(int32_t client);
+/* Output = the compiled-in ca, cert and key PEM, each as [u32le length][bytes], for the host's
+ * TLS stack only (Node mTLS); the host wipes its copies, scratch is wiped before the next call. */
+int32_t q_tls_host_credentials(int32_t client);
+/* The RFC 9421 signature headers of a WebSocket handshake (security.sign_requests): input = the
+ * socket URL (signed as its http(s) form); entropy = 32 bytes. Output = JSON
+ * [["Signature-Input",".."],["Signature",".."]]. */
+int32_t q_tls_sign_handshake(int32_t client, uint32_t url_len, double now_ms);
 /* Zeroes the compiled-in private key in linear memory. */
 int32_t q_tls_wipe_embedded(int32_t client);
 #endif

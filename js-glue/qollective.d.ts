@@ -124,8 +124,11 @@ export interface ClientConfig {
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
   limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
-  /** token_ttl_ms: lifetime of a token set without expiresAt (0 = none, at most 30 days). */
-  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; token_ttl_ms?: number };
+  /** client_cert_header (TLS module only, default false): send X-Client-Cert, the Base64 DER of the client's certificate (never the key), for TLS-terminating proxies.
+   *  sign_requests (TLS module only, default false): RFC 9421 Signature-Input/Signature and RFC 9530 Content-Digest on every REST request and (with Node's ws) WebSocket handshake;
+   *  signature_key_id: their keyid (default: the certificate's SHA-256, hex).
+   *  token_ttl_ms: lifetime of a token set without expiresAt (0 = none, at most 30 days). */
+  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; client_cert_header?: boolean; sign_requests?: boolean; signature_key_id?: string; token_ttl_ms?: number };
   /** level: what the client logs (default "off"); records go to the `log` sink (ClientOptions, LoadOptions). */
   log?: { level?: 'off' | 'error' | 'warn' | 'info' | 'debug' };
 }
@@ -257,6 +260,19 @@ export interface LoadOptions {
   memoryLimit?: number;
   /** Default log sink of this instance's clients (default: the console); see `ClientConfig.log`. */
   log?: LogSink;
+  /** Host TLS transport factory for mutual TLS in Node (`nodeTls` from js-glue/node-tls.js), TLS module only:
+   *  called once per client with its credentials (setCredentials, else the compiled-in set), whose byte
+   *  copies the glue wipes once it returns. REST and WebSocket of that client then go through it. */
+  tls?: (credentials: HostCredentials) => HostTls;
+}
+
+/** Credentials handed to the host TLS stack: PEM or DER; any part may be empty. */
+export interface HostCredentials { ca: string | Uint8Array; cert: string | Uint8Array; key: string | Uint8Array }
+/** What a host TLS factory returns: a fetch (honouring redirect: 'manual'), the WebSocket class wrapper, close(). */
+export interface HostTls {
+  fetch: typeof fetch;
+  socketClass(WebSocket: unknown): unknown;
+  close(): void;
 }
 
 /** One log record: `level`, `event` (e.g. `rest.send`, `rest.failed`, `token.set`, `ws.status`) and only

@@ -156,6 +156,7 @@ export class Qollective {
       random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
       now: options.now || (() => Date.now()),
       log: options.log,   // the default log sink of this instance's clients (see Client._log)
+      tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
     };
     this._mem = new Uint8Array(0);
     this._check(this.x.q_init(options.memoryLimit || 0));
@@ -558,12 +559,48 @@ export class Client {
 
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
    *  left out). Replaces the compiled-in set for this client; the key is wiped on close(). */
-  setCredentials({ ca = '', cert = '', key = '' } = {}) { this.q._tls('credentials', this._live(), [ca, cert, key]); }
+  setCredentials({ ca = '', cert = '', key = '' } = {}) {
+    this.q._tls('credentials', this._live(), [ca, cert, key]);
+    // the core accepted them: the host TLS stack (load option tls) gets the same set
+    this._hostClose();
+    if (this.q.io.tls) this._tlsHost = this.q.io.tls({ ca, cert, key });
+  }
+  /** The host TLS transport of this client (load option tls, TLS module): made from the
+   *  compiled-in credentials on first use; null without one. */
+  _host() {
+    const q = this.q;
+    if (this._tlsHost === undefined) {
+      this._tlsHost = null;
+      if (q.io.tls && q.hasTls) {
+        const c = this._embeddedCredentials();
+        try { this._tlsHost = q.io.tls(c); } finally { for (const b of Object.values(c)) b.fill(0); }
+      }
+    }
+    return this._tlsHost;
+  }
+  _hostClose() { this._tlsHost?.close(); this._tlsHost = undefined; }
+  /** The compiled-in {ca, cert, key} PEM bytes for the host TLS stack; the core's output is wiped here. */
+  _embeddedCredentials() {
+    const q = this.q;
+    q._tls('host_credentials', -1, []);
+    const p = q.x.q_output_ptr(), n = q.x.q_output_len(), m = q.mem, dv = new DataView(m.buffer, p, n), out = {};
+    let at = 0;
+    for (const k of ['ca', 'cert', 'key']) { const len = dv.getUint32(at, true); out[k] = m.slice(p + at + 4, p + at + 4 + len); at += 4 + len; }
+    m.fill(0, p, p + n);
+    return out;
+  }
   /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
   sign(data) {
     if (this.q.hasTls) this.q._entropy(32);
     this.q._tls('sign', this._live(), [data]);
     return this.q._out();
+  }
+  /** TLS module: the signature headers of a WebSocket handshake to url ({name: value}). */
+  _signHandshake(url) {
+    const q = this.q;
+    q._entropy(32);
+    q._tls('sign_handshake', this._live(), [url], q.io.now());
+    return Object.fromEntries(JSON.parse(q._outText()));   // `ws` takes an object
   }
   /** TLS module: the client's certificate as DER (never the key). */
   certificate() { this.q._tls('client_cert', this._live(), []); return this.q._out(); }
@@ -581,6 +618,7 @@ export class Client {
     }
     this._sends.clear();
     for (const t of this._expiry ?? []) clearTimeout(t);
+    this._hostClose();
     x.q_client_free(h);
     this._log('debug', 'client.close', {});
   }
@@ -606,7 +644,7 @@ export class Client {
     if (options.timeout !== undefined) opts.timeout_ms = options.timeout;
     if (options.headers) opts.headers = options.headers;
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
-    q._entropy(20);
+    q._entropy(q.hasTls ? 52 : 20);   // TLS module: 32 more seed the signature (security.sign_requests)
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
     let len;
     try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } catch (e) {
@@ -624,6 +662,7 @@ export class Client {
     // This send's own stop: the caller's signal or close() abort it. Every listener added
     // here is removed before send() settles, so nothing outlives the call.
     const run = { id, stop: new AbortController() };
+    const fetchImpl = this._host()?.fetch ?? q.io.fetch;
     const stop = run.stop.signal, callerSignal = options.signal;
     this._sends.add(run);
     if (callerSignal) this._watch(callerSignal, run);
@@ -642,7 +681,7 @@ export class Client {
         failure = null;
         try {
           // redirects come back to the core, which decides every hop (browsers hide them: status 0)
-          res = await q.io.fetch(url, { method, headers, body, signal: ctl.signal, redirect: 'manual' });
+          res = await fetchImpl(url, { method, headers, body, signal: ctl.signal, redirect: 'manual' });
           if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status <= 399)) {
             hop = res; res = null;
             hop.body?.cancel().catch(() => {});
@@ -670,7 +709,9 @@ export class Client {
           this._log('debug', 'rest.response', { requestId: plan.requestId, status: res.status, bytes: bytes.length });
           act = this._act(x.q_rest_response(h, id, res.status, b, c, r, q.io.now()), bytes);
         } else {
-          act = this._act(x.q_rest_failure(h, id, why, q.io.now()));
+          // the host's error code (Node's): the core tells TLS failures from other network ones
+          const code = why === FAIL_NETWORK && hostFailure(failure).code;
+          act = this._act(code ? x.q_rest_failure_code(h, id, q._input([code])[0], q.io.now()) : x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
         this._log('info', 'rest.retry', { requestId: plan.requestId, attempt: act.attempt, delay: act.delay });
@@ -730,7 +771,7 @@ export class Client {
   }
 }
 
-const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5;
+const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5, WS_FAILED = 6;
 // action record codes 1..7 (include/qollective.h)
 const WA_OPS = [, 'json', 'request', 'send', 'timer', 'ping', 'resolve', 'push'];
 
@@ -772,6 +813,7 @@ export class Socket {
 
   /** Sends an envelope; resolves with the reply Envelope or rejects with QollectiveError. */
   request(envelope, options) {
+    if (this._failure) return Promise.reject(this._failure);
     try { return this._request(envelope, options); } catch (e) { return Promise.reject(e); }
   }
 
@@ -886,7 +928,7 @@ export class Socket {
 
   _act(a) {
     switch (a.op) {
-      case 'connect': return this._connect(a.g, a.url);
+      case 'connect': return this._connect(a.g, a.url, a.sign);
       case 'send': {
         const e = this.pending.get(a.r);
         if (!e || !this.ws) return;
@@ -963,7 +1005,7 @@ export class Socket {
     for (const r of this._drained.splice(0)) r();
   }
 
-  async _connect(g, url) {
+  async _connect(g, url, sign) {
     this.g = g;
     const auth = this.c.auth;
     if (auth) {
@@ -977,11 +1019,22 @@ export class Socket {
       }
       if (this.closed || this.g !== g) return;
     }
-    const WS = this.c._WebSocket || this.c.q.io.WebSocket;
+    let WS = this.c._WebSocket || this.c.q.io.WebSocket;
     this.c._log('debug', 'ws.connect', { url });
-    let ws;
+    const host = this.c._host();
+    if (host && WS) WS = host.socketClass(WS);
+    let ws, failed = '', options;
+    if (sign && WS && WS !== globalThis.WebSocket) {
+      // RFC 9421 headers for the handshake: only a WebSocket class given to the glue (Node's `ws`)
+      // takes headers; a browser's cannot send them (README "Request signing")
+      try { options = { headers: this.c._signHandshake(url) }; } catch (e) {
+        this._failure = e;   // e.g. TLS_NO_CREDENTIALS: this socket's requests reject with it
+        for (const r of [...this.pending.keys()]) this._settle(r, false, e);
+        return this.close();
+      }
+    }
     try {
-      ws = new WS(url); // no subprotocol: the server refuses a handshake that asks for one
+      ws = options ? new WS(url, undefined, options) : new WS(url); // no subprotocol: the server refuses a handshake that asks for one
     } catch (e) {
       // an unusable URL or no WebSocket at all: the core sees a failed connection
       queueMicrotask(() => this._event(g, WS_CLOSED, 1006, ''));
@@ -989,13 +1042,15 @@ export class Socket {
     }
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this._event(g, WS_OPENED);
+    ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
     ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
-      this._event(g, WS_CLOSED, ev.code || 1006, ev.reason || '');
+      // a failure the host named (Node: a TLS error code) goes to the core, which decides
+      if (failed) this._event(g, WS_FAILED, ev.code || 1006, failed);
+      else this._event(g, WS_CLOSED, ev.code || 1006, ev.reason || '');
     };
-    ws.onerror = () => {}; // a close event follows
+    ws.onerror = (ev) => { if (failed !== null) failed = hostFailure(ev?.error).code || ''; }; // a close event follows
   }
 
   _close(g, code, reason, flush) {
@@ -1103,7 +1158,8 @@ CERT_NOT_YET_VALID certificate is not valid yet
 CERT_WRONG_HOST certificate does not match the host
 CERT_UNTRUSTED certificate chain is not trusted
 KEY_INVALID not a usable private key
-TLS_NO_CREDENTIALS no certificate or key configured`;
+TLS_NO_CREDENTIALS no certificate or key configured
+TLS_HANDSHAKE TLS handshake failed`;
 // the first 53 details are the codec module's
 const CODEC_DETAILS = `auto-fill needs 16 entropy bytes per envelope
 too many items

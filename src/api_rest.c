@@ -54,6 +54,15 @@ Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, double id, int32
     return output_end(I, rest_failure(c, rest_id_of(id), (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
 }
 
+Q_EXPORT(q_rest_failure_code) int32_t q_rest_failure_code(int32_t client, double id, uint32_t code_len, double now_ms) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, code_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    q_buf out = {0};
+    return output_end(I, rest_failure_code(c, rest_id_of(id), I->in, code_len, now_ms, &out, &I->err), &out);
+}
+
 Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, double id, double now_ms) {
     BEGIN();
     q_client *c = client_at(I, client, now_ms);

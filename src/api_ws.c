@@ -68,7 +68,7 @@ Q_EXPORT(q_ws_event) int32_t q_ws_event(int32_t client, int32_t sock, uint32_t c
     BEGIN();
     SOCKET();
     if (!input_ok(I, reason_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (kind < WE_OPENED || kind > WE_OVERSIZED) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "kind", QD(UNKNOWN_EVENT)));
+    if (kind < WE_OPENED || kind > WE_FAILED) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "kind", QD(UNKNOWN_EVENT)));
     /* the close reason is the peer's text: it goes out as a JSON string, so it must be UTF-8 */
     if (reason_len && json_utf8_validate(I->in, reason_len, &I->err)) reason_len = 0;
     q_error_clear(&I->err);

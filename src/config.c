@@ -6,7 +6,8 @@
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
  *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes }
  *   meta       { tenant, uuid_version }
- *   security   { auth_token, auth_scheme, allowed_origins[], token_ttl_ms }
+ *   security   { auth_token, auth_scheme, allowed_origins[], client_cert_header, sign_requests, signature_key_id,
+ *                token_ttl_ms }
  *   log        { level }   (the glue logs; the core validates the level and shows it) */
 #include "config.h"
 #include "json.h"
@@ -35,7 +36,7 @@ enum {
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
     C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER,
     C_TENANT, C_UUID_VERSION,
-    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_TOKEN_TTL,
+    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_CLIENT_CERT_HEADER, C_SIGN_REQUESTS, C_SIGNATURE_KEY_ID, C_TOKEN_TTL,
     C_LOG_LEVEL,
     C_COUNT_
 };
@@ -81,6 +82,9 @@ static const schema META = SCHEMA(META_F);
 static const schema_field SECURITY_F[] = {
     S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
     { "allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL },
+    S("client_cert_header", ST_BOOL, C_CLIENT_CERT_HEADER),
+    S("sign_requests", ST_BOOL, C_SIGN_REQUESTS),
+    S("signature_key_id", ST_STRING, C_SIGNATURE_KEY_ID),
     I("token_ttl_ms", C_TOKEN_TTL),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
@@ -127,6 +131,7 @@ static const str_setting STRS[] = {
     { C_HEADERS, true, OFF(headers_json), "{}" }, { C_WS_URL, false, OFF(ws_url), NULL },
     { C_TENANT, false, OFF(tenant), NULL }, { C_AUTH_TOKEN, false, OFF(auth_token_name), NULL },
     { C_AUTH_SCHEME, false, OFF(auth_scheme), "Bearer" }, { C_ORIGINS, true, OFF(allowed_origins_json), "[]" },
+    { C_SIGNATURE_KEY_ID, false, OFF(signature_key_id), NULL },
 };
 
 void config_defaults(q_config *c) {
@@ -291,6 +296,16 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         c->log_level++;
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
+    if (w.slots[C_CLIENT_CERT_HEADER] >= 0) c->client_cert_header = *schema_tok_ptr(&w, w.slots[C_CLIENT_CERT_HEADER]) == 't';
+    if (w.slots[C_SIGN_REQUESTS] >= 0) c->sign_requests = *schema_tok_ptr(&w, w.slots[C_SIGN_REQUESTS]) == 't';
+#ifndef Q_TLS
+    /* the certificate and key live in the TLS module: elsewhere neither could ever be used */
+    for (int k = C_CLIENT_CERT_HEADER; k <= C_SIGN_REQUESTS; k++)
+        if ((k == C_CLIENT_CERT_HEADER ? c->client_cert_header : c->sign_requests))
+            return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[k]),
+                          k == C_CLIENT_CERT_HEADER ? "security.client_cert_header" : "security.sign_requests",
+                          "needs the TLS module (qollective-tls.wasm)");
+#endif
 
     for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
         int tok = w.slots[STRS[k].slot];
@@ -300,6 +315,11 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     }
     if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
         return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", QD(MUST_START_WITH_SLASH));
+    /* a keyid travels as an sf-string: printable ASCII only */
+    for (uint32_t i = 0; c->signature_key_id.ptr && i <= c->signature_key_id.len; i++)
+        if (i == c->signature_key_id.len ? i == 0 || i > Q_SIGNATURE_KEY_ID_MAX_BYTES : c->signature_key_id.ptr[i] < 0x20 || c->signature_key_id.ptr[i] > 0x7E)
+            return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_SIGNATURE_KEY_ID]), "security.signature_key_id",
+                          "1..64 printable ASCII characters");
     if (c->auth_token_name.ptr && (c->auth_token_name.len == 0 || c->auth_token_name.len > Q_MAX_TOKEN_NAME_BYTES))
         return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_AUTH_TOKEN]), "security.auth_token", QD(A_TOKEN_NAME_OF_1_64_BYTES));
     return config_check_urls(c, &w, err);
@@ -327,7 +347,8 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
     if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
-    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : c->ws_reconnect;
+    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : f->slot == C_CLIENT_CERT_HEADER ? c->client_cert_header
+           : f->slot == C_SIGN_REQUESTS ? c->sign_requests : c->ws_reconnect;
     return q_buf_puts(o, b ? "true" : "false");
 }
 

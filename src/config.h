@@ -37,6 +37,9 @@ typedef struct {
     q_str auth_token_name;       /* token store entry sent as Authorization, "" = none */
     q_str auth_scheme;           /* default "Bearer" */
     q_str allowed_origins_json;  /* compact JSON array, "" = any */
+    bool client_cert_header;     /* TLS module: send X-Client-Cert (Base64 DER of the client's certificate) */
+    bool sign_requests;          /* TLS module: RFC 9421 signatures + RFC 9530 Content-Digest */
+    q_str signature_key_id;      /* their keyid, "" = the certificate's SHA-256 (hex) */
     uint32_t token_ttl_ms;       /* lifetime of a token set without an expiry, 0 = none */
     /* log */
     uint8_t log_level;           /* 0 off (default), 1 error, 2 warn, 3 info, 4 debug */

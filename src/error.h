@@ -100,6 +100,7 @@ typedef enum { QS_LOCAL = 0, QS_NETWORK, QS_ENVELOPE, QS_FRAME, QS_HTTP, QS_COUN
     X(CERT_UNTRUSTED,    QK_SECURITY,   0,   "certificate chain is not trusted") \
     X(KEY_INVALID,       QK_VALIDATION, 0,   "not a usable private key") \
     X(TLS_NO_CREDENTIALS,QK_SECURITY,   0,   "no certificate or key configured") \
+    X(TLS_HANDSHAKE,     QK_SECURITY,   0,   "TLS handshake failed") \
     X(INTERNAL,          QK_INTERNAL,   0,   "internal error")
 
 typedef enum {

@@ -18,6 +18,10 @@
 #include "retry.h"
 #include "tokens.h"
 #include "num.h"
+#include "host_failure.h"
+#ifdef Q_TLS
+#include "tls.h"
+#endif
 #include "qollective.h"
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
@@ -134,6 +138,18 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ot : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
         return rc;
 
+#ifdef Q_TLS
+    /* RFC 9421 signature over method, URL, body digest and request id (the last own headers) */
+    if (cfg->sign_requests) {
+        q_instance *I = instance();
+        if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
+            return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
+        rc = tls_sign_message(c, Q_HTTP_METHODS[method], url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
+                              UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
+        q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
+        if (rc) return rc;
+    }
+#endif
     rest_id id;
     rest_entry *e = rest_entry_new(c, &id, err);
     if (!e) return err->status;
@@ -242,6 +258,14 @@ int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms,
     q_fail(&fail, Q_ERR(NETWORK), Q_NO_OFFSET, NULL, QD(CONNECTION_REFUSED_OR_RESET_DNS_TLS_OR));
     fail.source = QS_NETWORK;
     return decide(c, en, RE_FAILURE, &fail, -1, now_ms, NULL, out, err);
+}
+
+int rest_failure_code(q_client *c, rest_id id, const uint8_t *code, uint32_t code_len, double now_ms, q_buf *out, q_error *err) {
+    const char *tls = host_tls_failure(code, code_len);
+    if (!tls) return rest_failure(c, id, RF_NETWORK, now_ms, out, err);
+    rest_entry *en = rest_entry_for(c, id, RE_FAILURE, err);
+    if (!en) return err->status;
+    return reject_now(c, en, Q_ERR(TLS_HANDSHAKE), QS_NETWORK, tls, out, err);
 }
 
 int rest_attempt(q_client *c, rest_id id, double now_ms, q_buf *out, q_error *err) {

@@ -23,6 +23,10 @@ int rest_response(q_client *c, rest_id id, int32_t status, const uint8_t *body, 
                   double now_ms, q_buf *out, q_error *err);
 /* The attempt failed without a response. Output: an action JSON (retry/reject). */
 int rest_failure(q_client *c, rest_id id, rest_failure_kind kind, double now_ms, q_buf *out, q_error *err);
+/* A network failure the host names with an identifier (Node's error code): one that names a
+ * TLS failure rejects at once with TLS_HANDSHAKE (security, not retried), any other is
+ * rest_failure(RF_NETWORK). */
+int rest_failure_code(q_client *c, rest_id id, const uint8_t *code, uint32_t code_len, double now_ms, q_buf *out, q_error *err);
 /* A redirect answered the attempt: status 301/302/303/307/308 (other 3xx reject) or 0 when
  * the host hid it (browser opaque redirect); url = the URL that was requested, loc = its
  * Location. Output {"action":"redirect","url","method","body":bool,"headers":[from,to],

@@ -8,6 +8,9 @@
 #include "url.h"
 #include "token.h"
 #include "qollective.h"
+#ifdef Q_TLS
+#include "tls.h"
+#endif
 
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(REQUEST)); }
 
@@ -189,6 +192,18 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
         header_add(&h, OWN_HEADERS[OWN_META_END], v, sl + 1 + tl);
         q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
     }
+#ifdef Q_TLS
+    /* for TLS-terminating proxies (browsers own TLS client auth): the certificate, never the key;
+     * after *own, so a cross-origin redirect strips it like Authorization */
+    if (cfg->client_cert_header) {
+        const uint8_t *der;
+        uint32_t dn;
+        if ((rc = tls_client_cert_der(c, &der, &dn, err))) return rc;
+        uint8_t *b64 = scratch_alloc(b64_encoded_len(dn) + 1);
+        if (!b64) return oom(err);
+        header_add(&h, "X-Client-Cert", b64, b64_encode(der, dn, b64));
+    }
+#endif
     if (cfg->headers_json.len) {
         q_tokens ht;
         if ((rc = tokens_parse(&ht, cfg->headers_json.ptr, cfg->headers_json.len, 0, err))) return rc;

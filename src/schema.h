@@ -44,7 +44,7 @@ typedef struct schema {
  * (walk_object records one entry per field): every schema initializer uses it. */
 #define SCHEMA_COUNT(fields) ((uint8_t)(Q_ARRAY_LEN(fields) + 0 * sizeof(struct { \
     _Static_assert(Q_ARRAY_LEN(fields) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })))
-#define SCHEMA_MAX_SLOTS  32
+#define SCHEMA_MAX_SLOTS  40
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 
 typedef struct {

@@ -32,6 +32,7 @@
 #include "rest.h"
 #include "instance.h"
 #include "qollective.h"
+#include "host_failure.h"
 
 #define INF_MS 1e300
 /* Close codes this client sends: 1000 normal; 4000-4999 are for applications (browsers refuse others). */
@@ -95,7 +96,8 @@ static void connect(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, w
     s->until_ms = now_ms + cfg->connect_timeout_ms;
     s->ping_out = 0;
     act(o, "connect", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"url\":%j}", s->conn, s->url, s->url_len));
+    /* sign: the host asks the TLS module for the handshake's signature headers (q_tls_sign_handshake) */
+    fields(o, h, jw_fmt(&o->tail, ",\"g\":%u,\"url\":%j%s}", s->conn, s->url, s->url_len, cfg->sign_requests ? ",\"sign\":true" : ""));
     status(o, h, s, "connecting");
 }
 
@@ -189,6 +191,25 @@ static void drop(ws_sock *s, int32_t h, const q_config *cfg, uint32_t code, cons
     lost(s, h, cfg, code, (const uint8_t *)reason, (uint32_t)q_strlen(reason), requeue, why, src, now_ms, o);
 }
 
+/* A TLS failure (host_tls_failure): no reconnect heals a refused or untrusted certificate, so
+ * every request rejects with TLS_HANDSHAKE and the socket closes for good, saying why. */
+static void tls_failed(ws_sock *s, int32_t h, uint32_t code, const char *why, ws_out *o) {
+    q_error fail;
+    q_fail(&fail, Q_ERR(TLS_HANDSHAKE), Q_NO_OFFSET, NULL, why);
+    for (uint32_t slot; (slot = s->corr.written.head) != WS_NIL;) {
+        if (s->corr.e[slot].state == WR_TOMBSTONE) ws_corr_remove(&s->corr, slot);
+        else reject(s, h, slot, &fail, QS_NETWORK, NULL, 0, o);
+    }
+    while (s->corr.queued.head != WS_NIL) reject(s, h, s->corr.queued.head, &fail, QS_NETWORK, NULL, 0, o);
+    go(s, WS_CLOSED);
+    uint8_t rec[Q_ERROR_JSON_BYTES];
+    fail.source = QS_NETWORK;
+    int n = q_error_to_json(&fail, rec, sizeof rec);
+    act(o, "status", h);
+    fields(o, h, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->tail, ",\"state\":\"closed\",\"attempt\":%u,\"code\":%u,\"reason\":\"\",\"source\":\"network\",\"error\":%r}",
+                                                       s->attempt, code, rec, (uint32_t)n));
+}
+
 /* ---- time ---------------------------------------------------------------------------------------- */
 
 /* Everything due by now: request deadlines, connect timeout, backoff end, keepalive. */
@@ -263,7 +284,10 @@ int ws_sock_event(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, ws_
         s->last_rx_ms = now_ms;
         status(o, h, s, "open");
         while (s->corr.queued.head != WS_NIL) send_req(s, h, s->corr.queued.head, o);
-    } else if (current && ev == WE_CLOSED) {
+    } else if (current && ev == WE_FAILED && host_tls_failure(reason, reason_len)) {
+        tls_failed(s, h, (uint32_t)code, host_tls_failure(reason, reason_len), o);
+    } else if (current && (ev == WE_CLOSED || ev == WE_FAILED)) {
+        if (ev == WE_FAILED) reason_len = 0;   /* an identifier, not the peer's close reason */
         lost(s, h, cfg, (uint32_t)code, reason, reason_len, true, QD(THE_CONNECTION_CLOSED_BEFORE_THE_REPLY), QS_NETWORK, now_ms, o);
     } else if (current && ev == WE_BINARY && s->state == WS_OPEN) {
         s->last_rx_ms = now_ms; s->ping_out = 0;   /* ignored, but the peer is alive */

@@ -44,7 +44,8 @@ typedef struct {
 typedef enum { WA_JSON = 1, WA_REQUEST, WA_SEND, WA_TIMER, WA_PING, WA_RESOLVE, WA_PUSH } ws_action;
 
 /* Host events. */
-typedef enum { WE_OPENED = 1, WE_CLOSED = 2, WE_TICK = 3, WE_BINARY = 4, WE_OVERSIZED = 5 } ws_event;
+/* WE_FAILED: the connection failed and the host names why (reason = its error identifier). */
+typedef enum { WE_OPENED = 1, WE_CLOSED = 2, WE_TICK = 3, WE_BINARY = 4, WE_OVERSIZED = 5, WE_FAILED = 6 } ws_event;
 
 /* Starts a socket: CONNECTING, connect action. */
 int ws_sock_start(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_out *o);

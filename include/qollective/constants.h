@@ -77,6 +77,8 @@
 #define Q_TLS_DEFAULT_REFRESH_MS      (30.0 * 86400000.0) /* warn this long before notAfter: 30 days */
 #define Q_TLS_MAX_SAN_ENTRIES         64         /* SANs listed by inspection */
 #define Q_TLS_MAX_SIGN_BYTES          1048576    /* data hashed and signed per call */
+#define Q_SIGNATURE_KEY_ID_MAX_BYTES  64         /* security.signature_key_id (an RFC 9421 keyid) */
+#define Q_SIGNATURE_LABEL             "sig1"     /* the Signature-Input / Signature member name */
 
 /* ---- Identity ------------------------------------------------------------- */
 #define Q_CLIENT_NAME                 "qollective-wasm"

@@ -77,6 +77,32 @@ void tls_embedded_wipe(void);
  * the certificate. On failure creds are left empty. */
 int tls_creds_load(tls_creds *c, const uint8_t *ca, uint32_t ca_len, const uint8_t *cert, uint32_t cert_len,
                    const uint8_t *key, uint32_t key_len, q_error *err);
+/* The DER of the leaf certificate a client presents (its own, else the compiled-in one),
+ * valid until the call ends (scratch). TLS_NO_CREDENTIALS when there is none. */
+struct q_client;
+int tls_client_cert_der(struct q_client *c, const uint8_t **der, uint32_t *n, q_error *err);
+/* The credentials a call uses for client c (NULL: none): its own when it has any, else the
+ * compiled-in set parsed into tmp (the caller frees tmp). NULL and err set on failure. */
+const tls_creds *tls_effective(void *instance, struct q_client *c, tls_creds *tmp, bool need_key);
 /* Frees (and, through tls_free, wipes) everything creds hold. */
 void tls_creds_free(tls_creds *c);
+
+/* ---- HTTP Message Signatures (tls_httpsig.c; RFC 9421, RFC 9530) ---- */
+/* One covered component: its identifier (a derived "@name" or a lower-case field name) and value. */
+typedef struct { const char *name; const uint8_t *value; uint32_t len; } httpsig_component;
+/* Signature parameters, written in this order: created (when >= 0), keyid (when set), alg (when set). */
+typedef struct { int64_t created; const uint8_t *keyid; uint32_t keyid_len; const char *alg; } httpsig_params;
+/* The signature parameters value (§2.3): ("a" "b");created=..;keyid="..";alg="..". */
+int httpsig_params_write(q_buf *out, const httpsig_component *c, uint32_t n, const httpsig_params *p);
+/* The signature base (§2.5): a line "<id>": <value> per component, then "@signature-params": <params>
+ * (no trailing newline). Q_OK or OUT_OF_MEMORY. */
+int httpsig_base(q_buf *out, const httpsig_component *c, uint32_t n, const httpsig_params *p);
+/* Signs a request of client c with its key (its own, else the compiled-in one) and appends the
+ * headers to the JSON header list `headers` (a leading comma unless first): Content-Digest when
+ * body is not NULL, Signature-Input and Signature covering @method, @target-uri, content-digest
+ * and x-qollective-request-id (when request_id is not NULL), with created, keyid and alg.
+ * seed: >= 32 host random bytes. */
+int tls_sign_message(struct q_client *c, const char *method, const uint8_t *url, uint32_t url_len, const uint8_t *body,
+                     uint32_t body_len, const uint8_t *request_id, uint32_t request_id_len, double now_ms,
+                     const uint8_t *seed, uint32_t seed_len, q_buf *headers, bool first, q_error *err);
 #endif

@@ -478,6 +478,34 @@ for (const [name, url] of [['client', '/dist/qollective.wasm'], ['codec', '/dist
   });
 }
 
+test('X-Client-Cert (TLS module): the certificate as Base64 DER only when enabled, through a real preflight', async () => {
+  // the browser owns TLS client auth; for a TLS-terminating proxy the page can send its certificate (never a key)
+  const { readFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { X509Certificate } = await import('node:crypto');
+  const pkiDir = new URL('../../build/pki/', import.meta.url);
+  execFileSync('bash', [new URL('../../scripts/gen-test-pki.sh', import.meta.url).pathname, pkiDir.pathname]);
+  const cert = readFileSync(new URL('client.pem', pkiDir), 'utf8');
+  rest.reset();
+  const r = await page.evaluate(async ({ base, cert }) => {
+    const { Qollective, outcome } = globalThis.harness;
+    const q = await Qollective.load('/dist/qollective-tls.wasm');
+    const out = [];
+    for (const enabled of [false, true]) {
+      const c = q.client({ rest: { base_url: base }, security: { client_cert_header: enabled } });
+      c.setCredentials({ cert });
+      out.push(await outcome(c.send({ payload: { enabled } })));
+      c.close();
+    }
+    return out;
+  }, { base: rest.url, cert });
+  assert.deepEqual(r.map((o) => o.ok), [true, true], JSON.stringify(r));
+  const posts = log('/envelope').filter((e) => e.method === 'POST');
+  assert.equal(posts.length, 2);
+  assert.equal(posts[0].headers['x-client-cert'], undefined, 'off by default');
+  assert.equal(posts[1].headers['x-client-cert'], Buffer.from(new X509Certificate(cert).raw).toString('base64'));
+});
+
 test('no uncaught errors in pages or workers', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -59,6 +59,9 @@ test('the package entry points are the shipped glue and types', () => {
 
 test('the codec glue is an entry point with its own map of the same source', () => {
   assert.deepEqual(pkg.exports['./codec'], { types: pkg.types, default: './dist/qollective-codec.min.js' });
+  // the Node mTLS helper ships as it is, with its types
+  assert.deepEqual(pkg.exports['./node-tls'], { types: './js-glue/node-tls.d.ts', default: './js-glue/node-tls.js' });
+  for (const f of ['js-glue/node-tls.js', 'js-glue/node-tls.d.ts']) assert.ok(pkg.files.includes(f), f);
   assert.ok(pkg.files.includes('dist/qollective-codec.min.js') && pkg.files.includes('dist/qollective-codec.min.js.map'));
   const min = read('dist/qollective-codec.min.js');
   assert.match(min, /\/\/# sourceMappingURL=qollective-codec\.min\.js\.map\s*$/);

@@ -12,8 +12,10 @@
 // - axum extractor rejections are plain text (415 / 400 / 422 / 413), hyper rejects oversized heads with 431.
 
 import http from 'node:http';
+import https from 'node:https';
 import { pathToFileURL } from 'node:url';
 import * as wire from './envelope-wire.mjs';
+import { verifyRequest } from './httpsig-verify.mjs';
 import { parse as parseJson, stringify, toPlain, SerdeJsonError } from './serde-json.mjs';
 
 export const REST_DEFAULTS = Object.freeze({
@@ -228,6 +230,7 @@ export async function startRestServer(options = {}) {
       url: req.url,
       headers: { ...req.headers },
       rawHeaders: [...req.rawHeaders],
+      clientCert: peerCert(req.socket),
       body: bodyBuf.toString('utf8'),
       bodyBytes,
       fault: null,
@@ -498,6 +501,19 @@ export async function startRestServer(options = {}) {
       return;
     }
 
+    // RFC 9421 request signatures (options.signatures = {keyFor(keyid, alg), windowSec}): every
+    // request but a preflight must carry a valid one, else 401 (the Rust server has no such layer)
+    if (opts.signatures && req.method !== 'OPTIONS') {
+      const targetUri = `${opts.tls ? 'https' : 'http'}://${req.headers.host}${req.url}`;
+      const v = verifyRequest({ method: req.method, targetUri, headers: req.headers, body: bodyBuf.subarray(0, opts.bodyLimit) }, opts.signatures);
+      entry.signature = v.ok ? 'valid' : v.reason;
+      if (!v.ok) {
+        deliver(req, res, errorEnvelope({ code: 'AUTHENTICATION_FAILED', message: `Signature verification failed: ${v.reason}`,
+          details: { operation: 'signature_verification' }, http_status_code: 401 }, opts.sortAllKeys), null, entry);
+        return;
+      }
+    }
+
     let fault;
     try {
       fault = pickFault(req, path);
@@ -530,13 +546,18 @@ export async function startRestServer(options = {}) {
     deliver(req, res, reply, fault, entry);
   }
 
-  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize, requestTimeout: 0 }, (req, res) => {
+  // TLS mode (options.tls = https.createServer options: key, cert, ca, requestCert,
+  // rejectUnauthorized): https instead of http, everything else the same.
+  const server = (opts.tls ? https : http).createServer({ maxHeaderSize: opts.maxHeaderSize, requestTimeout: 0, ...opts.tls }, (req, res) => {
     onRequest(req, res).catch((e) => {
       if (!res.headersSent && !res.destroyed) { res.writeHead(500, { 'content-type': TEXT }); res.end(`reference server bug: ${e?.stack ?? e}`); }
     });
   });
   server.maxHeadersCount = 0; // keep every header line so the hyper-style count check sees them all
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  // TLS connections that failed (a refused client certificate, ...): counted by their error code
+  stats.tlsErrors = [];
+  server.on('tlsClientError', (err) => { stats.tlsErrors.push(err.code ?? 'ERR'); });
   server.on('clientError', (err, socket) => {
     stats.clientErrors++;
     if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return; }
@@ -549,7 +570,7 @@ export async function startRestServer(options = {}) {
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   });
   const { port } = server.address();
-  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
 
   function setFault(spec) {
     const n = normalizeFault(spec);
@@ -612,6 +633,14 @@ export async function startRestServer(options = {}) {
     close,
     httpServer: server,
   };
+}
+
+/** The client certificate a TLS connection presented: {subject CN, fingerprint256, authorized}, or null. */
+export function peerCert(socket) {
+  if (!socket?.encrypted) return null;
+  const c = socket.getPeerCertificate();
+  if (!c || !c.subject) return null;
+  return { cn: c.subject.CN, fingerprint256: c.fingerprint256, authorized: socket.authorized };
 }
 
 // Only checks that meta and payload exist (used when validateBodyMeta is false).

@@ -16,9 +16,11 @@
 // - no keepalives from the server; control pings get pongs and a Close is echoed (by `ws`).
 
 import http from 'node:http';
+import https from 'node:https';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
 import * as wire from './envelope-wire.mjs';
+import { verifyRequest } from './httpsig-verify.mjs';
 import { parse as parseSerde } from './serde-json.mjs';
 
 export const WS_DEFAULTS = Object.freeze({
@@ -68,16 +70,29 @@ async function echoHandler(payload, ctx) {
 export async function startWsServer(options = {}) {
   const opt = { ...WS_DEFAULTS, ...options };
   const handlers = { '/': echoHandler, ...(options.handlers || {}) };
-  const stats = { connections: 0, open: 0, refused: 0, framesIn: 0, framesOut: 0, envelopes: 0, errorFrames: 0, byRequestId: new Map(), log: [] };
+  const stats = { connections: 0, open: 0, refused: 0, framesIn: 0, framesOut: 0, envelopes: 0, errorFrames: 0, byRequestId: new Map(), log: [], handshakes: [], tlsErrors: [] };
   let fault = null, refuseUntil = 0, faultUses = 0;
   const sockets = new Set();
 
-  const httpServer = http.createServer((req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }); res.end('Upgrade Required'); });
+  // TLS mode (options.tls = https.createServer options): wss:// instead of ws://
+  const httpServer = (opt.tls ? https : http).createServer({ ...opt.tls }, (req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }); res.end('Upgrade Required'); });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opt.maxPayload,
   });
+  httpServer.on('tlsClientError', (err) => { stats.tlsErrors.push(err.code ?? 'ERR'); });
   httpServer.on('upgrade', (req, socket, head) => {
+    // every handshake request as the server saw it (headers lower-cased, the TLS client certificate)
+    const cert = socket.encrypted ? socket.getPeerCertificate() : null;
+    const seen = { url: req.url, headers: { ...req.headers }, clientCert: cert?.subject ? { cn: cert.subject.CN, authorized: socket.authorized } : null };
+    stats.handshakes.push(seen);
+    // RFC 9421 (options.signatures = {keyFor, windowSec}): the handshake must be signed over @method and @target-uri
+    if (opt.signatures) {
+      const targetUri = `${opt.tls ? 'https' : 'http'}://${req.headers.host}${req.url}`;
+      const v = verifyRequest({ method: req.method, targetUri, headers: req.headers, body: Buffer.alloc(0) }, { required: ['@method', '@target-uri'], ...opt.signatures });
+      seen.signature = v.ok ? 'valid' : v.reason;
+      if (!v.ok) { socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'); return; }
+    }
     // the server negotiates no subprotocol: a client that asks for one fails the handshake
     if (req.headers['sec-websocket-protocol'] !== undefined || Date.now() < refuseUntil) {
       stats.refused++;
@@ -167,7 +182,7 @@ export async function startWsServer(options = {}) {
   const { port } = httpServer.address();
 
   return {
-    url: `ws://${opt.host}:${port}`,
+    url: `${opt.tls ? 'wss' : 'ws'}://${opt.host}:${port}`,
     port,
     stats,
     /** Sets the fault for later frames (null clears). refuseMs starts refusing new connections now. */

@@ -87,7 +87,7 @@ static const char *defaults_json(void) {
         "\"max_connections\":%d,\"max_queue\":%d,\"reconnect\":true},"
         "\"limits\":{\"max_envelope_bytes\":%d,\"max_meta_bytes\":%d,\"max_depth\":%d,\"max_in_flight\":%d,\"max_header_bytes\":%d},"
         "\"meta\":{\"tenant\":null,\"uuid_version\":7},"
-        "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}",
+        "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}",
         Q_DEFAULT_ROUTE, Q_DEFAULT_MAX_REDIRECTS, Q_DEFAULT_REQUEST_TIMEOUT_MS, Q_DEFAULT_CONNECT_TIMEOUT_MS,
         Q_DEFAULT_RETRY_ATTEMPTS, Q_DEFAULT_RETRY_BASE_MS, Q_DEFAULT_RETRY_MAX_MS, Q_DEFAULT_RETRY_JITTER_PCT,
         Q_DEFAULT_RETRY_POST ? "true" : "false",
@@ -110,7 +110,8 @@ static const char FULL[] =
     "  \"limits\": {\"max_envelope_bytes\": 2097152, \"max_meta_bytes\": 8192, \"max_depth\": 64, \"max_in_flight\": 100,\n"
     "             \"max_header_bytes\": 32768},\n"
     "  \"meta\": {\"tenant\": \"acme \\u00e9\", \"uuid_version\": 4},\n"
-    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\", \"wss://ws.example.com\"], \"token_ttl_ms\": 60000},\n  \"log\": {\"level\": \"debug\"}\n"
+    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\", \"wss://ws.example.com\"],\n"
+    "               \"client_cert_header\": false, \"sign_requests\": false, \"signature_key_id\": \"qollective-test\", \"token_ttl_ms\": 60000},\n  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
 
 static const char FULL_JSON[] =
@@ -122,7 +123,7 @@ static const char FULL_JSON[] =
     "\"max_message_bytes\":1048576,\"max_connections\":4,\"max_queue\":50,\"reconnect\":false},"
     "\"limits\":{\"max_envelope_bytes\":2097152,\"max_meta_bytes\":8192,\"max_depth\":64,\"max_in_flight\":100,\"max_header_bytes\":32768},"
     "\"meta\":{\"tenant\":\"acme \xC3\xA9\",\"uuid_version\":4},"
-    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"],\"token_ttl_ms\":60000},\"log\":{\"level\":\"debug\"}}";
+    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":\"qollective-test\",\"token_ttl_ms\":60000},\"log\":{\"level\":\"debug\"}}";
 
 /* The integer settings with their ranges (src/config.c INTS), and a JSON builder. */
 typedef struct { const char *section, *key; long long min, max; } int_key;
@@ -324,11 +325,12 @@ static void each_key_alone(void **s) {
         { "{\"meta\":{\"tenant\":\"\"}}", "\"meta\":{\"tenant\":\"\",\"uuid_version\":7}" },
         { "{\"meta\":{\"uuid_version\":4}}", "\"meta\":{\"tenant\":null,\"uuid_version\":4}" },
         { "{\"meta\":{\"uuid_version\":7}}", "\"uuid_version\":7}" },
-        { "{\"security\":{\"auth_token\":\"t1\"}}", "\"security\":{\"auth_token\":\"t1\",\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"auth_token\":\"t1\"}}", "\"security\":{\"auth_token\":\"t1\",\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
         { "{\"security\":{\"auth_scheme\":\"Basic\"}}", "\"auth_token\":null,\"auth_scheme\":\"Basic\"," },
-        { "{\"security\":{\"allowed_origins\":[]}}", "\"allowed_origins\":[],\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
-        { "{\"security\":{\"allowed_origins\":[ \"http://a\" , \"https://*.b.c\" ]}}", "\"allowed_origins\":[\"http://a\",\"https://*.b.c\"],\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
-        { "{\"security\":{\"token_ttl_ms\":2592000000},\"log\":{\"level\":\"off\"}}", "\"token_ttl_ms\":2592000000},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"allowed_origins\":[]}}", "\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"allowed_origins\":[ \"http://a\" , \"https://*.b.c\" ]}}", "\"allowed_origins\":[\"http://a\",\"https://*.b.c\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"client_cert_header\":false}}", "\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"token_ttl_ms\":2592000000}}", "\"token_ttl_ms\":2592000000},\"log\":{\"level\":\"off\"}}" },
         { "{\"log\":{\"level\":\"error\"}}", "\"log\":{\"level\":\"error\"}}" },
         { "{\"log\":{\"level\":\"warn\"}}", "\"log\":{\"level\":\"warn\"}}" },
         { "{\"log\":{\"level\":\"info\"}}", "\"log\":{\"level\":\"info\"}}" },
@@ -546,6 +548,19 @@ static void route_must_start_with_slash(void **s) {
     expect_ok("{\"rest\":{\"route\":\"\\u002f\"}}", "\"route\":\"/\",");
 }
 
+/* The host build is not the TLS module: the certificate header cannot be sent nor a request
+ * signed, so enabling either is an error naming the module (the TLS module accepts them:
+ * tests/js/mtls.test.mjs, tests/js/httpsig.test.mjs). */
+static void tls_settings_need_the_tls_module(void **s) {
+    expect_fail("{\"security\":{\"client_cert_header\":true}}", Q_ERR(CONFIG_INVALID), "security.client_cert_header", 34,
+                "needs the TLS module (qollective-tls.wasm)");
+    expect_fail("{\"security\":{\"sign_requests\":true}}", Q_ERR(CONFIG_INVALID), "security.sign_requests", 29,
+                "needs the TLS module (qollective-tls.wasm)");
+    /* a keyid travels as an RFC 8941 sf-string: printable ASCII, 1..64 bytes */
+    expect_fail("{\"security\":{\"signature_key_id\":\"\"}}", Q_ERR(CONFIG_INVALID), "security.signature_key_id", 33, "printable ASCII");
+    expect_fail("{\"security\":{\"signature_key_id\":\"a\\u0001\"}}", Q_ERR(CONFIG_INVALID), "security.signature_key_id", 33, NULL);
+}
+
 static void duplicate_keys(void **s) {
     expect_fail("{\"rest\":{},\"rest\":{}}", Q_ERR(DUPLICATE_KEY), "rest", 11, "rest: duplicate key at byte 11");
     expect_fail("{\"meta\":{\"tenant\":\"a\",\"tenant\":\"b\"}}", Q_ERR(DUPLICATE_KEY), "meta.tenant", 22, NULL);
@@ -680,6 +695,7 @@ int main(void) {
         cmocka_unit_test_setup(integer_ranges, setup),
         cmocka_unit_test_setup(retry_delays_relation, setup),
         cmocka_unit_test_setup(route_must_start_with_slash, setup),
+        cmocka_unit_test_setup(tls_settings_need_the_tls_module, setup),
         cmocka_unit_test_setup(duplicate_keys, setup),
         cmocka_unit_test_setup(invalid_json_names_config, setup),
         cmocka_unit_test_setup(free_releases_everything, setup),
