@@ -192,17 +192,16 @@ int q_error_in(q_error *e, const char *where) {
     return q_error_within(e, where);
 }
 
-/* First match wins, on the upper-cased code (wire-format.md §3). */
+/* First match wins, on the upper-cased code (wire-format.md §3). The needles are one string,
+ * each followed by "\0" (no pointer per needle). */
 int q_status_from_wire_code(const uint8_t *code, size_t len) {
-    static const char *const NEEDLE[] = {
-        "AUTH", "UNAUTHORIZED", "FORBIDDEN", "PERMISSION", "VALIDATION", "INVALID", "NOT_FOUND", "MISSING",
-        "CONFLICT", "EXISTS", "TOO_LARGE", "SIZE", "RATE_LIMIT", "THROTTLE", "TIMEOUT", "DEADLINE",
-        "UNAVAILABLE", "SERVICE", "NOT_IMPLEMENTED",
-    };
+    static const char NEEDLES[] =
+        "AUTH\0UNAUTHORIZED\0FORBIDDEN\0PERMISSION\0VALIDATION\0INVALID\0NOT_FOUND\0MISSING\0"
+        "CONFLICT\0EXISTS\0TOO_LARGE\0SIZE\0RATE_LIMIT\0THROTTLE\0TIMEOUT\0DEADLINE\0"
+        "UNAVAILABLE\0SERVICE\0NOT_IMPLEMENTED\0";
     static const uint16_t STATUS_OF[] = { 401, 401, 403, 403, 400, 400, 404, 404, 409, 409, 413, 413, 429, 429, 504, 504, 503, 503, 501 };
-    _Static_assert(Q_ARRAY_LEN(NEEDLE) == Q_ARRAY_LEN(STATUS_OF), "one status per needle");
-    for (size_t r = 0; r < Q_ARRAY_LEN(NEEDLE); r++) {
-        const char *nd = NEEDLE[r];
+    size_t r = 0;
+    for (const char *nd = NEEDLES; *nd; nd += q_strlen(nd) + 1, r++) {
         size_t nl = q_strlen(nd);
         for (size_t i = 0; i + nl <= len; i++) {
             size_t j = 0;
