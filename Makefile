@@ -140,12 +140,21 @@ test-valgrind: $(addprefix build/host/,$(UNIT_TESTS))
 	  if (cd tests/unit && $(VALGRIND) ../../build/host/$$t >../../build/valgrind/$$t.log 2>&1); then echo "valgrind $$t: clean"; \
 	  else echo "valgrind $$t: FAILED (build/valgrind/$$t.log)"; tail -30 build/valgrind/$$t.log; exit 1; fi; done
 
+# The canary (issue 12 item 8): every node suite process preloads tests/canary/hook.mjs, which puts a
+# canary token and private key into every client (logging at debug level) and scans all output,
+# log records and errors; tests/canary/check.mjs then fails the target if any process saw one, or
+# if a suite ran without the hook. CANARY_RUN dir runs node with the hook, leaks recorded in dir.
+CANARY_RUN = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) --import ./tests/canary/hook.mjs
+CANARY_CHECK = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) tests/canary/check.mjs
+
 test-js: all
-	$(NODE) --test --test-reporter=spec tests/js/
+	@rm -rf build/canary/js
+	$(call CANARY_RUN,js) --test --test-reporter=spec tests/js/
 	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
-	  $(NODE) --test --test-reporter=spec $(CODEC_SUITES) &&) \
+	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES) &&) \
 	  QOLLECTIVE_MODULE=codec QOLLECTIVE_WASM=$(codec_WASM) QOLLECTIVE_GLUE=dist/qollective-codec.min.js \
-	  $(NODE) --test --test-reporter=spec $(CODEC_SUITES)
+	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES)
+	$(call CANARY_CHECK,js) $(wildcard tests/js/*.test.mjs)
 
 # Everything: unit suites (plain, ASan+UBSan, valgrind memcheck), node suites on the real .wasm, the JSON
 # differential suite, headless Chromium, short fuzz runs, and the size gate.

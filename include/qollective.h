@@ -59,8 +59,18 @@ int32_t q_client_new(uint32_t len);
 int32_t q_client_free(int32_t client);
 /* Output = the client's effective configuration as JSON. */
 int32_t q_client_config(int32_t client);
-/* Stores a named token: input = name | value (visible ASCII). Replaced values are wiped. */
-int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len);
+/* The client's log.level: 0 off, 1 error, 2 warn, 3 info, 4 debug (the glue logs; see README "Logging"). */
+int32_t q_client_log_level(int32_t client);
+/* Stores a named token: input = name | value (visible ASCII). expires_at_ms (ms since the
+ * epoch, host clock) 0 = security.token_ttl_ms after now_ms, or never when that is 0. Every
+ * export that takes a client and now_ms first wipes the client's tokens whose expiry is at or
+ * before now_ms; a send needing a wiped token fails NO_TOKEN ("expired"). Replaced, cleared
+ * and expired values are wiped (volatile stores); a token already expired is not kept.
+ * Output = the expiry in effect as a little-endian f64 (0 = none), for the host's timer. */
+int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len, double expires_at_ms, double now_ms);
+/* Feeds the clock alone (the host's timer at a token's expiry): wipes the client's expired
+ * tokens; returns how many it wiped. */
+int32_t q_token_expire(int32_t client, double now_ms);
 /* Removes a named token (wiped); returns 1 if it existed, 0 if not. */
 int32_t q_token_clear(int32_t client, uint32_t name_len);
 

@@ -126,8 +126,11 @@ export interface ClientConfig {
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
   /** client_cert_header (TLS module only, default false): send X-Client-Cert, the Base64 DER of the client's certificate (never the key), for TLS-terminating proxies.
    *  sign_requests (TLS module only, default false): RFC 9421 Signature-Input/Signature and RFC 9530 Content-Digest on every REST request and (with Node's ws) WebSocket handshake;
-   *  signature_key_id: their keyid (default: the certificate's SHA-256, hex). */
-  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; client_cert_header?: boolean; sign_requests?: boolean; signature_key_id?: string };
+   *  signature_key_id: their keyid (default: the certificate's SHA-256, hex).
+   *  token_ttl_ms: lifetime of a token set without expiresAt (0 = none, at most 30 days). */
+  security?: { auth_token?: string; auth_scheme?: string; allowed_origins?: string[]; client_cert_header?: boolean; sign_requests?: boolean; signature_key_id?: string; token_ttl_ms?: number };
+  /** level: what the client logs (default "off"); records go to the `log` sink (ClientOptions, LoadOptions). */
+  log?: { level?: 'off' | 'error' | 'warn' | 'info' | 'debug' };
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -144,9 +147,14 @@ export interface SendOptions {
   idempotent?: boolean;
 }
 
+/** What an `auth` provider returns; `expiresAt` as in `setToken`. */
+export interface AuthToken { name: string; token: string; expiresAt?: number | Date }
+
 export interface ClientOptions {
   /** Consulted before every request; the token is stored under `name` (see security.auth_token). */
-  auth?: () => Promise<{ name: string; token: string } | null | undefined> | { name: string; token: string } | null | undefined;
+  auth?: () => Promise<AuthToken | null | undefined> | AuthToken | null | undefined;
+  /** Where this client's log records go (default: the load option `log`, else the console). */
+  log?: LogSink;
 }
 
 export interface RequestOptions {
@@ -199,7 +207,10 @@ export declare class Client {
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
   /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
   readonly inFlight: number;
-  setToken(name: string | Uint8Array, token: string | Uint8Array): void;
+  /** Stores a token (the core keeps the only copy). At `expiresAt` (ms since the epoch, host clock; default
+   *  `security.token_ttl_ms` after now, or never) the core wipes it, on the next event it is fed or by a timer;
+   *  a send that needs it then fails `NO_TOKEN` ("expired") unless the `auth` provider gives a new one. */
+  setToken(name: string | Uint8Array, token: string | Uint8Array, options?: { expiresAt?: number | Date }): void;
   clearToken(name: string): boolean;
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER); the key is wiped on close(). */
   setCredentials(credentials: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array }): void;
@@ -247,6 +258,8 @@ export interface LoadOptions {
   now?: () => number;
   /** Cap on the core's linear memory, bytes. */
   memoryLimit?: number;
+  /** Default log sink of this instance's clients (default: the console); see `ClientConfig.log`. */
+  log?: LogSink;
   /** Host TLS transport factory for mutual TLS in Node (`nodeTls` from js-glue/node-tls.js), TLS module only:
    *  called once per client with its credentials (setCredentials, else the compiled-in set), whose byte
    *  copies the glue wipes once it returns. REST and WebSocket of that client then go through it. */
@@ -261,6 +274,17 @@ export interface HostTls {
   socketClass(WebSocket: unknown): unknown;
   close(): void;
 }
+
+/** One log record: `level`, `event` (e.g. `rest.send`, `rest.failed`, `token.set`, `ws.status`) and only
+ *  these fields; URLs are origin + path, headers are names. Never a token, header value, key or payload. */
+export interface LogRecord {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  event: string;
+  requestId?: string; method?: string; url?: string; status?: number; attempt?: number; delay?: number;
+  code?: string; type?: string; source?: string; message?: string; state?: string; bytes?: number;
+  name?: string; expiresAt?: number; count?: number; headers?: string[];
+}
+export type LogSink = (record: LogRecord) => void;
 
 export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
 

@@ -155,6 +155,7 @@ export class Qollective {
       WebSocket: options.WebSocket || globalThis.WebSocket,
       random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
       now: options.now || (() => Date.now()),
+      log: options.log,   // the default log sink of this instance's clients (see Client._log)
       tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
     };
     this._mem = new Uint8Array(0);
@@ -414,17 +415,53 @@ function hostFailure(e) {
   return out;
 }
 
+// ---- logging: the one logger (issue 12 item 8) -----------------------------------------------
+// The level is the client's log.level (config, validated by the core; off by default), records go
+// to the sink of the log client/load option (default: the console). A record is {level, event}
+// plus only the fields named in LOG_FIELDS, each a number, boolean or short string, with URLs cut
+// to origin and path and header lists cut to names: never a header value, token, key, query or
+// payload, whatever a call site passes.
+const LOG_LEVELS = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
+const LOG_FIELDS = ['requestId', 'method', 'url', 'status', 'attempt', 'delay', 'code', 'type', 'source', 'message',
+  'state', 'bytes', 'name', 'expiresAt', 'count', 'headers'];
+const consoleSink = (r) => (console[r.level] || console.log)(`qollective ${r.level} ${r.event}`, r);
+function logField(k, v) {
+  if (k === 'url') {
+    try { const u = new URL(v); return u.origin + u.pathname; } catch { return undefined; }   // no userinfo, query or fragment
+  }
+  if (k === 'headers') return Array.isArray(v) ? v.map((h) => String(Array.isArray(h) ? h[0] : h).slice(0, 64)) : undefined;
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  return typeof v === 'string' ? v.slice(0, 200) : undefined;
+}
+function logRecord(level, event, fields) {
+  const r = { level, event };
+  for (const k of LOG_FIELDS) {
+    const v = fields?.[k] === undefined ? undefined : logField(k, fields[k]);
+    if (v !== undefined) r[k] = v;
+  }
+  return r;
+}
+
 /** A configured connection to one Qollective server. Close it to wipe its secrets. */
 export class Client {
   constructor(q, handle, options) {
     this.q = q;
     this.h = handle;
-    this.auth = options?.auth;         // async () => ({name, token}) consulted before every request
+    this.auth = options?.auth;         // async () => ({name, token, expiresAt?}) consulted before every request
     // Sends in flight: close() ends each one in the core and aborts its I/O. A set, not one
     // long-lived signal every send listens to: such listeners outlive the sends (issue 9).
     this._sends = new Set();
     this._watched = new Map();         // caller's AbortSignal -> the sends listening to it
     this._sockets = new Map();         // socket handle -> Socket (the pool itself is in the core)
+    this._logLevel = q._check(q.x.q_client_log_level(handle));
+    this._sink = options?.log || q.io.log || consoleSink;
+    this._log('debug', 'client.new', {});
+  }
+
+  /** Logs one record when level is within log.level (see LOG_FIELDS: what a record may carry). */
+  _log(level, event, fields) {
+    if (LOG_LEVELS[level] > this._logLevel) return;
+    try { this._sink(logRecord(level, event, fields)); } catch { /* a failing sink never fails a request */ }
   }
 
   /** The pooled WebSocket for url (default websocket.url): one per URL, see README "WebSocket". */
@@ -435,7 +472,11 @@ export class Client {
     this._maxBytes ??= this.config.websocket.max_message_bytes;
     q._entropy(4);
     const [n] = q._input([url === undefined ? '' : String(url)]);
-    const sh = q._check(q.x.q_ws_open(h, n, q.io.now()));
+    let sh;
+    try { sh = q._check(q.x.q_ws_open(h, n, q.io.now())); } catch (e) {
+      this._log('warn', 'ws.refused', e);
+      throw e;
+    }
     let s = this._sockets.get(sh);
     if (!s) {
       s = new Socket(this, sh, this._maxBytes);
@@ -485,17 +526,41 @@ export class Client {
   /** Requests of this client the core still tracks (prepared, not yet resolved or rejected). */
   get inFlight() { return this.q._check(this.q.x.q_rest_in_flight(this._live())); }
 
-  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here. */
-  setToken(name, token) {
+  /** Stores a token; its bytes go straight into the core's input buffer (which the core wipes), no copy here.
+   * options.expiresAt (ms since the epoch, or a Date): the core wipes it then (security.token_ttl_ms otherwise). */
+  setToken(name, token, options) {
     if (typeof name !== 'string' && !(name instanceof Uint8Array)) throw typeError('token name: expected a string or bytes');
     if (typeof token !== 'string' && !(token instanceof Uint8Array)) throw typeError('token: expected a string or bytes');
-    const [n, v] = this.q._input([name, token]);
-    this.q._check(this.q.x.q_token_set(this._live(), n, v));
+    const at = options?.expiresAt === undefined ? 0 : +options.expiresAt;
+    if (!(at >= 0)) throw typeError('token expiresAt: expected ms since the epoch or a Date', 'expiresAt');
+    const q = this.q, h = this._live(), [n, v] = q._input([name, token]);
+    q._check(q.x.q_token_set(h, n, v, at, q.io.now()));
+    const expiry = q.x.q_output_len() === 8 ? new DataView(q.mem.buffer, q.x.q_output_ptr(), 8).getFloat64(0, true) : 0;
+    this._log('info', 'token.set', { name: typeof name === 'string' ? name : undefined, expiresAt: at || undefined });
+    this._expiryTimer(expiry);
+  }
+
+  // The core wipes an expired token on the next event it is fed; this timer is that event
+  // when nothing else happens (at most 2^31-1 ms ahead: setTimeout's limit, then again).
+  _expiryTimer(at) {
+    if (!at) return;
+    const tick = () => {
+      this._expiry.delete(t);
+      if (this.h < 0) return;
+      const now = this.q.io.now();
+      if (now < at) return this._expiryTimer(at);
+      this._log('info', 'token.expired', { count: this.q._check(this.q.x.q_token_expire(this.h, now)) });
+    };
+    const t = setTimeout(tick, Math.min(Math.max(0, at - this.q.io.now()), 0x7fffffff));
+    t.unref?.();   // Node: a pending expiry keeps no process alive
+    (this._expiry ??= new Set()).add(t);
   }
 
   clearToken(name) {
     const [n] = this.q._input([bytesOf(name)]);
-    return this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+    const had = this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+    this._log('info', 'token.clear', { name: typeof name === 'string' ? name : undefined, count: +had });
+    return had;
   }
 
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
@@ -558,8 +623,10 @@ export class Client {
       s.stop.abort();
     }
     this._sends.clear();
+    for (const t of this._expiry ?? []) clearTimeout(t);
     this._hostClose();
     x.q_client_free(h);
+    this._log('debug', 'client.close', {});
   }
 
   /** Sends an envelope over REST; resolves with the reply Envelope or rejects with QollectiveError. */
@@ -571,9 +638,10 @@ export class Client {
       let t;
       try { t = await this.auth(); } catch (e) {
         // one error class for every failure; the provider's own error stays the cause
+        this._log('error', 'auth.failed', { code: 'NO_TOKEN' });
         throw new QollectiveError({ type: 'security', code: 'NO_TOKEN', message: 'auth provider failed' }, e);
       }
-      if (t) this.setToken(t.name, t.token);
+      if (t) this.setToken(t.name, t.token, t);
     }
     const [meta, payload] = encodeParts(envelope);
     const opts = {};
@@ -585,13 +653,17 @@ export class Client {
     q._entropy(q.hasTls ? 52 : 20);   // TLS module: 32 more seed the signature (security.sign_requests)
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
     let len;
-    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
+    try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } catch (e) {
+      this._log('warn', 'rest.refused', e);
+      throw e;
+    } finally { q._wipeInput(m + p, o); } // per-call headers may carry secrets
     const out = q._out();
     const plan = JSON.parse(dec.decode(out.subarray(0, len)));
     out.fill(0, 0, len);                     // our copy of the plan's headers (Authorization)
     let body = plan.body ? out.subarray(len) : undefined;
     let { url, method, headers } = plan;
     const id = plan.id;
+    this._log('debug', 'rest.send', { requestId: plan.requestId, method, url, headers, bytes: body?.length ?? 0 });
 
     // This send's own stop: the caller's signal or close() abort it. Every listener added
     // here is removed before send() settles, so nothing outlives the call.
@@ -632,6 +704,7 @@ export class Client {
           act = this._act(x.q_rest_redirect(h, id, hop.type === 'opaqueredirect' ? 0 : hop.status, u, l, q.io.now()));
           if (act.action !== 'redirect') break;
           ({ url, method } = act);
+          this._log('info', 'rest.redirect', { requestId: plan.requestId, status: hop.status, method, url });
           if (!act.body) body = undefined;
           headers = plan.headers.slice(act.headers[0], act.headers[1] < 0 ? undefined : act.headers[1]);
           continue;
@@ -639,6 +712,7 @@ export class Client {
         if (res) {
           const ct = res.headers.get('content-type') || '', ra = res.headers.get('retry-after') || '';
           const [b, c, r] = q._input([bytes, ct, ra]);
+          this._log('debug', 'rest.response', { requestId: plan.requestId, status: res.status, bytes: bytes.length });
           act = this._act(x.q_rest_response(h, id, res.status, b, c, r, q.io.now()), bytes);
         } else {
           // the host's error code (Node's): the core tells TLS failures from other network ones
@@ -646,6 +720,7 @@ export class Client {
           act = this._act(code ? x.q_rest_failure_code(h, id, q._input([code])[0], q.io.now()) : x.q_rest_failure(h, id, why, q.io.now()));
         }
         if (act.action !== 'retry') break;
+        this._log('info', 'rest.retry', { requestId: plan.requestId, attempt: act.attempt, delay: act.delay });
         if (!(await sleep(act.delay, stop))) { act = this._act(x.q_rest_failure(h, id, FAIL_ABORTED, q.io.now())); break; }
         act = this._act(x.q_rest_attempt(h, id, q.io.now()));
         if (act.action !== 'send') break;
@@ -659,11 +734,15 @@ export class Client {
       if (callerSignal) this._unwatch(callerSignal, run);
       this._sends.delete(run);
     }
-    if (act.action === 'resolve') return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
+    if (act.action === 'resolve') {
+      this._log('debug', 'rest.done', { requestId: plan.requestId });
+      return new Envelope(act.bytes, Int32Array.from(act.record), 0, q);
+    }
     let details = act.details;
     // the host's own exception stays the cause; its name and code go in details
     if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
     const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    this._log('warn', 'rest.failed', err);
     if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
   }
@@ -877,6 +956,7 @@ export class Socket {
       case 'reject': {
         const e = this.pending.get(a.r);
         const err = new QollectiveError({ ...a.error, source: a.source, requestId: a.requestId, details: a.details });
+        this.c._log('warn', 'ws.failed', err);
         if (e?.signal?.aborted && a.error.code === 'ABORTED' && e.signal.reason !== undefined) err.cause = e.signal.reason;
         return this._settle(a.r, false, err);
       }
@@ -917,6 +997,7 @@ export class Socket {
 
   _status(a) {
     const ev = { state: a.state, attempt: a.attempt };
+    this.c._log(a.state === 'error' || a.state === 'overflow' ? 'warn' : 'info', 'ws.status', { ...a, code: a.error?.code ?? a.code, count: a.dropped });
     for (const k of ['delay', 'code', 'reason', 'dropped', 'source']) if (a[k] !== undefined) ev[k] = a[k];
     if (a.error) ev.error = new QollectiveError({ ...a.error, source: a.source });
     if (a.state === 'overflow') {
@@ -945,13 +1026,14 @@ export class Socket {
       // (the token is stored, not sent: see README "WebSocket", authentication)
       try {
         const t = await auth();
-        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token);
+        if (t && this.c.h >= 0) this.c.setToken(t.name, t.token, t);
       } catch {
         return this._event(g, WS_CLOSED, 4001, 'auth provider failed'); // the core backs off and retries
       }
       if (this.closed || this.g !== g) return;
     }
     let WS = this.c._WebSocket || this.c.q.io.WebSocket;
+    this.c._log('debug', 'ws.connect', { url });
     const host = this.c._host();
     if (host && WS) WS = host.socketClass(WS);
     let ws, failed = '', options;
@@ -1280,7 +1362,36 @@ not a PEM or DER private key (RSA or EC P-256)
 needs 32 entropy bytes
 the key cannot sign
 signature buffer
-ECDSA signature encoding`;
+ECDSA signature encoding
+the configured token expired
+bad IPv6 address
+bad IPv6 address: two '::'
+bad IPv4 part in IPv6 address
+leading zero in IPv6's IPv4 part
+bad IPv6 address: fewer than 8 pieces
+IPv4 address must be four decimal numbers
+IPv4 part with a leading zero (read as octal)
+IPv4 address must be four decimal numbers 0-255
+empty URL
+not an absolute URL
+scheme must be http, https, ws or wss
+expected :// after the scheme
+backslash in the host (WHATWG parsers end the host there)
+percent-encoded host (WHATWG parsers decode it)
+space, control or non-ASCII character in the host (use the punycode form)
+unclosed IPv6 literal
+no wildcard in an IPv6 literal
+host longer than 253 bytes
+empty label in the host
+host label longer than 63 bytes
+a wildcard is only allowed as the first label, as "*."
+character not allowed in a host
+no wildcard over an IP address
+a wildcard needs at least two labels after "*."
+unexpected character after the host
+empty port
+an allowed origin has no path, query or fragment
+origin not in security.allowed_origins; no socket was opened`;
 const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
 const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));

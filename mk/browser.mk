@@ -7,7 +7,9 @@ EXAMPLE_REST_PORT   ?= 8080
 EXAMPLE_STATIC_PORT ?= 8000
 
 test-browser: all
-	$(NODE) --test --test-reporter=spec tests/browser/browser.test.mjs tests/browser/ws.test.mjs
+	@rm -rf build/canary/browser
+	$(call CANARY_RUN,browser) --test --test-reporter=spec tests/browser/browser.test.mjs tests/browser/ws.test.mjs
+	$(call CANARY_CHECK,browser) tests/browser/browser.test.mjs tests/browser/ws.test.mjs
 
 # Runs until Ctrl-C, or until either server exits (e.g. its port is taken); then stops the other.
 serve-example: all

@@ -11,6 +11,8 @@ CONFORMANCE_TESTS := tests/conformance/differential.test.mjs tests/conformance/j
 
 # Run once per module (tests/js/module.mjs): each module ships the same JSON scanner.
 test-conformance: all
+	@rm -rf build/canary/conformance
 	$(foreach m,$(MODULES),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
 	  $(if $(CONFORMANCE_CASES),CONFORMANCE_CASES=$(CONFORMANCE_CASES)) $(if $(CONFORMANCE_SEED),CONFORMANCE_SEED=$(CONFORMANCE_SEED)) \
-	  $(NODE) --test --test-reporter=spec $(CONFORMANCE_TESTS) &&) true
+	  $(call CANARY_RUN,conformance) --test --test-reporter=spec $(CONFORMANCE_TESTS) &&) true
+	$(call CANARY_CHECK,conformance) $(CONFORMANCE_TESTS)

@@ -40,14 +40,33 @@ Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
     return output_end(I, config_to_json(&c->cfg, &out), &out);
 }
 
-Q_EXPORT(q_token_set) int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len) {
+Q_EXPORT(q_client_log_level) int32_t q_client_log_level(int32_t client) {
+    BEGIN();
+    q_client *c = client_get(I, client, false);
+    return call_end(I, c ? c->cfg.log_level : Q_ERR(BAD_HANDLE));
+}
+
+Q_EXPORT(q_token_set) int32_t q_token_set(int32_t client, uint32_t name_len, uint32_t value_len, double expires_at_ms, double now_ms) {
+    BEGIN();
+    q_client *c = client_at(I, client, now_ms);
+    if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
+    if (!input_ok(I, (uint64_t)name_len + value_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    /* no expiry given: security.token_ttl_ms from now, when configured */
+    if (expires_at_ms == 0 && c->cfg.token_ttl_ms) expires_at_ms = now_ms + c->cfg.token_ttl_ms;
+    int rc = token_set(c, I->in, name_len, I->in + name_len, value_len, expires_at_ms, &I->err);
+    q_wipe(I->in + name_len, value_len);   /* the input buffer keeps no copy of the secret */
+    if (!rc) token_expire(c, now_ms);      /* a token that arrives expired is not kept either */
+    /* output: the expiry in effect (f64, 0 = none), for the host's timer */
+    double *at = rc ? NULL : scratch_alloc(sizeof *at);
+    if (at) { *at = expires_at_ms; call_output(I, (const uint8_t *)at, sizeof *at); }
+    return call_end(I, rc);
+}
+
+Q_EXPORT(q_token_expire) int32_t q_token_expire(int32_t client, double now_ms) {
     BEGIN();
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
-    if (!input_ok(I, (uint64_t)name_len + value_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    int rc = token_set(c, I->in, name_len, I->in + name_len, value_len, &I->err);
-    q_wipe(I->in + name_len, value_len);   /* the input buffer keeps no copy of the secret */
-    return call_end(I, rc);
+    return call_end(I, (int32_t)token_expire(c, now_ms));
 }
 
 Q_EXPORT(q_token_clear) int32_t q_token_clear(int32_t client, uint32_t name_len) {

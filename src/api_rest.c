@@ -9,7 +9,7 @@ static rest_id rest_id_of(double id) { return id >= 0 && id < 9007199254740992.0
 
 Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_len, uint32_t payload_len, uint32_t options_len, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, (uint64_t)meta_len + payload_len + options_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     if (I->entropy_cap < 20) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(PREPARE_NEEDS_20_ENTROPY_BYTES)));
@@ -36,7 +36,7 @@ Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_le
 Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, double id, int32_t status, uint32_t body_len,
                                                    uint32_t type_len, uint32_t retry_after_len, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, (uint64_t)body_len + type_len + retry_after_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     q_buf out = {0};
@@ -48,7 +48,7 @@ Q_EXPORT(q_rest_response) int32_t q_rest_response(int32_t client, double id, int
 
 Q_EXPORT(q_rest_failure) int32_t q_rest_failure(int32_t client, double id, int32_t kind, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
     return output_end(I, rest_failure(c, rest_id_of(id), (rest_failure_kind)kind, now_ms, &out, &I->err), &out);
@@ -65,7 +65,7 @@ Q_EXPORT(q_rest_failure_code) int32_t q_rest_failure_code(int32_t client, double
 
 Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, double id, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
     return output_end(I, rest_attempt(c, rest_id_of(id), now_ms, &out, &I->err), &out);
@@ -74,7 +74,7 @@ Q_EXPORT(q_rest_attempt) int32_t q_rest_attempt(int32_t client, double id, doubl
 Q_EXPORT(q_rest_redirect) int32_t q_rest_redirect(int32_t client, double id, int32_t status, uint32_t url_len,
                                                    uint32_t location_len, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, (uint64_t)url_len + location_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     q_buf out = {0};

@@ -20,9 +20,12 @@ static int32_t actions_end(q_instance *I, int rc, ws_out *o) {
     return call_end(I, (int32_t)n);
 }
 
-/* Looks up client and socket, or ends the call with BAD_HANDLE. */
-#define SOCKET() \
-    q_client *c = client_get(I, client, false); \
+/* Looks up client and socket, or ends the call with BAD_HANDLE. SOCKET_AT also feeds the
+ * clock (expired tokens are wiped, see client_at). */
+#define SOCKET() SOCKET_WITH(client_get(I, client, false))
+#define SOCKET_AT(now_ms) SOCKET_WITH(client_at(I, client, now_ms))
+#define SOCKET_WITH(lookup) \
+    q_client *c = lookup; \
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE)); \
     ws_sock *s = ws_pool_get(c, sock, &I->err); \
     if (!s) return call_end(I, Q_ERR(BAD_HANDLE)); \
@@ -30,7 +33,7 @@ static int32_t actions_end(q_instance *I, int rc, ws_out *o) {
 
 Q_EXPORT(q_ws_open) int32_t q_ws_open(int32_t client, uint32_t url_len, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, url_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     if (I->entropy_cap < 4) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(OPEN_NEEDS_4_ENTROPY_BYTES)));
@@ -55,7 +58,7 @@ Q_EXPORT(q_ws_request) int32_t q_ws_request(int32_t client, int32_t sock, uint32
 
 Q_EXPORT(q_ws_message) int32_t q_ws_message(int32_t client, int32_t sock, uint32_t conn, uint32_t len, double now_ms) {
     BEGIN();
-    SOCKET();
+    SOCKET_AT(now_ms);
     if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     return actions_end(I, ws_sock_message(s, sock, &c->cfg, conn, I->in, len, now_ms, &o, &I->err), &o);
 }
@@ -74,19 +77,19 @@ Q_EXPORT(q_ws_event) int32_t q_ws_event(int32_t client, int32_t sock, uint32_t c
 
 Q_EXPORT(q_ws_abort) int32_t q_ws_abort(int32_t client, int32_t sock, uint32_t req, double now_ms) {
     BEGIN();
-    SOCKET();
+    SOCKET_AT(now_ms);
     return actions_end(I, ws_sock_abort(s, sock, &c->cfg, req, now_ms, &o, &I->err), &o);
 }
 
 Q_EXPORT(q_ws_drain) int32_t q_ws_drain(int32_t client, int32_t sock, double now_ms) {
     BEGIN();
-    SOCKET();
+    SOCKET_AT(now_ms);
     return actions_end(I, ws_sock_drain(s, sock, &c->cfg, now_ms, &o), &o);
 }
 
 Q_EXPORT(q_ws_close) int32_t q_ws_close(int32_t client, int32_t sock, double now_ms) {
     BEGIN();
-    q_client *c = client_get(I, client, false);
+    q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     ws_out o = { 0 };
     return actions_end(I, ws_pool_close(c, sock, now_ms, &o, &I->err), &o);

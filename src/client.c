@@ -9,6 +9,12 @@
 void tls_client_release(q_client *c);   /* src/tls/api_tls.c: wipes the client's key */
 #endif
 
+q_client *client_at(q_instance *I, int32_t handle, double now_ms) {
+    q_client *c = client_get(I, handle, false);
+    if (c) token_expire(c, now_ms);
+    return c;
+}
+
 void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);

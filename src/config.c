@@ -6,15 +6,20 @@
  *   websocket  { url, ping_interval_ms, message_timeout_ms, max_message_bytes, max_connections, max_queue, reconnect }
  *   limits     { max_envelope_bytes, max_meta_bytes, max_depth, max_in_flight, max_header_bytes, max_error_bytes }
  *   meta       { tenant, uuid_version }
- *   security   { auth_token, auth_scheme, allowed_origins[], client_cert_header, sign_requests, signature_key_id } */
+ *   security   { auth_token, auth_scheme, allowed_origins[], client_cert_header, sign_requests, signature_key_id,
+ *                token_ttl_ms }
+ *   log        { level }   (the glue logs; the core validates the level and shows it) */
 #include "config.h"
 #include "json.h"
 #include "num.h"
 #include "span.h"
 #include "url.h"
+#include "origin.h"
 
 const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
 const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* the same, as a schema enum */
+static const char *const LOG_LEVELS[] = { "off", "error", "warn", "info", "debug", NULL };
+static const char LOG_LEVEL_LIST[] = "off\0error\0warn\0info\0debug\0";     /* the same, as a schema enum */
 
 /* Shared by the config and the call options. */
 uint8_t config_method(const schema_walk *w, int tok) {
@@ -31,7 +36,8 @@ enum {
     C_WS_URL, C_WS_PING, C_WS_MSG_TIMEOUT, C_WS_MAX_MSG, C_WS_MAX_CONN, C_WS_MAX_QUEUE, C_WS_RECONNECT,
     C_MAX_ENVELOPE, C_MAX_META, C_MAX_DEPTH, C_MAX_IN_FLIGHT, C_MAX_HEADER, C_MAX_ERROR,
     C_TENANT, C_UUID_VERSION,
-    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_CLIENT_CERT_HEADER, C_SIGN_REQUESTS, C_SIGNATURE_KEY_ID,
+    C_AUTH_TOKEN, C_AUTH_SCHEME, C_ORIGINS, C_CLIENT_CERT_HEADER, C_SIGN_REQUESTS, C_SIGNATURE_KEY_ID, C_TOKEN_TTL,
+    C_LOG_LEVEL,
     C_COUNT_
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
@@ -79,11 +85,14 @@ static const schema_field SECURITY_F[] = {
     S("client_cert_header", ST_BOOL, C_CLIENT_CERT_HEADER),
     S("sign_requests", ST_BOOL, C_SIGN_REQUESTS),
     S("signature_key_id", ST_STRING, C_SIGNATURE_KEY_ID),
+    I("token_ttl_ms", C_TOKEN_TTL),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
+static const schema_field LOG_F[] = { { "level", ST_ENUM, SF_NONNULL, C_LOG_LEVEL, 0, LOG_LEVEL_LIST } };
+static const schema LOG = SCHEMA(LOG_F);
 static const schema_field ROOT_F[] = {
     O("rest", REST), O("timeouts", TIMEOUTS), O("retry", RETRY), O("websocket", WS),
-    O("limits", LIMITS), O("meta", META), O("security", SECURITY),
+    O("limits", LIMITS), O("meta", META), O("security", SECURITY), O("log", LOG),
 };
 static const schema ROOT = SCHEMA(ROOT_F);
 
@@ -112,6 +121,7 @@ static const int_setting INTS[] = {
     { "limits.max_header_bytes", Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
     { "limits.max_error_bytes", Q_CONFIG_MAX_BYTES, 2, C_MAX_ERROR, OFF(limits.max_error_bytes) },
     { "meta.uuid_version", 7, 4, C_UUID_VERSION, OFF(uuid_version) },
+    { "security.token_ttl_ms", Q_CONFIG_MAX_TOKEN_TTL_MS, 0, C_TOKEN_TTL, OFF(token_ttl_ms) },
 };
 
 /* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default
@@ -171,6 +181,8 @@ static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_err
     return Q_OK;
 }
 
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len);
+
 /* URL fields are checked when the client is made, so requests never carry a bad URL. */
 static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     int rc;
@@ -180,37 +192,68 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         return rc;
     if (c->base_url.len && (rc = url_parse_base(c->base_url.ptr, c->base_url.len, &up, "rest.base_url", schema_tok_offset(w, w->slots[C_BASE_URL]), err)))
         return rc;
-    if (c->base_url.len && c->allowed_origins_json.len) {
-        /* security.allowed_origins: the only origins this client may send to */
+    if (!c->allowed_origins_json.len) return Q_OK;
+    /* security.allowed_origins: every entry an origin (or "*." pattern), and the configured
+     * URLs among them, so a mistake shows when the client is made, not at the first send */
+    q_tokens t;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+    int list = w->slots[C_ORIGINS];
+    span_iter in_config;   /* the same entries where the config text has them (for offsets) */
+    jsmntok_t at;
+    if (list >= 0) span_iter_init(&in_config, w->js, w->len, schema_tok(w, list));
+    for (int k = 1; k < t.count; k++) {
+        q_origin o;
+        char path[48] = "security.allowed_origins[";
+        q_text_append_u64(path, sizeof path, (uint64_t)(k - 1));
+        q_text_append(path, sizeof path, "]");
+        uint32_t m;
+        const uint8_t *entry = origin_entry(&t, k, &m);
+        if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
+        /* the offset: where the entry's text is in the config (exact when it has no escapes) */
+        int64_t off = list >= 0 && span_next(&in_config, NULL, &at) ? (int64_t)w->base + at.start : -1;
+        if ((rc = origin_parse(entry, m, true, &o, path, off, err))) return rc;
+    }
+    static const struct { uint8_t slot; uint8_t offset; const char *path; } URLS[] = {
+        { C_BASE_URL, OFF(base_url), "rest.base_url" }, { C_WS_URL, OFF(ws_url), "websocket.url" },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(URLS); k++) {
+        const q_str *u = (const q_str *)(const void *)((const uint8_t *)c + URLS[k].offset);
         bool allowed;
-        if ((rc = config_origin_allowed(c, c->base_url.ptr, up.origin_len, &allowed, err))) return rc;
-        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[C_BASE_URL]), "rest.base_url", QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS));
+        if (!u->len) continue;
+        if ((rc = config_origin_allowed(c, u->ptr, u->len, &allowed, URLS[k].path, err))) return rc;
+        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[URLS[k].slot]), URLS[k].path, QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS));
     }
     return Q_OK;
 }
 
-int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, bool *allowed, q_error *err) {
+/* Entry k of the parsed allowlist, unescaped into scratch (NULL: out of memory). */
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len) {
+    uint32_t m = (uint32_t)(t->tok[k].end - t->tok[k].start);
+    uint8_t *o = scratch_alloc(m + 1);
+    if (o) *len = json_unescape(t->js + t->tok[k].start, m, o);
+    return o;
+}
+
+int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err) {
     *allowed = false;
-    if (!c->allowed_origins_json.len) {   /* no list: the base URL's origin only */
-        url_parts up;
+    q_origin want, p;
+    int rc = origin_parse(url, n, false, &want, path, -1, err);
+    if (rc) return rc;
+    if (!c->allowed_origins_json.len) {   /* no list: the origins of the configured URLs only */
+        const q_str *own[2] = { &c->base_url, &c->ws_url };
         q_error ignored;
-        *allowed = c->base_url.len && url_parse_base(c->base_url.ptr, c->base_url.len, &up, NULL, -1, &ignored) == Q_OK &&
-                   url_case_eq(c->base_url.ptr, up.origin_len, origin, n);
+        for (int k = 0; k < 2 && !*allowed; k++)
+            *allowed = own[k]->len && origin_parse(own[k]->ptr, own[k]->len, false, &p, NULL, -1, &ignored) == Q_OK && origin_match(&p, &want);
         return Q_OK;
     }
-    const uint8_t *js = c->allowed_origins_json.ptr;   /* a compact array of strings */
-    uint32_t len = c->allowed_origins_json.len;
-    jsmntok_t list, v;
-    span_iter it;
-    span_value(js, len, 0, &list);
-    span_iter_init(&it, js, len, &list);
-    while (!*allowed && span_next(&it, NULL, &v)) {
-        uint32_t m = (uint32_t)(v.end - v.start);
-        uint8_t *o = scratch_alloc(m + 1);
-        if (!o) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
-        m = json_unescape(js + v.start, m, o);
-        while (m && o[m - 1] == '/') m--;
-        *allowed = url_case_eq(origin, n, o, m);
+    q_tokens t;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+    for (int k = 1; k < t.count && !*allowed; k++) {
+        uint32_t m;
+        const uint8_t *entry = origin_entry(&t, k, &m);
+        if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
+        if ((rc = origin_parse(entry, m, true, &p, "security.allowed_origins", -1, err))) return rc;   /* checked at config time */
+        *allowed = origin_match(&p, &want);
     }
     return Q_OK;
 }
@@ -250,6 +293,10 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (c->retry_max_ms < c->retry_base_ms)
         return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, QD(AT_LEAST_RETRY_BASE_DELAY_MS));
     if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
+    int level = w.slots[C_LOG_LEVEL];   /* the schema enum validated it: the last is the one left */
+    while (level >= 0 && c->log_level < Q_ARRAY_LEN(LOG_LEVELS) - 2 &&
+           !json_string_eq(schema_tok_ptr(&w, level), schema_tok_len(&w, level), LOG_LEVELS[c->log_level], (uint32_t)q_strlen(LOG_LEVELS[c->log_level])))
+        c->log_level++;
     if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
     if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
     if (w.slots[C_CLIENT_CERT_HEADER] >= 0) c->client_cert_header = *schema_tok_ptr(&w, w.slots[C_CLIENT_CERT_HEADER]) == 't';
@@ -302,6 +349,7 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
         return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
+    if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
     bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : f->slot == C_CLIENT_CERT_HEADER ? c->client_cert_header
            : f->slot == C_SIGN_REQUESTS ? c->sign_requests : c->ws_reconnect;
     return q_buf_puts(o, b ? "true" : "false");

@@ -40,6 +40,9 @@ typedef struct {
     bool client_cert_header;     /* TLS module: send X-Client-Cert (Base64 DER of the client's certificate) */
     bool sign_requests;          /* TLS module: RFC 9421 signatures + RFC 9530 Content-Digest */
     q_str signature_key_id;      /* their keyid, "" = the certificate's SHA-256 (hex) */
+    uint32_t token_ttl_ms;       /* lifetime of a token set without an expiry, 0 = none */
+    /* log */
+    uint8_t log_level;           /* 0 off (default), 1 error, 2 warn, 3 info, 4 debug */
 } q_config;
 
 /* Fills defaults only. */
@@ -51,10 +54,11 @@ void config_free(q_config *c);
 /* Writes the effective configuration (defaults resolved) as compact JSON. */
 int config_to_json(const q_config *c, q_buf *out);
 
-/* Whether a request may go to the origin (scheme://host[:port]) origin[0..n): one listed in
- * security.allowed_origins, or without that list only rest.base_url's own. *allowed set;
- * Q_OK or OUT_OF_MEMORY. */
-int config_origin_allowed(const q_config *c, const uint8_t *origin, uint32_t n, bool *allowed, q_error *err);
+/* Whether a request or socket may go to the origin of the URL url[0..n) (http, https, ws or
+ * wss; ws counts as http, wss as https; see origin.h): one matched by security.allowed_origins,
+ * or without that list the origin of rest.base_url or websocket.url. *allowed set; Q_OK,
+ * INVALID_URL (naming path: a URL no origin can be read from safely) or OUT_OF_MEMORY. */
+int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err);
 
 extern const char *const Q_HTTP_METHODS[];
 extern const char Q_HTTP_METHOD_LIST[];

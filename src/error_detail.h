@@ -199,7 +199,36 @@
     X(NEEDS_32_ENTROPY_BYTES,                   "needs 32 entropy bytes") \
     X(THE_KEY_CANNOT_SIGN,                      "the key cannot sign") \
     X(SIGNATURE_BUFFER,                         "signature buffer") \
-    X(ECDSA_SIGNATURE_ENCODING,                 "ECDSA signature encoding")
+    X(ECDSA_SIGNATURE_ENCODING,                 "ECDSA signature encoding") \
+    X(THE_CONFIGURED_TOKEN_EXPIRED,             "the configured token expired") \
+    X(BAD_IPV6_ADDRESS,                        "bad IPv6 address") \
+    X(BAD_IPV6_ADDRESS_TWO,                    "bad IPv6 address: two '::'") \
+    X(BAD_IPV4_PART_IN_IPV6_ADDRESS,           "bad IPv4 part in IPv6 address") \
+    X(LEADING_ZERO_IN_IPV6_S_IPV4_PART,        "leading zero in IPv6's IPv4 part") \
+    X(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES,    "bad IPv6 address: fewer than 8 pieces") \
+    X(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER,"IPv4 address must be four decimal numbers") \
+    X(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC,"IPv4 part with a leading zero (read as octal)") \
+    X(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2,"IPv4 address must be four decimal numbers 0-255") \
+    X(EMPTY_URL,                               "empty URL") \
+    X(NOT_AN_ABSOLUTE_URL,                     "not an absolute URL") \
+    X(SCHEME_MUST_BE_HTTP_HTTPS_WS_OR_WSS,     "scheme must be http, https, ws or wss") \
+    X(EXPECTED_AFTER_THE_SCHEME,               "expected :// after the scheme") \
+    X(BACKSLASH_IN_THE_HOST_WHATWG_PARSERS_END,"backslash in the host (WHATWG parsers end the host there)") \
+    X(PERCENT_ENCODED_HOST_WHATWG_PARSERS_DECO,"percent-encoded host (WHATWG parsers decode it)") \
+    X(SPACE_CONTROL_OR_NON_ASCII_CHARACTER_IN, "space, control or non-ASCII character in the host (use the punycode form)") \
+    X(UNCLOSED_IPV6_LITERAL,                   "unclosed IPv6 literal") \
+    X(NO_WILDCARD_IN_AN_IPV6_LITERAL,          "no wildcard in an IPv6 literal") \
+    X(HOST_LONGER_THAN_253_BYTES,              "host longer than 253 bytes") \
+    X(EMPTY_LABEL_IN_THE_HOST,                 "empty label in the host") \
+    X(HOST_LABEL_LONGER_THAN_63_BYTES,         "host label longer than 63 bytes") \
+    X(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST, "a wildcard is only allowed as the first label, as \"*.\"") \
+    X(CHARACTER_NOT_ALLOWED_IN_A_HOST,         "character not allowed in a host") \
+    X(NO_WILDCARD_OVER_AN_IP_ADDRESS,          "no wildcard over an IP address") \
+    X(A_WILDCARD_NEEDS_AT_LEAST_TWO_LABELS_AFT,"a wildcard needs at least two labels after \"*.\"") \
+    X(UNEXPECTED_CHARACTER_AFTER_THE_HOST,     "unexpected character after the host") \
+    X(EMPTY_PORT,                              "empty port") \
+    X(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F,"an allowed origin has no path, query or fragment") \
+    X(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS_N,"origin not in security.allowed_origins; no socket was opened")
 
 typedef enum {
     Q_DETAIL_NONE_ = 0,

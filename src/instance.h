@@ -41,6 +41,10 @@ void call_output(q_instance *I, const uint8_t *p, uint32_t n);
 int call_end(q_instance *I, int rc);
 /* Looks up a client by handle; NULL and BAD_HANDLE recorded when unknown. -1 means none. */
 q_client *client_get(q_instance *I, int32_t handle, bool allow_none);
+/* client_get for an event that carries the host clock: also wipes the client's tokens whose
+ * expiry is at or before now_ms, so expiry holds on every event, not only on timers (client.c,
+ * full client module only). */
+q_client *client_at(q_instance *I, int32_t handle, double now_ms);
 /* The decode record the exports hand out (Q_DECODE_RECORD_WORDS words, QD_* order). */
 void decode_record(const env_decoded *d, int32_t *r);
 /* Starts an export: `I` is the instance, or the export returns BAD_STATE before q_init. */

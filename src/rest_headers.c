@@ -191,7 +191,9 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
     if (own_auth) {
         uint32_t tl;
         const uint8_t *tok = token_get(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len, &tl);
-        if (!tok) return q_fail(err, Q_ERR(NO_TOKEN), Q_NO_OFFSET, "security.auth_token", QD(THE_CONFIGURED_TOKEN_IS_NOT_SET));
+        if (!tok) return q_fail(err, Q_ERR(NO_TOKEN), Q_NO_OFFSET, "security.auth_token",
+                                token_expired(c, cfg->auth_token_name.ptr, cfg->auth_token_name.len)
+                                    ? QD(THE_CONFIGURED_TOKEN_EXPIRED) : QD(THE_CONFIGURED_TOKEN_IS_NOT_SET));
         const uint8_t *scheme = cfg->auth_scheme.len ? cfg->auth_scheme.ptr : (const uint8_t *)"Bearer";
         uint32_t sl = cfg->auth_scheme.len ? cfg->auth_scheme.len : 6;
         uint8_t *v = scratch_alloc(sl + 1 + tl);

@@ -36,7 +36,11 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
     if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
     if (rc) { fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP; return Q_OK; }
     bool allowed;
-    if ((rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, err))) return rc;
+    if ((rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, "Location", fail))) {
+        if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
+        fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
+        return Q_OK;
+    }
     if (!allowed) {
         q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", QD(A_REDIRECT_TO_AN_ORIGIN_NOT_IN_SECURITY));
         fail->http_status = status;

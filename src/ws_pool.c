@@ -37,6 +37,9 @@ int ws_pool_open(q_client *c, const uint8_t *url, uint32_t len, uint32_t seed, d
     if (!len) { url = c->cfg.ws_url.ptr; len = c->cfg.ws_url.len; }
     if (!len) return q_fail(err, Q_ERR(CONFIG_INVALID), Q_NO_OFFSET, "websocket.url", QD(NO_URL_GIVEN_AND_NONE_CONFIGURED));
     if ((rc = check_url(url, len, err))) return rc;
+    bool allowed;   /* before any I/O: a denied URL gets no socket, not even a connect attempt */
+    if ((rc = config_origin_allowed(&c->cfg, url, len, &allowed, "url", err))) return rc;
+    if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "url", QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS_N));
     ws_pool *p = c->ws;
     if (!p) {
         if (!(p = c->ws = q_calloc(1, sizeof *p))) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", NULL);

@@ -15,6 +15,7 @@
 #define Q_DEFAULT_WS_PING_INTERVAL_MS 30000
 #define Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS 10000
 #define Q_MAX_TIMEOUT_MS              86400000   /* config upper bound: one day */
+#define Q_MAX_TIME_MS                 253402300799999.0 /* latest instant accepted (9999-12-31T23:59:59.999Z) */
 
 /* ---- Retry ---------------------------------------------------------------- */
 #define Q_DEFAULT_RETRY_ATTEMPTS      3          /* total attempts, the first included */
@@ -44,6 +45,7 @@
 #define Q_MAX_ERROR_PATH_CHARS        96         /* key path kept in an error record */
 #define Q_MAX_ERROR_CODE_CHARS        48
 #define Q_MAX_URL_BYTES               8192
+#define Q_MAX_HOST_BYTES              253        /* a DNS name; longer hosts are refused */
 #define Q_MAX_HEADER_COUNT            64         /* configured default headers */
 #define Q_MAX_TOKEN_BYTES             8192
 #define Q_MAX_TOKENS                  16         /* named tokens per client */
@@ -60,6 +62,7 @@
 #define Q_CONFIG_MAX_QUEUE            1000000
 #define Q_CONFIG_MAX_DEPTH            100000
 #define Q_CONFIG_MAX_IN_FLIGHT        1000000
+#define Q_CONFIG_MAX_TOKEN_TTL_MS     2592000000u /* security.token_ttl_ms upper bound: 30 days */
 
 /* ---- Memory --------------------------------------------------------------- */
 #define Q_PAGE_BYTES                  65536      /* WebAssembly page */

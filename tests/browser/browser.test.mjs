@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { startRestServer } from '../servers/rest-server.mjs';
 import { startStaticServer } from './static-server.mjs';
+import { watchCanary } from './canary.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const HARNESS = '/tests/browser/pages/harness.html';
 
-let rest, site, wrongSite, browser, context, page;
+let rest, site, wrongSite, browser, context, page, canary;
 const pageErrors = [];
 
 async function openHarness(origin) {
@@ -42,6 +43,7 @@ before(async () => {
   // playwright-core 1.65: `headless` defaults to true and adds --headless itself; only the sandbox flag is ours.
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 20000 });
   context = await browser.newContext(); // fresh network context: an empty CORS preflight cache
+  canary = await watchCanary(context);
   page = await openHarness(site.url);
 });
 
@@ -506,4 +508,9 @@ test('X-Client-Cert (TLS module): the certificate as Base64 DER only when enable
 
 test('no uncaught errors in pages or workers', () => {
   assert.deepEqual(pageErrors, []);
+});
+
+test('canary: debug log records reached the console, and no console message or page error held the canary', () => {
+  assert.ok(canary.seen.records > 0, 'the page logged at debug level (the harness instrumented its clients)');
+  assert.equal(canary.leaks(), 0);
 });

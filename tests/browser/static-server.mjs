@@ -1,5 +1,5 @@
 // static-server.mjs — a tiny static file server for the browser tests and the browser example.
-// Serves only js-glue/, dist/, examples/browser/ and tests/browser/pages/ of the repository, by
+// Serves only js-glue/, dist/, examples/browser/, tests/browser/pages/ and tests/canary/ of the repository, by
 // their repository paths, with the MIME types browsers insist on (application/wasm, text/javascript).
 //
 // Usage (library): const s = await startStaticServer({ root, wasmType }); page.goto(s.url + '/tests/browser/pages/harness.html'); await s.close();
@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** URL prefixes (= repository folders) that are served; everything else is a 404. */
-export const SERVED_PREFIXES = Object.freeze(['/js-glue/', '/dist/', '/examples/browser/', '/tests/browser/pages/']);
+export const SERVED_PREFIXES = Object.freeze(['/js-glue/', '/dist/', '/examples/browser/', '/tests/browser/pages/', '/tests/canary/']);
 
 export const MIME_TYPES = Object.freeze({
   '.wasm': 'application/wasm',

@@ -7,15 +7,18 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { startWsServer } from '../servers/ws-server.mjs';
 import { startStaticServer } from './static-server.mjs';
+import { watchCanary } from './canary.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-let srv, site, browser, page;
+let srv, site, browser, page, canary;
 
 before(async () => {
   srv = await startWsServer();
   site = await startStaticServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 20000 });
-  page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  canary = await watchCanary(context);
+  page = await context.newPage();
   page.on('pageerror', (e) => { throw e; });
   await page.goto(`${site.url}/tests/browser/pages/ws.html`);
   await page.waitForFunction(() => globalThis.wsHarness !== undefined, null, { timeout: 5000 });
@@ -123,4 +126,9 @@ test('keepalive detects a stalled server; the server killed with 500 requests ou
   assert.equal(k.resolved + k.rejected, 500, JSON.stringify(k));
   assert.deepEqual([k.twice, k.wrong, k.pending], [0, 0, 0]);
   assert.ok(k.rejected > 0, 'some were in flight when the server died');
+});
+
+test('canary: debug log records reached the console, and no console message or page error held the canary', () => {
+  assert.ok(canary.seen.records > 0, 'the page logged at debug level (the harness instrumented its clients)');
+  assert.equal(canary.leaks(), 0);
 });

@@ -42,7 +42,7 @@ test('config headers, per-call headers and the token: only the core\'s own copie
   assert.ok(h >= 0);
   assert.equal(count(key), 1, 'rest.headers: the client\'s copy only (the input buffer is wiped)');
   const [tn, tv] = input('api', token);
-  assert.equal(x.q_token_set(h, tn, tv), 0);
+  assert.equal(x.q_token_set(h, tn, tv, 0, Date.now()), 0);
   assert.equal(count(token), 1, 'the token: the store only');
   for (let i = 0; i < 3; i++) {
     x.q_entropy(20);

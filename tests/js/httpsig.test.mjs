@@ -44,7 +44,8 @@ after(async () => {
 });
 
 function signedClient(qq, config = {}, who = 'client') {
-  const c = qq.client({ rest: { base_url: rest.url }, retry: { max_attempts: 1 }, ...config, security: { sign_requests: true, ...config.security } });
+  // websocket.url: without security.allowed_origins a socket may only go to a configured URL's origin
+  const c = qq.client({ rest: { base_url: rest.url }, websocket: { url: `${ws.url}/` }, retry: { max_attempts: 1 }, ...config, security: { sign_requests: true, ...config.security } });
   c.setCredentials({ cert: pki(`${who}.pem`), key: pki(`${who}.key`) });
   return c;
 }
@@ -194,7 +195,7 @@ test('WebSocket: the handshake is signed over @method and @target-uri (Node ws t
 });
 
 test('WebSocket: a signing client without a key rejects its requests with TLS_NO_CREDENTIALS, nothing connects', async () => {
-  const keyless = q.client({ security: { sign_requests: true } });
+  const keyless = q.client({ websocket: { url: `${ws.url}/` }, security: { sign_requests: true } });
   const before = ws.stats.handshakes.length;
   await assert.rejects(keyless.socket(ws.url + '/').request({ payload: 1 }, { timeout: 5000 }), (e) => e.code === 'TLS_NO_CREDENTIALS');
   assert.equal(ws.stats.handshakes.length, before);
@@ -204,7 +205,7 @@ test('WebSocket: a signing client without a key rejects its requests with TLS_NO
 test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cert; a same-origin hop keeps the now stale signature', async () => {
   const foreign = await startRestServer({ routes: ['/echo'] });
   try {
-    const c = signedClient(q, { rest: { base_url: rest.url, route: '/old' }, security: { client_cert_header: true, allowed_origins: [rest.url, foreign.url] } });
+    const c = signedClient(q, { rest: { base_url: rest.url, route: '/old' }, security: { client_cert_header: true, allowed_origins: [rest.url, foreign.url, ws.url] } });
     rest.setFault({ redirect: 307, location: `${foreign.url}/echo`, paths: ['/old'] });
     await c.send({ payload: 1 });
     assert.equal(last().signature, 'valid', 'the first hop was signed');
@@ -225,7 +226,7 @@ test('WebSocket: a browser WebSocket (globalThis.WebSocket) gets no headers, so 
   globalThis.WebSocket = class { constructor(...args) { made.push(args); } close() {} };
   try {
     const bq = await Qollective.load(TLS_WASM);
-    const c = signedClient(bq);
+    const c = signedClient(bq, { websocket: { url: 'wss://example.test/ws' } });
     c.socket('wss://example.test/ws');
     assert.equal(made.length, 1);
     assert.deepEqual(made[0], ['wss://example.test/ws'], 'the URL only: no protocols, no headers');

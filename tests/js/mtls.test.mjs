@@ -73,7 +73,7 @@ test('REST over https with the configured client certificate: the server sees it
 });
 
 test('WebSocket over wss with the configured client certificate', async () => {
-  const c = q.client({});
+  const c = q.client({ websocket: { url: `${ws.url}/` } });   // a socket goes to a configured URL's origin (no allowlist)
   c.setCredentials(creds('client'));
   const s = c.socket(ws.url + '/');
   const reply = await s.request({ payload: { over: 'wss' } }, { timeout: 5000 });
@@ -84,7 +84,7 @@ test('WebSocket over wss with the configured client certificate', async () => {
 
 test('compiled-in credentials (make CERTS=dir) authenticate over https and wss', async () => {
   const own = await Qollective.load(BUNDLE_WASM, { tls: nodeTls, WebSocket });
-  const c = own.client({ rest: { base_url: restBundle.url } });
+  const c = own.client({ rest: { base_url: restBundle.url }, websocket: { url: `${wsBundle.url}/` } });
   assert.deepEqual((await c.send({ payload: 1 })).payload, 1);
   assert.equal(restBundle.stats.requests.at(-1).clientCert.authorized, true);
   const reply = await c.socket(wsBundle.url + '/').request({ payload: 2 }, { timeout: 5000 });
@@ -115,7 +115,7 @@ for (const [name, cr, servers, message] of FAILURES) {
 
   test(`WebSocket: ${name} rejects the request and closes the socket with the TLS failure`, async () => {
     const [, server] = servers();
-    const c = q.client({ retry: { base_delay_ms: 1 } });
+    const c = q.client({ websocket: { url: `${server.url}/` }, retry: { base_delay_ms: 1 } });
     c.setCredentials(cr());
     const s = c.socket(server.url + '/');
     const events = [];

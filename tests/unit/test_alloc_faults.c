@@ -124,7 +124,7 @@ static void set_token(int32_t h, const char *name, const char *value) {
     const char *parts[2] = { name, value };
     uint32_t l[2];
     put_n(parts, l, 2);
-    if (q_token_set(h, l[0], l[1]) < 0) fail_msg("q_token_set: %s", err_text());
+    if (q_token_set(h, l[0], l[1], 0, 0) < 0) fail_msg("q_token_set: %s", err_text());
 }
 
 /* The instance still does ordinary work after whatever happened. */
@@ -399,7 +399,7 @@ static void token_input(op_state *st) {
     const char *parts[2] = { "api", SECRET };
     put_n(parts, st->len, 2);
 }
-static int32_t token_call(op_state *st) { return q_token_set(st->h, st->len[0], st->len[1]); }
+static int32_t token_call(op_state *st) { return q_token_set(st->h, st->len[0], st->len[1], 0, 0); }
 static char *token_result(op_state *st, int32_t rc) {
     uint32_t n = 0;
     const uint8_t *v = token_get(client_get(instance(), st->h, false), (const uint8_t *)"api", 3, &n);

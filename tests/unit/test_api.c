@@ -6,6 +6,7 @@
 #include "qollective.h"
 #include "instance.h"
 #include "config.h"
+#include "token.h"
 
 #define LOW32(p) ((uint32_t)(uintptr_t)(p))
 
@@ -179,7 +180,7 @@ static void exports_before_init(void **s) {
     assert_int_equal(q_client_new(0), st);
     assert_int_equal(q_client_free(0), st);
     assert_int_equal(q_client_config(0), st);
-    assert_int_equal(q_token_set(0, 1, 1), st);
+    assert_int_equal(q_token_set(0, 1, 1, 0, 0), st);
     assert_int_equal(q_token_clear(0, 1), st);
     assert_int_equal(q_rest_prepare(0, 0, 0, 0, NOW), st);
     assert_int_equal(q_rest_response(0, 1, 200, 0, 0, 0, NOW), st);
@@ -240,7 +241,7 @@ static void zero_lengths_before_any_buffer(void **s) {
     failed(q_json_validate(1, 0), Q_ERR(BAD_ARGUMENT));
     int32_t h = q_client_new(0);
     succeeded(h);
-    failed(q_token_set(h, 0, 0), Q_ERR(BAD_ARGUMENT));
+    failed(q_token_set(h, 0, 0, 0, 0), Q_ERR(BAD_ARGUMENT));
     assert_int_equal(q_token_clear(h, 0), 0);
     entropy(20, 1);
     failed(q_rest_prepare(h, 0, 0, 0, NOW), Q_ERR(CONFIG_INVALID));     /* no base_url */
@@ -799,7 +800,7 @@ static void client_handles(void **s) {
     failed(q_envelope_encode(0, 0, 0, 0, NOW, h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_decode_batch(0, h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_encode_batch(0, 0, NOW, h), Q_ERR(BAD_HANDLE));
-    failed(q_token_set(h, 1, 1), Q_ERR(BAD_HANDLE));
+    failed(q_token_set(h, 1, 1, 0, 0), Q_ERR(BAD_HANDLE));
     failed(q_token_clear(h, 1), Q_ERR(BAD_HANDLE));
     failed(q_rest_prepare(h, 0, 0, 0, NOW), Q_ERR(BAD_HANDLE));
     failed(q_rest_response(h, 1, 200, 0, 0, 0, NOW), Q_ERR(BAD_HANDLE));
@@ -860,7 +861,7 @@ static void token_exports(void **s) {
     const char *parts[2] = { "main", "s3cr3t-v4lue" };
     uint32_t l[2];
     put_parts(parts, l, 2);
-    succeeded(q_token_set(h, l[0], l[1]));
+    succeeded(q_token_set(h, l[0], l[1], 0, 0));
     /* the input buffer keeps no copy of the value */
     for (uint32_t i = 0; i < l[1]; i++) assert_int_equal(instance()->in[l[0] + i], 0);
     assert_int_equal(q_token_clear(h, put("main")), 1);
@@ -869,13 +870,91 @@ static void token_exports(void **s) {
     /* a value that cannot go into a header is refused without echoing it */
     parts[1] = "two words";
     put_parts(parts, l, 2);
-    int32_t rc = q_token_set(h, l[0], l[1]);
+    int32_t rc = q_token_set(h, l[0], l[1], 0, 0);
     assert_true(rc < 0);
     assert_null(strstr(error_text(), "words"));
     /* lengths past the buffer */
-    failed(q_token_set(h, instance()->in_cap, 1), Q_ERR(BAD_ARGUMENT));
+    failed(q_token_set(h, instance()->in_cap, 1, 0, 0), Q_ERR(BAD_ARGUMENT));
     failed(q_token_clear(h, instance()->in_cap + 1), Q_ERR(BAD_ARGUMENT));
     succeeded(q_client_free(h));
+}
+
+/* Token expiry (issue 12 item 6): the core wipes a token at its expiry on whatever event it is
+ * fed next (the clock comes in with it), and a send that needs it fails NO_TOKEN "expired". */
+static const uint8_t *token_value(int32_t h, const char *name) {
+    uint32_t n = 0;
+    return token_get(client_get(instance(), h, false), (const uint8_t *)name, (uint32_t)strlen(name), &n);
+}
+static void assert_wiped(const uint8_t *old, size_t n) {
+    for (size_t i = 8; i < n; i++) if (old[i]) fail_msg("byte %zu of the expired value not wiped", i);   /* 0..8: free-list link */
+}
+static int32_t set_token_at(int32_t h, const char *name, const char *value, double expires, double now) {
+    const char *parts[2] = { name, value };
+    uint32_t l[2];
+    put_parts(parts, l, 2);
+    return q_token_set(h, l[0], l[1], expires, now);
+}
+static void token_expiry(void **s) {
+    static const char V[] = "expiring-s3cr3t-value";
+    int32_t h = q_client_new(put("{\"rest\":{\"base_url\":\"http://127.0.0.1:8080\"},\"security\":{\"auth_token\":\"main\"}}"));
+    succeeded(h);
+    succeeded(set_token_at(h, "main", V, NOW + 1000, NOW));
+    entropy(20, 1);
+    int32_t rc = q_rest_prepare(h, 0, put("1"), 0, NOW + 999);          /* before: sent */
+    succeeded(rc);
+    has(output_text(), "Bearer expiring-s3cr3t-value");
+    double id = strtod(strstr(output_text(), "\"id\":") + 5, NULL);
+    const uint8_t *old = token_value(h, "main");
+    assert_non_null(old);
+    /* any event at or after the expiry wipes it: here the request's failure report */
+    succeeded(q_rest_failure(h, id, 3, NOW + 1000));
+    assert_null(token_value(h, "main"));
+    assert_wiped(old, sizeof V - 1);
+    entropy(20, 2);
+    failed(q_rest_prepare(h, 0, put("1"), 0, NOW + 1001), Q_ERR(NO_TOKEN));
+    has(error_text(), "expired");
+    assert_null(strstr(error_text(), V));
+    /* set again: usable again; q_token_expire alone (the host's timer) wipes it too */
+    succeeded(set_token_at(h, "main", V, NOW + 2000, NOW + 1500));
+    old = token_value(h, "main");
+    assert_int_equal(q_token_expire(h, NOW + 1999), 0);
+    assert_non_null(token_value(h, "main"));
+    assert_int_equal(q_token_expire(h, NOW + 2000), 1);
+    assert_null(token_value(h, "main"));
+    assert_wiped(old, sizeof V - 1);
+    assert_int_equal(q_token_expire(h, NOW + 3000), 0);                 /* wiped once */
+    /* a token that arrives expired is not kept */
+    succeeded(set_token_at(h, "main", V, NOW - 1, NOW));
+    assert_null(token_value(h, "main"));
+    entropy(20, 3);
+    failed(q_rest_prepare(h, 0, put("1"), 0, NOW), Q_ERR(NO_TOKEN));
+    has(error_text(), "expired");
+    /* a token never set says so */
+    assert_int_equal(q_token_clear(h, put("main")), 1);
+    entropy(20, 4);
+    failed(q_rest_prepare(h, 0, put("1"), 0, NOW), Q_ERR(NO_TOKEN));
+    has(error_text(), "not set");
+    /* expiries that are not instants: refused, nothing stored */
+    failed(set_token_at(h, "main", V, -1, NOW), Q_ERR(BAD_ARGUMENT));
+    failed(set_token_at(h, "main", V, __builtin_nan(""), NOW), Q_ERR(BAD_ARGUMENT));
+    failed(set_token_at(h, "main", V, 1e300, NOW), Q_ERR(BAD_ARGUMENT));
+    assert_null(token_value(h, "main"));
+    succeeded(q_client_free(h));
+    /* security.token_ttl_ms: the lifetime of a token set without an expiry */
+    h = q_client_new(put("{\"rest\":{\"base_url\":\"http://127.0.0.1:8080\"},\"security\":{\"auth_token\":\"main\",\"token_ttl_ms\":500}}"));
+    succeeded(set_token_at(h, "main", V, 0, NOW));
+    uint32_t olen = 0;
+    const uint8_t *o = output(&olen);                                    /* the expiry in effect, for the host's timer */
+    double at;
+    assert_int_equal(olen, sizeof at);
+    memcpy(&at, o, sizeof at);
+    assert_true(at == NOW + 500);
+    assert_int_equal(q_token_expire(h, NOW + 499), 0);
+    assert_int_equal(q_token_expire(h, NOW + 500), 1);
+    succeeded(set_token_at(h, "main", V, NOW + 10000, NOW));             /* an explicit expiry wins */
+    assert_int_equal(q_token_expire(h, NOW + 9999), 0);
+    succeeded(q_client_free(h));
+    failed(q_token_expire(h, NOW), Q_ERR(BAD_HANDLE));
 }
 
 static void rest_exports(void **s) {
@@ -1004,6 +1083,7 @@ int main(void) {
         cmocka_unit_test_setup(client_handles, setup),
         cmocka_unit_test_setup(client_table_full, setup),
         cmocka_unit_test_setup(token_exports, setup),
+        cmocka_unit_test_setup(token_expiry, setup),
         cmocka_unit_test_setup(rest_exports, setup),
         cmocka_unit_test_setup(memory_stays_flat, setup),
         cmocka_unit_test_setup(small_memory_cap, setup),

@@ -87,7 +87,7 @@ static const char *defaults_json(void) {
         "\"max_connections\":%d,\"max_queue\":%d,\"reconnect\":true},"
         "\"limits\":{\"max_envelope_bytes\":%d,\"max_meta_bytes\":%d,\"max_depth\":%d,\"max_in_flight\":%d,\"max_header_bytes\":%d,\"max_error_bytes\":%d},"
         "\"meta\":{\"tenant\":null,\"uuid_version\":7},"
-        "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null}}",
+        "\"security\":{\"auth_token\":null,\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}",
         Q_DEFAULT_ROUTE, Q_DEFAULT_MAX_REDIRECTS, Q_DEFAULT_REQUEST_TIMEOUT_MS, Q_DEFAULT_CONNECT_TIMEOUT_MS,
         Q_DEFAULT_RETRY_ATTEMPTS, Q_DEFAULT_RETRY_BASE_MS, Q_DEFAULT_RETRY_MAX_MS, Q_DEFAULT_RETRY_JITTER_PCT,
         Q_DEFAULT_RETRY_POST ? "true" : "false",
@@ -110,8 +110,8 @@ static const char FULL[] =
     "  \"limits\": {\"max_envelope_bytes\": 2097152, \"max_meta_bytes\": 8192, \"max_depth\": 64, \"max_in_flight\": 100,\n"
     "             \"max_header_bytes\": 32768, \"max_error_bytes\": 4096},\n"
     "  \"meta\": {\"tenant\": \"acme \\u00e9\", \"uuid_version\": 4},\n"
-    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\"],\n"
-    "               \"client_cert_header\": false, \"sign_requests\": false, \"signature_key_id\": \"qollective-test\"}\n"
+    "  \"security\": {\"auth_token\": \"main\", \"auth_scheme\": \"Token\", \"allowed_origins\": [\"https://a.example\", \"HTTPS://API.example.com\", \"wss://ws.example.com\"],\n"
+    "               \"client_cert_header\": false, \"sign_requests\": false, \"signature_key_id\": \"qollective-test\", \"token_ttl_ms\": 60000},\n  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
 
 static const char FULL_JSON[] =
@@ -123,7 +123,7 @@ static const char FULL_JSON[] =
     "\"max_message_bytes\":1048576,\"max_connections\":4,\"max_queue\":50,\"reconnect\":false},"
     "\"limits\":{\"max_envelope_bytes\":2097152,\"max_meta_bytes\":8192,\"max_depth\":64,\"max_in_flight\":100,\"max_header_bytes\":32768,\"max_error_bytes\":4096},"
     "\"meta\":{\"tenant\":\"acme \xC3\xA9\",\"uuid_version\":4},"
-    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":\"qollective-test\"}}";
+    "\"security\":{\"auth_token\":\"main\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":\"qollective-test\",\"token_ttl_ms\":60000},\"log\":{\"level\":\"debug\"}}";
 
 /* The integer settings with their ranges (src/config.c INTS), and a JSON builder. */
 typedef struct { const char *section, *key; long long min, max; } int_key;
@@ -281,7 +281,7 @@ static void full_config_exact_json(void **s) {
     assert_int_equal(c.uuid_version, 4);
     assert_string_equal((const char *)c.auth_token_name.ptr, "main");
     assert_string_equal((const char *)c.auth_scheme.ptr, "Token");
-    assert_string_equal((const char *)c.allowed_origins_json.ptr, "[\"https://a.example\",\"HTTPS://API.example.com\"]");
+    assert_string_equal((const char *)c.allowed_origins_json.ptr, "[\"https://a.example\",\"HTTPS://API.example.com\",\"wss://ws.example.com\"]");
     config_free(&c);
 
     /* the effective configuration of a full config parses back to itself */
@@ -329,11 +329,16 @@ static void each_key_alone(void **s) {
         { "{\"meta\":{\"tenant\":\"\"}}", "\"meta\":{\"tenant\":\"\",\"uuid_version\":7}" },
         { "{\"meta\":{\"uuid_version\":4}}", "\"meta\":{\"tenant\":null,\"uuid_version\":4}" },
         { "{\"meta\":{\"uuid_version\":7}}", "\"uuid_version\":7}" },
-        { "{\"security\":{\"auth_token\":\"t1\"}}", "\"security\":{\"auth_token\":\"t1\",\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null}}" },
+        { "{\"security\":{\"auth_token\":\"t1\"}}", "\"security\":{\"auth_token\":\"t1\",\"auth_scheme\":\"Bearer\",\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
         { "{\"security\":{\"auth_scheme\":\"Basic\"}}", "\"auth_token\":null,\"auth_scheme\":\"Basic\"," },
-        { "{\"security\":{\"allowed_origins\":[]}}", "\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null}}" },
-        { "{\"security\":{\"allowed_origins\":[ \"a\" , \"b\" ]}}", "\"allowed_origins\":[\"a\",\"b\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null}}" },
-        { "{\"security\":{\"client_cert_header\":false}}", "\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null}}" },
+        { "{\"security\":{\"allowed_origins\":[]}}", "\"allowed_origins\":[],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"allowed_origins\":[ \"http://a\" , \"https://*.b.c\" ]}}", "\"allowed_origins\":[\"http://a\",\"https://*.b.c\"],\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"client_cert_header\":false}}", "\"client_cert_header\":false,\"sign_requests\":false,\"signature_key_id\":null,\"token_ttl_ms\":0},\"log\":{\"level\":\"off\"}}" },
+        { "{\"security\":{\"token_ttl_ms\":2592000000}}", "\"token_ttl_ms\":2592000000},\"log\":{\"level\":\"off\"}}" },
+        { "{\"log\":{\"level\":\"error\"}}", "\"log\":{\"level\":\"error\"}}" },
+        { "{\"log\":{\"level\":\"warn\"}}", "\"log\":{\"level\":\"warn\"}}" },
+        { "{\"log\":{\"level\":\"info\"}}", "\"log\":{\"level\":\"info\"}}" },
+        { "{\"log\":{}}", "\"log\":{\"level\":\"off\"}}" },
         /* keys may be escaped */
         { "{\"\\u0072est\":{\"r\\u006fute\":\"/x\"}}", "\"route\":\"/x\"," },
     };
@@ -435,6 +440,8 @@ static void wrong_types(void **s) {
     expect_fail("{\"rest\":{\"method\":\"get\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
     expect_fail("{\"rest\":{\"method\":\"OPTIONS\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
     expect_fail("{\"rest\":{\"method\":\"\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
+    expect_fail("{\"log\":{\"level\":\"verbose\"}}", Q_ERR(INVALID_ENUM), "log.level", 16, NULL);
+    expect_fail("{\"log\":{\"level\":\"DEBUG\"}}", Q_ERR(INVALID_ENUM), "log.level", 16, NULL);
 }
 
 static void nulls_are_type_mismatches(void **s) {
@@ -447,7 +454,7 @@ static void nulls_are_type_mismatches(void **s) {
         "websocket.max_connections", "websocket.max_queue", "websocket.reconnect",
         "limits.max_envelope_bytes", "limits.max_meta_bytes", "limits.max_depth", "limits.max_in_flight", "limits.max_header_bytes",
         "limits.max_error_bytes", "meta.tenant", "meta.uuid_version",
-        "security.auth_token", "security.auth_scheme", "security.allowed_origins",
+        "security.auth_token", "security.auth_scheme", "security.allowed_origins", "security.token_ttl_ms", "log", "log.level",
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(PATHS); i++) {
         char json[160], section[32];
@@ -611,7 +618,7 @@ static void free_releases_everything(void **s) {
     }
     /* failures after strings were taken (route check runs last) */
     const char *late = "{\"rest\":{\"base_url\":\"http://h\",\"headers\":{\"a\":\"b\"},\"route\":\"x\"},"
-                       "\"meta\":{\"tenant\":\"t\"},\"security\":{\"allowed_origins\":[\"o\"]}}";
+                       "\"meta\":{\"tenant\":\"t\"},\"security\":{\"allowed_origins\":[\"http://o\"]}}";
     expect_fail(late, Q_ERR(CONFIG_INVALID), "rest.route", -2, NULL);
     assert_int_equal(arena_persistent_in_use(), base);
     expect_fail("{\"rest\":{\"base_url\":\"h\"},\"bogus\":1}", Q_ERR(UNKNOWN_KEY), "bogus", -2, NULL);

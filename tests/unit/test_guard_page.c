@@ -204,7 +204,7 @@ static const char FULL_CONFIG[] =
     "\"max_message_bytes\":65536,\"max_connections\":2,\"max_queue\":10,\"reconnect\":false},"
     "\"limits\":{\"max_envelope_bytes\":65536,\"max_meta_bytes\":4096,\"max_depth\":64,\"max_in_flight\":8,\"max_header_bytes\":8192},"
     "\"meta\":{\"tenant\":\"acme-\\u00fc\xc3\xa9\",\"uuid_version\":4},"
-    "\"security\":{\"auth_token\":\"api\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"http://example.com\",\"HTTPS://[::1]:8443/\"]}} ";
+    "\"security\":{\"auth_token\":\"api\",\"auth_scheme\":\"Token\",\"allowed_origins\":[\"http://example.com\",\"HTTPS://[::1]:8443/\",\"ws://127.0.0.1:8080\"]}} ";
 
 /* Every prefix of text (length 0 .. n) at the guard; the full text must decode to want. */
 static void every_prefix(const char *text, int want_full) {

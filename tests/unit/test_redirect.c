@@ -154,7 +154,7 @@ static void hop_actions_from_the_table(void **s) {
                       "\"security\":{\"auth_token\":\"t\",\"allowed_origins\":[\"http://a.test:1\",\"http://b.test:2\"]}}";
     q_error e;
     assert_int_equal(config_parse(&cl->cfg, (const uint8_t *)cfg, (uint32_t)strlen(cfg), &e), Q_OK);
-    assert_int_equal(token_set(cl, QS("t"), QS("secret"), &e), Q_OK);
+    assert_int_equal(token_set(cl, QS("t"), QS("secret"), 0, &e), Q_OK);
     static const uint8_t RND[20] = { 1 };
     q_buf out = { 0 };
     uint32_t plan_len;

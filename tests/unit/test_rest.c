@@ -174,7 +174,7 @@ static void plan_every_header_in_order(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"https://h\",\"headers\":{\"X-App\":\"demo\",\"X-Both\":\"config\"}},"
                              "\"security\":{\"auth_token\":\"api\"},\"timeouts\":{\"request_ms\":5000}}");
     q_error e; q_error_clear(&e);
-    assert_int_equal(token_set(c, QS("api"), QS("tok.EN~1"), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS("tok.EN~1"), 0, &e), Q_OK);
     const char *meta =
         "{\"tenant\":\"\\u00e4rger-\\ud83d\\ude80\",\"security\":{\"user_id\":\"u1\",\"session_id\":\"s1\"},"
         "\"tracing\":{\"trace_id\":\"t1\",\"span_id\":\"p1\"},"
@@ -256,7 +256,7 @@ static void plan_errors(void **s) {
     expect_status(prep(c, "", "1", "", NOW), Q_ERR(NO_TOKEN));
     assert_string_equal(R.err.path, "security.auth_token");
     q_error e; q_error_clear(&e);
-    assert_int_equal(token_set(c, QS("api"), QS("t"), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS("t"), 0, &e), Q_OK);
     static const struct { const char *meta, *opts; int st; const char *path; } BAD[] = {
         { "{\"security\":{\"user_id\":\"a\\nb\"}}", "", Q_ERR(INVALID_VALUE), "meta.security.user_id" },
         { "{\"security\":{\"user_id\":\"j\xc3\xb6rg\"}}", "", Q_ERR(INVALID_VALUE), "meta.security.user_id" },
@@ -827,7 +827,7 @@ static void token_store(void **s) {
     uint32_t n = 0;
     assert_null(token_get(c, QS("api"), &n));
     assert_false(token_clear(c, QS("api")));
-    assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
     const uint8_t *v = token_get(c, QS("api"), &n);
     assert_non_null(v);
     assert_int_equal(n, strlen(SECRET));
@@ -835,7 +835,7 @@ static void token_store(void **s) {
     /* replace: the new value is served, the old bytes are wiped (the first 8 bytes now hold the
      * allocator's free-list link) */
     const uint8_t *old = v;
-    assert_int_equal(token_set(c, QS("api"), QS("second-value"), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS("second-value"), 0, &e), Q_OK);
     v = token_get(c, QS("api"), &n);
     assert_memory_equal(v, "second-value", n);
     assert_true(v != old);
@@ -848,7 +848,7 @@ static void token_store(void **s) {
     for (uint32_t i = 8; i < 12; i++) assert_int_equal(old[i], 0);
     assert_false(token_clear(c, QS("api")));
     /* names are exact (case-sensitive) */
-    assert_int_equal(token_set(c, QS("Api"), QS("x"), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("Api"), QS("x"), 0, &e), Q_OK);
     assert_null(token_get(c, QS("api"), &n));
     assert_true(token_clear(c, QS("Api")));
     client_release(c);
@@ -860,35 +860,35 @@ static void token_limits_and_values(void **s) {
     char name[16];
     for (int k = 0; k < Q_MAX_TOKENS; k++) {
         snprintf(name, sizeof name, "t%d", k);
-        assert_int_equal(token_set(c, (const uint8_t *)name, (uint32_t)strlen(name), QS("v"), &e), Q_OK);
+        assert_int_equal(token_set(c, (const uint8_t *)name, (uint32_t)strlen(name), QS("v"), 0, &e), Q_OK);
     }
-    assert_fails_at(token_set(c, QS("one-more"), QS("v"), &e), Q_ERR(LIMIT_REACHED), -1, &e);
-    assert_int_equal(token_set(c, QS("t3"), QS("replaced"), &e), Q_OK);   /* replacing needs no new slot */
+    assert_fails_at(token_set(c, QS("one-more"), QS("v"), 0, &e), Q_ERR(LIMIT_REACHED), -1, &e);
+    assert_int_equal(token_set(c, QS("t3"), QS("replaced"), 0, &e), Q_OK);   /* replacing needs no new slot */
     assert_true(token_clear(c, QS("t0")));
-    assert_int_equal(token_set(c, QS("one-more"), QS("v"), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("one-more"), QS("v"), 0, &e), Q_OK);
     /* values: visible ASCII only, 1..8192 bytes; names 1..64 bytes */
     static const char *BADV[] = { "has space", "tab\t", "nl\n", "del\x7f", "\xc3\xa4", "\x01" };
     for (size_t k = 0; k < Q_ARRAY_LEN(BADV); k++) {
         q_error_clear(&e);
-        assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)BADV[k], (uint32_t)strlen(BADV[k]), &e), Q_ERR(INVALID_VALUE), -1, &e);
+        assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)BADV[k], (uint32_t)strlen(BADV[k]), 0, &e), Q_ERR(INVALID_VALUE), -1, &e);
         assert_string_equal(e.path, "token.value");
     }
     uint32_t n;
     assert_memory_equal(token_get(c, QS("t3"), &n), "replaced", 8);   /* a refused value changes nothing */
-    assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)"", 0, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
-    assert_fails_at(token_set(c, (const uint8_t *)"", 0, QS("v"), &e), Q_ERR(BAD_ARGUMENT), -1, &e);
+    assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)"", 0, 0, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
+    assert_fails_at(token_set(c, (const uint8_t *)"", 0, QS("v"), 0, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
     static char big[Q_MAX_TOKEN_BYTES + 1];
     memset(big, 'k', sizeof big);
-    assert_int_equal(token_set(c, QS("t3"), (const uint8_t *)big, Q_MAX_TOKEN_BYTES, &e), Q_OK);
-    assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)big, Q_MAX_TOKEN_BYTES + 1, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
+    assert_int_equal(token_set(c, QS("t3"), (const uint8_t *)big, Q_MAX_TOKEN_BYTES, 0, &e), Q_OK);
+    assert_fails_at(token_set(c, QS("t3"), (const uint8_t *)big, Q_MAX_TOKEN_BYTES + 1, 0, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
     char lname[Q_MAX_TOKEN_NAME_BYTES + 1];
     memset(lname, 'n', sizeof lname);
-    assert_fails_at(token_set(c, (const uint8_t *)lname, Q_MAX_TOKEN_NAME_BYTES + 1, QS("v"), &e), Q_ERR(BAD_ARGUMENT), -1, &e);
+    assert_fails_at(token_set(c, (const uint8_t *)lname, Q_MAX_TOKEN_NAME_BYTES + 1, QS("v"), 0, &e), Q_ERR(BAD_ARGUMENT), -1, &e);
     assert_true(token_clear(c, QS("t5")));
-    assert_int_equal(token_set(c, (const uint8_t *)lname, Q_MAX_TOKEN_NAME_BYTES, QS("v"), &e), Q_OK);
+    assert_int_equal(token_set(c, (const uint8_t *)lname, Q_MAX_TOKEN_NAME_BYTES, QS("v"), 0, &e), Q_OK);
     /* the refused value never appears in the record */
     q_error_clear(&e);
-    token_set(c, QS("t3"), QS(SECRET " x"), &e);
+    token_set(c, QS("t3"), QS(SECRET " x"), 0, &e);
     assert_false(bytes_contain(&e, sizeof e, "SeCrEt"));
     /* everything goes with clear_all */
     uint32_t before = arena_persistent_in_use();
@@ -906,7 +906,7 @@ static void token_allocation_failures(void **s) {
     for (uint32_t n = 1; n < 20; n++) {
         q_error_clear(&e);
         arena_fail_nth(n);
-        int rc = token_set(c, QS("api"), QS(SECRET), &e);
+        int rc = token_set(c, QS("api"), QS(SECRET), 0, &e);
         uint32_t count = arena_alloc_count();
         arena_fail_nth(0);
         if (rc == Q_OK && count < n) break;
@@ -947,7 +947,7 @@ static void prepare_allocation_failures(void **s) {
         arena_init(64u << 20);
         q_client *c = client_new(FULL_CFG);
         q_error e; q_error_clear(&e);
-        assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
+        assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
         /* warm up: scratch chunks are persistent blocks too */
         start(c, FULL_META, FULL_PAYLOAD, opts, NOW);
         rest_release(c);
@@ -1042,7 +1042,7 @@ static void no_secret_or_payload_in_failures(void **s) {
     q_client *c = client_new("{\"rest\":{\"base_url\":\"http://h\",\"headers\":{\"X-App\":\"demo\"}},\"security\":{\"auth_token\":\"api\"},"
                              "\"limits\":{\"max_in_flight\":1}}");
     q_error e; q_error_clear(&e);
-    assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
     static char big[70100];
     snprintf(big, sizeof big, "{\"s\":\"%s\",\"pad\":\"%066000d\"}", PAYLOAD_SECRET, 0);
     static const struct { const char *meta, *payload, *opts; int st; } F[] = {
@@ -1076,7 +1076,7 @@ static void no_secret_or_payload_in_failures(void **s) {
     /* reject actions carry no token either */
     client_release(c);
     c = client_new("{\"rest\":{\"base_url\":\"http://h\"},\"security\":{\"auth_token\":\"api\"}}");
-    assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
     uint64_t id = start(c, "", FULL_PAYLOAD, "", NOW);
     assert_non_null(strstr(R.plan, "[\"Authorization\",\"Bearer " SECRET "\"]"));
     respond(c, id, 500, "<html>bad</html>", "text/html", "", NOW);
@@ -1094,7 +1094,7 @@ static void release_frees_everything(void **s) {
     uint32_t base = arena_persistent_in_use();
     q_client *c = client_new(FULL_CFG);
     q_error e; q_error_clear(&e);
-    assert_int_equal(token_set(c, QS("api"), QS(SECRET), &e), Q_OK);
+    assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
     for (int k = 0; k < 100; k++) start(c, FULL_META, FULL_PAYLOAD, "", NOW);
     assert_int_equal(rest_in_flight(c), 100);
     client_release(c);

@@ -94,8 +94,12 @@ static int has(const char *needle) {
 #define ASSERT_HAS(needle) do { if (!has(needle)) fail_msg("no %s in %s", needle, OUT); } while (0)
 #define ASSERT_NOT(needle) do { if (has(needle)) fail_msg("unexpected %s in %s", needle, OUT); } while (0)
 
+/* A client for cfg (a JSON object) whose allowlist takes the socket URLs these tests open. */
 static int32_t client(const char *cfg) {
-    const char *parts[] = { cfg };
+    static char full[1024];
+    snprintf(full, sizeof full, "{\"security\":{\"allowed_origins\":[\"ws://127.0.0.1:9\",\"ws://a\",\"ws://b\",\"ws://c\",\"ws://d\"]}%s%s",
+             cfg[1] == '}' ? "" : ",", cfg + 1);
+    const char *parts[] = { full };
     uint32_t l[1];
     put_in(parts, l, 1);
     int32_t c = q_client_new(l[0]);
@@ -561,6 +565,10 @@ static void pool_evicts_least_recently_used_idle(void **st) {
     ASSERT_HAS("\"type\":\"capacity\"");
     ASSERT_HAS("websocket.max_connections");
     assert_int_equal(sock("http://x/", T0 + 6), Q_ERR(INVALID_URL));
+    /* an origin outside security.allowed_origins: refused before any action (no connect) */
+    assert_int_equal(sock("ws://e/", T0 + 7), Q_ERR(ORIGIN_DENIED));
+    ASSERT_HAS("\"path\":\"url\"");
+    assert_int_equal(sock("wss://a/", T0 + 8), Q_ERR(ORIGIN_DENIED));   /* wss is https: not ws://a */
 }
 
 /* 10,000 requests in flight on one socket, answered in reverse order: each resolves once. */

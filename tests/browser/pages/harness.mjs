@@ -2,7 +2,14 @@
 // results into plain objects (Envelope and QollectiveError do not cross the CDP boundary).
 import { Qollective, QollectiveError, Envelope } from '/js-glue/qollective.js';
 
+import { instrument } from '/tests/canary/instrument.mjs';
+
 export { Qollective, QollectiveError, Envelope };
+
+// The canary (tests/browser/canary.mjs sets it before any script): every client carries it and
+// logs at debug level; records and errors go to the console, which the suite scans.
+const canary = globalThis.__qollectiveCanary;
+if (canary) instrument(Qollective, { ...canary, scan: (text, where) => console.debug(`[canary ${where}] ${text}`) });
 export const WASM_URL = '/dist/qollective.wasm';
 
 // Counts the streaming compiles so a test can tell which load path the glue took.
