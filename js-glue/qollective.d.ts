@@ -117,10 +117,10 @@ export declare class QollectiveError extends Error {
 export interface ClientConfig {
   /** max_redirects: hops the core follows per request (default 5, 0-20); see README "Redirects". */
   rest?: { base_url?: string; route?: string; method?: HttpMethod; headers?: Record<string, string>; max_redirects?: number };
-  /** connect_ms is validated but not used yet (WebSocket transport). */
+  /** request_ms: REST deadlines; connect_ms: the WebSocket connect deadline (see README "Configuration"). */
   timeouts?: { request_ms?: number; connect_ms?: number };
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; jitter_percent?: number; retry_non_idempotent?: boolean };
-  /** Validated but not used yet (WebSocket transport). */
+  /** WebSocket transport: see README "What the WebSocket transport does" and "Configuration". */
   websocket?: { url?: string; ping_interval_ms?: number; message_timeout_ms?: number; max_message_bytes?: number; max_connections?: number; max_queue?: number; reconnect?: boolean };
   limits?: { max_envelope_bytes?: number; max_meta_bytes?: number; max_depth?: number; max_in_flight?: number; max_header_bytes?: number; max_error_bytes?: number };
   meta?: { tenant?: string; uuid_version?: 4 | 7 };
@@ -250,7 +250,7 @@ export interface CertificateInfo {
 export interface LoadOptions {
   /** Must honour `redirect: 'manual'` (the core decides every redirect hop). */
   fetch?: typeof fetch;
-  /** Accepted but not used yet (WebSocket transport). */
+  /** WebSocket constructor (browser-compatible, e.g. the `ws` package in Node 20, which has no global WebSocket); default globalThis.WebSocket. */
   WebSocket?: unknown;
   /** Fills a buffer with cryptographically strong random bytes (default crypto.getRandomValues). */
   random?: (buf: Uint8Array) => unknown;

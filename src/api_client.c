@@ -37,7 +37,9 @@ Q_EXPORT(q_client_config) int32_t q_client_config(int32_t client) {
     q_client *c = client_get(I, client, false);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     q_buf out = {0};
-    return output_end(I, config_to_json(&c->cfg, &out), &out);
+    int rc = config_to_json(&c->cfg, &out);
+    I->scratch_has_secret = true;   /* rest.headers values may be credentials: gone at the next call */
+    return output_end(I, rc, &out);
 }
 
 Q_EXPORT(q_client_log_level) int32_t q_client_log_level(int32_t client) {

@@ -45,6 +45,10 @@ test('rest.headers Authorization and X-Api-Key: once in the config after each se
     assert.equal(srv.stats.requests.at(-1).headers['x-api-key'], cookie);
     for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c, r], secret), { wasm: 1, glue: 0 }, `after a ${method}`);
   }
+  // c.config hands the headers out through scratch: once the caller has them, the next call wipes them
+  assert.equal(c.config.rest.headers['X-Api-Key'], cookie);
+  assert.equal(c.inFlight, 0);
+  for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c], secret), { wasm: 1, glue: 0 }, 'after c.config and the next call');
   c.close();
   for (const secret of [auth, cookie]) assert.deepEqual(find(q, [c], secret), { wasm: 0, glue: 0 }, 'after close');
   // a configured Cookie (forbidden by fetch) refuses every send, and leaves no copy behind after close
