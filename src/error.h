@@ -169,6 +169,7 @@ int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);
 /* Appends to a NUL-terminated text buffer of capacity cap (truncating safely on UTF-8 boundaries). */
 void q_text_append(char *buf, size_t cap, const char *s);
 void q_text_append_n(char *buf, size_t cap, const char *s, size_t n);
+void q_text_append_foreign(char *buf, size_t cap, const char *s, size_t n);   /* marker bytes -> U+FFFD */
 void q_text_append_u64(char *buf, size_t cap, uint64_t v);
 /* Appends to the record's message: text, or a detail id QD(NAME) (its text). */
 void q_msg_append(q_error *e, const char *s);

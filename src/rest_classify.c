@@ -66,8 +66,8 @@ int rest_classify(int32_t status, const uint8_t *body, uint32_t body_len, const 
         uint32_t cl = json_unescape(body + d->error_code_off, d->error_code_len, code);
         uint32_t ml = json_unescape(body + d->error_message_off, d->error_message_len, msg);
         fail->code[0] = 0; fail->message[0] = 0;
-        q_text_append_n(fail->code, sizeof fail->code, (const char *)code, cl);
-        q_text_append_n(fail->message, sizeof fail->message, (const char *)msg, ml);
+        q_text_append_foreign(fail->code, sizeof fail->code, (const char *)code, cl);
+        q_text_append_foreign(fail->message, sizeof fail->message, (const char *)msg, ml);
         if (!fail->message[0]) q_msg_append(fail, QD(SERVER_SENT_NO_MESSAGE));
         /* details travel as raw JSON for the host to parse (located by the decode: one walk) */
         x->details_off = d->error_details_off; x->details_len = d->error_details_len;

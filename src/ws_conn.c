@@ -314,7 +314,7 @@ static void classify(q_error *e, int32_t status) {
 static void put_text(char *dst, size_t cap, const uint8_t *raw, uint32_t n) {
     uint8_t *tmp = scratch_alloc(n + 1);
     dst[0] = 0;
-    if (tmp) q_text_append_n(dst, cap, (const char *)tmp, json_unescape(raw, n, tmp));
+    if (tmp) q_text_append_foreign(dst, cap, (const char *)tmp, json_unescape(raw, n, tmp));
 }
 
 /* A frame that answers the oldest unanswered request (error frames, malformed frames): a
