@@ -43,6 +43,13 @@ static inline size_t q_strlen(const char *s) {
     while (s[n]) n++;
     return n;
 }
+/* ASCII classes shared by the URL, origin and hostname parsers. */
+static inline bool q_is_digit(uint8_t c) { return (uint8_t)(c - '0') < 10; }
+static inline uint8_t q_lower(uint8_t c) { return (uint8_t)(c - 'A') < 26 ? (uint8_t)(c | 32) : c; }
+static inline int q_hex_value(uint8_t c) {
+    uint32_t d = (uint32_t)c - '0', l = (uint32_t)(c | 0x20) - 'a';   /* 0x20: ASCII letters to lower case */
+    return d < 10 ? (int)d : l < 6 ? (int)l + 10 : -1;
+}
 /* Overwrites secrets so the optimizer cannot drop the store. */
 void q_wipe(void *p, size_t n);
 

@@ -45,7 +45,6 @@ static inline uint64_t load64(const uint8_t *p) { uint64_t v; __builtin_memcpy(&
 static inline uint32_t load32(const uint8_t *p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
 
 static inline bool is_ws(uint8_t c) { return c <= ' ' && ((0x100002600ull >> c) & 1); }
-static inline bool is_digit(uint8_t c) { return (uint8_t)(c - '0') < 10; }
 
 /* High bit set in each byte of x that ends a plain string run: < 0x20, '"', '\\' or >= 0x80.
  * Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
@@ -122,7 +121,7 @@ int json_utf8_validate(const uint8_t *s, uint32_t n, q_error *err) {
 /* ------------------------------------------------------------------ scanning */
 
 static inline int hexval(uint8_t c) {
-    if (is_digit(c)) return c - '0';
+    if (q_is_digit(c)) return c - '0';
     c |= 0x20;
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
@@ -213,24 +212,24 @@ static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error
     int_start = p;
     if (in[p] == '0') {
         p++;
-        if (p < len && is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(LEADING_ZERO));
-    } else if (is_digit(in[p])) {
-        do p++; while (p < len && is_digit(in[p]));
+        if (p < len && q_is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(LEADING_ZERO));
+    } else if (q_is_digit(in[p])) {
+        do p++; while (p < len && q_is_digit(in[p]));
     } else {
         return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT));
     }
     uint32_t int_digits = p - int_start;
     if (p < len && in[p] == '.') {
         if (++p >= len) return trunc0(err, len);
-        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_AFTER_THE_POINT));
-        do p++; while (p < len && is_digit(in[p]));
+        if (!q_is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_AFTER_THE_POINT));
+        do p++; while (p < len && q_is_digit(in[p]));
     }
     if (p < len && (in[p] | 0x20) == 'e') {
         exp = true;
         if (++p >= len) return trunc0(err, len);
         if (in[p] == '+' || in[p] == '-') { if (++p >= len) return trunc0(err, len); }
-        if (!is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_IN_THE_EXPONENT));
-        do p++; while (p < len && is_digit(in[p]));
+        if (!q_is_digit(in[p])) return fail0(err, Q_ERR(JSON_NUMBER), p, QD(EXPECTED_A_DIGIT_IN_THE_EXPONENT));
+        do p++; while (p < len && q_is_digit(in[p]));
     }
     /* serde_json reads every number that fits no 64-bit integer as an f64 and refuses the
      * whole body when it overflows; without an exponent only 309+ digits can. */
@@ -278,7 +277,7 @@ value:
         if (UNLIKELY(!p)) return err->status;
         goto after;
     }
-    if (is_digit(c) || c == '-') {
+    if (q_is_digit(c) || c == '-') {
         p = scan_number(in, len, p, err);
         if (UNLIKELY(!p)) return err->status;
         goto after;

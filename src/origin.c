@@ -2,14 +2,8 @@
  * lenient: anything a browser or Node would resolve to a host other than the one a plain
  * reading shows is refused, so the check never approves a different host than the one used. */
 #include "origin.h"
+#include "url.h"
 
-static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-static int hex_val(uint8_t c) {
-    if (is_digit(c)) return c - '0';
-    c |= 32;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-static uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
 
 typedef struct { const char *path; int64_t base; q_error *err; } ctx;
 static int bad(const ctx *x, uint32_t at, const char *why) {
@@ -17,9 +11,7 @@ static int bad(const ctx *x, uint32_t at, const char *why) {
 }
 
 static bool scheme_is(const uint8_t *s, uint32_t n, const char *name) {
-    uint32_t k = 0;
-    for (; name[k]; k++) if (k >= n || lower(s[k]) != (uint8_t)name[k]) return false;
-    return k == n;
+    return url_case_eq(s, n, (const uint8_t *)name, (uint32_t)q_strlen(name));
 }
 
 static void put_hex16(q_origin *o, uint32_t v) {
@@ -50,7 +42,7 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const ctx *x, uint32_
             continue;
         }
         uint32_t v = 0, k = 0;
-        while (k < 4 && i < n && hex_val(s[i]) >= 0) { v = v * 16 + (uint32_t)hex_val(s[i]); i++; k++; }
+        while (k < 4 && i < n && q_hex_value(s[i]) >= 0) { v = v * 16 + (uint32_t)q_hex_value(s[i]); i++; k++; }
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */
             if (k == 0 || len > 6) return bad(x, base + i, QD(BAD_IPV6_ADDRESS));
             i -= k;
@@ -58,8 +50,8 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const ctx *x, uint32_
             while (i < n) {
                 uint32_t d = 0, m = 0;
                 if (parts && (s[i] != '.' || ++i >= n)) return bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
-                if (s[i] == '0' && i + 1 < n && is_digit(s[i + 1])) return bad(x, base + i, QD(LEADING_ZERO_IN_IPV6_S_IPV4_PART));
-                while (i < n && is_digit(s[i]) && m < 3) { d = d * 10 + (s[i] - '0'); i++; m++; }
+                if (s[i] == '0' && i + 1 < n && q_is_digit(s[i + 1])) return bad(x, base + i, QD(LEADING_ZERO_IN_IPV6_S_IPV4_PART));
+                while (i < n && q_is_digit(s[i]) && m < 3) { d = d * 10 + (s[i] - '0'); i++; m++; }
                 if (!m || d > 255 || parts == 4) return bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
                 piece[len] = (uint16_t)(piece[len] * 256 + d);
                 if (++parts == 2 || parts == 4) len++;
@@ -107,10 +99,10 @@ static bool last_label_numeric(const uint8_t *h, uint32_t n) {
     while (a && h[a - 1] != '.') a--;
     if (a == n) return false;
     if (n - a >= 2 && h[a] == '0' && (h[a + 1] | 32) == 'x') {
-        for (uint32_t k = a + 2; k < n; k++) if (hex_val(h[k]) < 0) return false;
+        for (uint32_t k = a + 2; k < n; k++) if (q_hex_value(h[k]) < 0) return false;
         return true;
     }
-    for (uint32_t k = a; k < n; k++) if (!is_digit(h[k])) return false;
+    for (uint32_t k = a; k < n; k++) if (!q_is_digit(h[k])) return false;
     return true;
 }
 
@@ -119,8 +111,8 @@ static int ipv4(const uint8_t *h, uint32_t n, const ctx *x, uint32_t base) {
     for (int part = 0; part < 4; part++) {
         if (part && (i >= n || h[i++] != '.')) return bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
         uint32_t v = 0, m = 0;
-        if (i + 1 < n && h[i] == '0' && is_digit(h[i + 1])) return bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
-        while (i < n && is_digit(h[i]) && m < 4) { v = v * 10 + (h[i] - '0'); i++; m++; }
+        if (i + 1 < n && h[i] == '0' && q_is_digit(h[i + 1])) return bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
+        while (i < n && q_is_digit(h[i]) && m < 4) { v = v * 10 + (h[i] - '0'); i++; m++; }
         if (!m || v > 255) return bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2));
     }
     return i == n ? Q_OK : bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
@@ -164,11 +156,11 @@ int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const 
         if (he - from > Q_MAX_HOST_BYTES) return bad(&x, from, QD(HOST_LONGER_THAN_253_BYTES));
         uint32_t label = 0, labels = 0;
         for (uint32_t k = from; k < he; k++) {
-            uint8_t c = lower(s[k]);
+            uint8_t c = q_lower(s[k]);
             if (c == '.') {
                 if (!label) return bad(&x, k, QD(EMPTY_LABEL_IN_THE_HOST));
                 label = 0; labels++;
-            } else if ((c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_') {
+            } else if ((c >= 'a' && c <= 'z') || q_is_digit(c) || c == '-' || c == '_') {
                 if (++label > 63) return bad(&x, k, QD(HOST_LABEL_LONGER_THAN_63_BYTES));
             } else return bad(&x, k, c == '*' ? QD(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST) : QD(CHARACTER_NOT_ALLOWED_IN_A_HOST));
             o->host[o->host_len++] = c;
@@ -188,7 +180,7 @@ int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const 
         uint32_t p = he + 1, v = 0;
         if (p == e) return bad(&x, p, QD(EMPTY_PORT));
         for (; p < e; p++) {
-            if (!is_digit(s[p])) return bad(&x, p, QD(PORT_MUST_BE_1_65535));
+            if (!q_is_digit(s[p])) return bad(&x, p, QD(PORT_MUST_BE_1_65535));
             v = v * 10 + (s[p] - '0');
             if (v > 65535) return bad(&x, p, QD(PORT_MUST_BE_1_65535));
         }

@@ -3,9 +3,7 @@
 #include "url.h"
 
 static bool is_alpha(uint8_t c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
-static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-static bool is_hex(uint8_t c) { return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
-static uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 32) : c; }
+static bool is_hex(uint8_t c) { return q_hex_value(c) >= 0; }
 
 bool url_char_in(uint8_t c, const char *set) {
     for (; *set; set++)
@@ -16,7 +14,7 @@ bool url_char_in(uint8_t c, const char *set) {
 bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m) {
     if (n != m) return false;
     for (uint32_t i = 0; i < n; i++)
-        if (lower(a[i]) != lower(b[i])) return false;
+        if (q_lower(a[i]) != q_lower(b[i])) return false;
     return true;
 }
 
@@ -45,7 +43,7 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
     uint32_t i = 0;
     if (n == 0) return bad(err, 0, QD(EMPTY));
     if (n > Q_MAX_URL_BYTES) return bad(err, Q_MAX_URL_BYTES, QD(TOO_LONG));
-    while (i < n && (is_alpha(s[i]) || (i && (is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')))) i++;
+    while (i < n && (is_alpha(s[i]) || (i && (q_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')))) i++;
     if (!url_case_eq(s, i, (const uint8_t *)"http", 4) && !url_case_eq(s, i, (const uint8_t *)"https", 5))
         return bad(err, 0, QD(SCHEME_MUST_BE_HTTP_OR_HTTPS));
     if (n - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/') return bad(err, i, QD(EXPECTED_SCHEME_SLASHES));
@@ -61,13 +59,13 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
         if (i >= n || s[i] != ']' || i == host + 1) return bad(err, i, QD(BAD_IPV6_LITERAL));
         i++;
     } else {
-        while (i < n && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')) i++;
+        while (i < n && (is_alpha(s[i]) || q_is_digit(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')) i++;
         if (i == host) return bad(err, i, QD(MISSING_HOST));
     }
     if (i < n && s[i] == ':') {
         uint32_t p0 = ++i, port = 0;
-        while (i < n && is_digit(s[i]) && i - p0 < 6) port = port * 10 + (s[i++] - '0');
-        if (i == p0 || port == 0 || port > 65535 || (i < n && is_digit(s[i]))) return bad(err, p0, QD(PORT_MUST_BE_1_65535));
+        while (i < n && q_is_digit(s[i]) && i - p0 < 6) port = port * 10 + (s[i++] - '0');
+        if (i == p0 || port == 0 || port > 65535 || (i < n && q_is_digit(s[i]))) return bad(err, p0, QD(PORT_MUST_BE_1_65535));
     }
     if (i < n && s[i] != '/') {
         return bad(err, i, s[i] == '?' ? QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL) : s[i] == '#' ? QD(FRAGMENT_NOT_ALLOWED) : QD(INVALID_HOST_CHARACTER));
@@ -98,7 +96,7 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n) {
     uint8_t *w = out->ptr + out->len;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t c = s[i];
-        if (is_alpha(c) || is_digit(c) || url_char_in(c, "-_.!~*'()")) *w++ = c;
+        if (is_alpha(c) || q_is_digit(c) || url_char_in(c, "-_.!~*'()")) *w++ = c;
         else { *w++ = '%'; *w++ = (uint8_t)HEX[c >> 4]; *w++ = (uint8_t)HEX[c & 15]; }
     }
     out->len = (uint32_t)(w - out->ptr);

@@ -6,10 +6,8 @@
  * subject CN is not consulted (browsers dropped that fallback). */
 #include "tls.h"
 
-static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
-
 static bool ascii_case_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++) if (lower(a[i]) != lower(b[i])) return false;
+    for (uint32_t i = 0; i < n; i++) if (q_lower(a[i]) != q_lower(b[i])) return false;
     return true;
 }
 
@@ -28,7 +26,7 @@ bool tls_parse_ipv4(const uint8_t *s, uint32_t n, uint8_t out[4]) {
 
 static int hexval(uint8_t c) {
     if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
+    c = q_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
