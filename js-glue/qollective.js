@@ -537,28 +537,42 @@ export class Client {
     q._check(q.x.q_token_set(h, n, v, at, q.io.now()));
     const expiry = q.x.q_output_len() === 8 ? new DataView(q.mem.buffer, q.x.q_output_ptr(), 8).getFloat64(0, true) : 0;
     this._log('info', 'token.set', { name: typeof name === 'string' ? name : undefined, expiresAt: at || undefined });
-    this._expiryTimer(expiry);
+    this._expiryTimer(name, expiry);
   }
 
   // The core wipes an expired token on the next event it is fed; this timer is that event
-  // when nothing else happens (at most 2^31-1 ms ahead: setTimeout's limit, then again).
-  _expiryTimer(at) {
-    if (!at) return;
-    const tick = () => {
-      this._expiry.delete(t);
+  // when nothing else happens. One timer per client, for the earliest expiry of its named
+  // tokens (a provider consulted before every send replaces the same name: nothing piles up);
+  // at most 2^31-1 ms ahead (setTimeout's limit), then again.
+  _expiryTimer(name, at) {
+    const key = String(name);
+    if (at) (this._expiries ??= new Map()).set(key, at); else this._expiries?.delete(key);
+    this._armExpiry();
+  }
+
+  _armExpiry() {
+    clearTimeout(this._expiryT);
+    this._expiryT = undefined;
+    if (this.h < 0 || !this._expiries?.size) return;
+    const at = Math.min(...this._expiries.values());
+    const t = setTimeout(() => {
+      this._expiryT = undefined;
       if (this.h < 0) return;
       const now = this.q.io.now();
-      if (now < at) return this._expiryTimer(at);
-      this._log('info', 'token.expired', { count: this.q._check(this.q.x.q_token_expire(this.h, now)) });
-    };
-    const t = setTimeout(tick, Math.min(Math.max(0, at - this.q.io.now()), 0x7fffffff));
+      if (now >= at) {
+        this._log('info', 'token.expired', { count: this.q._check(this.q.x.q_token_expire(this.h, now)) });
+        for (const [k, a] of this._expiries) if (a <= now) this._expiries.delete(k);
+      }
+      this._armExpiry();
+    }, Math.min(Math.max(0, at - this.q.io.now()), 0x7fffffff));
     t.unref?.();   // Node: a pending expiry keeps no process alive
-    (this._expiry ??= new Set()).add(t);
+    this._expiryT = t;
   }
 
   clearToken(name) {
     const [n] = this.q._input([bytesOf(name)]);
     const had = this.q._check(this.q.x.q_token_clear(this._live(), n)) === 1;
+    this._expiryTimer(name, 0);
     this._log('info', 'token.clear', { name: typeof name === 'string' ? name : undefined, count: +had });
     return had;
   }
@@ -623,7 +637,7 @@ export class Client {
       s.stop.abort();
     }
     this._sends.clear();
-    for (const t of this._expiry ?? []) clearTimeout(t);
+    clearTimeout(this._expiryT);
     this._hostClose();
     x.q_client_free(h);
     this._log('debug', 'client.close', {});

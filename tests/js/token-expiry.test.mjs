@@ -115,3 +115,21 @@ test('with an auth provider, the provider is asked before each send, so an expir
   c.close();
   assert.deepEqual(find(q, [c], issued[1]), { wasm: 0, glue: 0 }, 'after close');
 });
+
+test('a provider consulted before every send keeps one expiry timer per client, not one per send', T(20000), async () => {
+  const { q, clock } = await withClock();
+  const live = new Set(), realSet = globalThis.setTimeout, realClear = globalThis.clearTimeout;
+  // only timers an hour ahead are counted: the expiry timers (fetch's own timers are short)
+  globalThis.setTimeout = (f, ms, ...a) => { const t = realSet((...b) => { live.delete(t); f(...b); }, ms, ...a); if (ms > 1_000_000) live.add(t); return t; };
+  globalThis.clearTimeout = (t) => { live.delete(t); realClear(t); };
+  try {
+    let k = 0;
+    const c = q.client({ rest: { base_url: srv.url }, security: { auth_token: 'api' } },
+      { auth: async () => ({ name: 'api', token: `tok-${k++}`, expiresAt: clock.t + 3_600_000 }) });
+    for (let i = 0; i < 300; i++) { await c.send({ payload: i }); clock.t += 10; }
+    assert.equal(srv.stats.requests.at(-1).headers.authorization, `Bearer tok-${k - 1}`);
+    assert.equal(live.size, 1, `${live.size} expiry timers pending after 300 sends`);
+    c.close();
+    assert.equal(live.size, 0, 'close() cancels the expiry timer');
+  } finally { globalThis.setTimeout = realSet; globalThis.clearTimeout = realClear; }
+});
