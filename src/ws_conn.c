@@ -142,8 +142,8 @@ static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const cha
 /* Writes the request: the host sends the frame it keeps for this handle. */
 static void send_req(ws_sock *s, int32_t h, uint32_t slot, ws_out *o) {
     ws_corr_written(&s->corr, slot);
-    act(o, "send", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"r\":%u}", ws_corr_handle(&s->corr, slot)));
+    uint32_t r = ws_corr_handle(&s->corr, slot);
+    record(o, WA_SEND, h, &r, 1);
 }
 
 uint32_t ws_sock_pending(const ws_sock *s) { return s->corr.live - s->corr.tombstones; }
@@ -232,8 +232,8 @@ static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_ou
             q_buf *t = &o->tail;
             uint32_t at = t->len;
             put(o, ws_frame_ping(t, now_ms));
-            act(o, "ping", h);
-            fields(o, h, jw_fmt(&o->tail, ",\"at\":%u,\"n\":%u}", at, t->len - at));
+            uint32_t w[2] = { at, t->len - at };
+            record(o, WA_PING, h, w, 2);
             s->ping_out = 1;
             s->pong_deadline_ms = now_ms + cfg->ws_message_timeout_ms;
         }
@@ -259,8 +259,8 @@ static void settle(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws
     if (wake >= INF_MS || (wake >= s->armed_ms && s->armed_ms > now_ms)) return;
     s->armed_ms = wake;
     double in = wake - now_ms;
-    act(o, "timer", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"in\":%u}", in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in)));
+    uint32_t ms = in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in);
+    record(o, WA_TIMER, h, &ms, 1);
 }
 
 /* ---- calls ------------------------------------------------------------------------------------------ */

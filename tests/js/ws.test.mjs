@@ -231,6 +231,20 @@ test('keepalive: a stalled server is detected as stale within ping interval + po
   assert.equal((await s.request({ payload: 'back' }, { timeout: 3000 })).payload, 'back');
 });
 
+test('keepalive: an idle socket on a healthy server sends ping frames, gets pongs and stays open', async () => {
+  const s = mk({ ping_interval_ms: 50, message_timeout_ms: 100 }).socket();
+  await s.request({ payload: 0 });
+  const events = [], conn = s.info.conn, framesIn = srv.stats.framesIn;
+  s.onStatus = (e) => events.push(e);
+  await sleep(600);   // 12 ping intervals, 6 pong deadlines: a missing pong would have shown as stale
+  assert.deepEqual(events, []);
+  assert.equal(s.info.conn, conn, 'the connection was replaced');
+  // each ping is a text frame {"type":"ping","timestamp":...} the server answers (a malformed one
+  // gets an error frame, which would show as an "error" status above)
+  assert.ok(srv.stats.framesIn - framesIn >= 5, `${srv.stats.framesIn - framesIn} ping frames in 600 ms`);
+  assert.equal((await s.request({ payload: 'still' })).payload, 'still');
+});
+
 // Each fault knob, with reconnect: every request ends exactly once, none after its deadline, and
 // only requests marked idempotent are written again (at most retry.max_attempts = 3 times in all).
 const FAULTS = {
