@@ -449,6 +449,29 @@ static void outgoing_too_large_sends_nothing(void **st) {
     assert_non_null(strstr(info(s), "\"queued\":0,\"written\":0"));
 }
 
+/* The limits hold exactly: a frame of max_message_bytes and an envelope of max_envelope_bytes
+ * go out (the envelope is encoded inside its frame: the frame's prefix is not the envelope's). */
+static void outgoing_limits_are_exact(void **st) {
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_true(request(s, "1", -1, -1, T0) >= 0);
+    int frame = atoi(strstr(strstr(OUT, "\"op\":\"request\""), "\"n\":") + 4), env = frame - 30;
+    char cfg[128];
+    snprintf(cfg, sizeof cfg, "{\"limits\":{\"max_envelope_bytes\":%d},\"websocket\":{\"max_message_bytes\":%d}}", env, frame);
+    C = client(cfg);
+    s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_true(request(s, "1", -1, -1, T0) >= 0);
+    assert_int_equal(request(s, "12", -1, -1, T0), Q_ERR(TOO_LARGE));
+    ASSERT_HAS("envelope size limit");
+    snprintf(cfg, sizeof cfg, "{\"websocket\":{\"max_message_bytes\":%d}}", frame - 1);
+    C = client(cfg);
+    s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_int_equal(request(s, "1", -1, -1, T0), Q_ERR(TOO_LARGE));
+    ASSERT_HAS("websocket.max_message_bytes");
+}
+
 static void incoming_too_large_breaks_the_connection(void **st) {
     C = client("{\"websocket\":{\"max_message_bytes\":200},\"retry\":{\"jitter_percent\":0}}");
     int32_t s = sock(URL, T0);
@@ -632,6 +655,7 @@ int main(void) {
         cmocka_unit_test_setup(backoff_grows_and_connect_times_out, setup),
         cmocka_unit_test_setup(queue_is_bounded, setup),
         cmocka_unit_test_setup(outgoing_too_large_sends_nothing, setup),
+        cmocka_unit_test_setup(outgoing_limits_are_exact, setup),
         cmocka_unit_test_setup(incoming_too_large_breaks_the_connection, setup),
         cmocka_unit_test_setup(malformed_frames_fail_the_oldest, setup),
         cmocka_unit_test_setup(push_is_bounded_and_reported, setup),
