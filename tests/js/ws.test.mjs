@@ -419,13 +419,24 @@ test('with the ws package, the frames of one tick leave the TCP socket in one wr
   assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
 });
 
+test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {
+  const s = mk().socket();                 // connecting: requests wait in the queue
+  const a = s.request({ payload: 'a' }, { timeout: 1 });
+  const t0 = performance.now();
+  while (performance.now() - t0 < 3);      // past a's deadline, no timer has run
+  const b = s.request({ payload: 'b' });   // the core expires a first, then gives b a's slot
+  const never = (what) => sleep(3000).then(() => assert.fail(`${what} never ended`));
+  await Promise.race([rejects(a, { code: 'TIMEOUT' }), never('a')]);
+  assert.equal((await Promise.race([b, never('b')])).payload, 'b');
+});
+
 test('the frame of a request that is never written twice (not idempotent) is not held after its send', async () => {
   const s = mk({}, { limits: { max_in_flight: 10 } }).socket();
   await s.request({ payload: 0 });
   srv.setFault({ delay: 200 });
   const once = s.request({ payload: 1 }), again = s.request({ payload: 2 }, { idempotent: true });
   await sleep(20);
-  const held = [...s.pending.values()].map((e) => e.text !== null);
+  const held = s.pending.filter(Boolean).map((e) => e.frame !== null);
   assert.deepEqual(held, [false, true]);
   assert.equal((await once).payload, 1);
   assert.equal((await again).payload, 2);
