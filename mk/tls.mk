@@ -9,7 +9,7 @@ MBEDTLS_VERSION := 2.28.3
 MBEDTLS_DIR     := build/mbedtls-src/mbedtls-$(MBEDTLS_VERSION)
 # The mbedtls parts the config uses (x509 + pk + RSA + ECDSA P-256 + SHA-256/HMAC + PEM).
 MBEDTLS_PARTS   := asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_curves hmac_drbg \
-                   md oid pem pk pk_wrap pkparse platform_util rsa rsa_internal sha256 x509 x509_crt
+                   md oid pem pk pkparse platform_util rsa rsa_internal sha256 x509 x509_crt
 MBEDTLS_SRC     := $(patsubst %,$(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_PARTS))
 TLS_SRC         := $(sort $(wildcard src/tls/*.c))
 TLS_HDR         := $(wildcard src/tls/*.h)

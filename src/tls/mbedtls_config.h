@@ -25,6 +25,10 @@ void tls_free(void *p);
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM          /* fast P-256 reduction: verify and sign several times faster */
+/* No comb table cached in the key's group: tls_pk_info.c and tls_sign.c use the parsed key
+ * itself (no per-call copy), and a cache there would hold ~2 KB of arena per key for as long
+ * as the credentials live. Every multiplication builds its table, as it did with the copy. */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM   0
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECDSA_DETERMINISTIC     /* RFC 6979 nonces: no RNG needed for k */
 #define MBEDTLS_HMAC_DRBG_C             /* required by deterministic ECDSA */
