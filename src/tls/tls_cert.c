@@ -163,8 +163,8 @@ static int verify_time(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-/* Chain to ca: Q_OK or a named error (and *why, static text: inspect writes it into its JSON as
- * trustError.message, so it stays text, not a QD id). */
+/* Chain to ca: Q_OK or a named error, and *why as a detail id (inspect writes its text, or
+ * in the wasm its marker for the glue, as trustError.message). */
 static int chain_status(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, int64_t now, const char **why) {
     uint32_t flags = 0;
     verify_ctx vc = { now };
@@ -172,15 +172,15 @@ static int chain_status(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, int64_t n
     int ret = mbedtls_x509_crt_verify(chain, ca, NULL, NULL, &flags, verify_time, &vc);
     if (ret == 0) return Q_OK;
     /* mbedtls reports a signature it could not check for lack of memory as "not trusted" */
-    if (tls_is_oom(ret) || arena_refusals() != refused) { *why = "chain check"; return Q_ERR(OUT_OF_MEMORY); }
-    if (flags & MBEDTLS_X509_BADCERT_EXPIRED) { *why = "a certificate in the chain has expired"; return Q_ERR(CERT_EXPIRED); }
-    if (flags & MBEDTLS_X509_BADCERT_FUTURE) { *why = "a certificate in the chain is not valid yet"; return Q_ERR(CERT_NOT_YET_VALID); }
-    if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) *why = "not issued by the configured CA";
+    if (tls_is_oom(ret) || arena_refusals() != refused) { *why = QD(CHAIN_CHECK); return Q_ERR(OUT_OF_MEMORY); }
+    if (flags & MBEDTLS_X509_BADCERT_EXPIRED) { *why = QD(A_CERTIFICATE_IN_THE_CHAIN_HAS_EXPIRED); return Q_ERR(CERT_EXPIRED); }
+    if (flags & MBEDTLS_X509_BADCERT_FUTURE) { *why = QD(A_CERTIFICATE_IN_THE_CHAIN_NOT_YET_VALID); return Q_ERR(CERT_NOT_YET_VALID); }
+    if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) *why = QD(NOT_ISSUED_BY_THE_CONFIGURED_CA);
     else if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
-        *why = "signed with an algorithm or key this build does not accept";
+        *why = QD(SIGNED_WITH_AN_ALGORITHM_OR_KEY_REFUSED);
     else if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
-        *why = "a CA in the chain may not sign certificates";
-    else *why = "chain verification failed";
+        *why = QD(A_CA_IN_THE_CHAIN_MAY_NOT_SIGN);
+    else *why = QD(CHAIN_VERIFICATION_FAILED);
     return Q_ERR(CERT_UNTRUSTED);
 }
 
@@ -361,8 +361,12 @@ int tls_cert_inspect(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, const uint8_
         const char *why = NULL;
         int st = chain_status(chain, ca, now, &why);
         if (st == Q_ERR(OUT_OF_MEMORY)) return st;
+        q_error text;   /* the detail as error messages carry it: text, or the glue's marker */
+        q_error_clear(&text);
+        q_msg_append(&text, why);
         rc = st == Q_OK ? q_buf_puts(out, "true,\"trustError\":null")
-                        : jw_fmt(out, "false,\"trustError\":{\"code\":\"%s\",\"message\":\"%s\"}", q_status_code(st), why);
+                        : jw_fmt(out, "false,\"trustError\":{\"code\":\"%s\",\"message\":%j}", q_status_code(st), text.message,
+                                 (uint32_t)q_strlen(text.message));
     } else {
         rc = q_buf_puts(out, "null,\"trustError\":null");
     }
