@@ -3,6 +3,7 @@
  * the configured CA) and an inspection record as JSON. */
 #include "tls.h"
 #include "json.h"
+#include "rfc3339.h"
 #include "mbedtls/pem.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/asn1.h"
@@ -262,18 +263,11 @@ static int put_dn(q_buf *b, const mbedtls_x509_name *dn) {
     return rc | q_buf_putc(b, '"');
 }
 
+/* "2027-06-01T00:00:00Z": the core's RFC 3339 writer (X.509 years are 0000-9999). */
 static int put_time(q_buf *b, const mbedtls_x509_time *t) {
-    uint8_t s[22];
-    int v[6] = { t->year, t->mon, t->day, t->hour, t->min, t->sec };
-    static const uint8_t width[6] = { 4, 2, 2, 2, 2, 2 };
-    static const char sep[6] = { '-', '-', 'T', ':', ':', 'Z' };
-    uint32_t k = 0;
-    for (int i = 0; i < 6; i++) {
-        for (int d = width[i] - 1; d >= 0; d--) { s[k + (uint32_t)d] = (uint8_t)('0' + v[i] % 10); v[i] /= 10; }
-        k += width[i];
-        s[k++] = (uint8_t)sep[i];
-    }
-    return jw_fmt(b, "\"%r\"", s, k);
+    uint8_t s[RFC3339_MAX_LEN];
+    q_time at = { tls_time_secs(t), 0 };
+    return jw_fmt(b, "\"%r\"", s, rfc3339_format(at, RFC3339_Z, s));
 }
 
 /* RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero
