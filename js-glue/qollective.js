@@ -149,8 +149,7 @@ export class Qollective {
     this.x = exports;
     // Which module this is, told by its exports: the codec module has no client exports, the
     // REST module no q_ws_* ones, the TLS module adds the q_tls_* ones.
-    this.module = typeof exports.q_tls_cert_inspect === 'function' ? 'tls' : typeof exports.q_ws_open === 'function' ? 'client'
-      : typeof exports.q_client_new === 'function' ? 'rest' : 'codec';
+    this.module = exports.q_tls_cert_inspect ? 'tls' : exports.q_ws_open ? 'client' : exports.q_client_new ? 'rest' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
