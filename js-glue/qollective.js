@@ -148,8 +148,8 @@ export class Qollective {
   constructor(exports, options) {
     this.x = exports;
     // Which module this is, told by its exports: the codec module has no client exports, the
-    // TLS module adds the q_tls_* ones.
-    this.module = typeof exports.q_tls_cert_inspect === 'function' ? 'tls' : typeof exports.q_client_new === 'function' ? 'client' : 'codec';
+    // REST module no q_ws_* ones, the TLS module adds the q_tls_* ones.
+    this.module = exports.q_tls_cert_inspect ? 'tls' : exports.q_ws_open ? 'client' : exports.q_client_new ? 'rest' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -370,7 +370,10 @@ export class Qollective {
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
   inspectCertificate(cert, o = {}) {
     this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
-    return JSON.parse(this._outText());
+    const r = JSON.parse(this._outText());
+    // the core writes a detail marker (no TLS module behind the codec glue: left out there)
+    if (!globalThis.QOLLECTIVE_CODEC_ONLY && r.trustError) r.trustError.message = messageText(r.trustError.message);
+    return r;
   }
   /** Throws the named error (CERT_EXPIRED, CERT_WRONG_HOST, CERT_UNTRUSTED, ...) unless the certificate is good. */
   checkCertificate(cert, o = {}) { this._tls('cert_check', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now()); }
@@ -466,6 +469,9 @@ export class Client {
 
   /** The pooled WebSocket for url (default websocket.url): one per URL, see README "WebSocket". */
   socket(url, options) {
+    // the REST module has no WebSocket exports; the REST glue (dist/qollective-rest.min.js, built
+    // with QOLLECTIVE_REST_ONLY) has no Socket class
+    if (this.q.module === 'rest' || globalThis.QOLLECTIVE_REST_ONLY) throw noWebSocket(this.q.module);
     const q = this.q, h = this._live();
     if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw typeError('socket: url must be a string or URL');
     if (options?.WebSocket) this._WebSocket = options.WebSocket;
@@ -479,7 +485,7 @@ export class Client {
     }
     let s = this._sockets.get(sh);
     if (!s) {
-      s = new Socket(this, sh, this._maxBytes);
+      s = globalThis.QOLLECTIVE_REST_ONLY ? null : new Socket(this, sh, this._maxBytes);   // REST glue: never reached, no Socket
       this._sockets.set(sh, s);
     }
     this._wsRun(q.x.q_output_len(), 0);
@@ -1116,6 +1122,12 @@ export class Socket {
   }
 }
 
+/** What socket() throws where there is no WebSocket: the REST module, or the REST glue. */
+function noWebSocket(module) {
+  return new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: `socket(): ${module === 'rest'
+    ? 'qollective-rest.wasm has no WebSocket; load qollective.wasm' : 'the REST glue has no WebSocket; import qollective-wasm (dist/qollective.min.js)'} instead` });
+}
+
 function typeError(message, path, cause) {
   return new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message, path }, cause);
 }
@@ -1399,8 +1411,6 @@ encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 
 not a PEM or DER private key (RSA or EC P-256)
 needs 32 entropy bytes
 the key cannot sign
-signature buffer
-ECDSA signature encoding
 the configured token expired
 bad IPv6 address
 bad IPv6 address: two '::'
@@ -1429,7 +1439,26 @@ a wildcard needs at least two labels after "*."
 unexpected character after the host
 empty port
 an allowed origin has no path, query or fragment
-origin not in security.allowed_origins; no socket was opened`;
+origin not in security.allowed_origins; no socket was opened
+the server requires a client certificate; none was sent
+the server closed the connection after the handshake: client certificate refused
+the server refused the client certificate as expired
+the server does not trust the client certificate's CA
+the server refused the client certificate
+the server certificate names another host
+the server certificate expired
+the server certificate is not yet valid
+the server certificate is not trusted
+the server certificate was refused
+TLS protocol failure
+chain check
+a certificate in the chain has expired
+a certificate in the chain is not valid yet
+not issued by the configured CA
+signed with an algorithm or key this build does not accept
+a CA in the chain may not sign certificates
+chain verification failed
+the key can sign neither ecdsa-p256-sha256 nor rsa-v1_5-sha256`;
 const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
 const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));

@@ -82,22 +82,35 @@ static void dns_wildcard_rules(void **s) {
     }
 }
 
+/* Which hosts are IP literals, read by the core's origin parser, and their canonical text;
+ * NULL: not an IP literal (then matched as a DNS name). */
 static void ip_literals(void **s) {
-    uint8_t ip[16];
-    static const struct { const char *text; int kind; } cases[] = {
-        { "127.0.0.1", 4 }, { "0.0.0.0", 4 }, { "255.255.255.255", 4 },
-        { "256.0.0.1", 0 }, { "1.2.3", 0 }, { "1.2.3.4.5", 0 }, { "01.2.3.4", 0 }, { "1.2.3.4 ", 0 },
-        { "::1", 16 }, { "[::1]", 16 }, { "::", 16 }, { "fe80::1:2", 16 }, { "1:2:3:4:5:6:7:8", 16 },
-        { "::ffff:127.0.0.1", 16 }, { "1:2:3:4:5:6:7:8:9", 0 }, { "1::2::3", 0 }, { ":1::2", 0 },
-        { "1:2:3:4:5:6:7:", 0 }, { "12345::1", 0 }, { "g::1", 0 }, { "localhost", 0 }, { "[::1", 0 },
+    static const struct { const char *text, *canonical; } cases[] = {
+        { "127.0.0.1", "127.0.0.1" }, { "0.0.0.0", "0.0.0.0" }, { "255.255.255.255", "255.255.255.255" },
+        { "256.0.0.1", NULL }, { "1.2.3", NULL }, { "1.2.3.4.5", NULL }, { "01.2.3.4", NULL }, { "1.2.3.4 ", NULL },
+        { "0x7f.0.0.1", NULL }, { "127.0.0.1.", NULL }, { "127.0.0.1:443", NULL }, { "127.0.0.1/x", NULL },
+        { "::1", "::1" }, { "[::1]", "::1" }, { "::", "::" }, { "fe80::1:2", "fe80::1:2" },
+        { "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8" }, { "0:0:0:0:0:0:0:1", "::1" }, { "[0:0:0:0:0:0:0:1]", "::1" },
+        { "FE80:0:0:0:1:0:0:2", "fe80::1:0:0:2" }, { "1:0:0:2:0:0:0:3", "1:0:0:2::3" },
+        { "::ffff:127.0.0.1", "::ffff:7f00:1" }, { "[0000:0000:0000:0000:0000:ffff:255.255.255.255]", "::ffff:ffff:ffff" },
+        { "1:2:3:4:5:6:7:8:9", NULL }, { "1::2::3", NULL }, { ":1::2", NULL }, { "1:2:3:4:5:6:7:", NULL },
+        { "12345::1", NULL }, { "g::1", NULL }, { "localhost", NULL }, { "[::1", NULL }, { "::1]", NULL },
+        { "[::1]:443", NULL }, { "[::1]]", NULL }, { "[]", NULL }, { "", NULL }, { "cafe.bad", NULL }, { "fe80::1%eth0", NULL },
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(cases); i++) {
-        int k = tls_host_ip((const uint8_t *)cases[i].text, (uint32_t)strlen(cases[i].text), ip);
-        if (k != cases[i].kind) fail_msg("'%s': got %d, expected %d", cases[i].text, k, cases[i].kind);
+        uint8_t ip[TLS_IP_TEXT_MAX];
+        uint32_t k = tls_host_ip_text((const uint8_t *)cases[i].text, (uint32_t)strlen(cases[i].text), ip);
+        const char *want = cases[i].canonical;
+        if (!want ? k != 0 : k != strlen(want) || memcmp(ip, want, k))
+            fail_msg("'%s': got '%.*s', expected '%s'", cases[i].text, (int)k, ip, want ? want : "(not an IP)");
     }
-    assert_int_equal(tls_host_ip(QS("::ffff:127.0.0.1"), ip), 16);
-    static const uint8_t mapped[16] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff,127,0,0,1 };
-    assert_memory_equal(ip, mapped, 16);
+    /* SAN bytes to the same text */
+    static const uint8_t v6[16] = { 0xfe, 0x80, 0,0, 0,0, 0,0, 0,1, 0,0, 0,0, 0,2 }, v4[4] = { 10, 0, 255, 1 };
+    uint8_t t[TLS_IP_TEXT_MAX];
+    assert_int_equal(tls_ip_text(v6, 16, t), 13);
+    assert_memory_equal(t, "fe80::1:0:0:2", 13);
+    assert_int_equal(tls_ip_text(v4, 4, t), 10);
+    assert_memory_equal(t, "10.0.255.1", 10);
 }
 
 static void server_cert_hosts(void **s) {
@@ -219,6 +232,42 @@ static void chain_and_host(void **s) {
     mbedtls_x509_crt_free(&ca);
 }
 
+/* Certificate signatures verified through the module's pk key types (src/tls/tls_pk_info.c):
+ * an ECDSA P-256 chain and an RSA-2048 chain verify, and each fails as CERT_UNTRUSTED once a
+ * byte of the leaf's signature (the last bytes of the DER) or of its signed body changes. */
+static void signature_verification(void **s) {
+    static const struct { const char *ca, *leaf; } chains[] = { { "ca.pem", "server.pem" }, { "rsa-ca.pem", "rsa-server.pem" } };
+    double now = 1.8e12;
+    for (size_t i = 0; i < Q_ARRAY_LEN(chains); i++) {
+        mbedtls_x509_crt ca, c; q_error err;
+        assert_int_equal(parse(&ca, slurp(chains[i].ca), &err), Q_OK);
+        file_bytes der = der_of(chains[i].leaf);
+        assert_int_equal(parse(&c, der, &err), Q_OK);
+        assert_int_equal(tls_cert_check(&c, &ca, QS("localhost"), now, &err), Q_OK);
+        assert_int_equal(mbedtls_pk_get_type(&ca.pk), i ? MBEDTLS_PK_RSA : MBEDTLS_PK_ECKEY);
+        mbedtls_x509_crt_free(&c);
+        /* the last byte is inside the signature value; byte 16 is the last of the serial (0x1000) */
+        uint32_t at[2] = { der.n - 1, 16 };
+        for (int k = 0; k < 2; k++) {
+            der.p[at[k]] ^= 0x01;
+            if (parse(&c, der, &err) != Q_OK) fail_msg("%s, byte %u flipped: %s", chains[i].leaf, at[k], err.message);
+            int rc = tls_cert_check(&c, &ca, QS("localhost"), now, &err);
+            if (rc != Q_ERR(CERT_UNTRUSTED)) fail_msg("%s, byte %u flipped: got %s", chains[i].leaf, at[k], q_status_code(rc));
+            mbedtls_x509_crt_free(&c);
+            der.p[at[k]] ^= 0x01;
+        }
+        /* the other chain's CA does not vouch for it */
+        mbedtls_x509_crt other;
+        assert_int_equal(parse(&other, slurp(chains[1 - i].ca), &err), Q_OK);
+        assert_int_equal(parse(&c, der, &err), Q_OK);
+        assert_int_equal(tls_cert_check(&c, &other, QS("localhost"), now, &err), Q_ERR(CERT_UNTRUSTED));
+        mbedtls_x509_crt_free(&c);
+        mbedtls_x509_crt_free(&other);
+        mbedtls_x509_crt_free(&ca);
+    }
+    assert_int_equal(arena_persistent_in_use(), 0);
+}
+
 static void inspection_record(void **s) {
     mbedtls_x509_crt ca, c; q_error err;
     assert_int_equal(parse(&ca, slurp("ca.pem"), &err), Q_OK);
@@ -327,6 +376,7 @@ int main(void) {
         cmocka_unit_test_setup(parse_named_errors, q_test_setup),
         cmocka_unit_test_setup(validity_boundaries, q_test_setup),
         cmocka_unit_test_setup(chain_and_host, q_test_setup),
+        cmocka_unit_test_setup(signature_verification, q_test_setup),
         cmocka_unit_test_setup(inspection_record, q_test_setup),
         cmocka_unit_test_setup(credentials_pairing, q_test_setup),
         cmocka_unit_test_setup(signatures, q_test_setup),
