@@ -188,9 +188,11 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     uint32_t clients = 0;
     for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
     /* the buffer first, so "scratch" counts the stats text itself */
-    int rc = q_buf_reserve(&out, 1) ||
-             jw_fmt(&out, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}", arena_limit(),
-                    arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients);
+    int rc = q_buf_reserve(&out, 1);
+    uint32_t v[] = { arena_limit(), arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients };
+    const char *key = "{\"limit\":\0,\"footprint\":\0,\"persistent\":\0,\"scratch\":\0,\"clients\":";
+    for (uint32_t k = 0; k < Q_ARRAY_LEN(v); k++, key += q_strlen(key) + 1) rc = rc || q_buf_puts(&out, key) || jw_u64(&out, v[k]);
+    rc = rc || q_buf_putc(&out, '}');
     return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
 }
 

@@ -172,7 +172,6 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
     const uint8_t *v = txt;
     uint32_t n;
-    const char *fmt = "%s\"%s\":\"%r\"";   /* our own values need no escaping */
     if (f == &META_F[0]) {
         n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, txt);
         if (!n) return Q_ERR(BAD_ARGUMENT);
@@ -186,13 +185,11 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     } else if (f == &META_F[2]) {
         v = (const uint8_t *)Q_PROTOCOL_VERSION; n = sizeof Q_PROTOCOL_VERSION - 1;
     } else if (f == &META_F[4] && af->tenant) {
-        v = af->tenant; n = af->tenant_len; fmt = "%s\"%s\":%j";
+        v = af->tenant; n = af->tenant_len;
     } else {
         return Q_OK;
     }
-    const char *sep = *first ? "" : ",";
-    *first = false;
-    return jw_fmt(out, fmt, sep, f->name, v, n) ? Q_ERR(OUT_OF_MEMORY) : 1;
+    return schema_put_key(out, f, first) || jw_string(out, v, n) ? Q_ERR(OUT_OF_MEMORY) : 1;
 }
 
 /* ---- meta and error ------------------------------------------------------------------ */

@@ -98,14 +98,13 @@ static int emit_token(schema_walk *w, const jsmntok_t *t) {
     return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
 
-/* ,"name": (no comma before the first key). */
-static int emit_key(schema_walk *w, const schema_field *f, bool *first) {
-    if (!w->out) return Q_OK;
+int schema_put_key(q_buf *out, const schema_field *f, bool *first) {
     bool comma = !*first;
     *first = false;
-    return (comma && q_buf_putc(w->out, ',')) || q_buf_putc(w->out, '"') || q_buf_put(w->out, f->name, f->name_len) ||
-           q_buf_put(w->out, "\":", 2) ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
+    return (comma && q_buf_putc(out, ',')) || q_buf_putc(out, '"') || q_buf_put(out, f->name, f->name_len) ||
+           q_buf_put(out, "\":", 2) ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
 }
+static int emit_key(schema_walk *w, const schema_field *f, bool *first) { return w->out ? schema_put_key(w->out, f, first) : Q_OK; }
 
 /* Copies a validated value's bytes without insignificant whitespace. */
 static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {

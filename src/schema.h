@@ -78,6 +78,8 @@ typedef struct {
 /* Prepares a walk over js[0..len) (one validated JSON object, no surrounding whitespace) at
  * offset base of the caller's input, with path prefix (e.g. "meta"). */
 void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path);
+/* Writes a field's key: ,"name": (no comma when *first, which it then clears). */
+int schema_put_key(q_buf *out, const schema_field *f, bool *first);
 /* Validates (and writes, when w->out is set) the object as schema s. */
 int schema_walk_object(schema_walk *w, const schema *s);
 
