@@ -36,8 +36,8 @@ Q_EXPORT(q_entropy) uint32_t q_entropy(uint32_t n) {
 
 Q_EXPORT(q_output_ptr) uint32_t q_output_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->out : 0; }
 Q_EXPORT(q_output_len) uint32_t q_output_len(void) { return instance() ? instance()->out_len : 0; }
-Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_json : 0; }
-Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_json_len : 0; }
+Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_rec : 0; }
+Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_rec_len : 0; }
 
 static const env_limits *limits_of(q_client *c, env_limits *dflt) {
     if (c) return &c->cfg.limits;

@@ -13,6 +13,7 @@
 #include "instance.h"
 #include "rest.h"
 #include "token.h"
+#include "error_record.h"
 
 static const double NOW = 1700000000123.0;
 #define SECRET "tok-SECRET-123"
@@ -61,15 +62,8 @@ static uint32_t put_batch(const char *const *items, int n) {
     return total;
 }
 
-/* The error JSON of the last call (NUL-terminated copy). */
-static const char *err_text(void) {
-    static char t[Q_ERROR_JSON_BYTES + 1];
-    uint32_t n = q_error_len();
-    assert_true(n <= Q_ERROR_JSON_BYTES);
-    if (n) memcpy(t, instance()->err_json, n);
-    t[n] = 0;
-    return t;
-}
+/* The error record of the last call as JSON text ("" when none). */
+static const char *err_text(void) { return error_record_json(); }
 
 /* The output region of the last call, printable (non-printable bytes as \xHH), malloc'd. */
 static char *out_text(void) {
