@@ -42,7 +42,7 @@ deps:
 # Objects go to build/wasm/<name>/<source path>.o, the unstripped link to build/<name>.names.wasm
 # (for size-profile). A fragment in mk/ adds a module with `MODULES += name` and the variables
 # (mk/tls.mk: tls = client + mbedtls); `make` builds every module.
-MODULES      := codec client
+MODULES      := codec client rest
 
 # The codec: validate, decode, encode, batches and memory stats. No config, client, REST,
 # WebSocket or token code: those sources are simply not in the list.
@@ -56,6 +56,14 @@ codec_DEFS   := -DQ_CODEC_ONLY
 client_WASM  := dist/qollective.wasm
 client_SRC   := $(CORE_SRC)
 client_DEFS  :=
+
+# The REST client: the client module without WebSocket (config, REST, retries, redirects, tokens,
+# origins), for pages that only send over HTTP. -DQ_NO_WEBSOCKET leaves out the client's socket
+# pool release; the WebSocket sources are simply not in the list.
+WS_SRC       := src/api_ws.c $(wildcard src/ws_*.c)
+rest_WASM    := dist/qollective-rest.wasm
+rest_SRC     := $(filter-out $(WS_SRC),$(CORE_SRC))
+rest_DEFS    := -DQ_NO_WEBSOCKET
 
 # jsmn at -O2 is both smaller and faster here: -Oz keeps its per-character helpers as calls.
 build/wasm/%/src/jsmn_impl.o: WASM_OPTFLAGS := -O2 -flto
@@ -90,7 +98,7 @@ endef
 # (js-glue/qollective.js), so stack traces and debuggers show the real code.
 GLUE_FLAGS := --minify --sourcemap --format=esm --target=es2020 --log-level=warning
 dist/qollective.min.js: js-glue/qollective.js Makefile | dist
-	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --define:globalThis.QOLLECTIVE_CODEC_ONLY=false $(GLUE_FLAGS) --outfile=$@
+	@echo "  MIN   $@"; node_modules/.bin/esbuild $< --define:globalThis.QOLLECTIVE_CODEC_ONLY=false --define:globalThis.QOLLECTIVE_REST_ONLY=false $(GLUE_FLAGS) --outfile=$@
 dist/qollective.min.js.map: dist/qollective.min.js
 # The codec glue, for pages that load only dist/qollective-codec.wasm: the same source built with
 # QOLLECTIVE_CODEC_ONLY (no clients, only the codec's message text); bundled from an entry that
@@ -98,8 +106,15 @@ dist/qollective.min.js.map: dist/qollective.min.js
 dist/qollective-codec.min.js: js-glue/qollective.js Makefile | dist
 	@echo "  MIN   $@"; echo "export { Qollective, QollectiveError, Envelope } from './js-glue/qollective.js';" | \
 	  node_modules/.bin/esbuild --bundle --sourcefile=qollective-codec.js \
-	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=true $(GLUE_FLAGS) --outfile=$@
+	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=true --define:globalThis.QOLLECTIVE_REST_ONLY=false $(GLUE_FLAGS) --outfile=$@
 dist/qollective-codec.min.js.map: dist/qollective-codec.min.js
+# The REST glue, for pages that load dist/qollective-rest.wasm: the same source built with
+# QOLLECTIVE_REST_ONLY (socket() refuses, so Socket and its helpers are left out).
+dist/qollective-rest.min.js: js-glue/qollective.js Makefile | dist
+	@echo "  MIN   $@"; echo "export { Qollective, QollectiveError, Envelope, Client } from './js-glue/qollective.js';" | \
+	  node_modules/.bin/esbuild --bundle --sourcefile=qollective-rest.js \
+	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=false --define:globalThis.QOLLECTIVE_REST_ONLY=true $(GLUE_FLAGS) --outfile=$@
+dist/qollective-rest.min.js.map: dist/qollective-rest.min.js
 
 build/wasm build/host build/asan dist:
 	@mkdir -p $@
@@ -129,8 +144,12 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 	@set -e; for t in $(UNIT_TESTS); do (cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/$$t); done
 
 # Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs),
-# then on the codec module through the codec glue (dist/qollective-codec.min.js).
+# then on the codec module through the codec glue (dist/qollective-codec.min.js), then the REST and
+# codec suites on the REST module through the REST glue (dist/qollective-rest.min.js).
 CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs
+# The REST suites, run again on the REST module through the REST glue (dist/qollective-rest.min.js).
+REST_SUITES  := tests/js/rest.test.mjs tests/js/redirect.test.mjs tests/js/rest-decisions.test.mjs \
+                tests/js/token-expiry.test.mjs tests/js/send-glue.test.mjs
 # Memcheck over the plain host build of the unit suites (sanitizer builds cannot run under
 # valgrind). Any invalid access, use of uninitialised memory or leak fails; logs in build/valgrind/.
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
@@ -154,6 +173,8 @@ test-js: all
 	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES) &&) \
 	  QOLLECTIVE_MODULE=codec QOLLECTIVE_WASM=$(codec_WASM) QOLLECTIVE_GLUE=dist/qollective-codec.min.js \
 	  $(call CANARY_RUN,js) --test --test-reporter=spec $(CODEC_SUITES)
+	QOLLECTIVE_MODULE=rest QOLLECTIVE_WASM=$(rest_WASM) QOLLECTIVE_GLUE=dist/qollective-rest.min.js \
+	  $(call CANARY_RUN,js) --test --test-reporter=spec $(REST_SUITES) $(CODEC_SUITES)
 	$(call CANARY_CHECK,js) $(wildcard tests/js/*.test.mjs)
 
 # Everything: unit suites (plain, ASan+UBSan, valgrind memcheck), node suites on the real .wasm, the JSON
@@ -196,7 +217,7 @@ include $(sort $(wildcard mk/*.mk))
 # After the fragments, so their modules are in MODULES.
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
 MODULE_WASM := $(foreach m,$(MODULES),$($(m)_WASM))
-all: $(MODULE_WASM) dist/qollective.min.js dist/qollective-codec.min.js
+all: $(MODULE_WASM) dist/qollective.min.js dist/qollective-codec.min.js dist/qollective-rest.min.js
 
 # The module artifacts, for tests/js/package.test.mjs (every module must ship and be measured).
 print-modules:

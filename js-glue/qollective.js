@@ -154,8 +154,8 @@ export class Qollective {
   constructor(exports, options) {
     this.x = exports;
     // Which module this is, told by its exports: the codec module has no client exports, the
-    // TLS module adds the q_tls_* ones.
-    this.module = typeof exports.q_tls_cert_inspect === 'function' ? 'tls' : typeof exports.q_client_new === 'function' ? 'client' : 'codec';
+    // REST module no q_ws_* ones, the TLS module adds the q_tls_* ones.
+    this.module = exports.q_tls_cert_inspect ? 'tls' : exports.q_ws_open ? 'client' : exports.q_client_new ? 'rest' : 'codec';
     this.io = {
       fetch: options.fetch || globalThis.fetch?.bind(globalThis),
       WebSocket: options.WebSocket || globalThis.WebSocket,
@@ -470,6 +470,9 @@ export class Client {
 
   /** The pooled WebSocket for url (default websocket.url): one per URL, see README "WebSocket". */
   socket(url, options) {
+    // the REST module has no WebSocket exports; the REST glue (dist/qollective-rest.min.js, built
+    // with QOLLECTIVE_REST_ONLY) has no Socket class
+    if (this.q.module === 'rest' || globalThis.QOLLECTIVE_REST_ONLY) throw noWebSocket(this.q.module);
     const q = this.q, h = this._live();
     if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw typeError('socket: url must be a string or URL');
     if (options?.WebSocket) this._WebSocket = options.WebSocket;
@@ -483,7 +486,7 @@ export class Client {
     }
     let s = this._sockets.get(sh);
     if (!s) {
-      s = new Socket(this, sh, this._maxBytes);
+      s = globalThis.QOLLECTIVE_REST_ONLY ? null : new Socket(this, sh, this._maxBytes);   // REST glue: never reached, no Socket
       this._sockets.set(sh, s);
     }
     this._wsRun(q.x.q_output_len(), 0);
@@ -1095,6 +1098,12 @@ export class Socket {
     const wait = () => (ws.readyState === OPEN && ws.bufferedAmount > 0 ? setTimeout(wait, 5) : close());
     wait();
   }
+}
+
+/** What socket() throws where there is no WebSocket: the REST module, or the REST glue. */
+function noWebSocket(module) {
+  return new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: `socket(): ${module === 'rest'
+    ? 'qollective-rest.wasm has no WebSocket; load qollective.wasm' : 'the REST glue has no WebSocket; import qollective-wasm (dist/qollective.min.js)'} instead` });
 }
 
 function typeError(message, path, cause) {

@@ -3,7 +3,9 @@
 #include "instance.h"
 #include "token.h"
 #include "rest.h"
+#ifndef Q_NO_WEBSOCKET
 #include "ws_pool.h"
+#endif
 
 #ifdef Q_TLS
 void tls_client_release(q_client *c);   /* src/tls/api_tls.c: wipes the client's key */
@@ -19,7 +21,9 @@ void client_release(q_client *c) {
     config_free(&c->cfg);
     token_clear_all(c);
     rest_release(c);
-    ws_release(c);
+#ifndef Q_NO_WEBSOCKET
+    ws_release(c);   /* the REST module (-DQ_NO_WEBSOCKET) has no socket pool */
+#endif
 #ifdef Q_TLS
     tls_client_release(c);
 #endif

@@ -45,6 +45,13 @@ Socket.prototype.request = function (...a) {
   const p = request.apply(this, a);
   return p && typeof p.catch === 'function' ? p.catch((e) => { scanError(e, scan, 'socket request rejection'); throw e; }) : p;
 };
+// a suite run on a built glue (QOLLECTIVE_GLUE, e.g. the REST glue): its own copies of the classes
+if (process.env.QOLLECTIVE_GLUE && !process.env.QOLLECTIVE_GLUE.startsWith('js-glue/')) {
+  const built = await import(new URL(`../../${process.env.QOLLECTIVE_GLUE}`, import.meta.url));
+  instrument(built.Qollective, { token: TOKEN, keyBody: pemNeedles(KEY).join(''), scan });
+  const builtSend = built.Client?.prototype.send;
+  if (builtSend) built.Client.prototype.send = function (...a) { return builtSend.apply(this, a).catch((e) => { scanError(e, scan, 'send() rejection'); throw e; }); };
+}
 process.on('uncaughtExceptionMonitor', (e) => scanError(e, scan, 'uncaught exception'));
 
 /** For suites that use the canaries on purpose (tests/js/canary.test.mjs, the browser suites). */

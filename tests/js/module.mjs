@@ -4,12 +4,13 @@
 export const MODULE_FILES = {
   client: 'dist/qollective.wasm',
   codec: 'dist/qollective-codec.wasm',
+  rest: 'dist/qollective-rest.wasm',
 };
 export const MODULE = process.env.QOLLECTIVE_MODULE || 'client';
 const path = process.env.QOLLECTIVE_WASM || MODULE_FILES[MODULE];
 if (!path) throw new Error(`QOLLECTIVE_MODULE=${MODULE}: set QOLLECTIVE_WASM to its file`);
 export const WASM = new URL(`../../${path}`, import.meta.url);
-// The glue a codec suite imports: QOLLECTIVE_GLUE names a built one (e.g. dist/qollective-codec.min.js,
-// the codec glue); default the source, js-glue/qollective.js.
+// The glue a suite imports: QOLLECTIVE_GLUE names a built one (e.g. dist/qollective-codec.min.js,
+// the codec glue, or dist/qollective-rest.min.js, the REST glue); default the source, js-glue/qollective.js.
 export const GLUE_FILE = process.env.QOLLECTIVE_GLUE || 'js-glue/qollective.js';
 export const GLUE = new URL(`../../${GLUE_FILE}`, import.meta.url);

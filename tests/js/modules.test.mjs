@@ -79,3 +79,41 @@ test('no client text is left in the codec module (shipped bytes)', () => {
     assert.ok(!codecBytes.includes(s), `codec module has no "${s}"`);
   }
 });
+
+// ---- the REST module (dist/qollective-rest.wasm): the client module without WebSocket ----------
+const WS_ONLY_FUNCTION = /^(ws_|q_ws_)/;
+const WS_ONLY_EXPORT = /^q_ws_/;
+
+test('the glue tells the REST module by its exports; socket() there names the module to load', async () => {
+  const rest = await Qollective.load(file(MODULE_FILES.rest));
+  assert.equal(rest.module, 'rest');
+  const c = rest.client({ websocket: { url: 'ws://127.0.0.1:9/' } });   // the config is the same
+  assert.throws(() => c.socket(), (e) => {
+    assert.ok(e instanceof QollectiveError);
+    assert.equal(e.code, 'BAD_MODULE');
+    assert.match(e.message, /qollective-rest\.wasm has no WebSocket; load qollective\.wasm/);
+    return true;
+  });
+  c.close();
+  assert.equal(rest.memoryStats().clients, 0);
+  // the same call on the client module opens a socket
+  const full = client.client({ websocket: { url: 'ws://127.0.0.1:9/', reconnect: false } });
+  assert.equal(typeof full.socket().request, 'function');
+  full.close();
+});
+
+test('the REST module exports everything of the client module but q_ws_*', () => {
+  const restExports = exportNames(MODULE_FILES.rest), clientExports = exportNames(MODULE_FILES.client);
+  assert.deepEqual(restExports.filter((n) => WS_ONLY_EXPORT.test(n)), []);
+  assert.ok(clientExports.filter((n) => WS_ONLY_EXPORT.test(n)).length >= 5, 'the client module has them');
+  assert.deepEqual(restExports.sort(), clientExports.filter((n) => !WS_ONLY_EXPORT.test(n)).sort());
+});
+
+test('no WebSocket code is linked into the REST module (wasm-objdump -x, function names)', () => {
+  const inRest = functionNames('build/rest.names.wasm').filter((n) => WS_ONLY_FUNCTION.test(n));
+  const inClient = functionNames('build/client.names.wasm').filter((n) => WS_ONLY_FUNCTION.test(n));
+  assert.deepEqual(inRest, []);
+  assert.ok(inClient.length > 0, 'the client module has functions of the WebSocket sources');
+  // and the REST code is there
+  assert.ok(functionNames('build/rest.names.wasm').some((n) => /^rest_/.test(n)));
+});

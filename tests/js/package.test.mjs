@@ -95,6 +95,34 @@ test('the shipped glue loads each module: the codec everywhere, clients on the c
   }
 });
 
+test('the REST glue is an entry point with its own map of the same source, without Socket', () => {
+  assert.deepEqual(pkg.exports['./rest'], { types: pkg.types, default: './dist/qollective-rest.min.js' });
+  assert.ok(pkg.files.includes('dist/qollective-rest.min.js') && pkg.files.includes('dist/qollective-rest.min.js.map'));
+  const min = read('dist/qollective-rest.min.js');
+  assert.match(min, /\/\/# sourceMappingURL=qollective-rest\.min\.js\.map\s*$/);
+  const map = JSON.parse(read('dist/qollective-rest.min.js.map'));
+  const at = map.sources.indexOf('../js-glue/qollective.js');
+  assert.ok(at >= 0, map.sources.join());
+  assert.equal(map.sourcesContent[at], read('js-glue/qollective.js'), 'the map carries the readable source');
+  // the client is there, the WebSocket class is not (each text is in the full glue)
+  for (const text of ['AbortSignal', 'client table full']) assert.ok(min.includes(text), `the REST glue carries ${text}`);
+  for (const text of ['bufferedAmount', 'binaryType']) {
+    assert.ok(read('dist/qollective.min.js').includes(text), text);
+    assert.ok(!min.includes(text), `the REST glue carries ${text}`);
+  }
+});
+
+test('the REST glue sends on the REST and client modules and refuses sockets', async () => {
+  const { Qollective, QollectiveError, Client } = await import(new URL('dist/qollective-rest.min.js', root));
+  assert.equal(typeof Client, 'function');
+  for (const wasm of ['dist/qollective-rest.wasm', 'dist/qollective.wasm']) {
+    const q = await Qollective.load(new URL(wasm, root));
+    const c = q.client({ websocket: { url: 'ws://127.0.0.1:9/' } });
+    assert.throws(() => c.socket(), (e) => e instanceof QollectiveError && e.code === 'BAD_MODULE' && /has no WebSocket/.test(e.message), wasm);
+    c.close();
+  }
+});
+
 test('jsmn\'s MIT notice ships', () => {
   assert.ok(pkg.files.includes('THIRD_PARTY.md'));
   const notice = read('THIRD_PARTY.md');

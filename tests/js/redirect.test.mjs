@@ -5,10 +5,12 @@
 // allowed cross-origin hop that carries no credentials, and the hop limit.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+// The REST suites run on the client module with the source glue and again on the REST module with
+// the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
+import { WASM, GLUE } from './module.mjs';
 import { startRestServer } from '../servers/rest-server.mjs';
+const { Qollective, QollectiveError } = await import(GLUE);
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const q = await Qollective.load(WASM);
 const T = (ms) => ({ timeout: ms });
 const SECRET = 'canary-secret-7f3a';

@@ -5,10 +5,12 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+// The REST suites run on the client module with the source glue and again on the REST module with
+// the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
+import { WASM, GLUE } from './module.mjs';
 import { startRestServer } from '../servers/rest-server.mjs';
+const { Qollective, QollectiveError } = await import(GLUE);
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const td = new TextDecoder();
 const q = await Qollective.load(WASM);
 
@@ -769,7 +771,7 @@ test('close() aborts sends still in flight: they reject with ABORTED, nothing le
   const { startRestServer } = await import('../servers/rest-server.mjs');
   const srv = await startRestServer({ routes: ['/slow'], handlers: { '/slow': { type: 'slow', ms: 3000 } } });
   try {
-    const q2 = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url));
+    const q2 = await Qollective.load(WASM);
     const c = q2.client({ rest: { base_url: srv.url } });
     const started = Date.now();
     const pending = Promise.allSettled([1, 2, 3].map((i) => c.send({ payload: i }, { route: '/slow' })));
@@ -790,7 +792,7 @@ test('more than 64 extra headers is a clear LIMIT_REACHED before sending', { tim
   const { startRestServer } = await import('../servers/rest-server.mjs');
   const srv = await startRestServer();
   try {
-    const q2 = await Qollective.load(new URL('../../dist/qollective.wasm', import.meta.url));
+    const q2 = await Qollective.load(WASM);
     const c = q2.client({ rest: { base_url: srv.url } });
     const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-h${i}`, 'v']));
     await assert.rejects(c.send({ payload: 1 }, { headers: many }), { code: 'LIMIT_REACHED', path: 'options.headers' });

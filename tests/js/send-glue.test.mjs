@@ -6,10 +6,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { getEventListeners } from 'node:events';
-import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
+// The REST suites run on the client module with the source glue and again on the REST module with
+// the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
+import { WASM, GLUE } from './module.mjs';
 import { startRestServer } from '../servers/rest-server.mjs';
+const { Qollective, QollectiveError } = await import(GLUE);
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const q = await Qollective.load(WASM);
 const T = (ms) => ({ timeout: ms });
 const SECRET = 'tok-5ecret-canary-77';

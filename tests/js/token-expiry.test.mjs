@@ -7,11 +7,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Qollective } from '../../js-glue/qollective.js';
+// The REST suites run on the client module with the source glue and again on the REST module with
+// the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
+import { WASM, GLUE } from './module.mjs';
 import { startRestServer } from '../servers/rest-server.mjs';
 import { find, canary } from './memscan.mjs';
+const { Qollective } = await import(GLUE);
 
-const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const T = (ms) => ({ timeout: ms });
 const srv = await startRestServer();
 after(() => srv.close());
