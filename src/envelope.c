@@ -184,12 +184,16 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
         n = UUID_TEXT_LEN;
     } else if (f == &META_F[2]) {
         v = (const uint8_t *)Q_PROTOCOL_VERSION; n = sizeof Q_PROTOCOL_VERSION - 1;
+#ifndef Q_CODEC_ONLY   /* the codec module has no clients, so no default tenant */
     } else if (f == &META_F[4] && af->tenant) {
-        v = af->tenant; n = af->tenant_len;
+        /* the client's setting: any text, escaped */
+        return schema_put_key(out, f, first) || jw_string(out, af->tenant, af->tenant_len) ? Q_ERR(OUT_OF_MEMORY) : 1;
+#endif
     } else {
         return Q_OK;
     }
-    return schema_put_key(out, f, first) || jw_string(out, v, n) ? Q_ERR(OUT_OF_MEMORY) : 1;
+    /* our own values need no escaping */
+    return schema_put_key(out, f, first) || q_buf_putc(out, '"') || q_buf_put(out, v, n) || q_buf_putc(out, '"') ? Q_ERR(OUT_OF_MEMORY) : 1;
 }
 
 /* ---- meta and error ------------------------------------------------------------------ */
