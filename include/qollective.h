@@ -164,7 +164,8 @@ int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n, uint32_t ready);
 /* Output = {"state","conn","queued","written","tombstones","pending","pushBuffered","pushDropped"}. */
 int32_t q_ws_info(int32_t client, int32_t sock);
 
-/* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
+/* Output = Q_MEMORY_STATS_WORDS u32 words: limit, footprint, persistent, scratch (bytes), clients. */
+#define Q_MEMORY_STATS_WORDS 5
 int32_t q_memory_stats(void);
 
 /* ---- TLS module only (dist/qollective-tls.wasm; src/tls/api_tls.c) -------------------

@@ -359,7 +359,8 @@ export class Qollective {
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
   memoryStats() {
     this._check(this.x.q_memory_stats());
-    return JSON.parse(this._outText());
+    const [limit, footprint, persistent, scratch, clients] = Array.from(this._outWords(5), (w) => w >>> 0);   // Q_MEMORY_STATS_WORDS, unsigned
+    return { limit, footprint, persistent, scratch, clients };
   }
 
   // ---- TLS module (dist/qollective-tls.wasm only) ----------------------------------------

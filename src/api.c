@@ -184,16 +184,13 @@ Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, 
 
 Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     BEGIN();
-    q_buf out = {0};
-    uint32_t clients = 0;
-    for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
-    /* the buffer first, so "scratch" counts the stats text itself */
-    int rc = q_buf_reserve(&out, 1);
-    uint32_t v[] = { arena_limit(), arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients };
-    const char *key = "{\"limit\":\0,\"footprint\":\0,\"persistent\":\0,\"scratch\":\0,\"clients\":";
-    for (uint32_t k = 0; k < Q_ARRAY_LEN(v); k++, key += q_strlen(key) + 1) rc = rc || q_buf_puts(&out, key) || jw_u64(&out, v[k]);
-    rc = rc || q_buf_putc(&out, '}');
-    return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
+    /* the record first, so "scratch" counts it */
+    uint32_t *v = scratch_alloc(Q_MEMORY_STATS_WORDS * 4);
+    if (!v) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    v[0] = arena_limit(); v[1] = arena_footprint(); v[2] = arena_persistent_in_use(); v[3] = arena_scratch_in_use(); v[4] = 0;
+    for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) v[4] += I->clients[k] != NULL;
+    call_output(I, (const uint8_t *)v, Q_MEMORY_STATS_WORDS * 4);
+    return call_end(I, Q_MEMORY_STATS_WORDS * 4);
 }
 
 Q_EXPORT(q_uuid_canonical) int32_t q_uuid_canonical(uint32_t len) {

@@ -134,17 +134,18 @@ static void uuid_text(char out[37], const uint8_t *rnd, uint64_t ms, int version
              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* Parses q_memory_stats output, which must be exactly this shape. */
-typedef struct { unsigned limit, footprint, persistent, scratch, clients; } stats;
+/* Reads q_memory_stats output, which must be exactly Q_MEMORY_STATS_WORDS words. */
+typedef struct { uint32_t limit, footprint, persistent, scratch, clients; } stats;
 static stats memory_stats(void) {
     int32_t rc = q_memory_stats();
     succeeded(rc);
-    const char *t = output_text();
-    assert_int_equal((uint32_t)rc, strlen(t));
-    stats s; int end = -1;
-    int got = sscanf(t, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}%n",
-                     &s.limit, &s.footprint, &s.persistent, &s.scratch, &s.clients, &end);
-    if (got != 5 || end != (int)strlen(t)) fail_msg("memory stats: %s", t);
+    uint32_t n;
+    const uint8_t *p = output(&n);
+    assert_int_equal(n, Q_MEMORY_STATS_WORDS * 4);
+    assert_int_equal((uint32_t)rc, n);
+    _Static_assert(sizeof(stats) == Q_MEMORY_STATS_WORDS * 4, "one word a field");
+    stats s;
+    memcpy(&s, p, sizeof s);
     return s;
 }
 
