@@ -497,6 +497,16 @@ export class Client {
     return s;
   }
 
+  /** Carries out the actions of a WebSocket call, then throws its failure if it failed: a refused
+   * call still outputs what it did before refusing (requests it expired, a connect that timed
+   * out). The failure is read first: the actions may call into the core again. */
+  _wsCall(rc, inPtr, entry, text) {
+    let failure;
+    if (rc < 0) try { this.q._check(rc); } catch (e) { failure = e; }
+    this._wsRun(rc, inPtr, entry, text);
+    if (failure) throw failure;
+  }
+
   /** Carries out the actions of the last WebSocket call: 32-bit word records (layout in
    * include/qollective.h), read without a parse; only the rare actions carry a JSON object.
    * inPtr: where the frame of a message call sits (resolve/push offsets point into it);
@@ -878,10 +888,9 @@ export class Socket {
     q._entropy(16);
     const [m, p] = q._input([meta, payload]);
     const idem = options.idempotent === undefined ? -1 : options.idempotent ? 1 : 0;
-    const rc = q._check(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()));
     let entry;
     const done = new Promise((resolve, reject) => { entry = { resolve, reject, signal, onAbort: null }; });
-    c._wsRun(rc, 0, entry);
+    c._wsCall(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()), 0, entry);
     return done;
   }
 
@@ -965,7 +974,7 @@ export class Socket {
   }
 
   // ---- driven by the core ---------------------------------------------------------------
-  _call(rc, inPtr = 0, text) { this.c._wsRun(this.c.q._check(rc), inPtr, undefined, text); }
+  _call(rc, inPtr = 0, text) { this.c._wsCall(rc, inPtr, undefined, text); }
 
   _event(g, kind, code = 0, reason = '') {
     if (this.closed || this.c.h < 0) return; // the core has let this socket go

@@ -8,16 +8,18 @@
 #include "ws_pool.h"
 
 /* Output = the records' length (a u32, itself included), the records, the tail; nothing when
- * there are no actions. Returns that length. */
+ * there are no actions. Returns that length, or the failure. A failed call still outputs the
+ * actions it took before failing (a refused request's call may have expired others, timed out
+ * a connect, sent a ping): the host runs them, then reports the failure, so nothing is lost. */
 static int32_t actions_end(q_instance *I, int rc, ws_out *o) {
     uint32_t n = o->acts.len;
     Q_ASSERT(((uintptr_t)o->acts.ptr & 3) == 0);   /* the host reads the records as 32-bit words */
     if (n) q_memcpy(o->acts.ptr, &n, 4);
-    if (!rc && !o->rc && o->tail.len) o->rc = q_buf_put(&o->acts, o->tail.ptr, o->tail.len);
-    if (!rc && o->rc) rc = q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(ACTIONS));
-    if (rc) return call_end(I, rc);
+    if (!o->rc && o->tail.len) o->rc = q_buf_put(&o->acts, o->tail.ptr, o->tail.len);
+    if (o->rc) return call_end(I, rc ? rc : q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(ACTIONS)));
+    rc = call_end(I, rc ? rc : (int32_t)n);   /* a failure's record first: it clears the output */
     call_output(I, o->acts.ptr, o->acts.len);
-    return call_end(I, (int32_t)n);
+    return rc;
 }
 
 /* Looks up client and socket, or ends the call with BAD_HANDLE. SOCKET_AT also feeds the

@@ -444,6 +444,10 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     if (timeout_ms < 0) timeout_ms = cfg->ws_message_timeout_ms;
     else if (!(timeout_ms >= 1 && timeout_ms <= Q_MAX_TIMEOUT_MS) || timeout_ms != (double)(uint32_t)timeout_ms)
         return q_fail(err, Q_ERR(OUT_OF_RANGE), Q_NO_OFFSET, "options.timeout", QD(AN_INTEGER_1_86400000));
+    /* expire what has timed out first, as every call does (so a full queue frees its room); its
+     * actions go out even when this request is refused (actions_end), and the refused frame
+     * below is taken back without touching them */
+    due(s, h, cfg, now_ms, o);
     env_autofill af = { .fill = true, .now_ms = now_ms, .random = random, .uuid_v4 = cfg->uuid_version == 4,
                         .tenant = cfg->tenant.len ? cfg->tenant.ptr : NULL, .tenant_len = cfg->tenant.len };
     /* the envelope is encoded straight into its frame in the output, no copy; a refused request
@@ -465,9 +469,6 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
         rc = q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", QD(THE_FRAME_WOULD_EXCEED_IT_NOTHING_WAS));
         goto refused;
     }
-    /* expire what has timed out (so a full queue frees its room) only once the request itself is
-     * good: a call that fails outputs no actions, and the rejects due() writes would go with it */
-    due(s, h, cfg, now_ms, o);
     if (s->state != WS_OPEN && s->corr.queued.len >= cfg->ws_max_queue) {
         rc = q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", QD(NOT_CONNECTED_AND_THE_QUEUE_IS_FULL));
         goto refused;
@@ -483,6 +484,7 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     return o->rc;
 refused:
     t->len = at;
+    settle(s, h, cfg, now_ms, o);   /* what due() changed may need a timer */
     return rc;
 }
 

@@ -7,6 +7,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import net from 'node:net';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { startWsServer } from '../servers/ws-server.mjs';
 
@@ -438,6 +439,32 @@ test('a refused request does not take the timeouts that fell due before it: they
   await rejects(s.request({ meta: { request_id: 'nope' }, payload: 'b' }), { code: 'INVALID_UUID', source: 'local' });
   const never = sleep(3000).then(() => assert.fail('a never ended'));
   await Promise.race([rejects(a, { code: 'TIMEOUT' }), never]);
+});
+
+test('a request refused for room still lets its call act: the connect that timed out in it is closed and retried', async () => {
+  // a TCP listener that never answers the handshake: the socket stays connecting
+  const held = [], closed = [];
+  const mute = net.createServer((c) => { held.push(c); c.on('close', () => closed.push(held.indexOf(c))); });
+  await new Promise((r) => mute.listen(0, '127.0.0.1', r));
+  try {
+    const c = q.client({ websocket: { url: `ws://127.0.0.1:${mute.address().port}`, max_queue: 1 }, timeouts: { connect_ms: 100 },
+                         retry: { base_delay_ms: 20, jitter_percent: 0 } });
+    clients.push(c);
+    const s = c.socket(), events = [];
+    s.onStatus = (e) => events.push(e.state);
+    const a = s.request({ payload: 'a' }, { timeout: 5000 });   // queued
+    a.catch(() => {});
+    const t0 = performance.now();
+    while (performance.now() - t0 < 120);   // past timeouts.connect_ms, no timer has run
+    await rejects(s.request({ payload: 'b' }), { code: 'OVERFLOW', source: 'local' });   // the queue holds a
+    await sleep(200);   // far before a's deadline
+    // every step of the timed-out connect is carried out and reported: its status, its close
+    assert.equal(events[0], 'reconnecting', `the timed-out connect was not reported: ${JSON.stringify(events)}`);
+    assert.ok(closed.includes(0), 'the timed-out connection was left open');
+  } finally {
+    for (const h of held) h.destroy();
+    await new Promise((r) => mute.close(r));
+  }
 });
 
 test('the frame of a request that is never written twice (not idempotent) is not held after its send', async () => {

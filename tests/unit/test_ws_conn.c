@@ -438,6 +438,52 @@ static void queue_is_bounded(void **st) {
     assert_non_null(strstr(info(s), "\"queued\":2"));
 }
 
+/* A request refused for room (queue full, in-flight limit) after its call did other work (the
+ * connect timed out, a ping fell due): the call fails AND outputs those actions, so the host
+ * still closes, reconnects, pings. They used to go with the failure: the socket sat connecting
+ * with no timer, or marked a ping it never sent and later went stale on a healthy server. */
+static int32_t refused_request(int32_t s, double timeout, double now) {
+    const char *parts[] = { "", "\"late\"" };
+    uint32_t l[2];
+    put_in(parts, l, 2);
+    entropy(16);
+    int32_t rc = q_ws_request(C, s, l[0], l[1], timeout, -1, now);
+    assert_true(rc < 0);
+    char failure[512];
+    snprintf(failure, sizeof failure, "%s", error_record_json());
+    uint32_t len = 0;
+    assert_true(instance()->out_len >= 4);
+    memcpy(&len, instance()->out, 4);
+    grab((int)len);
+    size_t at = strlen(OUT);
+    snprintf(OUT + at, sizeof OUT - at, "%s", failure);   /* the actions, then the failure */
+    return rc;
+}
+
+static void a_refused_request_keeps_the_actions_its_call_took(void **st) {
+    C = client("{\"retry\":{\"jitter_percent\":0,\"base_delay_ms\":100},\"websocket\":{\"max_queue\":1}}");
+    int32_t s = sock(URL, T0);
+    assert_true(request(s, "1", 60000, -1, T0) >= 0);
+    assert_int_equal(refused_request(s, 60000, T0 + 10000), Q_ERR(OVERFLOW));   /* timeouts.connect_ms */
+    ASSERT_HAS("\"code\":\"OVERFLOW\"");
+    ASSERT_HAS("\"code\":4008");                             /* the timed-out connect is closed */
+    ASSERT_HAS("\"state\":\"reconnecting\",\"attempt\":1,\"delay\":100");
+    ASSERT_HAS("\"op\":\"timer\"");                         /* and the backoff has its timer */
+    event(s, 1, 3, 0, "", T0 + 10100);
+    ASSERT_HAS("\"g\":2");                                    /* the reconnect happens */
+
+    C = client("{\"limits\":{\"max_in_flight\":1},\"websocket\":{\"ping_interval_ms\":30000,\"message_timeout_ms\":10000}}");
+    s = open_sock();
+    assert_true(request(s, "1", 60000, -1, T0) >= 0);
+    assert_true(refused_request(s, 60000, T0 + 30000) < 0);
+    ASSERT_HAS("max_in_flight");
+    ASSERT_HAS("\"op\":\"ping\"");                          /* the ping that fell due goes out */
+    assert_non_null(strstr(TAIL, "{\"type\":\"ping\""));
+    message(s, 1, "{\"type\":\"pong\",\"timestamp\":\"x\"}", T0 + 30010);
+    event(s, 1, 3, 0, "", T0 + 40010);
+    ASSERT_NOT("stale");
+}
+
 static void outgoing_too_large_sends_nothing(void **st) {
     C = client("{\"websocket\":{\"max_message_bytes\":200}}");
     int32_t s = sock(URL, T0);
@@ -642,6 +688,7 @@ static void ten_thousand_in_flight(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(connect_queue_then_flush, setup),
+        cmocka_unit_test_setup(a_refused_request_keeps_the_actions_its_call_took, setup),
         cmocka_unit_test_setup(reply_resolves_by_request_id_in_any_form, setup),
         cmocka_unit_test_setup(replies_resolve_in_any_frame_layout, setup),
         cmocka_unit_test_setup(error_frames_fail_the_oldest_with_their_code, setup),
