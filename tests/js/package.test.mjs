@@ -106,7 +106,7 @@ test('the REST glue is an entry point with its own map of the same source, witho
   assert.equal(map.sourcesContent[at], read('js-glue/qollective.js'), 'the map carries the readable source');
   // the client is there, the WebSocket class is not (each text is in the full glue)
   for (const text of ['AbortSignal', 'client table full']) assert.ok(min.includes(text), `the REST glue carries ${text}`);
-  for (const text of ['bufferedAmount', 'binaryType']) {
+  for (const text of ['bufferedAmount', 'binaryType', 'host_credentials', 'sign_handshake']) {
     assert.ok(read('dist/qollective.min.js').includes(text), text);
     assert.ok(!min.includes(text), `the REST glue carries ${text}`);
   }
@@ -121,6 +121,13 @@ test('the REST glue sends on the REST and client modules and refuses sockets', a
     assert.throws(() => c.socket(), (e) => e instanceof QollectiveError && e.code === 'BAD_MODULE' && /has no WebSocket/.test(e.message), wasm);
     c.close();
   }
+  // nor TLS: even on the TLS module its calls say which module (and glue) they need
+  const tls = await Qollective.load(new URL('dist/qollective-tls.wasm', root));
+  assert.equal(tls.module, 'tls');
+  assert.throws(() => tls.sha256('x'), (e) => e instanceof QollectiveError && e.code === 'TLS_UNAVAILABLE' && /REST glue has no TLS/.test(e.message));
+  const c = tls.client({});
+  assert.throws(() => c.certificate(), (e) => e.code === 'TLS_UNAVAILABLE');
+  c.close();
 });
 
 test('jsmn\'s MIT notice ships', () => {
