@@ -371,7 +371,10 @@ export class Qollective {
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
   inspectCertificate(cert, o = {}) {
     this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
-    return JSON.parse(this._outText());
+    const r = JSON.parse(this._outText());
+    // the core writes a detail marker (no TLS module behind the codec glue: left out there)
+    if (!globalThis.QOLLECTIVE_CODEC_ONLY && r.trustError) r.trustError.message = messageText(r.trustError.message);
+    return r;
   }
   /** Throws the named error (CERT_EXPIRED, CERT_WRONG_HOST, CERT_UNTRUSTED, ...) unless the certificate is good. */
   checkCertificate(cert, o = {}) { this._tls('cert_check', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now()); }
@@ -1395,8 +1398,6 @@ encrypted or unsupported key format (give an unencrypted PKCS#8, SEC1 or PKCS#1 
 not a PEM or DER private key (RSA or EC P-256)
 needs 32 entropy bytes
 the key cannot sign
-signature buffer
-ECDSA signature encoding
 the configured token expired
 bad IPv6 address
 bad IPv6 address: two '::'
@@ -1425,7 +1426,26 @@ a wildcard needs at least two labels after "*."
 unexpected character after the host
 empty port
 an allowed origin has no path, query or fragment
-origin not in security.allowed_origins; no socket was opened`;
+origin not in security.allowed_origins; no socket was opened
+the server requires a client certificate; none was sent
+the server closed the connection after the handshake: client certificate refused
+the server refused the client certificate as expired
+the server does not trust the client certificate's CA
+the server refused the client certificate
+the server certificate names another host
+the server certificate expired
+the server certificate is not yet valid
+the server certificate is not trusted
+the server certificate was refused
+TLS protocol failure
+chain check
+a certificate in the chain has expired
+a certificate in the chain is not valid yet
+not issued by the configured CA
+signed with an algorithm or key this build does not accept
+a CA in the chain may not sign certificates
+chain verification failed
+the key can sign neither ecdsa-p256-sha256 nor rsa-v1_5-sha256`;
 const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
 const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));

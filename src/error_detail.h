@@ -198,8 +198,6 @@
     X(NOT_A_PEM_OR_DER_PRIVATE_KEY_RSA_OR_EC_P, "not a PEM or DER private key (RSA or EC P-256)") \
     X(NEEDS_32_ENTROPY_BYTES,                   "needs 32 entropy bytes") \
     X(THE_KEY_CANNOT_SIGN,                      "the key cannot sign") \
-    X(SIGNATURE_BUFFER,                         "signature buffer") \
-    X(ECDSA_SIGNATURE_ENCODING,                 "ECDSA signature encoding") \
     X(THE_CONFIGURED_TOKEN_EXPIRED,             "the configured token expired") \
     X(BAD_IPV6_ADDRESS,                        "bad IPv6 address") \
     X(BAD_IPV6_ADDRESS_TWO,                    "bad IPv6 address: two '::'") \
@@ -228,7 +226,26 @@
     X(UNEXPECTED_CHARACTER_AFTER_THE_HOST,     "unexpected character after the host") \
     X(EMPTY_PORT,                              "empty port") \
     X(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F,"an allowed origin has no path, query or fragment") \
-    X(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS_N,"origin not in security.allowed_origins; no socket was opened")
+    X(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS_N,"origin not in security.allowed_origins; no socket was opened") \
+    X(SERVER_REQUIRES_A_CLIENT_CERTIFICATE,    "the server requires a client certificate; none was sent") \
+    X(SERVER_CLOSED_AFTER_THE_HANDSHAKE,       "the server closed the connection after the handshake: client certificate refused") \
+    X(SERVER_REFUSED_THE_CLIENT_CERT_EXPIRED,  "the server refused the client certificate as expired") \
+    X(SERVER_DOES_NOT_TRUST_THE_CLIENT_CA,     "the server does not trust the client certificate's CA") \
+    X(SERVER_REFUSED_THE_CLIENT_CERTIFICATE,   "the server refused the client certificate") \
+    X(SERVER_CERTIFICATE_NAMES_ANOTHER_HOST,   "the server certificate names another host") \
+    X(SERVER_CERTIFICATE_EXPIRED,              "the server certificate expired") \
+    X(SERVER_CERTIFICATE_NOT_YET_VALID,        "the server certificate is not yet valid") \
+    X(SERVER_CERTIFICATE_NOT_TRUSTED,          "the server certificate is not trusted") \
+    X(SERVER_CERTIFICATE_REFUSED,              "the server certificate was refused") \
+    X(TLS_PROTOCOL_FAILURE,                    "TLS protocol failure") \
+    X(CHAIN_CHECK,                             "chain check") \
+    X(A_CERTIFICATE_IN_THE_CHAIN_HAS_EXPIRED,  "a certificate in the chain has expired") \
+    X(A_CERTIFICATE_IN_THE_CHAIN_NOT_YET_VALID, "a certificate in the chain is not valid yet") \
+    X(NOT_ISSUED_BY_THE_CONFIGURED_CA,         "not issued by the configured CA") \
+    X(SIGNED_WITH_AN_ALGORITHM_OR_KEY_REFUSED, "signed with an algorithm or key this build does not accept") \
+    X(A_CA_IN_THE_CHAIN_MAY_NOT_SIGN,          "a CA in the chain may not sign certificates") \
+    X(CHAIN_VERIFICATION_FAILED,               "chain verification failed") \
+    X(THE_KEY_CAN_SIGN_NEITHER_ALGORITHM,      "the key can sign neither ecdsa-p256-sha256 nor rsa-v1_5-sha256")
 
 typedef enum {
     Q_DETAIL_NONE_ = 0,

@@ -6,25 +6,31 @@
  * Only the TLS module names TLS failures (it is the one for mutual TLS); the plain client
  * module reports them as NETWORK, as before. */
 #include "host_failure.h"
+#include "error_detail.h"
 
 #ifdef Q_TLS
 
-/* "code\0message\0" pairs; a code ending in '*' is a prefix. The first match wins. */
-static const char TLS_FAILURES[] =
-    "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\0the server requires a client certificate; none was sent\0"
-    "ERR_TLS_PEER_CLOSED\0the server closed the connection after the handshake: client certificate refused\0"
-    "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED\0the server refused the client certificate as expired\0"
-    "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\0the server does not trust the client certificate's CA\0"
-    "ERR_SSL_SSLV3_ALERT_*\0the server refused the client certificate\0"
-    "ERR_TLS_CERT_ALTNAME_INVALID\0the server certificate names another host\0"
-    "CERT_HAS_EXPIRED\0the server certificate expired\0"
-    "CERT_NOT_YET_VALID\0the server certificate is not yet valid\0"
-    "UNABLE_TO_*\0the server certificate is not trusted\0"
-    "DEPTH_ZERO_SELF_SIGNED_CERT\0the server certificate is not trusted\0"
-    "SELF_SIGNED_CERT_IN_CHAIN\0the server certificate is not trusted\0"
-    "CERT_*\0the server certificate was refused\0"
-    "ERR_SSL_*\0TLS protocol failure\0"
-    "ERR_TLS_*\0TLS protocol failure\0";
+/* Failure identifiers and what each means (a detail id: the text is in the glue). A code
+ * ending in '*' is a prefix; the first match wins. */
+#define TLS_FAILURES(X) \
+    X("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", SERVER_REQUIRES_A_CLIENT_CERTIFICATE) \
+    X("ERR_TLS_PEER_CLOSED",                       SERVER_CLOSED_AFTER_THE_HANDSHAKE) \
+    X("ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",   SERVER_REFUSED_THE_CLIENT_CERT_EXPIRED) \
+    X("ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",            SERVER_DOES_NOT_TRUST_THE_CLIENT_CA) \
+    X("ERR_SSL_SSLV3_ALERT_*",                     SERVER_REFUSED_THE_CLIENT_CERTIFICATE) \
+    X("ERR_TLS_CERT_ALTNAME_INVALID",              SERVER_CERTIFICATE_NAMES_ANOTHER_HOST) \
+    X("CERT_HAS_EXPIRED",                          SERVER_CERTIFICATE_EXPIRED) \
+    X("CERT_NOT_YET_VALID",                        SERVER_CERTIFICATE_NOT_YET_VALID) \
+    X("UNABLE_TO_*",                               SERVER_CERTIFICATE_NOT_TRUSTED) \
+    X("DEPTH_ZERO_SELF_SIGNED_CERT",               SERVER_CERTIFICATE_NOT_TRUSTED) \
+    X("SELF_SIGNED_CERT_IN_CHAIN",                 SERVER_CERTIFICATE_NOT_TRUSTED) \
+    X("CERT_*",                                    SERVER_CERTIFICATE_REFUSED) \
+    X("ERR_SSL_*",                                 TLS_PROTOCOL_FAILURE) \
+    X("ERR_TLS_*",                                 TLS_PROTOCOL_FAILURE)
+#define TLS_FAILURE_CODE_(code, detail) code "\0"
+#define TLS_FAILURE_DETAIL_(code, detail) Q_DETAIL_##detail,
+static const char TLS_FAILURE_CODES[] = TLS_FAILURES(TLS_FAILURE_CODE_);
+static const uint16_t TLS_FAILURE_DETAILS[] = { TLS_FAILURES(TLS_FAILURE_DETAIL_) };
 
 /* code matches pattern: exactly, or by prefix when the pattern ends in '*'. */
 static bool code_matches(const char *pat, uint32_t pn, const uint8_t *code, uint32_t n) {
@@ -34,11 +40,11 @@ static bool code_matches(const char *pat, uint32_t pn, const uint8_t *code, uint
 }
 
 const char *host_tls_failure(const uint8_t *code, uint32_t n) {
-    for (const char *p = TLS_FAILURES; *p;) {
+    const char *p = TLS_FAILURE_CODES;
+    for (uint32_t i = 0; i < Q_ARRAY_LEN(TLS_FAILURE_DETAILS); i++) {
         uint32_t pn = (uint32_t)q_strlen(p);
-        const char *msg = p + pn + 1;
-        if (code_matches(p, pn, code, n)) return msg;
-        p = msg + q_strlen(msg) + 1;
+        if (code_matches(p, pn, code, n)) return (const char *)(__UINTPTR_TYPE__)TLS_FAILURE_DETAILS[i];
+        p += pn + 1;
     }
     return NULL;
 }

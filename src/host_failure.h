@@ -6,7 +6,7 @@
 #define Q_HOST_FAILURE_H
 #include "base.h"
 
-/* The TLS failure `code` names, as a static message ("the server's certificate does not
- * match the host"); NULL when it names none (refused, reset, DNS, ...). */
+/* The TLS failure `code` names, as a detail id (QD, for q_fail: "the server certificate names
+ * another host"); NULL when it names none (refused, reset, DNS, ...). */
 const char *host_tls_failure(const uint8_t *code, uint32_t n);
 #endif

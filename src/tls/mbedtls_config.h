@@ -25,10 +25,14 @@ void tls_free(void *p);
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM          /* fast P-256 reduction: verify and sign several times faster */
+/* No comb table cached in the key's group: tls_pk_info.c and tls_sign.c use the parsed key
+ * itself (no per-call copy), and a cache there (8 points) would hold about 1 KB of arena per key as long
+ * as the credentials live. Every multiplication builds its table, as it did with the copy. */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM   0
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECDSA_DETERMINISTIC     /* RFC 6979 nonces: no RNG needed for k */
 #define MBEDTLS_HMAC_DRBG_C             /* required by deterministic ECDSA */
-#define MBEDTLS_PK_C
+#define MBEDTLS_PK_C                    /* the key types themselves: src/tls/tls_pk_info.c, not pk_wrap.c */
 #define MBEDTLS_PK_PARSE_C
 
 /* Hashes and MACs. */
@@ -38,7 +42,8 @@ void tls_free(void *p);
 
 /* Encodings and certificates. */
 #define MBEDTLS_ASN1_PARSE_C
-#define MBEDTLS_ASN1_WRITE_C            /* ECDSA signatures are written as DER */
+#define MBEDTLS_ASN1_WRITE_C            /* check_config.h wants it with ECDSA; nothing calls it (signatures
+                                         * are raw r||s, tls_sign.c), so the link drops it */
 #define MBEDTLS_OID_C
 #define MBEDTLS_BASE64_C
 #define MBEDTLS_PEM_PARSE_C

@@ -3,6 +3,7 @@
  * the configured CA) and an inspection record as JSON. */
 #include "tls.h"
 #include "json.h"
+#include "rfc3339.h"
 #include "mbedtls/pem.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/asn1.h"
@@ -163,8 +164,8 @@ static int verify_time(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-/* Chain to ca: Q_OK or a named error (and *why, static text: inspect writes it into its JSON as
- * trustError.message, so it stays text, not a QD id). */
+/* Chain to ca: Q_OK or a named error, and *why as a detail id (inspect writes its text, or
+ * in the wasm its marker for the glue, as trustError.message). */
 static int chain_status(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, int64_t now, const char **why) {
     uint32_t flags = 0;
     verify_ctx vc = { now };
@@ -172,15 +173,15 @@ static int chain_status(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, int64_t n
     int ret = mbedtls_x509_crt_verify(chain, ca, NULL, NULL, &flags, verify_time, &vc);
     if (ret == 0) return Q_OK;
     /* mbedtls reports a signature it could not check for lack of memory as "not trusted" */
-    if (tls_is_oom(ret) || arena_refusals() != refused) { *why = "chain check"; return Q_ERR(OUT_OF_MEMORY); }
-    if (flags & MBEDTLS_X509_BADCERT_EXPIRED) { *why = "a certificate in the chain has expired"; return Q_ERR(CERT_EXPIRED); }
-    if (flags & MBEDTLS_X509_BADCERT_FUTURE) { *why = "a certificate in the chain is not valid yet"; return Q_ERR(CERT_NOT_YET_VALID); }
-    if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) *why = "not issued by the configured CA";
+    if (tls_is_oom(ret) || arena_refusals() != refused) { *why = QD(CHAIN_CHECK); return Q_ERR(OUT_OF_MEMORY); }
+    if (flags & MBEDTLS_X509_BADCERT_EXPIRED) { *why = QD(A_CERTIFICATE_IN_THE_CHAIN_HAS_EXPIRED); return Q_ERR(CERT_EXPIRED); }
+    if (flags & MBEDTLS_X509_BADCERT_FUTURE) { *why = QD(A_CERTIFICATE_IN_THE_CHAIN_NOT_YET_VALID); return Q_ERR(CERT_NOT_YET_VALID); }
+    if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) *why = QD(NOT_ISSUED_BY_THE_CONFIGURED_CA);
     else if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
-        *why = "signed with an algorithm or key this build does not accept";
+        *why = QD(SIGNED_WITH_AN_ALGORITHM_OR_KEY_REFUSED);
     else if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
-        *why = "a CA in the chain may not sign certificates";
-    else *why = "chain verification failed";
+        *why = QD(A_CA_IN_THE_CHAIN_MAY_NOT_SIGN);
+    else *why = QD(CHAIN_VERIFICATION_FAILED);
     return Q_ERR(CERT_UNTRUSTED);
 }
 
@@ -262,18 +263,11 @@ static int put_dn(q_buf *b, const mbedtls_x509_name *dn) {
     return rc | q_buf_putc(b, '"');
 }
 
+/* "2027-06-01T00:00:00Z": the core's RFC 3339 writer (X.509 years are 0000-9999). */
 static int put_time(q_buf *b, const mbedtls_x509_time *t) {
-    uint8_t s[22];
-    int v[6] = { t->year, t->mon, t->day, t->hour, t->min, t->sec };
-    static const uint8_t width[6] = { 4, 2, 2, 2, 2, 2 };
-    static const char sep[6] = { '-', '-', 'T', ':', ':', 'Z' };
-    uint32_t k = 0;
-    for (int i = 0; i < 6; i++) {
-        for (int d = width[i] - 1; d >= 0; d--) { s[k + (uint32_t)d] = (uint8_t)('0' + v[i] % 10); v[i] /= 10; }
-        k += width[i];
-        s[k++] = (uint8_t)sep[i];
-    }
-    return jw_fmt(b, "\"%r\"", s, k);
+    uint8_t s[RFC3339_MAX_LEN];
+    q_time at = { tls_time_secs(t), 0 };
+    return jw_fmt(b, "\"%r\"", s, rfc3339_format(at, RFC3339_Z, s));
 }
 
 /* RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero
@@ -361,8 +355,12 @@ int tls_cert_inspect(mbedtls_x509_crt *chain, mbedtls_x509_crt *ca, const uint8_
         const char *why = NULL;
         int st = chain_status(chain, ca, now, &why);
         if (st == Q_ERR(OUT_OF_MEMORY)) return st;
+        q_error text;   /* the detail as error messages carry it: text, or the glue's marker */
+        q_error_clear(&text);
+        q_msg_append(&text, why);
         rc = st == Q_OK ? q_buf_puts(out, "true,\"trustError\":null")
-                        : jw_fmt(out, "false,\"trustError\":{\"code\":\"%s\",\"message\":\"%s\"}", q_status_code(st), why);
+                        : jw_fmt(out, "false,\"trustError\":{\"code\":\"%s\",\"message\":%j}", q_status_code(st), text.message,
+                                 (uint32_t)q_strlen(text.message));
     } else {
         rc = q_buf_puts(out, "null,\"trustError\":null");
     }

@@ -5,11 +5,7 @@
  * an IP literal host matches only iPAddress entries, byte for byte, never a DNS name. The
  * subject CN is not consulted (browsers dropped that fallback). */
 #include "tls.h"
-
-static bool ascii_case_eq(const uint8_t *a, const uint8_t *b, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++) if (q_lower(a[i]) != q_lower(b[i])) return false;
-    return true;
-}
+#include "url.h"   /* url_case_eq: the core's case-insensitive ASCII compare */
 
 /* Strict dotted quad: four decimal parts 0..255, no leading zeros, nothing else. */
 bool tls_parse_ipv4(const uint8_t *s, uint32_t n, uint8_t out[4]) {
@@ -24,12 +20,6 @@ bool tls_parse_ipv4(const uint8_t *s, uint32_t n, uint8_t out[4]) {
     return i == n;
 }
 
-static int hexval(uint8_t c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = q_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* RFC 4291 text form (with "::" and a trailing dotted quad), optionally in brackets. */
 bool tls_parse_ipv6(const uint8_t *s, uint32_t n, uint8_t out[16]) {
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
@@ -40,7 +30,7 @@ bool tls_parse_ipv6(const uint8_t *s, uint32_t n, uint8_t out[16]) {
     while (i < n) {
         if (count == 8) return false;
         uint32_t start = i, v = 0;
-        while (i < n && i - start < 4 && hexval(s[i]) >= 0) v = v * 16 + (uint32_t)hexval(s[i++]);
+        while (i < n && i - start < 4 && q_hex_value(s[i]) >= 0) v = v * 16 + (uint32_t)q_hex_value(s[i++]);
         if (i < n && s[i] == '.') {                 /* embedded IPv4 as the last 32 bits */
             uint8_t v4[4];
             if (count > 6 || !tls_parse_ipv4(s + start, n - start, v4)) return false;
@@ -82,7 +72,7 @@ bool tls_dns_name_matches(const uint8_t *pat, uint32_t pn, const uint8_t *host, 
         if (host[i] == '.' && (i == 0 || host[i - 1] == '.')) return false;
     if (pat[0] != '*') {
         for (uint32_t i = 0; i < pn; i++) if (pat[i] == '*') return false;
-        return pn == hn && ascii_case_eq(pat, host, pn);
+        return url_case_eq(pat, pn, host, hn);
     }
     /* "*." then at least two labels: one more dot after the first, none empty */
     if (pn < 2 || pat[1] != '.') return false;
@@ -97,5 +87,5 @@ bool tls_dns_name_matches(const uint8_t *pat, uint32_t pn, const uint8_t *host, 
     uint32_t first = 0;
     while (first < hn && host[first] != '.') first++;
     if (first == 0 || first == hn) return false;
-    return hn - first == rn && ascii_case_eq(rest, host + first, rn);
+    return url_case_eq(rest, rn, host + first, hn - first);
 }

@@ -71,7 +71,7 @@ int tls_sign_message(q_client *c, const char *method, const uint8_t *url, uint32
     if (!rc) {
         mbedtls_pk_type_t t = mbedtls_pk_get_type(&cr->key);
         alg = t == MBEDTLS_PK_RSA ? "rsa-v1_5-sha256" : t == MBEDTLS_PK_ECKEY || t == MBEDTLS_PK_ECDSA ? "ecdsa-p256-sha256" : NULL;
-        if (!alg) rc = q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "security.sign_requests", "the key can sign neither ecdsa-p256-sha256 nor rsa-v1_5-sha256");
+        if (!alg) rc = q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "security.sign_requests", QD(THE_KEY_CAN_SIGN_NEITHER_ALGORITHM));
     }
     /* keyid: configured, else the SHA-256 of the certificate (lowercase hex), which a server can map to the certificate it knows */
     const q_config *cfg = &c->cfg;

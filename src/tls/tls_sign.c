@@ -1,12 +1,13 @@
 /* Digests, MACs and signatures with mbedtls: SHA-256, HMAC-SHA-256, and signing with a
- * client key (ECDSA P-256 as raw r||s, RSA PKCS#1 v1.5). The blinding RNG is an HMAC_DRBG
- * seeded from host random bytes; ECDSA nonces are deterministic (RFC 6979). */
+ * client key (ECDSA P-256 as raw r||s, RSA PKCS#1 v1.5), called directly rather than through
+ * mbedtls_pk_sign (tls_pk_info.c). The blinding RNG is an HMAC_DRBG seeded from host random
+ * bytes; ECDSA nonces are deterministic (RFC 6979). */
 #include "tls.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/md.h"
 #include "mbedtls/hmac_drbg.h"
 #include "mbedtls/ecdsa.h"
-#include "mbedtls/asn1.h"
+#include "mbedtls/rsa.h"
 
 void tls_sha256(const uint8_t *data, uint32_t n, uint8_t out[32]) {
     mbedtls_sha256_ret(data, n, out, 0);
@@ -39,6 +40,33 @@ int tls_key_parse(mbedtls_pk_context *pk, const uint8_t *in, uint32_t len, q_err
     return q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "key", QD(NOT_A_PEM_OR_DER_PRIVATE_KEY_RSA_OR_EC_P));
 }
 
+/* The signature itself, straight from the key (no DER in between): RSA PKCS#1 v1.5 into sig
+ * (the modulus length), ECDSA as fixed-width big-endian r||s (2 x 32 bytes for P-256). */
+static int sign_hash(mbedtls_pk_context *key, const uint8_t hash[32], mbedtls_hmac_drbg_context *rng, uint8_t *sig,
+                     uint32_t sig_cap, uint32_t *sig_len) {
+    if (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA) {
+        mbedtls_rsa_context *rsa = mbedtls_pk_rsa(*key);
+        *sig_len = (uint32_t)mbedtls_rsa_get_len(rsa);
+        if (*sig_len > sig_cap) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+        return mbedtls_rsa_pkcs1_sign(rsa, mbedtls_hmac_drbg_random, rng, MBEDTLS_RSA_PRIVATE, MBEDTLS_MD_SHA256, 32, hash, sig);
+    }
+    if (!mbedtls_pk_can_do(key, MBEDTLS_PK_ECDSA)) return MBEDTLS_ERR_PK_TYPE_MISMATCH;
+    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*key);
+    uint32_t half = (uint32_t)(ec->grp.nbits + 7) / 8;
+    if (2 * half > sig_cap) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    /* RFC 6979 nonce; the DRBG only blinds the computation */
+    int ret = mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, hash, 32, MBEDTLS_MD_SHA256, mbedtls_hmac_drbg_random, rng);
+    if (!ret) ret = mbedtls_mpi_write_binary(&r, sig, half);
+    if (!ret) ret = mbedtls_mpi_write_binary(&s, sig + half, half);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    *sig_len = 2 * half;
+    return ret;
+}
+
 int tls_sign(mbedtls_pk_context *key, const uint8_t *data, uint32_t n, const uint8_t *seed, uint32_t seed_len,
              uint8_t *sig, uint32_t sig_cap, q_error *err) {
     if (seed_len < Q_ENTROPY_BYTES) return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", QD(NEEDS_32_ENTROPY_BYTES));
@@ -47,36 +75,12 @@ int tls_sign(mbedtls_pk_context *key, const uint8_t *data, uint32_t n, const uin
     mbedtls_hmac_drbg_context rng;
     mbedtls_hmac_drbg_init(&rng);
     int ret = mbedtls_hmac_drbg_seed_buf(&rng, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), seed, seed_len);
-    size_t der_len = 0;
-    uint8_t der[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
-    uint32_t refused = arena_refusals();
-    if (!ret) ret = mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, 32, der, &der_len, mbedtls_hmac_drbg_random, &rng);
+    uint32_t refused = arena_refusals(), sig_len = 0;
+    if (!ret) ret = sign_hash(key, hash, &rng, sig, sig_cap, &sig_len);
     mbedtls_hmac_drbg_free(&rng);
-    int rc;
-    if (ret) {
-        rc = tls_is_oom(ret) || arena_refusals() != refused ? q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "sign", NULL)
-                             : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "sign", QD(THE_KEY_CANNOT_SIGN));
-    } else if (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA) {
-        rc = der_len <= sig_cap ? (q_memcpy(sig, der, der_len), (int)der_len) : q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", QD(SIGNATURE_BUFFER));
-    } else {
-        /* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } to fixed-width r||s */
-        unsigned char *p = der, *end = der + der_len;
-        size_t len;
-        rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "sign", QD(ECDSA_SIGNATURE_ENCODING));
-        if (sig_cap >= 64 && mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0) {
-            q_memset(sig, 0, 64);
-            int ok = 1;
-            for (int i = 0; i < 2 && ok; i++) {
-                if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_INTEGER) || len > 33) { ok = 0; break; }
-                while (len > 32) { if (*p) { ok = 0; break; } p++; len--; }   /* drop the sign byte */
-                if (!ok) break;
-                q_memcpy(sig + 32 * i + (32 - len), p, len);
-                p += len;
-            }
-            if (ok) { q_error_clear(err); rc = 64; }
-        }
-    }
-    q_wipe(der, sizeof der);
     q_wipe(hash, sizeof hash);
-    return rc;
+    if (!ret) return (int)sig_len;
+    q_wipe(sig, sig_cap);
+    return tls_is_oom(ret) || arena_refusals() != refused ? q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "sign", NULL)
+                                                          : q_fail(err, Q_ERR(KEY_INVALID), Q_NO_OFFSET, "sign", QD(THE_KEY_CANNOT_SIGN));
 }

@@ -219,6 +219,42 @@ static void chain_and_host(void **s) {
     mbedtls_x509_crt_free(&ca);
 }
 
+/* Certificate signatures verified through the module's pk key types (src/tls/tls_pk_info.c):
+ * an ECDSA P-256 chain and an RSA-2048 chain verify, and each fails as CERT_UNTRUSTED once a
+ * byte of the leaf's signature (the last bytes of the DER) or of its signed body changes. */
+static void signature_verification(void **s) {
+    static const struct { const char *ca, *leaf; } chains[] = { { "ca.pem", "server.pem" }, { "rsa-ca.pem", "rsa-server.pem" } };
+    double now = 1.8e12;
+    for (size_t i = 0; i < Q_ARRAY_LEN(chains); i++) {
+        mbedtls_x509_crt ca, c; q_error err;
+        assert_int_equal(parse(&ca, slurp(chains[i].ca), &err), Q_OK);
+        file_bytes der = der_of(chains[i].leaf);
+        assert_int_equal(parse(&c, der, &err), Q_OK);
+        assert_int_equal(tls_cert_check(&c, &ca, QS("localhost"), now, &err), Q_OK);
+        assert_int_equal(mbedtls_pk_get_type(&ca.pk), i ? MBEDTLS_PK_RSA : MBEDTLS_PK_ECKEY);
+        mbedtls_x509_crt_free(&c);
+        /* the last byte is inside the signature value; byte 16 is the last of the serial (0x1000) */
+        uint32_t at[2] = { der.n - 1, 16 };
+        for (int k = 0; k < 2; k++) {
+            der.p[at[k]] ^= 0x01;
+            if (parse(&c, der, &err) != Q_OK) fail_msg("%s, byte %u flipped: %s", chains[i].leaf, at[k], err.message);
+            int rc = tls_cert_check(&c, &ca, QS("localhost"), now, &err);
+            if (rc != Q_ERR(CERT_UNTRUSTED)) fail_msg("%s, byte %u flipped: got %s", chains[i].leaf, at[k], q_status_code(rc));
+            mbedtls_x509_crt_free(&c);
+            der.p[at[k]] ^= 0x01;
+        }
+        /* the other chain's CA does not vouch for it */
+        mbedtls_x509_crt other;
+        assert_int_equal(parse(&other, slurp(chains[1 - i].ca), &err), Q_OK);
+        assert_int_equal(parse(&c, der, &err), Q_OK);
+        assert_int_equal(tls_cert_check(&c, &other, QS("localhost"), now, &err), Q_ERR(CERT_UNTRUSTED));
+        mbedtls_x509_crt_free(&c);
+        mbedtls_x509_crt_free(&other);
+        mbedtls_x509_crt_free(&ca);
+    }
+    assert_int_equal(arena_persistent_in_use(), 0);
+}
+
 static void inspection_record(void **s) {
     mbedtls_x509_crt ca, c; q_error err;
     assert_int_equal(parse(&ca, slurp("ca.pem"), &err), Q_OK);
@@ -327,6 +363,7 @@ int main(void) {
         cmocka_unit_test_setup(parse_named_errors, q_test_setup),
         cmocka_unit_test_setup(validity_boundaries, q_test_setup),
         cmocka_unit_test_setup(chain_and_host, q_test_setup),
+        cmocka_unit_test_setup(signature_verification, q_test_setup),
         cmocka_unit_test_setup(inspection_record, q_test_setup),
         cmocka_unit_test_setup(credentials_pairing, q_test_setup),
         cmocka_unit_test_setup(signatures, q_test_setup),
