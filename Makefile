@@ -109,11 +109,10 @@ dist/qollective-codec.min.js: js-glue/qollective.js Makefile | dist
 	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=true --define:globalThis.QOLLECTIVE_REST_ONLY=false $(GLUE_FLAGS) --outfile=$@
 dist/qollective-codec.min.js.map: dist/qollective-codec.min.js
 # The REST glue, for pages that load dist/qollective-rest.wasm: the same source built with
-# QOLLECTIVE_REST_ONLY (socket() refuses, so Socket and its helpers are left out).
-dist/qollective-rest.min.js: js-glue/qollective.js Makefile | dist
-	@echo "  MIN   $@"; echo "export { Qollective, QollectiveError, Envelope, Client } from './js-glue/qollective.js';" | \
-	  node_modules/.bin/esbuild --bundle --sourcefile=qollective-rest.js \
-	  --external:node:* --define:globalThis.QOLLECTIVE_CODEC_ONLY=false --define:globalThis.QOLLECTIVE_REST_ONLY=true $(GLUE_FLAGS) --outfile=$@
+# QOLLECTIVE_REST_ONLY (socket() refuses, so Socket and its helpers are left out, and no TLS calls),
+# carrying only the detail texts the REST module's sources use (scripts/glue-rest.mjs).
+dist/qollective-rest.min.js: js-glue/qollective.js scripts/glue-rest.mjs $(CORE_HDR) $(rest_SRC) Makefile | dist
+	@echo "  MIN   $@"; $(NODE) scripts/glue-rest.mjs $@ $(rest_SRC)
 dist/qollective-rest.min.js.map: dist/qollective-rest.min.js
 
 build/wasm build/host build/asan dist:
@@ -222,3 +221,6 @@ all: $(MODULE_WASM) dist/qollective.min.js dist/qollective-codec.min.js dist/qol
 # The module artifacts, for tests/js/package.test.mjs (every module must ship and be measured).
 print-modules:
 	@echo $(MODULE_WASM)
+# A module's sources (make -s print-src-rest), for tests/js/error-text.test.mjs.
+print-src-%:
+	@echo $($*_SRC)

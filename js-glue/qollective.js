@@ -1157,7 +1157,8 @@ function encodeParts(env) {
 // status this list does not know; "\x03id\x02" is detail text number id, line id below
 // (Q_DETAIL_TABLE in src/error_detail.h, same order). tests/js/error-text.test.mjs checks
 // that both lists match the C tables. The codec glue (dist/qollective-codec.min.js) carries
-// only the text the codec module's sources use.
+// only the text the codec module's sources use; the REST glue (dist/qollective-rest.min.js,
+// scripts/glue-rest.mjs) leaves the detail lines no REST-module source uses empty ("detail N").
 const CODEC_MESSAGES = `JSON_EMPTY empty input
 BAD_STATE call not valid in this state
 JSON_TRUNCATED unexpected end of input
@@ -1451,5 +1452,5 @@ const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {
-  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : DETAIL_OF[id - 1] ?? `detail ${id}`);
+  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : DETAIL_OF[id - 1] || `detail ${id}`);
 }
