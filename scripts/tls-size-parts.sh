@@ -2,7 +2,9 @@
 # What each part of the TLS module costs: every function body of the optimised module (read
 # from its name section) is charged to the object that defines it: an mbedtls library file,
 # our TLS glue (src/tls) or the client core. Functions inlined into another are charged to
-# the caller; data is listed as one line. Usage: tls-size-parts.sh PROFILE.wasm OBJ_DIR
+# the caller; data is listed as one line. A static that LTO renamed (name.N) is charged by its
+# name; a static inline from a header goes to the first object that defines it.
+# Usage: tls-size-parts.sh PROFILE.wasm OBJ_DIR
 set -euo pipefail
 profile=$1 objdir=$2
 owners=$(mktemp)
@@ -13,5 +15,6 @@ while read -r o; do
 done < <(find "$objdir" -name '*.o' | sort) > "$owners"
 node "$(dirname "$0")/size-profile.mjs" "$profile" tsv | awk -F'\t' -v owners="$owners" '
   BEGIN { while ((getline l < owners) > 0) { split(l, f, "\t"); if (!(f[1] in own)) own[f[1]] = f[2] } }
-  { part = $1 == "data" ? "data (all parts)" : (($2 in own) ? own[$2] : "unattributed"); sum[part] += $3; total += $3 }
+  { name = $2; sub(/\.[0-9]+$/, "", name)   # LTO renames a static to name.N
+    part = $1 == "data" ? "data (all parts)" : ((name in own) ? own[name] : "unattributed"); sum[part] += $3; total += $3 }
   END { for (p in sum) printf "%-26s %7d\n", p, sum[p]; printf "%-26s %7d\n", "total (code + data)", total }' | sort -k2 -nr

@@ -20,10 +20,13 @@ bool tls_is_oom(int ret);
 void tls_stack_wipe(void);
 
 /* ---- hostnames (tls_hostname.c) ---- */
-bool tls_parse_ipv4(const uint8_t *s, uint32_t n, uint8_t out[4]);
-bool tls_parse_ipv6(const uint8_t *s, uint32_t n, uint8_t out[16]);
-/* 4 or 16 when host is an IPv4/IPv6 literal (written to ip), else 0. */
-int tls_host_ip(const uint8_t *host, uint32_t n, uint8_t ip[16]);
+/* Room for canonical IP text: IPv6 is at most 39 characters (8 groups of 4 and 7 colons). */
+#define TLS_IP_TEXT_MAX 40
+/* When host is an IP literal (dotted IPv4, or IPv6 with or without brackets), its canonical
+ * text (dotted IPv4; IPv6 as RFC 5952, no brackets) in out and the length; else 0. */
+uint32_t tls_host_ip_text(const uint8_t *host, uint32_t n, uint8_t out[TLS_IP_TEXT_MAX]);
+/* The same text for IP address bytes (4 or 16). */
+uint32_t tls_ip_text(const uint8_t *ip, uint32_t len, uint8_t out[TLS_IP_TEXT_MAX]);
 /* One DNS SAN pattern against a host name (rules at the top of tls_hostname.c). */
 bool tls_dns_name_matches(const uint8_t *pat, uint32_t pn, const uint8_t *host, uint32_t hn);
 

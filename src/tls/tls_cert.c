@@ -139,11 +139,12 @@ static int validity(const mbedtls_x509_crt *c, int64_t now) {
 #define SAN_IP  (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)
 
 bool tls_cert_matches_host(const mbedtls_x509_crt *crt, const uint8_t *host, uint32_t n) {
-    uint8_t ip[16];
-    int ip_len = tls_host_ip(host, n, ip);
+    uint8_t ip[TLS_IP_TEXT_MAX], san[TLS_IP_TEXT_MAX];
+    uint32_t ip_len = tls_host_ip_text(host, n, ip);
     for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
-        if (ip_len) {
-            if (s->buf.tag == SAN_IP && s->buf.len == (size_t)ip_len && q_memcmp(s->buf.p, ip, (size_t)ip_len) == 0) return true;
+        if (ip_len) {   /* compared as canonical text: the same address in any spelling */
+            if (s->buf.tag == SAN_IP && (s->buf.len == 4 || s->buf.len == 16) &&
+                tls_ip_text(s->buf.p, (uint32_t)s->buf.len, san) == ip_len && q_memcmp(san, ip, ip_len) == 0) return true;
         } else if (s->buf.tag == SAN_DNS && tls_dns_name_matches(s->buf.p, (uint32_t)s->buf.len, host, n)) {
             return true;
         }
@@ -270,30 +271,6 @@ static int put_time(q_buf *b, const mbedtls_x509_time *t) {
     return jw_fmt(b, "\"%r\"", s, rfc3339_format(at, RFC3339_Z, s));
 }
 
-/* RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero
- * groups (the first of equals) written as "::". */
-static int put_ipv6(q_buf *b, const uint8_t *p) {
-    uint32_t w[8];
-    int best = -1, best_len = 1, run = 0;
-    for (int i = 0; i < 8; i++) {
-        w[i] = (uint32_t)p[2 * i] << 8 | p[2 * i + 1];
-        run = w[i] ? 0 : run + 1;
-        if (run > best_len) { best_len = run; best = i - run + 1; }
-    }
-    int rc = 0;
-    for (int i = 0; i < 8 && !rc; i++) {
-        if (i == best) { rc |= q_buf_puts(b, "::"); i += best_len - 1; continue; }
-        if (i && i != best + best_len) rc |= q_buf_putc(b, ':');
-        static const char hex[] = "0123456789abcdef";
-        bool lead = true;
-        for (int sh = 12; sh >= 0; sh -= 4) {
-            uint32_t d = w[i] >> sh & 15;
-            if (d || !lead || sh == 0) { rc |= q_buf_putc(b, (uint8_t)hex[d]); lead = false; }
-        }
-    }
-    return rc;
-}
-
 static int put_sans(q_buf *b, const mbedtls_x509_crt *crt) {
     int rc = q_buf_putc(b, '[');
     uint32_t count = 0;
@@ -303,13 +280,8 @@ static int put_sans(q_buf *b, const mbedtls_x509_crt *crt) {
         if (s->buf.tag == SAN_DNS) {
             rc |= q_buf_puts(b, "{\"type\":\"dns\",\"value\":\"") || put_text(b, s->buf.p, (uint32_t)s->buf.len) || q_buf_puts(b, "\"}");
         } else if (s->buf.tag == SAN_IP && (s->buf.len == 4 || s->buf.len == 16)) {
-            rc |= q_buf_puts(b, "{\"type\":\"ip\",\"value\":\"");
-            if (s->buf.len == 4) {
-                for (int i = 0; i < 4 && !rc; i++) rc |= jw_fmt(b, i ? ".%u" : "%u", (uint32_t)s->buf.p[i]);
-            } else {
-                rc |= put_ipv6(b, s->buf.p);
-            }
-            rc |= q_buf_puts(b, "\"}");
+            uint8_t ip[TLS_IP_TEXT_MAX];
+            rc |= jw_fmt(b, "{\"type\":\"ip\",\"value\":\"%r\"}", ip, tls_ip_text(s->buf.p, (uint32_t)s->buf.len, ip));
         } else {
             rc |= jw_fmt(b, "{\"type\":\"other\",\"tag\":%u}", (uint32_t)(s->buf.tag & 0x1F));
         }

@@ -2,66 +2,85 @@
  * browsers do it): DNS names compare case-insensitively with one trailing dot ignored; a
  * wildcard is only a whole leftmost label ("*.example.com"), matches exactly one non-empty
  * label, and needs at least two labels after it ("*.com" and "*.local" match nothing);
- * an IP literal host matches only iPAddress entries, byte for byte, never a DNS name. The
+ * an IP literal host matches only iPAddress entries of the same address (compared as canonical
+ * text: the host as the core's origin parser reads it), never a DNS name. The
  * subject CN is not consulted (browsers dropped that fallback). */
 #include "tls.h"
-#include "url.h"   /* url_case_eq: the core's case-insensitive ASCII compare */
+#include "url.h"      /* url_case_eq: the core's case-insensitive ASCII compare */
+#include "origin.h"   /* origin_parse: the core's reading of IP literals */
 
-/* Strict dotted quad: four decimal parts 0..255, no leading zeros, nothing else. */
-bool tls_parse_ipv4(const uint8_t *s, uint32_t n, uint8_t out[4]) {
-    uint32_t part = 0, i = 0;
-    while (part < 4) {
-        uint32_t v = 0, digits = 0, start = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) { v = v * 10 + (s[i] - '0'); i++; digits++; }
-        if (!digits || v > 255 || (digits > 1 && s[start] == '0')) return false;
-        out[part++] = (uint8_t)v;
-        if (part < 4) { if (i >= n || s[i] != '.') return false; i++; }
+/* Longest IP literal text read: IPv6 with an IPv4 tail, in brackets, is 47 characters. */
+#define TLS_IP_INPUT_MAX 64
+
+/* The host's IP literal through the core's origin parser (src/origin.c, which reads hosts as
+ * WHATWG URL parsers do and refuses their lenient forms: octal or hex parts, fewer than four
+ * IPv4 parts, zones), so the TLS module carries no second IP parser. Only the bytes an IP
+ * literal can hold are let through, so a path, port, userinfo or anything after the host
+ * makes the host no IP literal (it is then matched as a DNS name, which it cannot be either). */
+uint32_t tls_host_ip_text(const uint8_t *host, uint32_t n, uint8_t out[TLS_IP_TEXT_MAX]) {
+    if (n == 0 || n > TLS_IP_INPUT_MAX) return 0;
+    bool colon = false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t c = host[i];
+        if (c == ':') colon = true;
+        else if (q_hex_value(c) < 0 && c != '.' && !((c == '[' && i == 0) || (c == ']' && i == n - 1))) return 0;
     }
-    return i == n;
+    bool bracketed = host[0] == '[';
+    if (bracketed != (host[n - 1] == ']') || (bracketed && n < 2)) return 0;
+    /* "http://" host, an unbracketed IPv6 literal in brackets */
+    uint8_t url[7 + 2 + TLS_IP_INPUT_MAX];
+    uint32_t len = 7;
+    q_memcpy(url, "http://", 7);
+    bool wrap = colon && !bracketed;
+    if (wrap) url[len++] = '[';
+    q_memcpy(url + len, host, n);
+    len += n;
+    if (wrap) url[len++] = ']';
+    q_origin o;
+    q_error ignored;
+    if (origin_parse(url, len, false, &o, NULL, -1, &ignored) != Q_OK) return 0;
+    if (o.host[0] == '[') {                               /* "[::1]": the text between the brackets */
+        q_memcpy(out, o.host + 1, o.host_len - 2);
+        return o.host_len - 2;
+    }
+    for (uint32_t i = 0; i < o.host_len; i++)             /* a name the parser accepted is IPv4 only */
+        if (!q_is_digit(o.host[i]) && o.host[i] != '.') return 0;   /* as digits and dots (it checked them) */
+    q_memcpy(out, o.host, o.host_len);
+    return o.host_len;
 }
 
-/* RFC 4291 text form (with "::" and a trailing dotted quad), optionally in brackets. */
-bool tls_parse_ipv6(const uint8_t *s, uint32_t n, uint8_t out[16]) {
-    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
-    uint16_t w[8]; int count = 0, gap = -1;
-    uint32_t i = 0;
-    if (n >= 2 && s[0] == ':' && s[1] == ':') { gap = 0; i = 2; }
-    else if (n && s[0] == ':') return false;
-    while (i < n) {
-        if (count == 8) return false;
-        uint32_t start = i, v = 0;
-        while (i < n && i - start < 4 && q_hex_value(s[i]) >= 0) v = v * 16 + (uint32_t)q_hex_value(s[i++]);
-        if (i < n && s[i] == '.') {                 /* embedded IPv4 as the last 32 bits */
-            uint8_t v4[4];
-            if (count > 6 || !tls_parse_ipv4(s + start, n - start, v4)) return false;
-            w[count++] = (uint16_t)(v4[0] << 8 | v4[1]);
-            w[count++] = (uint16_t)(v4[2] << 8 | v4[3]);
-            i = n;
-            break;
+/* The same text for an iPAddress SAN (4 or 16 bytes): dotted IPv4, or RFC 5952 IPv6 (lower
+ * case, no leading zeros, the first longest run of two or more zero groups as "::"), which is
+ * how the origin parser writes it too. */
+uint32_t tls_ip_text(const uint8_t *p, uint32_t len, uint8_t out[TLS_IP_TEXT_MAX]) {
+    uint32_t k = 0;
+    if (len == 4) {
+        for (uint32_t i = 0; i < 4; i++) {
+            if (i) out[k++] = '.';
+            uint32_t v = p[i];
+            if (v >= 100) out[k++] = (uint8_t)('0' + v / 100);
+            if (v >= 10) out[k++] = (uint8_t)('0' + v / 10 % 10);
+            out[k++] = (uint8_t)('0' + v % 10);
         }
-        if (i == start) return false;
-        w[count++] = (uint16_t)v;
-        if (i == n) break;
-        if (s[i] != ':') return false;
-        i++;
-        if (i < n && s[i] == ':') { if (gap >= 0) return false; gap = count; i++; }
-        else if (i == n) return false;               /* a single trailing colon */
+        return k;
     }
-    if (gap < 0 ? count != 8 : count > 7) return false;
-    int k = 0;
-    for (int j = 0; j < 8; j++) {
-        uint16_t x;
-        if (gap >= 0 && j >= gap && j < gap + (8 - count)) x = 0;
-        else x = w[k++];
-        out[2 * j] = (uint8_t)(x >> 8); out[2 * j + 1] = (uint8_t)x;
+    uint32_t w[8];
+    int best = -1, best_len = 1, run = 0;
+    for (int i = 0; i < 8; i++) {
+        w[i] = (uint32_t)p[2 * i] << 8 | p[2 * i + 1];
+        run = w[i] ? 0 : run + 1;
+        if (run > best_len) { best_len = run; best = i - run + 1; }
     }
-    return true;
-}
-
-int tls_host_ip(const uint8_t *host, uint32_t n, uint8_t ip[16]) {
-    if (tls_parse_ipv4(host, n, ip)) return 4;
-    if (tls_parse_ipv6(host, n, ip)) return 16;
-    return 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) { out[k++] = ':'; out[k++] = ':'; i += best_len - 1; continue; }
+        if (i && i != best + best_len) out[k++] = ':';
+        bool lead = true;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            uint32_t d = w[i] >> sh & 15;
+            if (d || !lead || sh == 0) { out[k++] = (uint8_t)"0123456789abcdef"[d]; lead = false; }
+        }
+    }
+    return k;
 }
 
 bool tls_dns_name_matches(const uint8_t *pat, uint32_t pn, const uint8_t *host, uint32_t hn) {

@@ -55,8 +55,13 @@ static void host_target(const uint8_t *d, uint32_t n) {
         for (uint32_t i = 0; i < a; i++)
             FUZZ_CHECK((pat[i] | 0x20) == (host[i] | 0x20), "matched different names");
     }
-    uint8_t ip[16];
-    (void)tls_host_ip(host, hn, ip);
+    /* an IP literal's canonical text is an IP literal that reads as itself */
+    uint8_t ip[TLS_IP_TEXT_MAX], again[TLS_IP_TEXT_MAX];
+    uint32_t k = tls_host_ip_text(host, hn, ip);
+    if (k) {
+        FUZZ_CHECK(k <= 39, "IP text longer than an IPv6 address");
+        FUZZ_CHECK(tls_host_ip_text(ip, k, again) == k && memcmp(ip, again, k) == 0, "canonical IP text not stable");
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

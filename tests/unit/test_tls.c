@@ -82,22 +82,35 @@ static void dns_wildcard_rules(void **s) {
     }
 }
 
+/* Which hosts are IP literals, read by the core's origin parser, and their canonical text;
+ * NULL: not an IP literal (then matched as a DNS name). */
 static void ip_literals(void **s) {
-    uint8_t ip[16];
-    static const struct { const char *text; int kind; } cases[] = {
-        { "127.0.0.1", 4 }, { "0.0.0.0", 4 }, { "255.255.255.255", 4 },
-        { "256.0.0.1", 0 }, { "1.2.3", 0 }, { "1.2.3.4.5", 0 }, { "01.2.3.4", 0 }, { "1.2.3.4 ", 0 },
-        { "::1", 16 }, { "[::1]", 16 }, { "::", 16 }, { "fe80::1:2", 16 }, { "1:2:3:4:5:6:7:8", 16 },
-        { "::ffff:127.0.0.1", 16 }, { "1:2:3:4:5:6:7:8:9", 0 }, { "1::2::3", 0 }, { ":1::2", 0 },
-        { "1:2:3:4:5:6:7:", 0 }, { "12345::1", 0 }, { "g::1", 0 }, { "localhost", 0 }, { "[::1", 0 },
+    static const struct { const char *text, *canonical; } cases[] = {
+        { "127.0.0.1", "127.0.0.1" }, { "0.0.0.0", "0.0.0.0" }, { "255.255.255.255", "255.255.255.255" },
+        { "256.0.0.1", NULL }, { "1.2.3", NULL }, { "1.2.3.4.5", NULL }, { "01.2.3.4", NULL }, { "1.2.3.4 ", NULL },
+        { "0x7f.0.0.1", NULL }, { "127.0.0.1.", NULL }, { "127.0.0.1:443", NULL }, { "127.0.0.1/x", NULL },
+        { "::1", "::1" }, { "[::1]", "::1" }, { "::", "::" }, { "fe80::1:2", "fe80::1:2" },
+        { "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8" }, { "0:0:0:0:0:0:0:1", "::1" }, { "[0:0:0:0:0:0:0:1]", "::1" },
+        { "FE80:0:0:0:1:0:0:2", "fe80::1:0:0:2" }, { "1:0:0:2:0:0:0:3", "1:0:0:2::3" },
+        { "::ffff:127.0.0.1", "::ffff:7f00:1" }, { "[0000:0000:0000:0000:0000:ffff:255.255.255.255]", "::ffff:ffff:ffff" },
+        { "1:2:3:4:5:6:7:8:9", NULL }, { "1::2::3", NULL }, { ":1::2", NULL }, { "1:2:3:4:5:6:7:", NULL },
+        { "12345::1", NULL }, { "g::1", NULL }, { "localhost", NULL }, { "[::1", NULL }, { "::1]", NULL },
+        { "[::1]:443", NULL }, { "[::1]]", NULL }, { "[]", NULL }, { "", NULL }, { "cafe.bad", NULL }, { "fe80::1%eth0", NULL },
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(cases); i++) {
-        int k = tls_host_ip((const uint8_t *)cases[i].text, (uint32_t)strlen(cases[i].text), ip);
-        if (k != cases[i].kind) fail_msg("'%s': got %d, expected %d", cases[i].text, k, cases[i].kind);
+        uint8_t ip[TLS_IP_TEXT_MAX];
+        uint32_t k = tls_host_ip_text((const uint8_t *)cases[i].text, (uint32_t)strlen(cases[i].text), ip);
+        const char *want = cases[i].canonical;
+        if (!want ? k != 0 : k != strlen(want) || memcmp(ip, want, k))
+            fail_msg("'%s': got '%.*s', expected '%s'", cases[i].text, (int)k, ip, want ? want : "(not an IP)");
     }
-    assert_int_equal(tls_host_ip(QS("::ffff:127.0.0.1"), ip), 16);
-    static const uint8_t mapped[16] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff,127,0,0,1 };
-    assert_memory_equal(ip, mapped, 16);
+    /* SAN bytes to the same text */
+    static const uint8_t v6[16] = { 0xfe, 0x80, 0,0, 0,0, 0,0, 0,1, 0,0, 0,0, 0,2 }, v4[4] = { 10, 0, 255, 1 };
+    uint8_t t[TLS_IP_TEXT_MAX];
+    assert_int_equal(tls_ip_text(v6, 16, t), 13);
+    assert_memory_equal(t, "fe80::1:0:0:2", 13);
+    assert_int_equal(tls_ip_text(v4, 4, t), 10);
+    assert_memory_equal(t, "10.0.255.1", 10);
 }
 
 static void server_cert_hosts(void **s) {
