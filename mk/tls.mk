@@ -109,3 +109,11 @@ tls-size: dist/qollective.wasm dist/qollective-tls.wasm
 	  [ $$inc -le $(TLS_INCREMENT_MAX) ] || { echo "size gate: TLS increment over budget" >&2; exit 1; }
 tls-size-parts: build/tls.profile.wasm
 	@bash scripts/tls-size-parts.sh $< build/wasm/tls
+
+# ---------------------------------------------------------------- speed
+# bench/tls.mjs: signing, verification, credential loading and inspection in ops/s, for the
+# mbedtls options that trade size for speed (several builds side by side: --wasm a,b).
+.PHONY: bench-tls
+bench: bench-tls
+bench-tls: deps all
+	$(NODE) bench/tls.mjs
