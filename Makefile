@@ -131,9 +131,9 @@ build/host/obj/%.o: src/%.c $(CORE_HDR) Makefile
 build/asan/obj/%.o: src/%.c $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
-build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(HOST_OBJ) Makefile | build/host
+build/host/%: tests/unit/%.c tests/unit/test_util.h tests/unit/error_record.h tests/unit/vectors.h $(HOST_OBJ) Makefile | build/host
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $< $(HOST_OBJ) -o $@ -lcmocka
-build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/vectors.h $(ASAN_OBJ) Makefile | build/asan
+build/asan/%: tests/unit/%.c tests/unit/test_util.h tests/unit/error_record.h tests/unit/vectors.h $(ASAN_OBJ) Makefile | build/asan
 	@echo "  CC    $@"; $(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $< $(ASAN_OBJ) -o $@ -lcmocka
 
 test-unit: $(addprefix build/host/,$(UNIT_TESTS))

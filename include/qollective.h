@@ -2,8 +2,8 @@
  *
  * Conventions (design.md "ABI conventions"):
  * - Every call returns a status: >= 0 success (a count, size or handle), < 0 failure.
- *   On failure q_error_ptr()/q_error_len() hold a JSON record
- *   {"type","code","message","retryable","retryPolicy","status","offset","path"}.
+ *   On failure q_error_ptr()/q_error_len() hold the error record: UTF-8 text fields separated by
+ *   NUL bytes (Q_ERROR_RECORD_BYTES below).
  * - Input: the host asks q_buffer(n) for a buffer, writes bytes, then calls. Output: the
  *   region q_output_ptr()/q_output_len() of the last call, valid until the next call.
  * - Any call may grow memory: hosts re-create their views of memory after each call.
@@ -20,6 +20,14 @@ enum {
     QD_ERROR_STATUS, QD_ERROR_CODE_OFF, QD_ERROR_CODE_LEN, QD_ERROR_MESSAGE_OFF,
     QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN
 };
+
+/* The error record behind q_error_ptr()/q_error_len() (src/error.c q_error_record): eight text
+ * fields, each but the last followed by a NUL byte, so the core needs no JSON writer for its own
+ * failures and the glue splits it in one call:
+ *   type \0 code \0 message \0 retryPolicy \0 status \0 offset \0 path \0 source
+ * status (HTTP) and offset are decimal, empty when there is none; retryable is
+ * retryPolicy != "none". At most Q_ERROR_RECORD_BYTES. */
+#define Q_ERROR_RECORD_BYTES (Q_MAX_ERROR_CODE_CHARS + Q_MAX_ERROR_PATH_CHARS + Q_MAX_ERROR_MESSAGE_CHARS + 128)
 
 /* Encode flags. */
 #define Q_ENCODE_AUTOFILL 1   /* add timestamp, request_id (needs 16 entropy bytes), version, default tenant */
@@ -156,7 +164,8 @@ int32_t q_ws_taken(int32_t client, int32_t sock, uint32_t n, uint32_t ready);
 /* Output = {"state","conn","queued","written","tombstones","pending","pushBuffered","pushDropped"}. */
 int32_t q_ws_info(int32_t client, int32_t sock);
 
-/* Output = {"limit","footprint","persistent","scratch","clients"} in bytes/count. */
+/* Output = Q_MEMORY_STATS_WORDS u32 words: limit, footprint, persistent, scratch (bytes), clients. */
+#define Q_MEMORY_STATS_WORDS 5
 int32_t q_memory_stats(void);
 
 /* ---- TLS module only (dist/qollective-tls.wasm; src/tls/api_tls.c) -------------------

@@ -29,6 +29,12 @@ export class QollectiveError extends Error {
   }
 }
 
+// The core's error record (include/qollective.h, Q_ERROR_RECORD_BYTES): text fields between NULs.
+function errorRecord(text) {
+  const [type, code, message, retryPolicy, status, offset, path, source] = text.split('\0');
+  return { type, code, message, retryable: retryPolicy !== 'none', retryPolicy, status: +status || null, offset: offset ? +offset : null, path, source };
+}
+
 /** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse).
  * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string and the
  * payload's place in it, plus the texts of meta and error when the string is not all ASCII
@@ -200,9 +206,7 @@ export class Qollective {
   _check(rc) {
     if (rc < 0) {
       const p = this.x.q_error_ptr(), n = this.x.q_error_len();
-      const rec = n ? JSON.parse(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}` };
-      rec.source ??= 'local'; // the core refused the call itself: nothing was sent
-      throw new QollectiveError(rec);
+      throw new QollectiveError(n ? errorRecord(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}`, source: 'local' });
     }
     return rc;
   }
@@ -355,7 +359,8 @@ export class Qollective {
   /** Memory use of this instance: {limit, footprint, persistent, scratch, clients}. */
   memoryStats() {
     this._check(this.x.q_memory_stats());
-    return JSON.parse(this._outText());
+    const [limit, footprint, persistent, scratch, clients] = Array.from(this._outWords(5), (w) => w >>> 0);   // Q_MEMORY_STATS_WORDS, unsigned
+    return { limit, footprint, persistent, scratch, clients };
   }
 
   // ---- TLS module (dist/qollective-tls.wasm only) ----------------------------------------

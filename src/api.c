@@ -36,8 +36,8 @@ Q_EXPORT(q_entropy) uint32_t q_entropy(uint32_t n) {
 
 Q_EXPORT(q_output_ptr) uint32_t q_output_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->out : 0; }
 Q_EXPORT(q_output_len) uint32_t q_output_len(void) { return instance() ? instance()->out_len : 0; }
-Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_json : 0; }
-Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_json_len : 0; }
+Q_EXPORT(q_error_ptr) uint32_t q_error_ptr(void) { return instance() ? (uint32_t)(uintptr_t)instance()->err_rec : 0; }
+Q_EXPORT(q_error_len) uint32_t q_error_len(void) { return instance() ? instance()->err_rec_len : 0; }
 
 static const env_limits *limits_of(q_client *c, env_limits *dflt) {
     if (c) return &c->cfg.limits;
@@ -184,14 +184,13 @@ Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, 
 
 Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     BEGIN();
-    q_buf out = {0};
-    uint32_t clients = 0;
-    for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) clients += I->clients[k] != NULL;
-    /* the buffer first, so "scratch" counts the stats text itself */
-    int rc = q_buf_reserve(&out, 1) ||
-             jw_fmt(&out, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}", arena_limit(),
-                    arena_footprint(), arena_persistent_in_use(), arena_scratch_in_use(), clients);
-    return output_end(I, rc ? Q_ERR(OUT_OF_MEMORY) : Q_OK, &out);
+    /* the record first, so "scratch" counts it */
+    uint32_t *v = scratch_alloc(Q_MEMORY_STATS_WORDS * 4);
+    if (!v) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    v[0] = arena_limit(); v[1] = arena_footprint(); v[2] = arena_persistent_in_use(); v[3] = arena_scratch_in_use(); v[4] = 0;
+    for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) v[4] += I->clients[k] != NULL;
+    call_output(I, (const uint8_t *)v, Q_MEMORY_STATS_WORDS * 4);
+    return call_end(I, Q_MEMORY_STATS_WORDS * 4);
 }
 
 Q_EXPORT(q_uuid_canonical) int32_t q_uuid_canonical(uint32_t len) {

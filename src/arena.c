@@ -315,9 +315,8 @@ int q_buf_reserve(q_buf *b, uint32_t extra) {
 }
 
 int q_buf_put(q_buf *b, const void *p, uint32_t n) {
-    int rc = q_buf_reserve(b, n);
-    if (rc) return rc;
-    q_memcpy(b->ptr + b->len, p, n);
+    if (n > b->cap - b->len) { int rc = q_buf_reserve(b, n); if (rc) return rc; }
+    if (n) __builtin_memcpy(b->ptr + b->len, p, n);   /* memory.copy, no call into mem.c */
     b->len += n;
     return Q_OK;
 }

@@ -42,17 +42,17 @@ enum {
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
 
-#define S(name, type, slot) { name, type, SF_NONNULL, slot, 0, NULL }
+#define S(name, type, slot) SCHEMA_FIELD(name, type, SF_NONNULL, slot, 0, NULL)
 /* Integer settings are walked as any integer; INTS below checks each one's own range, so
  * the message names the allowed range (also for negative values). */
 #define I(name, slot) S(name, ST_I64, slot)
-#define O(name, sch) { name, ST_OBJECT, SF_NONNULL, -1, 0, &sch }
+#define O(name, sch) SCHEMA_FIELD(name, ST_OBJECT, SF_NONNULL, -1, 0, &sch)
 #define SCHEMA(fields) { fields, SCHEMA_COUNT(fields), 1 }
 
 static const schema_field REST_F[] = {
     S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),
-    { "method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHOD_LIST },
-    { "headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL },
+    SCHEMA_FIELD("method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHOD_LIST),
+    SCHEMA_FIELD("headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL),
     I("max_redirects", C_MAX_REDIRECTS),
 };
 static const schema REST = SCHEMA(REST_F);
@@ -81,14 +81,14 @@ static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), I("uuid
 static const schema META = SCHEMA(META_F);
 static const schema_field SECURITY_F[] = {
     S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
-    { "allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL },
+    SCHEMA_FIELD("allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL),
     S("client_cert_header", ST_BOOL, C_CLIENT_CERT_HEADER),
     S("sign_requests", ST_BOOL, C_SIGN_REQUESTS),
     S("signature_key_id", ST_STRING, C_SIGNATURE_KEY_ID),
     I("token_ttl_ms", C_TOKEN_TTL),
 };
 static const schema SECURITY = SCHEMA(SECURITY_F);
-static const schema_field LOG_F[] = { { "level", ST_ENUM, SF_NONNULL, C_LOG_LEVEL, 0, LOG_LEVEL_LIST } };
+static const schema_field LOG_F[] = { SCHEMA_FIELD("level", ST_ENUM, SF_NONNULL, C_LOG_LEVEL, 0, LOG_LEVEL_LIST) };
 static const schema LOG = SCHEMA(LOG_F);
 static const schema_field ROOT_F[] = {
     O("rest", REST), O("timeouts", TIMEOUTS), O("retry", RETRY), O("websocket", WS),

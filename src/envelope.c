@@ -16,12 +16,12 @@ static const char SPAN_KIND[] = "Unspecified\0Server\0Client\0Producer\0Consumer
 static const char SPAN_STATUS_CODE[] = "Unspecified\0Ok\0Error\0Timeout\0";
 static const char CALL_STATUS[] = "Unspecified\0Success\0Error\0Timeout\0";
 
-#define F(name, type, flags) { name, type, flags, -1, 0, NULL }
-#define FS(name, type, flags, slot) { name, type, flags, slot, 0, NULL }
-#define FE(name, values) { name, ST_ENUM, 0, -1, 0, values }
-#define FO(name, sch, flags, slot) { name, ST_OBJECT, flags, slot, 0, &sch }
-#define FA(name, elem, sub, flags) { name, ST_ARRAY, flags, -1, elem, sub }
-#define FM(name, elem, flags) { name, ST_MAP, flags, -1, elem, NULL }
+#define F(name, type, flags) SCHEMA_FIELD(name, type, flags, -1, 0, NULL)
+#define FS(name, type, flags, slot) SCHEMA_FIELD(name, type, flags, slot, 0, NULL)
+#define FE(name, values) SCHEMA_FIELD(name, ST_ENUM, 0, -1, 0, values)
+#define FO(name, sch, flags, slot) SCHEMA_FIELD(name, ST_OBJECT, flags, slot, 0, &sch)
+#define FA(name, elem, sub, flags) SCHEMA_FIELD(name, ST_ARRAY, flags, -1, elem, sub)
+#define FM(name, elem, flags) SCHEMA_FIELD(name, ST_MAP, flags, -1, elem, NULL)
 #define SCHEMA(fields, strict) { fields, SCHEMA_COUNT(fields), strict }
 
 static const schema_field ON_BEHALF_OF_F[] = {
@@ -81,7 +81,7 @@ static const schema CACHE_OPS = SCHEMA(CACHE_OPS_F, 0);
 static const schema_field EXTERNAL_CALL_F[] = {
     F("service", ST_STRING, SF_REQUIRED),
     F("duration", ST_F64, SF_REQUIRED),
-    { "status", ST_ENUM, SF_REQUIRED, -1, 0, CALL_STATUS },
+    SCHEMA_FIELD("status", ST_ENUM, SF_REQUIRED, -1, 0, CALL_STATUS),
     F("endpoint", ST_STRING, 0),
 };
 static const schema EXTERNAL_CALL = SCHEMA(EXTERNAL_CALL_F, 0);
@@ -112,7 +112,7 @@ static const schema_field MONITORING_F[] = {
 static const schema MONITORING = SCHEMA(MONITORING_F, 0);
 
 static const schema_field SPAN_STATUS_F[] = {
-    { "code", ST_ENUM, SF_REQUIRED, -1, 0, SPAN_STATUS_CODE },
+    SCHEMA_FIELD("code", ST_ENUM, SF_REQUIRED, -1, 0, SPAN_STATUS_CODE),
     F("message", ST_STRING, 0),
 };
 static const schema SPAN_STATUS = SCHEMA(SPAN_STATUS_F, 0);
@@ -172,7 +172,6 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
     const uint8_t *v = txt;
     uint32_t n;
-    const char *fmt = "%s\"%s\":\"%r\"";   /* our own values need no escaping */
     if (f == &META_F[0]) {
         n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, txt);
         if (!n) return Q_ERR(BAD_ARGUMENT);
@@ -185,14 +184,16 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
         n = UUID_TEXT_LEN;
     } else if (f == &META_F[2]) {
         v = (const uint8_t *)Q_PROTOCOL_VERSION; n = sizeof Q_PROTOCOL_VERSION - 1;
+#ifndef Q_CODEC_ONLY   /* the codec module has no clients, so no default tenant */
     } else if (f == &META_F[4] && af->tenant) {
-        v = af->tenant; n = af->tenant_len; fmt = "%s\"%s\":%j";
+        /* the client's setting: any text, escaped */
+        return schema_put_key(out, f, first) || jw_string(out, af->tenant, af->tenant_len) ? Q_ERR(OUT_OF_MEMORY) : 1;
+#endif
     } else {
         return Q_OK;
     }
-    const char *sep = *first ? "" : ",";
-    *first = false;
-    return jw_fmt(out, fmt, sep, f->name, v, n) ? Q_ERR(OUT_OF_MEMORY) : 1;
+    /* our own values need no escaping */
+    return schema_put_key(out, f, first) || q_buf_putc(out, '"') || q_buf_put(out, v, n) || q_buf_putc(out, '"') ? Q_ERR(OUT_OF_MEMORY) : 1;
 }
 
 /* ---- meta and error ------------------------------------------------------------------ */

@@ -1,6 +1,8 @@
-/* Error translation: the status table, message composition and the JSON record the
- * glue reads. Messages name what was wrong and where, never the offending value. */
+/* Error translation: the status table, message composition, the record the glue reads
+ * (q_error_record) and the JSON record of the transports' events. Messages name what was
+ * wrong and where, never the offending value. */
 #include "error.h"
+#include "qollective.h"
 #include "num.h"
 #include "json.h"
 
@@ -247,33 +249,46 @@ static size_t put_raw(uint8_t *out, size_t pos, size_t cap, const char *s) {
     return pos;
 }
 
-static size_t put_i64(uint8_t *out, size_t pos, size_t cap, int64_t v) {
-    uint8_t tmp[24];
-    tmp[num_format_i64(v, tmp)] = 0;
-    return put_raw(out, pos, cap, (const char *)tmp);
+/* The record's fields as text, in the order of both records (numbers decimal, "" when none). */
+enum { RF_TYPE, RF_CODE, RF_MESSAGE, RF_POLICY, RF_STATUS, RF_OFFSET, RF_PATH, RF_SOURCE, RF_COUNT_ };
+static void record_fields(const q_error *e, const char *field[RF_COUNT_], char num[2][24]) {
+    num[0][0] = num[1][0] = 0;
+    if (e->http_status) num[0][num_format_i64(e->http_status, (uint8_t *)num[0])] = 0;
+    if (e->offset >= 0) num[1][num_format_i64(e->offset, (uint8_t *)num[1])] = 0;
+    field[RF_TYPE] = q_kind_name((q_kind)e->kind); field[RF_CODE] = e->code; field[RF_MESSAGE] = e->message;
+    field[RF_POLICY] = q_retry_policy_name((q_retry_policy)e->retry_policy);
+    field[RF_STATUS] = num[0]; field[RF_OFFSET] = num[1];
+    field[RF_PATH] = e->path; field[RF_SOURCE] = q_source_name((q_source)e->source);
+}
+
+int q_error_record(const q_error *e, uint8_t *out, size_t cap) {
+    const char *field[RF_COUNT_];
+    char num[2][24];
+    record_fields(e, field, num);
+    size_t p = 0;
+    for (int k = 0; k < RF_COUNT_; k++) {
+        size_t n = q_strlen(field[k]) + (k + 1 < RF_COUNT_);   /* with its NUL, but the last */
+        if (n > cap - p) return Q_ERR(BAD_ARGUMENT);
+        q_memcpy(out + p, field[k], n);
+        p += n;
+    }
+    return (int)p;
 }
 
 static size_t write_record(const q_error *e, uint8_t *out, size_t cap, size_t message_budget) {
+    static const char KEYS[] = "{\"type\":\0,\"code\":\0,\"message\":\0,\"retryPolicy\":\0,\"status\":\0,\"offset\":\0"
+                               ",\"path\":\0,\"source\":";   /* in RF_ order */
+    const char *field[RF_COUNT_], *key = KEYS;
+    char num[2][24];
+    record_fields(e, field, num);
     size_t p = 0;
-    p = put_raw(out, p, cap, "{\"type\":");
-    p = put_json_string(out, p, cap, q_kind_name((q_kind)e->kind), SIZE_MAX);
-    p = put_raw(out, p, cap, ",\"code\":");
-    p = put_json_string(out, p, cap, e->code, SIZE_MAX);
-    p = put_raw(out, p, cap, ",\"message\":");
-    p = put_json_string(out, p, cap, e->message, message_budget);
-    p = put_raw(out, p, cap, e->retryable ? ",\"retryable\":true" : ",\"retryable\":false");
-    p = put_raw(out, p, cap, ",\"retryPolicy\":");
-    p = put_json_string(out, p, cap, q_retry_policy_name((q_retry_policy)e->retry_policy), SIZE_MAX);
-    p = put_raw(out, p, cap, ",\"status\":");
-    p = e->http_status ? put_i64(out, p, cap, e->http_status) : put_raw(out, p, cap, "null");
-    p = put_raw(out, p, cap, ",\"offset\":");
-    p = e->offset >= 0 ? put_i64(out, p, cap, e->offset) : put_raw(out, p, cap, "null");
-    p = put_raw(out, p, cap, ",\"path\":");
-    p = put_json_string(out, p, cap, e->path, SIZE_MAX);
-    p = put_raw(out, p, cap, ",\"source\":");
-    p = put_json_string(out, p, cap, q_source_name((q_source)e->source), SIZE_MAX);
-    p = put_raw(out, p, cap, "}");
-    return p;
+    for (int k = 0; k < RF_COUNT_; k++, key += q_strlen(key) + 1) {
+        if (k == RF_POLICY) p = put_raw(out, p, cap, e->retryable ? ",\"retryable\":true" : ",\"retryable\":false");
+        p = put_raw(out, p, cap, key);
+        if (k == RF_STATUS || k == RF_OFFSET) p = put_raw(out, p, cap, *field[k] ? field[k] : "null");
+        else p = put_json_string(out, p, cap, field[k], k == RF_MESSAGE ? message_budget : SIZE_MAX);
+    }
+    return put_raw(out, p, cap, "}");
 }
 
 int q_error_to_json(const q_error *e, uint8_t *out, size_t cap) {

@@ -161,7 +161,11 @@ q_retry_policy q_kind_retry_policy(q_kind k);
 /* HTTP status for a wire error code when http_status_code is missing (wire-format.md §3). */
 int q_status_from_wire_code(const uint8_t *code, size_t len);
 
-/* Writes the record as compact JSON:
+/* Writes the record for q_error_ptr (include/qollective.h, Q_ERROR_RECORD_BYTES). Returns the
+ * bytes written, or a negative status if cap is too small. */
+int q_error_record(const q_error *e, uint8_t *out, size_t cap);
+
+/* Writes the record as compact JSON (the transports' event records):
  * {"type","code","message","retryable","retryPolicy","status","offset","path","source"}.
  * Returns bytes written or a negative status if cap is too small (never more than Q_ERROR_JSON_BYTES). */
 int q_error_to_json(const q_error *e, uint8_t *out, size_t cap);

@@ -27,7 +27,7 @@ q_instance *call_begin(void) {
     if (I->scratch_has_secret) { scratch_wipe(); I->scratch_has_secret = false; }
     scratch_reset();
     q_error_clear(&I->err);
-    I->err_json_len = 0;
+    I->err_rec_len = 0;
     I->out = NULL; I->out_len = 0;
     return I;
 }
@@ -43,8 +43,8 @@ int call_end(q_instance *I, int rc) {
             q_text_append_u64(I->err.message, sizeof I->err.message, arena_limit());
             q_msg_append(&I->err, " bytes");
         }
-        int n = q_error_to_json(&I->err, I->err_json, sizeof I->err_json);
-        I->err_json_len = n > 0 ? (uint32_t)n : 0;
+        int n = q_error_record(&I->err, I->err_rec, sizeof I->err_rec);
+        I->err_rec_len = n > 0 ? (uint32_t)n : 0;
         I->out = NULL; I->out_len = 0;
     }
     return rc;

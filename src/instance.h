@@ -6,6 +6,7 @@
 #include "error.h"
 #include "arena.h"
 #include "config.h"
+#include "qollective.h"
 
 typedef struct q_client {
     q_config cfg;
@@ -18,8 +19,8 @@ typedef struct q_client {
 
 typedef struct {
     q_error err;
-    uint8_t err_json[Q_ERROR_JSON_BYTES];
-    uint32_t err_json_len;
+    uint8_t err_rec[Q_ERROR_RECORD_BYTES]; /* the record behind q_error_ptr (q_error_record) */
+    uint32_t err_rec_len;
     uint8_t *in;                  /* the input buffer the host writes into (persistent) */
     uint32_t in_cap;
     uint8_t *entropy;             /* random bytes the host writes before calls that need them */

@@ -247,6 +247,15 @@ static COLD uint32_t literal_fail(const uint8_t *in, uint32_t len, uint32_t p, c
     return p;   /* not reached: the fast path accepted it */
 }
 
+/* A run of whitespace at in[p] (scan_impl's SKIP_WS, out of line: compact JSON has none):
+ * returns the index after it; when compacting, flushes the bytes since *run first. */
+static NOINLINE uint32_t space_run(const uint8_t *in, uint32_t len, uint32_t p, uint8_t *out, uint32_t *o, uint32_t *run) {
+    uint32_t ws0 = p;
+    do p++; while (p < len && is_ws(in[p]));
+    if (out) { q_memmove(out + *o, in + *run, ws0 - *run); *o += ws0 - *run; *run = p; }
+    return p;
+}
+
 /* The validator; with out != NULL it also copies the value minus whitespace. Copying
  * flushes the run of bytes since the last whitespace, so compact input is one move. */
 static int scan_impl(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
@@ -261,13 +270,7 @@ static int scan_impl(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t dep
     uint32_t p = pos, run = pos, o = 0;
     uint8_t c;
 
-#define SKIP_WS() do { \
-        if (p < len && is_ws(in[p])) { \
-            uint32_t ws0_ = p; \
-            do p++; while (p < len && is_ws(in[p])); \
-            if (out) { q_memmove(out + o, in + run, ws0_ - run); o += ws0_ - run; run = p; } \
-        } \
-    } while (0)
+#define SKIP_WS() do { if (p < len && is_ws(in[p])) p = space_run(in, len, p, out, &o, &run); } while (0)
 
 value:
     if (UNLIKELY(p >= len)) return truncated(err, len);

@@ -29,11 +29,11 @@ static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFF
 
 enum { O_METHOD, O_ROUTE, O_TIMEOUT, O_HEADERS, O_IDEMPOTENT, O_COUNT_ };
 static const schema_field OPTION_F[] = {
-    { "method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHOD_LIST },
-    { "route", ST_STRING, SF_NONNULL, O_ROUTE, 0, NULL },
-    { "timeout_ms", ST_U32, SF_NONNULL, O_TIMEOUT, 0, NULL },
-    { "headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL },
-    { "idempotent", ST_BOOL, SF_NONNULL, O_IDEMPOTENT, 0, NULL },
+    SCHEMA_FIELD("method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHOD_LIST),
+    SCHEMA_FIELD("route", ST_STRING, SF_NONNULL, O_ROUTE, 0, NULL),
+    SCHEMA_FIELD("timeout_ms", ST_U32, SF_NONNULL, O_TIMEOUT, 0, NULL),
+    SCHEMA_FIELD("headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL),
+    SCHEMA_FIELD("idempotent", ST_BOOL, SF_NONNULL, O_IDEMPOTENT, 0, NULL),
 };
 static const schema OPTIONS = { OPTION_F, SCHEMA_COUNT(OPTION_F), 1 };
 _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");

@@ -21,8 +21,6 @@ static inline bool is_null(schema_walk *w, const jsmntok_t *t) { return t->type 
 
 /* ---- path frames ------------------------------------------------------------ */
 
-#define NUL_TERMINATED 0xFFFFFFFFu
-
 static uint32_t push(schema_walk *w, const char *name, uint32_t len, int32_t index) {
     uint32_t saved = w->depth;
     if (w->depth < SCHEMA_MAX_FRAMES) {
@@ -32,7 +30,7 @@ static uint32_t push(schema_walk *w, const char *name, uint32_t len, int32_t ind
     return saved;
 }
 
-static uint32_t path_push_name(schema_walk *w, const char *name) { return push(w, name, NUL_TERMINATED, -1); }
+static uint32_t path_push_field(schema_walk *w, const schema_field *f) { return push(w, f->name, f->name_len, -1); }
 
 /* Map keys are user data: shown only when short and plain, else as "[key]". */
 static uint32_t path_push_key(schema_walk *w, const jsmntok_t *key) {
@@ -43,7 +41,7 @@ static uint32_t path_push_key(schema_walk *w, const jsmntok_t *key) {
         uint8_t c = s[k];
         plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
-    return plain ? push(w, (const char *)s, n, -1) : push(w, "[key]", NUL_TERMINATED, -1);
+    return plain ? push(w, (const char *)s, n, -1) : push(w, "[key]", 5, -1);
 }
 
 static uint32_t path_push_index(schema_walk *w, uint32_t idx) { return push(w, NULL, 0, (int32_t)idx); }
@@ -63,8 +61,7 @@ static const char *render_path(schema_walk *w) {
             continue;
         }
         if (p[0]) q_text_append(p, sizeof w->path, ".");
-        if (w->frames[k].len == NUL_TERMINATED) q_text_append(p, sizeof w->path, w->frames[k].name);
-        else q_text_append_n(p, sizeof w->path, w->frames[k].name, w->frames[k].len);
+        q_text_append_n(p, sizeof w->path, w->frames[k].name, w->frames[k].len);
     }
     return p;
 }
@@ -79,7 +76,7 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
     w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
     q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
-    if (path && *path) path_push_name(w, path);
+    if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
 }
 
 /* ---- output helpers -------------------------------------------------------- */
@@ -101,12 +98,13 @@ static int emit_token(schema_walk *w, const jsmntok_t *t) {
     return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
 
-static int emit_key(schema_walk *w, const char *name, bool *first) {
-    if (!w->out) return Q_OK;
-    const char *sep = *first ? "" : ",";
+int schema_put_key(q_buf *out, const schema_field *f, bool *first) {
+    bool comma = !*first;
     *first = false;
-    return jw_fmt(w->out, "%s\"%s\":", sep, name);
+    return (comma && q_buf_putc(out, ',')) || q_buf_putc(out, '"') || q_buf_put(out, f->name, f->name_len) ||
+           q_buf_put(out, "\":", 2) ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
 }
+static int emit_key(schema_walk *w, const schema_field *f, bool *first) { return w->out ? schema_put_key(w->out, f, first) : Q_OK; }
 
 /* Copies a validated value's bytes without insignificant whitespace. */
 static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {
@@ -271,8 +269,9 @@ again:
     case ST_ENUM: {
         if (t->type != JSMN_STRING) break;
         bool escaped = has_backslash(p, n);
-        for (const char *v = sub; *v; v += q_strlen(v) + 1) {
-            uint32_t vl = (uint32_t)q_strlen(v);
+        uint32_t vl;
+        for (const char *v = sub; *v; v += vl + 1) {
+            vl = (uint32_t)q_strlen(v);
             if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) return emit(w, v, vl, true);
         }
         return fail_at(w, Q_ERR(INVALID_ENUM), t, NULL);
@@ -322,23 +321,29 @@ again:
 }
 
 /* Keys usually arrive in the schema's own order (servers and our encoder write the Rust
- * struct's order), so the search starts after the previous match: one compare per key. */
+ * struct's order), so the search starts after the previous match: one compare per key, and
+ * only names of the key's length are compared at all. */
 static int find_field(schema_walk *w, const schema *s, const jsmntok_t *key, int hint) {
     const uint8_t *kp = tok_ptr(w, key);
     uint32_t kl = tok_len(key);
     int n = s->count;
-    for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0)
-        if (q_bytes_eq(kp, kl, s->fields[f].name)) return f;
-    /* names hold no backslash, so only an escaped key can still match after decoding */
-    bool escaped = has_backslash(kp, kl);
-    for (int f = 0; escaped && f < n; f++)
-        if (json_string_eq(kp, kl, s->fields[f].name, (uint32_t)q_strlen(s->fields[f].name))) return f;
+    for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0) {
+        const schema_field *fd = &s->fields[f];
+        if (fd->name_len != kl) continue;
+        uint32_t j = 0;
+        while (j < kl && kp[j] == (uint8_t)fd->name[j]) j++;
+        if (j == kl) return f;
+    }
+    /* names hold no backslash, so only a longer, escaped key can still match after decoding */
+    if (!has_backslash(kp, kl)) return -1;
+    for (int f = 0; f < n; f++)
+        if (kl > s->fields[f].name_len && json_string_eq(kp, kl, s->fields[f].name, s->fields[f].name_len)) return f;
     return -1;
 }
 
 /* A present field's value when only validating: walked where it stands, then captured. */
 static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
-    uint32_t saved = path_push_name(w, fd->name);
+    uint32_t saved = path_push_field(w, fd);
     int rc = Q_OK;
     if (is_null(w, v)) {
         if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
@@ -376,7 +381,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         }
         hint = f + 1 < s->count ? f + 1 : 0;
         if (seen >> f & 1) {
-            uint32_t saved = path_push_name(w, s->fields[f].name);
+            uint32_t saved = path_push_field(w, &s->fields[f]);
             rc = fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             path_pop(w, saved);
             return rc;
@@ -397,7 +402,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         const schema_field *fd = &s->fields[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
         if (v && !w->out) continue;
-        uint32_t saved = path_push_name(w, fd->name);
+        uint32_t saved = path_push_field(w, fd);
         if (v && is_null(w, v)) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
             v = NULL;   /* Option<T>: null is None */
@@ -413,14 +418,14 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
             }
             if ((fd->flags & SF_TRAP) && w->out) {
                 /* The server demands these even when empty (wire-format.md §2). */
-                rc = emit_key(w, fd->name, &first);
+                rc = emit_key(w, fd, &first);
                 if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
             } else if (w->fill && w->out) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
                 if (rc < 0) return fail_at(w, rc, NULL, NULL);
             }
         } else if (!(fd->flags & SF_OMIT_EMPTY) || v->type != JSMN_OBJECT || !span_empty(w->js, v)) {
-            rc = emit_key(w, fd->name, &first);
+            rc = emit_key(w, fd, &first);
             if (rc) return fail_at(w, rc, NULL, NULL);
             rc = walk_value(w, v, fd->type, fd->elem, fd->sub);
             if (rc) return rc;

@@ -19,16 +19,22 @@ enum {
     SF_NONNULL  = 4,   /* present but null -> TYPE_MISMATCH (Rust: not an Option) */
     SF_OMIT_EMPTY = 8, /* an empty map is not written (Rust: skip_serializing_if is_empty) */
 };
+_Static_assert(ST_SCALAR < 16, "a schema type fits in 4 bits");
 
 struct schema;
+/* 12 bytes a field: the type and the flags share a byte, and the name's length rides along so
+ * a key is matched by length first and never measured (SCHEMA_FIELD fills it in). */
 typedef struct schema_field {
     const char *name;
-    uint8_t type;          /* schema_type */
-    uint8_t flags;
+    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: a value list (SCHEMA_ENUM) */
+    uint8_t type : 4;      /* schema_type */
+    uint8_t flags : 4;
     int8_t slot;           /* capture slot, or -1 */
     uint8_t elem;          /* ARRAY/MAP element type (schema_type) */
-    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: a value list (SCHEMA_ENUM) */
+    uint8_t name_len;      /* strlen(name) */
 } schema_field;
+/* A field initializer; name must be a string literal. */
+#define SCHEMA_FIELD(name, type, flags, slot, elem, sub) { name, sub, type, flags, slot, elem, (uint8_t)(sizeof(name) - 1) }
 
 typedef struct schema {
     const schema_field *fields;
@@ -72,6 +78,8 @@ typedef struct {
 /* Prepares a walk over js[0..len) (one validated JSON object, no surrounding whitespace) at
  * offset base of the caller's input, with path prefix (e.g. "meta"). */
 void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path);
+/* Writes a field's key: ,"name": (no comma when *first, which it then clears). */
+int schema_put_key(q_buf *out, const schema_field *f, bool *first);
 /* Validates (and writes, when w->out is set) the object as schema s. */
 int schema_walk_object(schema_walk *w, const schema *s);
 

@@ -1,10 +1,14 @@
 /* Value spans over validated JSON (see span.h): one bracket- and string-aware scan per skip. */
 #include "span.h"
 
-/* json_skip_ws, inlined: the walks call it three times a member, mostly on compact JSON. */
-static inline uint32_t skip_ws(const uint8_t *js, uint32_t len, uint32_t p) {
+/* json_skip_ws for the walks, which call it three times a member, mostly on compact JSON: the
+ * test for "no whitespace here" is inlined, the loop is not. */
+static __attribute__((noinline)) uint32_t skip_ws_run(const uint8_t *js, uint32_t len, uint32_t p) {
     while (p < len && (js[p] == ' ' || js[p] == '\n' || js[p] == '\r' || js[p] == '\t')) p++;
     return p;
+}
+static inline __attribute__((always_inline)) uint32_t skip_ws(const uint8_t *js, uint32_t len, uint32_t p) {
+    return p < len && js[p] <= ' ' ? skip_ws_run(js, len, p) : p;
 }
 
 uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p) {

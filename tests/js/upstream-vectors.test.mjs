@@ -39,10 +39,7 @@ function coreCall(parts, call) {
   let at = ptr;
   for (const b of bytes) { new Uint8Array(q.x.memory.buffer, at, b.length).set(b); at += b.length; }
   const rc = call(...bytes.map((b) => b.length));
-  if (rc < 0) {
-    const rec = JSON.parse(td.decode(new Uint8Array(q.x.memory.buffer, q.x.q_error_ptr(), q.x.q_error_len())));
-    throw new QollectiveError(rec);
-  }
+  q._check(rc);   // throws the core's error record as a QollectiveError
   return new Uint8Array(q.x.memory.buffer, q.x.q_output_ptr(), q.x.q_output_len()).slice();
 }
 /** decode → encode of the decoded spans (meta, payload, error), as text. */

@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "config.h"
 #include "token.h"
+#include "error_record.h"
 
 #define LOW32(p) ((uint32_t)(uintptr_t)(p))
 
@@ -66,18 +67,11 @@ static const char *output_text(void) {
     return t;
 }
 
-/* The error JSON of the last call, checked against q_error_ptr/len. */
+/* The error record of the last call (q_error_ptr/len), checked field by field, as JSON text. */
 static const char *error_text(void) {
-    static char t[Q_ERROR_JSON_BYTES + 1];
-    uint32_t n = q_error_len();
-    assert_int_equal(q_error_ptr(), LOW32(instance()->err_json));
-    assert_int_equal(n, instance()->err_json_len);
-    if (!n) fail_msg("no error record");
-    assert_true(n <= Q_ERROR_JSON_BYTES);
-    memcpy(t, instance()->err_json, n);
-    t[n] = 0;
-    assert_int_equal(t[0], '{');
-    assert_int_equal(t[n - 1], '}');
+    assert_int_equal(q_error_ptr(), LOW32(instance()->err_rec));
+    const char *t = error_record_json();
+    if (!*t) fail_msg("no error record");
     return t;
 }
 
@@ -140,17 +134,18 @@ static void uuid_text(char out[37], const uint8_t *rnd, uint64_t ms, int version
              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* Parses q_memory_stats output, which must be exactly this shape. */
-typedef struct { unsigned limit, footprint, persistent, scratch, clients; } stats;
+/* Reads q_memory_stats output, which must be exactly Q_MEMORY_STATS_WORDS words. */
+typedef struct { uint32_t limit, footprint, persistent, scratch, clients; } stats;
 static stats memory_stats(void) {
     int32_t rc = q_memory_stats();
     succeeded(rc);
-    const char *t = output_text();
-    assert_int_equal((uint32_t)rc, strlen(t));
-    stats s; int end = -1;
-    int got = sscanf(t, "{\"limit\":%u,\"footprint\":%u,\"persistent\":%u,\"scratch\":%u,\"clients\":%u}%n",
-                     &s.limit, &s.footprint, &s.persistent, &s.scratch, &s.clients, &end);
-    if (got != 5 || end != (int)strlen(t)) fail_msg("memory stats: %s", t);
+    uint32_t n;
+    const uint8_t *p = output(&n);
+    assert_int_equal(n, Q_MEMORY_STATS_WORDS * 4);
+    assert_int_equal((uint32_t)rc, n);
+    _Static_assert(sizeof(stats) == Q_MEMORY_STATS_WORDS * 4, "one word a field");
+    stats s;
+    memcpy(&s, p, sizeof s);
     return s;
 }
 

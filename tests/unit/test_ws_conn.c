@@ -6,6 +6,7 @@
 #include "test_util.h"
 #include "qollective.h"
 #include "instance.h"
+#include "error_record.h"
 
 int instance_start(uint32_t limit);
 
@@ -72,8 +73,7 @@ static void render(const uint8_t *p, uint32_t len) {
 static int grab(int rc) {
     OUT[0] = TAIL[0] = 0;
     if (rc < 0) {
-        memcpy(OUT, instance()->err_json, instance()->err_json_len);
-        OUT[instance()->err_json_len] = 0;
+        snprintf(OUT, sizeof OUT, "%s", error_record_json());
         return rc;
     }
     uint32_t n = instance()->out_len;
@@ -103,7 +103,7 @@ static int32_t client(const char *cfg) {
     uint32_t l[1];
     put_in(parts, l, 1);
     int32_t c = q_client_new(l[0]);
-    if (c < 0) fail_msg("config: %s", instance()->err_json);
+    if (c < 0) fail_msg("config: %s", error_record_json());
     return c;
 }
 
