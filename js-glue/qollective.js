@@ -502,17 +502,26 @@ export class Client {
    * include/qollective.h), read without a parse; only the rare actions carry a JSON object.
    * inPtr: where the frame of a message call sits (resolve/push offsets point into it);
    * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
-  _wsRun(rc, inPtr, onRequest, text) {
+  _wsRun(rc, inPtr, entry, text) {
     if (globalThis.QOLLECTIVE_REST_ONLY) return;   // the REST glue has no sockets
     const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
     if (!q.x.q_output_len()) return;
-    const tail = out + w[out >> 2], str = (at, n) => dec.decode(m.subarray(tail + at, tail + at + n));
+    const tail = out + w[out >> 2];
     // copy everything out of wasm memory first: callbacks below may call into the core again
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
-      const op = WA_OPS[w[i] & 0xff], a = op === 'json' ? JSON.parse(str(w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
+      const op = WA_OPS[w[i] & 0xff];
+      if (op === 'request') {
+        // the frame of a new request (q_ws_request's call: entry is its caller's)
+        entry.s = w[i + 1];
+        entry.r = w[i + 2];
+        entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
+        entry.keep = w[i + 6];
+        acts.push(entry);   // in its place: an earlier record may end the request its slot held
+        continue;
+      }
+      const a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
       if (op === 'timer') a.in = a.r >>> 0;
-      else if (op === 'request') { a.text = str(w[i + 4], w[i + 5]); a.keep = w[i + 6]; }
-      else if (op === 'ping') a.text = str(a.r, w[i + 3]);
+      else if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
       else if (op === 'resolve' || op === 'push') {
         const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
         a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n) : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
@@ -520,7 +529,7 @@ export class Client {
       acts.push(a);
     }
     for (const a of acts) {
-      if (a.op === 'request') onRequest(a);
+      if (a === entry) this._sockets.get(a.s)?._enter(a);
       else this._sockets.get(a.s)?._act(a);
     }
   }
@@ -811,6 +820,7 @@ export class Client {
 const WS_OPENED = 1, WS_CLOSED = 2, WS_TICK = 3, WS_BINARY = 4, WS_OVERSIZED = 5, WS_FAILED = 6;
 // action record codes 1..7 (include/qollective.h)
 const WA_OPS = [, 'json', 'request', 'send', 'timer', 'ping', 'resolve', 'push'];
+const SLOT_MASK = (1 << 20) - 1;   // request handle = slot | generation << 20 (src/ws_corr.h)
 
 /** A queue read by an async iterator: values, or errors thrown at their place. */
 class Feed {
@@ -838,7 +848,9 @@ export class Socket {
     this.maxBytes = maxBytes;
     this.ws = null;           // the current WebSocket, null between connections
     this.g = 0;               // its connection number (events carry it; the core ignores old ones)
-    this.pending = new Map(); // request handle -> { text, resolve, reject, done }
+    // requests in flight by slot (the low bits of a handle; the entry keeps the whole handle r):
+    // an array indexed by small integers, no hashing. Entry: { resolve, reject, signal, onAbort, s, r, frame, keep }
+    this.pending = [];
     this.closed = false;
     this._onEnvelope = null;
     this.onStatus = null;     // (event) => void: lifecycle events
@@ -872,16 +884,27 @@ export class Socket {
     const [m, p] = q._input([meta, payload]);
     const idem = options.idempotent === undefined ? -1 : options.idempotent ? 1 : 0;
     const rc = q._check(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()));
-    return new Promise((resolve, reject) => {
-      c._wsRun(rc, 0, (a) => {
-        const entry = { text: a.text, keep: a.keep, resolve, reject, signal, onAbort: null };
-        if (signal) {
-          entry.onAbort = () => this._call(x.q_ws_abort(c.h, this.h, a.r, q.io.now()));
-          signal.addEventListener('abort', entry.onAbort, { once: true });
-        }
-        this.pending.set(a.r, entry);
-      });
-    });
+    let entry;
+    const done = new Promise((resolve, reject) => { entry = { resolve, reject, signal, onAbort: null }; });
+    c._wsRun(rc, 0, entry);
+    return done;
+  }
+
+  /** A request the core just took (its handle, frame and keep are set): in flight until it ends. */
+  _enter(entry) {
+    const signal = entry.signal, r = entry.r;
+    if (signal) {
+      const c = this.c;
+      entry.onAbort = () => this._call(c.q.x.q_ws_abort(c.h, this.h, r, c.q.io.now()));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    this.pending[r & SLOT_MASK] = entry;
+  }
+
+  /** The entry of request handle r while it is in flight. */
+  _entry(r) {
+    const e = this.pending[r & SLOT_MASK];
+    return e?.r === r ? e : undefined;
   }
 
   /** Server push: envelopes that answer no request, in arrival order. An overflow of the
@@ -970,10 +993,10 @@ export class Socket {
     switch (a.op) {
       case 'connect': return this._connect(a.g, a.url, a.sign);
       case 'send': {
-        const e = this.pending.get(a.r);
+        const e = this._entry(a.r);
         if (!e || !this.ws) return;
-        this._send(e.text);
-        if (!e.keep) e.text = null;   // never written again (not idempotent): no need to hold it
+        this._send(e.frame);
+        if (!e.keep) e.frame = null;   // never written again (not idempotent): no need to hold it
         return;
       }
       case 'ping': if (this.ws) this._send(a.text); return;
@@ -984,7 +1007,7 @@ export class Socket {
         return;
       case 'resolve': return this._settle(a.r, true, a.env);
       case 'reject': {
-        const e = this.pending.get(a.r);
+        const e = this._entry(a.r);
         const err = new QollectiveError({ ...a.error, source: a.source, requestId: a.requestId, details: a.details });
         this.c._log('warn', 'ws.failed', err);
         if (e?.signal?.aborted && a.error.code === 'ABORTED' && e.signal.reason !== undefined) err.cause = e.signal.reason;
@@ -1012,9 +1035,9 @@ export class Socket {
   }
 
   _settle(r, ok, value) {
-    const e = this.pending.get(r);
+    const e = this._entry(r);
     if (!e) return;
-    this.pending.delete(r);
+    this.pending[r & SLOT_MASK] = undefined;
     e.signal?.removeEventListener('abort', e.onAbort);
     if (ok) e.resolve(value); else e.reject(value);
   }
@@ -1072,7 +1095,7 @@ export class Socket {
       // takes headers; a browser's cannot send them (README "Request signing")
       try { options = { headers: this.c._signHandshake(url) }; } catch (e) {
         this._failure = e;   // e.g. TLS_NO_CREDENTIALS: this socket's requests reject with it
-        for (const r of [...this.pending.keys()]) this._settle(r, false, e);
+        for (const p of this.pending.filter(Boolean)) this._settle(p.r, false, e);
         return this.close();
       }
     }
@@ -1127,6 +1150,7 @@ function typeError(message, path, cause) {
 
 /** The JSON value the core located at [offset, length] in bytes (from base), parsed. */
 function jsonAt(bytes, base, [at, n]) { return JSON.parse(dec.decode(bytes.subarray(base + at, base + at + n))); }
+function textAt(bytes, base, at, n) { return dec.decode(bytes.subarray(base + at, base + at + n)); }
 
 function bytesOf(d) {
   if (typeof d === 'string') return enc.encode(d);

@@ -367,6 +367,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     uint32_t s, e;
     if ((uint64_t)meta_len + payload_len + error_len > (uint64_t)lim->max_envelope_bytes)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
+    uint32_t start = out->len;   /* out may already hold bytes (a WebSocket frame's prefix) */
     if (q_buf_reserve(out, payload_len + meta_len + error_len + 256) || q_buf_puts(out, "{\"meta\":")) return oom(err);
 
     /* meta: absent or blank means {} (wire-format.md §1) */
@@ -398,6 +399,6 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
         if ((rc = error_walk(error + s, e - s, s, lim, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
-    if (out->len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
+    if (out->len - start > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     return Q_OK;
 }

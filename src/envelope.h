@@ -55,7 +55,7 @@ typedef struct {
     uint32_t tenant_len;
 } env_autofill;
 
-/* Encodes {"meta":…,"payload":…[,"error":…]} into out. meta: a JSON object (or empty
+/* Encodes {"meta":…,"payload":…[,"error":…]} into out, after what it already holds. meta: a JSON object (or empty
  * for {}); payload: any JSON value (empty means null); error: an error object or empty.
  * Output is compact and canonical: meta fields in the Rust struct's order, UUIDs
  * lowercase, timestamps UTC with Z, server-required arrays always written. */

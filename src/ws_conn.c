@@ -142,8 +142,8 @@ static void end_with(ws_sock *s, int32_t h, uint32_t slot, int status, const cha
 /* Writes the request: the host sends the frame it keeps for this handle. */
 static void send_req(ws_sock *s, int32_t h, uint32_t slot, ws_out *o) {
     ws_corr_written(&s->corr, slot);
-    act(o, "send", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"r\":%u}", ws_corr_handle(&s->corr, slot)));
+    uint32_t r = ws_corr_handle(&s->corr, slot);
+    record(o, WA_SEND, h, &r, 1);
 }
 
 uint32_t ws_sock_pending(const ws_sock *s) { return s->corr.live - s->corr.tombstones; }
@@ -232,8 +232,8 @@ static void due(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws_ou
             q_buf *t = &o->tail;
             uint32_t at = t->len;
             put(o, ws_frame_ping(t, now_ms));
-            act(o, "ping", h);
-            fields(o, h, jw_fmt(&o->tail, ",\"at\":%u,\"n\":%u}", at, t->len - at));
+            uint32_t w[2] = { at, t->len - at };
+            record(o, WA_PING, h, w, 2);
             s->ping_out = 1;
             s->pong_deadline_ms = now_ms + cfg->ws_message_timeout_ms;
         }
@@ -259,8 +259,8 @@ static void settle(ws_sock *s, int32_t h, const q_config *cfg, double now_ms, ws
     if (wake >= INF_MS || (wake >= s->armed_ms && s->armed_ms > now_ms)) return;
     s->armed_ms = wake;
     double in = wake - now_ms;
-    act(o, "timer", h);
-    fields(o, h, jw_fmt(&o->tail, ",\"in\":%u}", in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in)));
+    uint32_t ms = in <= 0 ? 0u : in >= 4e9 ? 0xFFFFFFFFu : (uint32_t)in + (in > (uint32_t)in);
+    record(o, WA_TIMER, h, &ms, 1);
 }
 
 /* ---- calls ------------------------------------------------------------------------------------------ */
@@ -330,7 +330,9 @@ static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, q_source src, ws
     fields(o, h, n < 0 ? Q_ERR(OUT_OF_MEMORY) : jw_fmt(&o->tail, ",\"state\":\"error\",\"source\":\"%s\",\"error\":%r}", q_source_name(src), rec, (uint32_t)n));
 }
 
-static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *frame, const ws_frame *f, ws_out *o) {
+/* An envelope frame. false: the fast parse's guess of where the payload ends was wrong (the
+ * caller parses the frame again, strictly); nothing happened. */
+static bool envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *frame, const ws_frame *f, ws_out *o) {
     env_decoded d;
     q_error derr;
     q_error_clear(&derr);
@@ -338,6 +340,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
     if (lim.max_depth > 1) lim.max_depth--;   /* the frame object is one level */
     const uint8_t *env = frame + f->payload_off;
     if (env_decode(env, f->payload_len, &lim, &d, &derr)) {
+        if (f->unverified) return false;
         q_error fail;
         q_fail(&fail, Q_ERR(PROTOCOL), (int64_t)f->payload_off + (derr.offset >= 0 ? derr.offset : 0), "payload", NULL);
         q_msg_append(&fail, ": ");
@@ -345,12 +348,12 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         q_msg_append(&fail, ": ");
         q_msg_append(&fail, derr.message);
         answer_oldest(s, h, &fail, QS_FRAME, o);
-        return;
+        return true;
     }
     uint8_t id[16];
     uint32_t slot = WS_NIL;
     if (d.request_id_len && uuid_parse(env + d.request_id_off, d.request_id_len, id) == Q_OK) slot = ws_corr_by_id(&s->corr, id);
-    if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return; }   /* late: dropped */
+    if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return true; }   /* late: dropped */
     int32_t words[Q_DECODE_RECORD_WORDS];
     decode_record(&d, words);
     uint32_t w[3 + Q_DECODE_RECORD_WORDS] = { 0, f->payload_off, f->payload_len };   /* r, at, n, rec */
@@ -365,7 +368,7 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
             s->push_dropped++;
             act(o, "status", h);
             fields(o, h, jw_fmt(&o->tail, ",\"state\":\"overflow\",\"attempt\":%u,\"dropped\":%u}", s->attempt, s->push_dropped));
-            return;
+            return true;
         }
         op = WA_PUSH;
     } else if (d.error_len) {
@@ -376,13 +379,14 @@ static void envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         put_text(fail.message, sizeof fail.message, env + d.error_message_off, d.error_message_len);
         if (!fail.message[0]) q_msg_append(&fail, QD(SERVER_SENT_NO_MESSAGE));
         reject(s, h, slot, &fail, QS_ENVELOPE, f->payload_off + d.error_off, d.error_len, o);
-        return;
+        return true;
     } else {
         w[0] = ws_corr_handle(&s->corr, slot);
         ws_corr_remove(&s->corr, slot);
     }
     for (int k = 0; k < Q_DECODE_RECORD_WORDS; k++) w[3 + k] = (uint32_t)words[k];
     record(o, op, h, w, 3 + Q_DECODE_RECORD_WORDS);
+    return true;
 }
 
 int ws_sock_message(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, const uint8_t *frame, uint32_t len,
@@ -398,8 +402,11 @@ int ws_sock_message(ws_sock *s, int32_t h, const q_config *cfg, uint32_t conn, c
             ws_frame f;
             q_error ferr;
             q_error_clear(&ferr);
-            if (ws_frame_parse(frame, len, cfg->limits.max_depth, &f, &ferr)) answer_oldest(s, h, &ferr, QS_FRAME, o);
-            else if (f.type == WF_ENVELOPE) envelope_frame(s, h, cfg, frame, &f, o);
+            /* fast first: an envelope frame's bytes are read once; strictly when its guess fails */
+            bool fast = true;
+            while (!ws_frame_parse(frame, len, cfg->limits.max_depth, fast, &f, &ferr) && f.type == WF_ENVELOPE &&
+                   !envelope_frame(s, h, cfg, frame, &f, o)) fast = false;
+            if (ferr.status) answer_oldest(s, h, &ferr, QS_FRAME, o);
             else if (f.type == WF_ERROR) {
                 q_error fail;
                 q_fail(&fail, Q_ERR(ERROR_FRAME), Q_NO_OFFSET, NULL, NULL);
@@ -441,30 +448,40 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
 
     env_autofill af = { .fill = true, .now_ms = now_ms, .random = random, .uuid_v4 = cfg->uuid_version == 4,
                         .tenant = cfg->tenant.len ? cfg->tenant.ptr : NULL, .tenant_len = cfg->tenant.len };
-    q_buf env = { 0 };
-    if ((rc = env_encode(meta, meta_len, payload, payload_len, NULL, 0, &cfg->limits, &af, &env, err))) return rc;
-    const uint8_t *rid = encoded_request_id(env.ptr, env.len);
+    /* the envelope is encoded straight into its frame in the output, no copy; a refused request
+     * takes its bytes back out (refused:) */
+    q_buf *t = &o->tail;
+    uint32_t at = t->len, slot, handle;
     uint8_t id[16];
-    if (!rid || uuid_parse(rid, UUID_TEXT_LEN, id)) return q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", QD(NOT_FOUND_IN_THE_ENCODED_ENVELOPE));
-    if ((uint64_t)env.len + WS_FRAME_WRAP_BYTES > cfg->ws_max_message_bytes)
-        return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", QD(THE_FRAME_WOULD_EXCEED_IT_NOTHING_WAS));
-    if (s->state != WS_OPEN && s->corr.queued.len >= cfg->ws_max_queue)
-        return q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", QD(NOT_CONNECTED_AND_THE_QUEUE_IS_FULL));
-
-    uint32_t slot, handle;
+    if (ws_frame_open(t)) { rc = q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(REQUEST)); goto refused; }
+    uint32_t env_at = t->len;
+    if ((rc = env_encode(meta, meta_len, payload, payload_len, NULL, 0, &cfg->limits, &af, t, err))) goto refused;
+    if (ws_frame_close(t)) { rc = q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(REQUEST)); goto refused; }
+    const uint8_t *rid = encoded_request_id(t->ptr + env_at, t->len - env_at);
+    if (!rid || uuid_parse(rid, UUID_TEXT_LEN, id)) {
+        rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", QD(NOT_FOUND_IN_THE_ENCODED_ENVELOPE));
+        goto refused;
+    }
+    if (t->len - at > cfg->ws_max_message_bytes) {
+        rc = q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", QD(THE_FRAME_WOULD_EXCEED_IT_NOTHING_WAS));
+        goto refused;
+    }
+    if (s->state != WS_OPEN && s->corr.queued.len >= cfg->ws_max_queue) {
+        rc = q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", QD(NOT_CONNECTED_AND_THE_QUEUE_IS_FULL));
+        goto refused;
+    }
     if ((rc = ws_corr_add(&s->corr, id, now_ms + timeout_ms, idempotent < 0 ? cfg->retry_non_idempotent : idempotent > 0,
-                          cfg->max_in_flight, &slot, &handle, err))) return rc;
-    uint32_t at = o->tail.len;
-    put(o, ws_frame_wrap(&o->tail, env.ptr, env.len));
-    /* the request id sits in the frame: after the wrapper's prefix, where env_encode put it;
-     * keep: the frame may be written again (idempotent), else the host may drop it once sent */
-    uint32_t w[5] = { handle, at + (WS_FRAME_WRAP_BYTES - 1) + (uint32_t)(rid - env.ptr), at, o->tail.len - at,
-                      s->corr.e[slot].idempotent };
+                          cfg->max_in_flight, &slot, &handle, err))) goto refused;
+    /* keep: the frame may be written again (idempotent), else the host may drop it once sent */
+    uint32_t w[5] = { handle, (uint32_t)(rid - t->ptr), at, t->len - at, s->corr.e[slot].idempotent };
     record(o, WA_REQUEST, h, w, 5);
-    if (o->rc) { ws_corr_remove(&s->corr, slot); return q_fail(err, o->rc, Q_NO_OFFSET, "websocket", QD(REQUEST)); }
+    if (o->rc) { ws_corr_remove(&s->corr, slot); rc = q_fail(err, o->rc, Q_NO_OFFSET, "websocket", QD(REQUEST)); goto refused; }
     if (s->state == WS_OPEN) send_req(s, h, slot, o);
     settle(s, h, cfg, now_ms, o);
     return o->rc;
+refused:
+    t->len = at;
+    return rc;
 }
 
 int ws_sock_abort(ws_sock *s, int32_t h, const q_config *cfg, uint32_t req, double now_ms, ws_out *o, q_error *err) {

@@ -9,10 +9,15 @@
 #define GEN_MASK ((1u << (31 - WS_SLOT_BITS)) - 1)
 #define INF_MS 1e300
 
+/* Four words, each multiplied by its own odd constant, then mixed (murmur3's finaliser): our
+ * ids are random in their low 10 bytes (v7) or all 16 (v4), a caller's own ids may be
+ * sequential; either spreads over the index. */
 static uint32_t id_hash(const uint8_t id[16]) {
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 16; i++) h = (h ^ id[i]) * 16777619u;
-    return h;
+    uint32_t w[4];
+    q_memcpy(w, id, 16);
+    uint32_t h = w[0] * 0x9E3779B1u ^ w[1] * 0x85EBCA77u ^ w[2] * 0xC2B2AE3Du ^ w[3] * 0x27D4EB2Fu;
+    h ^= h >> 16; h *= 0x85EBCA6Bu; h ^= h >> 13; h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
 }
 
 /* ---- lists ------------------------------------------------------------------------------ */
@@ -122,12 +127,20 @@ static void index_del(ws_corr *t, uint32_t s) {
     }
 }
 
+/* Where id sits in the index, or the empty place where it would go (index[pos] == 0). */
+static uint32_t index_pos(const ws_corr *t, const uint8_t id[16]) {
+    uint32_t m = t->index_cap - 1, i = id_hash(id) & m;
+    while (t->index[i] && q_memcmp(t->e[t->index[i] - 1].id, id, 16)) i = (i + 1) & m;
+    return i;
+}
+
 uint32_t ws_corr_by_id(const ws_corr *t, const uint8_t id[16]) {
+    /* the server answers in order: a reply is most often the oldest written request's */
+    uint32_t head = t->written.head;
+    if (head < t->cap && !q_memcmp(t->e[head].id, id, 16)) return head;
     if (!t->index_cap) return WS_NIL;
-    uint32_t m = t->index_cap - 1;
-    for (uint32_t i = id_hash(id) & m; t->index[i]; i = (i + 1) & m)
-        if (!q_memcmp(t->e[t->index[i] - 1].id, id, 16)) return t->index[i] - 1;
-    return WS_NIL;
+    uint32_t i = index_pos(t, id);
+    return t->index[i] ? t->index[i] - 1 : WS_NIL;
 }
 
 /* ---- requests ---------------------------------------------------------------------------------- */
@@ -155,11 +168,12 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
     if (t->live >= max_live)
         return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", QD(TOO_MANY_REQUESTS_ON_THIS_SOCKET));
     if (!t->cap) { t->free_head = WS_NIL; t->queued.head = t->queued.tail = t->written.head = t->written.tail = WS_NIL; }
-    if (ws_corr_by_id(t, id) != WS_NIL)
-        return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "meta.request_id", QD(A_REQUEST_WITH_THIS_ID_IS_ALREADY_IN));
     int rc;
     if (t->free_head == WS_NIL && (rc = grow(t))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_TABLE));
     if ((rc = index_grow(t, t->live + 1))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_INDEX));
+    uint32_t at = index_pos(t, id);   /* one probe: the duplicate check and the place to insert */
+    if (t->index[at])
+        return q_fail(err, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, "meta.request_id", QD(A_REQUEST_WITH_THIS_ID_IS_ALREADY_IN));
     uint32_t s = t->free_head;
     ws_req *r = &t->e[s];
     t->free_head = r->next;
@@ -174,7 +188,7 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
     t->heap_len++;
     heap_set(t, t->heap_len - 1, s);
     heap_up(t, t->heap_len - 1);
-    index_put(t, s);
+    t->index[at] = s + 1;
     t->live++;
     *slot = s;
     *handle = ws_corr_handle(t, s);

@@ -11,6 +11,8 @@
 #include "fuzz_common.h"
 #include "instance.h"
 #include "qollective.h"
+#include "ws_frame.h"
+#include "envelope.h"
 
 int instance_start(uint32_t limit);
 
@@ -117,6 +119,33 @@ static void outcome(int rc, uint32_t input_len) {
     }
 }
 
+/* The fast frame parse (an envelope frame's payload taken to run to the frame's last brace, not
+ * delimited) agrees with the strict one wherever the core relies on it: when it guessed, and
+ * env_decode accepted the guess, the strict parse finds the same payload; when it did not
+ * guess, both parses are the same. */
+static void frame_parses_agree(const uint8_t *p, uint32_t n) {
+    ws_frame a, b;
+    q_error ea, eb;
+    q_error_clear(&ea); q_error_clear(&eb);
+    int ra = ws_frame_parse(p, n, Q_DEFAULT_MAX_DEPTH, true, &a, &ea);
+    int rb = ws_frame_parse(p, n, Q_DEFAULT_MAX_DEPTH, false, &b, &eb);
+    if (ra || !a.unverified) {
+        FUZZ_CHECK(ra == rb && (ra || (a.type == b.type && a.payload_off == b.payload_off && a.payload_len == b.payload_len &&
+                                       a.code == b.code && a.message_off == b.message_off && a.message_len == b.message_len)),
+                   "fast and strict frame parses differ: %d/%d type %u/%u", ra, rb, a.type, b.type);
+        return;
+    }
+    env_limits lim;
+    env_limits_default(&lim);
+    lim.max_depth--;
+    env_decoded d;
+    q_error e;
+    q_error_clear(&e);
+    if (env_decode(p + a.payload_off, a.payload_len, &lim, &d, &e)) return;   /* the core parses strictly then */
+    FUZZ_CHECK(rb == Q_OK && b.type == WF_ENVELOPE && b.payload_off == a.payload_off && b.payload_len == a.payload_len,
+               "fast parse guessed payload [%u,+%u), strict parse: %d [%u,+%u)", a.payload_off, a.payload_len, rb, b.payload_off, b.payload_len);
+}
+
 static uint32_t take(const uint8_t **d, size_t *n, uint32_t k) {
     uint32_t v = 0;
     for (uint32_t i = 0; i < k; i++) { v = v << 8 | (*n ? **d : 0); if (*n) { (*d)++; (*n)--; } }
@@ -153,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 0: case 1: {   /* a raw text frame on the current (or, op 1, an older) connection */
             uint32_t len = take(&d, &n, 2) % 4096;
             if (len > n) len = (uint32_t)n;
+            frame_parses_agree(d, len);
             input(d, len);
             rc = q_ws_message(S.c, S.s, op % 12 ? S.g - 1 : S.g, len, S.now);
             outcome(rc, len);
@@ -166,6 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             const char *id = S.nreq ? S.req[k % S.nreq].id : "00000000-0000-0000-0000-000000000000";
             int fl = snprintf(frame, sizeof frame, "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"request_id\":\"%s\"},\"payload\":%.*s}}",
                               id, (int)len, (const char *)d);
+            frame_parses_agree((const uint8_t *)frame, (uint32_t)fl);
             input((const uint8_t *)frame, (uint32_t)fl);
             rc = q_ws_message(S.c, S.s, S.g, (uint32_t)fl, S.now);
             outcome(rc, (uint32_t)fl);

@@ -231,6 +231,20 @@ test('keepalive: a stalled server is detected as stale within ping interval + po
   assert.equal((await s.request({ payload: 'back' }, { timeout: 3000 })).payload, 'back');
 });
 
+test('keepalive: an idle socket on a healthy server sends ping frames, gets pongs and stays open', async () => {
+  const s = mk({ ping_interval_ms: 50, message_timeout_ms: 100 }).socket();
+  await s.request({ payload: 0 });
+  const events = [], conn = s.info.conn, framesIn = srv.stats.framesIn;
+  s.onStatus = (e) => events.push(e);
+  await sleep(600);   // 12 ping intervals, 6 pong deadlines: a missing pong would have shown as stale
+  assert.deepEqual(events, []);
+  assert.equal(s.info.conn, conn, 'the connection was replaced');
+  // each ping is a text frame {"type":"ping","timestamp":...} the server answers (a malformed one
+  // gets an error frame, which would show as an "error" status above)
+  assert.ok(srv.stats.framesIn - framesIn >= 5, `${srv.stats.framesIn - framesIn} ping frames in 600 ms`);
+  assert.equal((await s.request({ payload: 'still' })).payload, 'still');
+});
+
 // Each fault knob, with reconnect: every request ends exactly once, none after its deadline, and
 // only requests marked idempotent are written again (at most retry.max_attempts = 3 times in all).
 const FAULTS = {
@@ -405,13 +419,24 @@ test('with the ws package, the frames of one tick leave the TCP socket in one wr
   assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
 });
 
+test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {
+  const s = mk().socket();                 // connecting: requests wait in the queue
+  const a = s.request({ payload: 'a' }, { timeout: 1 });
+  const t0 = performance.now();
+  while (performance.now() - t0 < 3);      // past a's deadline, no timer has run
+  const b = s.request({ payload: 'b' });   // the core expires a first, then gives b a's slot
+  const never = (what) => sleep(3000).then(() => assert.fail(`${what} never ended`));
+  await Promise.race([rejects(a, { code: 'TIMEOUT' }), never('a')]);
+  assert.equal((await Promise.race([b, never('b')])).payload, 'b');
+});
+
 test('the frame of a request that is never written twice (not idempotent) is not held after its send', async () => {
   const s = mk({}, { limits: { max_in_flight: 10 } }).socket();
   await s.request({ payload: 0 });
   srv.setFault({ delay: 200 });
   const once = s.request({ payload: 1 }), again = s.request({ payload: 2 }, { idempotent: true });
   await sleep(20);
-  const held = [...s.pending.values()].map((e) => e.text !== null);
+  const held = s.pending.filter(Boolean).map((e) => e.frame !== null);
   assert.deepEqual(held, [false, true]);
   assert.equal((await once).payload, 1);
   assert.equal((await again).payload, 2);

@@ -223,6 +223,29 @@ static void reply_resolves_by_request_id_in_any_form(void **st) {
     assert_non_null(strstr(info(s), "\"pending\":0"));
 }
 
+/* The reply's place in the frame is right whatever the frame's layout: payload last (read
+ * once, to the frame's last brace), a member after it, payload before type, whitespace. */
+static void replies_resolve_in_any_frame_layout(void **st) {
+    int32_t s = open_sock();
+    static const char *const LAYOUT[] = {
+        "{\"type\":\"envelope\",\"payload\":%s}",
+        "{\"type\":\"envelope\",\"payload\":%s,\"note\":{\"x\":[1]}}",
+        "{\"payload\":%s,\"type\":\"envelope\"}",
+        " { \"type\" : \"envelope\" , \"payload\" : %s \n } \t",
+    };
+    for (size_t i = 0; i < Q_ARRAY_LEN(LAYOUT); i++) {
+        int32_t a = request(s, "1", -1, -1, T0);
+        char env[128], frame[256], want[96];
+        int n = snprintf(env, sizeof env, "{\"meta\":{\"request_id\":\"%s\"},\"payload\":%zu}", RID, i);
+        snprintf(frame, sizeof frame, LAYOUT[i], env);
+        message(s, 1, frame, T0 + 1);
+        snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d,\"at\":%zu,\"n\":%d,", s, a,
+                 (size_t)(strstr(frame, "{\"meta\"") - frame), n);
+        if (!has(want)) fail_msg("layout %zu: want %s in %s", i, want, OUT);
+    }
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
 static void error_frames_fail_the_oldest_with_their_code(void **st) {
     int32_t s = open_sock();
     int32_t a = request(s, "1", -1, -1, T0);
@@ -426,6 +449,29 @@ static void outgoing_too_large_sends_nothing(void **st) {
     assert_non_null(strstr(info(s), "\"queued\":0,\"written\":0"));
 }
 
+/* The limits hold exactly: a frame of max_message_bytes and an envelope of max_envelope_bytes
+ * go out (the envelope is encoded inside its frame: the frame's prefix is not the envelope's). */
+static void outgoing_limits_are_exact(void **st) {
+    int32_t s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_true(request(s, "1", -1, -1, T0) >= 0);
+    int frame = atoi(strstr(strstr(OUT, "\"op\":\"request\""), "\"n\":") + 4), env = frame - 30;
+    char cfg[128];
+    snprintf(cfg, sizeof cfg, "{\"limits\":{\"max_envelope_bytes\":%d},\"websocket\":{\"max_message_bytes\":%d}}", env, frame);
+    C = client(cfg);
+    s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_true(request(s, "1", -1, -1, T0) >= 0);
+    assert_int_equal(request(s, "12", -1, -1, T0), Q_ERR(TOO_LARGE));
+    ASSERT_HAS("envelope size limit");
+    snprintf(cfg, sizeof cfg, "{\"websocket\":{\"max_message_bytes\":%d}}", frame - 1);
+    C = client(cfg);
+    s = sock(URL, T0);
+    event(s, 1, 1, 0, "", T0);
+    assert_int_equal(request(s, "1", -1, -1, T0), Q_ERR(TOO_LARGE));
+    ASSERT_HAS("websocket.max_message_bytes");
+}
+
 static void incoming_too_large_breaks_the_connection(void **st) {
     C = client("{\"websocket\":{\"max_message_bytes\":200},\"retry\":{\"jitter_percent\":0}}");
     int32_t s = sock(URL, T0);
@@ -453,6 +499,11 @@ static void malformed_frames_fail_the_oldest(void **st) {
         "{\"type\":\"envelope\",\"payload\":{\"meta\":{\"request_id\":\"nope\"},\"payload\":1}}",
         "{\"type\":\"envelope\",\"payload\":{\"meta\":{}}}", "{\"type\":\"error\",\"code\":\"x\"}", "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":[1,}}",
         "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1}} x",
+        /* the payload is not the frame's last member, and what follows it is wrong */
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1},\"payload\":{\"meta\":{},\"payload\":2}}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1},\"x\":}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1},}",
+        "{\"type\":\"envelope\",\"payload\":{\"meta\":{},\"payload\":1}}}",
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(BAD); i++) {
         int32_t a = request(s, "1", -1, -1, T0);
@@ -592,6 +643,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(connect_queue_then_flush, setup),
         cmocka_unit_test_setup(reply_resolves_by_request_id_in_any_form, setup),
+        cmocka_unit_test_setup(replies_resolve_in_any_frame_layout, setup),
         cmocka_unit_test_setup(error_frames_fail_the_oldest_with_their_code, setup),
         cmocka_unit_test_setup(error_envelope_rejects_with_source_envelope, setup),
         cmocka_unit_test_setup(timeout_keeps_error_frame_correlation, setup),
@@ -603,6 +655,7 @@ int main(void) {
         cmocka_unit_test_setup(backoff_grows_and_connect_times_out, setup),
         cmocka_unit_test_setup(queue_is_bounded, setup),
         cmocka_unit_test_setup(outgoing_too_large_sends_nothing, setup),
+        cmocka_unit_test_setup(outgoing_limits_are_exact, setup),
         cmocka_unit_test_setup(incoming_too_large_breaks_the_connection, setup),
         cmocka_unit_test_setup(malformed_frames_fail_the_oldest, setup),
         cmocka_unit_test_setup(push_is_bounded_and_reported, setup),
