@@ -444,8 +444,6 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     if (timeout_ms < 0) timeout_ms = cfg->ws_message_timeout_ms;
     else if (!(timeout_ms >= 1 && timeout_ms <= Q_MAX_TIMEOUT_MS) || timeout_ms != (double)(uint32_t)timeout_ms)
         return q_fail(err, Q_ERR(OUT_OF_RANGE), Q_NO_OFFSET, "options.timeout", QD(AN_INTEGER_1_86400000));
-    due(s, h, cfg, now_ms, o);   /* expire first, so a full queue frees what has timed out */
-
     env_autofill af = { .fill = true, .now_ms = now_ms, .random = random, .uuid_v4 = cfg->uuid_version == 4,
                         .tenant = cfg->tenant.len ? cfg->tenant.ptr : NULL, .tenant_len = cfg->tenant.len };
     /* the envelope is encoded straight into its frame in the output, no copy; a refused request
@@ -462,10 +460,14 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
         rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", QD(NOT_FOUND_IN_THE_ENCODED_ENVELOPE));
         goto refused;
     }
-    if (t->len - at > cfg->ws_max_message_bytes) {
+    uint32_t rid_at = (uint32_t)(rid - t->ptr), len = t->len - at;   /* offsets: the tail may move */
+    if (len > cfg->ws_max_message_bytes) {
         rc = q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "websocket.max_message_bytes", QD(THE_FRAME_WOULD_EXCEED_IT_NOTHING_WAS));
         goto refused;
     }
+    /* expire what has timed out (so a full queue frees its room) only once the request itself is
+     * good: a call that fails outputs no actions, and the rejects due() writes would go with it */
+    due(s, h, cfg, now_ms, o);
     if (s->state != WS_OPEN && s->corr.queued.len >= cfg->ws_max_queue) {
         rc = q_fail(err, Q_ERR(OVERFLOW), Q_NO_OFFSET, "websocket.max_queue", QD(NOT_CONNECTED_AND_THE_QUEUE_IS_FULL));
         goto refused;
@@ -473,7 +475,7 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     if ((rc = ws_corr_add(&s->corr, id, now_ms + timeout_ms, idempotent < 0 ? cfg->retry_non_idempotent : idempotent > 0,
                           cfg->max_in_flight, &slot, &handle, err))) goto refused;
     /* keep: the frame may be written again (idempotent), else the host may drop it once sent */
-    uint32_t w[5] = { handle, (uint32_t)(rid - t->ptr), at, t->len - at, s->corr.e[slot].idempotent };
+    uint32_t w[5] = { handle, rid_at, at, len, s->corr.e[slot].idempotent };
     record(o, WA_REQUEST, h, w, 5);
     if (o->rc) { ws_corr_remove(&s->corr, slot); rc = q_fail(err, o->rc, Q_NO_OFFSET, "websocket", QD(REQUEST)); goto refused; }
     if (s->state == WS_OPEN) send_req(s, h, slot, o);

@@ -430,6 +430,16 @@ test('a request that times out while queued frees its slot for the next one in t
   assert.equal((await Promise.race([b, never('b')])).payload, 'b');
 });
 
+test('a refused request does not take the timeouts that fell due before it: they still end', async () => {
+  const s = mk().socket();                 // connecting: requests wait in the queue
+  const a = s.request({ payload: 'a' }, { timeout: 1 });
+  const t0 = performance.now();
+  while (performance.now() - t0 < 3);      // past a's deadline, no timer has run
+  await rejects(s.request({ meta: { request_id: 'nope' }, payload: 'b' }), { code: 'INVALID_UUID', source: 'local' });
+  const never = sleep(3000).then(() => assert.fail('a never ended'));
+  await Promise.race([rejects(a, { code: 'TIMEOUT' }), never]);
+});
+
 test('the frame of a request that is never written twice (not idempotent) is not held after its send', async () => {
   const s = mk({}, { limits: { max_in_flight: 10 } }).socket();
   await s.request({ payload: 0 });
