@@ -202,7 +202,7 @@ export declare class Socket {
 
 export declare class Client {
   readonly config: Required<ClientConfig>;
-  /** The pooled socket for url (default websocket.url); see README "WebSocket". */
+  /** The pooled socket for url (default websocket.url); see README "WebSocket". Throws QollectiveError BAD_MODULE on qollective-rest.wasm and in the REST glue (qollective-wasm/rest). */
   socket(url?: string | URL, options?: { WebSocket?: unknown }): Socket;
   send<R = unknown, P = unknown>(envelope: EnvelopeInput<P>, options?: SendOptions): Promise<Envelope<R>>;
   /** Requests of this client still in flight in the core (prepared, not yet resolved or rejected). */
@@ -289,10 +289,10 @@ export type LogSink = (record: LogRecord) => void;
 export interface MemoryStats { limit: number; footprint: number; persistent: number; scratch: number; clients: number }
 
 export declare class Qollective {
-  /** Loads a module (qollective.wasm, qollective-codec.wasm or qollective-tls.wasm) from a URL, a file path (Node), a Response, bytes or a compiled module. */
+  /** Loads a module (qollective.wasm, qollective-rest.wasm, qollective-codec.wasm or qollective-tls.wasm) from a URL, a file path (Node), a Response, bytes or a compiled module. */
   static load(source: string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module, options?: LoadOptions): Promise<Qollective>;
-  /** Which module was loaded, told by its exports: 'client' (qollective.wasm), 'codec' (qollective-codec.wasm, no clients) or 'tls' (qollective-tls.wasm: the client plus certificates and signing). */
-  readonly module: 'client' | 'codec' | 'tls';
+  /** Which module was loaded, told by its exports: 'client' (qollective.wasm), 'rest' (qollective-rest.wasm: the client without WebSocket), 'codec' (qollective-codec.wasm, no clients) or 'tls' (qollective-tls.wasm: the client plus certificates and signing). */
+  readonly module: 'client' | 'rest' | 'codec' | 'tls';
   /** Throws QollectiveError BAD_MODULE on the codec module (load qollective.wasm for clients). */
   client(config?: ClientConfig | string, options?: ClientOptions): Client;
   decode<P = unknown>(data: Uint8Array | string, client?: number): Envelope<P>;

@@ -368,8 +368,9 @@ export class Qollective {
   get hasTls() { return this.module === 'tls'; }
   /** Calls q_tls_<name>(client, ...byte lengths of parts, ...extra); parts go to the input buffer. */
   _tls(name, client, parts, ...extra) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) throw noTls();   // the REST glue: no TLS code (nor in the REST module)
     const f = this.x['q_tls_' + name];
-    if (!f) throw new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: 'certificates and signing need the TLS module (qollective-tls.wasm)' });
+    if (!f) throw noTls();
     return this._check(f(client, ...this._input(parts.map(bytesOf)), ...extra));
   }
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
@@ -512,6 +513,7 @@ export class Client {
    * inPtr: where the frame of a message call sits (resolve/push offsets point into it);
    * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
   _wsRun(rc, inPtr, entry, text) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) return;   // the REST glue has no sockets
     const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2];
@@ -618,6 +620,7 @@ export class Client {
   /** The host TLS transport of this client (load option tls, TLS module): made from the
    *  compiled-in credentials on first use; null without one. */
   _host() {
+    if (globalThis.QOLLECTIVE_REST_ONLY) return null;   // the REST glue: no host TLS transport
     const q = this.q;
     if (this._tlsHost === undefined) {
       this._tlsHost = null;
@@ -631,6 +634,7 @@ export class Client {
   _hostClose() { this._tlsHost?.close(); this._tlsHost = undefined; }
   /** The compiled-in {ca, cert, key} PEM bytes for the host TLS stack; the core's output is wiped here. */
   _embeddedCredentials() {
+    if (globalThis.QOLLECTIVE_REST_ONLY) throw noTls();
     const q = this.q;
     q._tls('host_credentials', -1, []);
     const p = q.x.q_output_ptr(), n = q.x.q_output_len(), m = q.mem, dv = new DataView(m.buffer, p, n), out = {};
@@ -647,6 +651,7 @@ export class Client {
   }
   /** TLS module: the signature headers of a WebSocket handshake to url ({name: value}). */
   _signHandshake(url) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) throw noTls();
     const q = this.q;
     q._entropy(32);
     q._tls('sign_handshake', this._live(), [url], q.io.now());
@@ -1142,6 +1147,12 @@ function noWebSocket(module) {
     ? 'qollective-rest.wasm has no WebSocket; load qollective.wasm' : 'the REST glue has no WebSocket; import qollective-wasm (dist/qollective.min.js)'} instead` });
 }
 
+/** What a TLS call throws without the TLS module (or in the REST glue). */
+function noTls() {
+  return new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: globalThis.QOLLECTIVE_REST_ONLY
+    ? 'the REST glue has no TLS calls; import qollective-wasm (dist/qollective.min.js)' : 'certificates and signing need the TLS module (qollective-tls.wasm)' });
+}
+
 function typeError(message, path, cause) {
   return new QollectiveError({ type: 'validation', code: 'TYPE_MISMATCH', message, path }, cause);
 }
@@ -1184,7 +1195,8 @@ function encodeParts(env) {
 // status this list does not know; "\x03id\x02" is detail text number id, line id below
 // (Q_DETAIL_TABLE in src/error_detail.h, same order). tests/js/error-text.test.mjs checks
 // that both lists match the C tables. The codec glue (dist/qollective-codec.min.js) carries
-// only the text the codec module's sources use.
+// only the text the codec module's sources use; the REST glue (dist/qollective-rest.min.js,
+// scripts/glue-rest.mjs) leaves the detail lines no REST-module source uses empty ("detail N").
 const CODEC_MESSAGES = `JSON_EMPTY empty input
 BAD_STATE call not valid in this state
 JSON_TRUNCATED unexpected end of input
@@ -1478,5 +1490,5 @@ const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {
-  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : DETAIL_OF[id - 1] ?? `detail ${id}`);
+  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : DETAIL_OF[id - 1] || `detail ${id}`);
 }

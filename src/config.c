@@ -96,32 +96,32 @@ static const schema_field ROOT_F[] = {
 };
 static const schema ROOT = SCHEMA(ROOT_F);
 
-/* Integer settings: key path (for errors), range, slot, where it goes (small fields: the
- * table is data in the module). */
-typedef struct { const char *path; uint32_t max; uint16_t min; uint8_t slot, offset; } int_setting;
+/* Integer settings: range, slot, where it goes (small fields: the table is data in the
+ * module; the key path for errors comes from the schema tables, config_path). */
+typedef struct { uint32_t max; uint16_t min; uint8_t slot, offset; } int_setting;
 #define OFF(field) (uint8_t)__builtin_offsetof(q_config, field)
 _Static_assert(sizeof(q_config) <= 256, "config offsets fit uint8_t");
 static const int_setting INTS[] = {
-    { "rest.max_redirects", Q_CONFIG_MAX_REDIRECTS, 0, C_MAX_REDIRECTS, OFF(max_redirects) },
-    { "timeouts.request_ms", Q_MAX_TIMEOUT_MS, 1, C_REQUEST_MS, OFF(request_timeout_ms) },
-    { "timeouts.connect_ms", Q_MAX_TIMEOUT_MS, 1, C_CONNECT_MS, OFF(connect_timeout_ms) },
-    { "retry.max_attempts", Q_MAX_RETRY_ATTEMPTS, 1, C_MAX_ATTEMPTS, OFF(retry_max_attempts) },
-    { "retry.base_delay_ms", Q_MAX_TIMEOUT_MS, 0, C_BASE_DELAY, OFF(retry_base_ms) },
-    { "retry.max_delay_ms", Q_MAX_TIMEOUT_MS, 0, C_MAX_DELAY, OFF(retry_max_ms) },
-    { "retry.jitter_percent", 100, 0, C_JITTER, OFF(retry_jitter_pct) },
-    { "websocket.ping_interval_ms", Q_MAX_TIMEOUT_MS, 0, C_WS_PING, OFF(ws_ping_interval_ms) },
-    { "websocket.message_timeout_ms", Q_MAX_TIMEOUT_MS, 1, C_WS_MSG_TIMEOUT, OFF(ws_message_timeout_ms) },
-    { "websocket.max_message_bytes", Q_CONFIG_MAX_BYTES, 64, C_WS_MAX_MSG, OFF(ws_max_message_bytes) },
-    { "websocket.max_connections", Q_CONFIG_MAX_CONNECTIONS, 1, C_WS_MAX_CONN, OFF(ws_max_connections) },
-    { "websocket.max_queue", Q_CONFIG_MAX_QUEUE, 0, C_WS_MAX_QUEUE, OFF(ws_max_queue) },
-    { "limits.max_envelope_bytes", Q_CONFIG_MAX_BYTES, 64, C_MAX_ENVELOPE, OFF(limits.max_envelope_bytes) },
-    { "limits.max_meta_bytes", Q_CONFIG_MAX_BYTES, 2, C_MAX_META, OFF(limits.max_meta_bytes) },
-    { "limits.max_depth", Q_CONFIG_MAX_DEPTH, 2, C_MAX_DEPTH, OFF(limits.max_depth) },
-    { "limits.max_in_flight", Q_CONFIG_MAX_IN_FLIGHT, 1, C_MAX_IN_FLIGHT, OFF(max_in_flight) },
-    { "limits.max_header_bytes", Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
-    { "limits.max_error_bytes", Q_CONFIG_MAX_BYTES, 2, C_MAX_ERROR, OFF(limits.max_error_bytes) },
-    { "meta.uuid_version", 7, 4, C_UUID_VERSION, OFF(uuid_version) },
-    { "security.token_ttl_ms", Q_CONFIG_MAX_TOKEN_TTL_MS, 0, C_TOKEN_TTL, OFF(token_ttl_ms) },
+    { Q_CONFIG_MAX_REDIRECTS, 0, C_MAX_REDIRECTS, OFF(max_redirects) },
+    { Q_MAX_TIMEOUT_MS, 1, C_REQUEST_MS, OFF(request_timeout_ms) },
+    { Q_MAX_TIMEOUT_MS, 1, C_CONNECT_MS, OFF(connect_timeout_ms) },
+    { Q_MAX_RETRY_ATTEMPTS, 1, C_MAX_ATTEMPTS, OFF(retry_max_attempts) },
+    { Q_MAX_TIMEOUT_MS, 0, C_BASE_DELAY, OFF(retry_base_ms) },
+    { Q_MAX_TIMEOUT_MS, 0, C_MAX_DELAY, OFF(retry_max_ms) },
+    { 100, 0, C_JITTER, OFF(retry_jitter_pct) },
+    { Q_MAX_TIMEOUT_MS, 0, C_WS_PING, OFF(ws_ping_interval_ms) },
+    { Q_MAX_TIMEOUT_MS, 1, C_WS_MSG_TIMEOUT, OFF(ws_message_timeout_ms) },
+    { Q_CONFIG_MAX_BYTES, 64, C_WS_MAX_MSG, OFF(ws_max_message_bytes) },
+    { Q_CONFIG_MAX_CONNECTIONS, 1, C_WS_MAX_CONN, OFF(ws_max_connections) },
+    { Q_CONFIG_MAX_QUEUE, 0, C_WS_MAX_QUEUE, OFF(ws_max_queue) },
+    { Q_CONFIG_MAX_BYTES, 64, C_MAX_ENVELOPE, OFF(limits.max_envelope_bytes) },
+    { Q_CONFIG_MAX_BYTES, 2, C_MAX_META, OFF(limits.max_meta_bytes) },
+    { Q_CONFIG_MAX_DEPTH, 2, C_MAX_DEPTH, OFF(limits.max_depth) },
+    { Q_CONFIG_MAX_IN_FLIGHT, 1, C_MAX_IN_FLIGHT, OFF(max_in_flight) },
+    { Q_CONFIG_MAX_BYTES, 256, C_MAX_HEADER, OFF(max_header_bytes) },
+    { Q_CONFIG_MAX_BYTES, 2, C_MAX_ERROR, OFF(limits.max_error_bytes) },
+    { 7, 4, C_UUID_VERSION, OFF(uuid_version) },
+    { Q_CONFIG_MAX_TOKEN_TTL_MS, 0, C_TOKEN_TTL, OFF(token_ttl_ms) },
 };
 
 /* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default
@@ -181,7 +181,13 @@ static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_err
     return Q_OK;
 }
 
-static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len);
+/* Entry v of an allowlist (validated JSON text js), unescaped into scratch (NULL: out of memory). */
+static const uint8_t *origin_entry(const uint8_t *js, const jsmntok_t *v, uint32_t *len) {
+    uint32_t m = (uint32_t)(v->end - v->start);
+    uint8_t *o = scratch_alloc(m + 1);
+    if (o) *len = json_unescape(js + v->start, m, o);
+    return o;
+}
 
 /* URL fields are checked when the client is made, so requests never carry a bad URL. */
 static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
@@ -194,24 +200,21 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         return rc;
     if (!c->allowed_origins_json.len) return Q_OK;
     /* security.allowed_origins: every entry an origin (or "*." pattern), and the configured
-     * URLs among them, so a mistake shows when the client is made, not at the first send */
-    q_tokens t;
-    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
-    int list = w->slots[C_ORIGINS];
-    span_iter in_config;   /* the same entries where the config text has them (for offsets) */
-    jsmntok_t at;
-    if (list >= 0) span_iter_init(&in_config, w->js, w->len, schema_tok(w, list));
-    for (int k = 1; k < t.count; k++) {
+     * URLs among them, so a mistake shows when the client is made, not at the first send.
+     * The entries are read where the config text has them (the walk validated it): no second
+     * parse, and each offset is the entry's (exact when it has no escapes). */
+    span_iter it;
+    jsmntok_t v;
+    span_iter_init(&it, w->js, w->len, schema_tok(w, w->slots[C_ORIGINS]));
+    for (uint32_t k = 0; span_next(&it, NULL, &v); k++) {
         q_origin o;
         char path[48] = "security.allowed_origins[";
-        q_text_append_u64(path, sizeof path, (uint64_t)(k - 1));
+        q_text_append_u64(path, sizeof path, k);
         q_text_append(path, sizeof path, "]");
         uint32_t m;
-        const uint8_t *entry = origin_entry(&t, k, &m);
+        const uint8_t *entry = origin_entry(w->js, &v, &m);
         if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
-        /* the offset: where the entry's text is in the config (exact when it has no escapes) */
-        int64_t off = list >= 0 && span_next(&in_config, NULL, &at) ? (int64_t)w->base + at.start : -1;
-        if ((rc = origin_parse(entry, m, true, &o, path, off, err))) return rc;
+        if ((rc = origin_parse(entry, m, true, &o, path, (int64_t)w->base + v.start, err))) return rc;
     }
     static const struct { uint8_t slot; uint8_t offset; const char *path; } URLS[] = {
         { C_BASE_URL, OFF(base_url), "rest.base_url" }, { C_WS_URL, OFF(ws_url), "websocket.url" },
@@ -226,14 +229,6 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     return Q_OK;
 }
 
-/* Entry k of the parsed allowlist, unescaped into scratch (NULL: out of memory). */
-static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len) {
-    uint32_t m = (uint32_t)(t->tok[k].end - t->tok[k].start);
-    uint8_t *o = scratch_alloc(m + 1);
-    if (o) *len = json_unescape(t->js + t->tok[k].start, m, o);
-    return o;
-}
-
 int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err) {
     *allowed = false;
     q_origin want, p;
@@ -246,16 +241,34 @@ int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, boo
             *allowed = own[k]->len && origin_parse(own[k]->ptr, own[k]->len, false, &p, NULL, -1, &ignored) == Q_OK && origin_match(&p, &want);
         return Q_OK;
     }
-    q_tokens t;
-    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
-    for (int k = 1; k < t.count && !*allowed; k++) {
+    /* the list as kept: compact JSON, validated when the client was made */
+    const uint8_t *js = c->allowed_origins_json.ptr;
+    jsmntok_t list = { .type = JSMN_ARRAY, .start = 0, .end = (int)c->allowed_origins_json.len }, v;
+    span_iter it;
+    span_iter_init(&it, js, c->allowed_origins_json.len, &list);
+    while (!*allowed && span_next(&it, NULL, &v)) {
         uint32_t m;
-        const uint8_t *entry = origin_entry(&t, k, &m);
+        const uint8_t *entry = origin_entry(js, &v, &m);
         if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
         if ((rc = origin_parse(entry, m, true, &p, "security.allowed_origins", -1, err))) return rc;   /* checked at config time */
         *allowed = origin_match(&p, &want);
     }
     return Q_OK;
+}
+
+/* "section.key" of config slot `slot`, read from the schema tables (not kept twice as text). */
+__attribute__((noinline)) static const char *config_path(char *buf, size_t cap, int slot) {
+    buf[0] = 0;
+    for (size_t s = 0; s < Q_ARRAY_LEN(ROOT_F); s++) {
+        const schema *sec = ROOT_F[s].sub;
+        for (uint8_t f = 0; f < sec->count; f++)
+            if (sec->fields[f].slot == slot) {
+                q_text_append(buf, cap, ROOT_F[s].name);
+                q_text_append(buf, cap, ".");
+                q_text_append(buf, cap, sec->fields[f].name);
+            }
+    }
+    return buf;
 }
 
 static int range_fail(q_error *err, const char *path, int64_t off, const char *what) {
@@ -280,14 +293,16 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         if (tok < 0) continue;
         int64_t v;
         rc = num_to_i64(schema_tok_ptr(&w, tok), schema_tok_len(&w, tok), INTS[k].min, INTS[k].max, &v);
+        char path[48];
         if (rc) {
             char what[48] = "allowed ";
             q_text_append_u64(what, sizeof what, INTS[k].min);
             q_text_append(what, sizeof what, "..");
             q_text_append_u64(what, sizeof what, INTS[k].max);
-            return q_fail(err, rc, schema_tok_offset(&w, tok), INTS[k].path, what);
+            return q_fail(err, rc, schema_tok_offset(&w, tok), config_path(path, sizeof path, INTS[k].slot), what);
         }
-        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return range_fail(err, INTS[k].path, schema_tok_offset(&w, tok), QD(FOUR_OR_SEVEN));
+        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7)
+            return range_fail(err, config_path(path, sizeof path, C_UUID_VERSION), schema_tok_offset(&w, tok), QD(FOUR_OR_SEVEN));
         *(uint32_t *)(void *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
     }
     if (c->retry_max_ms < c->retry_base_ms)

@@ -5,10 +5,6 @@
 #include "url.h"
 
 
-typedef struct { const char *path; int64_t base; q_error *err; } ctx;
-static int bad(const ctx *x, uint32_t at, const char *why) {
-    return q_fail(x->err, Q_ERR(INVALID_URL), x->base < 0 ? Q_NO_OFFSET : x->base + at, x->path, why);
-}
 
 static bool scheme_is(const uint8_t *s, uint32_t n, const char *name) {
     return url_case_eq(s, n, (const uint8_t *)name, (uint32_t)q_strlen(name));
@@ -25,46 +21,46 @@ static void put_hex16(q_origin *o, uint32_t v) {
 
 /* WHATWG IPv6 parser (no zone: '%' was refused before) and its serializer: lower-case hex, no
  * leading zeros, the first longest run of two or more zero pieces as "::". */
-static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const ctx *x, uint32_t base) {
+static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uint32_t base) {
     uint16_t piece[8] = { 0 };
     int len = 0, compress = -1;
     uint32_t i = 0;
     if (n >= 1 && s[0] == ':') {
-        if (n < 2 || s[1] != ':') return bad(x, base, QD(BAD_IPV6_ADDRESS));
+        if (n < 2 || s[1] != ':') return url_bad(x, base, QD(BAD_IPV6_ADDRESS));
         i = 2; compress = len = 0;
         if (i == n) goto done;
     }
     while (i < n) {
-        if (len == 8) return bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (len == 8) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
         if (s[i] == ':') {
-            if (compress >= 0) return bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO));
+            if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO));
             i++; compress = len;
             continue;
         }
         uint32_t v = 0, k = 0;
         while (k < 4 && i < n && q_hex_value(s[i]) >= 0) { v = v * 16 + (uint32_t)q_hex_value(s[i]); i++; k++; }
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */
-            if (k == 0 || len > 6) return bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (k == 0 || len > 6) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
             i -= k;
             int parts = 0;
             while (i < n) {
                 uint32_t d = 0, m = 0;
-                if (parts && (s[i] != '.' || ++i >= n)) return bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
-                if (s[i] == '0' && i + 1 < n && q_is_digit(s[i + 1])) return bad(x, base + i, QD(LEADING_ZERO_IN_IPV6_S_IPV4_PART));
+                if (parts && (s[i] != '.' || ++i >= n)) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
+                if (s[i] == '0' && i + 1 < n && q_is_digit(s[i + 1])) return url_bad(x, base + i, QD(LEADING_ZERO_IN_IPV6_S_IPV4_PART));
                 while (i < n && q_is_digit(s[i]) && m < 3) { d = d * 10 + (s[i] - '0'); i++; m++; }
-                if (!m || d > 255 || parts == 4) return bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
+                if (!m || d > 255 || parts == 4) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
                 piece[len] = (uint16_t)(piece[len] * 256 + d);
                 if (++parts == 2 || parts == 4) len++;
             }
-            if (parts != 4) return bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
+            if (parts != 4) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
             break;
         }
-        if (k == 0) return bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (k == 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
         piece[len++] = (uint16_t)v;
         if (i < n) {
-            if (s[i] != ':' || i + 1 == n) return bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (s[i] != ':' || i + 1 == n) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
             i++;
-            if (s[i] == ':') { if (compress >= 0) return bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO)); compress = len; i++; }
+            if (s[i] == ':') { if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO)); compress = len; i++; }
         }
     }
 done:
@@ -72,7 +68,7 @@ done:
         int moved = len - compress;
         for (int k = 0; k < moved; k++) piece[7 - k] = piece[compress + moved - 1 - k];
         for (int k = compress; k < 8 - moved; k++) piece[k] = 0;
-    } else if (len != 8) return bad(x, base, QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES));
+    } else if (len != 8) return url_bad(x, base, QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES));
     int best = -1, best_len = 1;
     for (int k = 0; k < 8;) {
         int e = k;
@@ -106,88 +102,88 @@ static bool last_label_numeric(const uint8_t *h, uint32_t n) {
     return true;
 }
 
-static int ipv4(const uint8_t *h, uint32_t n, const ctx *x, uint32_t base) {
+static int ipv4(const uint8_t *h, uint32_t n, const url_ctx *x, uint32_t base) {
     uint32_t i = 0;
     for (int part = 0; part < 4; part++) {
-        if (part && (i >= n || h[i++] != '.')) return bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
+        if (part && (i >= n || h[i++] != '.')) return url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
         uint32_t v = 0, m = 0;
-        if (i + 1 < n && h[i] == '0' && q_is_digit(h[i + 1])) return bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
+        if (i + 1 < n && h[i] == '0' && q_is_digit(h[i + 1])) return url_bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
         while (i < n && q_is_digit(h[i]) && m < 4) { v = v * 10 + (h[i] - '0'); i++; m++; }
-        if (!m || v > 255) return bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2));
+        if (!m || v > 255) return url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2));
     }
-    return i == n ? Q_OK : bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
+    return i == n ? Q_OK : url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
 }
 
 int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const char *path, int64_t base, q_error *err) {
-    const ctx x = { path, base, err };
+    const url_ctx x = { path, base, err };
     q_memset(o, 0, sizeof *o);
-    if (n == 0) return bad(&x, 0, QD(EMPTY_URL));
+    if (n == 0) return url_bad(&x, 0, QD(EMPTY_URL));
     uint32_t i = 0;
     while (i < n && s[i] != ':' && s[i] != '/') i++;
-    if (i == n || s[i] != ':') return bad(&x, 0, QD(NOT_AN_ABSOLUTE_URL));
+    if (i == n || s[i] != ':') return url_bad(&x, 0, QD(NOT_AN_ABSOLUTE_URL));
     if (scheme_is(s, i, "https") || scheme_is(s, i, "wss")) o->secure = 1;
     else if (!scheme_is(s, i, "http") && !scheme_is(s, i, "ws"))
-        return bad(&x, 0, QD(SCHEME_MUST_BE_HTTP_HTTPS_WS_OR_WSS));
-    if (n - i < 3 || s[i + 1] != '/' || s[i + 2] != '/') return bad(&x, i, QD(EXPECTED_AFTER_THE_SCHEME));
+        return url_bad(&x, 0, QD(SCHEME_MUST_BE_HTTP_HTTPS_WS_OR_WSS));
+    if (n - i < 3 || s[i + 1] != '/' || s[i + 2] != '/') return url_bad(&x, i, QD(EXPECTED_AFTER_THE_SCHEME));
     uint32_t a = i + 3, e = a;
     while (e < n && s[e] != '/' && s[e] != '?' && s[e] != '#') e++;
     for (uint32_t k = a; k < e; k++) {
         uint8_t c = s[k];
-        if (c == '@') return bad(&x, k, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
-        if (c == '\\') return bad(&x, k, QD(BACKSLASH_IN_THE_HOST_WHATWG_PARSERS_END));
-        if (c == '%') return bad(&x, k, QD(PERCENT_ENCODED_HOST_WHATWG_PARSERS_DECO));
-        if (c <= 0x20 || c >= 0x7F) return bad(&x, k, QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER_IN));
+        if (c == '@') return url_bad(&x, k, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
+        if (c == '\\') return url_bad(&x, k, QD(BACKSLASH_IN_THE_HOST_WHATWG_PARSERS_END));
+        if (c == '%') return url_bad(&x, k, QD(PERCENT_ENCODED_HOST_WHATWG_PARSERS_DECO));
+        if (c <= 0x20 || c >= 0x7F) return url_bad(&x, k, QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER_IN));
     }
     uint32_t h = a, he;                                       /* host s[h..he) */
     if (h < e && s[h] == '[') {
         he = h + 1;
         while (he < e && s[he] != ']') he++;
-        if (he == e) return bad(&x, h, QD(UNCLOSED_IPV6_LITERAL));
-        if (pattern && he > h && s[h + 1] == '*') return bad(&x, h, QD(NO_WILDCARD_IN_AN_IPV6_LITERAL));
+        if (he == e) return url_bad(&x, h, QD(UNCLOSED_IPV6_LITERAL));
+        if (pattern && he > h && s[h + 1] == '*') return url_bad(&x, h, QD(NO_WILDCARD_IN_AN_IPV6_LITERAL));
         int rc = ipv6(s + h + 1, he - h - 1, o, &x, h + 1);
         if (rc) return rc;
         he++;
     } else {
         he = h;
         while (he < e && s[he] != ':') he++;
-        if (he == h) return bad(&x, h, QD(MISSING_HOST));
+        if (he == h) return url_bad(&x, h, QD(MISSING_HOST));
         uint32_t from = h;
         if (pattern && he - h >= 2 && s[h] == '*' && s[h + 1] == '.') { o->wildcard = 1; from = h + 2; }
-        if (he - from > Q_MAX_HOST_BYTES) return bad(&x, from, QD(HOST_LONGER_THAN_253_BYTES));
+        if (he - from > Q_MAX_HOST_BYTES) return url_bad(&x, from, QD(HOST_LONGER_THAN_253_BYTES));
         uint32_t label = 0, labels = 0;
         for (uint32_t k = from; k < he; k++) {
             uint8_t c = q_lower(s[k]);
             if (c == '.') {
-                if (!label) return bad(&x, k, QD(EMPTY_LABEL_IN_THE_HOST));
+                if (!label) return url_bad(&x, k, QD(EMPTY_LABEL_IN_THE_HOST));
                 label = 0; labels++;
             } else if ((c >= 'a' && c <= 'z') || q_is_digit(c) || c == '-' || c == '_') {
-                if (++label > 63) return bad(&x, k, QD(HOST_LABEL_LONGER_THAN_63_BYTES));
-            } else return bad(&x, k, c == '*' ? QD(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST) : QD(CHARACTER_NOT_ALLOWED_IN_A_HOST));
+                if (++label > 63) return url_bad(&x, k, QD(HOST_LABEL_LONGER_THAN_63_BYTES));
+            } else return url_bad(&x, k, c == '*' ? QD(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST) : QD(CHARACTER_NOT_ALLOWED_IN_A_HOST));
             o->host[o->host_len++] = c;
         }
         if (label) labels++;
-        if (!o->host_len) return bad(&x, from, QD(MISSING_HOST));
+        if (!o->host_len) return url_bad(&x, from, QD(MISSING_HOST));
         if (last_label_numeric(o->host, o->host_len)) {
-            if (o->wildcard) return bad(&x, h, QD(NO_WILDCARD_OVER_AN_IP_ADDRESS));
+            if (o->wildcard) return url_bad(&x, h, QD(NO_WILDCARD_OVER_AN_IP_ADDRESS));
             int rc = ipv4(o->host, o->host_len, &x, from);
             if (rc) return rc;
         }
         /* "*.com" would allow a whole top-level domain: a wildcard needs two labels after it */
-        if (o->wildcard && labels < 2) return bad(&x, h, QD(A_WILDCARD_NEEDS_AT_LEAST_TWO_LABELS_AFT));
+        if (o->wildcard && labels < 2) return url_bad(&x, h, QD(A_WILDCARD_NEEDS_AT_LEAST_TWO_LABELS_AFT));
     }
     if (he < e) {                                             /* ":port" */
-        if (s[he] != ':') return bad(&x, he, QD(UNEXPECTED_CHARACTER_AFTER_THE_HOST));
+        if (s[he] != ':') return url_bad(&x, he, QD(UNEXPECTED_CHARACTER_AFTER_THE_HOST));
         uint32_t p = he + 1, v = 0;
-        if (p == e) return bad(&x, p, QD(EMPTY_PORT));
+        if (p == e) return url_bad(&x, p, QD(EMPTY_PORT));
         for (; p < e; p++) {
-            if (!q_is_digit(s[p])) return bad(&x, p, QD(PORT_MUST_BE_1_65535));
+            if (!q_is_digit(s[p])) return url_bad(&x, p, QD(PORT_MUST_BE_1_65535));
             v = v * 10 + (s[p] - '0');
-            if (v > 65535) return bad(&x, p, QD(PORT_MUST_BE_1_65535));
+            if (v > 65535) return url_bad(&x, p, QD(PORT_MUST_BE_1_65535));
         }
-        if (v == 0) return bad(&x, he + 1, QD(PORT_MUST_BE_1_65535));
+        if (v == 0) return url_bad(&x, he + 1, QD(PORT_MUST_BE_1_65535));
         o->port = (uint16_t)(v == (o->secure ? 443u : 80u) ? 0 : v);
     }
-    if (pattern && e < n && !(e + 1 == n && s[e] == '/')) return bad(&x, e, QD(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F));
+    if (pattern && e < n && !(e + 1 == n && s[e] == '/')) return url_bad(&x, e, QD(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F));
     return Q_OK;
 }
 

@@ -18,9 +18,7 @@ bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m) {
     return true;
 }
 
-typedef struct { const char *path; int64_t base; q_error *err; } url_ctx;
-
-static int bad(const url_ctx *x, uint32_t off, const char *why) {
+int url_bad(const url_ctx *x, uint32_t off, const char *why) {
     return q_fail(x->err, Q_ERR(INVALID_URL), x->base < 0 ? Q_NO_OFFSET : x->base + off, x->path, why);
 }
 
@@ -28,12 +26,12 @@ static int bad(const url_ctx *x, uint32_t off, const char *why) {
 static int check_path(const uint8_t *s, uint32_t from, uint32_t n, bool allow_query, const url_ctx *err) {
     for (uint32_t i = from; i < n; i++) {
         uint8_t c = s[i];
-        if (c <= 0x20 || c >= 0x7F) return bad(err, i, QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER));
-        if (c == '#') return bad(err, i, QD(FRAGMENT_NOT_ALLOWED));
-        if (c == '?' && !allow_query) return bad(err, i, QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL));
+        if (c <= 0x20 || c >= 0x7F) return url_bad(err, i, QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER));
+        if (c == '#') return url_bad(err, i, QD(FRAGMENT_NOT_ALLOWED));
+        if (c == '?' && !allow_query) return url_bad(err, i, QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL));
         if (url_char_in(c, "\\\"<>`{}|^"))
-            return bad(err, i, QD(CHARACTER_MUST_BE_PERCENT_ENCODED));
-        if (c == '%' && (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))) return bad(err, i, QD(BAD_PERCENT_ESCAPE));
+            return url_bad(err, i, QD(CHARACTER_MUST_BE_PERCENT_ENCODED));
+        if (c == '%' && (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))) return url_bad(err, i, QD(BAD_PERCENT_ESCAPE));
     }
     return Q_OK;
 }
@@ -41,34 +39,34 @@ static int check_path(const uint8_t *s, uint32_t from, uint32_t n, bool allow_qu
 int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *path, int64_t base, q_error *e) {
     const url_ctx ctx = { path, base, e }, *err = &ctx;
     uint32_t i = 0;
-    if (n == 0) return bad(err, 0, QD(EMPTY));
-    if (n > Q_MAX_URL_BYTES) return bad(err, Q_MAX_URL_BYTES, QD(TOO_LONG));
+    if (n == 0) return url_bad(err, 0, QD(EMPTY));
+    if (n > Q_MAX_URL_BYTES) return url_bad(err, Q_MAX_URL_BYTES, QD(TOO_LONG));
     while (i < n && (is_alpha(s[i]) || (i && (q_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')))) i++;
     if (!url_case_eq(s, i, (const uint8_t *)"http", 4) && !url_case_eq(s, i, (const uint8_t *)"https", 5))
-        return bad(err, 0, QD(SCHEME_MUST_BE_HTTP_OR_HTTPS));
-    if (n - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/') return bad(err, i, QD(EXPECTED_SCHEME_SLASHES));
+        return url_bad(err, 0, QD(SCHEME_MUST_BE_HTTP_OR_HTTPS));
+    if (n - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/') return url_bad(err, i, QD(EXPECTED_SCHEME_SLASHES));
     out->scheme_len = i;
     i += 3;
     uint32_t host = i;
     /* userinfo first: "user:pw@host" would otherwise read as host "user" with a bad port */
     for (uint32_t k = i; k < n && s[k] != '/' && s[k] != '?' && s[k] != '#'; k++)
-        if (s[k] == '@') return bad(err, host, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
+        if (s[k] == '@') return url_bad(err, host, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
     if (i < n && s[i] == '[') {                         /* IPv6 literal */
         i++;
         while (i < n && (is_hex(s[i]) || s[i] == ':' || s[i] == '.')) i++;
-        if (i >= n || s[i] != ']' || i == host + 1) return bad(err, i, QD(BAD_IPV6_LITERAL));
+        if (i >= n || s[i] != ']' || i == host + 1) return url_bad(err, i, QD(BAD_IPV6_LITERAL));
         i++;
     } else {
         while (i < n && (is_alpha(s[i]) || q_is_digit(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')) i++;
-        if (i == host) return bad(err, i, QD(MISSING_HOST));
+        if (i == host) return url_bad(err, i, QD(MISSING_HOST));
     }
     if (i < n && s[i] == ':') {
         uint32_t p0 = ++i, port = 0;
         while (i < n && q_is_digit(s[i]) && i - p0 < 6) port = port * 10 + (s[i++] - '0');
-        if (i == p0 || port == 0 || port > 65535 || (i < n && q_is_digit(s[i]))) return bad(err, p0, QD(PORT_MUST_BE_1_65535));
+        if (i == p0 || port == 0 || port > 65535 || (i < n && q_is_digit(s[i]))) return url_bad(err, p0, QD(PORT_MUST_BE_1_65535));
     }
     if (i < n && s[i] != '/') {
-        return bad(err, i, s[i] == '?' ? QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL) : s[i] == '#' ? QD(FRAGMENT_NOT_ALLOWED) : QD(INVALID_HOST_CHARACTER));
+        return url_bad(err, i, s[i] == '?' ? QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL) : s[i] == '#' ? QD(FRAGMENT_NOT_ALLOWED) : QD(INVALID_HOST_CHARACTER));
     }
     out->origin_len = i;
     out->path_off = i;
@@ -77,9 +75,9 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
 
 int url_check_route(const uint8_t *s, uint32_t n, const char *path, int64_t base, q_error *e) {
     const url_ctx ctx = { path, base, e }, *err = &ctx;
-    if (n == 0 || s[0] != '/') return bad(err, 0, QD(ROUTE_MUST_START_WITH_SLASH));
-    if (n > 1 && s[1] == '/') return bad(err, 1, QD(ROUTE_MUST_NOT_START_WITH_TWO_SLASHES));
-    if (n > Q_MAX_URL_BYTES) return bad(err, Q_MAX_URL_BYTES, QD(TOO_LONG));
+    if (n == 0 || s[0] != '/') return url_bad(err, 0, QD(ROUTE_MUST_START_WITH_SLASH));
+    if (n > 1 && s[1] == '/') return url_bad(err, 1, QD(ROUTE_MUST_NOT_START_WITH_TWO_SLASHES));
+    if (n > Q_MAX_URL_BYTES) return url_bad(err, Q_MAX_URL_BYTES, QD(TOO_LONG));
     return check_path(s, 0, n, true, err);
 }
 

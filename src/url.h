@@ -37,6 +37,12 @@ int url_resolve(q_buf *out, const uint8_t *base, uint32_t bn, const uint8_t *ref
 /* true when a[0..n) equals b[0..m) ASCII case-insensitively (hosts, schemes, header names). */
 bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m);
 
+/* Where a URL error is reported: the key path and the offset of the URL's first byte in the
+ * caller's input (base < 0: none). */
+typedef struct { const char *path; int64_t base; q_error *err; } url_ctx;
+/* INVALID_URL naming x->path, detail why, at byte `at` of the URL. Shared by url.c and origin.c. */
+int url_bad(const url_ctx *x, uint32_t at, const char *why);
+
 /* true when c (not NUL) is one of the characters of set. */
 bool url_char_in(uint8_t c, const char *set);
 #endif

@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { WASM, MODULE, GLUE, GLUE_FILE } from './module.mjs';
 
 const { Qollective, QollectiveError } = await import(GLUE);
@@ -22,6 +24,15 @@ const headers = (await readdir(new URL('src/', root))).filter((f) => f.endsWith(
 const codecText = (await Promise.all([...codecSources, ...headers].map((f) => read(`src/${f}`)))).join('\n');
 const used = (macro) => new Set([...codecText.matchAll(new RegExp(`${macro}\\((\\w+)\\)`, 'g'))].map((m) => m[1]));
 const inGlue = CODEC_GLUE ? { status: used('Q_ERR'), detail: used('QD') } : null;
+// The REST glue carries every status message and the details the REST module's sources use
+// (Makefile rest_SRC; scripts/glue-rest.mjs leaves the others empty).
+const REST_GLUE = GLUE_FILE.endsWith('qollective-rest.min.js');
+const restSources = execFileSync('make', ['-s', '--no-print-directory', 'print-src-rest'], { cwd: fileURLToPath(root), encoding: 'utf8' }).trim().split(/\s+/);
+const restText = (await Promise.all([...restSources, ...headers.map((h) => `src/${h}`)].map(read))).join('\n');
+const restDetails = new Set([...restText.matchAll(/QD\((\w+)\)/g)].map((m) => m[1]));
+const restStatuses = new Set([...restText.matchAll(/Q_ERR\((\w+)\)/g)].map((m) => m[1]));
+const detailInGlue = (name) => (CODEC_GLUE ? inGlue.detail.has(name) : !REST_GLUE || restDetails.has(name));
+const statusInGlue = (name) => (CODEC_GLUE ? inGlue.status.has(name) : !REST_GLUE || restStatuses.has(name));
 
 test('the C tables were read (guards the parsing below)', () => {
   assert.equal(STATUS[0][0], 'OK');
@@ -29,16 +40,27 @@ test('the C tables were read (guards the parsing below)', () => {
   assert.ok(STATUS.length > 40 && DETAIL.length > 100, `${STATUS.length} statuses, ${DETAIL.length} details`);
 });
 
-test(`every status of Q_STATUS_TABLE ${CODEC_GLUE ? 'the codec sources use ' : ''}has its C message in the glue`, () => {
+test(`every status of Q_STATUS_TABLE ${CODEC_GLUE ? 'the codec sources use ' : REST_GLUE ? 'the REST sources use ' : ''}has its C message in the glue`, () => {
   if (CODEC_GLUE) assert.ok(inGlue.status.size > 20 && inGlue.status.has('JSON_SYNTAX'), [...inGlue.status].join());
-  for (const [name, msg] of STATUS) if (!CODEC_GLUE || inGlue.status.has(name)) assert.equal(text(`\x01${name}\x02`), msg, name);
+  assert.ok(restStatuses.size > 30 && restStatuses.has('INVALID_URL') && !restStatuses.has('ERROR_FRAME'), [...restStatuses].join());
+  for (const [name, msg] of STATUS) if (statusInGlue(name)) assert.equal(text(`\x01${name}\x02`), msg, name);
 });
 
-test(`every detail of Q_DETAIL_TABLE ${CODEC_GLUE ? 'the codec sources use ' : ''}has its C text in the glue, at its id`, () => {
+test(`every detail of Q_DETAIL_TABLE ${CODEC_GLUE ? 'the codec sources use ' : REST_GLUE ? 'the REST sources use ' : ''}has its C text in the glue, at its id`, () => {
   if (CODEC_GLUE) assert.ok(inGlue.detail.size > 40 && inGlue.detail.has('LEADING_ZERO'), [...inGlue.detail].join());
+  assert.ok(restDetails.size > 100 && restDetails.has('CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED') && !restDetails.has('OPEN_NEEDS_4_ENTROPY_BYTES'), [...restDetails].join());
   DETAIL.forEach(([name, msg], i) => {
-    if (!CODEC_GLUE || inGlue.detail.has(name)) assert.equal(text(`x (\x03${i + 1}\x02)`), `x (${msg})`, name);
+    if (detailInGlue(name)) assert.equal(text(`x (\x03${i + 1}\x02)`), `x (${msg})`, name);
   });
+});
+
+test('the REST glue leaves out the WebSocket and TLS texts: such a detail reads as its id, a status as its name', { skip: !REST_GLUE }, () => {
+  const left = DETAIL.map(([name], i) => [name, i + 1]).filter(([name]) => !restDetails.has(name));
+  assert.ok(left.some(([name]) => name === 'OPEN_NEEDS_4_ENTROPY_BYTES'), left.join());
+  for (const [name, id] of left) assert.equal(text(`x (\x03${id}\x02)`), `x (detail ${id})`, name);
+  const gone = STATUS.filter(([name]) => !restStatuses.has(name));
+  assert.ok(gone.some(([name]) => name === 'CERT_EXPIRED'), gone.join());
+  for (const [name] of gone) assert.equal(text(`\x01${name}\x02`), name, name);
 });
 
 test('a status or detail the glue does not know still reads clearly', () => {

@@ -18,7 +18,7 @@ const client = await Qollective.load(file(MODULE_FILES.client));
 // Sources only the client module is built from (config, REST, retries, tokens, URLs, Base64).
 const CLIENT_ONLY_FUNCTION = /^(config_|rest_|token_|url_|retry_|base64_|client_)/;
 const CLIENT_ONLY_EXPORT = /^q_(client_|rest_|token_|ws_)/;
-const CLIENT_ONLY_TEXT = ['rest.base_url', 'retry.max_attempts', 'security.allowed_origins', 'X-Qollective-Request-Id', 'Authorization', 'Bearer'];
+const CLIENT_ONLY_TEXT = ['rest.base_url', 'limits.max_in_flight', 'security.allowed_origins', 'X-Qollective-Request-Id', 'Authorization', 'Bearer'];
 
 function functionNames(names_wasm) {
   const out = execFileSync('wasm-objdump', ['-x', '-j', 'Function', file(names_wasm).pathname], { encoding: 'utf8' });

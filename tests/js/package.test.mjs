@@ -103,10 +103,16 @@ test('the REST glue is an entry point with its own map of the same source, witho
   const map = JSON.parse(read('dist/qollective-rest.min.js.map'));
   const at = map.sources.indexOf('../js-glue/qollective.js');
   assert.ok(at >= 0, map.sources.join());
-  assert.equal(map.sourcesContent[at], read('js-glue/qollective.js'), 'the map carries the readable source');
+  // the map carries the readable source, line for line, with the detail texts the REST module
+  // never uses emptied (scripts/glue-rest.mjs; tests/js/error-text.test.mjs checks which)
+  const src = read('js-glue/qollective.js').split('\n'), got = map.sourcesContent[at].split('\n');
+  assert.equal(got.length, src.length);
+  const changed = got.filter((l, i) => l !== src[i]);
+  assert.ok(changed.length > 20 && got.every((l, i) => l === src[i] || src[i].startsWith(l) || src[i].endsWith(l)), `${changed.length} lines changed`);
+  assert.ok(!min.includes('open needs 4 entropy bytes') && read('dist/qollective.min.js').includes('open needs 4 entropy bytes'));
   // the client is there, the WebSocket class is not (each text is in the full glue)
   for (const text of ['AbortSignal', 'client table full']) assert.ok(min.includes(text), `the REST glue carries ${text}`);
-  for (const text of ['bufferedAmount', 'binaryType']) {
+  for (const text of ['bufferedAmount', 'binaryType', 'host_credentials', 'sign_handshake']) {
     assert.ok(read('dist/qollective.min.js').includes(text), text);
     assert.ok(!min.includes(text), `the REST glue carries ${text}`);
   }
@@ -121,6 +127,13 @@ test('the REST glue sends on the REST and client modules and refuses sockets', a
     assert.throws(() => c.socket(), (e) => e instanceof QollectiveError && e.code === 'BAD_MODULE' && /has no WebSocket/.test(e.message), wasm);
     c.close();
   }
+  // nor TLS: even on the TLS module its calls say which module (and glue) they need
+  const tls = await Qollective.load(new URL('dist/qollective-tls.wasm', root));
+  assert.equal(tls.module, 'tls');
+  assert.throws(() => tls.sha256('x'), (e) => e instanceof QollectiveError && e.code === 'TLS_UNAVAILABLE' && /REST glue has no TLS/.test(e.message));
+  const c = tls.client({});
+  assert.throws(() => c.certificate(), (e) => e.code === 'TLS_UNAVAILABLE');
+  c.close();
 });
 
 test('jsmn\'s MIT notice ships', () => {
