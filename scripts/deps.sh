@@ -12,7 +12,7 @@ APT_PKGS=(
   binaryen             # wasm-opt (the module builds)
   wabt                 # wasm-objdump (scripts/check-imports.sh, tests/js/modules.test.mjs)
   libcmocka-dev        # the unit suites (tests/unit)
-  libjsmn-dev          # jsmn.h: its token type in every module (src/span.h), its tokenizer in the fuzzers (src/jsmn_impl.c)
+  libjsmn-dev          # jsmn.h: its token type in every module (src/span.h), its tokenizer in the client modules and fuzzers (src/jsmn_impl.c)
   brotli gzip          # the size gate (scripts/size-gate.sh)
   chromium             # make test-browser (driven by playwright-core; never downloaded)
   nodejs               # the glue's suites, the reference servers, esbuild, tsc

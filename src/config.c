@@ -181,13 +181,7 @@ static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_err
     return Q_OK;
 }
 
-/* Entry v of an allowlist (validated JSON text js), unescaped into scratch (NULL: out of memory). */
-static const uint8_t *origin_entry(const uint8_t *js, const jsmntok_t *v, uint32_t *len) {
-    uint32_t m = (uint32_t)(v->end - v->start);
-    uint8_t *o = scratch_alloc(m + 1);
-    if (o) *len = json_unescape(js + v->start, m, o);
-    return o;
-}
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len);
 
 /* URL fields are checked when the client is made, so requests never carry a bad URL. */
 static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
@@ -200,21 +194,24 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         return rc;
     if (!c->allowed_origins_json.len) return Q_OK;
     /* security.allowed_origins: every entry an origin (or "*." pattern), and the configured
-     * URLs among them, so a mistake shows when the client is made, not at the first send.
-     * The entries are read where the config text has them (the walk validated it): no second
-     * parse, and each offset is the entry's (exact when it has no escapes). */
-    span_iter it;
-    jsmntok_t v;
-    span_iter_init(&it, w->js, w->len, schema_tok(w, w->slots[C_ORIGINS]));
-    for (uint32_t k = 0; span_next(&it, NULL, &v); k++) {
+     * URLs among them, so a mistake shows when the client is made, not at the first send */
+    q_tokens t;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+    int list = w->slots[C_ORIGINS];
+    span_iter in_config;   /* the same entries where the config text has them (for offsets) */
+    jsmntok_t at;
+    if (list >= 0) span_iter_init(&in_config, w->js, w->len, schema_tok(w, list));
+    for (int k = 1; k < t.count; k++) {
         q_origin o;
         char path[48] = "security.allowed_origins[";
-        q_text_append_u64(path, sizeof path, k);
+        q_text_append_u64(path, sizeof path, (uint64_t)(k - 1));
         q_text_append(path, sizeof path, "]");
         uint32_t m;
-        const uint8_t *entry = origin_entry(w->js, &v, &m);
+        const uint8_t *entry = origin_entry(&t, k, &m);
         if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
-        if ((rc = origin_parse(entry, m, true, &o, path, (int64_t)w->base + v.start, err))) return rc;
+        /* the offset: where the entry's text is in the config (exact when it has no escapes) */
+        int64_t off = list >= 0 && span_next(&in_config, NULL, &at) ? (int64_t)w->base + at.start : -1;
+        if ((rc = origin_parse(entry, m, true, &o, path, off, err))) return rc;
     }
     static const struct { uint8_t slot; uint8_t offset; const char *path; } URLS[] = {
         { C_BASE_URL, OFF(base_url), "rest.base_url" }, { C_WS_URL, OFF(ws_url), "websocket.url" },
@@ -229,6 +226,14 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     return Q_OK;
 }
 
+/* Entry k of the parsed allowlist, unescaped into scratch (NULL: out of memory). */
+static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len) {
+    uint32_t m = (uint32_t)(t->tok[k].end - t->tok[k].start);
+    uint8_t *o = scratch_alloc(m + 1);
+    if (o) *len = json_unescape(t->js + t->tok[k].start, m, o);
+    return o;
+}
+
 int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err) {
     *allowed = false;
     q_origin want, p;
@@ -241,14 +246,11 @@ int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, boo
             *allowed = own[k]->len && origin_parse(own[k]->ptr, own[k]->len, false, &p, NULL, -1, &ignored) == Q_OK && origin_match(&p, &want);
         return Q_OK;
     }
-    /* the list as kept: compact JSON, validated when the client was made */
-    const uint8_t *js = c->allowed_origins_json.ptr;
-    jsmntok_t list = { .type = JSMN_ARRAY, .start = 0, .end = (int)c->allowed_origins_json.len }, v;
-    span_iter it;
-    span_iter_init(&it, js, c->allowed_origins_json.len, &list);
-    while (!*allowed && span_next(&it, NULL, &v)) {
+    q_tokens t;
+    if ((rc = tokens_parse(&t, c->allowed_origins_json.ptr, c->allowed_origins_json.len, 0, err))) return rc;
+    for (int k = 1; k < t.count && !*allowed; k++) {
         uint32_t m;
-        const uint8_t *entry = origin_entry(js, &v, &m);
+        const uint8_t *entry = origin_entry(&t, k, &m);
         if (!entry) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "security.allowed_origins", NULL);
         if ((rc = origin_parse(entry, m, true, &p, "security.allowed_origins", -1, err))) return rc;   /* checked at config time */
         *allowed = origin_match(&p, &want);

@@ -117,3 +117,13 @@ test('no WebSocket code is linked into the REST module (wasm-objdump -x, functio
   // and the REST code is there
   assert.ok(functionNames('build/rest.names.wasm').some((n) => /^rest_/.test(n)));
 });
+
+// THIRD_PARTY.md and README: jsmn's tokenizer is linked into the client modules (the origin
+// allowlist, src/config.c via tokens_parse, where LTO inlines jsmn_parse), not into the codec
+// module, whose envelope walks read spans of the validated bytes.
+test('jsmn tokenizes in the client modules, not in the codec module (wasm-objdump -x, function names)', () => {
+  const jsmn = (n) => /^(tokens_parse|jsmn_parse)$/.test(n);
+  assert.ok(functionNames('build/client.names.wasm').some(jsmn), 'client module');
+  assert.ok(functionNames('build/rest.names.wasm').some(jsmn), 'REST module');
+  assert.deepEqual(functionNames('build/codec.names.wasm').filter(jsmn), []);
+});
