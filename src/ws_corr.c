@@ -91,10 +91,11 @@ static void heap_remove(ws_corr *t, uint32_t s) {
 
 /* ---- id index -------------------------------------------------------------------------------- */
 
-static void index_put(ws_corr *t, uint32_t s) {
-    uint32_t m = t->index_cap - 1, i = id_hash(t->e[s].id) & m;
-    while (t->index[i]) i = (i + 1) & m;
-    t->index[i] = s + 1;
+/* Where id sits in the index, or the empty place where it would go (index[pos] == 0). */
+static uint32_t index_pos(const ws_corr *t, const uint8_t id[16]) {
+    uint32_t m = t->index_cap - 1, i = id_hash(id) & m;
+    while (t->index[i] && q_memcmp(t->e[t->index[i] - 1].id, id, 16)) i = (i + 1) & m;
+    return i;
 }
 
 static int index_grow(ws_corr *t, uint32_t need) {
@@ -105,7 +106,8 @@ static int index_grow(ws_corr *t, uint32_t need) {
     if (!ni) return Q_ERR(OUT_OF_MEMORY);
     q_free(t->index);
     t->index = ni; t->index_cap = cap;
-    for (uint32_t s = 0; s < t->cap; s++) if (t->e[s].state != WR_FREE) index_put(t, s);
+    /* ids are unique, so each one's place is an empty one */
+    for (uint32_t s = 0; s < t->cap; s++) if (t->e[s].state != WR_FREE) t->index[index_pos(t, t->e[s].id)] = s + 1;
     return Q_OK;
 }
 
@@ -125,13 +127,6 @@ static void index_del(ws_corr *t, uint32_t s) {
         t->index[i] = t->index[j];
         i = j;
     }
-}
-
-/* Where id sits in the index, or the empty place where it would go (index[pos] == 0). */
-static uint32_t index_pos(const ws_corr *t, const uint8_t id[16]) {
-    uint32_t m = t->index_cap - 1, i = id_hash(id) & m;
-    while (t->index[i] && q_memcmp(t->e[t->index[i] - 1].id, id, 16)) i = (i + 1) & m;
-    return i;
 }
 
 uint32_t ws_corr_by_id(const ws_corr *t, const uint8_t id[16]) {
