@@ -204,13 +204,11 @@ export class Qollective {
     return written + rest.length;
   }
   _check(rc) {
-    if (rc < 0) throw this._error(rc);
+    if (rc < 0) {
+      const p = this.x.q_error_ptr(), n = this.x.q_error_len();
+      throw new QollectiveError(n ? errorRecord(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}`, source: 'local' });
+    }
     return rc;
-  }
-  /** The QollectiveError of the failed call that returned rc, from the core's error record. */
-  _error(rc) {
-    const p = this.x.q_error_ptr(), n = this.x.q_error_len();
-    return new QollectiveError(n ? errorRecord(dec.decode(this.mem.subarray(p, p + n))) : { code: 'INTERNAL', message: `core status ${rc}`, source: 'local' });
   }
   /** Copies parts (strings or bytes) into the input buffer back to back; returns their byte lengths. */
   _input(parts) {
@@ -504,7 +502,8 @@ export class Client {
    * call still outputs what it did before refusing (requests it expired, a connect that timed
    * out). The failure is read first: the actions may call into the core again. */
   _wsCall(rc, inPtr, entry, text) {
-    const failure = rc < 0 ? this.q._error(rc) : null;
+    let failure;
+    if (rc < 0) try { this.q._check(rc); } catch (e) { failure = e; }
     this._wsRun(rc, inPtr, entry, text);
     if (failure) throw failure;
   }
@@ -1159,8 +1158,7 @@ function typeError(message, path, cause) {
 }
 
 /** The JSON value the core located at [offset, length] in bytes (from base), parsed. */
-function jsonAt(bytes, base, [at, n]) { return JSON.parse(textAt(bytes, base, at, n)); }
-/** The text at [at, at + n) of bytes, from base. */
+function jsonAt(bytes, base, [at, n]) { return JSON.parse(dec.decode(bytes.subarray(base + at, base + at + n))); }
 function textAt(bytes, base, at, n) { return dec.decode(bytes.subarray(base + at, base + at + n)); }
 
 function bytesOf(d) {
