@@ -5,6 +5,7 @@
 #include "json.h"
 #include "uuid.h"
 #include "num.h"
+#include "span.h"
 
 /* ---- enums (PascalCase, case-sensitive) ---------------------------------------- */
 /* Value lists as schema.h describes them: "A\0B\0". */
@@ -198,26 +199,30 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
 
 /* ---- meta and error ------------------------------------------------------------------ */
 
-/* Walks one object part ("meta" or "error") against its schema; fill is NULL for the
- * error object, where autofill then adds nothing. */
-static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const char *where, const schema *s,
+/* Walks one object part ("meta" or "error") against its schema, validating it (one pass: see
+ * schema.h) at depth 1, where it sits in an envelope; fill is NULL for the error object, where
+ * autofill then adds nothing. */
+static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, bool meta,
                      const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    const char *where = meta ? "meta" : "error";
     if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, QD(EXPECTED_AN_OBJECT));
     schema_walk_init(w, js, len, base, err, out, where);
+    w->max_depth = lim->max_depth;
+    w->nest = 1;
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
-    return schema_walk_object(w, s);
+    return schema_walk_object(w, meta ? &ENV_META_SCHEMA : &ENV_ERROR_SCHEMA);
 }
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
-    return part_walk(meta, len, base, "meta", &ENV_META_SCHEMA, fill, out, w, err);
+    return part_walk(meta, len, base, lim, true, fill, out, w, err);
 }
 
 static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", QD(ERROR_SIZE_LIMIT));
-    return part_walk(js, len, base, "error", &ENV_ERROR_SCHEMA, NULL, out, w, err);
+    return part_walk(js, len, base, lim, false, NULL, out, w, err);
 }
 
 /* ---- decode -------------------------------------------------------------------------- */
@@ -234,105 +239,118 @@ static int top_key(const uint8_t *k, uint32_t n) {
     return KEY_OTHER;
 }
 
-int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
+/* What the transports need from a meta walk: the request id's place. */
+static void take_meta(env_decoded *d, const schema_walk *w, uint32_t off, uint32_t len) {
+    d->meta_off = off; d->meta_len = len;
+    int rid = w->slots[MS_REQUEST_ID];
+    if (rid >= 0) {
+        d->request_id_off = off + (uint32_t)schema_tok(w, rid)->start;
+        d->request_id_len = schema_tok_len(w, rid);
+    }
+}
+
+/* What the transports need from an error walk: code, message, details and the status. */
+static int take_error(env_decoded *d, const schema_walk *w, const uint8_t *in, uint32_t eo, uint32_t len, q_error *err) {
+    d->error_off = eo; d->error_len = len;
+    int c = w->slots[ES_CODE], m = w->slots[ES_MESSAGE], s = w->slots[ES_HTTP_STATUS], x = w->slots[ES_DETAILS];
+    d->error_code_off = eo + (uint32_t)schema_tok(w, c)->start; d->error_code_len = schema_tok_len(w, c);
+    d->error_message_off = eo + (uint32_t)schema_tok(w, m)->start; d->error_message_len = schema_tok_len(w, m);
+#ifndef Q_CODEC_ONLY   /* for the transports' rejects; the codec's record does not carry it */
+    if (x >= 0) {
+        /* the whole value, a string with its quotes: the host parses it as JSON */
+        const jsmntok_t *dt = schema_tok(w, x);
+        uint32_t q = dt->type == JSMN_STRING;
+        d->error_details_off = eo + (uint32_t)dt->start - q; d->error_details_len = (uint32_t)(dt->end - dt->start) + 2 * q;
+    }
+#else
+    (void)x;
+#endif
+    int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
+    if (s >= 0) num_to_i64(schema_tok_ptr(w, s), schema_tok_len(w, s), 0, 65535, &v);
+    if (v >= 400 && v <= 599) {
+        /* the servers honour only an error status; any other value falls back to the code */
+        d->error_status = (int32_t)v;
+        d->error_status_given = true;
+    } else {
+        /* Upper-casing happens inside; escapes in codes are rare, so decode first. */
+        uint8_t *code = scratch_alloc(d->error_code_len + 1);
+        if (!code) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL);
+        uint32_t cl = json_unescape(in + d->error_code_off, d->error_code_len, code);
+        d->error_status = q_status_from_wire_code(code, cl);
+    }
+    return Q_OK;
+}
+
+/* One decode. Two passes (one_pass false): the envelope is validated as JSON by the scanner,
+ * then meta and error are walked against their schemas, so the failure reported is the first
+ * invalid JSON in the document, else the first schema failure, each with its precise cause.
+ * One pass: meta and error objects are validated by their schema walks as they are read
+ * (schema.h), everything else by the scanner, so the meta's bytes are read once. A walk that
+ * fails had either invalid JSON, which the scanner then finds again (from the object's start: all
+ * before it is valid) to report the same error, or a schema failure, which is walked again after
+ * the whole envelope is validated, as in two passes: the answers are the same. */
+static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err, bool one_pass) {
     q_memset(d, 0, sizeof *d);
     if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
-    uint32_t p = json_skip_ws(in, len, 0);
+    uint32_t p = json_skip_ws(in, len, 0), vend;
     if (p >= len) return q_fail(err, Q_ERR(JSON_EMPTY), (int64_t)p, NULL, NULL);
+    int rc;
     if (in[p] != '{') {
-        uint32_t end;
-        int rc = json_scan_value(in, len, p, 0, lim->max_depth, &end, err);
-        if (rc) return rc;
+        if ((rc = json_scan_value(in, len, p, 0, lim->max_depth, &vend, err))) return rc;
         return q_fail(err, Q_ERR(TYPE_MISMATCH), (int64_t)p, "", QD(AN_ENVELOPE_IS_A_JSON_OBJECT));
     }
     uint32_t span_off[3] = {0}, span_len[3] = {0};
-    bool seen[3] = { false, false, false };
-    const char *expected;                    /* what a JSON_SYNTAX failure names */
-    int rc;
-    p = json_skip_ws(in, len, p + 1);
-    if (p < len && in[p] == '}') { p++; goto closed; }
-    for (;;) {
-        expected = QD(EXPECTED_A_KEY);
-        if (p >= len) goto truncated;
-        if (in[p] != '"') goto syntax;
-        uint32_t kend;
-        rc = json_scan_value(in, len, p, 1, lim->max_depth, &kend, err);
-        if (rc) return rc;
-        const uint8_t *kb = in + p + 1; uint32_t kl = kend - p - 2;
+    bool seen[3] = { false, false, false }, walked[KEY_OTHER + 1] = { false, false, false, false };
+    /* a walk that fails keeps err set; one pass needs it clear to walk (callers hand it clear) */
+    one_pass = one_pass && !err->status;
+    schema_walk w[2];   /* meta's, error's */
+    span_iter it;
+    jsmntok_t key, obj = { .type = JSMN_OBJECT, .start = (int)p };
+    span_iter_init(&it, in, len, &obj);
+    while ((rc = span_next_checked(&it, &key, &p, err)) > 0) {
+        const uint8_t *kb = in + key.start; uint32_t kl = (uint32_t)(key.end - key.start);
         int which = top_key(kb, kl);
-        if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)p, TOP_KEYS[which], NULL);
-        p = json_skip_ws(in, len, kend);
-        expected = QD(EXPECTED_COLON);
-        if (p >= len) goto truncated;
-        if (in[p] != ':') goto syntax;
-        /* json_scan_value reports the end of input itself, as JSON_TRUNCATED at len */
-        p = json_skip_ws(in, len, p + 1);
-        uint32_t vend;
-        rc = json_scan_value(in, len, p, 1, lim->max_depth, &vend, err);
-        if (rc) return rc;
+        if (which != KEY_OTHER && seen[which]) return q_fail(err, Q_ERR(DUPLICATE_KEY), (int64_t)key.start - 1, TOP_KEYS[which], NULL);
+        if (one_pass && (which == KEY_META || which == KEY_ERROR) && p < len && in[p] == '{') {
+            /* the object walked where it stands, to its end; the captures taken now (the
+             * walk is reused), the size limit checked once its end is known */
+            bool meta = which == KEY_META;
+            rc = part_walk(in + p, len - p, p, lim, meta, NULL, NULL, &w[!meta], err);
+            if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever pass meets it */
+            vend = p + w[!meta].end;
+            if (!rc && vend - p <= (meta ? lim->max_meta_bytes : lim->max_error_bytes)) {
+                walked[which] = true;
+            } else {
+                q_error_clear(err);   /* scanned, then walked again below, as in two passes */
+            }
+        }
+        if (!walked[which] && (rc = json_scan_value(in, len, p, 1, lim->max_depth, &vend, err))) return rc;
         if (which != KEY_OTHER) { seen[which] = true; span_off[which] = p; span_len[which] = vend - p; }
-        p = json_skip_ws(in, len, vend);
-        expected = QD(EXPECTED_COMMA_OR_BRACE);
-        if (p >= len) goto truncated;
-        if (in[p] == ',') { p = json_skip_ws(in, len, p + 1); continue; }
-        if (in[p] == '}') { p++; break; }
-        goto syntax;
+        it.p = vend;
     }
-closed:
-    p = json_skip_ws(in, len, p);
+    if (rc < 0) return rc;
+    p = json_skip_ws(in, len, it.p + 1);
     if (p < len) return q_fail(err, Q_ERR(JSON_TRAILING), (int64_t)p, NULL, NULL);
     if (!seen[KEY_META]) return q_fail(err, Q_ERR(MISSING_FIELD), 0, "meta", NULL);
     if (!seen[KEY_PAYLOAD]) return q_fail(err, Q_ERR(MISSING_FIELD), 0, "payload", NULL);
-
-    schema_walk w;
-    rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w, err);
-    if (rc) return rc;
-    d->meta_off = span_off[KEY_META]; d->meta_len = span_len[KEY_META];
     d->payload_off = span_off[KEY_PAYLOAD]; d->payload_len = span_len[KEY_PAYLOAD];
-    int rid = w.slots[MS_REQUEST_ID];
-    if (rid >= 0) {
-        d->request_id_off = (uint32_t)(span_off[KEY_META] + schema_tok(&w, rid)->start);
-        d->request_id_len = schema_tok_len(&w, rid);
-    }
 
-    bool error_null = seen[KEY_ERROR] && span_len[KEY_ERROR] == 4 && in[span_off[KEY_ERROR]] == 'n';
-    if (seen[KEY_ERROR] && !error_null) {
-        uint32_t eo = span_off[KEY_ERROR];
-        rc = error_walk(in + eo, span_len[KEY_ERROR], eo, lim, NULL, &w, err);
-        if (rc) return rc;
-        d->error_off = eo; d->error_len = span_len[KEY_ERROR];
-        int c = w.slots[ES_CODE], m = w.slots[ES_MESSAGE], s = w.slots[ES_HTTP_STATUS], x = w.slots[ES_DETAILS];
-        d->error_code_off = eo + (uint32_t)schema_tok(&w, c)->start; d->error_code_len = schema_tok_len(&w, c);
-        d->error_message_off = eo + (uint32_t)schema_tok(&w, m)->start; d->error_message_len = schema_tok_len(&w, m);
-#ifndef Q_CODEC_ONLY   /* for the transports' rejects; the codec's record does not carry it */
-        if (x >= 0) {
-            /* the whole value, a string with its quotes: the host parses it as JSON */
-            const jsmntok_t *dt = schema_tok(&w, x);
-            uint32_t q = dt->type == JSMN_STRING;
-            d->error_details_off = eo + (uint32_t)dt->start - q; d->error_details_len = (uint32_t)(dt->end - dt->start) + 2 * q;
-        }
-#else
-        (void)x;
-#endif
-        int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
-        if (s >= 0) num_to_i64(schema_tok_ptr(&w, s), schema_tok_len(&w, s), 0, 65535, &v);
-        if (v >= 400 && v <= 599) {
-            /* the servers honour only an error status; any other value falls back to the code */
-            d->error_status = (int32_t)v;
-            d->error_status_given = true;
-        } else {
-            /* Upper-casing happens inside; escapes in codes are rare, so decode first. */
-            uint8_t *code = scratch_alloc(d->error_code_len + 1);
-            if (!code) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, NULL);
-            uint32_t cl = json_unescape(in + d->error_code_off, d->error_code_len, code);
-            d->error_status = q_status_from_wire_code(code, cl);
-        }
-    }
-    return Q_OK;
-truncated:
-    return q_fail(err, Q_ERR(JSON_TRUNCATED), (int64_t)len, NULL, NULL);
-syntax:
-    return q_fail(err, Q_ERR(JSON_SYNTAX), (int64_t)p, NULL, expected);
+    if (!walked[KEY_META] &&
+        (rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w[0], err)))
+        return rc;
+    take_meta(d, &w[0], span_off[KEY_META], span_len[KEY_META]);
+    uint32_t eo = span_off[KEY_ERROR];
+    if (!seen[KEY_ERROR] || (span_len[KEY_ERROR] == 4 && in[eo] == 'n')) return Q_OK;   /* absent or null */
+    if (!walked[KEY_ERROR] && (rc = error_walk(in + eo, span_len[KEY_ERROR], eo, lim, NULL, &w[1], err))) return rc;
+    return take_error(d, &w[1], in, eo, span_len[KEY_ERROR], err);
+}
+
+int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
+    return decode_pass(in, len, lim, d, err, true);
+}
+
+int env_decode_two_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
+    return decode_pass(in, len, lim, d, err, false);
 }
 
 /* ---- encode -------------------------------------------------------------------------- */
@@ -358,6 +376,17 @@ static int validate_part(const uint8_t *p, uint32_t n, uint32_t base, const env_
     return Q_OK;
 }
 
+/* Walks (and writes) one part, validating it as it goes (schema.h): its bytes are read once.
+ * When the walk fails, the scanner reads the part again, so invalid JSON is reported as the
+ * scanner names it and before any schema failure, which is reported otherwise. */
+static int encode_part(const uint8_t *p, uint32_t n, uint32_t base, const env_limits *lim, bool meta,
+                       const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    int rc = meta ? env_meta_walk(p, n, base, lim, fill, out, w, err) : error_walk(p, n, base, lim, out, w, err);
+    if (!rc && w->end == n) return Q_OK;
+    int v = validate_part(p, n, base, lim, meta ? "meta" : "error", err);
+    return v ? v : rc ? rc : q_fail(err, Q_ERR(INTERNAL), base, NULL, NULL);
+}
+
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(OUTPUT_BUFFER)); }
 
 int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
@@ -373,9 +402,8 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     /* meta: absent or blank means {} (wire-format.md §1) */
     schema_walk w;
     if (!trim_part(meta, meta_len, &s, &e)) { meta = (const uint8_t *)"{}"; s = 0; e = 2; }
-    if ((rc = validate_part(meta + s, e - s, s, lim, "meta", err))) return rc;
     uint32_t meta_at = out->len;
-    if ((rc = env_meta_walk(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
+    if ((rc = encode_part(meta + s, e - s, s, lim, true, fill, out, &w, err))) return rc;
     /* the canonical meta can outgrow its input (trap arrays, hyphens, fraction digits) */
     if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", QD(META_SIZE_LIMIT));
 
@@ -394,9 +422,8 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
 
     /* error: omitted when blank or null */
     if (trim_part(error, error_len, &s, &e) && !(e - s == 4 && q_bytes_eq(error + s, 4, "null"))) {
-        if ((rc = validate_part(error + s, e - s, s, lim, "error", err))) return rc;
         if (q_buf_puts(out, ",\"error\":")) return oom(err);
-        if ((rc = error_walk(error + s, e - s, s, lim, out, &w, err))) return rc;
+        if ((rc = encode_part(error + s, e - s, s, lim, false, NULL, out, &w, err))) return rc;
     }
     if (q_buf_putc(out, '}')) return oom(err);
     if (out->len - start > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));

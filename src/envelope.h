@@ -44,6 +44,10 @@ typedef struct {
 /* Validates a whole envelope (strict where the Rust server is strict, lenient where it
  * echoes less than it demands). Q_OK or a negative status with err naming path/offset. */
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *out, q_error *err);
+/* The same decode done in two passes (validate the JSON, then walk the schemas): env_decode
+ * reads meta and error once and falls back to this to report a failure; the fuzzer checks
+ * that both agree. */
+int env_decode_two_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *out, q_error *err);
 
 /* What a new request gets when auto-fill is on (wire-format.md §2, "A new request's meta"). */
 typedef struct {

@@ -74,6 +74,7 @@ static int fail_at(schema_walk *w, int status, const jsmntok_t *t, const char *d
 void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path) {
     w->js = js; w->len = len; w->base = base;
     w->err = err; w->out = out; w->fill = NULL; w->fill_ctx = NULL;
+    w->max_depth = 0xFFFFFFFFu; w->nest = 0;
     q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
     if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
@@ -156,6 +157,37 @@ static const char *type_name(uint8_t type) {
     }
 }
 
+/* ---- reading ------------------------------------------------------------------------ */
+
+/* The value at index `at`, validated: measured when the walk writes (fields are written in
+ * schema order, so each value's end is needed before its turn), else a container is only opened:
+ * its walk finds its end, and validation reads every byte of the structure once. */
+static int read_value(schema_walk *w, uint32_t at, jsmntok_t *v) {
+    int rc = span_read_checked(w->js, w->len, at, w->nest, w->max_depth, w->out != NULL, v, w->err);
+    return rc ? fail_at(w, rc, NULL, NULL) : Q_OK;
+}
+
+/* The index just past the (validated) value at `at` the walk does not look into (unknown keys,
+ * ANY, map values counted for the duplicate check); 0 when it is not valid JSON. */
+static uint32_t skip_value(schema_walk *w, uint32_t at) {
+    uint32_t end;
+    return json_scan_value(w->js, w->len, at, w->nest, w->max_depth, &end, w->err) ? 0 : end;
+}
+
+/* Starts reading a container's members; the container counts toward the depth limit (w->nest
+ * is restored by close_members). */
+static int open_members(schema_walk *w, span_iter *it, const jsmntok_t *t) {
+    span_iter_init(it, w->js, w->len, t);
+    if (w->nest++ >= w->max_depth) return fail_at(w, Q_ERR(JSON_DEPTH), t, NULL);
+    return Q_OK;
+}
+
+/* The next member, its grammar and key checked: 1, 0 at the end, or a negative status. */
+static int next_member(schema_walk *w, span_iter *it, jsmntok_t *key, uint32_t *at) {
+    int rc = span_next_checked(it, key, at, w->err);
+    return rc < 0 ? fail_at(w, rc, NULL, NULL) : rc;
+}
+
 /* ---- duplicate keys in maps -------------------------------------------------- */
 
 /* Open addressing over decoded-key hashes, for every size: linear in the number of keys,
@@ -165,28 +197,35 @@ static const char *type_name(uint8_t type) {
  * The first key equal to an earlier one fails. */
 static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
     span_iter it;
-    jsmntok_t key, val;
-    uint32_t n = 0;
-    span_iter_init(&it, w->js, w->len, obj);
-    while (span_next(&it, &key, &val)) n++;
-    if (n < 2) return Q_OK;
+    jsmntok_t key;
+    uint32_t n = 0, at;
+    int more = open_members(w, &it, obj);   /* the values sit inside the map (nest + 1) */
+    while (!more && (more = next_member(w, &it, &key, &at)) > 0) {
+        if (!(it.p = skip_value(w, at))) return w->err->status;
+        n++; more = 0;
+    }
+    w->nest--;
+    if (more < 0 || n < 2) return more;
     uint32_t cap = 4; while (cap < n + n / 2) cap <<= 1;
     int32_t *table = scratch_alloc(cap * sizeof(int32_t));   /* key start offsets */
     if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(MAP_KEYS));
     q_memset(table, 0xFF, cap * sizeof(int32_t));            /* every slot -1: empty */
-    span_iter_init(&it, w->js, w->len, obj);
-    while (span_next(&it, &key, &val)) {
+    open_members(w, &it, obj);
+    while (next_member(w, &it, &key, &at) > 0) {   /* read and checked above */
+        it.p = skip_value(w, at);
         const uint8_t *kp = tok_ptr(w, &key); uint32_t kl = tok_len(&key);
         uint32_t s = json_string_hash(kp, kl) & (cap - 1);
         while (table[s] >= 0) {
-            jsmntok_t o;
-            span_value(w->js, w->len, (uint32_t)table[s] - 1, &o);   /* from its opening quote */
-            if (json_strings_equal(kp, kl, tok_ptr(w, &o), tok_len(&o)))
+            uint32_t o = (uint32_t)table[s], oe = json_scan_scalar(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
+            if (json_strings_equal(kp, kl, w->js + o, oe - o)) {
+                w->nest--;
                 return fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
+            }
             s = (s + 1) & (cap - 1);
         }
         table[s] = key.start;
     }
+    w->nest--;
     return Q_OK;
 }
 
@@ -197,10 +236,6 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s);
 /* The value at index `at`: measured when the walk writes (fields are written in schema order,
  * so each value's end is needed before its turn), else only opened: the walk of a container
  * finds its end, and validation reads every byte of the structure once. */
-static void read_value(schema_walk *w, uint32_t at, jsmntok_t *v) {
-    if (w->out) span_value(w->js, w->len, at, v); else span_open(w->js, w->len, at, v);
-}
-
 /* Walks the value t as `type`. An opened container gets its end set. */
 static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, const void *sub) {
     const uint8_t *p = tok_ptr(w, t);   /* the value's bytes (a string's body) */
@@ -236,6 +271,7 @@ again:
     }
     case ST_F64:
         if (!number) break;   /* the validator already refused doubles that overflow */
+        if (!w->out) return Q_OK;
         if ((rc = emit(w, p, n, false))) return rc;
         /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
          * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes. */
@@ -260,6 +296,7 @@ again:
             rc = num_to_i64(p, n, lo, hi, &v);
         }
         if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
+        if (!w->out) return Q_OK;
         uint8_t d[24];
         return emit(w, d, type == ST_U64 ? num_format_u64(u, d) : num_format_i64(v, d), false);
     }
@@ -288,9 +325,9 @@ again:
         span_iter it;
         jsmntok_t key, val;
         uint32_t at;
-        span_iter_init(&it, w->js, w->len, t);
-        for (uint32_t k = 0; span_next_at(&it, &key, &at); k++) {
-            read_value(w, at, &val);
+        if ((rc = open_members(w, &it, t))) return rc;
+        for (uint32_t k = 0; (rc = next_member(w, &it, &key, &at)) > 0; k++) {
+            if ((rc = read_value(w, at, &val))) return rc;
             if (k && (rc = emit_c(w, ','))) return rc;
             uint32_t saved;
             if (map) {
@@ -305,11 +342,13 @@ again:
             path_pop(w, saved);
             it.p = span_next_index(&val);
         }
+        if (rc < 0) return rc;
+        w->nest--;
         if (!t->end) t->end = (int)it.p + 1;   /* it.p: the closing bracket */
         return emit_c(w, (char)(open + 2));   /* '[' + 2 = ']', '{' + 2 = '}' */
     }
     case ST_ANY:
-        if (!t->end) t->end = (int)span_skip(w->js, w->len, (uint32_t)t->start);   /* opened: measure it */
+        if (!t->end && !(t->end = (int)skip_value(w, (uint32_t)t->start))) return fail_at(w, Q_ERR(JSON_SYNTAX), t, NULL);   /* opened: measure it */
         if (w->out) { rc = emit_raw_compact(w, t); if (rc) return fail_at(w, rc, t, NULL); }
         return Q_OK;
     case ST_SCALAR:   /* walked as the type it turns out to be */
@@ -365,8 +404,8 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     jsmntok_t key;
     uint32_t at;
     int rc, hint = 0;
-    span_iter_init(&it, w->js, w->len, obj);
-    while (span_next_at(&it, &key, &at)) {
+    if ((rc = open_members(w, &it, obj))) return rc;
+    while ((rc = next_member(w, &it, &key, &at)) > 0) {
         int f = find_field(w, s, &key, hint);
         jsmntok_t val;
         if (f < 0) {
@@ -376,7 +415,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
                 path_pop(w, saved);
                 return rc;
             }
-            it.p = span_skip(w->js, w->len, at);   /* ignored, as serde ignores it */
+            if (!(it.p = skip_value(w, at))) return fail_at(w, Q_ERR(JSON_SYNTAX), NULL, NULL);   /* ignored, as serde ignores it */
             continue;
         }
         hint = f + 1 < s->count ? f + 1 : 0;
@@ -386,22 +425,34 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
             path_pop(w, saved);
             return rc;
         }
-        read_value(w, at, &val);
+        if ((rc = read_value(w, at, &val))) return rc;
         /* validating only: each field is walked where it stands, in document order (as serde) */
         if (!w->out && (rc = check_field(w, &s->fields[f], &val))) return rc;
         found[f] = val;
         seen |= 1u << f;
         it.p = span_next_index(&val);
     }
+    if (rc < 0) return rc;
+    w->nest--;
     if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
-    /* writing: the fields in schema order (the Rust struct's), each value measured above;
-     * validating: only the absent ones are left */
+    if (!w->out) {   /* validating: the present fields were walked above; only absent ones are left */
+        for (int f = 0; f < s->count; f++) {
+            const schema_field *fd = &s->fields[f];
+            if (seen >> f & 1) continue;
+            if (fd->slot >= 0) w->slots[fd->slot] = -1;
+            if (fd->flags & SF_REQUIRED) {
+                path_push_field(w, fd);
+                return fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
+            }
+        }
+        return Q_OK;
+    }
+    /* writing: the fields in schema order (the Rust struct's), each value measured above */
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
-        if (v && !w->out) continue;
         uint32_t saved = path_push_field(w, fd);
         if (v && is_null(w, v)) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
@@ -412,15 +463,12 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
             if (v) w->vals[fd->slot] = *v;
         }
         if (!v) {
-            if (fd->flags & SF_REQUIRED) {
-                rc = fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
-                return rc;
-            }
-            if ((fd->flags & SF_TRAP) && w->out) {
+            if (fd->flags & SF_REQUIRED) return fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
+            if (fd->flags & SF_TRAP) {
                 /* The server demands these even when empty (wire-format.md §2). */
                 rc = emit_key(w, fd, &first);
                 if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
-            } else if (w->fill && w->out) {
+            } else if (w->fill) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
                 if (rc < 0) return fail_at(w, rc, NULL, NULL);
             }
@@ -438,6 +486,8 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
 int schema_walk_object(schema_walk *w, const schema *s) {
     if (!w->len) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), NULL);
     jsmntok_t obj;
-    read_value(w, 0, &obj);
-    return walk_object(w, &obj, s);
+    int rc = read_value(w, 0, &obj);
+    if (!rc) rc = walk_object(w, &obj, s);
+    w->end = (uint32_t)obj.end;
+    return rc;
 }

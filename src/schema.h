@@ -59,6 +59,14 @@ typedef struct {
     uint32_t base;               /* absolute offset of js[0] in the caller's input (for errors) */
     q_error *err;
     q_buf *out;                  /* NULL: validate only; else canonical compact JSON is written */
+    /* The walk validates the JSON as it reads it (grammar, strings, numbers, nesting against
+     * max_depth as json_scan_value checks it), so the bytes are read once when it only validates
+     * (containers are measured first when it writes). Its first failure on invalid JSON may name
+     * another cause than the scanner would: callers that report JSON errors precisely scan the
+     * object again when the walk fails (envelope.c). Default: no depth limit, nest 0. */
+    uint32_t max_depth;
+    uint32_t nest;               /* containers around the walk's position (the caller's ones first) */
+    uint32_t end;                /* after schema_walk_object: the index just past the object */
     /* The walk reads members straight from the bytes (span.h): no token array, so its memory
      * does not grow with the input. A captured field's value is kept in vals[slot]. */
     int slots[SCHEMA_MAX_SLOTS]; /* index into vals of each captured field, -1 when absent */
@@ -75,7 +83,7 @@ typedef struct {
     void *fill_ctx;
 } schema_walk;
 
-/* Prepares a walk over js[0..len) (one validated JSON object, no surrounding whitespace) at
+/* Prepares a walk over js[0..len) (one JSON object from js[0], maybe followed by more bytes) at
  * offset base of the caller's input, with path prefix (e.g. "meta"). */
 void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path);
 /* Writes a field's key: ,"name": (no comma when *first, which it then clears). */

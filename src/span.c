@@ -1,5 +1,6 @@
-/* Value spans over validated JSON (see span.h): one bracket- and string-aware scan per skip. */
+/* Value spans over JSON (see span.h), read by the validator's scanners. */
 #include "span.h"
+#include "json.h"
 
 /* json_skip_ws for the walks, which call it three times a member, mostly on compact JSON: the
  * test for "no whitespace here" is inlined, the loop is not. */
@@ -11,45 +12,77 @@ static inline __attribute__((always_inline)) uint32_t skip_ws(const uint8_t *js,
     return p < len && js[p] <= ' ' ? skip_ws_run(js, len, p) : p;
 }
 
-uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p) {
-    jsmntok_t v;
-    return span_value(js, len, p, &v);
-}
-
-void span_open(const uint8_t *js, uint32_t len, uint32_t p, jsmntok_t *v) {
-    if (p < len && (js[p] == '{' || js[p] == '[')) {
-        v->type = js[p] == '{' ? JSMN_OBJECT : JSMN_ARRAY;
-        v->start = (int)p; v->end = 0; v->size = 0;
-        return;
-    }
-    span_value(js, len, p, v);
-}
-
 void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmntok_t *c) {
     it->js = js;
     it->p = (uint32_t)c->start + 1;
-    it->end = c->end > c->start ? (uint32_t)c->end - 1 : len;
+    it->end = len;   /* the checked reading finds the closing bracket itself */
     it->object = c->type == JSMN_OBJECT;
+    it->first = true;
 }
 
-bool span_next_at(span_iter *it, jsmntok_t *key, uint32_t *value_at) {
+int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error *err) {
     const uint8_t *js = it->js;
-    uint32_t p = skip_ws(js, it->end, it->p);
-    if (p < it->end && js[p] == ',') p = skip_ws(js, it->end, p + 1);
-    if (p >= it->end || js[p] == '}' || js[p] == ']') { it->p = p; return false; }
+    uint32_t len = it->end, p = skip_ws(js, len, it->p);
+    const char *expected = it->object ? QD(EXPECTED_COMMA_OR_BRACE) : QD(EXPECTED_COMMA_OR_BRACKET);
+    if (p >= len) goto truncated;
+    if (js[p] == (it->object ? '}' : ']')) { it->p = p; return 0; }
+    if (!it->first) {
+        if (js[p] != ',') goto syntax;
+        p = skip_ws(js, len, p + 1);
+    }
+    it->first = false;
     if (it->object) {
-        jsmntok_t k;
-        p = skip_ws(js, it->end, span_value(js, it->end, p, key ? key : &k));
-        if (p < it->end && js[p] == ':') p++;
-        p = skip_ws(js, it->end, p);
+        expected = QD(EXPECTED_A_KEY);
+        if (p >= len) goto truncated;
+        if (js[p] != '"') goto syntax;
+        uint32_t end = json_scan_scalar(js, len, p, err);
+        if (!end) return err->status;
+        key->type = JSMN_STRING; key->start = (int)p + 1; key->end = (int)end - 1; key->size = 0;
+        p = skip_ws(js, len, end);
+        expected = QD(EXPECTED_COLON);
+        if (p >= len) goto truncated;
+        if (js[p] != ':') goto syntax;
+        p = skip_ws(js, len, p + 1);
     }
     *value_at = p;
-    return true;
+    return 1;
+truncated:
+    return q_fail(err, Q_ERR(JSON_TRUNCATED), len, NULL, NULL);
+syntax:
+    return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, expected);
+}
+
+int span_read_checked(const uint8_t *js, uint32_t len, uint32_t p, uint32_t depth, uint32_t max_depth,
+                      bool measure, jsmntok_t *v, q_error *err) {
+    uint8_t c = p < len ? js[p] : 0;   /* 0: json_scan_value reports the end of input */
+    bool open = c == '{' || c == '[', str = c == '"';
+    uint32_t end = 0;
+    v->type = open ? (c == '{' ? JSMN_OBJECT : JSMN_ARRAY) : str ? JSMN_STRING : JSMN_PRIMITIVE;
+    v->start = (int)(p + str); v->size = 0;
+    if (open && !measure) { v->end = 0; return Q_OK; }   /* opened: the walk finds its end */
+    if (str || c == '-' || q_is_digit(c)) {   /* the common cases, straight to their scanners */
+        if (!(end = json_scan_scalar(js, len, p, err))) return err->status;
+    } else {
+        int rc = json_scan_value(js, len, p, depth, max_depth, &end, err);
+        if (rc) return rc;
+    }
+    v->end = (int)(end - str);
+    return Q_OK;
+}
+
+uint32_t span_value(const uint8_t *js, uint32_t len, uint32_t p, jsmntok_t *v) {
+    q_error e;
+    if (span_read_checked(js, len, p, 0, 0xFFFFFFFFu, true, v, &e)) {   /* not valid JSON */
+        v->type = JSMN_PRIMITIVE; v->start = (int)p; v->end = (int)len;
+    }
+    return span_next_index(v);
 }
 
 bool span_next(span_iter *it, jsmntok_t *key, jsmntok_t *val) {
+    q_error e;
+    jsmntok_t k;
     uint32_t at;
-    if (!span_next_at(it, key, &at)) return false;
+    if (span_next_checked(it, key ? key : &k, &at, &e) <= 0) return false;
     it->p = span_value(it->js, it->end, at, val);
     return true;
 }
