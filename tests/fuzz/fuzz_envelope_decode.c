@@ -1,5 +1,6 @@
 /* libFuzzer harness: env_decode with the default limits. Every failure carries a clean
- * error record; every success returns slices that lie inside the input and hold what they claim.
+ * error record; every success returns slices that lie inside the input and hold what they claim;
+ * the one-pass decode answers exactly as the two-pass one (env_decode_two_pass).
  * fuzz-max-len: 65536
  * fuzz-dict: json.dict */
 #include "fuzz_common.h"
@@ -40,6 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     q_error_clear(&err2);
     int rc2 = env_decode(data, n, &lim, &d2, &err2);
     FUZZ_CHECK(rc == rc2, "second decode returned %d, first %d", rc2, rc);
+
+    /* The one pass answers exactly as two passes (scanner over everything, then the walks). */
+    scratch_reset();
+    env_decoded d3;
+    q_error err3;
+    q_error_clear(&err3);
+    int rc3 = env_decode_two_pass(data, n, &lim, &d3, &err3);
+    FUZZ_CHECK(rc == rc3, "one pass returned %d, two passes %d", rc, rc3);
+    FUZZ_CHECK(err.offset == err3.offset && strcmp(err.message, err3.message) == 0 && strcmp(err.path, err3.path) == 0,
+               "one pass error %s@%lld differs from two passes' %s@%lld", err.message, (long long)err.offset,
+               err3.message, (long long)err3.offset);
+    FUZZ_CHECK(rc || memcmp(&d, &d3, sizeof d) == 0, "one pass record differs from two passes'");
 
     if (rc) {
         fuzz_check_error(rc, &err, n);

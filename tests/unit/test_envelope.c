@@ -57,6 +57,87 @@ static void malformed_table(void **s) {
     vectors_free(v, n);
 }
 
+/* ---- one pass answers as two passes ------------------------------------------------ */
+
+/* env_decode against env_decode_two_pass (the scanner over the whole envelope, then the schema
+ * walks) under limits lim: the same status, offset, path, message and record. */
+static void expect_same_as_two_passes(const uint8_t *in, uint32_t n, const env_limits *lim, const char *what) {
+    env_decoded d1, d2; q_error e1, e2;
+    scratch_reset(); q_error_clear(&e1);
+    int rc1 = env_decode(in, n, lim, &d1, &e1);
+    scratch_reset(); q_error_clear(&e2);
+    int rc2 = env_decode_two_pass(in, n, lim, &d2, &e2);
+    if (rc1 != rc2 || e1.offset != e2.offset || strcmp(e1.path, e2.path) || strcmp(e1.message, e2.message))
+        fail_msg("%s: one pass %s@%lld '%s' (%s), two passes %s@%lld '%s' (%s)", what, q_status_code(rc1), (long long)e1.offset,
+                 e1.path, e1.message, q_status_code(rc2), (long long)e2.offset, e2.path, e2.message);
+    if (!rc1 && memcmp(&d1, &d2, sizeof d1)) fail_msg("%s: the records differ", what);
+}
+
+/* What a failure in the middle of a one-pass walk must still report: invalid JSON anywhere in
+ * the envelope before any schema failure, the meta's schema failure before the error object's
+ * whatever their order, the top level's own checks first. The expected answers are those of the
+ * decoder before the one-pass walk (scanner over the whole envelope, then the walks). */
+static void one_pass_reports_what_two_passes_report(void **s) {
+    static const struct { const char *in, *code, *path; long offset; } cases[] = {
+        /* a schema failure in meta, then invalid JSON later: the JSON error */
+        { "{\"meta\":{\"request_id\":\"x\"},\"payload\":[1,}", "JSON_SYNTAX", "", 40 },
+        { "{\"meta\":{\"request_id\":\"x\",\"zz\":[1,}]},\"payload\":1}", "JSON_SYNTAX", "", 34 },
+        { "{\"meta\":{\"duration\":\"x\",\"zz\":\"\\q\"},\"payload\":1}", "JSON_ESCAPE", "", 31 },
+        { "{\"meta\":{\"security\":[],\"zz\":\"\x80\"},\"payload\":1}", "JSON_UTF8", "", 29 },
+        { "{\"meta\":{\"request_id\":\"x\"},\"payload\":1,\"payload\":2}", "DUPLICATE_KEY", "payload", 39 },
+        { "{\"meta\":{\"request_id\":\"x\"},\"payload\":1} x", "JSON_TRAILING", "", 40 },
+        { "{\"meta\":{\"request_id\":\"x\"}}", "MISSING_FIELD", "payload", 0 },
+        /* the error object first, both invalid: the meta's failure */
+        { "{\"error\":{\"code\":1},\"meta\":{\"request_id\":\"x\"},\"payload\":1}", "INVALID_UUID", "meta.request_id", 41 },
+        { "{\"error\":{\"code\":1},\"meta\":{},\"payload\":1}", "TYPE_MISMATCH", "error.code", 17 },
+        /* valid, error object before the meta */
+        { "{\"error\":{\"code\":\"C\",\"message\":\"m\"},\"payload\":1,\"meta\":{\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\"}}", "OK", "", -1 },
+        /* invalid JSON inside the meta after valid fields, and in unknown keys and maps */
+        { "{\"meta\":{\"tenant\":\"t\",\"version\":1.},\"payload\":1}", "JSON_NUMBER", "", 34 },
+        { "{\"meta\":{\"tracing\":{\"tags\":{\"a\":1,\"a\":tru}}},\"payload\":1}", "JSON_SYNTAX", "", 41 },
+        { "{\"meta\":{\"extensions\":{\"a\":[1 2]}},\"payload\":1}", "JSON_SYNTAX", "", 30 },
+        { "{\"meta\":{\"tenant\":\"t\" \"version\":\"1\"},\"payload\":1}", "JSON_SYNTAX", "", 22 },
+        { "{\"meta\":{\"tenant\":\"t\",},\"payload\":1}", "JSON_SYNTAX", "", 22 },
+        { "{\"meta\":{\"security\":{\"roles\":[\"a\",]}},\"payload\":1}", "JSON_SYNTAX", "", 34 },
+        { "{\"meta\":{\"tenant\":\"t\"", "JSON_TRUNCATED", "", 21 },
+        { "{\"meta\":{\"tenant\"", "JSON_TRUNCATED", "", 17 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const uint8_t *in = (const uint8_t *)cases[i].in;
+        uint32_t n = (uint32_t)strlen(cases[i].in);
+        env_decoded d; q_error e;
+        scratch_reset(); q_error_clear(&e);
+        int rc = env_decode(in, n, &LIM, &d, &e);
+        if (strcmp(q_status_code(rc), cases[i].code) || e.offset != cases[i].offset || strcmp(e.path, cases[i].path))
+            fail_msg("case %zu: want %s@%ld '%s', got %s@%lld '%s' (%s)", i, cases[i].code, cases[i].offset, cases[i].path,
+                     q_status_code(rc), (long long)e.offset, e.path, e.message);
+        expect_same_as_two_passes(in, n, &LIM, cases[i].in);
+    }
+}
+
+/* Every malformed vector and the cases above again, under tight limits too: depth (the walk
+ * counts containers itself), meta and error sizes (known only once the walk found the end). */
+static void one_pass_agrees_under_every_limit(void **s) {
+    vector_case *v;
+    int n = vectors_load("../vectors/malformed-envelopes.tsv", &v);
+    static const char *extra[] = {
+        "{\"meta\":{\"tracing\":{\"span_status\":{\"code\":\"Ok\"},\"tags\":{\"a\":1}},\"extensions\":{\"x\":[[{}]]}},\"payload\":[[1]]}",
+        "{\"meta\":{\"debug\":{\"db_queries\":[{\"query\":\"q\",\"duration\":1}]}},\"payload\":1,\"error\":{\"code\":\"C\",\"message\":\"m\",\"details\":{\"a\":[1]}}}",
+        "{\"payload\":{},\"meta\":{\"security\":{\"roles\":[\"r\"],\"permissions\":[]},\"tenant\":\"acme corp\"},\"error\":null}",
+    };
+    for (uint32_t k = 0; k < 7; k++) {
+        env_limits lim;
+        env_limits_default(&lim);
+        if (k < 4) lim.max_depth = k + 1;
+        else if (k == 4) lim.max_meta_bytes = 40;
+        else if (k == 5) lim.max_error_bytes = 20;
+        for (int i = 0; i < n; i++) expect_same_as_two_passes(v[i].input, (uint32_t)v[i].len, &lim, "vector");
+        for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+            expect_same_as_two_passes((const uint8_t *)extra[i], (uint32_t)strlen(extra[i]), &lim, extra[i]);
+    }
+    vectors_free(v, n);
+}
+
 /* ---- every meta field --------------------------------------------------------------- */
 
 static const char FULL_META[] =
@@ -413,6 +494,8 @@ static void allocation_failures_are_clean(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(malformed_table, setup),
+        cmocka_unit_test_setup(one_pass_reports_what_two_passes_report, setup),
+        cmocka_unit_test_setup(one_pass_agrees_under_every_limit, setup),
         cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),
         cmocka_unit_test_setup(every_enum_value, setup),
         cmocka_unit_test_setup(traps_lenient_on_decode_written_on_encode, setup),
