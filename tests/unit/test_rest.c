@@ -740,10 +740,13 @@ static void url_base_table(void **s) {
         { "http://h:0", 9, "port" }, { "http://h:65536", 9, "port" }, { "http://h:abc", 9, "port" }, { "http://h:", 9, "port" },
         { "http://h:1234567", 9, "port" }, { "http://h:-1", 9, "port" },
         { "http:///x", 7, "missing host" }, { "http://:80", 7, "missing host" }, { "http://", 7, "missing host" },
-        { "http://[::1", 11, "IPv6" }, { "http://[]", 8, "IPv6" }, { "http://[zz]", 8, "IPv6" },
-        { "http://h\xc3\xb6.de", 8, "host character" }, { "http://h/\xc3\xa4", 9, "non-ASCII" }, { "http://h/a b", 10, "space" },
+        { "http://[::1", 7, "unclosed IPv6" }, { "http://[]", 8, "IPv6" }, { "http://[zz]", 8, "IPv6" },
+        { "http://h\xc3\xb6.de", 8, "non-ASCII character in the host" }, { "http://h/\xc3\xa4", 9, "non-ASCII" }, { "http://h/a b", 10, "space" },
         { "http://h/a%zz", 10, "percent" }, { "http://h/a%2", 10, "percent" }, { "http://h/a\"b", 10, "percent-encoded" },
         { "http://h/a\\b", 10, "percent-encoded" }, { "http://h/\x7f", 9, "control" },
+        /* the host as the origin check reads it (origin.c): what a WHATWG parser would read as another host */
+        { "http://0x7f.1/", 9, "IPv4" }, { "http://a..b/", 9, "empty label" }, { "http://[1::2::3]", 13, "two '::'" },
+        { "http://h\\x/", 8, "backslash" }, { "http://h%41/", 8, "percent" },
     };
     for (size_t k = 0; k < Q_ARRAY_LEN(BAD); k++) {
         url_parts p; q_error e; q_error_clear(&e);
