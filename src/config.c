@@ -376,8 +376,9 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
     if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
-    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : f->slot == C_CLIENT_CERT_HEADER ? c->client_cert_header
-           : f->slot == C_SIGN_REQUESTS ? c->sign_requests : c->ws_reconnect;
+    bool b = false;   /* the schema's other fields are the BOOLS */
+    for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++)
+        if (BOOLS[k].slot == f->slot) b = *((const uint8_t *)c + BOOLS[k].offset);
     return q_buf_puts(o, b ? "true" : "false");
 }
 
