@@ -791,9 +791,10 @@ export class Client {
     let details = act.details;
     // the host's own exception stays the cause; its name and code go in details
     if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
-    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    // the core's error record (as q_error_ptr gives it) in a string
+    const err = new QollectiveError({ ...errorRecord(act.error), requestId: act.requestId, details }, failure ?? undefined);
     this._log('warn', 'rest.failed', err);
-    if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
+    if (callerSignal?.aborted && err.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
   }
 
