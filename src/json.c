@@ -361,9 +361,8 @@ done:
 #undef SKIP_WS
 }
 
-uint32_t json_scan_scalar(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err) {
-    if (in[pos] == '"') return scan_string(in, len, pos + 1, err);
-    return scan_number(in, len, pos, err);
+uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err) {
+    return scan_string(in, len, pos + 1, err);
 }
 
 uint32_t json_skip_ws(const uint8_t *in, uint32_t len, uint32_t pos) {

@@ -21,9 +21,9 @@ uint32_t json_skip_ws(const uint8_t *in, uint32_t len, uint32_t pos);
 int json_scan_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t depth,
                     uint32_t max_depth, uint32_t *end, q_error *err);
 
-/* The fast path of json_scan_value for the string or number at in[pos] (pos < len; in[pos] is
- * '"', '-' or a digit): the index just past it, or 0 with err set. */
-uint32_t json_scan_scalar(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err);
+/* The fast path of json_scan_value for the string whose opening quote is at in[pos]: the index
+ * just past its closing quote, or 0 with err set. */
+uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err);
 
 /* Validates a whole document: whitespace, exactly one value, whitespace, end of input.
  * Empty input -> JSON_EMPTY; extra data -> JSON_TRAILING. */

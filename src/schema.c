@@ -216,7 +216,7 @@ static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
         const uint8_t *kp = tok_ptr(w, &key); uint32_t kl = tok_len(&key);
         uint32_t s = json_string_hash(kp, kl) & (cap - 1);
         while (table[s] >= 0) {
-            uint32_t o = (uint32_t)table[s], oe = json_scan_scalar(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
+            uint32_t o = (uint32_t)table[s], oe = json_scan_string(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
             if (json_strings_equal(kp, kl, w->js + o, oe - o)) {
                 w->nest--;
                 return fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);

@@ -1,4 +1,4 @@
-/* Value spans over JSON (see span.h), read by the validator's scanners. */
+/* Value spans over JSON (see span.h): the checked readers of one-pass walks, the iterator. */
 #include "span.h"
 #include "json.h"
 
@@ -35,7 +35,7 @@ int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error
         expected = QD(EXPECTED_A_KEY);
         if (p >= len) goto truncated;
         if (js[p] != '"') goto syntax;
-        uint32_t end = json_scan_scalar(js, len, p, err);
+        uint32_t end = json_scan_string(js, len, p, err);
         if (!end) return err->status;
         key->type = JSMN_STRING; key->start = (int)p + 1; key->end = (int)end - 1; key->size = 0;
         p = skip_ws(js, len, end);
@@ -60,8 +60,8 @@ int span_read_checked(const uint8_t *js, uint32_t len, uint32_t p, uint32_t dept
     v->type = open ? (c == '{' ? JSMN_OBJECT : JSMN_ARRAY) : str ? JSMN_STRING : JSMN_PRIMITIVE;
     v->start = (int)(p + str); v->size = 0;
     if (open && !measure) { v->end = 0; return Q_OK; }   /* opened: the walk finds its end */
-    if (str || c == '-' || q_is_digit(c)) {   /* the common cases, straight to their scanners */
-        if (!(end = json_scan_scalar(js, len, p, err))) return err->status;
+    if (str) {   /* the common case, straight to the string scanner */
+        if (!(end = json_scan_string(js, len, p, err))) return err->status;
     } else {
         int rc = json_scan_value(js, len, p, depth, max_depth, &end, err);
         if (rc) return rc;
@@ -70,12 +70,9 @@ int span_read_checked(const uint8_t *js, uint32_t len, uint32_t p, uint32_t dept
     return Q_OK;
 }
 
-uint32_t span_value(const uint8_t *js, uint32_t len, uint32_t p, jsmntok_t *v) {
-    q_error e;
-    if (span_read_checked(js, len, p, 0, 0xFFFFFFFFu, true, v, &e)) {   /* not valid JSON */
-        v->type = JSMN_PRIMITIVE; v->start = (int)p; v->end = (int)len;
-    }
-    return span_next_index(v);
+uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p) {
+    jsmntok_t v;
+    return span_value(js, len, p, &v);
 }
 
 bool span_next(span_iter *it, jsmntok_t *key, jsmntok_t *val) {

@@ -1,19 +1,19 @@
 /* Spans of values inside JSON text: the value at an index, the end of a value, the members of
  * a container, read straight from the bytes with no token array (so the memory a walk needs does
- * not grow with what it skips) and validated as they are read. */
+ * not grow with what it skips); the checked readers validate what they read (one-pass walks). */
 #ifndef Q_SPAN_H
 #define Q_SPAN_H
 #include "base.h"
 #include "tokens.h"
 #include "error.h"
 
-/* Reads the value at js[p] (no leading whitespace) into *v with jsmn's conventions (a string's
- * body without its quotes; a container from its bracket to just past the closing one; size 0)
- * and returns the index just past the value. Validates what it reads (span_read_checked); never
- * reads at or past len: on bytes that are not valid JSON *v is a primitive up to len. */
+/* Reads the value at js[p] (no leading whitespace) of JSON text that was already validated into
+ * *v with jsmn's conventions (a string's body without its quotes; a container from its bracket to
+ * just past the closing one; size 0) and returns the index just past the value, by brackets and
+ * quotes alone. Never reads at or past len: on bytes that are not valid JSON the spans are
+ * meaningless but stay within len. */
 uint32_t span_value(const uint8_t *js, uint32_t len, uint32_t p, jsmntok_t *v);
-/* The index just past the value at js[p] found by brackets and quotes alone, without validating
- * (text a later step validates): never reads at or past len. */
+/* The index just past the value at js[p] (same rules; text a later step validates may use it). */
 uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p);
 
 /* The index just past a value read by span_value or span_read_checked (or an opened container
@@ -43,7 +43,8 @@ int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error
  * them. Q_OK or the status of the failure (err set). */
 int span_read_checked(const uint8_t *js, uint32_t len, uint32_t p, uint32_t depth, uint32_t max_depth,
                       bool measure, jsmntok_t *v, q_error *err);
-/* The next member with its value read (span_value); key may be NULL. false at the end. */
+/* The next member of validated text with its value read (span_value); key may be NULL. false at
+ * the end. */
 bool span_next(span_iter *it, jsmntok_t *key, jsmntok_t *val);
 /* true when the container span has no members. */
 bool span_empty(const uint8_t *js, const jsmntok_t *container);

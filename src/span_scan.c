@@ -1,6 +1,6 @@
-/* span_skip (span.h): where a value ends in text not validated yet, by brackets and quotes only
- * (a WebSocket frame delimits its envelope before the decode validates it). Its own file so it
- * is compiled for speed (-O2, see the Makefile): it runs over whole payloads. */
+/* span_value (span.h): where a value ends in validated text, by brackets and quotes alone (config
+ * and header maps; a WebSocket frame delimits its envelope with it before the decode validates
+ * it). Its own file so it is compiled for speed (-O2, see the Makefile). */
 #include "span.h"
 
 /* Index of the quote that closes the string whose body starts at p (len when none). The inner
@@ -14,10 +14,17 @@ static uint32_t string_end(const uint8_t *js, uint32_t len, uint32_t p) {
     }
 }
 
-uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p) {
-    if (p >= len) return len;
+static bool delimiter(uint8_t c) { return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':'; }
+
+uint32_t span_value(const uint8_t *js, uint32_t len, uint32_t p, jsmntok_t *v) {
+    v->size = 0;
+    if (p >= len) { v->type = JSMN_PRIMITIVE; v->start = v->end = (int)len; return len; }
     uint8_t c = js[p];
-    if (c == '"') { uint32_t q = string_end(js, len, p + 1); return q < len ? q + 1 : len; }
+    if (c == '"') {
+        uint32_t q = string_end(js, len, p + 1);
+        v->type = JSMN_STRING; v->start = (int)(p + 1); v->end = (int)q;
+        return q < len ? q + 1 : len;
+    }
     uint32_t e = p + 1;
     if (c == '{' || c == '[') {
         uint32_t depth = 1;
@@ -27,8 +34,12 @@ uint32_t span_skip(const uint8_t *js, uint32_t len, uint32_t p) {
             else if (b == '{' || b == '[') depth++;
             else if (b == '}' || b == ']') depth--;
         }
-        return e;
+        v->type = c == '{' ? JSMN_OBJECT : JSMN_ARRAY;
+    } else {
+        while (e < len && !delimiter(js[e])) e++;
+        v->type = JSMN_PRIMITIVE;
     }
-    while (e < len && js[e] != ',' && js[e] != '}' && js[e] != ']' && js[e] != ' ' && js[e] != '\n' && js[e] != '\r' && js[e] != '\t' && js[e] != ':') e++;
+    v->start = (int)p; v->end = (int)e;
     return e;
 }
+
