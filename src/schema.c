@@ -435,24 +435,15 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     if (rc < 0) return rc;
     w->nest--;
     if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
-    if (!w->out) {   /* validating: the present fields were walked above; only absent ones are left */
-        for (int f = 0; f < s->count; f++) {
-            const schema_field *fd = &s->fields[f];
-            if (seen >> f & 1) continue;
-            if (fd->slot >= 0) w->slots[fd->slot] = -1;
-            if (fd->flags & SF_REQUIRED) {
-                path_push_field(w, fd);
-                return fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
-            }
-        }
-        return Q_OK;
-    }
-    /* writing: the fields in schema order (the Rust struct's), each value measured above */
+    /* writing: the fields in schema order (the Rust struct's), each value measured above;
+     * validating: only the absent ones are left */
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
         const schema_field *fd = &s->fields[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
+        if (v && !w->out) continue;
+        if (!v && !w->out && !(fd->flags & SF_REQUIRED)) { if (fd->slot >= 0) w->slots[fd->slot] = -1; continue; }
         uint32_t saved = path_push_field(w, fd);
         if (v && is_null(w, v)) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
@@ -464,11 +455,11 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         }
         if (!v) {
             if (fd->flags & SF_REQUIRED) return fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
-            if (fd->flags & SF_TRAP) {
+            if ((fd->flags & SF_TRAP) && w->out) {
                 /* The server demands these even when empty (wire-format.md §2). */
                 rc = emit_key(w, fd, &first);
                 if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
-            } else if (w->fill) {
+            } else if (w->fill && w->out) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
                 if (rc < 0) return fail_at(w, rc, NULL, NULL);
             }
