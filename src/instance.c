@@ -24,7 +24,9 @@ int instance_start(uint32_t limit) {
 q_instance *call_begin(void) {
     q_instance *I = the_instance;
     if (!I) return NULL;
+#ifndef Q_CODEC_ONLY   /* only the client calls put secrets in scratch (the codec module has none) */
     if (I->scratch_has_secret) { scratch_wipe(); I->scratch_has_secret = false; }
+#endif
     scratch_reset();
     q_error_clear(&I->err);
     I->err_rec_len = 0;
