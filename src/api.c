@@ -190,7 +190,9 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     uint32_t *v = scratch_alloc(Q_MEMORY_STATS_WORDS * 4);
     if (!v) return call_end(I, Q_ERR(OUT_OF_MEMORY));
     v[0] = arena_limit(); v[1] = arena_footprint(); v[2] = arena_persistent_in_use(); v[3] = arena_scratch_in_use(); v[4] = 0;
+#ifndef Q_CODEC_ONLY   /* the codec module makes no clients */
     for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) v[4] += I->clients[k] != NULL;
+#endif
     call_output(I, (const uint8_t *)v, Q_MEMORY_STATS_WORDS * 4);
     return call_end(I, Q_MEMORY_STATS_WORDS * 4);
 }
