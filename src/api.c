@@ -116,11 +116,11 @@ __attribute__((noinline)) static int32_t decode_items(uint32_t len, int32_t clie
         if (rc && !batch) return call_end(I, rc);
         if (rc) { r[0] = rc; r[1] = e.offset >= 0 ? (int32_t)(e.offset + off) : -1; }   /* absolute, like the records */
         else {
-            /* make offsets absolute in the input buffer */
-            d.meta_off += off; d.payload_off += off;
-            if (d.error_len) { d.error_off += off; d.error_code_off += off; d.error_message_off += off; }
-            if (d.request_id_len) d.request_id_off += off;
             decode_record(&d, r + 1);
+            /* offsets absolute in the input buffer: every present part lies inside the item's
+             * object, so its offset is not 0; 0 is an absent part's and stays */
+            static const uint8_t OFFSETS[] = { QD_META_OFF, QD_PAYLOAD_OFF, QD_ERROR_OFF, QD_ERROR_CODE_OFF, QD_ERROR_MESSAGE_OFF, QD_REQUEST_ID_OFF };
+            for (uint32_t k = 0; k < sizeof OFFSETS; k++) if (r[1 + OFFSETS[k]]) r[1 + OFFSETS[k]] += (int32_t)off;
         }
         out.len += DECODE_ITEM_BYTES;
         count++;
