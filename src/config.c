@@ -291,18 +291,21 @@ __attribute__((noinline)) static int setting_fail(const schema_walk *w, int slot
     return q_fail(w->err, status, schema_tok_offset(w, w->slots[slot]), config_path(path, sizeof path, slot), why);
 }
 
+int config_walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, const char *path, q_error *err) {
+    int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
+    if (rc) return q_error_in(err, where);
+    uint32_t s = json_skip_ws(js, len, 0), e = len;
+    while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
+    schema_walk_init(w, js + s, e - s, s, err, NULL, path);
+    /* a bare scalar at the top: say what is wrong before walking */
+    return *w->js == '{' ? Q_OK : q_fail(err, Q_ERR(TYPE_MISMATCH), s, path, QD(EXPECTED_AN_OBJECT));
+}
+
 static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
-    uint32_t s = json_skip_ws(json, len, 0);
-    if (s >= len) return Q_OK;   /* no config: all defaults */
-    int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
-    if (rc) return q_error_in(err, "config");
-    /* jsmn (strict) refuses a bare scalar at the top: say what is wrong before tokenizing */
-    if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, QD(EXPECTED_AN_OBJECT));
-    uint32_t e = len;
-    while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
+    if (json_skip_ws(json, len, 0) >= len) return Q_OK;   /* no config: all defaults */
     schema_walk w;
-    schema_walk_init(&w, json + s, e - s, s, err, NULL, "");
-    if ((rc = schema_walk_object(&w, &ROOT))) return rc;
+    int rc = config_walk_text(&w, json, len, "config", "", err);
+    if (rc || (rc = schema_walk_object(&w, &ROOT))) return rc;
 
     for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++) {
         int tok = w.slots[INTS[k].slot];

@@ -40,16 +40,6 @@ _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
-/* Validates JSON text and starts a walk over its value, whitespace trimmed. */
-static int walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, q_error *err) {
-    int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
-    if (rc) return q_error_in(err, where);
-    uint32_t s = json_skip_ws(js, len, 0), e = len;
-    while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
-    schema_walk_init(w, js + s, e - s, s, err, NULL, where);
-    return Q_OK;
-}
-
 /* ---- prepare -------------------------------------------------------------------------------- */
 
 static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
@@ -82,7 +72,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     schema_walk ow;
     bool have_opts = !is_blank(opts, opts_len);
     if (have_opts) {
-        if ((rc = walk_text(&ow, opts, opts_len, "options", err))) return rc;
+        if ((rc = config_walk_text(&ow, opts, opts_len, "options", "options", err))) return rc;
         if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
         int s;
         if ((s = ow.slots[O_METHOD]) >= 0) method = config_method(&ow, s);
