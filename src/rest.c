@@ -121,7 +121,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if (url.len > Q_MAX_QUERY_URL_BYTES)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", QD(PAYLOAD_TOO_LARGE_FOR_A_GET_DELETE_QUERY));
     /* URL characters need no JSON escaping */
-    int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
+    int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", config_method_name(method), url.ptr, url.len);
     if (wrc) return oom(err);
     uint32_t own;
     if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ow : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
@@ -133,7 +133,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         q_instance *I = instance();
         if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
             return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
-        rc = tls_sign_message(c, Q_HTTP_METHODS[method], url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
+        rc = tls_sign_message(c, config_method_name(method), url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
                               UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
         q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
         if (rc) return rc;
@@ -286,7 +286,7 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
     int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : -1;
     /* URL characters need no JSON escaping (url_resolve validated them) */
     if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"headers\":[%u,%s%u],\"attempt\":%u}",
-               hop.url.ptr, hop.url.len, Q_HTTP_METHODS[hop.method], drop_body ? "false" : "true", (uint32_t)from,
+               hop.url.ptr, hop.url.len, config_method_name(hop.method), drop_body ? "false" : "true", (uint32_t)from,
                to < 0 ? "-" : "", (uint32_t)(to < 0 ? 1 : to), en->attempt + 1u))
         return oom(err);
     rest_entry_continue(en, RE_REDIRECT);
