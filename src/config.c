@@ -19,8 +19,7 @@
 const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* q_http_method order, a schema enum */
 static const char LOG_LEVEL_LIST[] = "off\0error\0warn\0info\0debug\0";     /* log_level order, a schema enum */
 
-/* Entry i of a NUL-separated list (i in range). */
-static const char *list_nth(const char *list, unsigned i) {
+const char *list_nth(const char *list, unsigned i) {
     while (i--) list += q_strlen(list) + 1;
     return list;
 }

@@ -69,6 +69,8 @@ extern const char Q_HTTP_METHOD_LIST[];   /* "GET\0POST\0...": q_http_method ord
 /* The method a string token names; a schema ST_ENUM of Q_HTTP_METHOD_LIST validated it (the
  * last method is the only one left when no other matched). */
 uint8_t config_method(const schema_walk *w, int tok);
+/* Entry i of a NUL-separated list ("a\0b\0"; i in range). */
+const char *list_nth(const char *list, unsigned i);
 /* The name of method m ("GET", ...). */
 const char *config_method_name(uint8_t m);
 
