@@ -41,24 +41,26 @@ static int ipv4(const uint8_t *h, uint32_t n, uint8_t out[4], bool in6, const ur
  * leading zeros, the first longest run of two or more zero pieces as "::". */
 static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uint32_t base) {
     uint16_t piece[8] = { 0 };
+    uint32_t at;
+    const char *why;
     int len = 0, compress = -1;
     uint32_t i = 0;
     if (n >= 1 && s[0] == ':') {
-        if (n < 2 || s[1] != ':') return url_bad(x, base, QD(BAD_IPV6_ADDRESS));
+        if (n < 2 || s[1] != ':') { at = 0; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         i = 2; compress = len = 0;
         if (i == n) goto done;
     }
     while (i < n) {
-        if (len == 8) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (len == 8) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         if (s[i] == ':') {
-            if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO));
+            if (compress >= 0) { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; }
             i++; compress = len;
             continue;
         }
         uint32_t v = 0, k = 0;
         while (k < 4 && i < n && q_hex_value(s[i]) >= 0) { v = v * 16 + (uint32_t)q_hex_value(s[i]); i++; k++; }
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */
-            if (k == 0 || len > 6) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (k == 0 || len > 6) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
             i -= k;
             uint8_t b[4];
             int rc = ipv4(s + i, n - i, b, true, x, base + i);
@@ -67,12 +69,12 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uin
             piece[len++] = (uint16_t)(b[2] << 8 | b[3]);
             break;
         }
-        if (k == 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (k == 0) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         piece[len++] = (uint16_t)v;
         if (i < n) {
-            if (s[i] != ':' || i + 1 == n) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (s[i] != ':' || i + 1 == n) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
             i++;
-            if (s[i] == ':') { if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO)); compress = len; i++; }
+            if (s[i] == ':') { if (compress >= 0) { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; } compress = len; i++; }
         }
     }
 done:
@@ -80,7 +82,7 @@ done:
         int moved = len - compress;
         for (int k = 0; k < moved; k++) piece[7 - k] = piece[compress + moved - 1 - k];
         for (int k = compress; k < 8 - moved; k++) piece[k] = 0;
-    } else if (len != 8) return url_bad(x, base, QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES));
+    } else if (len != 8) { at = 0; why = QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES); goto bad; }
     int best = -1, best_len = 1;
     for (int k = 0; k < 8;) {
         int e = k;
@@ -97,6 +99,8 @@ done:
     }
     o->host[o->host_len++] = ']';
     return Q_OK;
+bad:
+    return url_bad(x, base + at, why);
 }
 
 /* A host whose last label is a number is an IPv4 address to WHATWG, which also reads hex,
