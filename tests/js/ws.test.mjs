@@ -420,6 +420,26 @@ test('with the ws package, the frames of one tick leave the TCP socket in one wr
   assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
 });
 
+test('with the ws package, a burst larger than the cork budget leaves in writes of about 64 KiB, not one at the end of the tick', async () => {
+  const s = mk({}, { limits: { max_in_flight: 2000 } }).socket();
+  await s.request({ payload: 0 });
+  const raw = s.ws._socket;
+  const sizes = [];
+  const f = raw._writev;
+  raw._writev = function (chunks, cb) { sizes.push(chunks.reduce((n, c) => n + c.chunk.length, 0)); return f.call(this, chunks, cb); };
+  const note = 'x'.repeat(400);
+  const t = fire(s, 1000, {}, (i) => ({ i, note }));   // ~450 KB of frames in one tick
+  await t.done;
+  delete raw._writev;
+  assertExactlyOnce(t);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(total > 400000, `${total} bytes written`);
+  // the budget is 64 KiB of frame text (CORK_BYTES in the glue): a write holds that, the frames'
+  // headers (8 B each) and the one frame that crossed it (< 1 KB here)
+  assert.ok(Math.max(...sizes) <= 72 * 1024, `largest write ${Math.max(...sizes)} bytes`);
+  assert.ok(sizes.length >= 6, `${sizes.length} writes for ${total} bytes`);
+});
+
 test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {
   const s = mk().socket();                 // connecting: requests wait in the queue
   const a = s.request({ payload: 'a' }, { timeout: 1 });
