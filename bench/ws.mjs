@@ -1,7 +1,8 @@
 // WebSocket benchmark: requests over one socket on loopback with 100, 1,000 and 10,000 in flight,
 // the real dist/qollective.wasm through js-glue's Socket against a plain-JS baseline in the same
 // run (the `ws` package + JSON.stringify/JSON.parse + a Map for correlation), both talking to the
-// reference server (tests/servers/ws-server.mjs, validation off so the server costs little).
+// reference server (tests/servers/ws-server.mjs, validation and request-id counting off so the
+// server costs little).
 // Interleaved rounds, medians. Reports envelopes/s, p50/p99 latency, lost requests and the wasm
 // memory used at the highest in-flight count. Writes bench/results/ws.json.
 //
@@ -32,7 +33,7 @@ const { Qollective } = await import(pathToFileURL(GLUE).href);
 const PAYLOAD = { op: 'get', id: 12345, tags: ['a', 'b'], note: 'benchmark payload' };
 const META = { tenant: 'bench', security: { user_id: 'u1', permissions: [], roles: [] } };
 
-const srv = await startWsServer({ validate: false });
+const srv = await startWsServer({ validate: false, countIds: false });
 const url = `${srv.url}/bench`;
 
 // Both sides are a request function with the same contract: send one envelope, resolve with the

@@ -354,6 +354,17 @@ test('reference server: a subprotocol fails the handshake, binary frames get no 
   ws.close();
 });
 
+test('reference server: countIds false (the benchmark) answers the same and keeps no request id', async () => {
+  const quiet = await startWsServer({ validate: false, countIds: false });
+  const c = q.client({ websocket: { url: quiet.url } });
+  try {
+    const r = await c.socket().request({ payload: { n: 7 } });
+    assert.equal(r.payload.n, 7);
+    assert.equal(quiet.stats.envelopes, 1);
+    assert.equal(quiet.stats.byRequestId.size, 0);
+  } finally { c.close(); await quiet.close(); }
+});
+
 test('the auth provider is consulted at every (re)connect; a failing provider counts as a failed connect', async () => {
   let calls = 0, fail = false;
   const c = q.client({ websocket: { url: srv.url }, security: { auth_token: 'api' }, retry: { base_delay_ms: 20, jitter_percent: 0 } },
