@@ -479,7 +479,8 @@ export class Client {
   socket(url, options) {
     // the REST module has no WebSocket exports; the REST glue (dist/qollective-rest.min.js, built
     // with QOLLECTIVE_REST_ONLY) has no Socket class
-    if (this.q.module === 'rest' || globalThis.QOLLECTIVE_REST_ONLY) throw noWebSocket(this.q.module);
+    // (the build switch first: in the REST glue the condition is constant and the rest is left out)
+    if (globalThis.QOLLECTIVE_REST_ONLY || this.q.module === 'rest') throw noWebSocket(this.q.module);
     const q = this.q, h = this._live();
     if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw typeError('socket: url must be a string or URL');
     if (options?.WebSocket) this._WebSocket = options.WebSocket;

@@ -19,6 +19,24 @@ static void put_hex16(q_origin *o, uint32_t v) {
     }
 }
 
+/* Four decimal parts 0-255 without leading zeros (WHATWG reads those as octal) and nothing
+ * after, into out: a host's dotted IPv4, or the last 32 bits of an IPv6 address (in6: the
+ * details say so). */
+static int ipv4(const uint8_t *h, uint32_t n, uint8_t out[4], bool in6, const url_ctx *x, uint32_t base) {
+    const char *bad = in6 ? QD(BAD_IPV4_PART_IN_IPV6_ADDRESS) : QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER);
+    uint32_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part && (i >= n || h[i++] != '.')) return url_bad(x, base + i, bad);
+        uint32_t v = 0, m = 0;
+        if (i + 1 < n && h[i] == '0' && q_is_digit(h[i + 1]))
+            return url_bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
+        while (i < n && q_is_digit(h[i]) && m < 4) { v = v * 10 + (h[i] - '0'); i++; m++; }
+        if (!m || v > 255) return url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2));
+        out[part] = (uint8_t)v;
+    }
+    return i == n ? Q_OK : url_bad(x, base + i, bad);
+}
+
 /* WHATWG IPv6 parser (no zone: '%' was refused before) and its serializer: lower-case hex, no
  * leading zeros, the first longest run of two or more zero pieces as "::". */
 static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uint32_t base) {
@@ -42,17 +60,11 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uin
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */
             if (k == 0 || len > 6) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
             i -= k;
-            int parts = 0;
-            while (i < n) {
-                uint32_t d = 0, m = 0;
-                if (parts && (s[i] != '.' || ++i >= n)) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
-                if (s[i] == '0' && i + 1 < n && q_is_digit(s[i + 1])) return url_bad(x, base + i, QD(LEADING_ZERO_IN_IPV6_S_IPV4_PART));
-                while (i < n && q_is_digit(s[i]) && m < 3) { d = d * 10 + (s[i] - '0'); i++; m++; }
-                if (!m || d > 255 || parts == 4) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
-                piece[len] = (uint16_t)(piece[len] * 256 + d);
-                if (++parts == 2 || parts == 4) len++;
-            }
-            if (parts != 4) return url_bad(x, base + i, QD(BAD_IPV4_PART_IN_IPV6_ADDRESS));
+            uint8_t b[4];
+            int rc = ipv4(s + i, n - i, b, true, x, base + i);
+            if (rc) return rc;
+            piece[len++] = (uint16_t)(b[0] << 8 | b[1]);
+            piece[len++] = (uint16_t)(b[2] << 8 | b[3]);
             break;
         }
         if (k == 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
@@ -100,18 +112,6 @@ static bool last_label_numeric(const uint8_t *h, uint32_t n) {
     }
     for (uint32_t k = a; k < n; k++) if (!q_is_digit(h[k])) return false;
     return true;
-}
-
-static int ipv4(const uint8_t *h, uint32_t n, const url_ctx *x, uint32_t base) {
-    uint32_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part && (i >= n || h[i++] != '.')) return url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
-        uint32_t v = 0, m = 0;
-        if (i + 1 < n && h[i] == '0' && q_is_digit(h[i + 1])) return url_bad(x, base + i, QD(IPV4_PART_WITH_A_LEADING_ZERO_READ_AS_OC));
-        while (i < n && q_is_digit(h[i]) && m < 4) { v = v * 10 + (h[i] - '0'); i++; m++; }
-        if (!m || v > 255) return url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER_2));
-    }
-    return i == n ? Q_OK : url_bad(x, base + i, QD(IPV4_ADDRESS_MUST_BE_FOUR_DECIMAL_NUMBER));
 }
 
 int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const char *path, int64_t base, q_error *err) {
@@ -165,7 +165,8 @@ int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const 
         if (!o->host_len) return url_bad(&x, from, QD(MISSING_HOST));
         if (last_label_numeric(o->host, o->host_len)) {
             if (o->wildcard) return url_bad(&x, h, QD(NO_WILDCARD_OVER_AN_IP_ADDRESS));
-            int rc = ipv4(o->host, o->host_len, &x, from);
+            uint8_t b[4];
+            int rc = ipv4(o->host, o->host_len, b, false, &x, from);
             if (rc) return rc;
         }
         /* "*.com" would allow a whole top-level domain: a wildcard needs two labels after it */

@@ -6,25 +6,27 @@
 
 static bool followed(int32_t status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
 
+/* The request rejects with *fail, the server's answer to it (source HTTP): never retried. */
+static int refuse(q_error *fail, int32_t status) {
+    fail->http_status = status;
+    fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
+    return Q_OK;
+}
+
 int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t status, const uint8_t *url, uint32_t url_len,
                     const uint8_t *loc, uint32_t loc_len, redirect_hop *hop, q_error *fail, q_error *err) {
     q_error_clear(fail);
-    if (status == 0) {
-        q_fail(fail, Q_ERR(REDIRECT_HIDDEN), Q_NO_OFFSET, NULL, QD(THE_BROWSER_DOES_NOT_SHOW_WHERE_A));
-        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
-        return Q_OK;
+    const char *why = NULL;
+    int code = Q_ERR(HTTP_STATUS);
+    if (status == 0) { code = Q_ERR(REDIRECT_HIDDEN); why = QD(THE_BROWSER_DOES_NOT_SHOW_WHERE_A); }
+    else if (!followed(status) || !loc_len) why = followed(status) ? QD(A_REDIRECT_WITHOUT_A_LOCATION) : QD(A_3XX_STATUS_THE_CLIENT_DOES_NOT_FOLLOW);
+    else if (hops >= cfg->max_redirects) {
+        code = Q_ERR(TOO_MANY_REDIRECTS);
+        why = cfg->max_redirects ? QD(MORE_HOPS_THAN_ALLOWED) : QD(REDIRECTS_ARE_NOT_FOLLOWED_0);
     }
-    if (!followed(status) || !loc_len) {
-        q_fail(fail, Q_ERR(HTTP_STATUS), Q_NO_OFFSET, NULL, followed(status) ? QD(A_REDIRECT_WITHOUT_A_LOCATION) : QD(A_3XX_STATUS_THE_CLIENT_DOES_NOT_FOLLOW));
-        fail->http_status = status;
-        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
-        return Q_OK;
-    }
-    if (hops >= cfg->max_redirects) {
-        q_fail(fail, Q_ERR(TOO_MANY_REDIRECTS), Q_NO_OFFSET, "rest.max_redirects", cfg->max_redirects ? QD(MORE_HOPS_THAN_ALLOWED) : QD(REDIRECTS_ARE_NOT_FOLLOWED_0));
-        fail->http_status = status;
-        fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
-        return Q_OK;
+    if (why) {   /* REDIRECT_HIDDEN (status 0) carries no HTTP status */
+        q_fail(fail, code, Q_NO_OFFSET, code == Q_ERR(TOO_MANY_REDIRECTS) ? "rest.max_redirects" : NULL, why);
+        return refuse(fail, status);
     }
     /* the URL that was requested (the host echoes the plan's): its origin decides "cross-origin" */
     url_parts from, to;
@@ -32,20 +34,14 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
     while (uq < url_len && url[uq] != '?') uq++;
     if (url_parse_base(url, uq, &from, "url", -1, fail)) return Q_OK;
     hop->url = (q_buf){ 0 };
+    bool allowed = false;
     int rc = url_resolve(&hop->url, url, url_len, loc, loc_len, &to, "Location", fail);
+    if (!rc) rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, "Location", fail);
     if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
-    if (rc) { fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP; return Q_OK; }
-    bool allowed;
-    if ((rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, "Location", fail))) {
-        if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
-        fail->http_status = status; fail->retryable = 0; fail->retry_policy = QR_NONE; fail->source = QS_HTTP;
-        return Q_OK;
-    }
-    if (!allowed) {
+    if (rc) return refuse(fail, status);
+    if (!allowed) {   /* security: never retried either */
         q_fail(fail, Q_ERR(ORIGIN_DENIED), Q_NO_OFFSET, "Location", QD(A_REDIRECT_TO_AN_ORIGIN_NOT_IN_SECURITY));
-        fail->http_status = status;
-        fail->source = QS_HTTP;   /* the server's answer was the redirect */
-        return Q_OK;
+        return refuse(fail, status);
     }
     hop->cross_origin = !url_case_eq(url, from.origin_len, hop->url.ptr, to.origin_len);
     hop->drop_body = status == 303 || ((status == 301 || status == 302) && method == HM_POST);

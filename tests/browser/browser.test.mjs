@@ -478,6 +478,77 @@ for (const [name, url] of [['client', '/dist/qollective.wasm'], ['codec', '/dist
   });
 }
 
+// Issue 10 item 1: the shipped REST pair (dist/qollective-rest.wasm through the minified REST glue
+// dist/qollective-rest.min.js) and the codec pair (dist/qollective-codec.wasm through
+// dist/qollective-codec.min.js) in the browser, as a page would import them: the codec suite's
+// round trip and error on both; for the REST pair also a cross-origin POST (preflight, headers on
+// the wire), a GET with envelope_data, an error envelope with the server's text, and socket()
+// refused with a message naming what to load instead.
+test('the REST module through the REST glue, and the codec module through the codec glue (minified, as shipped)', async () => {
+  rest.reset();
+  const id = uuid();
+  const r = await page.evaluate(async ({ base, id }) => {
+    const { plainError, plainReply } = globalThis.harness;
+    const codecRun = async (glue, wasm) => {
+      const { Qollective, QollectiveError } = await import(glue);
+      const q = await Qollective.load(wasm);
+      const meta = { request_id: '0190A3F2-1234-7ABC-8DEF-0123456789AB', timestamp: '2024-03-01T12:00:00+01:00' };
+      const bytes = q.encode({ meta, payload: { s: 'héllo' } });
+      let bad = null;
+      try { q.decode('{"meta":{"request_id":"nope"},"payload":1}'); } catch (e) { bad = { ...plainError(e), own: e instanceof QollectiveError }; }
+      return { q, module: q.module, text: new TextDecoder().decode(bytes), payload: q.decode(bytes).payload, bad };
+    };
+    const codec = await codecRun('/dist/qollective-codec.min.js', '/dist/qollective-codec.wasm');
+    const restPair = await codecRun('/dist/qollective-rest.min.js', '/dist/qollective-rest.wasm');
+    const c = restPair.q.client({ rest: { base_url: base } });
+    const { Envelope, QollectiveError } = await import('/dist/qollective-rest.min.js');
+    const settle = async (p) => {
+      try { const v = await p; return { ok: true, reply: { ...plainReply(v), own: v instanceof Envelope } }; }
+      catch (e) { return { ok: false, error: { ...plainError(e), own: e instanceof QollectiveError } }; }
+    };
+    let socket = null;
+    try {
+      const post = await settle(c.send({ meta: { request_id: id, tenant: 'acme' }, payload: { b: 2, a: 'é' } }));
+      const get = await settle(c.send({ payload: { q: 'a b&c' } }, { method: 'GET' }));
+      const fail = await settle(c.send({ payload: 1 }, { route: '/fail' }));
+      try { c.socket('ws://127.0.0.1:1/x'); } catch (e) { socket = plainError(e); }
+      delete codec.q; delete restPair.q;
+      return { codec, restPair, post, get, fail, socket };
+    } finally {
+      c.close();
+    }
+  }, { base: rest.url, id });
+  for (const [name, m] of [['codec', r.codec], ['rest', r.restPair]]) {
+    assert.equal(m.module, name);
+    assert.equal(m.text, '{"meta":{"timestamp":"2024-03-01T11:00:00Z","request_id":"0190a3f2-1234-7abc-8def-0123456789ab"},"payload":{"s":"héllo"}}');
+    assert.deepEqual(m.payload, { s: 'héllo' });
+    assert.equal(m.bad.own, true, `${name}: the error is the ${name} glue's QollectiveError`);
+    assert.equal(m.bad.code, 'INVALID_UUID');
+    assert.match(m.bad.message, /not a UUID at byte 22/, `${name} glue expands the core's message marker: ${m.bad.message}`);
+  }
+  assert.equal(r.post.ok, true, JSON.stringify(r.post.error));
+  assert.equal(r.post.reply.own, true, 'the reply is the REST glue\'s Envelope');
+  assert.deepEqual(r.post.reply.payload, { a: 'é', b: 2 });
+  assert.equal(r.post.reply.meta.request_id, id);
+  assert.equal(r.get.ok, true, JSON.stringify(r.get.error));
+  assert.deepEqual(r.get.reply.payload, { q: 'a b&c' });
+  assert.equal(r.fail.ok, false);
+  assert.equal(r.fail.error.own, true);
+  assert.equal(r.fail.error.code, 'HANDLER_ERROR');
+  assert.equal(r.fail.error.status, 400);
+  assert.match(r.fail.error.message, /intentional failure on \/fail/);
+  assert.equal(r.socket.code, 'BAD_MODULE');
+  assert.match(r.socket.message, /load qollective\.wasm/);
+  // the wire (cross-origin: the browser's preflights, cached from earlier tests or not, are left out)
+  const [post, get] = log('/envelope').filter((e) => e.method !== 'OPTIONS');
+  assert.deepEqual([post.method, get.method], ['POST', 'GET']);
+  assert.equal(post.headers.origin, site.url);
+  assert.equal(post.headers['x-qollective-request-id'], id);
+  assert.equal(post.headers['x-qollective-tenant'], btoa('acme'));
+  assert.deepEqual(JSON.parse(new URLSearchParams(get.query).get('envelope_data')), { q: 'a b&c' });
+  assert.equal(get.bodyBytes, 0);
+});
+
 test('X-Client-Cert (TLS module): the certificate as Base64 DER only when enabled, through a real preflight', async () => {
   // the browser owns TLS client auth; for a TLS-terminating proxy the page can send its certificate (never a key)
   const { readFileSync } = await import('node:fs');
