@@ -88,7 +88,8 @@ int32_t q_token_clear(int32_t client, uint32_t name_len);
  *   {"action":"retry","delay":ms,"attempt":n}                    wait, then q_rest_attempt
  *   {"action":"send","attempt":n}                                send the same request again
  *   {"action":"redirect",...}                                    follow (q_rest_redirect only)
- *   {"action":"reject","error":{...},"requestId":"...","details":<json>|null}
+ *   {"action":"reject","error":"<error record>","requestId":"...","details":<json>|null}
+ *     (the error record as q_error_ptr gives it, above, in a JSON string: NULs as \u0000)
  * Prepare: input = meta | payload | options JSON ({method, route, timeout_ms, headers, idempotent});
  * entropy = 20 bytes (52 with security.sign_requests: 32 seed the signature). Returns the plan's length; output = plan JSON
  * {method,url,headers,id,timeout,deadline,requestId,body} followed by `body` bytes of request body.

@@ -377,6 +377,7 @@ export class Qollective {
   }
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
   inspectCertificate(cert, o = {}) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) return this._tls();   // the REST glue: throws, the code below is left out
     this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
     const r = JSON.parse(this._outText());
     // the core writes a detail marker (no TLS module behind the codec glue: left out there)
@@ -615,6 +616,7 @@ export class Client {
   /** TLS module: this client's CA, certificate chain and private key (PEM or DER; any may be
    *  left out). Replaces the compiled-in set for this client; the key is wiped on close(). */
   setCredentials({ ca = '', cert = '', key = '' } = {}) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) return this.q._tls();
     this.q._tls('credentials', this._live(), [ca, cert, key]);
     // the core accepted them: the host TLS stack (load option tls) gets the same set
     this._hostClose();
@@ -648,6 +650,7 @@ export class Client {
   }
   /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
   sign(data) {
+    if (globalThis.QOLLECTIVE_REST_ONLY) return this.q._tls();
     if (this.q.hasTls) this.q._entropy(32);
     this.q._tls('sign', this._live(), [data]);
     return this.q._out();
@@ -793,9 +796,10 @@ export class Client {
     let details = act.details;
     // the host's own exception stays the cause; its name and code go in details
     if (failure) details = { ...(details && typeof details === 'object' ? details : {}), ...hostFailure(failure) };
-    const err = new QollectiveError({ ...act.error, requestId: act.requestId, details }, failure ?? undefined);
+    // the core's error record (as q_error_ptr gives it) in a string
+    const err = new QollectiveError({ ...errorRecord(act.error), requestId: act.requestId, details }, failure ?? undefined);
     this._log('warn', 'rest.failed', err);
-    if (callerSignal?.aborted && act.error.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
+    if (callerSignal?.aborted && err.code === 'ABORTED' && callerSignal.reason !== undefined) err.cause = callerSignal.reason;
     throw err;
   }
 

@@ -135,6 +135,13 @@ static const str_setting STRS[] = {
     { C_SIGNATURE_KEY_ID, false, OFF(signature_key_id), NULL },
 };
 
+/* Boolean settings: slot, where; tls_only: true only in the TLS module (certificate, key). */
+typedef struct { uint8_t slot, offset; bool tls_only; } bool_setting;
+static const bool_setting BOOLS[] = {
+    { C_RETRY_NON_IDEMPOTENT, OFF(retry_non_idempotent), false }, { C_WS_RECONNECT, OFF(ws_reconnect), false },
+    { C_CLIENT_CERT_HEADER, OFF(client_cert_header), true }, { C_SIGN_REQUESTS, OFF(sign_requests), true },
+};
+
 void config_defaults(q_config *c) {
     q_memset(c, 0, sizeof *c);
     c->method = HM_POST;
@@ -182,6 +189,8 @@ static int take_setting(schema_walk *w, int tok, bool compact, q_str *dst, q_err
 }
 
 static const uint8_t *origin_entry(const q_tokens *t, int k, uint32_t *len);
+static const char *config_path(char *buf, size_t cap, int slot);
+static int setting_fail(const schema_walk *w, int slot, int status, const char *why);
 
 /* URL fields are checked when the client is made, so requests never carry a bad URL. */
 static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
@@ -213,15 +222,14 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
         int64_t off = list >= 0 && span_next(&in_config, NULL, &at) ? (int64_t)w->base + at.start : -1;
         if ((rc = origin_parse(entry, m, true, &o, path, off, err))) return rc;
     }
-    static const struct { uint8_t slot; uint8_t offset; const char *path; } URLS[] = {
-        { C_BASE_URL, OFF(base_url), "rest.base_url" }, { C_WS_URL, OFF(ws_url), "websocket.url" },
-    };
+    static const struct { uint8_t slot; uint8_t offset; } URLS[] = { { C_BASE_URL, OFF(base_url) }, { C_WS_URL, OFF(ws_url) } };
     for (size_t k = 0; k < Q_ARRAY_LEN(URLS); k++) {
         const q_str *u = (const q_str *)(const void *)((const uint8_t *)c + URLS[k].offset);
         bool allowed;
+        char path[48];
         if (!u->len) continue;
-        if ((rc = config_origin_allowed(c, u->ptr, u->len, &allowed, URLS[k].path, err))) return rc;
-        if (!allowed) return q_fail(err, Q_ERR(ORIGIN_DENIED), schema_tok_offset(w, w->slots[URLS[k].slot]), URLS[k].path, QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS));
+        if ((rc = config_origin_allowed(c, u->ptr, u->len, &allowed, config_path(path, sizeof path, URLS[k].slot), err))) return rc;
+        if (!allowed) return setting_fail(w, URLS[k].slot, Q_ERR(ORIGIN_DENIED), QD(ORIGIN_NOT_IN_SECURITY_ALLOWED_ORIGINS));
     }
     return Q_OK;
 }
@@ -277,6 +285,12 @@ static int range_fail(q_error *err, const char *path, int64_t off, const char *w
     return q_fail(err, Q_ERR(OUT_OF_RANGE), off, path, what);
 }
 
+/* A setting's value refused: named by its key path (from the schema tables) at its offset. */
+__attribute__((noinline)) static int setting_fail(const schema_walk *w, int slot, int status, const char *why) {
+    char path[48];
+    return q_fail(w->err, status, schema_tok_offset(w, w->slots[slot]), config_path(path, sizeof path, slot), why);
+}
+
 static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
     uint32_t s = json_skip_ws(json, len, 0);
     if (s >= len) return Q_OK;   /* no config: all defaults */
@@ -303,8 +317,7 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
             q_text_append_u64(what, sizeof what, INTS[k].max);
             return q_fail(err, rc, schema_tok_offset(&w, tok), config_path(path, sizeof path, INTS[k].slot), what);
         }
-        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7)
-            return range_fail(err, config_path(path, sizeof path, C_UUID_VERSION), schema_tok_offset(&w, tok), QD(FOUR_OR_SEVEN));
+        if (INTS[k].slot == C_UUID_VERSION && v != 4 && v != 7) return setting_fail(&w, C_UUID_VERSION, Q_ERR(OUT_OF_RANGE), QD(FOUR_OR_SEVEN));
         *(uint32_t *)(void *)((uint8_t *)c + INTS[k].offset) = (uint32_t)v;
     }
     if (c->retry_max_ms < c->retry_base_ms)
@@ -314,18 +327,16 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     while (level >= 0 && c->log_level < Q_ARRAY_LEN(LOG_LEVELS) - 2 &&
            !json_string_eq(schema_tok_ptr(&w, level), schema_tok_len(&w, level), LOG_LEVELS[c->log_level], (uint32_t)q_strlen(LOG_LEVELS[c->log_level])))
         c->log_level++;
-    if (w.slots[C_RETRY_NON_IDEMPOTENT] >= 0) c->retry_non_idempotent = *schema_tok_ptr(&w, w.slots[C_RETRY_NON_IDEMPOTENT]) == 't';
-    if (w.slots[C_WS_RECONNECT] >= 0) c->ws_reconnect = *schema_tok_ptr(&w, w.slots[C_WS_RECONNECT]) == 't';
-    if (w.slots[C_CLIENT_CERT_HEADER] >= 0) c->client_cert_header = *schema_tok_ptr(&w, w.slots[C_CLIENT_CERT_HEADER]) == 't';
-    if (w.slots[C_SIGN_REQUESTS] >= 0) c->sign_requests = *schema_tok_ptr(&w, w.slots[C_SIGN_REQUESTS]) == 't';
+    for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++) {
+        int tok = w.slots[BOOLS[k].slot];
+        if (tok < 0) continue;
+        bool on = *schema_tok_ptr(&w, tok) == 't';
+        *((uint8_t *)c + BOOLS[k].offset) = on;
 #ifndef Q_TLS
-    /* the certificate and key live in the TLS module: elsewhere neither could ever be used */
-    for (int k = C_CLIENT_CERT_HEADER; k <= C_SIGN_REQUESTS; k++)
-        if ((k == C_CLIENT_CERT_HEADER ? c->client_cert_header : c->sign_requests))
-            return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[k]),
-                          k == C_CLIENT_CERT_HEADER ? "security.client_cert_header" : "security.sign_requests",
-                          "needs the TLS module (qollective-tls.wasm)");
+        /* the certificate and key live in the TLS module: elsewhere neither could ever be used */
+        if (on && BOOLS[k].tls_only) return setting_fail(&w, BOOLS[k].slot, Q_ERR(CONFIG_INVALID), "needs the TLS module (qollective-tls.wasm)");
 #endif
+    }
 
     for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
         int tok = w.slots[STRS[k].slot];
@@ -333,15 +344,13 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         q_str *dst = (q_str *)(void *)((uint8_t *)c + STRS[k].offset);
         if ((rc = take_setting(&w, tok, STRS[k].compact, dst, err))) return rc;
     }
-    if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/'))
-        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_ROUTE]), "rest.route", QD(MUST_START_WITH_SLASH));
+    if (c->route.ptr && (c->route.len == 0 || c->route.ptr[0] != '/')) return setting_fail(&w, C_ROUTE, Q_ERR(CONFIG_INVALID), QD(MUST_START_WITH_SLASH));
     /* a keyid travels as an sf-string: printable ASCII only */
     for (uint32_t i = 0; c->signature_key_id.ptr && i <= c->signature_key_id.len; i++)
         if (i == c->signature_key_id.len ? i == 0 || i > Q_SIGNATURE_KEY_ID_MAX_BYTES : c->signature_key_id.ptr[i] < 0x20 || c->signature_key_id.ptr[i] > 0x7E)
-            return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_SIGNATURE_KEY_ID]), "security.signature_key_id",
-                          "1..64 printable ASCII characters");
+            return setting_fail(&w, C_SIGNATURE_KEY_ID, Q_ERR(CONFIG_INVALID), "1..64 printable ASCII characters");
     if (c->auth_token_name.ptr && (c->auth_token_name.len == 0 || c->auth_token_name.len > Q_MAX_TOKEN_NAME_BYTES))
-        return q_fail(err, Q_ERR(CONFIG_INVALID), schema_tok_offset(&w, w.slots[C_AUTH_TOKEN]), "security.auth_token", QD(A_TOKEN_NAME_OF_1_64_BYTES));
+        return setting_fail(&w, C_AUTH_TOKEN, Q_ERR(CONFIG_INVALID), QD(A_TOKEN_NAME_OF_1_64_BYTES));
     return config_check_urls(c, &w, err);
 }
 
@@ -367,8 +376,9 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
     }
     if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
     if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
-    bool b = f->slot == C_RETRY_NON_IDEMPOTENT ? c->retry_non_idempotent : f->slot == C_CLIENT_CERT_HEADER ? c->client_cert_header
-           : f->slot == C_SIGN_REQUESTS ? c->sign_requests : c->ws_reconnect;
+    bool b = false;   /* the schema's other fields are the BOOLS */
+    for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++)
+        if (BOOLS[k].slot == f->slot) b = *((const uint8_t *)c + BOOLS[k].offset);
     return q_buf_puts(o, b ? "true" : "false");
 }
 

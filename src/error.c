@@ -9,6 +9,12 @@
 /* The status table as columns: no per-row padding. The text columns are one string each,
  * every entry followed by "\0" (literals are joined after escapes are read, so "\0" "1" stays
  * a NUL and a '1'): no pointer per row. Looked up by walking, only when a call fails. */
+/* Q_PROBE_(X_name): 1 when X_name is defined as "~, 1" (a list below), else 0 (the second of
+ * its expansion's items) */
+#define Q_SECOND_(a, b, ...) b
+#define Q_PROBE_(...) Q_SECOND_(__VA_ARGS__, 0, 0)
+#define Q_CAT_(a, b) Q_CAT2_(a, b)
+#define Q_CAT2_(a, b) a##b
 #ifdef Q_CODEC_ONLY
 /* The codec module keeps the codes only of the statuses its sources can return: the others'
  * rows stay, as empty codes (one byte), so the numbering is the same in every module.
@@ -39,14 +45,30 @@
 #define Q_CODEC_STATUS_OUT_OF_MEMORY     ~, 1
 #define Q_CODEC_STATUS_LIMIT_REACHED     ~, 1
 #define Q_CODEC_STATUS_INTERNAL          ~, 1
-/* 1 when Q_CODEC_STATUS_<name> is defined above, else 0 (the second of its expansion's items) */
-#define Q_SECOND_(a, b, ...) b
-#define Q_PROBE_(...) Q_SECOND_(__VA_ARGS__, 0, 0)
-#define Q_CAT_(a, b) Q_CAT2_(a, b)
-#define Q_CAT2_(a, b) a##b
 #define Q_CODE_IF_1(name) #name "\0"
 #define Q_CODE_IF_0(name) "\0"
 #define Q_CODE_(name, kind, http, msg) Q_CAT_(Q_CODE_IF_, Q_PROBE_(Q_CODEC_STATUS_##name))(name)
+#elif defined(Q_NO_WEBSOCKET) && !defined(Q_TLS)
+/* The REST module leaves out the codes of the statuses only the WebSocket and TLS-module
+ * sources return (empty rows, the same numbering); tests/js/error-text.test.mjs checks that no
+ * REST source returns one. */
+#define Q_REST_DROPS_PROTOCOL           ~, 1
+#define Q_REST_DROPS_ERROR_FRAME        ~, 1
+#define Q_REST_DROPS_CONNECTION_LOST    ~, 1
+#define Q_REST_DROPS_OVERFLOW           ~, 1
+#define Q_REST_DROPS_CERT_BAD_PEM       ~, 1
+#define Q_REST_DROPS_CERT_BAD_DER       ~, 1
+#define Q_REST_DROPS_CERT_TRUNCATED     ~, 1
+#define Q_REST_DROPS_CERT_WRONG_TYPE    ~, 1
+#define Q_REST_DROPS_CERT_EXPIRED       ~, 1
+#define Q_REST_DROPS_CERT_NOT_YET_VALID ~, 1
+#define Q_REST_DROPS_CERT_WRONG_HOST    ~, 1
+#define Q_REST_DROPS_CERT_UNTRUSTED     ~, 1
+#define Q_REST_DROPS_KEY_INVALID        ~, 1
+#define Q_REST_DROPS_TLS_NO_CREDENTIALS ~, 1
+#define Q_CODE_KEEP_1(name) "\0"
+#define Q_CODE_KEEP_0(name) #name "\0"
+#define Q_CODE_(name, kind, http, msg) Q_CAT_(Q_CODE_KEEP_, Q_PROBE_(Q_REST_DROPS_##name))(name)
 #else
 #define Q_CODE_(name, kind, http, msg) #name "\0"
 #endif

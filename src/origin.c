@@ -176,12 +176,8 @@ int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const 
         if (s[he] != ':') return url_bad(&x, he, QD(UNEXPECTED_CHARACTER_AFTER_THE_HOST));
         uint32_t p = he + 1, v = 0;
         if (p == e) return url_bad(&x, p, QD(EMPTY_PORT));
-        for (; p < e; p++) {
-            if (!q_is_digit(s[p])) return url_bad(&x, p, QD(PORT_MUST_BE_1_65535));
-            v = v * 10 + (s[p] - '0');
-            if (v > 65535) return url_bad(&x, p, QD(PORT_MUST_BE_1_65535));
-        }
-        if (v == 0) return url_bad(&x, he + 1, QD(PORT_MUST_BE_1_65535));
+        for (; p < e && q_is_digit(s[p]) && v <= 65535; p++) v = v * 10 + (s[p] - '0');
+        if (p < e || v == 0 || v > 65535) return url_bad(&x, he + 1, QD(PORT_MUST_BE_1_65535));   /* named at the port */
         o->port = (uint16_t)(v == (o->secure ? 443u : 80u) ? 0 : v);
     }
     if (pattern && e < n && !(e + 1 == n && s[e] == '/')) return url_bad(&x, e, QD(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F));

@@ -172,10 +172,12 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
 
 /* Rejects the request (no retry). Out of memory: the request stays, the same call can come again. */
 static int reject(q_client *c, rest_entry *en, const q_error *fail, const rest_details *x, q_buf *out, q_error *err) {
-    uint8_t rec[Q_ERROR_JSON_BYTES];
-    int n = q_error_to_json(fail, rec, sizeof rec);
+    uint8_t rec[Q_ERROR_RECORD_BYTES];
+    /* the error as the record q_error_ptr gives (NUL-separated fields), in a JSON string: the
+     * glue reads both with one function, and the module needs no JSON form of the record */
+    int n = q_error_record(fail, rec, sizeof rec);
     /* details stay in the body the host holds: their range, not a copy (memory, issue 9) */
-    if (n < 0 || jw_fmt(out, "{\"action\":\"reject\",\"error\":%r,\"requestId\":\"%r\"", rec, (uint32_t)n, en->request_id, UUID_TEXT_LEN) ||
+    if (n < 0 || jw_fmt(out, "{\"action\":\"reject\",\"error\":%j,\"requestId\":\"%r\"", rec, (uint32_t)n, en->request_id, UUID_TEXT_LEN) ||
         (x && x->details_len ? jw_fmt(out, ",\"detailsAt\":[%u,%u]}", x->details_off, x->details_len) : jw_fmt(out, ",\"details\":null}")))
         return oom(err);
     rest_entry_end(c, en);

@@ -1,6 +1,7 @@
 /* URL validation and encoding for the request builder. Strict on purpose: a base URL with
  * credentials, a query or a fragment is a configuration mistake we report, not guess at. */
 #include "url.h"
+#include "origin.h"
 
 static bool is_alpha(uint8_t c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 static bool is_hex(uint8_t c) { return q_hex_value(c) >= 0; }
@@ -46,31 +47,15 @@ int url_parse_base(const uint8_t *s, uint32_t n, url_parts *out, const char *pat
         return url_bad(err, 0, QD(SCHEME_MUST_BE_HTTP_OR_HTTPS));
     if (n - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/') return url_bad(err, i, QD(EXPECTED_SCHEME_SLASHES));
     out->scheme_len = i;
-    i += 3;
-    uint32_t host = i;
-    /* userinfo first: "user:pw@host" would otherwise read as host "user" with a bad port */
-    for (uint32_t k = i; k < n && s[k] != '/' && s[k] != '?' && s[k] != '#'; k++)
-        if (s[k] == '@') return url_bad(err, host, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
-    if (i < n && s[i] == '[') {                         /* IPv6 literal */
-        i++;
-        while (i < n && (is_hex(s[i]) || s[i] == ':' || s[i] == '.')) i++;
-        if (i >= n || s[i] != ']' || i == host + 1) return url_bad(err, i, QD(BAD_IPV6_LITERAL));
-        i++;
-    } else {
-        while (i < n && (is_alpha(s[i]) || q_is_digit(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')) i++;
-        if (i == host) return url_bad(err, i, QD(MISSING_HOST));
-    }
-    if (i < n && s[i] == ':') {
-        uint32_t p0 = ++i, port = 0;
-        while (i < n && q_is_digit(s[i]) && i - p0 < 6) port = port * 10 + (s[i++] - '0');
-        if (i == p0 || port == 0 || port > 65535 || (i < n && q_is_digit(s[i]))) return url_bad(err, p0, QD(PORT_MUST_BE_1_65535));
-    }
-    if (i < n && s[i] != '/') {
-        return url_bad(err, i, s[i] == '?' ? QD(QUERY_NOT_ALLOWED_IN_A_BASE_URL) : s[i] == '#' ? QD(FRAGMENT_NOT_ALLOWED) : QD(INVALID_HOST_CHARACTER));
-    }
-    out->origin_len = i;
-    out->path_off = i;
-    return check_path(s, i, n, false, err);
+    uint32_t host = i + 3, end = host;
+    for (; end < n && s[end] != '/' && s[end] != '?' && s[end] != '#'; end++)   /* userinfo: named at the host */
+        if (s[end] == '@') return url_bad(err, host, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
+    /* host and port as the origin check reads them (origin.c: the WHATWG-compatible reading) */
+    q_origin o;
+    int rc = origin_parse(s, n, false, &o, path, base, e);
+    if (rc) return rc;
+    out->origin_len = out->path_off = end;
+    return check_path(s, end, n, false, err);
 }
 
 int url_check_route(const uint8_t *s, uint32_t n, const char *path, int64_t base, q_error *e) {

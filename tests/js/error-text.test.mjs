@@ -80,6 +80,15 @@ test('the codec module keeps the code of every status its sources return (Q_CODE
   for (const n of returned) assert.ok(listed.has(n), `${n} is returned by a codec source but not in the codec's status list`);
 });
 
+test('the REST module keeps the code of every status its sources return (Q_REST_DROPS_ in src/error.c)', async () => {
+  const dropped = [...(await read('src/error.c')).matchAll(/#define Q_REST_DROPS_(\w+)\s/g)].map((m) => m[1]);
+  assert.ok(dropped.includes('ERROR_FRAME') && dropped.includes('CERT_EXPIRED'), dropped.join());
+  for (const n of dropped) {
+    assert.ok(STATUS.some((r) => r[0] === n), `${n} is not a status`);
+    assert.ok(!restStatuses.has(n), `${n} is returned by a REST-module source but its code is left out of that module`);
+  }
+});
+
 test('the wasm modules carry no message text', async () => {
   const modules = (await read('size-budget.txt')).split('\n').map((l) => l.split(/\s+/)[0]).filter((p) => p.endsWith('.wasm'));
   assert.ok(modules.length >= 2, modules.join());

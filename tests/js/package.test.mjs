@@ -131,8 +131,10 @@ test('the REST glue sends on the REST and client modules and refuses sockets', a
   const tls = await Qollective.load(new URL('dist/qollective-tls.wasm', root));
   assert.equal(tls.module, 'tls');
   assert.throws(() => tls.sha256('x'), (e) => e instanceof QollectiveError && e.code === 'TLS_UNAVAILABLE' && /REST glue has no TLS/.test(e.message));
+  assert.throws(() => tls.inspectCertificate('x'), (e) => e.code === 'TLS_UNAVAILABLE' && /REST glue has no TLS/.test(e.message));
   const c = tls.client({});
-  assert.throws(() => c.certificate(), (e) => e.code === 'TLS_UNAVAILABLE');
+  for (const call of [() => c.certificate(), () => c.sign('x'), () => c.setCredentials({ cert: 'x' })])
+    assert.throws(call, (e) => e instanceof QollectiveError && e.code === 'TLS_UNAVAILABLE' && /REST glue has no TLS/.test(e.message), String(call));
   c.close();
 });
 
