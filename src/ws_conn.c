@@ -477,11 +477,7 @@ int ws_sock_request(ws_sock *s, int32_t h, const q_config *cfg, const uint8_t *m
     if ((rc = env_encode(meta, meta_len, payload, payload_len, NULL, 0, &cfg->limits, &af, t, err))) goto refused;
     if (ws_frame_close(t)) { rc = q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "websocket", QD(REQUEST)); goto refused; }
     const uint8_t *rid = encoded_request_id(t->ptr + env_at, t->len - env_at);
-    /* the id auto-fill made from these random bytes, as envelope.c's autofill() makes it: when the
-     * encoded id spells it (the caller set none), it needs no parse; otherwise it is parsed */
-    double ms = now_ms >= 0 && now_ms < 281474976710655.0 ? now_ms : 0;
-    if (cfg->uuid_version == 4) uuid_v4(random, id); else uuid_v7((uint64_t)ms, random, id);
-    if (!rid || (!canonical_id_is(rid, UUID_TEXT_LEN, id) && uuid_parse(rid, UUID_TEXT_LEN, id))) {
+    if (!rid || uuid_parse(rid, UUID_TEXT_LEN, id)) {
         rc = q_fail(err, Q_ERR(INTERNAL), Q_NO_OFFSET, "meta.request_id", QD(NOT_FOUND_IN_THE_ENCODED_ENVELOPE));
         goto refused;
     }
