@@ -16,18 +16,26 @@
 #include "url.h"
 #include "origin.h"
 
-const char *const Q_HTTP_METHODS[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
-const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* the same, as a schema enum */
-static const char *const LOG_LEVELS[] = { "off", "error", "warn", "info", "debug", NULL };
-static const char LOG_LEVEL_LIST[] = "off\0error\0warn\0info\0debug\0";     /* the same, as a schema enum */
+const char Q_HTTP_METHOD_LIST[] = "GET\0POST\0PUT\0PATCH\0DELETE\0";   /* q_http_method order, a schema enum */
+static const char LOG_LEVEL_LIST[] = "off\0error\0warn\0info\0debug\0";     /* log_level order, a schema enum */
+
+const char *list_nth(const char *list, unsigned i) {
+    while (i--) list += q_strlen(list) + 1;
+    return list;
+}
+
+/* The index in list of string token tok (a schema ST_ENUM of that list validated it: the last
+ * entry is the one left when no other matched). */
+static uint8_t list_index(const schema_walk *w, int tok, const char *list) {
+    uint8_t i = 0;
+    for (; list[q_strlen(list) + 1]; list += q_strlen(list) + 1, i++)
+        if (json_string_eq(schema_tok_ptr(w, tok), schema_tok_len(w, tok), list, (uint32_t)q_strlen(list))) break;
+    return i;
+}
 
 /* Shared by the config and the call options. */
-uint8_t config_method(const schema_walk *w, int tok) {
-    uint8_t m = 0;
-    while (m < HM_COUNT_ - 1 && !json_string_eq(schema_tok_ptr(w, tok), schema_tok_len(w, tok), Q_HTTP_METHODS[m], (uint32_t)q_strlen(Q_HTTP_METHODS[m])))
-        m++;
-    return m;
-}
+uint8_t config_method(const schema_walk *w, int tok) { return list_index(w, tok, Q_HTTP_METHOD_LIST); }
+const char *config_method_name(uint8_t m) { return list_nth(Q_HTTP_METHOD_LIST, m); }
 
 enum {
     C_BASE_URL, C_ROUTE, C_METHOD, C_HEADERS, C_MAX_REDIRECTS,
@@ -291,18 +299,21 @@ __attribute__((noinline)) static int setting_fail(const schema_walk *w, int slot
     return q_fail(w->err, status, schema_tok_offset(w, w->slots[slot]), config_path(path, sizeof path, slot), why);
 }
 
+int config_walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, const char *path, q_error *err) {
+    int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
+    if (rc) return q_error_in(err, where);
+    uint32_t s = json_skip_ws(js, len, 0), e = len;
+    while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
+    schema_walk_init(w, js + s, e - s, s, err, NULL, path);
+    /* a bare scalar at the top: say what is wrong before walking */
+    return *w->js == '{' ? Q_OK : q_fail(err, Q_ERR(TYPE_MISMATCH), s, path, QD(EXPECTED_AN_OBJECT));
+}
+
 static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
-    uint32_t s = json_skip_ws(json, len, 0);
-    if (s >= len) return Q_OK;   /* no config: all defaults */
-    int rc = json_validate(json, len, Q_DEFAULT_MAX_DEPTH, err);
-    if (rc) return q_error_in(err, "config");
-    /* jsmn (strict) refuses a bare scalar at the top: say what is wrong before tokenizing */
-    if (json[s] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), s, NULL, QD(EXPECTED_AN_OBJECT));
-    uint32_t e = len;
-    while (e > s && (json[e - 1] == ' ' || json[e - 1] == '\n' || json[e - 1] == '\r' || json[e - 1] == '\t')) e--;
+    if (json_skip_ws(json, len, 0) >= len) return Q_OK;   /* no config: all defaults */
     schema_walk w;
-    schema_walk_init(&w, json + s, e - s, s, err, NULL, "");
-    if ((rc = schema_walk_object(&w, &ROOT))) return rc;
+    int rc = config_walk_text(&w, json, len, "config", "", err);
+    if (rc || (rc = schema_walk_object(&w, &ROOT))) return rc;
 
     for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++) {
         int tok = w.slots[INTS[k].slot];
@@ -323,10 +334,7 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (c->retry_max_ms < c->retry_base_ms)
         return range_fail(err, "retry.max_delay_ms", Q_NO_OFFSET, QD(AT_LEAST_RETRY_BASE_DELAY_MS));
     if (w.slots[C_METHOD] >= 0) c->method = config_method(&w, w.slots[C_METHOD]);
-    int level = w.slots[C_LOG_LEVEL];   /* the schema enum validated it: the last is the one left */
-    while (level >= 0 && c->log_level < Q_ARRAY_LEN(LOG_LEVELS) - 2 &&
-           !json_string_eq(schema_tok_ptr(&w, level), schema_tok_len(&w, level), LOG_LEVELS[c->log_level], (uint32_t)q_strlen(LOG_LEVELS[c->log_level])))
-        c->log_level++;
+    if (w.slots[C_LOG_LEVEL] >= 0) c->log_level = list_index(&w, w.slots[C_LOG_LEVEL], LOG_LEVEL_LIST);
     for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++) {
         int tok = w.slots[BOOLS[k].slot];
         if (tok < 0) continue;
@@ -374,8 +382,8 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
         if (!STRS[k].dflt) return q_buf_puts(o, "null");
         return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
     }
-    if (f->slot == C_METHOD) return jw_fmt(o, "\"%s\"", Q_HTTP_METHODS[c->method]);
-    if (f->slot == C_LOG_LEVEL) return jw_fmt(o, "\"%s\"", LOG_LEVELS[c->log_level]);
+    if (f->slot == C_METHOD || f->slot == C_LOG_LEVEL)
+        return jw_fmt(o, "\"%s\"", f->slot == C_METHOD ? config_method_name(c->method) : list_nth(LOG_LEVEL_LIST, c->log_level));
     bool b = false;   /* the schema's other fields are the BOOLS */
     for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++)
         if (BOOLS[k].slot == f->slot) b = *((const uint8_t *)c + BOOLS[k].offset);

@@ -60,10 +60,18 @@ int config_to_json(const q_config *c, q_buf *out);
  * INVALID_URL (naming path: a URL no origin can be read from safely) or OUT_OF_MEMORY. */
 int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, bool *allowed, const char *path, q_error *err);
 
-extern const char *const Q_HTTP_METHODS[];
-extern const char Q_HTTP_METHOD_LIST[];
-/* The method a string token names; a schema ST_ENUM of Q_HTTP_METHODS validated it (the
+/* Validates JSON text js[0..len) (a failure is named `where`) and starts a walk over its value,
+ * whitespace trimmed, with key paths under `path`; a value that is no object is TYPE_MISMATCH
+ * (the config and a call's options are objects). */
+int config_walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, const char *path, q_error *err);
+
+extern const char Q_HTTP_METHOD_LIST[];   /* "GET\0POST\0...": q_http_method order, a schema enum */
+/* The method a string token names; a schema ST_ENUM of Q_HTTP_METHOD_LIST validated it (the
  * last method is the only one left when no other matched). */
 uint8_t config_method(const schema_walk *w, int tok);
+/* Entry i of a NUL-separated list ("a\0b\0"; i in range). */
+const char *list_nth(const char *list, unsigned i);
+/* The name of method m ("GET", ...). */
+const char *config_method_name(uint8_t m);
 
 #endif

@@ -41,24 +41,26 @@ static int ipv4(const uint8_t *h, uint32_t n, uint8_t out[4], bool in6, const ur
  * leading zeros, the first longest run of two or more zero pieces as "::". */
 static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uint32_t base) {
     uint16_t piece[8] = { 0 };
+    uint32_t at;
+    const char *why;
     int len = 0, compress = -1;
     uint32_t i = 0;
     if (n >= 1 && s[0] == ':') {
-        if (n < 2 || s[1] != ':') return url_bad(x, base, QD(BAD_IPV6_ADDRESS));
+        if (n < 2 || s[1] != ':') { at = 0; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         i = 2; compress = len = 0;
         if (i == n) goto done;
     }
     while (i < n) {
-        if (len == 8) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (len == 8) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         if (s[i] == ':') {
-            if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO));
+            if (compress >= 0) { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; }
             i++; compress = len;
             continue;
         }
         uint32_t v = 0, k = 0;
         while (k < 4 && i < n && q_hex_value(s[i]) >= 0) { v = v * 16 + (uint32_t)q_hex_value(s[i]); i++; k++; }
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */
-            if (k == 0 || len > 6) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (k == 0 || len > 6) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
             i -= k;
             uint8_t b[4];
             int rc = ipv4(s + i, n - i, b, true, x, base + i);
@@ -67,12 +69,12 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uin
             piece[len++] = (uint16_t)(b[2] << 8 | b[3]);
             break;
         }
-        if (k == 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+        if (k == 0) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
         piece[len++] = (uint16_t)v;
         if (i < n) {
-            if (s[i] != ':' || i + 1 == n) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS));
+            if (s[i] != ':' || i + 1 == n) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
             i++;
-            if (s[i] == ':') { if (compress >= 0) return url_bad(x, base + i, QD(BAD_IPV6_ADDRESS_TWO)); compress = len; i++; }
+            if (s[i] == ':') { if (compress >= 0) { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; } compress = len; i++; }
         }
     }
 done:
@@ -80,7 +82,7 @@ done:
         int moved = len - compress;
         for (int k = 0; k < moved; k++) piece[7 - k] = piece[compress + moved - 1 - k];
         for (int k = compress; k < 8 - moved; k++) piece[k] = 0;
-    } else if (len != 8) return url_bad(x, base, QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES));
+    } else if (len != 8) { at = 0; why = QD(BAD_IPV6_ADDRESS_FEWER_THAN_8_PIECES); goto bad; }
     int best = -1, best_len = 1;
     for (int k = 0; k < 8;) {
         int e = k;
@@ -97,6 +99,8 @@ done:
     }
     o->host[o->host_len++] = ']';
     return Q_OK;
+bad:
+    return url_bad(x, base + at, why);
 }
 
 /* A host whose last label is a number is an IPv4 address to WHATWG, which also reads hex,
@@ -116,72 +120,75 @@ static bool last_label_numeric(const uint8_t *h, uint32_t n) {
 
 int origin_parse(const uint8_t *s, uint32_t n, bool pattern, q_origin *o, const char *path, int64_t base, q_error *err) {
     const url_ctx x = { path, base, err };
+    uint32_t at;
+    const char *why;
     q_memset(o, 0, sizeof *o);
-    if (n == 0) return url_bad(&x, 0, QD(EMPTY_URL));
+    if (n == 0) { at = 0; why = QD(EMPTY_URL); goto bad; }
     uint32_t i = 0;
     while (i < n && s[i] != ':' && s[i] != '/') i++;
-    if (i == n || s[i] != ':') return url_bad(&x, 0, QD(NOT_AN_ABSOLUTE_URL));
+    if (i == n || s[i] != ':') { at = 0; why = QD(NOT_AN_ABSOLUTE_URL); goto bad; }
     if (scheme_is(s, i, "https") || scheme_is(s, i, "wss")) o->secure = 1;
-    else if (!scheme_is(s, i, "http") && !scheme_is(s, i, "ws"))
-        return url_bad(&x, 0, QD(SCHEME_MUST_BE_HTTP_HTTPS_WS_OR_WSS));
-    if (n - i < 3 || s[i + 1] != '/' || s[i + 2] != '/') return url_bad(&x, i, QD(EXPECTED_AFTER_THE_SCHEME));
+    else if (!scheme_is(s, i, "http") && !scheme_is(s, i, "ws")) { at = 0; why = QD(SCHEME_MUST_BE_HTTP_HTTPS_WS_OR_WSS); goto bad; }
+    if (n - i < 3 || s[i + 1] != '/' || s[i + 2] != '/') { at = i; why = QD(EXPECTED_AFTER_THE_SCHEME); goto bad; }
     uint32_t a = i + 3, e = a;
     while (e < n && s[e] != '/' && s[e] != '?' && s[e] != '#') e++;
     for (uint32_t k = a; k < e; k++) {
         uint8_t c = s[k];
-        if (c == '@') return url_bad(&x, k, QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED));
-        if (c == '\\') return url_bad(&x, k, QD(BACKSLASH_IN_THE_HOST_WHATWG_PARSERS_END));
-        if (c == '%') return url_bad(&x, k, QD(PERCENT_ENCODED_HOST_WHATWG_PARSERS_DECO));
-        if (c <= 0x20 || c >= 0x7F) return url_bad(&x, k, QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER_IN));
+        if (c == '@') { at = k; why = QD(CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED); goto bad; }
+        if (c == '\\') { at = k; why = QD(BACKSLASH_IN_THE_HOST_WHATWG_PARSERS_END); goto bad; }
+        if (c == '%') { at = k; why = QD(PERCENT_ENCODED_HOST_WHATWG_PARSERS_DECO); goto bad; }
+        if (c <= 0x20 || c >= 0x7F) { at = k; why = QD(SPACE_CONTROL_OR_NON_ASCII_CHARACTER_IN); goto bad; }
     }
     uint32_t h = a, he;                                       /* host s[h..he) */
     if (h < e && s[h] == '[') {
         he = h + 1;
         while (he < e && s[he] != ']') he++;
-        if (he == e) return url_bad(&x, h, QD(UNCLOSED_IPV6_LITERAL));
-        if (pattern && he > h && s[h + 1] == '*') return url_bad(&x, h, QD(NO_WILDCARD_IN_AN_IPV6_LITERAL));
+        if (he == e) { at = h; why = QD(UNCLOSED_IPV6_LITERAL); goto bad; }
+        if (pattern && he > h && s[h + 1] == '*') { at = h; why = QD(NO_WILDCARD_IN_AN_IPV6_LITERAL); goto bad; }
         int rc = ipv6(s + h + 1, he - h - 1, o, &x, h + 1);
         if (rc) return rc;
         he++;
     } else {
         he = h;
         while (he < e && s[he] != ':') he++;
-        if (he == h) return url_bad(&x, h, QD(MISSING_HOST));
+        if (he == h) { at = h; why = QD(MISSING_HOST); goto bad; }
         uint32_t from = h;
         if (pattern && he - h >= 2 && s[h] == '*' && s[h + 1] == '.') { o->wildcard = 1; from = h + 2; }
-        if (he - from > Q_MAX_HOST_BYTES) return url_bad(&x, from, QD(HOST_LONGER_THAN_253_BYTES));
+        if (he - from > Q_MAX_HOST_BYTES) { at = from; why = QD(HOST_LONGER_THAN_253_BYTES); goto bad; }
         uint32_t label = 0, labels = 0;
         for (uint32_t k = from; k < he; k++) {
             uint8_t c = q_lower(s[k]);
             if (c == '.') {
-                if (!label) return url_bad(&x, k, QD(EMPTY_LABEL_IN_THE_HOST));
+                if (!label) { at = k; why = QD(EMPTY_LABEL_IN_THE_HOST); goto bad; }
                 label = 0; labels++;
             } else if ((c >= 'a' && c <= 'z') || q_is_digit(c) || c == '-' || c == '_') {
-                if (++label > 63) return url_bad(&x, k, QD(HOST_LABEL_LONGER_THAN_63_BYTES));
-            } else return url_bad(&x, k, c == '*' ? QD(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST) : QD(CHARACTER_NOT_ALLOWED_IN_A_HOST));
+                if (++label > 63) { at = k; why = QD(HOST_LABEL_LONGER_THAN_63_BYTES); goto bad; }
+            } else { at = k; why = c == '*' ? QD(A_WILDCARD_IS_ONLY_ALLOWED_AS_THE_FIRST) : QD(CHARACTER_NOT_ALLOWED_IN_A_HOST); goto bad; }
             o->host[o->host_len++] = c;
         }
         if (label) labels++;
-        if (!o->host_len) return url_bad(&x, from, QD(MISSING_HOST));
+        if (!o->host_len) { at = from; why = QD(MISSING_HOST); goto bad; }
         if (last_label_numeric(o->host, o->host_len)) {
-            if (o->wildcard) return url_bad(&x, h, QD(NO_WILDCARD_OVER_AN_IP_ADDRESS));
+            if (o->wildcard) { at = h; why = QD(NO_WILDCARD_OVER_AN_IP_ADDRESS); goto bad; }
             uint8_t b[4];
             int rc = ipv4(o->host, o->host_len, b, false, &x, from);
             if (rc) return rc;
         }
         /* "*.com" would allow a whole top-level domain: a wildcard needs two labels after it */
-        if (o->wildcard && labels < 2) return url_bad(&x, h, QD(A_WILDCARD_NEEDS_AT_LEAST_TWO_LABELS_AFT));
+        if (o->wildcard && labels < 2) { at = h; why = QD(A_WILDCARD_NEEDS_AT_LEAST_TWO_LABELS_AFT); goto bad; }
     }
     if (he < e) {                                             /* ":port" */
-        if (s[he] != ':') return url_bad(&x, he, QD(UNEXPECTED_CHARACTER_AFTER_THE_HOST));
+        if (s[he] != ':') { at = he; why = QD(UNEXPECTED_CHARACTER_AFTER_THE_HOST); goto bad; }
         uint32_t p = he + 1, v = 0;
-        if (p == e) return url_bad(&x, p, QD(EMPTY_PORT));
+        if (p == e) { at = p; why = QD(EMPTY_PORT); goto bad; }
         for (; p < e && q_is_digit(s[p]) && v <= 65535; p++) v = v * 10 + (s[p] - '0');
-        if (p < e || v == 0 || v > 65535) return url_bad(&x, he + 1, QD(PORT_MUST_BE_1_65535));   /* named at the port */
+        if (p < e || v == 0 || v > 65535) { at = he + 1; why = QD(PORT_MUST_BE_1_65535); goto bad; }   /* named at the port */
         o->port = (uint16_t)(v == (o->secure ? 443u : 80u) ? 0 : v);
     }
-    if (pattern && e < n && !(e + 1 == n && s[e] == '/')) return url_bad(&x, e, QD(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F));
+    if (pattern && e < n && !(e + 1 == n && s[e] == '/')) { at = e; why = QD(AN_ALLOWED_ORIGIN_HAS_NO_PATH_QUERY_OR_F); goto bad; }
     return Q_OK;
+bad:   /* one exit for every refusal: where and why */
+    return url_bad(&x, at, why);
 }
 
 bool origin_match(const q_origin *p, const q_origin *o) {

@@ -40,16 +40,6 @@ _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
 
-/* Validates JSON text and starts a walk over its value, whitespace trimmed. */
-static int walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, q_error *err) {
-    int rc = json_validate(js, len, Q_DEFAULT_MAX_DEPTH, err);
-    if (rc) return q_error_in(err, where);
-    uint32_t s = json_skip_ws(js, len, 0), e = len;
-    while (e > s && (js[e - 1] == ' ' || js[e - 1] == '\n' || js[e - 1] == '\r' || js[e - 1] == '\t')) e--;
-    schema_walk_init(w, js + s, e - s, s, err, NULL, where);
-    return Q_OK;
-}
-
 /* ---- prepare -------------------------------------------------------------------------------- */
 
 static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
@@ -82,7 +72,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     schema_walk ow;
     bool have_opts = !is_blank(opts, opts_len);
     if (have_opts) {
-        if ((rc = walk_text(&ow, opts, opts_len, "options", err))) return rc;
+        if ((rc = config_walk_text(&ow, opts, opts_len, "options", "options", err))) return rc;
         if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
         int s;
         if ((s = ow.slots[O_METHOD]) >= 0) method = config_method(&ow, s);
@@ -131,7 +121,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     if (url.len > Q_MAX_QUERY_URL_BYTES)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "url", QD(PAYLOAD_TOO_LARGE_FOR_A_GET_DELETE_QUERY));
     /* URL characters need no JSON escaping */
-    int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", Q_HTTP_METHODS[method], url.ptr, url.len);
+    int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", config_method_name(method), url.ptr, url.len);
     if (wrc) return oom(err);
     uint32_t own;
     if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ow : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
@@ -143,7 +133,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
         q_instance *I = instance();
         if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
             return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
-        rc = tls_sign_message(c, Q_HTTP_METHODS[method], url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
+        rc = tls_sign_message(c, config_method_name(method), url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
                               UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
         q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
         if (rc) return rc;
@@ -296,7 +286,7 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
     int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : -1;
     /* URL characters need no JSON escaping (url_resolve validated them) */
     if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"headers\":[%u,%s%u],\"attempt\":%u}",
-               hop.url.ptr, hop.url.len, Q_HTTP_METHODS[hop.method], drop_body ? "false" : "true", (uint32_t)from,
+               hop.url.ptr, hop.url.len, config_method_name(hop.method), drop_body ? "false" : "true", (uint32_t)from,
                to < 0 ? "-" : "", (uint32_t)(to < 0 ? 1 : to), en->attempt + 1u))
         return oom(err);
     rest_entry_continue(en, RE_REDIRECT);

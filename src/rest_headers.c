@@ -51,14 +51,14 @@ enum { HV_RAW, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_JSON };
  * one per meta field (from the canonical meta), Authorization (when a token is configured,
  * last). An extra header of the same name would travel as a second value ("<uuid>, other")
  * and contradict the body. */
-static const char *const OWN_HEADERS[] = {
-    "Content-Type", "X-Qollective-Request-Id", "X-Qollective-Tenant", "X-Qollective-Version",
-    "X-Qollective-Timestamp", "X-Qollective-User-Id", "X-Qollective-Session-Id",
-    "X-Qollective-Trace-Id", "X-Qollective-Span-Id", "X-On-Behalf-Of", "Authorization",
-};
+static const char OWN_HEADERS[] =   /* NUL-separated (no pointer table) */
+    "Content-Type\0X-Qollective-Request-Id\0X-Qollective-Tenant\0X-Qollective-Version\0"
+    "X-Qollective-Timestamp\0X-Qollective-User-Id\0X-Qollective-Session-Id\0"
+    "X-Qollective-Trace-Id\0X-Qollective-Span-Id\0X-On-Behalf-Of\0Authorization\0";
 #define OWN_META_FIRST 1   /* X-Qollective-Request-Id */
 #define OWN_TEXT_FIRST 5   /* X-Qollective-User-Id */
-#define OWN_META_END 10    /* Authorization */
+#define OWN_META_END 10    /* Authorization, the last */
+#define OWN_COUNT 11
 /* For OWN_HEADERS[OWN_META_FIRST..OWN_META_END): the meta field and how it travels. */
 static const uint8_t META_HEADER_SLOT[] = {
     MS_REQUEST_ID, MS_TENANT, MS_VERSION, MS_TIMESTAMP, MS_USER_ID, MS_SESSION_ID, MS_TRACE_ID, MS_SPAN_ID, MS_ON_BEHALF_OF,
@@ -67,14 +67,13 @@ static const uint8_t META_HEADER_KIND[] = {
     HV_RAW /* canonical: 36 bytes */, HV_BASE64, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_TEXT, HV_TEXT, HV_TEXT, HV_JSON,
 };
 /* The meta field named when a HV_TEXT value cannot travel (from OWN_HEADERS[OWN_TEXT_FIRST]). */
-static const char *const META_HEADER_PATH[] = {
-    "meta.security.user_id", "meta.security.session_id", "meta.tracing.trace_id", "meta.tracing.span_id",
-};
-_Static_assert(OWN_META_END + 1 == Q_ARRAY_LEN(OWN_HEADERS), "Authorization is the last own header");
+static const char META_HEADER_PATH[] =
+    "meta.security.user_id\0meta.security.session_id\0meta.tracing.trace_id\0meta.tracing.span_id\0";
+_Static_assert(OWN_META_END + 1 == OWN_COUNT, "Authorization is the last own header");
 _Static_assert(Q_ARRAY_LEN(META_HEADER_SLOT) == OWN_META_END - OWN_META_FIRST, "one meta slot per meta header");
 _Static_assert(Q_ARRAY_LEN(META_HEADER_KIND) == OWN_META_END - OWN_META_FIRST, "one encoding per meta header");
 /* the HV_TEXT headers run from OWN_TEXT_FIRST to the one before X-On-Behalf-Of */
-_Static_assert(Q_ARRAY_LEN(META_HEADER_PATH) == OWN_META_END - 1 - OWN_TEXT_FIRST, "one path per text meta header");
+_Static_assert(OWN_META_END - 1 - OWN_TEXT_FIRST == 4, "one path per text meta header (META_HEADER_PATH)");
 
 /* Adds the header of one meta field, when the meta has it. */
 static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error *err) {
@@ -104,14 +103,14 @@ static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error 
             n = b64_encoded_len(n) ? b64_encode(v, n, b64) : 0;
             v = b64;
         } else {
-            if (!header_value_ok(v, n))
-                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_CONTROL));
             /* HTTP strips leading/trailing whitespace: the server would read another value than the body's */
-            if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
-                return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), META_HEADER_PATH[k - OWN_TEXT_FIRST], QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_LEADING));
+            const char *why = !header_value_ok(v, n) ? QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_CONTROL)
+                            : n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t') ? QD(CANNOT_TRAVEL_IN_AN_HTTP_HEADER_LEADING)
+                            : NULL;
+            if (why) return q_fail(err, Q_ERR(INVALID_VALUE), schema_tok_offset(w, tok), list_nth(META_HEADER_PATH, k - OWN_TEXT_FIRST), why);
         }
     }
-    header_add(h, OWN_HEADERS[k], v, n);
+    header_add(h, list_nth(OWN_HEADERS, k), v, n);
     return Q_OK;
 }
 
@@ -153,9 +152,9 @@ static int headers_from_map(header_list *h, const header_map *m, const header_ma
         const char *why = NULL, *refused = QD(HEADER_NOT_ALLOWED_FORBIDDEN_BY_FETCH_OR);
         int status = Q_ERR(INVALID_VALUE);
         const jsmntok_t *at = &key;
-        for (uint32_t r = 0; r < Q_ARRAY_LEN(OWN_HEADERS) - !own_auth; r++)   /* Authorization is last */
-            if (url_case_eq(kp, kl, (const uint8_t *)OWN_HEADERS[r], (uint32_t)q_strlen(OWN_HEADERS[r])))
-                why = QD(HEADER_IS_WRITTEN_BY_THE_CLIENT_FROM);
+        const char *o = OWN_HEADERS;
+        for (uint32_t r = 0; r < OWN_COUNT - !own_auth; r++, o += q_strlen(o) + 1)   /* Authorization is last */
+            if (url_case_eq(kp, kl, (const uint8_t *)o, (uint32_t)q_strlen(o))) why = QD(HEADER_IS_WRITTEN_BY_THE_CLIENT_FROM);
         for (const char *f = FORBIDDEN_HEADERS; *f; f += q_strlen(f) + 1)   /* disjoint from OWN_HEADERS */
             if (url_case_eq(kp, kl, (const uint8_t *)f, (uint32_t)q_strlen(f))) why = refused;
         if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
@@ -184,7 +183,7 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
     bool own_auth = cfg->auth_token_name.len != 0;
     int rc;
     header_list h = { out, 0, 0, 0, 0 };
-    if (has_body) header_add(&h, OWN_HEADERS[0], (const uint8_t *)"application/json", 16);
+    if (has_body) header_add(&h, OWN_HEADERS, (const uint8_t *)"application/json", 16);   /* Content-Type */
     for (uint32_t k = OWN_META_FIRST; k < OWN_META_END; k++)
         if ((rc = header_from_meta(&h, k, mw, err))) return rc;
     *own = h.count;
@@ -199,7 +198,7 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
         uint8_t *v = scratch_alloc(sl + 1 + tl);
         if (!v) return oom(err);
         q_memcpy(v, scheme, sl); v[sl] = ' '; q_memcpy(v + sl + 1, tok, tl);
-        header_add(&h, OWN_HEADERS[OWN_META_END], v, sl + 1 + tl);
+        header_add(&h, list_nth(OWN_HEADERS, OWN_META_END), v, sl + 1 + tl);
         q_wipe(v, sl + 1 + tl);   /* the only copy left is in the plan the host consumes */
     }
     header_map call = { 0 };

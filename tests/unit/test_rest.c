@@ -305,7 +305,7 @@ static void plan_errors(void **s) {
         { "", "{\"method\":\"HEAD\"}", Q_ERR(INVALID_ENUM), "options.method" },
         { "", "{\"timeout_ms\":0}", Q_ERR(OUT_OF_RANGE), "options.timeout_ms" },
         { "", "{\"nope\":1}", Q_ERR(UNKNOWN_KEY), NULL },
-        { "", "[1]", Q_ERR(TYPE_MISMATCH), NULL },
+        { "", "[1]", Q_ERR(TYPE_MISMATCH), "options" },
         { "{\"request_id\":\"x\"}", "", Q_ERR(INVALID_UUID), "meta.request_id" },
     };
     for (size_t k = 0; k < Q_ARRAY_LEN(BAD); k++) {
