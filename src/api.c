@@ -61,19 +61,6 @@ static bool codec_args(q_instance *I, uint64_t len, int32_t client, q_client **c
     return true;
 }
 
-Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
-    BEGIN();
-    q_client *c; env_limits dl; const env_limits *lim; env_decoded d;
-    if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
-    int rc = env_decode(I->in, len, lim, &d, &I->err);
-    if (rc) return call_end(I, rc);
-    int32_t *r = scratch_alloc(Q_DECODE_RECORD_WORDS * 4);
-    if (!r) return call_end(I, Q_ERR(OUT_OF_MEMORY));
-    decode_record(&d, r);
-    call_output(I, (const uint8_t *)r, Q_DECODE_RECORD_WORDS * 4);
-    return call_end(I, Q_OK);
-}
-
 static void autofill_of(q_client *c, uint32_t flags, double now_ms, const uint8_t *random, env_autofill *af) {
     af->fill = (flags & Q_ENCODE_AUTOFILL) != 0;
     af->now_ms = now_ms;
@@ -87,20 +74,6 @@ static bool entropy_ok(q_instance *I, uint32_t flags, uint64_t need) {
     if (!(flags & Q_ENCODE_AUTOFILL) || need <= I->entropy_cap) return true;
     q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(AUTO_FILL_NEEDS_16_ENTROPY_BYTES_PER));
     return false;
-}
-
-Q_EXPORT(q_envelope_encode) int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
-                                                       uint32_t flags, double now_ms, int32_t client) {
-    BEGIN();
-    q_client *c; env_limits dl; const env_limits *lim;
-    if (!codec_args(I, (uint64_t)meta_len + payload_len + error_len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
-    if (!entropy_ok(I, flags, 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    env_autofill af; q_buf out = {0};
-    autofill_of(c, flags, now_ms, I->entropy, &af);
-    const uint8_t *in = I->in;
-    int rc = env_encode(in, meta_len, in + meta_len, payload_len, in + meta_len + payload_len, error_len,
-                        lim, &af, &out, &I->err);
-    return output_end(I, rc, &out);
 }
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -121,65 +94,94 @@ static bool next_item(q_instance *I, uint32_t len, uint32_t count, uint32_t *pos
     return true;
 }
 
-Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, int32_t client) {
+/* The batch exports and the single ones share one body (one copy of the code in the module):
+ * a single call is the loop run once over the whole input, with no item framing, its failure
+ * the call's own. A batch item's failure is its record's, and the batch goes on. */
+#define DECODE_ITEM_BYTES ((1 + Q_DECODE_RECORD_WORDS) * 4)   /* [status, offset or record...] */
+
+__attribute__((noinline)) static int32_t decode_items(uint32_t len, int32_t client, bool batch) {
     BEGIN();
     q_client *c; env_limits dl; const env_limits *lim;
     if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
     q_buf out = {0};
-    uint32_t pos = 0, count = 0;
-    while (pos < len) {
-        uint32_t off, n;
-        if (!next_item(I, len, count, &pos, &off, &n)) return call_end(I, I->err.status);
-        if (q_buf_reserve(&out, (1 + Q_DECODE_RECORD_WORDS) * 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    uint32_t pos = 0, count = 0, off = 0, n = len;
+    while (batch ? pos < len : count == 0) {
+        if (batch && !next_item(I, len, count, &pos, &off, &n)) return call_end(I, I->err.status);
+        if (q_buf_reserve(&out, DECODE_ITEM_BYTES)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
-        q_memset(r, 0, (1 + Q_DECODE_RECORD_WORDS) * 4);
+        q_memset(r, 0, DECODE_ITEM_BYTES);
         env_decoded d; q_error e;
         q_error_clear(&e);   /* each item starts clean: inner layers keep a record already set */
-        int rc = env_decode(I->in + off, n, lim, &d, &e);
+        int rc = env_decode(I->in + off, n, lim, &d, batch ? &e : &I->err);
+        if (rc && !batch) return call_end(I, rc);
         if (rc) { r[0] = rc; r[1] = e.offset >= 0 ? (int32_t)(e.offset + off) : -1; }   /* absolute, like the records */
         else {
-            /* make offsets absolute in the input buffer */
-            d.meta_off += off; d.payload_off += off;
-            if (d.error_len) { d.error_off += off; d.error_code_off += off; d.error_message_off += off; }
-            if (d.request_id_len) d.request_id_off += off;
             decode_record(&d, r + 1);
+            /* offsets absolute in the input buffer: every present part lies inside the item's
+             * object, so its offset is not 0; 0 is an absent part's and stays */
+            static const uint8_t OFFSETS[] = { QD_META_OFF, QD_PAYLOAD_OFF, QD_ERROR_OFF, QD_ERROR_CODE_OFF, QD_ERROR_MESSAGE_OFF, QD_REQUEST_ID_OFF };
+            for (uint32_t k = 0; k < sizeof OFFSETS; k++) if (r[1 + OFFSETS[k]]) r[1 + OFFSETS[k]] += (int32_t)off;
         }
-        out.len += (1 + Q_DECODE_RECORD_WORDS) * 4;
+        out.len += DECODE_ITEM_BYTES;
         count++;
     }
+    if (!batch) { call_output(I, out.ptr + 4, DECODE_ITEM_BYTES - 4); return call_end(I, Q_OK); }
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)count);
 }
 
-Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client) {
+Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
+    return decode_items(len, client, false);
+}
+
+Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, int32_t client) {
+    return decode_items(len, client, true);
+}
+
+/* A single encode reads meta, payload and error back to back (len their sum); a batch reads
+ * [meta item][payload item] pairs and writes each envelope as an item. */
+__attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
+                                                      uint32_t flags, double now_ms, int32_t client, bool batch) {
     BEGIN();
     q_client *c; env_limits dl; const env_limits *lim;
     if (!codec_args(I, len, client, &c, &dl, &lim)) return call_end(I, I->err.status);
     q_buf out = {0};
-    uint32_t pos = 0, count = 0;
-    while (pos < len) {
-        uint32_t moff, mlen, poff, plen;
-        if (!next_item(I, len, count, &pos, &moff, &mlen) || !next_item(I, len, count, &pos, &poff, &plen))
+    uint32_t pos = 0, count = 0, moff = 0, mlen = meta_len, poff = meta_len, plen = payload_len;
+    while (batch ? pos < len : count == 0) {
+        if (batch && (!next_item(I, (uint32_t)len, count, &pos, &moff, &mlen) || !next_item(I, (uint32_t)len, count, &pos, &poff, &plen)))
             return call_end(I, I->err.status);
         if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
         env_autofill af;
         autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * 16 : NULL, &af);
-        if (q_buf_reserve(&out, 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         uint32_t at = out.len;
-        out.len += 4;
-        int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, NULL, 0, lim, &af, &out, &I->err);
+        if (batch) {
+            if (q_buf_reserve(&out, 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+            out.len += 4;
+        }
+        int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, I->in + poff + plen, error_len, lim, &af, &out, &I->err);
         if (rc) {
-            char where[24] = "batch[";
-            q_text_append_u64(where, sizeof where, count);
-            q_text_append(where, sizeof where, "]");
-            q_error_within(&I->err, where);
+            if (batch) {
+                char where[24] = "batch[";
+                q_text_append_u64(where, sizeof where, count);
+                q_text_append(where, sizeof where, "]");
+                q_error_within(&I->err, where);
+            }
             return call_end(I, rc);
         }
-        wr32(out.ptr + at, out.len - at - 4);
+        if (batch) wr32(out.ptr + at, out.len - at - 4);
         count++;
     }
     call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)count);
+    return call_end(I, batch ? (int32_t)count : (int32_t)out.len);
+}
+
+Q_EXPORT(q_envelope_encode) int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
+                                                       uint32_t flags, double now_ms, int32_t client) {
+    return encode_items((uint64_t)meta_len + payload_len + error_len, meta_len, payload_len, error_len, flags, now_ms, client, false);
+}
+
+Q_EXPORT(q_envelope_encode_batch) int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client) {
+    return encode_items(len, 0, 0, 0, flags, now_ms, client, true);
 }
 
 Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
@@ -188,7 +190,9 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     uint32_t *v = scratch_alloc(Q_MEMORY_STATS_WORDS * 4);
     if (!v) return call_end(I, Q_ERR(OUT_OF_MEMORY));
     v[0] = arena_limit(); v[1] = arena_footprint(); v[2] = arena_persistent_in_use(); v[3] = arena_scratch_in_use(); v[4] = 0;
+#ifndef Q_CODEC_ONLY   /* the codec module makes no clients */
     for (uint32_t k = 0; k < Q_MAX_CLIENTS; k++) v[4] += I->clients[k] != NULL;
+#endif
     call_output(I, (const uint8_t *)v, Q_MEMORY_STATS_WORDS * 4);
     return call_end(I, Q_MEMORY_STATS_WORDS * 4);
 }

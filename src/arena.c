@@ -49,7 +49,6 @@ static struct {
     uint32_t limit;
     free_block *classes[N_CLASSES];
     large_block *large;             /* freed large blocks, reused first-fit */
-    uint8_t *carve, *carve_end;     /* current region small blocks are carved from */
     uint32_t persistent_in_use;
     uint32_t refused;               /* persistent allocations refused so far (arena_refusals) */
     chunk *scratch_first, *scratch_cur;
@@ -116,24 +115,10 @@ static void *alloc_block(uint32_t n) {
             blk = (uint8_t *)A.classes[c];
             A.classes[c] = A.classes[c]->next;
         } else {
-            if (!A.carve || A.carve + sz > A.carve_end) {
-                /* Carve small blocks from 64 KiB regions; the tail of the old one is
-                 * handed to the free lists so nothing is lost. */
-                while (A.carve && A.carve_end - A.carve >= 16) {
-                    uint32_t rest = (uint32_t)(A.carve_end - A.carve);
-                    int rc = 0; while ((16u << (rc + 1)) <= rest && rc + 1 < N_CLASSES) rc++;
-                    free_block *fb = (free_block *)A.carve;
-                    *(uint32_t *)A.carve = (uint32_t)rc;
-                    fb = (free_block *)(A.carve + HDR);
-                    fb->next = A.classes[rc]; A.classes[rc] = fb;
-                    A.carve += 16u << rc;
-                }
-                uint8_t *r = brk_take(Q_PAGE_BYTES);
-                if (!r) return NULL;
-                A.carve = r; A.carve_end = r + Q_PAGE_BYTES;
-            }
-            blk = A.carve + HDR;
-            A.carve += sz;
+            /* straight from the break: freed blocks come back through the free lists */
+            uint8_t *r = brk_take(sz);
+            if (!r) return NULL;
+            blk = r + HDR;
         }
         *(uint32_t *)(blk - HDR) = (uint32_t)c;
         A.persistent_in_use += sz;
@@ -267,19 +252,15 @@ void *scratch_alloc(uint32_t n) {
     n = align_up(n ? n : 1, ALIGN);
     chunk *c = A.scratch_cur;
     if (!c || c->size - c->used < n) {
-        if (c && c->next && c->next->size >= n) {
-            c = c->next;
-        } else {
-            uint32_t want = Q_MAX(n, (uint32_t)Q_SCRATCH_CHUNK_BYTES);
-            if (c && c->size < 0x40000000u) want = Q_MAX(want, c->size * 2);
-            chunk *nc = chunk_new(want);
-            if (!nc && want > n) nc = chunk_new(n);
-            if (!nc) return NULL;
-            if (c) { nc->next = c->next; c->next = nc; } else A.scratch_first = nc;
-            c = nc;
-        }
-        c->used = 0;
-        A.scratch_cur = c;
+        /* A new last chunk (scratch_reset leaves one chunk, so the current one is the last),
+         * at least twice the current one: few chunks per call. */
+        uint32_t want = Q_MAX(n, (uint32_t)Q_SCRATCH_CHUNK_BYTES);
+        if (c && c->size < 0x40000000u) want = Q_MAX(want, c->size * 2);
+        chunk *nc = chunk_new(want);
+        if (!nc && want > n) nc = chunk_new(n);
+        if (!nc) return NULL;
+        if (c) c->next = nc; else A.scratch_first = nc;
+        A.scratch_cur = c = nc;
     }
     uint8_t *p = (uint8_t *)c + CHUNK_HDR + c->used;
     c->used += n;

@@ -28,16 +28,17 @@ enum {
 enum { ES_CODE, ES_MESSAGE, ES_DETAILS, ES_TRACE, ES_HTTP_STATUS, ES_COUNT_ };
 _Static_assert(MS_COUNT_ <= SCHEMA_MAX_SLOTS && ES_COUNT_ <= SCHEMA_MAX_SLOTS, "capture slots fit the walker");
 
-/* Result of a decode: byte ranges into the input, nothing copied. */
+/* Result of a decode: byte ranges into the input, nothing copied. The first 13 words are the
+ * exports' decode record in its order (QD_*, include/qollective.h): decode_record copies them. */
 typedef struct {
     uint32_t meta_off, meta_len;         /* the meta object */
     uint32_t payload_off, payload_len;   /* the payload value (may be "null") */
     uint32_t error_off, error_len;       /* the error object, len 0 when absent or null */
     int32_t error_status;                /* http_status_code if 400-599, else derived from the code (§3) */
-    bool error_status_given;             /* http_status_code was present and 400-599 (the servers ignore others) */
     uint32_t error_code_off, error_code_len;       /* raw string body of error.code */
     uint32_t error_message_off, error_message_len; /* raw string body of error.message */
     uint32_t request_id_off, request_id_len;       /* raw string body of meta.request_id, len 0 if absent */
+    bool error_status_given;             /* http_status_code was present and 400-599 (the servers ignore others) */
     uint32_t error_details_off, error_details_len; /* error.details as JSON text, len 0 when absent or null */
 } env_decoded;
 

@@ -275,7 +275,9 @@ static size_t put_raw(uint8_t *out, size_t pos, size_t cap, const char *s) {
 enum { RF_TYPE, RF_CODE, RF_MESSAGE, RF_POLICY, RF_STATUS, RF_OFFSET, RF_PATH, RF_SOURCE, RF_COUNT_ };
 static void record_fields(const q_error *e, const char *field[RF_COUNT_], char num[2][24]) {
     num[0][0] = num[1][0] = 0;
+#ifndef Q_CODEC_ONLY   /* only the clients' classification sets one */
     if (e->http_status) num[0][num_format_i64(e->http_status, (uint8_t *)num[0])] = 0;
+#endif
     if (e->offset >= 0) num[1][num_format_i64(e->offset, (uint8_t *)num[1])] = 0;
     field[RF_TYPE] = q_kind_name((q_kind)e->kind); field[RF_CODE] = e->code; field[RF_MESSAGE] = e->message;
     field[RF_POLICY] = q_retry_policy_name((q_retry_policy)e->retry_policy);

@@ -24,7 +24,9 @@ int instance_start(uint32_t limit) {
 q_instance *call_begin(void) {
     q_instance *I = the_instance;
     if (!I) return NULL;
+#ifndef Q_CODEC_ONLY   /* only the client calls put secrets in scratch (the codec module has none) */
     if (I->scratch_has_secret) { scratch_wipe(); I->scratch_has_secret = false; }
+#endif
     scratch_reset();
     q_error_clear(&I->err);
     I->err_rec_len = 0;
@@ -67,15 +69,17 @@ q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
     return I->clients[slot];
 }
 
-__attribute__((noinline)) void decode_record(const env_decoded *d, int32_t *r) {
-    r[QD_META_OFF] = (int32_t)d->meta_off; r[QD_META_LEN] = (int32_t)d->meta_len;
-    r[QD_PAYLOAD_OFF] = (int32_t)d->payload_off; r[QD_PAYLOAD_LEN] = (int32_t)d->payload_len;
-    r[QD_ERROR_OFF] = (int32_t)d->error_off; r[QD_ERROR_LEN] = (int32_t)d->error_len;
-    r[QD_ERROR_STATUS] = d->error_status;
-    r[QD_ERROR_CODE_OFF] = (int32_t)d->error_code_off; r[QD_ERROR_CODE_LEN] = (int32_t)d->error_code_len;
-    r[QD_ERROR_MESSAGE_OFF] = (int32_t)d->error_message_off; r[QD_ERROR_MESSAGE_LEN] = (int32_t)d->error_message_len;
-    r[QD_REQUEST_ID_OFF] = (int32_t)d->request_id_off; r[QD_REQUEST_ID_LEN] = (int32_t)d->request_id_len;
-}
+/* env_decoded begins with the record's words in QD_* order (envelope.h): one copy. */
+#define Q_RECORD_AT_(field, word) _Static_assert(__builtin_offsetof(env_decoded, field) == (word) * 4, #field " is word " #word " of the decode record");
+Q_RECORD_AT_(meta_off, QD_META_OFF) Q_RECORD_AT_(meta_len, QD_META_LEN)
+Q_RECORD_AT_(payload_off, QD_PAYLOAD_OFF) Q_RECORD_AT_(payload_len, QD_PAYLOAD_LEN)
+Q_RECORD_AT_(error_off, QD_ERROR_OFF) Q_RECORD_AT_(error_len, QD_ERROR_LEN) Q_RECORD_AT_(error_status, QD_ERROR_STATUS)
+Q_RECORD_AT_(error_code_off, QD_ERROR_CODE_OFF) Q_RECORD_AT_(error_code_len, QD_ERROR_CODE_LEN)
+Q_RECORD_AT_(error_message_off, QD_ERROR_MESSAGE_OFF) Q_RECORD_AT_(error_message_len, QD_ERROR_MESSAGE_LEN)
+Q_RECORD_AT_(request_id_off, QD_REQUEST_ID_OFF) Q_RECORD_AT_(request_id_len, QD_REQUEST_ID_LEN)
+_Static_assert(QD_REQUEST_ID_LEN + 1 == Q_DECODE_RECORD_WORDS, "the record ends with request_id_len");
+
+void decode_record(const env_decoded *d, int32_t *r) { q_memcpy(r, d, Q_DECODE_RECORD_WORDS * 4); }
 
 bool input_ok(q_instance *I, uint64_t len) {
     if (len <= I->in_cap) return true;

@@ -11,12 +11,11 @@ static inline __attribute__((always_inline)) int hex_value(uint8_t c) {
 
 /* 32 hex digits, with hyphens exactly at 8, 13, 18, 23 when `hyphens` (36 bytes). */
 static int parse_hex(const uint8_t *s, bool hyphens, uint8_t out[16]) {
-    if (hyphens && (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')) return Q_ERR(INVALID_UUID);
-    for (uint32_t k = 0, i = 0; k < 16; k++, i += 2) {
-        if (hyphens && (k == 4 || k == 6 || k == 8 || k == 10)) i++;   /* step over a hyphen */
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-        if ((hi | lo) < 0) return Q_ERR(INVALID_UUID);
-        out[k] = (uint8_t)(hi << 4 | lo);
+    for (uint32_t k = 0, i = 0; k < 32; k++, i++) {
+        if (hyphens && (i == 8 || i == 13 || i == 18 || i == 23) && s[i++] != '-') return Q_ERR(INVALID_UUID);
+        int v = hex_value(s[i]);
+        if (v < 0) return Q_ERR(INVALID_UUID);
+        out[k / 2] = (uint8_t)(out[k / 2] << 4 | v);   /* the high digit first: shifted out of the byte by the low one */
     }
     return Q_OK;
 }

@@ -499,6 +499,11 @@ static void decode_batch_items(void **s) {
     assert_int_equal(it4[1 + QD_PAYLOAD_OFF], offs[4] + 21);
     assert_int_equal(it4[1 + QD_PAYLOAD_LEN], 9);
     assert_int_equal(it4[1 + QD_ERROR_LEN], 0);
+    /* absent parts keep offset 0 in a batch too: only present ones are made absolute */
+    assert_int_equal(it4[1 + QD_ERROR_OFF], 0);
+    assert_int_equal(it4[1 + QD_ERROR_CODE_OFF], 0);
+    assert_int_equal(it4[1 + QD_ERROR_MESSAGE_OFF], 0);
+    assert_int_equal(it4[1 + QD_REQUEST_ID_OFF], 0);
 
     /* an empty batch */
     in_buf(1);
