@@ -1,7 +1,8 @@
 // WebSocket benchmark: requests over one socket on loopback with 100, 1,000 and 10,000 in flight,
 // the real dist/qollective.wasm through js-glue's Socket against a plain-JS baseline in the same
 // run (the `ws` package + JSON.stringify/JSON.parse + a Map for correlation), both talking to the
-// reference server (tests/servers/ws-server.mjs, validation off so the server costs little).
+// reference server (tests/servers/ws-server.mjs, validation and request-id counting off so the
+// server costs little).
 // Interleaved rounds, medians. Reports envelopes/s, p50/p99 latency, lost requests and the wasm
 // memory used at the highest in-flight count. Writes bench/results/ws.json.
 //
@@ -32,50 +33,62 @@ const { Qollective } = await import(pathToFileURL(GLUE).href);
 const PAYLOAD = { op: 'get', id: 12345, tags: ['a', 'b'], note: 'benchmark payload' };
 const META = { tenant: 'bench', security: { user_id: 'u1', permissions: [], roles: [] } };
 
-const srv = await startWsServer({ validate: false });
+const srv = await startWsServer({ validate: false, countIds: false });
 const url = `${srv.url}/bench`;
+
+// Both sides are a request function with the same contract: send one envelope, resolve with the
+// reply envelope, reject once its deadline (TIMEOUT) has passed. wave() issues n requests through
+// one of them and counts the replies that echo the payload: the same code for both sides.
+const TIMEOUT = 60000;
 
 // ---------------------------------------------------------------- the library
 const q = await Qollective.load(readFileSync(WASM), { WebSocket });
 const client = q.client({ websocket: { url, max_queue: 20000 }, limits: { max_in_flight: 20000 } });
 const sock = client.socket();
 await sock.request({ payload: 0 });
+const libRequest = () => sock.request({ meta: META, payload: PAYLOAD }, { timeout: TIMEOUT });
 
-async function waveLib(n, lat) {
+// ---------------------------------------------------------------- the plain-JS baseline
+// What a user writes without the library: the `ws` package, JSON.stringify of the frame with a
+// randomUUID() request id, JSON.parse of each reply frame, a Map from request id to the waiting
+// request, and the same deadline per request without a timer each: one sweep a second. Every
+// request here has the same timeout, so the Map (in insertion order) is in deadline order and
+// the sweep stops at the first request still in time.
+const base = new WebSocket(url);
+await new Promise((r, j) => { base.once('open', r); base.once('error', j); });
+const pending = new Map();   // request id -> { resolve, reject, deadline }
+base.on('message', (data) => {
+  const frame = JSON.parse(data.toString());
+  const env = frame.payload;
+  const id = env?.meta?.request_id;
+  const p = pending.get(id);
+  if (p) { pending.delete(id); p.resolve(env); }
+});
+const sweep = setInterval(() => {
+  const now = performance.now();
+  for (const [id, p] of pending) {
+    if (p.deadline > now) break;
+    pending.delete(id);
+    p.reject(new Error(`request ${id} timed out`));
+  }
+}, 1000);
+function baseRequest() {
+  const id = randomUUID();
+  const meta = { timestamp: new Date().toISOString(), request_id: id, version: '1.0', ...META };
+  base.send(JSON.stringify({ type: 'envelope', payload: { meta, payload: PAYLOAD } }));
+  return new Promise((resolve, reject) => { pending.set(id, { resolve, reject, deadline: performance.now() + TIMEOUT }); });
+}
+
+async function wave(request, n, lat) {
   const all = new Array(n);
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    all[i] = sock.request({ meta: META, payload: PAYLOAD }, { timeout: 60000 }).then((env) => {
+    all[i] = request().then((env) => {
       lat.push(performance.now() - t);
       return env.payload.id === PAYLOAD.id ? 1 : 0;
     }, () => 0);
   }
   return (await Promise.all(all)).reduce((a, b) => a + b, 0);
-}
-
-// ---------------------------------------------------------------- the plain-JS baseline
-const base = new WebSocket(url);
-await new Promise((r, j) => { base.once('open', r); base.once('error', j); });
-const pending = new Map();
-base.on('message', (data) => {
-  const frame = JSON.parse(data.toString());
-  const env = frame.payload;
-  const p = pending.get(env?.meta?.request_id);
-  if (p) { pending.delete(env.meta.request_id); p(env); }
-});
-
-function waveBase(n, lat) {
-  const all = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const id = randomUUID();
-    all[i] = new Promise((resolve) => {
-      pending.set(id, (env) => { lat.push(performance.now() - t); resolve(env.payload.id === PAYLOAD.id ? 1 : 0); });
-    });
-    const meta = { timestamp: new Date().toISOString(), request_id: id, version: '1.0', ...META };
-    base.send(JSON.stringify({ type: 'envelope', payload: { meta, payload: PAYLOAD } }));
-  }
-  return Promise.all(all).then((r) => r.reduce((a, b) => a + b, 0));
 }
 
 // ---------------------------------------------------------------- runs
@@ -90,7 +103,7 @@ async function measure(kind, n) {
   const lat = [], waves = Math.max(BATCHES, Math.ceil(MIN_REQUESTS / n));
   let ok = 0;
   const t0 = performance.now(), c0 = process.cpuUsage();
-  for (let b = 0; b < waves; b++) ok += kind === 'lib' ? await waveLib(n, lat) : await waveBase(n, lat);
+  for (let b = 0; b < waves; b++) ok += await wave(kind === 'lib' ? libRequest : baseRequest, n, lat);
   const ms = performance.now() - t0, cpu = process.cpuUsage(c0);
   return { rate: (n * waves) / (ms / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / (n * waves),
     p50: pct(lat, 0.5), p99: pct(lat, 0.99), lost: n * waves - ok };
@@ -137,7 +150,7 @@ const slow = rows.filter((r) => r.ratio < 1).map((r) => `${r.inFlight} (${r.rati
 console.log(`goal throughput >= baseline at every in-flight count: ${slow.length ? `MISSED at ${slow.join(', ')}` : 'met'}`);
 console.log(`goal wasm memory <= 4 MiB at ${peak.inFlight} in flight: ${peak.wasmMemoryBytes <= MEMORY_CAP ? 'met' : 'MISSED'}`);
 const lost = rows.reduce((a, r) => a + r.lib.lost + r.baseline.lost, 0);
-sock.close(); client.close(); base.close(); await srv.close();
+clearInterval(sweep); sock.close(); client.close(); base.close(); await srv.close();
 if (lost) { console.error(`bench ws: ${lost} requests lost`); process.exit(1); }
 if (peak.wasmMemoryBytes > MEMORY_CAP) { console.error(`bench ws: wasm memory ${peak.wasmMemoryBytes} B over 4 MiB`); process.exit(1); }
 if (!SMOKE) {

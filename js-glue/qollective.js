@@ -7,6 +7,8 @@ const RECORD_WORDS = 13;
 const AUTOFILL = 1;
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
 const ENTROPY_POOL = 4096;
+// bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
+const CORK_BYTES = 65536;
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -899,7 +901,9 @@ export class Socket {
     const [m, p] = q._input([meta, payload]);
     const idem = options.idempotent === undefined ? -1 : options.idempotent ? 1 : 0;
     let entry;
-    const done = new Promise((resolve, reject) => { entry = { resolve, reject, signal, onAbort: null }; });
+    // every field from the start: fields added later would each change the object's shape and
+    // take a separate property store (thousands of these live at once)
+    const done = new Promise((resolve, reject) => { entry = { resolve, reject, signal, onAbort: null, s: 0, r: 0, frame: null, keep: 0 }; });
     c._wsCall(x.q_ws_request(h, this.h, m, p, options.timeout ?? -1, idem, q.io.now()), 0, entry);
     return done;
   }
@@ -1037,15 +1041,18 @@ export class Socket {
 
   /** Sends a frame. With the `ws` package (Node), frames sent in one turn of the event loop
    * leave in one write: its TCP socket stays corked until the next microtask checkpoint instead
-   * of one system call per frame. Browsers batch a WebSocket's writes on their own. */
+   * of one system call per frame, or until CORK_BYTES have collected: a burst of thousands of
+   * frames then does not hold them all in JS memory until the tick ends (the garbage collector
+   * copies whatever is held, again and again). Browsers batch a WebSocket's writes on their own. */
   _send(text) {
     const raw = this.ws._socket;
     if (!this._corked && raw?.cork) {
       raw.cork();
-      this._corked = true;
-      queueMicrotask(() => { this._corked = false; raw.uncork(); });
+      this._corked = 1;
+      queueMicrotask(() => { this._corked = 0; raw.uncork(); });
     }
     this.ws.send(text);
+    if (this._corked && (this._corked += text.length) > CORK_BYTES) { this._corked = 0; raw.uncork(); }
   }
 
   _settle(r, ok, value) {

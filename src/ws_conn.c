@@ -317,6 +317,19 @@ static void put_text(char *dst, size_t cap, const uint8_t *raw, uint32_t n) {
     if (tmp) q_text_append_foreign(dst, cap, (const char *)tmp, json_unescape(raw, n, tmp));
 }
 
+/* Whether text (a JSON string body) is id in canonical form (lowercase, hyphenated): the form we
+ * write and the servers echo, so a request id is compared without being parsed. false only means
+ * "not in that form": the caller then parses it. */
+static bool canonical_id_is(const uint8_t *text, uint32_t n, const uint8_t id[16]) {
+    static const char HEX[] = "0123456789abcdef";
+    /* where each byte's two digits stand in the 8-4-4-4-12 form */
+    static const uint8_t AT[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+    if (n != UUID_TEXT_LEN || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
+    for (uint32_t i = 0; i < 16; i++)
+        if (text[AT[i]] != (uint8_t)HEX[id[i] >> 4] || text[AT[i] + 1] != (uint8_t)HEX[id[i] & 15]) return false;
+    return true;
+}
+
 /* A frame that answers the oldest unanswered request (error frames, malformed frames): a
  * tombstone absorbs it silently; with nothing written, the host hears of it as a status. */
 static void answer_oldest(ws_sock *s, int32_t h, q_error *fail, q_source src, ws_out *o) {
@@ -350,9 +363,13 @@ static bool envelope_frame(ws_sock *s, int32_t h, const q_config *cfg, const uin
         answer_oldest(s, h, &fail, QS_FRAME, o);
         return true;
     }
+    /* the reply to the oldest written request (the server answers in order) is told without
+     * parsing its id: env_decode has already checked it; any other is parsed and looked up */
     uint8_t id[16];
-    uint32_t slot = WS_NIL;
-    if (d.request_id_len && uuid_parse(env + d.request_id_off, d.request_id_len, id) == Q_OK) slot = ws_corr_by_id(&s->corr, id);
+    uint32_t slot = WS_NIL, head = s->corr.written.head;
+    const uint8_t *rid = env + d.request_id_off;
+    if (d.request_id_len && head != WS_NIL && canonical_id_is(rid, d.request_id_len, s->corr.e[head].id)) slot = head;
+    else if (d.request_id_len && uuid_parse(rid, d.request_id_len, id) == Q_OK) slot = ws_corr_by_id(&s->corr, id);
     if (slot != WS_NIL && s->corr.e[slot].state == WR_TOMBSTONE) { ws_corr_remove(&s->corr, slot); return true; }   /* late: dropped */
     int32_t words[Q_DECODE_RECORD_WORDS];
     decode_record(&d, words);

@@ -354,6 +354,17 @@ test('reference server: a subprotocol fails the handshake, binary frames get no 
   ws.close();
 });
 
+test('reference server: countIds false (the benchmark) answers the same and keeps no request id', async () => {
+  const quiet = await startWsServer({ validate: false, countIds: false });
+  const c = q.client({ websocket: { url: quiet.url } });
+  try {
+    const r = await c.socket().request({ payload: { n: 7 } });
+    assert.equal(r.payload.n, 7);
+    assert.equal(quiet.stats.envelopes, 1);
+    assert.equal(quiet.stats.byRequestId.size, 0);
+  } finally { c.close(); await quiet.close(); }
+});
+
 test('the auth provider is consulted at every (re)connect; a failing provider counts as a failed connect', async () => {
   let calls = 0, fail = false;
   const c = q.client({ websocket: { url: srv.url }, security: { auth_token: 'api' }, retry: { base_delay_ms: 20, jitter_percent: 0 } },
@@ -418,6 +429,26 @@ test('with the ws package, the frames of one tick leave the TCP socket in one wr
   assertExactlyOnce(t);
   assert.equal(t.resolved, 100);
   assert.ok(writes >= 1 && writes <= 2, `${writes} socket writes for 100 frames sent in one tick`);
+});
+
+test('with the ws package, a burst larger than the cork budget leaves in writes of about 64 KiB, not one at the end of the tick', async () => {
+  const s = mk({}, { limits: { max_in_flight: 2000 } }).socket();
+  await s.request({ payload: 0 });
+  const raw = s.ws._socket;
+  const sizes = [];
+  const f = raw._writev;
+  raw._writev = function (chunks, cb) { sizes.push(chunks.reduce((n, c) => n + c.chunk.length, 0)); return f.call(this, chunks, cb); };
+  const note = 'x'.repeat(400);
+  const t = fire(s, 1000, {}, (i) => ({ i, note }));   // ~450 KB of frames in one tick
+  await t.done;
+  delete raw._writev;
+  assertExactlyOnce(t);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(total > 400000, `${total} bytes written`);
+  // the budget is 64 KiB of frame text (CORK_BYTES in the glue): a write holds that, the frames'
+  // headers (8 B each) and the one frame that crossed it (< 1 KB here)
+  assert.ok(Math.max(...sizes) <= 72 * 1024, `largest write ${Math.max(...sizes)} bytes`);
+  assert.ok(sizes.length >= 6, `${sizes.length} writes for ${total} bytes`);
 });
 
 test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {

@@ -27,6 +27,7 @@ export const WS_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   port: 0,
   validate: true,       // check envelopes as Rust's Envelope<Value> (serde); false: JSON.parse only (benchmarks)
+  countIds: true,       // stats.byRequestId counts every request id (the exactly-once checks); false: not kept (benchmarks)
   maxPayload: 16 * 1048576, // the server's own frame limit (tungstenite's default max message 64 MiB; 16 MiB here)
   logLimit: 1000,
 });
@@ -153,7 +154,7 @@ export async function startWsServer(options = {}) {
       if (!env || typeof env !== 'object' || !('payload' in env)) return sendError(400, 'Failed to parse message: missing field `payload`');
       const rid = env.meta?.request_id;
       if (rid) {
-        stats.byRequestId.set(rid, (stats.byRequestId.get(rid) || 0) + 1);
+        if (opt.countIds) stats.byRequestId.set(rid, (stats.byRequestId.get(rid) || 0) + 1);
         if (stats.log.length < opt.logLimit) stats.log.push({ requestId: rid, path });
       }
       stats.envelopes++;

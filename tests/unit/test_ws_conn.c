@@ -223,6 +223,34 @@ static void reply_resolves_by_request_id_in_any_form(void **st) {
     assert_non_null(strstr(info(s), "\"pending\":0"));
 }
 
+/* A request id the caller set (here upper-cased) is the one correlated, not the one auto-fill
+ * would have made from the entropy (its reply comes while another request is the oldest, so it is
+ * found by the id stored for it); the oldest request's reply is matched whether its id comes back
+ * canonical (compared without a parse) or in another form (parsed). */
+static void caller_ids_and_head_replies_in_any_form(void **st) {
+    int32_t s = open_sock();
+    int32_t b = request(s, "2", -1, -1, T0 + 1);
+    char idb[40]; strcpy(idb, RID);
+    const char *parts[] = { "{\"request_id\":\"0191E5A0-0000-7000-8000-00000000000A\"}", "1" };
+    uint32_t l[2];
+    put_in(parts, l, 2);
+    entropy(16);
+    assert_true(grab(q_ws_request(C, s, l[0], l[1], -1, -1, T0 + 1)) >= 0);
+    ASSERT_HAS("\"requestId\":\"0191e5a0-0000-7000-8000-00000000000a\"");
+    int32_t a = atoi(strstr(strstr(OUT, "\"op\":\"request\""), "\"r\":") + 4);
+    char want[64];
+    message(s, 1, reply("0191e5a0-0000-7000-8000-00000000000a", "\"a\""), T0 + 2);
+    snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d", s, a);
+    ASSERT_HAS(want);
+    for (char *p = idb; *p; p++) if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 32);
+    message(s, 1, reply(idb, "\"b\""), T0 + 3);   /* the oldest, its id upper-cased */
+    snprintf(want, sizeof want, "\"op\":\"resolve\",\"s\":%d,\"r\":%d", s, b);
+    ASSERT_HAS(want);
+    message(s, 1, reply(RID, "\"again\""), T0 + 4);   /* b's reply again: nobody waits, a push */
+    ASSERT_HAS("\"op\":\"push\"");
+    assert_non_null(strstr(info(s), "\"pending\":0"));
+}
+
 /* The reply's place in the frame is right whatever the frame's layout: payload last (read
  * once, to the frame's last brace), a member after it, payload before type, whitespace. */
 static void replies_resolve_in_any_frame_layout(void **st) {
@@ -690,6 +718,7 @@ int main(void) {
         cmocka_unit_test_setup(connect_queue_then_flush, setup),
         cmocka_unit_test_setup(a_refused_request_keeps_the_actions_its_call_took, setup),
         cmocka_unit_test_setup(reply_resolves_by_request_id_in_any_form, setup),
+        cmocka_unit_test_setup(caller_ids_and_head_replies_in_any_form, setup),
         cmocka_unit_test_setup(replies_resolve_in_any_frame_layout, setup),
         cmocka_unit_test_setup(error_frames_fail_the_oldest_with_their_code, setup),
         cmocka_unit_test_setup(error_envelope_rejects_with_source_envelope, setup),
