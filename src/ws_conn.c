@@ -321,13 +321,10 @@ static void put_text(char *dst, size_t cap, const uint8_t *raw, uint32_t n) {
  * write and the servers echo, so a request id is compared without being parsed. false only means
  * "not in that form": the caller then parses it. */
 static bool canonical_id_is(const uint8_t *text, uint32_t n, const uint8_t id[16]) {
-    static const char HEX[] = "0123456789abcdef";
-    /* where each byte's two digits stand in the 8-4-4-4-12 form */
-    static const uint8_t AT[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
-    if (n != UUID_TEXT_LEN || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
-    for (uint32_t i = 0; i < 16; i++)
-        if (text[AT[i]] != (uint8_t)HEX[id[i] >> 4] || text[AT[i] + 1] != (uint8_t)HEX[id[i] & 15]) return false;
-    return true;
+    uint8_t canon[UUID_TEXT_LEN];
+    if (n != UUID_TEXT_LEN) return false;
+    uuid_format(id, canon);
+    return q_memcmp(text, canon, UUID_TEXT_LEN) == 0;
 }
 
 /* A frame that answers the oldest unanswered request (error frames, malformed frames): a
