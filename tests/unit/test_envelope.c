@@ -313,6 +313,16 @@ static void autofill_new_request(void **s) {
     /* v7: 48-bit ms 0x018bcfe5687b then version 7, variant 10 */
     assert_string_equal(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":\"018bcfe5-687b-7234-9678-9abcdef01122\","
                              "\"version\":\"1.0\"},\"payload\":{\"q\":1}}");
+    /* a null field is an absent one (Option<T>): filled the same */
+    out = encode3("{\"timestamp\":null,\"request_id\":null,\"version\":null}", "{\"q\":1}", "", &af, &rc, &e);
+    assert_int_equal(rc, Q_OK);
+    assert_string_equal(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":\"018bcfe5-687b-7234-9678-9abcdef01122\","
+                             "\"version\":\"1.0\"},\"payload\":{\"q\":1}}");
+    /* a clock past year 9999 cannot be written: refused, named by the field it fills */
+    af.now_ms = 1e15;
+    encode3("{}", "1", "", &af, &rc, &e);
+    assert_int_equal(rc, Q_ERR(BAD_ARGUMENT)); assert_string_equal(e.path, "meta.timestamp");
+    af.now_ms = 1700000000123.0;
     /* existing fields are kept; tenant default only when absent */
     af.tenant = (const uint8_t *)"dflt"; af.tenant_len = 4;
     out = encode3("{\"version\":\"2.0\",\"tenant\":\"mine\"}", "1", "", &af, &rc, &e);
