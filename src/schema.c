@@ -296,9 +296,9 @@ again:
             rc = num_to_i64(p, n, lo, hi, &v);
         }
         if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
-        if (!w->out) return Q_OK;
-        uint8_t d[24];
-        return emit(w, d, type == ST_U64 ? num_format_u64(u, d) : num_format_i64(v, d), false);
+        /* an integer the parser took is "-?digits" without leading zeros (JSON) and not "-0":
+         * its text is already the canonical form */
+        return emit(w, p, n, false);
     }
     case ST_BOOL:
         if (!boolean) break;
