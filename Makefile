@@ -76,7 +76,9 @@ build/wasm/%/src/mem.o: WASM_OPTFLAGS := -Oz
 # optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
 # --low-memory-unused: wasm-ld puts data at 1024 and the stack after it, so the first
 # 1 KiB is never addressed and small constant offsets fold into loads and stores.
-WASM_OPT_PASSES   := --low-memory-unused -Oz --converge
+# --reorder-functions first: the most called functions get the lowest indices, so calls
+# compress better (codec module -50 B gzip and brotli, client module -205 raw / -148 brotli).
+WASM_OPT_PASSES   := --reorder-functions --low-memory-unused -Oz --converge
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
 
 define MODULE_RULES
