@@ -236,7 +236,8 @@ int q_status_from_wire_code(const uint8_t *code, size_t len) {
         "AUTH\0UNAUTHORIZED\0FORBIDDEN\0PERMISSION\0VALIDATION\0INVALID\0NOT_FOUND\0MISSING\0"
         "CONFLICT\0EXISTS\0TOO_LARGE\0SIZE\0RATE_LIMIT\0THROTTLE\0TIMEOUT\0DEADLINE\0"
         "UNAVAILABLE\0SERVICE\0NOT_IMPLEMENTED\0";
-    static const uint16_t STATUS_OF[] = { 401, 401, 403, 403, 400, 400, 404, 404, 409, 409, 413, 413, 429, 429, 504, 504, 503, 503, 501 };
+    /* the HTTP status of each pair of needles, less 400: 401 AUTH/UNAUTHORIZED, 403, 400, ... */
+    static const uint8_t STATUS_OF_PAIR[] = { 1, 3, 0, 4, 9, 13, 29, 104, 103, 101 };
     size_t r = 0;
     for (const char *nd = NEEDLES; *nd; nd += q_strlen(nd) + 1, r++) {
         size_t nl = q_strlen(nd);
@@ -247,7 +248,7 @@ int q_status_from_wire_code(const uint8_t *code, size_t len) {
                 if (c >= 'a' && c <= 'z') c = (uint8_t)(c - 32);
                 if (c != (uint8_t)nd[j]) break;
             }
-            if (j == nl) return STATUS_OF[r];
+            if (j == nl) return 400 + STATUS_OF_PAIR[r / 2];
         }
     }
     return 500;
