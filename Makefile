@@ -38,7 +38,8 @@ deps:
 #   <name>_SRC   the C sources it is built from (LTO and --gc-sections drop whatever its
 #                exports never reach, so a smaller list is also a smaller link)
 #   <name>_DEFS  its compile-time switches (e.g. -DQ_CODEC_ONLY)
-# and optionally <name>_CFLAGS (include paths) and <name>_HDR (extra headers to depend on).
+# and optionally <name>_CFLAGS (include paths), <name>_HDR (extra headers to depend on) and
+# <name>_OPT_ORDER (wasm-opt passes run before WASM_OPT_PASSES).
 # Objects go to build/wasm/<name>/<source path>.o, the unstripped link to build/<name>.names.wasm
 # (for size-profile). A fragment in mk/ adds a module with `MODULES += name` and the variables
 # (mk/tls.mk: tls = client + mbedtls); `make` builds every module.
@@ -76,9 +77,13 @@ build/wasm/%/src/mem.o: WASM_OPTFLAGS := -Oz
 # optimise with wasm-opt. The unstripped build keeps the name section for size-profile.
 # --low-memory-unused: wasm-ld puts data at 1024 and the stack after it, so the first
 # 1 KiB is never addressed and small constant offsets fold into loads and stores.
-# --reorder-functions first: the most called functions get the lowest indices, so calls
-# compress better (codec module -50 B gzip and brotli, client module -205 raw / -148 brotli).
-WASM_OPT_PASSES   := --reorder-functions --low-memory-unused -Oz --converge
+WASM_OPT_PASSES   := --low-memory-unused -Oz --converge
+# <name>_OPT_ORDER runs first: --reorder-functions gives the most called functions the lowest
+# indices, so calls compress better: codec -50 B gzip and brotli, client -205 raw / -148 brotli,
+# REST -142 / -115. The TLS module (mk/tls.mk) leaves it out: -813 raw there but +731 gzip, +34 brotli.
+codec_OPT_ORDER   := --reorder-functions
+client_OPT_ORDER  := --reorder-functions
+rest_OPT_ORDER    := --reorder-functions
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
 
 define MODULE_RULES
@@ -89,11 +94,11 @@ build/wasm/$(1)/%.o: %.c $$(CORE_HDR) $$($(1)_HDR) Makefile
 build/$(1).names.wasm: $$($(1)_OBJ)
 	@echo "  LD    $$@"; $$(CC) $$(WASM_CFLAGS) $$(WASM_LDFLAGS) $$^ -o $$@
 $$($(1)_WASM): build/$(1).names.wasm | dist
-	@echo "  OPT   $$@"; $$(WASM_OPT) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --strip-debug --strip-producers $$< -o $$@.tmp
+	@echo "  OPT   $$@"; $$(WASM_OPT) $$($(1)_OPT_ORDER) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --strip-debug --strip-producers $$< -o $$@.tmp
 	@$$(WASM_OPT) $$(WASM_OPT_FEATURES) --strip-debug $$@.tmp -o $$@ && rm -f $$@.tmp
 	@bash scripts/check-imports.sh $$@
 build/$(1).profile.wasm: build/$(1).names.wasm
-	@echo "  OPT   $$@"; $$(WASM_OPT) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --debuginfo $$< -o $$@
+	@echo "  OPT   $$@"; $$(WASM_OPT) $$($(1)_OPT_ORDER) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --debuginfo $$< -o $$@
 endef
 
 # The glue as shipped: minified, with a source map that carries the readable source
