@@ -242,6 +242,32 @@ static void traps_lenient_on_decode_written_on_encode(void **s) {
                   "\"performance\":{\"external_calls\":[]}},\"payload\":null}");
 }
 
+/* A value of the wrong type names what its field's type expects, for every schema type. */
+static void type_mismatch_names_the_expected_type(void **s) {
+    static const struct { const char *meta, *path, *expected; } CASES[] = {
+        { "{\"version\":1}", "meta.version", "expected a string" },
+        { "{\"request_id\":1}", "meta.request_id", "expected a string" },
+        { "{\"timestamp\":true}", "meta.timestamp", "expected a string" },
+        { "{\"security\":{\"auth_method\":2}}", "meta.security.auth_method", "expected a string" },
+        { "{\"duration\":\"1\"}", "meta.duration", "expected a number" },
+        { "{\"performance\":{\"db_query_count\":\"1\"}}", "meta.performance.db_query_count", "expected an integer" },
+        { "{\"performance\":{\"processing_time_ms\":[]}}", "meta.performance.processing_time_ms", "expected an integer" },
+        { "{\"tracing\":{\"sampled\":1}}", "meta.tracing.sampled", "expected true or false" },
+        { "{\"security\":[]}", "meta.security", "expected an object" },
+        { "{\"debug\":{\"request_headers\":\"h\"}}", "meta.debug.request_headers", "expected an object" },
+        { "{\"security\":{\"roles\":{}}}", "meta.security.roles", "expected an array" },
+        { "{\"tracing\":{\"tags\":{\"a\":{}}}}", "meta.tracing.tags.a", "expected a string, number or boolean" },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
+        char env[256];
+        snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", CASES[k].meta);
+        env_decoded d; q_error e;
+        if (decode(env, &d, &e) != Q_ERR(TYPE_MISMATCH)) fail_msg("%s: %s", env, e.message);
+        assert_string_equal(e.path, CASES[k].path);
+        if (!strstr(e.message, CASES[k].expected)) fail_msg("%s: \"%s\" does not say %s", env, e.message, CASES[k].expected);
+    }
+}
+
 static void null_is_absent_for_optional_fields(void **s) {
     env_decoded d; q_error e;
     assert_int_equal(decode("{\"meta\":{\"tenant\":null,\"request_id\":null,\"security\":null},\"payload\":null,\"error\":null}", &d, &e), Q_OK);
@@ -507,6 +533,7 @@ int main(void) {
         cmocka_unit_test_setup(one_pass_reports_what_two_passes_report, setup),
         cmocka_unit_test_setup(one_pass_agrees_under_every_limit, setup),
         cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),
+        cmocka_unit_test_setup(type_mismatch_names_the_expected_type, setup),
         cmocka_unit_test_setup(every_enum_value, setup),
         cmocka_unit_test_setup(traps_lenient_on_decode_written_on_encode, setup),
         cmocka_unit_test_setup(null_is_absent_for_optional_fields, setup),
