@@ -364,15 +364,14 @@ again:
 /* Keys usually arrive in the schema's own order (servers and our encoder write the Rust
  * struct's order), so the search starts after the previous match: one compare per key, and
  * only names of the key's length are compared at all. */
-static int find_field(schema_walk *w, const schema *s, const jsmntok_t *key, int hint) {
+static int find_field(schema_walk *w, const schema_field *fields, int n, const jsmntok_t *key, int hint) {
     const uint8_t *kp = tok_ptr(w, key);
     uint32_t kl = tok_len(key);
-    int n = s->count;
-    const schema_field *fields = schema_fields(w->set, s);
+    const char *names = w->set->names;
     for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0) {
         const schema_field *fd = &fields[f];
         if (fd->name_len != kl) continue;
-        const char *name = schema_field_name(w->set, fd);
+        const char *name = names + fd->name;
         uint32_t j = 0;
         while (j < kl && kp[j] == (uint8_t)name[j]) j++;
         if (j == kl) return f;
@@ -380,7 +379,7 @@ static int find_field(schema_walk *w, const schema *s, const jsmntok_t *key, int
     /* names hold no backslash, so only a longer, escaped key can still match after decoding */
     if (!has_backslash(kp, kl)) return -1;
     for (int f = 0; f < n; f++)
-        if (kl > fields[f].name_len && json_string_eq(kp, kl, schema_field_name(w->set, &fields[f]), fields[f].name_len)) return f;
+        if (kl > fields[f].name_len && json_string_eq(kp, kl, names + fields[f].name, fields[f].name_len)) return f;
     return -1;
 }
 
@@ -401,6 +400,7 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
 
 static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     if (obj->type != JSMN_OBJECT) return fail_at(w, Q_ERR(TYPE_MISMATCH), obj, QD(EXPECTED_AN_OBJECT));
+    const schema_field *fields = schema_fields(w->set, s);
     jsmntok_t found[SCHEMA_MAX_FIELDS];   /* valid where `seen` has the field's bit */
     uint32_t seen = 0;
     _Static_assert(SCHEMA_MAX_FIELDS <= 32, "one bit a field");
@@ -410,7 +410,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     int rc, hint = 0;
     if ((rc = open_members(w, &it, obj))) return rc;
     while ((rc = next_member(w, &it, &key, &at)) > 0) {
-        int f = find_field(w, s, &key, hint);
+        int f = find_field(w, fields, s->count, &key, hint);
         jsmntok_t val;
         if (f < 0) {
             if (s->strict) {
@@ -424,14 +424,14 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         }
         hint = f + 1 < s->count ? f + 1 : 0;
         if (seen >> f & 1) {
-            uint32_t saved = path_push_field(w, &schema_fields(w->set, s)[f]);
+            uint32_t saved = path_push_field(w, &fields[f]);
             rc = fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             path_pop(w, saved);
             return rc;
         }
         if ((rc = read_value(w, at, &val))) return rc;
         /* validating only: each field is walked where it stands, in document order (as serde) */
-        if (!w->out && (rc = check_field(w, &schema_fields(w->set, s)[f], &val))) return rc;
+        if (!w->out && (rc = check_field(w, &fields[f], &val))) return rc;
         found[f] = val;
         seen |= 1u << f;
         it.p = span_next_index(&val);
@@ -444,7 +444,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
-        const schema_field *fd = &schema_fields(w->set, s)[f];
+        const schema_field *fd = &fields[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
         if (v && !w->out) continue;
         if (!v && !w->out && !(fd->flags & SF_REQUIRED)) { if (fd->slot >= 0) w->slots[fd->slot] = -1; continue; }
