@@ -144,19 +144,17 @@ static bool is_short_integer(const uint8_t *p, uint32_t n) {
     return true;
 }
 
-/* The detail of a type mismatch, by schema type: detail ids (error_detail.h) as bytes (an id
- * past 255 would not compile: -Wconstant-conversion). */
 static const char *type_name(uint8_t type) {
-    static const uint8_t EXPECTED[ST_SCALAR + 1] = {
-        [ST_STRING] = Q_DETAIL_EXPECTED_A_STRING, [ST_UUID] = Q_DETAIL_EXPECTED_A_STRING,
-        [ST_TIMESTAMP] = Q_DETAIL_EXPECTED_A_STRING, [ST_ENUM] = Q_DETAIL_EXPECTED_A_STRING,
-        [ST_F64] = Q_DETAIL_EXPECTED_A_NUMBER,
-        [ST_I32] = Q_DETAIL_EXPECTED_AN_INTEGER, [ST_I64] = Q_DETAIL_EXPECTED_AN_INTEGER, [ST_U64] = Q_DETAIL_EXPECTED_AN_INTEGER,
-        [ST_U16] = Q_DETAIL_EXPECTED_AN_INTEGER, [ST_U32] = Q_DETAIL_EXPECTED_AN_INTEGER,
-        [ST_BOOL] = Q_DETAIL_EXPECTED_TRUE_OR_FALSE, [ST_OBJECT] = Q_DETAIL_EXPECTED_AN_OBJECT, [ST_MAP] = Q_DETAIL_EXPECTED_AN_OBJECT,
-        [ST_ARRAY] = Q_DETAIL_EXPECTED_AN_ARRAY, [ST_ANY] = Q_DETAIL_UNEXPECTED_VALUE, [ST_SCALAR] = Q_DETAIL_EXPECTED_A_SCALAR,
-    };
-    return (const char *)(__UINTPTR_TYPE__)EXPECTED[type];
+    switch (type) {
+    case ST_STRING: case ST_UUID: case ST_TIMESTAMP: case ST_ENUM: return QD(EXPECTED_A_STRING);
+    case ST_F64: return QD(EXPECTED_A_NUMBER);
+    case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: return QD(EXPECTED_AN_INTEGER);
+    case ST_BOOL: return QD(EXPECTED_TRUE_OR_FALSE);
+    case ST_OBJECT: case ST_MAP: return QD(EXPECTED_AN_OBJECT);
+    case ST_ARRAY: return QD(EXPECTED_AN_ARRAY);
+    case ST_SCALAR: return QD(EXPECTED_A_SCALAR);
+    default: return QD(UNEXPECTED_VALUE);
+    }
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
