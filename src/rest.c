@@ -307,7 +307,7 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
         q_instance *I = instance();
         to = -(int)en->signed_tail;
         if (I->entropy_cap < Q_ENTROPY_BYTES)
-            return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed redirect needs 32 entropy bytes");
+            return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", QD(NEEDS_32_ENTROPY_BYTES));
         q_error sf;
         q_error_clear(&sf);
         rc = tls_sign_message(c, config_method_name(hop.method), hop.url.ptr, hop.url.len, drop_body ? NULL : en->body_sha256,
