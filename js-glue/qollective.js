@@ -42,36 +42,41 @@ function errorRecord(text) {
  * payload's place in it, plus the texts of meta and error when the string is not all ASCII
  * (never a copy of the whole input). */
 export class Envelope {
-  constructor(bytes, rec, base, q) {
+  /** rec: the decode record (include/qollective.h) from word `at` on, offsets from the start of
+   * bytes or the string (every caller passes base 0). */
+  constructor(bytes, rec, base, q, at = 0) {
     this._b = bytes;
-    this._r = rec;
-    this._o = base;
+    this._s = this._t = undefined;   // decoded from a string (envelopeOfText): it, and its texts when not all ASCII
     this._q = q; // the core that decoded it (request ids are canonicalised there)
+    // the record's words as fields: thousands of replies may be alive at once, and a typed
+    // array of their own would hold ~200 B more each
+    this._m0 = rec[at]; this._m1 = rec[at + 1];
+    this._p0 = rec[at + 2]; this._p1 = rec[at + 2] + rec[at + 3];   // payload [p0, p1): string units when from a string
+    this._e0 = rec[at + 4]; this._e1 = rec[at + 5]; this._es = rec[at + 6];
+    this._i0 = rec[at + 11]; this._i1 = rec[at + 12];
+    this._m = this._p = this._e = this._id = this._pb = undefined;   // parsed on first access
   }
-  _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
-  /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
-  _text(i) {
-    const r = this._r;
-    return this._t ? this._t[i] : this._b ? dec.decode(this._slice(r[i], r[i + 1])) : this._s.slice(r[i], r[i] + r[i + 1]);
+  /** Text of the member at [off, off + n) (meta, error, request id). */
+  _text(off, n) {
+    return this._t ? this._t[off] : this._b ? dec.decode(this._b.subarray(off, off + n)) : this._s.slice(off, off + n);
   }
-  get meta() { return this._m ??= JSON.parse(this._text(0)); }
-  get payloadBytes() { return this._b ? this._slice(this._r[2], this._r[3]) : (this._pb ??= enc.encode(this.payloadText)); }
+  get meta() { return this._m ??= JSON.parse(this._text(this._m0, this._m1)); }
+  get payloadBytes() { return this._b ? this._b.subarray(this._p0, this._p1) : (this._pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     if (this._b) return dec.decode(this.payloadBytes);
     const t = this._s.slice(this._p0, this._p1);
-    return this._ascii ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
+    return this._t ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
   }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
-    if (!this._r[5]) return undefined;
-    return this._e ??= JSON.parse(this._text(4));
+    if (this._e1) return this._e ??= JSON.parse(this._text(this._e0, this._e1));
   }
   /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
-  get errorStatus() { return this._r[5] ? this._r[6] : null; }
+  get errorStatus() { return this._e1 ? this._es : null; }
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
-    if (!this._r[12]) return undefined;
-    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._text(11));
+    const a = this._i0, n = this._i1;
+    if (n) return this._id ??= this._q._uuidCanonical(this._b ? this._b.subarray(a, a + n) : this._text(a, n));
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -85,25 +90,26 @@ const wellFormed = String.prototype.toWellFormed
   ? (t) => t.toWellFormed()
   : (t) => dec.decode(enc.encode(t));
 
-/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer). */
-function envelopeOfText(q, s, rec, n) {
-  const env = new Envelope(undefined, rec, 0, q), p0 = rec[2], p1 = rec[2] + rec[3];
+/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer);
+ * its decode record is rec (an Int32Array) from word `at` on. */
+function envelopeOfText(q, s, rec, n, at = 0) {
+  const env = new Envelope(undefined, rec, 0, q, at);
   env._s = s;
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
-  if (env._ascii = n === s.length) { env._p0 = p0; env._p1 = p1; return env; }
-  const m = q.mem, base = q._in;
+  if (n === s.length) return env;
+  rec = rec.subarray(at);
+  const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
+  // texts by their byte offset (meta, error, request id: _text)
   const t = env._t = [];
-  t[0] = text(rec[0], rec[1]);
-  if (rec[5]) t[4] = text(rec[4], rec[5]);
-  if (rec[12]) t[11] = text(rec[11], rec[12]);
+  for (const i of [0, 4, 11]) if (rec[i + 1]) t[rec[i]] = text(rec[i], rec[i + 1]);
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
   const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
   const units = (a, b) => {
     let c = 0;
     for (const i of known) {
       const r0 = rec[i], r1 = r0 + rec[i + 1];
-      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[i].length; a = r1; }
+      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[r0].length; a = r1; }
     }
     return c + dec.decode(m.subarray(base + a, base + b)).length;
   };
@@ -537,8 +543,9 @@ export class Client {
       if (op === 'timer') a.in = a.r >>> 0;
       else if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
       else if (op === 'resolve' || op === 'push') {
-        const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
-        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n) : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
+        // the decode record is read where it is (words i + 5 on): no copy of its own
+        const at = w[i + 3], n = w[i + 4];
+        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), w, n, i + 5) : new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5);
       } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
       acts.push(a);
     }
