@@ -177,10 +177,10 @@ export class Qollective {
   }
 
   // ---- memory and calls -------------------------------------------------------------
-  // Views of the wasm memory, made again only when it has grown (a view per call costs).
+  // Views of the wasm memory, made again only when it has grown (a view per call costs): growing
+  // detaches the old buffer, so its views read as empty (memory.buffer itself is a host call)
   _views() {
-    const b = this.x.memory.buffer;
-    if (this._mem.buffer !== b) { this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
+    if (!this._mem.length) { const b = this.x.memory.buffer; this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
   }
   get mem() { this._views(); return this._mem; }
   /** A copy of `count` 32-bit words of the call's output. */
@@ -524,32 +524,42 @@ export class Client {
    * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
   _wsRun(rc, inPtr, entry, text) {
     if (globalThis.QOLLECTIVE_REST_ONLY) return;   // the REST glue has no sockets
-    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
+    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32;
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2];
-    // copy everything out of wasm memory first: callbacks below may call into the core again
+    // In order. A new request, send, timer and resolve run at once (none calls into the core or
+    // the caller's code: a promise settles later), without an object each, until another action
+    // comes: that one and all after it are copied out of wasm memory first and run after the
+    // loop, as their callbacks may call into the core again.
+    let acts;
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
-      const op = WA_OPS[w[i] & 0xff];
+      const op = WA_OPS[w[i] & 0xff], s = this._sockets.get(w[i + 1]);
+      let a;
       if (op === 'request') {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
         entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
         entry.keep = w[i + 6];
-        acts.push(entry);   // in its place: an earlier record may end the request its slot held
-        continue;
-      }
-      const a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
-      if (op === 'timer') a.in = a.r >>> 0;
-      else if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
-      else if (op === 'resolve' || op === 'push') {
+        a = entry;   // in its place: an earlier record may end the request its slot held
+        if (!acts) { s?._enter(a); continue; }
+      } else if (op === 'resolve' || op === 'push') {
         // the decode record is read where it is (words i + 5 on): no copy of its own
         const at = w[i + 3], n = w[i + 4];
-        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), w, n, i + 5) : new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5);
-      } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
-      acts.push(a);
+        const env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), w, n, i + 5) : new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5);
+        if (!acts && op === 'resolve') { s?._settle(w[i + 2], true, env); continue; }
+        a = { op, s: w[i + 1], r: w[i + 2], env };
+      } else if (!acts && (op === 'send' || op === 'timer')) {
+        s?._act({ op, r: w[i + 2] });
+        continue;
+      } else {
+        a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
+        if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
+        else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
+      }
+      (acts ??= []).push(a);
     }
-    for (const a of acts) {
+    if (acts) for (const a of acts) {
       if (a === entry) this._sockets.get(a.s)?._enter(a);
       else this._sockets.get(a.s)?._act(a);
     }
@@ -1028,7 +1038,7 @@ export class Socket {
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
       case 'timer':
         clearTimeout(this._timer);
-        this._timer = setTimeout(() => this._event(this.g, WS_TICK), a.in);
+        this._timer = setTimeout(() => this._event(this.g, WS_TICK), a.r >>> 0);
         return;
       case 'resolve': return this._settle(a.r, true, a.env);
       case 'reject': {
