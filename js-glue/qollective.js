@@ -42,18 +42,18 @@ function errorRecord(text) {
  * payload's place in it, plus the texts of meta and error when the string is not all ASCII
  * (never a copy of the whole input). */
 export class Envelope {
-  /** rec: the decode record (include/qollective.h) from word `at` on, offsets from the start of
-   * bytes or the string (every caller passes base 0). */
+  /** rec: the decode record (include/qollective.h) from word `at` on; its offsets less base are
+   * offsets into bytes or the string. */
   constructor(bytes, rec, base, q, at = 0) {
     this._b = bytes;
     this._s = this._t = undefined;   // decoded from a string (envelopeOfText): it, and its texts when not all ASCII
     this._q = q; // the core that decoded it (request ids are canonicalised there)
     // the record's words as fields: thousands of replies may be alive at once, and a typed
     // array of their own would hold ~200 B more each
-    this._m0 = rec[at]; this._m1 = rec[at + 1];
-    this._p0 = rec[at + 2]; this._p1 = rec[at + 2] + rec[at + 3];   // payload [p0, p1): string units when from a string
-    this._e0 = rec[at + 4]; this._e1 = rec[at + 5]; this._es = rec[at + 6];
-    this._i0 = rec[at + 11]; this._i1 = rec[at + 12];
+    this._m0 = rec[at] - base; this._m1 = rec[at + 1];
+    this._p0 = rec[at + 2] - base; this._p1 = this._p0 + rec[at + 3];   // payload [p0, p1): string units when from a string
+    this._e0 = rec[at + 4] - base; this._e1 = rec[at + 5]; this._es = rec[at + 6];
+    this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
     this._m = this._p = this._e = this._id = this._pb = undefined;   // parsed on first access
   }
   /** Text of the member at [off, off + n) (meta, error, request id). */
@@ -527,42 +527,34 @@ export class Client {
     const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32;
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2];
-    // In order. A new request, send, timer and resolve run at once (none calls into the core or
-    // the caller's code: a promise settles later), without an object each, until another action
-    // comes: that one and all after it are copied out of wasm memory first and run after the
-    // loop, as their callbacks may call into the core again.
     let acts;
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
-      const op = WA_OPS[w[i] & 0xff], s = this._sockets.get(w[i + 1]);
-      let a;
+      const op = WA_OPS[w[i] & 0xff];
+      let a = entry;
       if (op === 'request') {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
         entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
         entry.keep = w[i + 6];
-        a = entry;   // in its place: an earlier record may end the request its slot held
-        if (!acts) { s?._enter(a); continue; }
-      } else if (op === 'resolve' || op === 'push') {
-        // the decode record is read where it is (words i + 5 on): no copy of its own
-        const at = w[i + 3], n = w[i + 4];
-        const env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), w, n, i + 5) : new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5);
-        if (!acts && op === 'resolve') { s?._settle(w[i + 2], true, env); continue; }
-        a = { op, s: w[i + 1], r: w[i + 2], env };
-      } else if (!acts && (op === 'send' || op === 'timer')) {
-        s?._act({ op, r: w[i + 2] });
-        continue;
       } else {
-        a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2] };
+        a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
         if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
-        else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
+        else if (op === 'resolve' || op === 'push') {
+          // the decode record is read where it is (words i + 5 on); an ASCII frame (text) is
+          // kept whole, the envelope's offsets shifted into it: no copies
+          const at = w[i + 3], n = w[i + 4];
+          a.env = text === undefined ? new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5) : new Envelope(undefined, w, -at, q, i + 5);
+          a.env._s = text;
+        } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
       }
-      (acts ??= []).push(a);
+      // In order. A new request, send, ping, timer and resolve run at once: none calls into the
+      // core or the caller's code (a promise settles later). From the first other action on
+      // (its callbacks may call into the core again), the rest wait until all is copied out.
+      if (acts || op === 'json' || op === 'push') (acts ??= []).push(a);
+      else this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
     }
-    if (acts) for (const a of acts) {
-      if (a === entry) this._sockets.get(a.s)?._enter(a);
-      else this._sockets.get(a.s)?._act(a);
-    }
+    for (const a of acts || []) this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
   }
 
   _live() {
@@ -1147,7 +1139,10 @@ export class Socket {
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
-    ws.onmessage = (ev) => this._message(g, ev.data);
+    // Node's `ws` hands a message to an EventEmitter listener without the MessageEvent it wraps it
+    // in for onmessage (one object a frame); the text is the same string
+    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString()));
+    else ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
       // a failure the host named (Node: a TLS error code) goes to the core, which decides
