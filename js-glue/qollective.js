@@ -42,41 +42,45 @@ function errorRecord(text) {
  * payload's place in it, plus the texts of meta and error when the string is not all ASCII
  * (never a copy of the whole input). */
 export class Envelope {
-  /** rec: the decode record (include/qollective.h) from word `at` on; its offsets less base are
-   * offsets into bytes or the string. */
-  constructor(bytes, rec, base, q, at = 0) {
-    this._b = bytes;
-    this._s = this._t = undefined;   // decoded from a string (envelopeOfText): it, and its texts when not all ASCII
+  /** data: the bytes, or the string, it was decoded from; rec: the decode record (include/
+   * qollective.h) from word `at` on, whose offsets less base are offsets into data. */
+  constructor(data, rec, base, q, at = 0) {
+    // thousands of replies may be alive at once: the record's words as fields (not a typed array
+    // of their own), and what is rarely there in one object of its own (_x)
+    this._d = data;
     this._q = q; // the core that decoded it (request ids are canonicalised there)
-    // the record's words as fields: thousands of replies may be alive at once, and a typed
-    // array of their own would hold ~200 B more each
     this._m0 = rec[at] - base; this._m1 = rec[at + 1];
     this._p0 = rec[at + 2] - base; this._p1 = this._p0 + rec[at + 3];   // payload [p0, p1): string units when from a string
-    this._e0 = rec[at + 4] - base; this._e1 = rec[at + 5]; this._es = rec[at + 6];
     this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
-    this._m = this._p = this._e = this._id = this._pb = undefined;   // parsed on first access
+    this._m = this._p = undefined;   // parsed on first access
+    // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches)
+    this._x = rec[at + 5] ? { e0: rec[at + 4] - base, e1: rec[at + 5], es: rec[at + 6] } : undefined;
   }
+  get _y() { return this._x ??= {}; }
   /** Text of the member at [off, off + n) (meta, error, request id). */
   _text(off, n) {
-    return this._t ? this._t[off] : this._b ? dec.decode(this._b.subarray(off, off + n)) : this._s.slice(off, off + n);
+    const d = this._d, t = this._x?.t;
+    return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
   get meta() { return this._m ??= JSON.parse(this._text(this._m0, this._m1)); }
-  get payloadBytes() { return this._b ? this._b.subarray(this._p0, this._p1) : (this._pb ??= enc.encode(this.payloadText)); }
+  get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
-    if (this._b) return dec.decode(this.payloadBytes);
-    const t = this._s.slice(this._p0, this._p1);
-    return this._t ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
+    const d = this._d;
+    if (d.subarray) return dec.decode(this.payloadBytes);
+    const t = d.slice(this._p0, this._p1);
+    return this._x?.t ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
   }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
-    if (this._e1) return this._e ??= JSON.parse(this._text(this._e0, this._e1));
+    const x = this._x;
+    if (x?.e1) return x.e ??= JSON.parse(this._text(x.e0, x.e1));
   }
   /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
-  get errorStatus() { return this._e1 ? this._es : null; }
+  get errorStatus() { return this._x?.e1 ? this._x.es : null; }
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
-    const a = this._i0, n = this._i1;
-    if (n) return this._id ??= this._q._uuidCanonical(this._b ? this._b.subarray(a, a + n) : this._text(a, n));
+    const a = this._i0, n = this._i1, d = this._d;
+    if (n) return this._y.id ??= this._q._uuidCanonical(d.subarray ? d.subarray(a, a + n) : this._text(a, n));
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -93,15 +97,14 @@ const wellFormed = String.prototype.toWellFormed
 /** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer);
  * its decode record is rec (an Int32Array) from word `at` on. */
 function envelopeOfText(q, s, rec, n, at = 0) {
-  const env = new Envelope(undefined, rec, 0, q, at);
-  env._s = s;
+  const env = new Envelope(s, rec, 0, q, at);
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
   if (n === s.length) return env;
   rec = rec.subarray(at);
   const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
   // texts by their byte offset (meta, error, request id: _text)
-  const t = env._t = [];
+  const t = env._y.t = [];
   for (const i of [0, 4, 11]) if (rec[i + 1]) t[rec[i]] = text(rec[i], rec[i + 1]);
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
   const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
@@ -544,8 +547,7 @@ export class Client {
           // the decode record is read where it is (words i + 5 on); an ASCII frame (text) is
           // kept whole, the envelope's offsets shifted into it: no copies
           const at = w[i + 3], n = w[i + 4];
-          a.env = text === undefined ? new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5) : new Envelope(undefined, w, -at, q, i + 5);
-          a.env._s = text;
+          a.env = text === undefined ? new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5) : new Envelope(text, w, -at, q, i + 5);
         } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
       }
       // In order. A new request, send, ping, timer and resolve run at once: none calls into the
