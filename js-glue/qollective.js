@@ -67,8 +67,8 @@ export class Envelope {
   get payloadText() {
     const d = this._d;
     if (d.subarray) return dec.decode(this.payloadBytes);
-    const t = d.slice(this._p0, this._p1);
-    return this._x?.t ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
+    const t = d.slice(this._p0, this._p1), x = this._x;
+    return x?.t && !x.wf ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
   }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
@@ -102,9 +102,11 @@ function envelopeOfText(q, s, rec, n, at = 0) {
   if (n === s.length) return env;
   rec = rec.subarray(at);
   const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
+  // texts by their byte offset (meta, error, request id: _text); wf: no U+FFFD in the payload's
+  // bytes, so no lone surrogate in its slice, which then needs no well-formedness pass
+  const x = env._y, t = x.t = [];
+  x.wf = !q.x.q_has_replacement(p0, rec[3]);
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
-  // texts by their byte offset (meta, error, request id: _text)
-  const t = env._y.t = [];
   for (const i of [0, 4, 11]) if (rec[i + 1]) t[rec[i]] = text(rec[i], rec[i + 1]);
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
   const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
@@ -296,14 +298,10 @@ export class Qollective {
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
-    if (typeof data === 'string') {
-      const n = this._inputText(data);
-      this._check(this.x.q_envelope_decode(n, client));
-      return envelopeOfText(this, data, this._outWords(RECORD_WORDS), n);
-    }
-    data = bytesOf(data);
-    this._check(this.x.q_envelope_decode(this._input1(data), client));
-    return new Envelope(data, this._outWords(RECORD_WORDS), 0, this);
+    const text = typeof data === 'string', n = text ? this._inputText(data) : this._input1(data = bytesOf(data));
+    this._check(this.x.q_envelope_decode(n, client));
+    const rec = this._outWords(RECORD_WORDS);
+    return text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
