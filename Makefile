@@ -168,7 +168,7 @@ test-valgrind: $(addprefix build/host/,$(UNIT_TESTS))
 CANARY_RUN = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) --import ./tests/canary/hook.mjs
 CANARY_CHECK = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) tests/canary/check.mjs
 
-test-js: all $(codec_scalar_WASM)
+test-js: all build/qollective-codec-scalar.wasm   # the path itself: codec_scalar_WASM is defined further down
 	@rm -rf build/canary/js
 	$(call CANARY_RUN,js) --test --test-reporter=spec tests/js/
 	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
