@@ -42,36 +42,45 @@ function errorRecord(text) {
  * payload's place in it, plus the texts of meta and error when the string is not all ASCII
  * (never a copy of the whole input). */
 export class Envelope {
-  constructor(bytes, rec, base, q) {
-    this._b = bytes;
-    this._r = rec;
-    this._o = base;
+  /** data: the bytes, or the string, it was decoded from; rec: the decode record (include/
+   * qollective.h) from word `at` on, whose offsets less base are offsets into data. */
+  constructor(data, rec, base, q, at = 0) {
+    // thousands of replies may be alive at once: the record's words as fields (not a typed array
+    // of their own), and what is rarely there in one object of its own (_x)
+    this._d = data;
     this._q = q; // the core that decoded it (request ids are canonicalised there)
+    this._m0 = rec[at] - base; this._m1 = rec[at + 1];
+    this._p0 = rec[at + 2] - base; this._p1 = this._p0 + rec[at + 3];   // payload [p0, p1): string units when from a string
+    this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
+    this._m = this._p = undefined;   // parsed on first access
+    // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches)
+    this._x = rec[at + 5] ? { e0: rec[at + 4] - base, e1: rec[at + 5], es: rec[at + 6] } : undefined;
   }
-  _slice(off, len) { return this._b.subarray(off - this._o, off - this._o + len); }
-  /** Text of the member whose offset is record word i (0 meta, 4 error, 11 request id). */
-  _text(i) {
-    const r = this._r;
-    return this._t ? this._t[i] : this._b ? dec.decode(this._slice(r[i], r[i + 1])) : this._s.slice(r[i], r[i] + r[i + 1]);
+  get _y() { return this._x ??= {}; }
+  /** Text of the member at [off, off + n) (meta, error, request id). */
+  _text(off, n) {
+    const d = this._d, t = this._x?.t;
+    return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
-  get meta() { return this._m ??= JSON.parse(this._text(0)); }
-  get payloadBytes() { return this._b ? this._slice(this._r[2], this._r[3]) : (this._pb ??= enc.encode(this.payloadText)); }
+  get meta() { return this._m ??= JSON.parse(this._text(this._m0, this._m1)); }
+  get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
-    if (this._b) return dec.decode(this.payloadBytes);
-    const t = this._s.slice(this._p0, this._p1);
-    return this._wf ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
+    const d = this._d;
+    if (d.subarray) return dec.decode(this.payloadBytes);
+    const t = d.slice(this._p0, this._p1), x = this._x;
+    return x?.t && !x.wf ? wellFormed(t) : t;   // lone surrogates read as U+FFFD, as the core saw them
   }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
-    if (!this._r[5]) return undefined;
-    return this._e ??= JSON.parse(this._text(4));
+    const x = this._x;
+    if (x?.e1) return x.e ??= JSON.parse(this._text(x.e0, x.e1));
   }
   /** HTTP status of the error object: its http_status_code when 400-599, else derived from its code. */
-  get errorStatus() { return this._r[5] ? this._r[6] : null; }
+  get errorStatus() { return this._x?.e1 ? this._x.es : null; }
   /** meta.request_id in canonical form (lowercase, hyphenated), whatever form the sender used. */
   get requestId() {
-    if (!this._r[12]) return undefined;
-    return this._id ??= this._q._uuidCanonical(this._b ? this._slice(this._r[11], this._r[12]) : this._text(11));
+    const a = this._i0, n = this._i1, d = this._d;
+    if (n) return this._y.id ??= this._q._uuidCanonical(d.subarray ? d.subarray(a, a + n) : this._text(a, n));
   }
   toJSON() {
     const o = { meta: this.meta, payload: this.payload };
@@ -85,27 +94,27 @@ const wellFormed = String.prototype.toWellFormed
   ? (t) => t.toWellFormed()
   : (t) => dec.decode(enc.encode(t));
 
-/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer). */
-function envelopeOfText(q, s, rec, n) {
-  const env = new Envelope(undefined, rec, 0, q), p0 = rec[2], p1 = rec[2] + rec[3];
-  env._s = s;
+/** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer);
+ * its decode record is rec (an Int32Array) from word `at` on. */
+function envelopeOfText(q, s, rec, n, at = 0) {
+  const env = new Envelope(s, rec, 0, q, at);
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
-  if (env._wf = n === s.length) { env._p0 = p0; env._p1 = p1; return env; }
-  // no U+FFFD in the payload's bytes: no lone surrogate in its slice, which then needs no pass
-  env._wf = !q.x.q_has_replacement(p0, rec[3]);
-  const m = q.mem, base = q._in;
+  if (n === s.length) return env;
+  rec = rec.subarray(at);
+  const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
+  // texts by their byte offset (meta, error, request id: _text); wf: no U+FFFD in the payload's
+  // bytes, so no lone surrogate in its slice, which then needs no well-formedness pass
+  const x = env._y, t = x.t = [];
+  x.wf = !q.x.q_has_replacement(p0, rec[3]);
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
-  const t = env._t = [];
-  t[0] = text(rec[0], rec[1]);
-  if (rec[5]) t[4] = text(rec[4], rec[5]);
-  if (rec[12]) t[11] = text(rec[11], rec[12]);
+  for (const i of [0, 4, 11]) if (rec[i + 1]) t[rec[i]] = text(rec[i], rec[i + 1]);
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
   const known = [0, 4].filter((i) => rec[i + 1] && rec[i] >= 0).sort((i, j) => rec[i] - rec[j]);
   const units = (a, b) => {
     let c = 0;
     for (const i of known) {
       const r0 = rec[i], r1 = r0 + rec[i + 1];
-      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[i].length; a = r1; }
+      if (r0 >= a && r1 <= b) { c += dec.decode(m.subarray(base + a, base + r0)).length + t[r0].length; a = r1; }
     }
     return c + dec.decode(m.subarray(base + a, base + b)).length;
   };
@@ -173,10 +182,10 @@ export class Qollective {
   }
 
   // ---- memory and calls -------------------------------------------------------------
-  // Views of the wasm memory, made again only when it has grown (a view per call costs).
+  // Views of the wasm memory, made again only when it has grown (a view per call costs): growing
+  // detaches the old buffer, so its views read as empty (memory.buffer itself is a host call)
   _views() {
-    const b = this.x.memory.buffer;
-    if (this._mem.buffer !== b) { this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
+    if (!this._mem.length) { const b = this.x.memory.buffer; this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
   }
   get mem() { this._views(); return this._mem; }
   /** A copy of `count` 32-bit words of the call's output. */
@@ -516,34 +525,36 @@ export class Client {
    * text: that frame as the string it came in, when it is all ASCII (envelopes are slices of it). */
   _wsRun(rc, inPtr, entry, text) {
     if (globalThis.QOLLECTIVE_REST_ONLY) return;   // the REST glue has no sockets
-    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32, acts = [];
+    const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32;
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2];
-    // copy everything out of wasm memory first: callbacks below may call into the core again
+    let acts;
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
       const op = WA_OPS[w[i] & 0xff];
+      let a = entry;
       if (op === 'request') {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
         entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
         entry.keep = w[i + 6];
-        acts.push(entry);   // in its place: an earlier record may end the request its slot held
-        continue;
+      } else {
+        a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
+        if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
+        else if (op === 'resolve' || op === 'push') {
+          // the decode record is read where it is (words i + 5 on); an ASCII frame (text) is
+          // kept whole, the envelope's offsets shifted into it: no copies
+          const at = w[i + 3], n = w[i + 4];
+          a.env = text === undefined ? new Envelope(m.slice(inPtr + at, inPtr + at + n), w, 0, q, i + 5) : new Envelope(text, w, -at, q, i + 5);
+        } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
       }
-      const a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
-      if (op === 'timer') a.in = a.r >>> 0;
-      else if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
-      else if (op === 'resolve' || op === 'push') {
-        const at = w[i + 3], n = w[i + 4], rec = w.slice(i + 5, i + 5 + RECORD_WORDS);
-        a.env = text !== undefined ? envelopeOfText(q, text.slice(at, at + n), rec, n) : new Envelope(m.slice(inPtr + at, inPtr + at + n), rec, 0, q);
-      } else if (a.detailsAt) a.details = jsonAt(m, inPtr, a.detailsAt);   // a reject's details, in the frame
-      acts.push(a);
+      // In order. A new request, send, ping, timer and resolve run at once: none calls into the
+      // core or the caller's code (a promise settles later). From the first other action on
+      // (its callbacks may call into the core again), the rest wait until all is copied out.
+      if (acts || op === 'json' || op === 'push') (acts ??= []).push(a);
+      else this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
     }
-    for (const a of acts) {
-      if (a === entry) this._sockets.get(a.s)?._enter(a);
-      else this._sockets.get(a.s)?._act(a);
-    }
+    for (const a of acts || []) this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
   }
 
   _live() {
@@ -1020,7 +1031,7 @@ export class Socket {
       case 'close': return this._close(a.g, a.code, a.reason, a.flush);
       case 'timer':
         clearTimeout(this._timer);
-        this._timer = setTimeout(() => this._event(this.g, WS_TICK), a.in);
+        this._timer = setTimeout(() => this._event(this.g, WS_TICK), a.r >>> 0);
         return;
       case 'resolve': return this._settle(a.r, true, a.env);
       case 'reject': {
@@ -1129,7 +1140,10 @@ export class Socket {
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
-    ws.onmessage = (ev) => this._message(g, ev.data);
+    // Node's `ws` hands a message to an EventEmitter listener without the MessageEvent it wraps it
+    // in for onmessage (one object a frame); the text is the same string
+    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString()));
+    else ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
       // a failure the host named (Node: a TLS error code) goes to the core, which decides
