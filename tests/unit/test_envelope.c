@@ -465,6 +465,114 @@ static void round_trip_is_stable(void **s) {
     assert_string_equal(first, twice);
 }
 
+/* ---- canonical metas are validated and copied, not rewritten ---------------------------- */
+
+/* Walks meta validating only, with the canonical check encode's shortcut uses; returns w->canon. */
+static bool walks_canonical(const char *meta, schema_walk *w) {
+    scratch_reset();
+    q_error e; q_error_clear(&e);
+    schema_walk_init(w, (const uint8_t *)meta, (uint32_t)strlen(meta), 0, &e, NULL, "meta");
+    w->nest = 1; w->max_depth = LIM.max_depth;
+    w->canon = true;
+    assert_int_equal(schema_walk_object(w, &ENV_META_SCHEMA), Q_OK);
+    return w->canon;
+}
+
+/* What env_encode writes for meta equals what the writer alone writes (env_meta_walk with out). */
+static void expect_meta_as_writer(const char *meta) {
+    int rc; q_error e;
+    const char *got = encode3(meta, "1", "", NULL, &rc, &e);
+    if (rc) fail_msg("encode of %s failed: %s", meta, e.message);
+    char want[8192];
+    q_buf out = {0};
+    schema_walk w;
+    q_error_clear(&e);
+    assert_int_equal(env_meta_walk((const uint8_t *)meta, (uint32_t)strlen(meta), 0, &LIM, NULL, &out, &w, &e), Q_OK);
+    snprintf(want, sizeof want, "{\"meta\":%.*s,\"payload\":1}", (int)out.len, (const char *)out.ptr);
+    assert_string_equal(got, want);
+}
+
+static void canonical_metas_are_copied_not_rewritten(void **s) {
+    schema_walk w;
+    /* the writer's own output is copied as it is, and so is an empty meta */
+    assert_true(walks_canonical(FULL_META_CANONICAL, &w));
+    assert_int_equal(w.f64_fixes, 0);
+    expect_meta_as_writer(FULL_META_CANONICAL);
+    assert_true(walks_canonical("{}", &w));
+    /* JSON.stringify's integral f64s (45 for 45.0): copied with the ".0" the writer adds */
+    static const char INTS[] = "{\"duration\":45,\"tracing\":{\"tags\":{\"a\":200,\"b\":\"x\",\"c\":-3,\"d\":1.5}},\"extensions\":{\"n\":7}}";
+    assert_true(walks_canonical(INTS, &w));
+    assert_int_equal(w.f64_fixes, 3);
+    assert_int_equal(w.f64_fix[0], strstr(INTS, "45") + 2 - INTS);
+    expect_encode(INTS, "1", "", "{\"meta\":{\"duration\":45.0,\"tracing\":{\"tags\":{\"a\":200.0,\"b\":\"x\",\"c\":-3.0,\"d\":1.5}},"
+                                 "\"extensions\":{\"n\":7}},\"payload\":1}");
+    expect_meta_as_writer(INTS);
+    /* every way the writer's bytes can differ: the meta is rewritten, exactly as the writer writes it */
+    static const char *const DIFFERENT[] = {
+        "{ }", "{\"tenant\":\"t\" }", "{ \"tenant\":\"t\"}", "{\"tenant\" :\"t\"}", "{\"tenant\": \"t\"}",
+        "{\"version\":\"1\" ,\"tenant\":\"t\"}", "{\"version\":\"1\", \"tenant\":\"t\"}",
+        "{\"tenant\":\"t\",\"version\":\"1\"}",                          /* key order */
+        "{\"zzz\":1}", "{\"tenant\":\"t\",\"zzz\":1}",                  /* unknown keys are dropped */
+        "{\"tena\\u006et\":\"t\"}",                                    /* an escaped key */
+        "{\"tenant\":null}", "{\"tracing\":{\"span_id\":null}}",         /* null is not written */
+        "{\"security\":{}}", "{\"debug\":{\"trace_enabled\":true}}",      /* traps are written [] */
+        "{\"tracing\":{\"tags\":{}}}", "{\"debug\":{\"environment_vars\":{}}}",   /* empty maps are omitted */
+        "{\"request_id\":\"0190A3F2-1234-7ABC-8DEF-0123456789AB\"}", "{\"request_id\":\"0190a3f212347abc8def0123456789ab\"}",
+        "{\"timestamp\":\"2024-03-01T12:00:00+00:00\"}", "{\"timestamp\":\"2024-03-01T12:00:00.5Z\"}",
+        "{\"tenant\":\"a\\/b\"}", "{\"tenant\":\"\\u0041\"}", "{\"tenant\":\"\\u001F\"}", "{\"tenant\":\"a\\nb\"}",   /* escapes: the writer's call */
+        "{\"debug\":{\"log_level\":\"\\u0057arn\"}}",
+        "{\"extensions\":{\"a\":[1, 2]}}", "{\"extensions\":{\"a\":{\"b\" :1}}}", "{\"extensions\":{\"a\": 1}}",
+        "{\"security\":{\"permissions\":[ \"a\"],\"roles\":[]}}", "{\"security\":{\"permissions\":[\"a\" ],\"roles\":[]}}",
+        "{\"security\":{\"permissions\":[\"a\", \"b\"],\"roles\":[]}}", "{\"tracing\":{\"baggage\":{\"k\": \"v\"}}}",
+        ("{\"tracing\":{\"tags\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,"
+         "\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17}}}"),   /* more ".0"s than Q_ENCODE_MAX_F64_FIXES */
+    };
+    for (size_t k = 0; k < sizeof DIFFERENT / sizeof *DIFFERENT; k++) {
+        if (walks_canonical(DIFFERENT[k], &w)) fail_msg("taken as canonical: %s", DIFFERENT[k]);
+        expect_meta_as_writer(DIFFERENT[k]);
+    }
+    /* autofill: a meta lacking what it adds is rewritten; one that has it all is copied */
+    static const uint8_t RND[16] = { 1 };
+    env_autofill af = { .fill = true, .now_ms = 1700000000123.0, .random = RND };
+    int rc; q_error e;
+    const char *out = encode3("{\"version\":\"2\"}", "1", "", &af, &rc, &e);
+    assert_non_null(strstr(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":"));
+    static const char HAS_ALL[] = "{\"timestamp\":\"2024-03-01T14:30:00.500Z\",\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\",\"version\":\"2\"}";
+    out = encode3(HAS_ALL, "1", "", &af, &rc, &e);
+    assert_true(walks_canonical(HAS_ALL, &w));
+    assert_non_null(strstr(out, HAS_ALL));
+}
+
+/* encode of {"meta":M,"payload":P} as one text: split where M ends, then the same as M and P apart. */
+static void one_text_splits_into_parts(void **s) {
+    static const char *const CASES[][2] = {
+        { "{}", "1" }, { "{\"extensions\":{\"x\":{\"payload\":\"}\"},\"y\":\",\\\"payload\\\":\"}}", "{\"a\":\"]}\"}" },
+        { "{\"tenant\":\"t\"}", "[1,[2,{\"meta\":{}}]]" }, { "{\"request_id\":\"nope\"}", "1" }, { "[]", "1" },
+        { "{\"tenant\":\"\\ud800\"}", "1" }, { "{}", "{\"a\":" }, { "{}", "\"\\udc00\"" }, { "{\"tenant\":5}", "null" },
+    };
+    for (size_t k = 0; k < sizeof CASES / sizeof *CASES; k++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"meta\":%s,\"payload\":%s}", CASES[k][0], CASES[k][1]);
+        uint32_t mo, ml, po, pl, n = (uint32_t)strlen(text);
+        q_error e; q_error_clear(&e);
+        assert_int_equal(env_text_split((const uint8_t *)text, 0, n, &mo, &ml, &po, &pl, &e), Q_OK);
+        assert_int_equal(mo, 8);
+        assert_int_equal(ml, strlen(CASES[k][0]));
+        assert_int_equal(po, 8 + ml + 11);
+        assert_int_equal(pl, strlen(CASES[k][1]));
+    }
+    static const char *const NOT_ONE_TEXT[] = {
+        "", "{}", "{\"meta\":{}}", "{\"payload\":1,\"meta\":{}}", "{\"meta\":{},\"payload\":}", "{\"meta\":{}, \"payload\":1}",
+        "{\"meta\":{},\"payload\":1", "{\"meta\":{\"a\":1,\"payload\":1}",
+    };
+    for (size_t k = 0; k < sizeof NOT_ONE_TEXT / sizeof *NOT_ONE_TEXT; k++) {
+        uint32_t mo, ml, po, pl;
+        q_error e; q_error_clear(&e);
+        assert_int_equal(env_text_split((const uint8_t *)NOT_ONE_TEXT[k], 0, (uint32_t)strlen(NOT_ONE_TEXT[k]), &mo, &ml, &po, &pl, &e),
+                         Q_ERR(BAD_ARGUMENT));
+    }
+}
+
 static void allocation_failures_are_clean(void **s) {
     char env[8192];
     snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[1,2,3]}", FULL_META);
@@ -510,6 +618,8 @@ int main(void) {
         cmocka_unit_test_setup(free_form_values_are_skipped, setup),
         cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
         cmocka_unit_test_setup(round_trip_is_stable, setup),
+        cmocka_unit_test_setup(canonical_metas_are_copied_not_rewritten, setup),
+        cmocka_unit_test_setup(one_text_splits_into_parts, setup),
         cmocka_unit_test_setup(allocation_failures_are_clean, setup),
     };
     return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
