@@ -300,14 +300,11 @@ export class Qollective {
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
   encode(env, options = {}, client = -1) {
-    const text = envelopeText(env), parts = text === undefined && encodeParts(env);
+    const text = envelopeText(env), parts = text === undefined ? encodeParts(env) : [text, '', ''];
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16);
-    if (text !== undefined) this._check(this.x.q_envelope_encode(this._inputText(text), 0, 0, autofill | ENCODE_TEXT, this.io.now(), client));
-    else {
-      const [m, p, e] = this._input(parts);
-      this._check(this.x.q_envelope_encode(m, p, e, autofill, this.io.now(), client));
-    }
+    const [m, p, e] = this._input(parts);
+    this._check(this.x.q_envelope_encode(m, p, e, autofill | (text === undefined ? 0 : ENCODE_TEXT), this.io.now(), client));
     return this._out();
   }
 
@@ -331,14 +328,7 @@ export class Qollective {
   encodeMany(list, options = {}, client = -1) {
     // one text per envelope when every one has it, else meta and payload apart
     let parts = listOf(list).map(envelopeText), flags = ENCODE_TEXT;
-    if (parts.includes(undefined)) {
-      parts = [];
-      flags = 0;
-      for (const env of list) {
-        const [meta, payload] = encodeParts(env);
-        parts.push(meta, payload);
-      }
-    }
+    if (parts.includes(undefined)) { parts = list.flatMap((env) => encodeParts(env).slice(0, 2)); flags = 0; }
     const n = this._inputFramed(parts);
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
@@ -1202,8 +1192,8 @@ function toJson(v, path) {
  * (undefined, a function), a toJSON on meta or payload (it would be told another key), a throw. */
 function envelopeText(env) {
   const meta = env?.meta, payload = env?.payload, t = typeof payload;
-  if (typeof meta !== 'object' || !meta || meta.toJSON || env.payloadJson !== undefined || (env.error ?? null) !== null ||
-      t === 'undefined' || t === 'function' || t === 'symbol' || (t === 'object' && payload?.toJSON)) return;
+  if (typeof meta !== 'object' || !meta || meta.toJSON || payload?.toJSON || env.payloadJson !== undefined || env.error != null ||
+      t === 'undefined' || t === 'function' || t === 'symbol') return;
   try { return JSON.stringify({ meta, payload }); } catch {}
 }
 

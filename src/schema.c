@@ -108,6 +108,18 @@ static void canon_member(schema_walk *w, const jsmntok_t *key, uint32_t at, uint
     if (key ? (uint32_t)key->start != want + 1 || at != (uint32_t)key->end + 2 : at != want) w->canon = false;
 }
 
+/* A string the writer copies as it is: plain, or each escape one the writer writes the same way
+ * (the token re-escaped by jw_string_token, as the writer does, into scratch, and compared). */
+static int canon_string(schema_walk *w, const jsmntok_t *t) {
+    if (!has_backslash(tok_ptr(w, t), tok_len(t))) return Q_OK;
+    const uint8_t *tok = tok_ptr(w, t) - 1;
+    uint32_t n = tok_len(t) + 2;
+    q_buf b = {0};
+    if (jw_string_token(&b, tok, n)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);   /* a valid token: only room fails */
+    if (b.len != n || q_memcmp(b.ptr, tok, n)) w->canon = false;
+    return Q_OK;
+}
+
 /* A raw value (ANY) the writer copies without whitespace: the same bytes when it has none
  * (compacted into scratch to see; Q_OK or OUT_OF_MEMORY, as the writer would meet it). */
 static int canon_compact(schema_walk *w, const jsmntok_t *t) {
@@ -129,11 +141,7 @@ static void canon_f64_fix(schema_walk *w, const jsmntok_t *t) {
 
 /* A validated string (its body spanned by t), re-escaped canonically. */
 static int emit_token(schema_walk *w, const jsmntok_t *t) {
-    if (!w->out) {
-        /* checking: a string with escapes may be re-escaped; the writer decides */
-        if (w->canon && has_backslash(tok_ptr(w, t), tok_len(t))) w->canon = false;
-        return Q_OK;
-    }
+    if (!w->out) return w->canon ? canon_string(w, t) : Q_OK;
     int rc = jw_string_token(w->out, tok_ptr(w, t) - 1, tok_len(t) + 2);
     return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
@@ -437,7 +445,8 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
         w->canon = false;                              /* and not written */
     } else {
         if ((rc = walk_value(w, v, fd->type, fd->elem, fd->sub))) return rc;
-        if (w->canon && (fd->flags & SF_OMIT_EMPTY) && span_empty(w->js, v)) w->canon = false;   /* not written */
+        /* an empty map is not written (checked: it has no whitespace either, so it is "{}") */
+        if (w->canon && (fd->flags & SF_OMIT_EMPTY) && v->end - v->start == 2) w->canon = false;
         if (fd->slot >= 0) { w->slots[fd->slot] = fd->slot; w->vals[fd->slot] = *v; }
     }
     path_pop(w, saved);

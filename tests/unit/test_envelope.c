@@ -499,6 +499,13 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
     assert_int_equal(w.f64_fixes, 0);
     expect_meta_as_writer(FULL_META_CANONICAL);
     assert_true(walks_canonical("{}", &w));
+    /* escapes the writer writes the same way (JSON.stringify's): \" \\ \b \f \n \r \t, \u00XX lower case */
+    static const char ESCAPED[] = "{\"tenant\":\"q\\\"b\\\\s\\b\\f\\n\\r\\t\\u0001\\u001f\\u007F\"}";
+    static const char ESCAPED_OK[] = "{\"tenant\":\"q\\\"b\\\\s\\b\\f\\n\\r\\t\\u0001\\u001f\"}";
+    assert_false(walks_canonical(ESCAPED, &w));   /* \u007F: the writer writes DEL as it is */
+    expect_meta_as_writer(ESCAPED);
+    assert_true(walks_canonical(ESCAPED_OK, &w));
+    expect_meta_as_writer(ESCAPED_OK);
     /* JSON.stringify's integral f64s (45 for 45.0): copied with the ".0" the writer adds */
     static const char INTS[] = "{\"duration\":45,\"tracing\":{\"tags\":{\"a\":200,\"b\":\"x\",\"c\":-3,\"d\":1.5}},\"extensions\":{\"n\":7}}";
     assert_true(walks_canonical(INTS, &w));
@@ -519,7 +526,8 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
         "{\"tracing\":{\"tags\":{}}}", "{\"debug\":{\"environment_vars\":{}}}",   /* empty maps are omitted */
         "{\"request_id\":\"0190A3F2-1234-7ABC-8DEF-0123456789AB\"}", "{\"request_id\":\"0190a3f212347abc8def0123456789ab\"}",
         "{\"timestamp\":\"2024-03-01T12:00:00+00:00\"}", "{\"timestamp\":\"2024-03-01T12:00:00.5Z\"}",
-        "{\"tenant\":\"a\\/b\"}", "{\"tenant\":\"\\u0041\"}", "{\"tenant\":\"\\u001F\"}", "{\"tenant\":\"a\\nb\"}",   /* escapes: the writer's call */
+        "{\"tenant\":\"a\\/b\"}", "{\"tenant\":\"\\u0041\"}", "{\"tenant\":\"\\u001F\"}", "{\"tenant\":\"\\u0008\"}",   /* escapes */
+        "{\"tenant\":\"\\u00e9\"}", "{\"tenant\":\"\\ud83d\\ude00\"}", "{\"tracing\":{\"tags\":{\"\\u0061\":\"v\"}}}",
         "{\"debug\":{\"log_level\":\"\\u0057arn\"}}",
         "{\"extensions\":{\"a\":[1, 2]}}", "{\"extensions\":{\"a\":{\"b\" :1}}}", "{\"extensions\":{\"a\": 1}}",
         "{\"security\":{\"permissions\":[ \"a\"],\"roles\":[]}}", "{\"security\":{\"permissions\":[\"a\" ],\"roles\":[]}}",
