@@ -50,59 +50,79 @@ enum {
 };
 _Static_assert(C_COUNT_ <= SCHEMA_MAX_SLOTS, "config slots fit the walker");
 
-#define S(name, type, slot) SCHEMA_FIELD(name, type, SF_NONNULL, slot, 0, NULL)
+/* Every key the config schemas name, once (schema.h SCHEMA_NAMES). */
+#define CONFIG_NAMES(X) \
+    X(rest) X(timeouts) X(retry) X(websocket) X(limits) X(meta) X(security) X(log) \
+    X(base_url) X(route) X(method) X(headers) X(max_redirects) X(request_ms) X(connect_ms) \
+    X(max_attempts) X(base_delay_ms) X(max_delay_ms) X(jitter_percent) X(retry_non_idempotent) \
+    X(url) X(ping_interval_ms) X(message_timeout_ms) X(max_message_bytes) X(max_connections) X(max_queue) X(reconnect) \
+    X(max_envelope_bytes) X(max_meta_bytes) X(max_depth) X(max_in_flight) X(max_header_bytes) X(max_error_bytes) \
+    X(tenant) X(uuid_version) \
+    X(auth_token) X(auth_scheme) X(allowed_origins) X(client_cert_header) X(sign_requests) X(signature_key_id) X(token_ttl_ms) \
+    X(level)
+SCHEMA_NAMES(config_names, CONFIG_NAMES);
+
+/* Schema indices: the sections in ROOT's order, then ROOT. Enum lists: */
+enum { S_REST, S_TIMEOUTS, S_RETRY, S_WEBSOCKET, S_LIMITS, S_META, S_SECURITY, S_LOG, S_ROOT };
+enum { E_METHOD, E_LOG_LEVEL };
+static const char *const CONFIG_ENUMS[] = { [E_METHOD] = Q_HTTP_METHOD_LIST, [E_LOG_LEVEL] = LOG_LEVEL_LIST };
+
+#define FIELD(name, type, slot, elem, sub) SCHEMA_FIELD(config_names, name, type, SF_NONNULL, slot, elem, sub)
+#define S(name, type, slot) FIELD(name, type, slot, 0, 0)
 /* Integer settings are walked as any integer; INTS below checks each one's own range, so
  * the message names the allowed range (also for negative values). */
 #define I(name, slot) S(name, ST_I64, slot)
-#define O(name, sch) SCHEMA_FIELD(name, ST_OBJECT, SF_NONNULL, -1, 0, &sch)
-#define SCHEMA(fields) { fields, SCHEMA_COUNT(fields), 1 }
+#define O(name, sch) FIELD(name, ST_OBJECT, -1, 0, sch)
 
-static const schema_field REST_F[] = {
-    S("base_url", ST_STRING, C_BASE_URL), S("route", ST_STRING, C_ROUTE),
-    SCHEMA_FIELD("method", ST_ENUM, SF_NONNULL, C_METHOD, 0, Q_HTTP_METHOD_LIST),
-    SCHEMA_FIELD("headers", ST_MAP, SF_NONNULL, C_HEADERS, ST_STRING, NULL),
-    I("max_redirects", C_MAX_REDIRECTS),
+static const struct config_fields {
+    schema_field rest[5], timeouts[2], retry[5], websocket[7], limits[6], meta[2], security[7], log[1], root[8];
+} CONFIG_FIELDS = {
+    .rest = {
+        S(base_url, ST_STRING, C_BASE_URL), S(route, ST_STRING, C_ROUTE),
+        FIELD(method, ST_ENUM, C_METHOD, 0, E_METHOD),
+        FIELD(headers, ST_MAP, C_HEADERS, ST_STRING, 0),
+        I(max_redirects, C_MAX_REDIRECTS),
+    },
+    .timeouts = { I(request_ms, C_REQUEST_MS), I(connect_ms, C_CONNECT_MS) },
+    .retry = {
+        I(max_attempts, C_MAX_ATTEMPTS), I(base_delay_ms, C_BASE_DELAY),
+        I(max_delay_ms, C_MAX_DELAY), I(jitter_percent, C_JITTER),
+        S(retry_non_idempotent, ST_BOOL, C_RETRY_NON_IDEMPOTENT),
+    },
+    .websocket = {
+        S(url, ST_STRING, C_WS_URL), I(ping_interval_ms, C_WS_PING),
+        I(message_timeout_ms, C_WS_MSG_TIMEOUT), I(max_message_bytes, C_WS_MAX_MSG),
+        I(max_connections, C_WS_MAX_CONN), I(max_queue, C_WS_MAX_QUEUE),
+        S(reconnect, ST_BOOL, C_WS_RECONNECT),
+    },
+    .limits = {
+        I(max_envelope_bytes, C_MAX_ENVELOPE), I(max_meta_bytes, C_MAX_META),
+        I(max_depth, C_MAX_DEPTH), I(max_in_flight, C_MAX_IN_FLIGHT),
+        I(max_header_bytes, C_MAX_HEADER), I(max_error_bytes, C_MAX_ERROR),
+    },
+    .meta = { S(tenant, ST_STRING, C_TENANT), I(uuid_version, C_UUID_VERSION) },
+    .security = {
+        S(auth_token, ST_STRING, C_AUTH_TOKEN), S(auth_scheme, ST_STRING, C_AUTH_SCHEME),
+        FIELD(allowed_origins, ST_ARRAY, C_ORIGINS, ST_STRING, 0),
+        S(client_cert_header, ST_BOOL, C_CLIENT_CERT_HEADER),
+        S(sign_requests, ST_BOOL, C_SIGN_REQUESTS),
+        S(signature_key_id, ST_STRING, C_SIGNATURE_KEY_ID),
+        I(token_ttl_ms, C_TOKEN_TTL),
+    },
+    .log = { FIELD(level, ST_ENUM, C_LOG_LEVEL, 0, E_LOG_LEVEL) },
+    .root = {
+        O(rest, S_REST), O(timeouts, S_TIMEOUTS), O(retry, S_RETRY), O(websocket, S_WEBSOCKET),
+        O(limits, S_LIMITS), O(meta, S_META), O(security, S_SECURITY), O(log, S_LOG),
+    },
 };
-static const schema REST = SCHEMA(REST_F);
-static const schema_field TIMEOUTS_F[] = { I("request_ms", C_REQUEST_MS), I("connect_ms", C_CONNECT_MS) };
-static const schema TIMEOUTS = SCHEMA(TIMEOUTS_F);
-static const schema_field RETRY_F[] = {
-    I("max_attempts", C_MAX_ATTEMPTS), I("base_delay_ms", C_BASE_DELAY),
-    I("max_delay_ms", C_MAX_DELAY), I("jitter_percent", C_JITTER),
-    S("retry_non_idempotent", ST_BOOL, C_RETRY_NON_IDEMPOTENT),
+static const schema CONFIG_SCHEMAS[] = {
+    [S_REST] = SCHEMA_AT(config_fields, rest, 1), [S_TIMEOUTS] = SCHEMA_AT(config_fields, timeouts, 1),
+    [S_RETRY] = SCHEMA_AT(config_fields, retry, 1), [S_WEBSOCKET] = SCHEMA_AT(config_fields, websocket, 1),
+    [S_LIMITS] = SCHEMA_AT(config_fields, limits, 1), [S_META] = SCHEMA_AT(config_fields, meta, 1),
+    [S_SECURITY] = SCHEMA_AT(config_fields, security, 1), [S_LOG] = SCHEMA_AT(config_fields, log, 1),
+    [S_ROOT] = SCHEMA_AT(config_fields, root, 1),
 };
-static const schema RETRY = SCHEMA(RETRY_F);
-static const schema_field WS_F[] = {
-    S("url", ST_STRING, C_WS_URL), I("ping_interval_ms", C_WS_PING),
-    I("message_timeout_ms", C_WS_MSG_TIMEOUT), I("max_message_bytes", C_WS_MAX_MSG),
-    I("max_connections", C_WS_MAX_CONN), I("max_queue", C_WS_MAX_QUEUE),
-    S("reconnect", ST_BOOL, C_WS_RECONNECT),
-};
-static const schema WS = SCHEMA(WS_F);
-static const schema_field LIMITS_F[] = {
-    I("max_envelope_bytes", C_MAX_ENVELOPE), I("max_meta_bytes", C_MAX_META),
-    I("max_depth", C_MAX_DEPTH), I("max_in_flight", C_MAX_IN_FLIGHT),
-    I("max_header_bytes", C_MAX_HEADER), I("max_error_bytes", C_MAX_ERROR),
-};
-static const schema LIMITS = SCHEMA(LIMITS_F);
-static const schema_field META_F[] = { S("tenant", ST_STRING, C_TENANT), I("uuid_version", C_UUID_VERSION) };
-static const schema META = SCHEMA(META_F);
-static const schema_field SECURITY_F[] = {
-    S("auth_token", ST_STRING, C_AUTH_TOKEN), S("auth_scheme", ST_STRING, C_AUTH_SCHEME),
-    SCHEMA_FIELD("allowed_origins", ST_ARRAY, SF_NONNULL, C_ORIGINS, ST_STRING, NULL),
-    S("client_cert_header", ST_BOOL, C_CLIENT_CERT_HEADER),
-    S("sign_requests", ST_BOOL, C_SIGN_REQUESTS),
-    S("signature_key_id", ST_STRING, C_SIGNATURE_KEY_ID),
-    I("token_ttl_ms", C_TOKEN_TTL),
-};
-static const schema SECURITY = SCHEMA(SECURITY_F);
-static const schema_field LOG_F[] = { SCHEMA_FIELD("level", ST_ENUM, SF_NONNULL, C_LOG_LEVEL, 0, LOG_LEVEL_LIST) };
-static const schema LOG = SCHEMA(LOG_F);
-static const schema_field ROOT_F[] = {
-    O("rest", REST), O("timeouts", TIMEOUTS), O("retry", RETRY), O("websocket", WS),
-    O("limits", LIMITS), O("meta", META), O("security", SECURITY), O("log", LOG),
-};
-static const schema ROOT = SCHEMA(ROOT_F);
+const schema_set CONFIG_SCHEMA_SET = SCHEMA_SET(config_names, config_fields, CONFIG_FIELDS, CONFIG_SCHEMAS, CONFIG_ENUMS);
 
 /* Integer settings: range, slot, where it goes (small fields: the table is data in the
  * module; the key path for errors comes from the schema tables, config_path). */
@@ -277,13 +297,14 @@ int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, boo
 /* "section.key" of config slot `slot`, read from the schema tables (not kept twice as text). */
 __attribute__((noinline)) static const char *config_path(char *buf, size_t cap, int slot) {
     buf[0] = 0;
-    for (size_t s = 0; s < Q_ARRAY_LEN(ROOT_F); s++) {
-        const schema *sec = ROOT_F[s].sub;
+    for (size_t s = 0; s < Q_ARRAY_LEN(CONFIG_FIELDS.root); s++) {
+        const schema *sec = &CONFIG_SCHEMAS[CONFIG_FIELDS.root[s].sub];
+        const schema_field *fields = schema_fields(&CONFIG_SCHEMA_SET, sec);
         for (uint8_t f = 0; f < sec->count; f++)
-            if (sec->fields[f].slot == slot) {
-                q_text_append(buf, cap, ROOT_F[s].name);
+            if (fields[f].slot == slot) {
+                q_text_append(buf, cap, schema_field_name(&CONFIG_SCHEMA_SET, &CONFIG_FIELDS.root[s]));
                 q_text_append(buf, cap, ".");
-                q_text_append(buf, cap, sec->fields[f].name);
+                q_text_append(buf, cap, schema_field_name(&CONFIG_SCHEMA_SET, &fields[f]));
             }
     }
     return buf;
@@ -313,7 +334,7 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
     if (json_skip_ws(json, len, 0) >= len) return Q_OK;   /* no config: all defaults */
     schema_walk w;
     int rc = config_walk_text(&w, json, len, "config", "", err);
-    if (rc || (rc = schema_walk_object(&w, &ROOT))) return rc;
+    if (rc || (rc = schema_walk_object(&w, &CONFIG_SCHEMA_SET, S_ROOT))) return rc;
 
     for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++) {
         int tok = w.slots[INTS[k].slot];
@@ -392,11 +413,12 @@ static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
 
 int config_to_json(const q_config *c, q_buf *o) {
     int rc = q_buf_putc(o, '{');
-    for (size_t s = 0; s < Q_ARRAY_LEN(ROOT_F) && !rc; s++) {
-        const schema *sec = ROOT_F[s].sub;
-        rc = jw_fmt(o, "%s\"%s\":{", s ? "," : "", ROOT_F[s].name);
+    for (size_t s = 0; s < Q_ARRAY_LEN(CONFIG_FIELDS.root) && !rc; s++) {
+        const schema *sec = &CONFIG_SCHEMAS[CONFIG_FIELDS.root[s].sub];
+        const schema_field *fields = schema_fields(&CONFIG_SCHEMA_SET, sec);
+        rc = jw_fmt(o, "%s\"%s\":{", s ? "," : "", schema_field_name(&CONFIG_SCHEMA_SET, &CONFIG_FIELDS.root[s]));
         for (uint8_t f = 0; f < sec->count && !rc; f++)
-            rc = jw_fmt(o, "%s\"%s\":", f ? "," : "", sec->fields[f].name) || put_setting(c, &sec->fields[f], o);
+            rc = jw_fmt(o, "%s\"%s\":", f ? "," : "", schema_field_name(&CONFIG_SCHEMA_SET, &fields[f])) || put_setting(c, &fields[f], o);
         if (!rc) rc = q_buf_putc(o, '}');
     }
     if (!rc) rc = q_buf_putc(o, '}');

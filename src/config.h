@@ -65,6 +65,8 @@ int config_origin_allowed(const q_config *c, const uint8_t *url, uint32_t n, boo
  * (the config and a call's options are objects). */
 int config_walk_text(schema_walk *w, const uint8_t *js, uint32_t len, const char *where, const char *path, q_error *err);
 
+/* The config's schema tables (the sections and their settings). */
+extern const schema_set CONFIG_SCHEMA_SET;
 extern const char Q_HTTP_METHOD_LIST[];   /* "GET\0POST\0...": q_http_method order, a schema enum */
 /* The method a string token names; a schema ST_ENUM of Q_HTTP_METHOD_LIST validated it (the
  * last method is the only one left when no other matched). */

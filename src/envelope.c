@@ -17,146 +17,160 @@ static const char SPAN_KIND[] = "Unspecified\0Server\0Client\0Producer\0Consumer
 static const char SPAN_STATUS_CODE[] = "Unspecified\0Ok\0Error\0Timeout\0";
 static const char CALL_STATUS[] = "Unspecified\0Success\0Error\0Timeout\0";
 
-#define F(name, type, flags) SCHEMA_FIELD(name, type, flags, -1, 0, NULL)
-#define FS(name, type, flags, slot) SCHEMA_FIELD(name, type, flags, slot, 0, NULL)
-#define FE(name, values) SCHEMA_FIELD(name, ST_ENUM, 0, -1, 0, values)
-#define FO(name, sch, flags, slot) SCHEMA_FIELD(name, ST_OBJECT, flags, slot, 0, &sch)
-#define FA(name, elem, sub, flags) SCHEMA_FIELD(name, ST_ARRAY, flags, -1, elem, sub)
-#define FM(name, elem, flags) SCHEMA_FIELD(name, ST_MAP, flags, -1, elem, NULL)
-#define SCHEMA(fields, strict) { fields, SCHEMA_COUNT(fields), strict }
+/* Every key the envelope's schemas name, once (schema.h SCHEMA_NAMES). */
+#define ENV_NAMES(X) \
+    X(timestamp) X(request_id) X(version) X(duration) X(tenant) X(on_behalf_of) X(security) X(debug) \
+    X(performance) X(monitoring) X(tracing) X(extensions) \
+    X(code) X(message) X(details) X(trace) X(http_status_code) \
+    X(originalUser) X(delegatingUser) X(delegatingTenant) \
+    X(user_id) X(session_id) X(auth_method) X(permissions) X(ip_address) X(user_agent) X(roles) X(token_expires_at) \
+    X(query) X(rows_affected) X(database) \
+    X(heap_used) X(heap_total) X(external) X(cpu_time) X(wall_time) X(allocations) \
+    X(trace_enabled) X(db_queries) X(memory_usage) X(stack_trace) X(environment_vars) X(request_headers) X(log_level) \
+    X(profiling_data) X(hits) X(misses) X(sets) X(service) X(status) X(endpoint) \
+    X(db_query_time) X(db_query_count) X(cache_hit_ratio) X(cache_operations) X(memory_allocated) X(memory_peak) \
+    X(cpu_usage) X(network_latency) X(external_calls) X(gc_collections) X(gc_time) X(thread_count) X(processing_time_ms) \
+    X(server_id) X(datacenter) X(build_version) X(deployment_id) X(instance_type) X(load_balancer) X(environment) \
+    X(cluster_id) X(namespace) X(health_status) X(uptime) \
+    X(trace_id) X(span_id) X(parent_span_id) X(baggage) X(sampling_rate) X(sampled) X(trace_state) X(operation_name) \
+    X(span_kind) X(span_status) X(tags)
+SCHEMA_NAMES(env_names, ENV_NAMES);
 
-static const schema_field ON_BEHALF_OF_F[] = {
-    F("originalUser", ST_STRING, SF_REQUIRED),
-    F("delegatingUser", ST_STRING, SF_REQUIRED),
-    F("delegatingTenant", ST_STRING, SF_REQUIRED),
+/* The set's schemas (sub-schema indices) and enum lists (ENUM indices). */
+enum { S_META, S_ERROR, S_ON_BEHALF_OF, S_SECURITY, S_DB_QUERY, S_MEMORY_USAGE, S_PROFILING, S_DEBUG, S_CACHE_OPS,
+       S_EXTERNAL_CALL, S_PERFORMANCE, S_MONITORING, S_SPAN_STATUS, S_TRACING };
+enum { E_AUTH_METHOD, E_LOG_LEVEL, E_ENVIRONMENT, E_HEALTH_STATUS, E_SPAN_KIND, E_SPAN_STATUS_CODE, E_CALL_STATUS };
+static const char *const ENV_ENUMS[] = {
+    [E_AUTH_METHOD] = AUTH_METHOD, [E_LOG_LEVEL] = LOG_LEVEL, [E_ENVIRONMENT] = ENVIRONMENT,
+    [E_HEALTH_STATUS] = HEALTH_STATUS, [E_SPAN_KIND] = SPAN_KIND, [E_SPAN_STATUS_CODE] = SPAN_STATUS_CODE,
+    [E_CALL_STATUS] = CALL_STATUS,
 };
-static const schema ON_BEHALF_OF = SCHEMA(ON_BEHALF_OF_F, 0);
 
-static const schema_field SECURITY_F[] = {
-    FS("user_id", ST_STRING, 0, MS_USER_ID),
-    FS("session_id", ST_STRING, 0, MS_SESSION_ID),
-    FE("auth_method", AUTH_METHOD),
-    FA("permissions", ST_STRING, NULL, SF_TRAP),
-    F("ip_address", ST_STRING, 0),
-    F("user_agent", ST_STRING, 0),
-    FA("roles", ST_STRING, NULL, SF_TRAP),
-    F("token_expires_at", ST_TIMESTAMP, 0),
-};
-static const schema SECURITY = SCHEMA(SECURITY_F, 0);
+#define FIELD(name, type, flags, slot, elem, sub) SCHEMA_FIELD(env_names, name, type, flags, slot, elem, sub)
+#define F(name, type, flags) FIELD(name, type, flags, -1, 0, 0)
+#define FS(name, type, flags, slot) FIELD(name, type, flags, slot, 0, 0)
+#define FE(name, values, flags) FIELD(name, ST_ENUM, flags, -1, 0, values)
+#define FO(name, sch, flags, slot) FIELD(name, ST_OBJECT, flags, slot, 0, sch)
+#define FA(name, elem, sub, flags) FIELD(name, ST_ARRAY, flags, -1, elem, sub)
+#define FM(name, elem, flags) FIELD(name, ST_MAP, flags, -1, elem, 0)
 
-static const schema_field DB_QUERY_F[] = {
-    F("query", ST_STRING, SF_REQUIRED),
-    F("duration", ST_F64, SF_REQUIRED),
-    F("rows_affected", ST_I32, 0),
-    F("database", ST_STRING, 0),
+/* One array per schema; META's fields first (autofill names them by index). */
+static const struct env_fields {
+    schema_field meta[12], error[5], on_behalf_of[3], security[8], db_query[4], memory_usage[3], profiling[3],
+                 debug[8], cache_ops[3], external_call[4], performance[13], monitoring[11], span_status[2], tracing[11];
+} ENV_FIELDS = {
+    .meta = {
+        FS(timestamp, ST_TIMESTAMP, 0, MS_TIMESTAMP),
+        FS(request_id, ST_UUID, 0, MS_REQUEST_ID),
+        FS(version, ST_STRING, 0, MS_VERSION),
+        FS(duration, ST_F64, 0, MS_DURATION),
+        FS(tenant, ST_STRING, 0, MS_TENANT),
+        FO(on_behalf_of, S_ON_BEHALF_OF, 0, MS_ON_BEHALF_OF),
+        FO(security, S_SECURITY, 0, MS_SECURITY),
+        FO(debug, S_DEBUG, 0, -1),
+        FO(performance, S_PERFORMANCE, 0, -1),
+        FO(monitoring, S_MONITORING, 0, -1),
+        FO(tracing, S_TRACING, 0, MS_TRACING),
+        FM(extensions, ST_ANY, 0),
+    },
+    .error = {
+        FS(code, ST_STRING, SF_REQUIRED, ES_CODE),
+        FS(message, ST_STRING, SF_REQUIRED, ES_MESSAGE),
+        FS(details, ST_ANY, 0, ES_DETAILS),
+        FS(trace, ST_STRING, 0, ES_TRACE),
+        FS(http_status_code, ST_U16, 0, ES_HTTP_STATUS),
+    },
+    .on_behalf_of = {
+        F(originalUser, ST_STRING, SF_REQUIRED),
+        F(delegatingUser, ST_STRING, SF_REQUIRED),
+        F(delegatingTenant, ST_STRING, SF_REQUIRED),
+    },
+    .security = {
+        FS(user_id, ST_STRING, 0, MS_USER_ID),
+        FS(session_id, ST_STRING, 0, MS_SESSION_ID),
+        FE(auth_method, E_AUTH_METHOD, 0),
+        FA(permissions, ST_STRING, 0, SF_TRAP),
+        F(ip_address, ST_STRING, 0),
+        F(user_agent, ST_STRING, 0),
+        FA(roles, ST_STRING, 0, SF_TRAP),
+        F(token_expires_at, ST_TIMESTAMP, 0),
+    },
+    .db_query = {
+        F(query, ST_STRING, SF_REQUIRED),
+        F(duration, ST_F64, SF_REQUIRED),
+        F(rows_affected, ST_I32, 0),
+        F(database, ST_STRING, 0),
+    },
+    .memory_usage = { F(heap_used, ST_I64, 0), F(heap_total, ST_I64, 0), F(external, ST_I64, 0) },
+    .profiling = { F(cpu_time, ST_F64, 0), F(wall_time, ST_F64, 0), F(allocations, ST_I64, 0) },
+    .debug = {
+        F(trace_enabled, ST_BOOL, 0),
+        FA(db_queries, ST_OBJECT, S_DB_QUERY, SF_TRAP),
+        FO(memory_usage, S_MEMORY_USAGE, 0, -1),
+        F(stack_trace, ST_STRING, 0),
+        FM(environment_vars, ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
+        FM(request_headers, ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
+        FE(log_level, E_LOG_LEVEL, 0),
+        FO(profiling_data, S_PROFILING, 0, -1),
+    },
+    .cache_ops = { F(hits, ST_I32, 0), F(misses, ST_I32, 0), F(sets, ST_I32, 0) },
+    .external_call = {
+        F(service, ST_STRING, SF_REQUIRED),
+        F(duration, ST_F64, SF_REQUIRED),
+        FE(status, E_CALL_STATUS, SF_REQUIRED),
+        F(endpoint, ST_STRING, 0),
+    },
+    .performance = {
+        F(db_query_time, ST_F64, 0),
+        F(db_query_count, ST_I32, 0),
+        F(cache_hit_ratio, ST_F64, 0),
+        FO(cache_operations, S_CACHE_OPS, 0, -1),
+        F(memory_allocated, ST_I64, 0),
+        F(memory_peak, ST_I64, 0),
+        F(cpu_usage, ST_F64, 0),
+        F(network_latency, ST_F64, 0),
+        FA(external_calls, ST_OBJECT, S_EXTERNAL_CALL, SF_TRAP),
+        F(gc_collections, ST_I32, 0),
+        F(gc_time, ST_F64, 0),
+        F(thread_count, ST_I32, 0),
+        F(processing_time_ms, ST_U64, 0),
+    },
+    .monitoring = {
+        F(server_id, ST_STRING, 0), F(datacenter, ST_STRING, 0), F(build_version, ST_STRING, 0),
+        F(deployment_id, ST_STRING, 0), F(instance_type, ST_STRING, 0), F(load_balancer, ST_STRING, 0),
+        FE(environment, E_ENVIRONMENT, 0), F(cluster_id, ST_STRING, 0), F(namespace, ST_STRING, 0),
+        FE(health_status, E_HEALTH_STATUS, 0), F(uptime, ST_F64, 0),
+    },
+    .span_status = {
+        FE(code, E_SPAN_STATUS_CODE, SF_REQUIRED),
+        F(message, ST_STRING, 0),
+    },
+    .tracing = {
+        FS(trace_id, ST_STRING, 0, MS_TRACE_ID),
+        FS(span_id, ST_STRING, 0, MS_SPAN_ID),
+        F(parent_span_id, ST_STRING, 0),
+        FM(baggage, ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
+        F(sampling_rate, ST_F64, 0),
+        F(sampled, ST_BOOL, 0),
+        F(trace_state, ST_STRING, 0),
+        F(operation_name, ST_STRING, 0),
+        FE(span_kind, E_SPAN_KIND, 0),
+        FO(span_status, S_SPAN_STATUS, 0, -1),
+        FM(tags, ST_SCALAR, SF_NONNULL | SF_OMIT_EMPTY),
+    },
 };
-static const schema DB_QUERY = SCHEMA(DB_QUERY_F, 0);
 
-static const schema_field MEMORY_USAGE_F[] = {
-    F("heap_used", ST_I64, 0), F("heap_total", ST_I64, 0), F("external", ST_I64, 0),
+static const schema ENV_SCHEMAS[] = {
+    [S_META] = SCHEMA_AT(env_fields, meta, 0), [S_ERROR] = SCHEMA_AT(env_fields, error, 0),
+    [S_ON_BEHALF_OF] = SCHEMA_AT(env_fields, on_behalf_of, 0), [S_SECURITY] = SCHEMA_AT(env_fields, security, 0),
+    [S_DB_QUERY] = SCHEMA_AT(env_fields, db_query, 0), [S_MEMORY_USAGE] = SCHEMA_AT(env_fields, memory_usage, 0),
+    [S_PROFILING] = SCHEMA_AT(env_fields, profiling, 0), [S_DEBUG] = SCHEMA_AT(env_fields, debug, 0),
+    [S_CACHE_OPS] = SCHEMA_AT(env_fields, cache_ops, 0), [S_EXTERNAL_CALL] = SCHEMA_AT(env_fields, external_call, 0),
+    [S_PERFORMANCE] = SCHEMA_AT(env_fields, performance, 0), [S_MONITORING] = SCHEMA_AT(env_fields, monitoring, 0),
+    [S_SPAN_STATUS] = SCHEMA_AT(env_fields, span_status, 0), [S_TRACING] = SCHEMA_AT(env_fields, tracing, 0),
 };
-static const schema MEMORY_USAGE = SCHEMA(MEMORY_USAGE_F, 0);
 
-static const schema_field PROFILING_F[] = {
-    F("cpu_time", ST_F64, 0), F("wall_time", ST_F64, 0), F("allocations", ST_I64, 0),
-};
-static const schema PROFILING = SCHEMA(PROFILING_F, 0);
-
-static const schema_field DEBUG_F[] = {
-    F("trace_enabled", ST_BOOL, 0),
-    FA("db_queries", ST_OBJECT, &DB_QUERY, SF_TRAP),
-    FO("memory_usage", MEMORY_USAGE, 0, -1),
-    F("stack_trace", ST_STRING, 0),
-    FM("environment_vars", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
-    FM("request_headers", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
-    FE("log_level", LOG_LEVEL),
-    FO("profiling_data", PROFILING, 0, -1),
-};
-static const schema DEBUG = SCHEMA(DEBUG_F, 0);
-
-static const schema_field CACHE_OPS_F[] = {
-    F("hits", ST_I32, 0), F("misses", ST_I32, 0), F("sets", ST_I32, 0),
-};
-static const schema CACHE_OPS = SCHEMA(CACHE_OPS_F, 0);
-
-static const schema_field EXTERNAL_CALL_F[] = {
-    F("service", ST_STRING, SF_REQUIRED),
-    F("duration", ST_F64, SF_REQUIRED),
-    SCHEMA_FIELD("status", ST_ENUM, SF_REQUIRED, -1, 0, CALL_STATUS),
-    F("endpoint", ST_STRING, 0),
-};
-static const schema EXTERNAL_CALL = SCHEMA(EXTERNAL_CALL_F, 0);
-
-static const schema_field PERFORMANCE_F[] = {
-    F("db_query_time", ST_F64, 0),
-    F("db_query_count", ST_I32, 0),
-    F("cache_hit_ratio", ST_F64, 0),
-    FO("cache_operations", CACHE_OPS, 0, -1),
-    F("memory_allocated", ST_I64, 0),
-    F("memory_peak", ST_I64, 0),
-    F("cpu_usage", ST_F64, 0),
-    F("network_latency", ST_F64, 0),
-    FA("external_calls", ST_OBJECT, &EXTERNAL_CALL, SF_TRAP),
-    F("gc_collections", ST_I32, 0),
-    F("gc_time", ST_F64, 0),
-    F("thread_count", ST_I32, 0),
-    F("processing_time_ms", ST_U64, 0),
-};
-static const schema PERFORMANCE = SCHEMA(PERFORMANCE_F, 0);
-
-static const schema_field MONITORING_F[] = {
-    F("server_id", ST_STRING, 0), F("datacenter", ST_STRING, 0), F("build_version", ST_STRING, 0),
-    F("deployment_id", ST_STRING, 0), F("instance_type", ST_STRING, 0), F("load_balancer", ST_STRING, 0),
-    FE("environment", ENVIRONMENT), F("cluster_id", ST_STRING, 0), F("namespace", ST_STRING, 0),
-    FE("health_status", HEALTH_STATUS), F("uptime", ST_F64, 0),
-};
-static const schema MONITORING = SCHEMA(MONITORING_F, 0);
-
-static const schema_field SPAN_STATUS_F[] = {
-    SCHEMA_FIELD("code", ST_ENUM, SF_REQUIRED, -1, 0, SPAN_STATUS_CODE),
-    F("message", ST_STRING, 0),
-};
-static const schema SPAN_STATUS = SCHEMA(SPAN_STATUS_F, 0);
-
-static const schema_field TRACING_F[] = {
-    FS("trace_id", ST_STRING, 0, MS_TRACE_ID),
-    FS("span_id", ST_STRING, 0, MS_SPAN_ID),
-    F("parent_span_id", ST_STRING, 0),
-    FM("baggage", ST_STRING, SF_NONNULL | SF_OMIT_EMPTY),
-    F("sampling_rate", ST_F64, 0),
-    F("sampled", ST_BOOL, 0),
-    F("trace_state", ST_STRING, 0),
-    F("operation_name", ST_STRING, 0),
-    FE("span_kind", SPAN_KIND),
-    FO("span_status", SPAN_STATUS, 0, -1),
-    FM("tags", ST_SCALAR, SF_NONNULL | SF_OMIT_EMPTY),
-};
-static const schema TRACING = SCHEMA(TRACING_F, 0);
-
-static const schema_field META_F[] = {
-    FS("timestamp", ST_TIMESTAMP, 0, MS_TIMESTAMP),
-    FS("request_id", ST_UUID, 0, MS_REQUEST_ID),
-    FS("version", ST_STRING, 0, MS_VERSION),
-    FS("duration", ST_F64, 0, MS_DURATION),
-    FS("tenant", ST_STRING, 0, MS_TENANT),
-    FO("on_behalf_of", ON_BEHALF_OF, 0, MS_ON_BEHALF_OF),
-    FO("security", SECURITY, 0, MS_SECURITY),
-    FO("debug", DEBUG, 0, -1),
-    FO("performance", PERFORMANCE, 0, -1),
-    FO("monitoring", MONITORING, 0, -1),
-    FO("tracing", TRACING, 0, MS_TRACING),
-    FM("extensions", ST_ANY, 0),
-};
-const schema ENV_META_SCHEMA = SCHEMA(META_F, 0);
-
-static const schema_field ERROR_F[] = {
-    FS("code", ST_STRING, SF_REQUIRED, ES_CODE),
-    FS("message", ST_STRING, SF_REQUIRED, ES_MESSAGE),
-    FS("details", ST_ANY, 0, ES_DETAILS),
-    FS("trace", ST_STRING, 0, ES_TRACE),
-    FS("http_status_code", ST_U16, 0, ES_HTTP_STATUS),
-};
-const schema ENV_ERROR_SCHEMA = SCHEMA(ERROR_F, 0);
+const schema_set ENV_SCHEMA_SET = SCHEMA_SET(env_names, env_fields, ENV_FIELDS, ENV_SCHEMAS, ENV_ENUMS);
 
 void env_limits_default(env_limits *l) {
     l->max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
@@ -173,28 +187,28 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
     uint8_t txt[RFC3339_MAX_LEN > UUID_TEXT_LEN ? RFC3339_MAX_LEN : UUID_TEXT_LEN];
     const uint8_t *v = txt;
     uint32_t n;
-    if (f == &META_F[0]) {
+    if (f == &ENV_FIELDS.meta[0]) {
         n = rfc3339_format(q_time_from_unix_ms(af->now_ms), RFC3339_Z, txt);
         if (!n) return Q_ERR(BAD_ARGUMENT);
-    } else if (f == &META_F[1]) {
+    } else if (f == &ENV_FIELDS.meta[1]) {
         uint8_t u[16];
         /* v7 holds 48 bits of milliseconds; a nonsense clock must not be undefined behaviour */
         double ms = af->now_ms >= 0 && af->now_ms < 281474976710655.0 ? af->now_ms : 0;
         if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
         uuid_format(u, txt);
         n = UUID_TEXT_LEN;
-    } else if (f == &META_F[2]) {
+    } else if (f == &ENV_FIELDS.meta[2]) {
         v = (const uint8_t *)Q_PROTOCOL_VERSION; n = sizeof Q_PROTOCOL_VERSION - 1;
 #ifndef Q_CODEC_ONLY   /* the codec module has no clients, so no default tenant */
-    } else if (f == &META_F[4] && af->tenant) {
+    } else if (f == &ENV_FIELDS.meta[4] && af->tenant) {
         /* the client's setting: any text, escaped */
-        return schema_put_key(out, f, first) || jw_string(out, af->tenant, af->tenant_len) ? Q_ERR(OUT_OF_MEMORY) : 1;
+        return schema_put_key(out, &ENV_SCHEMA_SET, f, first) || jw_string(out, af->tenant, af->tenant_len) ? Q_ERR(OUT_OF_MEMORY) : 1;
 #endif
     } else {
         return Q_OK;
     }
     /* our own values need no escaping */
-    return schema_put_key(out, f, first) || q_buf_putc(out, '"') || q_buf_put(out, v, n) || q_buf_putc(out, '"') ? Q_ERR(OUT_OF_MEMORY) : 1;
+    return schema_put_key(out, &ENV_SCHEMA_SET, f, first) || q_buf_putc(out, '"') || q_buf_put(out, v, n) || q_buf_putc(out, '"') ? Q_ERR(OUT_OF_MEMORY) : 1;
 }
 
 /* ---- meta and error ------------------------------------------------------------------ */
@@ -212,7 +226,7 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_l
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
     w->canon = canon;
-    return schema_walk_object(w, meta ? &ENV_META_SCHEMA : &ENV_ERROR_SCHEMA);
+    return schema_walk_object(w, &ENV_SCHEMA_SET, meta ? S_META : S_ERROR);
 }
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,

@@ -79,6 +79,6 @@ int env_text_split(const uint8_t *in, uint32_t off, uint32_t len, uint32_t *meta
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err);
 
-extern const schema ENV_META_SCHEMA;
-extern const schema ENV_ERROR_SCHEMA;
+/* The envelope's schema tables: meta, error and their sub-objects. */
+extern const schema_set ENV_SCHEMA_SET;
 #endif

@@ -28,14 +28,19 @@ static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFF
 /* ---- options ------------------------------------------------------------------------------ */
 
 enum { O_METHOD, O_ROUTE, O_TIMEOUT, O_HEADERS, O_IDEMPOTENT, O_COUNT_ };
-static const schema_field OPTION_F[] = {
-    SCHEMA_FIELD("method", ST_ENUM, SF_NONNULL, O_METHOD, 0, Q_HTTP_METHOD_LIST),
-    SCHEMA_FIELD("route", ST_STRING, SF_NONNULL, O_ROUTE, 0, NULL),
-    SCHEMA_FIELD("timeout_ms", ST_U32, SF_NONNULL, O_TIMEOUT, 0, NULL),
-    SCHEMA_FIELD("headers", ST_MAP, SF_NONNULL, O_HEADERS, ST_STRING, NULL),
-    SCHEMA_FIELD("idempotent", ST_BOOL, SF_NONNULL, O_IDEMPOTENT, 0, NULL),
-};
-static const schema OPTIONS = { OPTION_F, SCHEMA_COUNT(OPTION_F), 1 };
+#define OPTION_NAMES(X) X(method) X(route) X(timeout_ms) X(headers) X(idempotent)
+SCHEMA_NAMES(option_names, OPTION_NAMES);
+#define OPTION(name, type, slot, elem) SCHEMA_FIELD(option_names, name, type, SF_NONNULL, slot, elem, 0)
+static const struct option_fields { schema_field options[5]; } OPTION_FIELDS = { .options = {
+    OPTION(method, ST_ENUM, O_METHOD, 0),   /* enum list 0: OPTION_ENUMS */
+    OPTION(route, ST_STRING, O_ROUTE, 0),
+    OPTION(timeout_ms, ST_U32, O_TIMEOUT, 0),
+    OPTION(headers, ST_MAP, O_HEADERS, ST_STRING),
+    OPTION(idempotent, ST_BOOL, O_IDEMPOTENT, 0),
+} };
+static const schema OPTION_SCHEMAS[] = { SCHEMA_AT(option_fields, options, 1) };
+static const char *const OPTION_ENUMS[] = { Q_HTTP_METHOD_LIST };
+const schema_set REST_OPTION_SCHEMA_SET = SCHEMA_SET(option_names, option_fields, OPTION_FIELDS, OPTION_SCHEMAS, OPTION_ENUMS);
 _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }
@@ -73,7 +78,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     bool have_opts = !is_blank(opts, opts_len);
     if (have_opts) {
         if ((rc = config_walk_text(&ow, opts, opts_len, "options", "options", err))) return rc;
-        if ((rc = schema_walk_object(&ow, &OPTIONS))) return rc;
+        if ((rc = schema_walk_object(&ow, &REST_OPTION_SCHEMA_SET, 0))) return rc;
         int s;
         if ((s = ow.slots[O_METHOD]) >= 0) method = config_method(&ow, s);
         if ((s = ow.slots[O_ROUTE]) >= 0) {

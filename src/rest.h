@@ -7,6 +7,10 @@
 #include "instance.h"
 #include "rest_table.h"      /* rest_in_flight, rest_release */
 #include "rest_classify.h"   /* rest_status_kind */
+#include "schema.h"
+
+/* The schema of a call's options (method, route, timeout_ms, headers, idempotent). */
+extern const schema_set REST_OPTION_SCHEMA_SET;
 
 /* Failures the host observed instead of a response. */
 typedef enum { RF_NETWORK = 1, RF_TIMEOUT = 2, RF_ABORTED = 3 } rest_failure_kind;

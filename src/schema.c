@@ -30,7 +30,7 @@ static uint32_t push(schema_walk *w, const char *name, uint32_t len, int32_t ind
     return saved;
 }
 
-static uint32_t path_push_field(schema_walk *w, const schema_field *f) { return push(w, f->name, f->name_len, -1); }
+static uint32_t path_push_field(schema_walk *w, const schema_field *f) { return push(w, schema_field_name(w->set, f), f->name_len, -1); }
 
 /* Map keys are user data: shown only when short and plain, else as "[key]". */
 static uint32_t path_push_key(schema_walk *w, const jsmntok_t *key) {
@@ -146,13 +146,13 @@ static int emit_token(schema_walk *w, const jsmntok_t *t) {
     return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
 
-int schema_put_key(q_buf *out, const schema_field *f, bool *first) {
+int schema_put_key(q_buf *out, const schema_set *set, const schema_field *f, bool *first) {
     bool comma = !*first;
     *first = false;
-    return (comma && q_buf_putc(out, ',')) || q_buf_putc(out, '"') || q_buf_put(out, f->name, f->name_len) ||
+    return (comma && q_buf_putc(out, ',')) || q_buf_putc(out, '"') || q_buf_put(out, schema_field_name(set, f), f->name_len) ||
            q_buf_put(out, "\":", 2) ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
 }
-static int emit_key(schema_walk *w, const schema_field *f, bool *first) { return w->out ? schema_put_key(w->out, f, first) : Q_OK; }
+static int emit_key(schema_walk *w, const schema_field *f, bool *first) { return w->out ? schema_put_key(w->out, w->set, f, first) : Q_OK; }
 
 /* Copies a validated value's bytes without insignificant whitespace. */
 static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {
@@ -279,7 +279,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s);
  * so each value's end is needed before its turn), else only opened: the walk of a container
  * finds its end, and validation reads every byte of the structure once. */
 /* Walks the value t as `type`. An opened container gets its end set. */
-static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, const void *sub) {
+static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, uint8_t sub) {
     const uint8_t *p = tok_ptr(w, t);   /* the value's bytes (a string's body) */
     uint32_t n = tok_len(t);
     bool number = t->type == JSMN_PRIMITIVE && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
@@ -356,7 +356,7 @@ again:
         if (t->type != JSMN_STRING) break;
         bool escaped = has_backslash(p, n);
         uint32_t vl;
-        for (const char *v = sub; *v; v += vl + 1) {
+        for (const char *v = w->set->enums[sub]; *v; v += vl + 1) {
             vl = (uint32_t)q_strlen(v);
             if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) {
                 if (escaped) w->canon = false;   /* the writer writes the plain name */
@@ -366,7 +366,7 @@ again:
         return fail_at(w, Q_ERR(INVALID_ENUM), t, NULL);
     }
     case ST_OBJECT:
-        return walk_object(w, t, sub);
+        return walk_object(w, t, &w->set->schemas[sub]);
     case ST_ARRAY: case ST_MAP: {
         /* One loop for both: a map element is a key token followed by its value. */
         bool map = type == ST_MAP;
@@ -421,17 +421,19 @@ static int find_field(schema_walk *w, const schema *s, const jsmntok_t *key, int
     const uint8_t *kp = tok_ptr(w, key);
     uint32_t kl = tok_len(key);
     int n = s->count;
+    const schema_field *fields = schema_fields(w->set, s);
     for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0) {
-        const schema_field *fd = &s->fields[f];
+        const schema_field *fd = &fields[f];
         if (fd->name_len != kl) continue;
+        const char *name = schema_field_name(w->set, fd);
         uint32_t j = 0;
-        while (j < kl && kp[j] == (uint8_t)fd->name[j]) j++;
+        while (j < kl && kp[j] == (uint8_t)name[j]) j++;
         if (j == kl) return f;
     }
     /* names hold no backslash, so only a longer, escaped key can still match after decoding */
     if (!has_backslash(kp, kl)) return -1;
     for (int f = 0; f < n; f++)
-        if (kl > s->fields[f].name_len && json_string_eq(kp, kl, s->fields[f].name, s->fields[f].name_len)) return f;
+        if (kl > fields[f].name_len && json_string_eq(kp, kl, schema_field_name(w->set, &fields[f]), fields[f].name_len)) return f;
     return -1;
 }
 
@@ -467,7 +469,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         int f = find_field(w, s, &key, hint);
         jsmntok_t val;
         /* checking: every key known, plain, in schema order (the writer drops the others) */
-        if (w->canon && (f <= last || tok_len(&key) != s->fields[f].name_len)) w->canon = false;
+        if (w->canon && (f <= last || tok_len(&key) != schema_fields(w->set, s)[f].name_len)) w->canon = false;
         if (f < 0) {
             if (s->strict) {
                 uint32_t saved = path_push_key(w, &key);
@@ -480,7 +482,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         }
         hint = f + 1 < s->count ? f + 1 : 0;
         if (seen >> f & 1) {
-            uint32_t saved = path_push_field(w, &s->fields[f]);
+            uint32_t saved = path_push_field(w, &schema_fields(w->set, s)[f]);
             rc = fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
             path_pop(w, saved);
             return rc;
@@ -489,7 +491,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         if (w->canon) canon_member(w, &key, at, tail, last < 0);
         last = f;
         /* validating only: each field is walked where it stands, in document order (as serde) */
-        if (!w->out && (rc = check_field(w, &s->fields[f], &val))) return rc;
+        if (!w->out && (rc = check_field(w, &schema_fields(w->set, s)[f], &val))) return rc;
         found[f] = val;
         seen |= 1u << f;
         it.p = tail = span_next_index(&val);
@@ -503,7 +505,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
     for (int f = 0; f < s->count; f++) {
-        const schema_field *fd = &s->fields[f];
+        const schema_field *fd = &schema_fields(w->set, s)[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
         if (v && !w->out) continue;
         if (!v && !w->out && !(fd->flags & SF_REQUIRED)) {
@@ -541,11 +543,12 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     return emit_c(w, '}');
 }
 
-int schema_walk_object(schema_walk *w, const schema *s) {
+int schema_walk_object(schema_walk *w, const schema_set *set, uint8_t root) {
     if (!w->len) return q_fail(w->err, Q_ERR(INTERNAL), Q_NO_OFFSET, render_path(w), NULL);
+    w->set = set;
     jsmntok_t obj;
     int rc = read_value(w, 0, &obj);
-    if (!rc) rc = walk_object(w, &obj, s);
+    if (!rc) rc = walk_object(w, &obj, &set->schemas[root]);
     w->end = (uint32_t)obj.end;
     return rc;
 }

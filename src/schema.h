@@ -21,35 +21,71 @@ enum {
 };
 _Static_assert(ST_SCALAR < 16, "a schema type fits in 4 bits");
 
-struct schema;
-/* 12 bytes a field: the type and the flags share a byte, and the name's length rides along so
- * a key is matched by length first and never measured (SCHEMA_FIELD fills it in). */
-typedef struct schema_field {
-    const char *name;
-    const void *sub;       /* OBJECT (or element OBJECT): const struct schema *; ENUM: a value list (SCHEMA_ENUM) */
+/* The tables are packed (issue 10 item 2): a field is 7 bytes and a schema 3, because names,
+ * sub-schemas and enum lists are reached through the schema set the walk is given (one per kind
+ * of document: the envelope, the config, a call's options) instead of by pointers. */
+typedef struct __attribute__((packed)) schema_field {
+    uint16_t name;         /* offset of the name in its set's name text (NUL-terminated there) */
     uint8_t type : 4;      /* schema_type */
     uint8_t flags : 4;
     int8_t slot;           /* capture slot, or -1 */
     uint8_t elem;          /* ARRAY/MAP element type (schema_type) */
-    uint8_t name_len;      /* strlen(name) */
+    uint8_t name_len;      /* strlen(name): a key is matched by length first and never measured */
+    uint8_t sub;           /* OBJECT (or element OBJECT): index in the set's schemas; ENUM: in its enums */
 } schema_field;
-/* A field initializer; name must be a string literal. */
-#define SCHEMA_FIELD(name, type, flags, slot, elem, sub) { name, sub, type, flags, slot, elem, (uint8_t)(sizeof(name) - 1) }
+_Static_assert(sizeof(schema_field) == 7, "a schema field is packed into 7 bytes");
 
+/* A schema's fields are set->fields[first .. first + count). */
 typedef struct schema {
-    const schema_field *fields;
+    uint8_t first;
     uint8_t count;
     uint8_t strict;        /* unknown keys are errors (config) instead of ignored (meta) */
 } schema;
+
+typedef struct schema_set {
+    const char *names;               /* every field name of the set, each NUL-terminated */
+    const schema_field *fields;      /* every field of the set, schema after schema */
+    const schema *schemas;
+    const char *const *enums;        /* enum value lists (below) */
+    uint8_t field_count;             /* fields[0 .. field_count) (for the tables' own tests) */
+} schema_set;
+
+static inline const char *schema_field_name(const schema_set *set, const schema_field *f) { return set->names + f->name; }
+static inline const schema_field *schema_fields(const schema_set *set, const schema *s) { return set->fields + s->first; }
+
+/* Declaring a set's tables (envelope.c, config.c, rest.c):
+ *  - SCHEMA_NAMES(tag, LIST) defines the name text from an X-macro list of identifiers spelled
+ *    as the JSON keys (X(timestamp) X(request_id) ...): struct tag holds a char array per name,
+ *    and the constant `tag` its text, so a name's offset is offsetof(struct tag, name). A name
+ *    listed twice does not compile; keys that are not C identifiers cannot be named this way.
+ *  - the fields are one constant struct of arrays (struct <fields tag> { schema_field meta[12],
+ *    error[5], ...; }), one array per schema, so SCHEMA_AT can give each schema its first index;
+ *    an array declared longer than its initializer would hold an empty field: test_schema_sets
+ *    (tests/unit/test_envelope.c) checks that every field of every set is named.
+ *  - SCHEMA_FIELD(names tag, name, type, flags, slot, elem, sub) and SCHEMA_AT(fields tag,
+ *    member, strict) build the entries. */
+#define SCHEMA_NAME_ARRAY_(n) char n[sizeof #n];
+#define SCHEMA_NAME_TEXT_(n) #n,
+#define SCHEMA_NAMES(tag, list) static const struct tag { list(SCHEMA_NAME_ARRAY_) } tag = { list(SCHEMA_NAME_TEXT_) }
+#define SCHEMA_FIELD(tag, n, type, flags, slot, elem, sub) \
+    { (uint16_t)__builtin_offsetof(struct tag, n), type, flags, slot, elem, (uint8_t)(sizeof(((struct tag *)0)->n) - 1), sub }
 
 /* An enum's allowed values are one string literal, each value followed by "\0", e.g.
  * "Ok\0Error\0" (the literal's own NUL ends the list; no value may start with a digit, or
  * "\0" would read as an octal escape). No pointer array: 4 bytes less per value. */
 #define SCHEMA_MAX_FIELDS 24
-/* A schema's field count, checked at compile time against the walker's found[SCHEMA_MAX_FIELDS]
- * (walk_object records one entry per field): every schema initializer uses it. */
-#define SCHEMA_COUNT(fields) ((uint8_t)(Q_ARRAY_LEN(fields) + 0 * sizeof(struct { \
-    _Static_assert(Q_ARRAY_LEN(fields) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })))
+/* A schema over member `member` of a set's field struct `tag`; its field count is checked at
+ * compile time against the walker's found[SCHEMA_MAX_FIELDS] (walk_object records one entry per
+ * field). */
+#define SCHEMA_AT(tag, member, strict) { \
+    (uint8_t)(__builtin_offsetof(struct tag, member) / sizeof(schema_field)), \
+    (uint8_t)(Q_ARRAY_LEN(((struct tag *)0)->member) + 0 * sizeof(struct { \
+        _Static_assert(Q_ARRAY_LEN(((struct tag *)0)->member) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })), \
+    strict }
+/* The set over name text `names`, field struct `fields` (of struct tag) and the two arrays. */
+#define SCHEMA_SET(names, tag, fields, schemas, enums) { (const char *)&names, (const schema_field *)&fields, schemas, enums, \
+    (uint8_t)(sizeof(struct tag) / sizeof(schema_field) + 0 * sizeof(struct { \
+        _Static_assert(sizeof(struct tag) / sizeof(schema_field) < 256, "a set's fields are indexed by one byte"); char c; })) }
 #define SCHEMA_MAX_SLOTS  40
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 
@@ -81,6 +117,7 @@ typedef struct {
      * (key and value, preceded by a comma when *first is false), or a negative status. */
     int (*fill)(void *ctx, const schema_field *f, q_buf *out, bool *first);
     void *fill_ctx;
+    const schema_set *set;       /* the tables of the walked schema (schema_walk_object) */
     /* A validating walk (out NULL) can also tell whether the writer would give back the object's
      * own bytes (encode's one-text fast path, envelope.c): the caller sets canon, the walk clears
      * it at the first difference, except an integral f64 the writer follows with ".0": those
@@ -93,10 +130,10 @@ typedef struct {
 /* Prepares a walk over js[0..len) (one JSON object from js[0], maybe followed by more bytes) at
  * offset base of the caller's input, with path prefix (e.g. "meta"). */
 void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t base, q_error *err, q_buf *out, const char *path);
-/* Writes a field's key: ,"name": (no comma when *first, which it then clears). */
-int schema_put_key(q_buf *out, const schema_field *f, bool *first);
-/* Validates (and writes, when w->out is set) the object as schema s. */
-int schema_walk_object(schema_walk *w, const schema *s);
+/* Writes a field of set's key: ,"name": (no comma when *first, which it then clears). */
+int schema_put_key(q_buf *out, const schema_set *set, const schema_field *f, bool *first);
+/* Validates (and writes, when w->out is set) the object as set->schemas[root]. */
+int schema_walk_object(schema_walk *w, const schema_set *set, uint8_t root);
 
 /* A captured value (i = w->slots[...] >= 0): its token, bytes (a string's body), length, offset. */
 static inline const jsmntok_t *schema_tok(const schema_walk *w, int i) { return &w->vals[i]; }
