@@ -75,8 +75,6 @@ function fixture({ target, meta: kind }) {
   const ours = q.encode({ meta, payloadJson });
   assert.deepEqual(JSON.parse(new TextDecoder().decode(ours)), envObj, `encode output differs at ${target}`);
   assert.ok(Math.abs(ours.length - bytes.length) <= 16, `encode output length ${ours.length} vs ${bytes.length} at ${target}`);
-  // from objects (one text, Q_ENCODE_TEXT, since 2026-12-05): the same bytes as from the parts
-  assert.deepEqual(q.encode({ meta, payload }), ours, `encode from objects differs at ${target}`);
   const fromText = q.decode(text);
   assert.deepEqual(fromText.meta, meta);
   assert.equal(fromText.payloadText, payloadJson);
@@ -161,9 +159,6 @@ function breakdownVariants(f) {
   const [ml, pl] = encIn();
   assert.ok(x.q_envelope_encode(ml, pl, 0, 0, 0, -1) > 0);
   const text = JSON.stringify(envObj);
-  // encode from objects: the envelope stringified once, written into the input buffer as one text
-  const ENCODE_TEXT = 2;
-  const textIn = () => { const p = x.q_buffer(text.length * 3); return te.encodeInto(text, view().subarray(p, p + text.length * 3)).written; };
   return [
     // decode: V8 pieces
     { name: 'v8.textDecode', fn: () => { sink += td.decode(bytes).length; } },
@@ -190,11 +185,6 @@ function breakdownVariants(f) {
     { name: 'ours.encodeInto', fn: () => { sink += encIn()[1]; } },
     { name: 'ours.coreEncode', fn: () => { sink += x.q_envelope_encode(ml, pl, 0, 0, 0, -1); } },   // input already in memory
     { name: 'ours.copyOut', fn: () => { const p = x.q_output_ptr(); sink += view().slice(p, p + x.q_output_len()).length; } },
-    // encode from objects (q.encode({meta, payload})): one stringify, one text in, the core splits it
-    { name: 'ours.stringifyEnvelope', fn: () => { sink += JSON.stringify({ meta, payload: f.payload }).length; } },
-    { name: 'ours.textIn', fn: () => { sink += textIn(); } },
-    { name: 'ours.coreEncodeText', fn: () => { const n = textIn(); sink += x.q_envelope_encode(n, 0, 0, ENCODE_TEXT, 0, -1); } },
-    { name: 'ours.encodeObjTotal', fn: () => { sink += q.encode({ meta, payload: f.payload }).length; } },
     { name: 'ours.encodeRawTotal', fn: () => { sink += q.encode({ meta, payloadJson }).length; } },
     { name: 'ours.encodeRaw', fn: () => {
       const mj = JSON.stringify(meta), p = x.q_buffer((mj.length + payloadJson.length) * 3), m = view();

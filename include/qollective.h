@@ -31,8 +31,6 @@ enum {
 
 /* Encode flags. */
 #define Q_ENCODE_AUTOFILL 1   /* add timestamp, request_id (needs 16 entropy bytes), version, default tenant */
-#define Q_ENCODE_TEXT     2   /* the input (each batch item) is one text {"meta":M,"payload":P}, JSON.stringify's
-                                 form, instead of meta | payload | error: same output and errors as M and P apart */
 
 /* Starts (or restarts) the instance with a memory cap in bytes (0 = default). */
 int32_t q_init(uint32_t memory_limit_bytes);
@@ -54,8 +52,7 @@ int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t erro
 /* Decodes input[0..len) of items [u32le length][bytes]...; output = per item one status word
  * then a decode record (on failure: status, absolute error offset or -1, zeros). Returns the item count. */
 int32_t q_envelope_decode_batch(uint32_t len, int32_t client);
-/* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]... (with
- * Q_ENCODE_TEXT: items [u32le len][{"meta":M,"payload":P}]...);
+/* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]...;
  * entropy holds 16 bytes per item when autofilling; output = [u32le length][envelope]... .
  * Stops at the first failing item (error record names it by index). Returns the count. */
 int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int32_t client);

@@ -5,7 +5,6 @@ const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
 const RECORD_WORDS = 13;
 const AUTOFILL = 1;
-const ENCODE_TEXT = 2;   // the input is one text {"meta":…,"payload":…} (include/qollective.h)
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
 const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
@@ -300,11 +299,11 @@ export class Qollective {
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
   encode(env, options = {}, client = -1) {
-    const text = envelopeText(env), parts = text === undefined ? encodeParts(env) : [text, '', ''];
+    const parts = encodeParts(env);
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16);
     const [m, p, e] = this._input(parts);
-    this._check(this.x.q_envelope_encode(m, p, e, autofill | (text === undefined ? 0 : ENCODE_TEXT), this.io.now(), client));
+    this._check(this.x.q_envelope_encode(m, p, e, autofill, this.io.now(), client));
     return this._out();
   }
 
@@ -326,13 +325,15 @@ export class Qollective {
 
   /** Encodes many envelopes in one call; returns Uint8Array per item. */
   encodeMany(list, options = {}, client = -1) {
-    // one text per envelope when every one has it, else meta and payload apart
-    let parts = listOf(list).map(envelopeText), flags = ENCODE_TEXT;
-    if (parts.includes(undefined)) { parts = list.flatMap((env) => encodeParts(env).slice(0, 2)); flags = 0; }
+    const parts = [];
+    for (const env of listOf(list)) {
+      const [meta, payload] = encodeParts(env);
+      parts.push(meta, payload);
+    }
     const n = this._inputFramed(parts);
     const autofill = options?.autofill ? AUTOFILL : 0;
     if (autofill) this._entropy(16 * list.length);
-    const count = this._check(this.x.q_envelope_encode_batch(n, autofill | flags, this.io.now(), client));
+    const count = this._check(this.x.q_envelope_encode_batch(n, autofill, this.io.now(), client));
     const out = this._out(), odv = new DataView(out.buffer), res = [];
     for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
     return res;
@@ -1185,16 +1186,6 @@ function listOf(l) {
 
 function toJson(v, path) {
   try { return JSON.stringify(v); } catch (e) { throw typeError(`${path}: not serializable as JSON`, path, e); }
-}
-
-/** JSON.stringify({meta, payload}) when its meta and payload are the very texts encodeParts makes
- * (the core splits it where it must); undefined otherwise: an error, payloadJson, a dropped payload
- * (undefined, a function), a toJSON on meta or payload (it would be told another key), a throw. */
-function envelopeText(env) {
-  const meta = env?.meta, payload = env?.payload, t = typeof payload;
-  if (typeof meta !== 'object' || !meta || meta.toJSON || payload?.toJSON || env.payloadJson !== undefined || env.error != null ||
-      t === 'undefined' || t === 'function' || t === 'symbol') return;
-  try { return JSON.stringify({ meta, payload }); } catch {}
 }
 
 function encodeParts(env) {

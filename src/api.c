@@ -148,8 +148,7 @@ __attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t met
     q_buf out = {0};
     uint32_t pos = 0, count = 0, moff = 0, mlen = meta_len, poff = meta_len, plen = payload_len;
     while (batch ? pos < len : count == 0) {
-        bool text = flags & Q_ENCODE_TEXT;   /* one item an envelope, not meta and payload */
-        if (batch && (!next_item(I, (uint32_t)len, count, &pos, &moff, &mlen) || (!text && !next_item(I, (uint32_t)len, count, &pos, &poff, &plen))))
+        if (batch && (!next_item(I, (uint32_t)len, count, &pos, &moff, &mlen) || !next_item(I, (uint32_t)len, count, &pos, &poff, &plen)))
             return call_end(I, I->err.status);
         if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
         env_autofill af;
@@ -159,9 +158,7 @@ __attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t met
             if (q_buf_reserve(&out, 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
             out.len += 4;
         }
-        /* one text {"meta":M,"payload":P}: M and P as parts */
-        int rc = text ? env_text_split(I->in, moff, mlen, &moff, &mlen, &poff, &plen, &I->err) : Q_OK;
-        if (!rc) rc = env_encode(I->in + moff, mlen, I->in + poff, plen, I->in + poff + plen, error_len, lim, &af, &out, &I->err);
+        int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, I->in + poff + plen, error_len, lim, &af, &out, &I->err);
         if (rc) {
             if (batch) {
                 char where[24] = "batch[";

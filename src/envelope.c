@@ -476,22 +476,3 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     if (out->len - start > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     return Q_OK;
 }
-
-/* The envelope as one text, {"meta":M,"payload":P} exactly (JSON.stringify({meta, payload}) in
- * the glue: one stringify, written straight into the input buffer), split where M's brackets
- * close. */
-int env_text_split(const uint8_t *in, uint32_t off, uint32_t len, uint32_t *meta_off, uint32_t *meta_len,
-                   uint32_t *payload_off, uint32_t *payload_len, q_error *err) {
-    static const char HEAD[] = "{\"meta\":", MID[] = ",\"payload\":";
-    enum { HEAD_LEN = sizeof HEAD - 1, MID_LEN = sizeof MID - 1 };
-    const uint8_t *t = in + off;
-    jsmntok_t v;
-    uint32_t p = len > HEAD_LEN + MID_LEN + 1 ? span_value(t, len - 1, HEAD_LEN, &v) : 0;
-    if (!p || p + MID_LEN >= len - 1 || q_memcmp(t, HEAD, HEAD_LEN) || q_memcmp(t + p, MID, MID_LEN) || t[len - 1] != '}')
-        return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(AN_ENVELOPE_IS_A_JSON_OBJECT));
-    *meta_off = off + HEAD_LEN;
-    *meta_len = p - HEAD_LEN;
-    *payload_off = off + p + MID_LEN;
-    *payload_len = len - 1 - p - MID_LEN;
-    return Q_OK;
-}

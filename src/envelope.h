@@ -68,12 +68,6 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
                const uint8_t *error, uint32_t error_len, const env_limits *lim,
                const env_autofill *fill, q_buf *out, q_error *err);
 
-/* Where meta M and payload P lie (offsets into in) in the envelope given as one text at
- * in[off..off+len), {"meta":M,"payload":P} exactly (JSON.stringify({meta, payload})): encoding
- * them as parts gives what encoding M and P stringified apart gives. BAD_ARGUMENT for another form. */
-int env_text_split(const uint8_t *in, uint32_t off, uint32_t len, uint32_t *meta_off, uint32_t *meta_len,
-                   uint32_t *payload_off, uint32_t *payload_len, q_error *err);
-
 /* Validates a meta object alone and captures its transport fields; with out set, writes the
  * canonical meta. base is the meta's offset in the caller's input (for error offsets). */
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,

@@ -315,14 +315,15 @@ again:
     }
     case ST_F64:
         if (!number) break;   /* the validator already refused doubles that overflow */
-        if (!w->out) {
-            if (w->canon && is_short_integer(p, n)) canon_f64_fix(w, t);
-            return Q_OK;
-        }
+        if (!w->out && !w->canon) return Q_OK;
         if ((rc = emit(w, p, n, false))) return rc;
         /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
-         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes. */
-        return is_short_integer(p, n) ? emit(w, ".0", 2, false) : Q_OK;
+         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes (checking:
+         * the place is kept, the copy adds them) */
+        if (!is_short_integer(p, n)) return Q_OK;
+        if (w->out) return emit(w, ".0", 2, false);
+        canon_f64_fix(w, t);
+        return Q_OK;
     case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
         static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */
             QD(EXPECTED_A_32_BIT_INTEGER), QD(EXPECTED_A_64_BIT_INTEGER), QD(EXPECTED_AN_UNSIGNED_64_BIT_INTEGER),

@@ -551,36 +551,6 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
     assert_non_null(strstr(out, HAS_ALL));
 }
 
-/* encode of {"meta":M,"payload":P} as one text: split where M ends, then the same as M and P apart. */
-static void one_text_splits_into_parts(void **s) {
-    static const char *const CASES[][2] = {
-        { "{}", "1" }, { "{\"extensions\":{\"x\":{\"payload\":\"}\"},\"y\":\",\\\"payload\\\":\"}}", "{\"a\":\"]}\"}" },
-        { "{\"tenant\":\"t\"}", "[1,[2,{\"meta\":{}}]]" }, { "{\"request_id\":\"nope\"}", "1" }, { "[]", "1" },
-        { "{\"tenant\":\"\\ud800\"}", "1" }, { "{}", "{\"a\":" }, { "{}", "\"\\udc00\"" }, { "{\"tenant\":5}", "null" },
-    };
-    for (size_t k = 0; k < sizeof CASES / sizeof *CASES; k++) {
-        char text[512];
-        snprintf(text, sizeof text, "{\"meta\":%s,\"payload\":%s}", CASES[k][0], CASES[k][1]);
-        uint32_t mo, ml, po, pl, n = (uint32_t)strlen(text);
-        q_error e; q_error_clear(&e);
-        assert_int_equal(env_text_split((const uint8_t *)text, 0, n, &mo, &ml, &po, &pl, &e), Q_OK);
-        assert_int_equal(mo, 8);
-        assert_int_equal(ml, strlen(CASES[k][0]));
-        assert_int_equal(po, 8 + ml + 11);
-        assert_int_equal(pl, strlen(CASES[k][1]));
-    }
-    static const char *const NOT_ONE_TEXT[] = {
-        "", "{}", "{\"meta\":{}}", "{\"payload\":1,\"meta\":{}}", "{\"meta\":{},\"payload\":}", "{\"meta\":{}, \"payload\":1}",
-        "{\"meta\":{},\"payload\":1", "{\"meta\":{\"a\":1,\"payload\":1}",
-    };
-    for (size_t k = 0; k < sizeof NOT_ONE_TEXT / sizeof *NOT_ONE_TEXT; k++) {
-        uint32_t mo, ml, po, pl;
-        q_error e; q_error_clear(&e);
-        assert_int_equal(env_text_split((const uint8_t *)NOT_ONE_TEXT[k], 0, (uint32_t)strlen(NOT_ONE_TEXT[k]), &mo, &ml, &po, &pl, &e),
-                         Q_ERR(BAD_ARGUMENT));
-    }
-}
-
 static void allocation_failures_are_clean(void **s) {
     char env[8192];
     snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[1,2,3]}", FULL_META);
@@ -627,7 +597,6 @@ int main(void) {
         cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
         cmocka_unit_test_setup(round_trip_is_stable, setup),
         cmocka_unit_test_setup(canonical_metas_are_copied_not_rewritten, setup),
-        cmocka_unit_test_setup(one_text_splits_into_parts, setup),
         cmocka_unit_test_setup(allocation_failures_are_clean, setup),
     };
     return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
