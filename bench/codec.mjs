@@ -158,7 +158,7 @@ function breakdownVariants(f) {
   };
   const [ml, pl] = encIn();
   assert.ok(x.q_envelope_encode(ml, pl, 0, 0, 0, -1) > 0);
-  const text = JSON.stringify(envObj);
+  const text = JSON.stringify(envObj), strEnv = q.decode(text);
   return [
     // decode: V8 pieces
     { name: 'v8.textDecode', fn: () => { sink += td.decode(bytes).length; } },
@@ -176,6 +176,14 @@ function breakdownVariants(f) {
       const r = new Int32Array(x.memory.buffer, x.q_output_ptr(), 13).slice();
       sink += JSON.parse(td.decode(bytes.subarray(r[0], r[0] + r[1]))) === null ? 0 : 1;
     } },
+    // decode from a string (q.decode(text)): its UTF-8 written into its exact room in the input
+    // buffer (the glue's first step), q.decode alone (write, core, record, the Envelope; meta and
+    // payload untouched), payloadText of a decoded Envelope (a slice of the string, plus a
+    // well-formedness pass when the payload's bytes hold U+FFFD), and the whole row's call
+    { name: 'ours.strEncodeInto', fn: () => { const p = x.q_buffer(n); sink += te.encodeInto(text, view().subarray(p, p + n)).written; } },
+    { name: 'ours.strDecode', fn: () => { sink += q.decode(text) ? 1 : 0; } },
+    { name: 'ours.strPayloadText', fn: () => { sink += strEnv.payloadText.length; } },
+    { name: 'ours.strTotal', fn: () => { const e = q.decode(text); sink += e.payloadText.length + (e.meta === null ? 0 : 1); } },
     // encode: V8 pieces
     { name: 'v8.stringify', fn: () => { sink += JSON.stringify(envObj).length; } },
     { name: 'v8.textEncode', fn: () => { sink += te.encode(text).length; } },
@@ -293,6 +301,8 @@ if (BREAKDOWN) {
     // what q.decode / q.encode add over the same steps done by hand (noise can make it < 0)
     us['ours.decodeGlue'] = r2(us['ours.decodeTotal'] - us['ours.decodeRaw']);
     us['ours.encodeGlue'] = r2(us['ours.encodeRawTotal'] - us['ours.encodeRaw']);
+    // what q.decode(text) adds over writing the string and the core's decode (the Envelope, the rest of the write)
+    us['ours.strGlue'] = r2(us['ours.strDecode'] - us['ours.strEncodeInto'] - us['ours.coreDecode'] - us['ours.record']);
     breakdown.push({ label: label(f.size), metaKind: f.metaKind, bytes: f.size, us });
     console.log(`  ${label(f.size)} ${f.metaKind}:`);
     const line = (pre) => Object.entries(us).filter(([k]) => k.startsWith(pre)).map(([k, v]) => `${k.slice(pre.length)} ${v}`).join(', ');

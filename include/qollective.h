@@ -60,6 +60,9 @@ int32_t q_envelope_encode_batch(uint32_t len, uint32_t flags, double now_ms, int
  * body (escapes allowed, any shape the uuid crate accepts) is input[0..len): e.g. the
  * request_id a decode record points at. Returns 36. */
 int32_t q_uuid_canonical(uint32_t len);
+/* 1 when input[off..off+len) holds U+FFFD (bytes EF BF BD), 0 when not: TextEncoder writes a lone
+ * surrogate as U+FFFD, so the glue needs no well-formedness pass over a string's slice without it. */
+int32_t q_has_replacement(uint32_t off, uint32_t len);
 
 /* Creates a client from the JSON config in input[0..len) (len 0 = defaults). Returns a handle. */
 int32_t q_client_new(uint32_t len);

@@ -59,7 +59,7 @@ export class Envelope {
   get payloadText() {
     if (this._b) return dec.decode(this.payloadBytes);
     const t = this._s.slice(this._p0, this._p1);
-    return this._ascii ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
+    return this._wf ? t : wellFormed(t);   // lone surrogates read as U+FFFD, as the core saw them
   }
   get payload() { return this._p ??= JSON.parse(this.payloadText); }
   get error() {
@@ -90,7 +90,9 @@ function envelopeOfText(q, s, rec, n) {
   const env = new Envelope(undefined, rec, 0, q), p0 = rec[2], p1 = rec[2] + rec[3];
   env._s = s;
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
-  if (env._ascii = n === s.length) { env._p0 = p0; env._p1 = p1; return env; }
+  if (env._wf = n === s.length) { env._p0 = p0; env._p1 = p1; return env; }
+  // no U+FFFD in the payload's bytes: no lone surrogate in its slice, which then needs no pass
+  env._wf = !q.x.q_has_replacement(p0, rec[3]);
   const m = q.mem, base = q._in;
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
   const t = env._t = [];
@@ -287,14 +289,10 @@ export class Qollective {
 
   /** Decodes and validates an envelope from bytes or a string. */
   decode(data, client = -1) {
-    if (typeof data === 'string') {
-      const n = this._inputText(data);
-      this._check(this.x.q_envelope_decode(n, client));
-      return envelopeOfText(this, data, this._outWords(RECORD_WORDS), n);
-    }
-    data = bytesOf(data);
-    this._check(this.x.q_envelope_decode(this._input1(data), client));
-    return new Envelope(data, this._outWords(RECORD_WORDS), 0, this);
+    const text = typeof data === 'string', n = text ? this._inputText(data) : this._input1(data = bytesOf(data));
+    this._check(this.x.q_envelope_decode(n, client));
+    const rec = this._outWords(RECORD_WORDS);
+    return text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */

@@ -197,6 +197,14 @@ Q_EXPORT(q_memory_stats) int32_t q_memory_stats(void) {
     return call_end(I, Q_MEMORY_STATS_WORDS * 4);
 }
 
+/* 1 when input[off..off+len) holds U+FFFD (json_utf8_has_replacement), else 0: the glue slices a
+ * decoded string's payload without a well-formedness pass when it does not (issue 10 item 4). */
+Q_EXPORT(q_has_replacement) int32_t q_has_replacement(uint32_t off, uint32_t len) {
+    BEGIN();
+    if (!input_ok(I, (uint64_t)off + len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    return call_end(I, json_utf8_has_replacement(I->in + off, len));
+}
+
 Q_EXPORT(q_uuid_canonical) int32_t q_uuid_canonical(uint32_t len) {
     BEGIN();
     if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));

@@ -46,16 +46,9 @@ static inline uint32_t load32(const uint8_t *p) { uint32_t v; __builtin_memcpy(&
 
 static inline bool is_ws(uint8_t c) { return c <= ' ' && ((0x100002600ull >> c) & 1); }
 
-/* High bit set in each byte of x that ends a plain string run: < 0x20, '"', '\\' or >= 0x80.
- * Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
-static inline uint64_t str_special(uint64_t x) {
-    uint64_t lt = x - ONES * 0x20;
-    uint64_t q = (x ^ (ONES * '"')) - ONES;
-    uint64_t bs = (x ^ (ONES * '\\')) - ONES;
-    return (lt | q | bs | x) & HIGHS;
-}
 
-/* Like str_special but for the writer: bytes >= 0x80 are plain. */
+/* High bit set in each byte of x the writer escapes: < 0x20, '"' or '\\' (bytes >= 0x80 are
+ * plain). Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
 static inline uint64_t esc_special(uint64_t x) {
     uint64_t lt = x - ONES * 0x20;
     uint64_t q = (x ^ (ONES * '"')) - ONES;
@@ -64,6 +57,29 @@ static inline uint64_t esc_special(uint64_t x) {
 }
 
 static inline uint32_t first_flag(uint64_t m) { return (uint32_t)__builtin_ctzll(m) >> 3; }
+
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+/* Bit i set when in[i] (of the 16 at in) ends a plain string run: < 0x20, '"', '\\' or >= 0x80
+ * (one signed compare catches both < 0x20 and >= 0x80, negative as int8). The wasm modules'
+ * path (json.c is built with -msimd128, see the Makefile); the host build and a module built
+ * without simd read 8 bytes a step with str_special instead. */
+static inline __attribute__((always_inline)) uint32_t str_special16(const uint8_t *in) {
+    v128_t x = wasm_v128_load(in);
+    v128_t m = wasm_v128_or(wasm_i8x16_lt(x, wasm_i8x16_splat(0x20)),
+                            wasm_v128_or(wasm_i8x16_eq(x, wasm_i8x16_splat('"')), wasm_i8x16_eq(x, wasm_i8x16_splat('\\'))));
+    return wasm_i8x16_bitmask(m);
+}
+#else
+/* High bit set in each byte of x that ends a plain string run: < 0x20, '"', '\\' or >= 0x80.
+ * Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
+static inline uint64_t str_special(uint64_t x) {
+    uint64_t lt = x - ONES * 0x20;
+    uint64_t q = (x ^ (ONES * '"')) - ONES;
+    uint64_t bs = (x ^ (ONES * '\\')) - ONES;
+    return (lt | q | bs | x) & HIGHS;
+}
+#endif
 
 /* Failure helpers returning 0 (0 is never a valid "position after a token"). */
 static COLD uint32_t fail0(q_error *err, int status, uint32_t off, const char *detail) {
@@ -183,11 +199,19 @@ static NOINLINE uint32_t scan_utf8(const uint8_t *in, uint32_t len, uint32_t p, 
 static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
     for (;;) {
         uint8_t c;
+#ifdef __wasm_simd128__
+        /* The next load's address must not wait on this one's mask (a select of "16 or the
+         * flag's index" would chain every step to the one before), so the step and the exit
+         * update different variables. */
+        while (len - p >= 16 && !str_special16(in + p)) p += 16;
+        if (len - p >= 16) { p += (uint32_t)__builtin_ctz(str_special16(in + p)); goto special; }
+#else
         while (LIKELY(len - p >= 8)) {
             uint64_t m = str_special(load64(in + p));
             if (m) { p += first_flag(m); goto special; }
             p += 8;
         }
+#endif
         for (;;) {
             if (p >= len) return trunc0(err, len);
             c = in[p];
@@ -453,16 +477,31 @@ static uint32_t decode_escape(const uint8_t *s, uint32_t n, uint32_t i, uint8_t 
     return i + 2;
 }
 
-/* Index of the first backslash in s[i..n), or n. */
-static uint32_t find_backslash(const uint8_t *s, uint32_t i, uint32_t n) {
+/* Index of the first byte c in s[i..n), or n. */
+static NOINLINE uint32_t find_byte(const uint8_t *s, uint32_t i, uint32_t n, uint8_t c) {
+#ifdef __wasm_simd128__
+    for (; n - i >= 16; i += 16) {
+        uint32_t m = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s + i), wasm_i8x16_splat((int8_t)c)));
+        if (m) return i + (uint32_t)__builtin_ctz(m);
+    }
+#else
     while (n - i >= 8) {
-        uint64_t y = load64(s + i) ^ (ONES * '\\');
+        uint64_t y = load64(s + i) ^ (ONES * c);
         uint64_t m = (y - ONES) & ~y & HIGHS;
         if (m) return i + first_flag(m);
         i += 8;
     }
-    while (i < n && s[i] != '\\') i++;
+#endif
+    while (i < n && s[i] != c) i++;
     return i;
+}
+
+static uint32_t find_backslash(const uint8_t *s, uint32_t i, uint32_t n) { return find_byte(s, i, n, '\\'); }
+
+bool json_utf8_has_replacement(const uint8_t *s, uint32_t n) {
+    for (uint32_t i = 0; (i = find_byte(s, i, n, 0xEF)) < n; i++)
+        if (n - i >= 3 && s[i + 1] == 0xBF && s[i + 2] == 0xBD) return true;
+    return false;
 }
 
 uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out) {

@@ -38,6 +38,10 @@ int json_compact_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t d
 /* Validates UTF-8 (same rules as strings); Q_OK or JSON_UTF8 with err offset. */
 int json_utf8_validate(const uint8_t *s, uint32_t n, q_error *err);
 
+/* true when s[0..n) holds U+FFFD (EF BF BD), which is what TextEncoder writes for a lone
+ * surrogate: a slice of the JS string the bytes came from reads the same only without it. */
+bool json_utf8_has_replacement(const uint8_t *s, uint32_t n);
+
 /* --- Strings that were already validated (body = bytes between the quotes) --- */
 
 /* Decodes escapes into out (room for n bytes is always enough); returns bytes written. */

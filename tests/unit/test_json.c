@@ -581,6 +581,27 @@ static void string_scan_window_positions(void **s) {
     }
 }
 
+/* json_utf8_has_replacement: U+FFFD (EF BF BD) at every position of a buffer and of the 8-byte
+ * steps, cut short at the end, beside its neighbours (U+FFFE, U+FF7D) and after another 0xEF lead. */
+static void replacement_char_is_found(void **s) {
+    static const struct { const char *in; bool want; } CASES[] = {
+        { "", false }, { "\xEF\xBF\xBD", true }, { "abc\xEF\xBF\xBD", true }, { "\xEF\xBF\xBE", false },
+        { "\xEF\xBF", false }, { "\xEF", false }, { "\xEF\xBD\xBD", false }, { "\xEF\xEF\xBF\xBD", true },
+        { "\xEF\xBF\xEF\xBF\xBD", true }, { "\xBF\xBD\xEF", false }, { "\xE2\x80\x94 \xC3\xA9", false },
+    };
+    for (size_t i = 0; i < Q_ARRAY_LEN(CASES); i++)
+        assert_int_equal(json_utf8_has_replacement((const uint8_t *)CASES[i].in, (uint32_t)strlen(CASES[i].in)), CASES[i].want);
+    uint8_t buf[64];
+    for (uint32_t at = 0; at + 3 <= sizeof buf; at++) {
+        memset(buf, 'a', sizeof buf);
+        memcpy(buf + at, "\xEF\xBF\xBD", 3);
+        assert_true(json_utf8_has_replacement(buf, sizeof buf));
+        assert_true(json_utf8_has_replacement(buf, at + 3));          /* ending the input */
+        assert_false(json_utf8_has_replacement(buf, at + 2));         /* cut short */
+        assert_false(json_utf8_has_replacement(buf + at + 1, (uint32_t)sizeof buf - at - 1));
+    }
+}
+
 /* ------------------------------------------------------------------ guard pages */
 
 static void inputs_end_at_guard_page(void **s) {
@@ -618,6 +639,9 @@ static void inputs_end_at_guard_page(void **s) {
     memcpy(b, body, sizeof body - 1);
     assert_int_equal(json_unescape(b, sizeof body - 1, out), 2 + 2 + 4 + 1);
     assert_true(json_string_eq(b, sizeof body - 1, "ab\xc3\xa9\xf0\x9f\x98\x80\n", 9));
+    memcpy(page_end - 3, "\xEF\xBF\xBD", 3);
+    assert_true(json_utf8_has_replacement(page_end - 3, 3));
+    assert_false(json_utf8_has_replacement(page_end - 2, 2));
     memcpy(page_end - 3, "a\xe2\x82", 3);
     assert_fails_at(json_utf8_validate(page_end - 3, 3, &err), Q_ERR(JSON_UTF8), 1, &err);
     memcpy(page_end - 9, "abcdefgh\xf0", 9);
@@ -958,6 +982,7 @@ int main(void) {
         cmocka_unit_test_setup(utf8_matches_reference, q_test_setup),
         cmocka_unit_test_setup(utf8_validate_offsets, q_test_setup),
         cmocka_unit_test_setup(string_scan_window_positions, q_test_setup),
+        cmocka_unit_test_setup(replacement_char_is_found, q_test_setup),
         cmocka_unit_test_setup(inputs_end_at_guard_page, q_test_setup),
         cmocka_unit_test_setup(compact_removes_only_insignificant_ws, q_test_setup),
         cmocka_unit_test_setup(mutation_consistency, q_test_setup),
