@@ -217,7 +217,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
  * schema.h) at depth 1, where it sits in an envelope; fill is NULL for the error object, where
  * autofill then adds nothing. */
 static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, bool meta,
-                     const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+                     const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err, bool canon) {
     const char *where = meta ? "meta" : "error";
     if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, QD(EXPECTED_AN_OBJECT));
     schema_walk_init(w, js, len, base, err, out, where);
@@ -225,18 +225,19 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_l
     w->nest = 1;
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
+    w->canon = canon;
     return schema_walk_object(w, &ENV_SCHEMA_SET, meta ? S_META : S_ERROR);
 }
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
-    return part_walk(meta, len, base, lim, true, fill, out, w, err);
+    return part_walk(meta, len, base, lim, true, fill, out, w, err, false);
 }
 
 static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", QD(ERROR_SIZE_LIMIT));
-    return part_walk(js, len, base, lim, false, NULL, out, w, err);
+    return part_walk(js, len, base, lim, false, NULL, out, w, err, false);
 }
 
 /* ---- decode -------------------------------------------------------------------------- */
@@ -329,7 +330,7 @@ static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, e
             /* the object walked where it stands, to its end; the captures taken now (the
              * walk is reused), the size limit checked once its end is known */
             bool meta = which == KEY_META;
-            rc = part_walk(in + p, len - p, p, lim, meta, NULL, NULL, &w[!meta], err);
+            rc = part_walk(in + p, len - p, p, lim, meta, NULL, NULL, &w[!meta], err, false);
             if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever pass meets it */
             vend = p + w[!meta].end;
             if (!rc && vend - p <= (meta ? lim->max_meta_bytes : lim->max_error_bytes)) {
@@ -401,6 +402,38 @@ static int encode_part(const uint8_t *p, uint32_t n, uint32_t base, const env_li
     return v ? v : rc ? rc : q_fail(err, Q_ERR(INTERNAL), base, NULL, NULL);
 }
 
+/* true when autofill() would add a field the walked meta lacks. */
+static bool fills_something(const env_autofill *af, const schema_walk *w) {
+    if (!af || !af->fill) return false;
+    if (w->slots[MS_TIMESTAMP] < 0 || w->slots[MS_REQUEST_ID] < 0 || w->slots[MS_VERSION] < 0) return true;
+#ifndef Q_CODEC_ONLY
+    if (af->tenant && w->slots[MS_TENANT] < 0) return true;
+#endif
+    return false;
+}
+
+/* The meta, most often already what the writer makes of it (JSON.stringify of an object with
+ * its keys in the struct's order): then it is only validated, once, and copied with the ".0"
+ * the writer adds after integral f64s; otherwise (or when the walk fails) written by encode_part
+ * as always, so output and errors do not depend on the shortcut. */
+static int encode_meta(const uint8_t *p, uint32_t n, uint32_t base, const env_limits *lim,
+                       const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
+    int rc = n <= lim->max_meta_bytes ? part_walk(p, n, base, lim, true, fill, NULL, w, err, true) : 1;
+    if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever walk meets it */
+    if (!rc && w->canon && w->end == n && !fills_something(fill, w) && !q_buf_reserve(out, n + 2 * w->f64_fixes)) {
+        uint32_t at = 0;
+        for (uint32_t k = 0; k <= w->f64_fixes; k++) {
+            uint32_t to = k < w->f64_fixes ? w->f64_fix[k] : n;
+            q_buf_put(out, p + at, to - at);   /* reserved */
+            if (k < w->f64_fixes) q_buf_put(out, ".0", 2);
+            at = to;
+        }
+        return Q_OK;
+    }
+    q_error_clear(err);
+    return encode_part(p, n, base, lim, true, fill, out, w, err);
+}
+
 static int oom(q_error *err) { return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(OUTPUT_BUFFER)); }
 
 int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, uint32_t payload_len,
@@ -417,7 +450,7 @@ int env_encode(const uint8_t *meta, uint32_t meta_len, const uint8_t *payload, u
     schema_walk w;
     if (!trim_part(meta, meta_len, &s, &e)) { meta = (const uint8_t *)"{}"; s = 0; e = 2; }
     uint32_t meta_at = out->len;
-    if ((rc = encode_part(meta + s, e - s, s, lim, true, fill, out, &w, err))) return rc;
+    if ((rc = encode_meta(meta + s, e - s, s, lim, fill, out, &w, err))) return rc;
     /* the canonical meta can outgrow its input (trap arrays, hyphens, fraction digits) */
     if (out->len - meta_at > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "meta", QD(META_SIZE_LIMIT));
 

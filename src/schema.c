@@ -77,6 +77,7 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
     w->max_depth = 0xFFFFFFFFu; w->nest = 0;
     q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
+    w->canon = false; w->f64_fixes = 0;
     if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
 }
 
@@ -92,9 +93,55 @@ static int emit(schema_walk *w, const void *p, uint32_t n, bool quoted) {
 }
 static int emit_c(schema_walk *w, char c) { return emit(w, &c, 1, false); }
 
+static bool has_backslash(const uint8_t *p, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
+    return false;
+}
+
+/* ---- canonical check (validating walks with w->canon set, schema.h) ------------- */
+
+/* A member where the writer puts it: the value (an object's key first, then its colon) right
+ * after the bracket or the comma before it; tail is the index just past the bracket or the
+ * previous value. */
+static void canon_member(schema_walk *w, const jsmntok_t *key, uint32_t at, uint32_t tail, bool first) {
+    uint32_t want = tail + !first;
+    if (key ? (uint32_t)key->start != want + 1 || at != (uint32_t)key->end + 2 : at != want) w->canon = false;
+}
+
+/* A string the writer copies as it is: plain, or each escape one the writer writes the same way
+ * (the token re-escaped by jw_string_token, as the writer does, into scratch, and compared). */
+static int canon_string(schema_walk *w, const jsmntok_t *t) {
+    if (!has_backslash(tok_ptr(w, t), tok_len(t))) return Q_OK;
+    const uint8_t *tok = tok_ptr(w, t) - 1;
+    uint32_t n = tok_len(t) + 2;
+    q_buf b = {0};
+    if (jw_string_token(&b, tok, n)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);   /* a valid token: only room fails */
+    if (b.len != n || q_memcmp(b.ptr, tok, n)) w->canon = false;
+    return Q_OK;
+}
+
+/* A raw value (ANY) the writer copies without whitespace: the same bytes when it has none
+ * (compacted into scratch to see; Q_OK or OUT_OF_MEMORY, as the writer would meet it). */
+static int canon_compact(schema_walk *w, const jsmntok_t *t) {
+    if (t->type == JSMN_STRING || t->type == JSMN_PRIMITIVE) return Q_OK;   /* no whitespace inside */
+    uint32_t n = tok_len(t), stop, wrote;
+    uint8_t *tmp = scratch_alloc(n);
+    if (!tmp) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
+    int rc = json_compact_value(w->js, (uint32_t)t->end, (uint32_t)t->start, 0, 0xFFFFFFFFu, tmp, &stop, &wrote, w->err);
+    if (rc) return fail_at(w, rc, t, NULL);
+    if (wrote != n) w->canon = false;
+    return Q_OK;
+}
+
+/* An integral f64 (JSON.stringify's 45 for 45.0): the writer adds ".0" just past it. */
+static void canon_f64_fix(schema_walk *w, const jsmntok_t *t) {
+    if (w->f64_fixes < Q_ENCODE_MAX_F64_FIXES) w->f64_fix[w->f64_fixes++] = (uint32_t)t->end;
+    else w->canon = false;
+}
+
 /* A validated string (its body spanned by t), re-escaped canonically. */
 static int emit_token(schema_walk *w, const jsmntok_t *t) {
-    if (!w->out) return Q_OK;
+    if (!w->out) return w->canon ? canon_string(w, t) : Q_OK;
     int rc = jw_string_token(w->out, tok_ptr(w, t) - 1, tok_len(t) + 2);
     return rc ? fail_at(w, rc, NULL, QD(OUTPUT)) : Q_OK;
 }
@@ -117,11 +164,6 @@ static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {
     if (rc) return rc;
     w->out->len += wrote;
     return Q_OK;
-}
-
-static bool has_backslash(const uint8_t *p, uint32_t n) {
-    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
-    return false;
 }
 
 /* A string token's decoded bytes (strings that need parsing: UUIDs, timestamps): the
@@ -256,7 +298,7 @@ again:
         if (type == ST_UUID) {
             uint8_t u[16];
             if (uuid_parse(d, n, u)) return fail_at(w, Q_ERR(INVALID_UUID), t, NULL);
-            if (!w->out) return Q_OK;
+            if (!w->out && !w->canon) return Q_OK;
             uuid_format(u, txt);
             n = UUID_TEXT_LEN;
         } else {
@@ -264,18 +306,24 @@ again:
             if (rfc3339_parse(d, n, &tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, NULL);
             /* Checked on decode too: what we accept, we can always write back. */
             if (!rfc3339_writable(tm)) return fail_at(w, Q_ERR(INVALID_TIMESTAMP), t, QD(YEAR_OUTSIDE_0000_9999_IN_UTC));
-            if (!w->out) return Q_OK;
+            if (!w->out && !w->canon) return Q_OK;
             n = rfc3339_format(tm, RFC3339_Z, txt);
         }
-        return emit(w, txt, n, true);
+        if (w->out) return emit(w, txt, n, true);
+        if (tok_len(t) != n || q_memcmp(tok_ptr(w, t), txt, n)) w->canon = false;   /* checking: the writer's form? */
+        return Q_OK;
     }
     case ST_F64:
         if (!number) break;   /* the validator already refused doubles that overflow */
-        if (!w->out) return Q_OK;
+        if (!w->out && !w->canon) return Q_OK;
         if ((rc = emit(w, p, n, false))) return rc;
         /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
-         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes. */
-        return is_short_integer(p, n) ? emit(w, ".0", 2, false) : Q_OK;
+         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes (checking:
+         * the place is kept, the copy adds them) */
+        if (!is_short_integer(p, n)) return Q_OK;
+        if (w->out) return emit(w, ".0", 2, false);
+        canon_f64_fix(w, t);
+        return Q_OK;
     case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
         static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */
             QD(EXPECTED_A_32_BIT_INTEGER), QD(EXPECTED_A_64_BIT_INTEGER), QD(EXPECTED_AN_UNSIGNED_64_BIT_INTEGER),
@@ -309,7 +357,10 @@ again:
         uint32_t vl;
         for (const char *v = w->set->enums[sub]; *v; v += vl + 1) {
             vl = (uint32_t)q_strlen(v);
-            if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) return emit(w, v, vl, true);
+            if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) {
+                if (escaped) w->canon = false;   /* the writer writes the plain name */
+                return emit(w, v, vl, true);
+            }
         }
         return fail_at(w, Q_ERR(INVALID_ENUM), t, NULL);
     }
@@ -324,10 +375,11 @@ again:
         if ((rc = emit_c(w, (char)open))) return rc;
         span_iter it;
         jsmntok_t key, val;
-        uint32_t at;
+        uint32_t at, tail = (uint32_t)t->start + 1;
         if ((rc = open_members(w, &it, t))) return rc;
         for (uint32_t k = 0; (rc = next_member(w, &it, &key, &at)) > 0; k++) {
             if ((rc = read_value(w, at, &val))) return rc;
+            if (w->canon) canon_member(w, map ? &key : NULL, at, tail, k == 0);
             if (k && (rc = emit_c(w, ','))) return rc;
             uint32_t saved;
             if (map) {
@@ -340,9 +392,10 @@ again:
             rc = walk_value(w, &val, elem, 0, sub);
             if (rc) return rc;
             path_pop(w, saved);
-            it.p = span_next_index(&val);
+            it.p = tail = span_next_index(&val);
         }
         if (rc < 0) return rc;
+        if (it.p != tail) w->canon = false;   /* whitespace before the closing bracket */
         w->nest--;
         if (!t->end) t->end = (int)it.p + 1;   /* it.p: the closing bracket */
         return emit_c(w, (char)(open + 2));   /* '[' + 2 = ']', '{' + 2 = '}' */
@@ -350,6 +403,7 @@ again:
     case ST_ANY:
         if (!t->end && !(t->end = (int)skip_value(w, (uint32_t)t->start))) return fail_at(w, Q_ERR(JSON_SYNTAX), t, NULL);   /* opened: measure it */
         if (w->out) { rc = emit_raw_compact(w, t); if (rc) return fail_at(w, rc, t, NULL); }
+        else if (w->canon && (rc = canon_compact(w, t))) return rc;
         return Q_OK;
     case ST_SCALAR:   /* walked as the type it turns out to be */
         if (t->type != JSMN_STRING && !number && !boolean) break;
@@ -388,8 +442,11 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
     if (is_null(w, v)) {
         if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
         if (fd->slot >= 0) w->slots[fd->slot] = -1;   /* Option<T>: null is None */
+        w->canon = false;                              /* and not written */
     } else {
         if ((rc = walk_value(w, v, fd->type, fd->elem, fd->sub))) return rc;
+        /* an empty map is not written (checked: it has no whitespace either, so it is "{}") */
+        if (w->canon && (fd->flags & SF_OMIT_EMPTY) && v->end - v->start == 2) w->canon = false;
         if (fd->slot >= 0) { w->slots[fd->slot] = fd->slot; w->vals[fd->slot] = *v; }
     }
     path_pop(w, saved);
@@ -404,12 +461,14 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     _Static_assert(SCHEMA_MAX_FIELDS <= 32, "one bit a field");
     span_iter it;
     jsmntok_t key;
-    uint32_t at;
-    int rc, hint = 0;
+    uint32_t at, tail = (uint32_t)obj->start + 1;
+    int rc, hint = 0, last = -1;
     if ((rc = open_members(w, &it, obj))) return rc;
     while ((rc = next_member(w, &it, &key, &at)) > 0) {
         int f = find_field(w, fields, s->count, &key, hint);
         jsmntok_t val;
+        /* checking: every key known, plain, in schema order (the writer drops the others) */
+        if (w->canon && (f <= last || tok_len(&key) != fields[f].name_len)) w->canon = false;
         if (f < 0) {
             if (s->strict) {
                 uint32_t saved = path_push_key(w, &key);
@@ -428,13 +487,16 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
             return rc;
         }
         if ((rc = read_value(w, at, &val))) return rc;
+        if (w->canon) canon_member(w, &key, at, tail, last < 0);
+        last = f;
         /* validating only: each field is walked where it stands, in document order (as serde) */
         if (!w->out && (rc = check_field(w, &fields[f], &val))) return rc;
         found[f] = val;
         seen |= 1u << f;
-        it.p = span_next_index(&val);
+        it.p = tail = span_next_index(&val);
     }
     if (rc < 0) return rc;
+    if (it.p != tail) w->canon = false;   /* whitespace before the closing brace */
     w->nest--;
     if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
     /* writing: the fields in schema order (the Rust struct's), each value measured above;
@@ -445,7 +507,11 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         const schema_field *fd = &fields[f];
         jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
         if (v && !w->out) continue;
-        if (!v && !w->out && !(fd->flags & SF_REQUIRED)) { if (fd->slot >= 0) w->slots[fd->slot] = -1; continue; }
+        if (!v && !w->out && !(fd->flags & SF_REQUIRED)) {
+            if (fd->slot >= 0) w->slots[fd->slot] = -1;
+            if (fd->flags & SF_TRAP) w->canon = false;   /* the writer puts [] */
+            continue;
+        }
         uint32_t saved = path_push_field(w, fd);
         if (v && is_null(w, v)) {
             if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));

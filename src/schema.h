@@ -118,6 +118,13 @@ typedef struct {
     int (*fill)(void *ctx, const schema_field *f, q_buf *out, bool *first);
     void *fill_ctx;
     const schema_set *set;       /* the tables of the walked schema (schema_walk_object) */
+    /* A validating walk (out NULL) can also tell whether the writer would give back the object's
+     * own bytes (encode's one-text fast path, envelope.c): the caller sets canon, the walk clears
+     * it at the first difference, except an integral f64 the writer follows with ".0": those
+     * places (indexes into js, just past the number) are kept in f64_fix. Default: off. */
+    bool canon;
+    uint32_t f64_fixes;
+    uint32_t f64_fix[Q_ENCODE_MAX_F64_FIXES];
 } schema_walk;
 
 /* Prepares a walk over js[0..len) (one JSON object from js[0], maybe followed by more bytes) at

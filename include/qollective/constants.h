@@ -52,6 +52,8 @@
 #define Q_MAX_TOKEN_NAME_BYTES        64
 #define Q_MAX_CLIENTS                 64         /* client table size per instance */
 #define Q_MAX_BATCH                   65536      /* envelopes per batch call */
+#define Q_ENCODE_MAX_F64_FIXES        16         /* ".0"s encode's one-text fast path adds to a meta
+                                                    (integral f64s); more and it rewrites the meta */
 
 #define Q_MAX_QUERY_URL_BYTES         (Q_MAX_URL_BYTES * 64) /* GET/DELETE URL with envelope_data */
 #define Q_MAX_RETRY_AFTER_S           86400      /* Retry-After values are capped at one day */

@@ -501,6 +501,92 @@ static void round_trip_is_stable(void **s) {
     assert_string_equal(first, twice);
 }
 
+/* ---- canonical metas are validated and copied, not rewritten ---------------------------- */
+
+/* Walks meta validating only, with the canonical check encode's shortcut uses; returns w->canon. */
+static bool walks_canonical(const char *meta, schema_walk *w) {
+    scratch_reset();
+    q_error e; q_error_clear(&e);
+    schema_walk_init(w, (const uint8_t *)meta, (uint32_t)strlen(meta), 0, &e, NULL, "meta");
+    w->nest = 1; w->max_depth = LIM.max_depth;
+    w->canon = true;
+    assert_int_equal(schema_walk_object(w, &ENV_SCHEMA_SET, 0), Q_OK);   /* 0: the set's meta schema */
+    return w->canon;
+}
+
+/* What env_encode writes for meta equals what the writer alone writes (env_meta_walk with out). */
+static void expect_meta_as_writer(const char *meta) {
+    int rc; q_error e;
+    const char *got = encode3(meta, "1", "", NULL, &rc, &e);
+    if (rc) fail_msg("encode of %s failed: %s", meta, e.message);
+    char want[8192];
+    q_buf out = {0};
+    schema_walk w;
+    q_error_clear(&e);
+    assert_int_equal(env_meta_walk((const uint8_t *)meta, (uint32_t)strlen(meta), 0, &LIM, NULL, &out, &w, &e), Q_OK);
+    snprintf(want, sizeof want, "{\"meta\":%.*s,\"payload\":1}", (int)out.len, (const char *)out.ptr);
+    assert_string_equal(got, want);
+}
+
+static void canonical_metas_are_copied_not_rewritten(void **s) {
+    schema_walk w;
+    /* the writer's own output is copied as it is, and so is an empty meta */
+    assert_true(walks_canonical(FULL_META_CANONICAL, &w));
+    assert_int_equal(w.f64_fixes, 0);
+    expect_meta_as_writer(FULL_META_CANONICAL);
+    assert_true(walks_canonical("{}", &w));
+    /* escapes the writer writes the same way (JSON.stringify's): \" \\ \b \f \n \r \t, \u00XX lower case */
+    static const char ESCAPED[] = "{\"tenant\":\"q\\\"b\\\\s\\b\\f\\n\\r\\t\\u0001\\u001f\\u007F\"}";
+    static const char ESCAPED_OK[] = "{\"tenant\":\"q\\\"b\\\\s\\b\\f\\n\\r\\t\\u0001\\u001f\"}";
+    assert_false(walks_canonical(ESCAPED, &w));   /* \u007F: the writer writes DEL as it is */
+    expect_meta_as_writer(ESCAPED);
+    assert_true(walks_canonical(ESCAPED_OK, &w));
+    expect_meta_as_writer(ESCAPED_OK);
+    /* JSON.stringify's integral f64s (45 for 45.0): copied with the ".0" the writer adds */
+    static const char INTS[] = "{\"duration\":45,\"tracing\":{\"tags\":{\"a\":200,\"b\":\"x\",\"c\":-3,\"d\":1.5}},\"extensions\":{\"n\":7}}";
+    assert_true(walks_canonical(INTS, &w));
+    assert_int_equal(w.f64_fixes, 3);
+    assert_int_equal(w.f64_fix[0], strstr(INTS, "45") + 2 - INTS);
+    expect_encode(INTS, "1", "", "{\"meta\":{\"duration\":45.0,\"tracing\":{\"tags\":{\"a\":200.0,\"b\":\"x\",\"c\":-3.0,\"d\":1.5}},"
+                                 "\"extensions\":{\"n\":7}},\"payload\":1}");
+    expect_meta_as_writer(INTS);
+    /* every way the writer's bytes can differ: the meta is rewritten, exactly as the writer writes it */
+    static const char *const DIFFERENT[] = {
+        "{ }", "{\"tenant\":\"t\" }", "{ \"tenant\":\"t\"}", "{\"tenant\" :\"t\"}", "{\"tenant\": \"t\"}",
+        "{\"version\":\"1\" ,\"tenant\":\"t\"}", "{\"version\":\"1\", \"tenant\":\"t\"}",
+        "{\"tenant\":\"t\",\"version\":\"1\"}",                          /* key order */
+        "{\"zzz\":1}", "{\"tenant\":\"t\",\"zzz\":1}",                  /* unknown keys are dropped */
+        "{\"tena\\u006et\":\"t\"}",                                    /* an escaped key */
+        "{\"tenant\":null}", "{\"tracing\":{\"span_id\":null}}",         /* null is not written */
+        "{\"security\":{}}", "{\"debug\":{\"trace_enabled\":true}}",      /* traps are written [] */
+        "{\"tracing\":{\"tags\":{}}}", "{\"debug\":{\"environment_vars\":{}}}",   /* empty maps are omitted */
+        "{\"request_id\":\"0190A3F2-1234-7ABC-8DEF-0123456789AB\"}", "{\"request_id\":\"0190a3f212347abc8def0123456789ab\"}",
+        "{\"timestamp\":\"2024-03-01T12:00:00+00:00\"}", "{\"timestamp\":\"2024-03-01T12:00:00.5Z\"}",
+        "{\"tenant\":\"a\\/b\"}", "{\"tenant\":\"\\u0041\"}", "{\"tenant\":\"\\u001F\"}", "{\"tenant\":\"\\u0008\"}",   /* escapes */
+        "{\"tenant\":\"\\u00e9\"}", "{\"tenant\":\"\\ud83d\\ude00\"}", "{\"tracing\":{\"tags\":{\"\\u0061\":\"v\"}}}",
+        "{\"debug\":{\"log_level\":\"\\u0057arn\"}}",
+        "{\"extensions\":{\"a\":[1, 2]}}", "{\"extensions\":{\"a\":{\"b\" :1}}}", "{\"extensions\":{\"a\": 1}}",
+        "{\"security\":{\"permissions\":[ \"a\"],\"roles\":[]}}", "{\"security\":{\"permissions\":[\"a\" ],\"roles\":[]}}",
+        "{\"security\":{\"permissions\":[\"a\", \"b\"],\"roles\":[]}}", "{\"tracing\":{\"baggage\":{\"k\": \"v\"}}}",
+        ("{\"tracing\":{\"tags\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,"
+         "\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17}}}"),   /* more ".0"s than Q_ENCODE_MAX_F64_FIXES */
+    };
+    for (size_t k = 0; k < sizeof DIFFERENT / sizeof *DIFFERENT; k++) {
+        if (walks_canonical(DIFFERENT[k], &w)) fail_msg("taken as canonical: %s", DIFFERENT[k]);
+        expect_meta_as_writer(DIFFERENT[k]);
+    }
+    /* autofill: a meta lacking what it adds is rewritten; one that has it all is copied */
+    static const uint8_t RND[16] = { 1 };
+    env_autofill af = { .fill = true, .now_ms = 1700000000123.0, .random = RND };
+    int rc; q_error e;
+    const char *out = encode3("{\"version\":\"2\"}", "1", "", &af, &rc, &e);
+    assert_non_null(strstr(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":"));
+    static const char HAS_ALL[] = "{\"timestamp\":\"2024-03-01T14:30:00.500Z\",\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\",\"version\":\"2\"}";
+    out = encode3(HAS_ALL, "1", "", &af, &rc, &e);
+    assert_true(walks_canonical(HAS_ALL, &w));
+    assert_non_null(strstr(out, HAS_ALL));
+}
+
 static void allocation_failures_are_clean(void **s) {
     char env[8192];
     snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[1,2,3]}", FULL_META);
@@ -547,6 +633,7 @@ int main(void) {
         cmocka_unit_test_setup(free_form_values_are_skipped, setup),
         cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
         cmocka_unit_test_setup(round_trip_is_stable, setup),
+        cmocka_unit_test_setup(canonical_metas_are_copied_not_rewritten, setup),
         cmocka_unit_test_setup(allocation_failures_are_clean, setup),
     };
     return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
