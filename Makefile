@@ -168,7 +168,7 @@ test-valgrind: $(addprefix build/host/,$(UNIT_TESTS))
 CANARY_RUN = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) --import ./tests/canary/hook.mjs
 CANARY_CHECK = QOLLECTIVE_CANARY_DIR=build/canary/$(1) $(NODE) tests/canary/check.mjs
 
-test-js: all $(codec_scalar_WASM)
+test-js: all
 	@rm -rf build/canary/js
 	$(call CANARY_RUN,js) --test --test-reporter=spec tests/js/
 	$(foreach m,$(filter-out client,$(MODULES)),QOLLECTIVE_MODULE=$(m) QOLLECTIVE_WASM=$($(m)_WASM) \
@@ -233,6 +233,8 @@ include $(sort $(wildcard mk/*.mk))
 codec_scalar_WASM := build/qollective-codec-scalar.wasm
 codec_scalar_SRC  := $(CODEC_SRC)
 codec_scalar_DEFS := -DQ_CODEC_ONLY -mno-simd128
+# (here, not on test-js's own line: a prerequisite is expanded where its rule is read)
+test-js: $(codec_scalar_WASM)
 
 # After the fragments, so their modules are in MODULES.
 $(foreach m,$(MODULES) codec_scalar,$(eval $(call MODULE_RULES,$(m))))
