@@ -753,13 +753,14 @@ export class Client {
           stop.removeEventListener('abort', onAbort);
         }
         if (hop) {
+          if (q.hasTls) q._entropy(32);   // a hop to the same origin is signed again (security.sign_requests)
           const [u, l] = q._input([url, hop.headers.get('location') || '']);
           act = this._act(x.q_rest_redirect(h, id, hop.type === 'opaqueredirect' ? 0 : hop.status, u, l, q.io.now()));
           if (act.action !== 'redirect') break;
           ({ url, method } = act);
           this._log('info', 'rest.redirect', { requestId: plan.requestId, status: hop.status, method, url });
           if (!act.body) body = undefined;
-          headers = plan.headers.slice(act.headers[0], act.headers[1] < 0 ? undefined : act.headers[1]);
+          headers = plan.headers.slice(act.headers[0], act.headers[1] || undefined).concat(act.add);
           continue;
         }
         if (res) {

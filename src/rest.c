@@ -134,11 +134,13 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
 
 #ifdef Q_TLS
     /* RFC 9421 signature over method, URL, body digest and request id (the last own headers) */
+    uint8_t body_sha256[32];
     if (cfg->sign_requests) {
         q_instance *I = instance();
         if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
             return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
-        rc = tls_sign_message(c, config_method_name(method), url.ptr, url.len, has_body ? env.ptr : NULL, env.len, request_id,
+        if (has_body) tls_sha256(env.ptr, env.len, body_sha256);
+        rc = tls_sign_message(c, config_method_name(method), url.ptr, url.len, has_body ? body_sha256 : NULL, request_id,
                               UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
         q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
         if (rc) return rc;
@@ -147,6 +149,13 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     rest_id id;
     rest_entry *e = rest_entry_new(c, &id, err);
     if (!e) return err->status;
+#ifdef Q_TLS
+    e->signed_tail = 0;
+    if (cfg->sign_requests) {   /* Content-Digest (with a body), Signature-Input, Signature */
+        e->signed_tail = has_body ? 3 : 2;
+        if (has_body) q_memcpy(e->body_sha256, body_sha256, 32);
+    }
+#endif
     q_memcpy(e->request_id, request_id, UUID_TEXT_LEN);
     e->method = method;
     e->own_headers = (uint8_t)own;
@@ -288,11 +297,32 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
     if (fail.status) return reject(c, en, &fail, NULL, out, err);
     /* the hop is an attempt of its own; the body and the credentials, once dropped, stay dropped */
     bool drop_body = en->body_dropped || hop.drop_body, stripped = en->stripped || hop.cross_origin;
-    int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : -1;
+    /* the plan's headers the hop keeps, as a slice [from, to) (to < 0: counted from the end, like
+     * JavaScript's Array.slice; 0: to the end) */
+    int from = en->had_body && drop_body ? 1 : 0, to = stripped ? (int)en->own_headers : 0;
     /* URL characters need no JSON escaping (url_resolve validated them) */
-    if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"headers\":[%u,%s%u],\"attempt\":%u}",
-               hop.url.ptr, hop.url.len, config_method_name(hop.method), drop_body ? "false" : "true", (uint32_t)from,
-               to < 0 ? "-" : "", (uint32_t)(to < 0 ? 1 : to), en->attempt + 1u))
+    if (jw_fmt(out, "{\"action\":\"redirect\",\"url\":\"%r\",\"method\":\"%s\",\"body\":%s,\"attempt\":%u,\"add\":[",
+               hop.url.ptr, hop.url.len, config_method_name(hop.method), drop_body ? "false" : "true", en->attempt + 1u))
+        return oom(err);
+#ifdef Q_TLS
+    /* A signature covers the method, the URL and the body, all of which a hop may change: a hop to
+     * the same origin is signed again (the old signature is dropped, a new one added); a hop to
+     * another origin carries none (stripped with the credentials). */
+    if (en->signed_tail && !stripped) {
+        q_instance *I = instance();
+        to = -(int)en->signed_tail;
+        if (I->entropy_cap < Q_ENTROPY_BYTES)
+            return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", QD(NEEDS_32_ENTROPY_BYTES));
+        q_error sf;
+        q_error_clear(&sf);
+        rc = tls_sign_message(c, config_method_name(hop.method), hop.url.ptr, hop.url.len, drop_body ? NULL : en->body_sha256,
+                              en->request_id, UUID_TEXT_LEN, now_ms, I->entropy, I->entropy_cap, out, true, &sf);
+        q_wipe(I->entropy, I->entropy_cap);   /* never reuse a seed */
+        if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = sf; return rc; }
+        if (rc) { out->len = 0; return reject(c, en, &sf, NULL, out, err); }   /* e.g. the key was wiped meanwhile */
+    }
+#endif
+    if (jw_fmt(out, "],\"headers\":[%u,%s%u]}", (uint32_t)from, to < 0 ? "-" : "", (uint32_t)(to < 0 ? -to : to)))
         return oom(err);
     rest_entry_continue(en, RE_REDIRECT);
     en->method = hop.method;

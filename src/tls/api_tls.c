@@ -202,7 +202,7 @@ Q_EXPORT(q_tls_sign_handshake) int32_t q_tls_sign_handshake(int32_t client, uint
     }
     q_buf out = {0};
     int rc = q_buf_putc(&out, '[') ? Q_ERR(OUT_OF_MEMORY) : Q_OK;
-    if (!rc) rc = tls_sign_message(c, "GET", u, n, NULL, 0, NULL, 0, now_ms, I->entropy, I->entropy_cap, &out, true, &I->err);
+    if (!rc) rc = tls_sign_message(c, "GET", u, n, NULL, NULL, 0, now_ms, I->entropy, I->entropy_cap, &out, true, &I->err);
     if (!rc && q_buf_putc(&out, ']')) rc = q_fail(&I->err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "sign", NULL);
     q_wipe(I->entropy, I->entropy_cap);   /* never reuse a seed */
     return output_end(I, rc, &out);

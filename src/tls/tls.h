@@ -102,10 +102,10 @@ int httpsig_params_write(q_buf *out, const httpsig_component *c, uint32_t n, con
 int httpsig_base(q_buf *out, const httpsig_component *c, uint32_t n, const httpsig_params *p);
 /* Signs a request of client c with its key (its own, else the compiled-in one) and appends the
  * headers to the JSON header list `headers` (a leading comma unless first): Content-Digest when
- * body is not NULL, Signature-Input and Signature covering @method, @target-uri, content-digest
+ * body_sha256 (the SHA-256 of the body, 32 bytes) is not NULL, Signature-Input and Signature covering @method, @target-uri, content-digest
  * and x-qollective-request-id (when request_id is not NULL), with created, keyid and alg.
  * seed: >= 32 host random bytes. */
-int tls_sign_message(struct q_client *c, const char *method, const uint8_t *url, uint32_t url_len, const uint8_t *body,
-                     uint32_t body_len, const uint8_t *request_id, uint32_t request_id_len, double now_ms,
+int tls_sign_message(struct q_client *c, const char *method, const uint8_t *url, uint32_t url_len, const uint8_t *body_sha256,
+                     const uint8_t *request_id, uint32_t request_id_len, double now_ms,
                      const uint8_t *seed, uint32_t seed_len, q_buf *headers, bool first, q_error *err);
 #endif

@@ -57,8 +57,8 @@ static uint8_t *b64_wrapped(const char *prefix, const uint8_t *bytes, uint32_t n
     return v;
 }
 
-int tls_sign_message(q_client *c, const char *method, const uint8_t *url, uint32_t url_len, const uint8_t *body,
-                     uint32_t body_len, const uint8_t *request_id, uint32_t request_id_len, double now_ms,
+int tls_sign_message(q_client *c, const char *method, const uint8_t *url, uint32_t url_len, const uint8_t *body_sha256,
+                     const uint8_t *request_id, uint32_t request_id_len, double now_ms,
                      const uint8_t *seed, uint32_t seed_len, q_buf *headers, bool first, q_error *err) {
     q_instance *I = instance();
     tls_creds tmp = {0};
@@ -87,11 +87,9 @@ int tls_sign_message(q_client *c, const char *method, const uint8_t *url, uint32
     uint32_t n = 0;
     comp[n++] = (httpsig_component){ "@method", (const uint8_t *)method, (uint32_t)q_strlen(method) };
     comp[n++] = (httpsig_component){ "@target-uri", url, url_len };
-    if (!rc && body) {
-        uint8_t d[32];
+    if (!rc && body_sha256) {
         uint32_t dl;
-        tls_sha256(body, body_len, d);
-        uint8_t *digest = b64_wrapped("sha-256=:", d, 32, ":", &dl);
+        uint8_t *digest = b64_wrapped("sha-256=:", body_sha256, 32, ":", &dl);
         if (!digest) rc = q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, "signature", NULL);
         else {
             comp[n++] = (httpsig_component){ "content-digest", digest, dl };

@@ -202,7 +202,7 @@ test('WebSocket: a signing client without a key rejects its requests with TLS_NO
   keyless.close();
 });
 
-test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cert; a same-origin hop keeps the now stale signature', async () => {
+test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cert; a same-origin hop is signed again', async () => {
   const foreign = await startRestServer({ routes: ['/echo'] });
   try {
     const c = signedClient(q, { rest: { base_url: rest.url, route: '/old' }, security: { client_cert_header: true, allowed_origins: [rest.url, foreign.url, ws.url] } });
@@ -212,9 +212,31 @@ test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cer
     assert.ok(last().headers['x-client-cert']);
     const got = foreign.stats.requests.at(-1).headers;
     for (const h of ['signature', 'signature-input', 'content-digest', 'x-client-cert']) assert.equal(got[h], undefined, h);
+    // same origin, 307: the same method and body at another URL, under a new signature
     rest.setFault({ redirect: 307, location: '/echo', paths: ['/old'] });
-    await assert.rejects(c.send({ payload: 1 }), rejected('signature does not verify'));
-    assert.equal(last().path, '/echo');
+    const n = rest.stats.requests.length;
+    const reply = await c.send({ payload: { hop: 307 } });
+    assert.deepEqual(reply.payload, { hop: 307 });
+    const [first, hop] = rest.stats.requests.slice(n);
+    assert.equal(first.path, '/old');
+    assert.equal(first.signature, 'valid');
+    assert.equal(hop.path, '/echo');
+    assert.equal(hop.signature, 'valid', 'the hop carries a signature over its own URL');
+    assert.notEqual(hop.headers.signature, first.headers.signature);
+    assert.match(hop.headers.signature, /^sig1=:[A-Za-z0-9+/=]+:$/, 'one signature, the old one dropped');
+    assert.equal(hop.headers['content-digest'], first.headers['content-digest'], 'the same body');
+    assert.deepEqual(parseSignatureInput(hop.headers['signature-input']).components, COVERED_POST);
+    assert.equal(hop.headers['x-qollective-request-id'], first.headers['x-qollective-request-id']);
+    assert.ok(hop.headers['x-client-cert']);
+    // same origin, 303: a GET without the body, signed without content-digest
+    rest.setFault({ redirect: 303, location: '/echo', paths: ['/old'] });
+    const m = rest.stats.requests.length;
+    await c.send({ payload: { hop: 303 } }).catch(() => {});   // the GET carries no envelope: the server's answer does not matter here
+    const get = rest.stats.requests[m + 1];
+    assert.equal(get.method, 'GET');
+    assert.equal(get.signature, 'valid');
+    assert.equal(get.headers['content-digest'], undefined, 'no body, no digest');
+    assert.deepEqual(parseSignatureInput(get.headers['signature-input']).components, ['@method', '@target-uri', 'x-qollective-request-id']);
     rest.clearFault();
     c.close();
   } finally { rest.clearFault(); await foreign.close(); }

@@ -146,8 +146,9 @@ static void limits_and_hidden_targets(void **s) {
     config_free(&c);
 }
 
-/* The table's side: a POST with a token and an extra header, redirected 307 across origins,
- * then 303 back: the first hop keeps Content-Type and meta only, the second drops the body too. */
+/* The table's side: a POST with a token and an extra header, redirected 308 within its origin
+ * (everything kept), then 307 across origins and 303 back: the cross-origin hop keeps
+ * Content-Type and meta only, the hop after it drops the body too. */
 static void hop_actions_from_the_table(void **s) {
     q_client *cl = q_calloc(1, sizeof *cl);
     const char *cfg = "{\"rest\":{\"base_url\":\"http://a.test:1\",\"headers\":{\"X-K\":\"v\"}},"
@@ -162,12 +163,16 @@ static void hop_actions_from_the_table(void **s) {
     const char *idp = strstr((const char *)out.ptr, "\"id\":");
     uint64_t id = (uint64_t)strtoull(idp + 5, NULL, 10);
     /* Content-Type + request id + version + timestamp = 4 own headers, then Authorization, X-K */
+    /* same origin: every header stays ([0,0]: to the end), nothing to add (not signed) */
     out = (q_buf){ 0 };
-    assert_int_equal(rest_redirect(cl, id, 307, QS("http://a.test:1/envelope"), QS("http://b.test:2/e"), 1001, &out, &e), Q_OK);
-    assert_non_null(strstr((const char *)out.ptr, "\"url\":\"http://b.test:2/e\",\"method\":\"POST\",\"body\":true,\"headers\":[0,4],\"attempt\":2}"));
+    assert_int_equal(rest_redirect(cl, id, 308, QS("http://a.test:1/envelope"), QS("/moved"), 1001, &out, &e), Q_OK);
+    assert_non_null(strstr((const char *)out.ptr, "\"url\":\"http://a.test:1/moved\",\"method\":\"POST\",\"body\":true,\"attempt\":2,\"add\":[],\"headers\":[0,0]}"));
+    out = (q_buf){ 0 };
+    assert_int_equal(rest_redirect(cl, id, 307, QS("http://a.test:1/moved"), QS("http://b.test:2/e"), 1001, &out, &e), Q_OK);
+    assert_non_null(strstr((const char *)out.ptr, "\"url\":\"http://b.test:2/e\",\"method\":\"POST\",\"body\":true,\"attempt\":3,\"add\":[],\"headers\":[0,4]}"));
     out = (q_buf){ 0 };
     assert_int_equal(rest_redirect(cl, id, 303, QS("http://b.test:2/e"), QS("http://a.test:1/r"), 1002, &out, &e), Q_OK);
-    assert_non_null(strstr((const char *)out.ptr, "\"method\":\"GET\",\"body\":false,\"headers\":[1,4],\"attempt\":3}"));
+    assert_non_null(strstr((const char *)out.ptr, "\"method\":\"GET\",\"body\":false,\"attempt\":4,\"add\":[],\"headers\":[1,4]}"));
     /* denied: a reject that ends the request */
     out = (q_buf){ 0 };
     assert_int_equal(rest_redirect(cl, id, 302, QS("http://a.test:1/r"), QS("http://evil.test/"), 1003, &out, &e), Q_OK);
