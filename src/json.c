@@ -58,18 +58,39 @@ static inline uint64_t esc_special(uint64_t x) {
 
 static inline uint32_t first_flag(uint64_t m) { return (uint32_t)__builtin_ctzll(m) >> 3; }
 
+/* 16 bytes a step: the wasm modules use simd128 (json.c is built with -msimd128, see the Makefile),
+ * the host build SSE2, so the unit suites, ASan, valgrind and the fuzzers run the same steps and
+ * tails the modules do. Without either (build/qollective-codec-scalar.wasm, for
+ * tests/js/simd-scan.test.mjs) the scan reads 8 bytes a step with str_special. */
+#if defined(__wasm_simd128__) || defined(__SSE2__)
+#define STEP16 1
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
-/* Bit i set when in[i] (of the 16 at in) ends a plain string run: < 0x20, '"', '\\' or >= 0x80
- * (one signed compare catches both < 0x20 and >= 0x80, negative as int8). The wasm modules'
- * path (json.c is built with -msimd128, see the Makefile); the host build and a module built
- * without simd read 8 bytes a step with str_special instead. */
-static inline __attribute__((always_inline)) uint32_t str_special16(const uint8_t *in) {
+/* Bit i set when in[i] ends a plain string run: < 0x20, '"', '\\' or >= 0x80 (one signed compare
+ * catches both < 0x20 and >= 0x80, negative as int8). */
+static ALWAYS_INLINE uint32_t str_special16(const uint8_t *in) {
     v128_t x = wasm_v128_load(in);
     v128_t m = wasm_v128_or(wasm_i8x16_lt(x, wasm_i8x16_splat(0x20)),
                             wasm_v128_or(wasm_i8x16_eq(x, wasm_i8x16_splat('"')), wasm_i8x16_eq(x, wasm_i8x16_splat('\\'))));
     return wasm_i8x16_bitmask(m);
 }
+/* Bit i set when s[i] == c. */
+static ALWAYS_INLINE uint32_t byte_mask16(const uint8_t *s, uint8_t c) {
+    return wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s), wasm_i8x16_splat((int8_t)c)));
+}
+#else
+#include <emmintrin.h>
+static ALWAYS_INLINE uint32_t str_special16(const uint8_t *in) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)in);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    return (uint32_t)_mm_movemask_epi8(m);
+}
+static ALWAYS_INLINE uint32_t byte_mask16(const uint8_t *s, uint8_t c) {
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s), _mm_set1_epi8((char)c)));
+}
+#endif
 #else
 /* High bit set in each byte of x that ends a plain string run: < 0x20, '"', '\\' or >= 0x80.
  * Borrows only flag bytes above a flagged one, so the lowest flag is exact. */
@@ -199,7 +220,7 @@ static NOINLINE uint32_t scan_utf8(const uint8_t *in, uint32_t len, uint32_t p, 
 static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
     for (;;) {
         uint8_t c;
-#ifdef __wasm_simd128__
+#ifdef STEP16
         /* The next load's address must not wait on this one's mask (a select of "16 or the
          * flag's index" would chain every step to the one before), so the step and the exit
          * update different variables. */
@@ -479,9 +500,9 @@ static uint32_t decode_escape(const uint8_t *s, uint32_t n, uint32_t i, uint8_t 
 
 /* Index of the first byte c in s[i..n), or n. */
 static NOINLINE uint32_t find_byte(const uint8_t *s, uint32_t i, uint32_t n, uint8_t c) {
-#ifdef __wasm_simd128__
+#ifdef STEP16
     for (; n - i >= 16; i += 16) {
-        uint32_t m = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s + i), wasm_i8x16_splat((int8_t)c)));
+        uint32_t m = byte_mask16(s + i, c);
         if (m) return i + (uint32_t)__builtin_ctz(m);
     }
 #else

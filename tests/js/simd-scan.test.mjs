@@ -1,6 +1,6 @@
-// The shipped modules scan JSON string bodies 16 bytes a step with wasm simd128 (src/json.c); the
-// host build and build/qollective-codec-scalar.wasm (the same sources without simd, `make test-js`
-// builds it) take the 8-byte scalar path. Over random inputs aimed at the 16-byte steps (escapes,
+// The shipped modules scan JSON string bodies 16 bytes a step with wasm simd128 (src/json.c; the
+// host build takes the same steps with SSE2); build/qollective-codec-scalar.wasm (the same sources
+// without simd, `make test-js` builds it) takes the 8-byte scalar path. Over random inputs aimed at the 16-byte steps (escapes,
 // control characters, every kind of ill-formed UTF-8, 4-byte characters across a step's edge,
 // strings that end with the input), both modules must give the same status, output and error
 // record: validation, envelope decode and q_has_replacement.
