@@ -416,12 +416,39 @@ static bool fills_something(const env_autofill *af, const schema_walk *w) {
  * its keys in the struct's order): then it is only validated, once, and copied with the ".0"
  * the writer adds after integral f64s; otherwise (or when the walk fails) written by encode_part
  * as always, so output and errors do not depend on the shortcut. */
+#ifdef Q_CODEC_ONLY
+#define fill_ahead(af, w, out, n) (fills_something(af, w) ? UINT32_MAX : 0)
+#else
+/* Where the copy of a canonical meta starts: 0, nothing to fill; 1, autofill()'s fields are
+ * written ahead of the meta's own members, the usual client request (tenant, security... without
+ * timestamp, request_id, version), as they all come before its first field in the struct's
+ * order; UINT32_MAX, the writer must place them (one goes between the meta's fields), nothing
+ * written. */
+static uint32_t fill_ahead(const env_autofill *af, const schema_walk *w, q_buf *out, uint32_t n) {
+    if (!fills_something(af, w)) return 0;
+    int last = MS_TENANT, k;
+    while (w->slots[last] >= 0 || (last > MS_VERSION && !(last == MS_TENANT && af->tenant))) last--;
+    for (k = 0; k < last; k++)
+        if (w->slots[k] >= 0) return UINT32_MAX;
+    uint32_t start = out->len;
+    bool first = true;
+    int rc = q_buf_putc(out, '{');
+    for (k = 0; k <= last && rc >= 0; k++) rc = autofill((void *)af, &ENV_FIELDS.meta[k], out, &first);
+    /* then a comma and the members (room reserved for the copy), or an empty meta's "}" */
+    if (rc < 0 || (n > 2 && q_buf_putc(out, ',')) || q_buf_reserve(out, n + 2 * w->f64_fixes)) {
+        out->len = start;   /* the writer meets it again and reports it */
+        return UINT32_MAX;
+    }
+    return 1;
+}
+#endif
+
 static int encode_meta(const uint8_t *p, uint32_t n, uint32_t base, const env_limits *lim,
                        const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     int rc = n <= lim->max_meta_bytes ? part_walk(p, n, base, lim, true, fill, NULL, w, err, true) : 1;
     if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever walk meets it */
-    if (!rc && w->canon && w->end == n && !fills_something(fill, w) && !q_buf_reserve(out, n + 2 * w->f64_fixes)) {
-        uint32_t at = 0;
+    uint32_t at;
+    if (!rc && w->canon && w->end == n && (at = fill_ahead(fill, w, out, n)) <= 1 && !q_buf_reserve(out, n + 2 * w->f64_fixes)) {
         for (uint32_t k = 0; k <= w->f64_fixes; k++) {
             uint32_t to = k < w->f64_fixes ? w->f64_fix[k] : n;
             q_buf_put(out, p + at, to - at);   /* reserved */

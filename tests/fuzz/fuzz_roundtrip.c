@@ -111,6 +111,33 @@ static void check_meta_shortcut(const parts *p, const uint8_t *e1, uint32_t n1, 
     FUZZ_CHECK(n1 > 8 + out.len && memcmp(e1 + 8, out.ptr, out.len) == 0 && e1[8 + out.len] == ',', "encoded meta is not the writer's");
 }
 
+/* The same with auto-fill (a fixed clock and entropy, without and with a default tenant): the
+ * fields it adds ahead of a canonical meta are written, then the meta is copied (envelope.c
+ * fill_ahead), which must not show either: the same bytes or the same failure as the writer. */
+static void check_fill_shortcut(const parts *p, const env_limits *lim) {
+    static const uint8_t RND[16] = { 0x5a, 0x01, 0xc3 };
+    uint32_t s = json_skip_ws(p->meta, p->meta_len, 0), e = p->meta_len;
+    while (e > s && (p->meta[e - 1] == ' ' || p->meta[e - 1] == '\t' || p->meta[e - 1] == '\n' || p->meta[e - 1] == '\r')) e--;
+    const uint8_t *meta = e > s ? p->meta + s : (const uint8_t *)"{}";
+    uint32_t meta_len = e > s ? e - s : 2;
+    for (int tenant = 0; tenant < 2; tenant++) {
+        env_autofill af = { .fill = true, .now_ms = 1700000000123.0, .random = RND };
+        if (tenant) { af.tenant = (const uint8_t *)"t\"\\x"; af.tenant_len = 4; }
+        q_buf enc = {0}, writer = {0};
+        q_error err;
+        q_error_clear(&err);
+        int rc = env_encode(meta, meta_len, (const uint8_t *)"1", 1, NULL, 0, lim, &af, &enc, &err);
+        q_error_clear(&err);
+        schema_walk w;
+        int wrc = env_meta_walk(meta, meta_len, 0, lim, &af, &writer, &w, &err);
+        if (wrc == Q_OK && writer.len > lim->max_meta_bytes) wrc = Q_ERR(TOO_LARGE);   /* env_encode's cap on the written meta */
+        FUZZ_CHECK(rc == wrc, "auto-filled encode returned %s, the writer %s", q_status_code(rc), q_status_code(wrc));
+        if (rc) continue;
+        FUZZ_CHECK(enc.len > 8 + writer.len && memcmp(enc.ptr + 8, writer.ptr, writer.len) == 0 && enc.ptr[8 + writer.len] == ',',
+                   "auto-filled meta is not the writer's");
+    }
+}
+
 /* Direction 1: decode, encode, decode, encode. */
 static void from_envelope(const uint8_t *data, uint32_t n, const env_decoded *d1, const env_limits *lim) {
     parts p1 = parts_of(data, d1);
@@ -126,6 +153,7 @@ static void from_envelope(const uint8_t *data, uint32_t n, const env_decoded *d1
     if (check_fixed_point(&p1, d1, e1, n1, lim)) check_alloc_failures(&p1, e1, n1, lim);
     check_meta_shortcut(&p1, e1, n1, lim);
     free(e1);
+    check_fill_shortcut(&p1, lim);
 }
 
 /* Direction 2: the input as encode parts. JSON never holds a raw NUL, so NULs split it. */

@@ -587,6 +587,49 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
     assert_non_null(strstr(out, HAS_ALL));
 }
 
+/* What env_encode writes for meta with auto-fill equals what the writer alone writes. */
+static void expect_filled_as_writer(const char *meta, const env_autofill *af) {
+    int rc; q_error e;
+    const char *got = encode3(meta, "1", "", af, &rc, &e);
+    if (rc) fail_msg("encode of %s failed: %s", meta, e.message);
+    char want[8192];
+    q_buf out = {0};
+    schema_walk w;
+    q_error_clear(&e);
+    assert_int_equal(env_meta_walk((const uint8_t *)meta, (uint32_t)strlen(meta), 0, &LIM, af, &out, &w, &e), Q_OK);
+    snprintf(want, sizeof want, "{\"meta\":%.*s,\"payload\":1}", (int)out.len, (const char *)out.ptr);
+    assert_string_equal(got, want);
+}
+
+/* A canonical meta lacking only what auto-fill adds ahead of its first field (the usual client
+ * request: tenant, security... without timestamp, request_id, version) gets the filled fields
+ * written before it is copied; where they would go between its fields, the writer places them. */
+static void autofilled_fields_ahead_of_a_canonical_meta(void **s) {
+    static const uint8_t RND[16] = { 9, 8, 7 };
+    env_autofill af = { .fill = true, .now_ms = 1700000000123.0, .random = RND };
+    static const char *const METAS[] = {
+        "{}", "{\"tenant\":\"bench\",\"security\":{\"user_id\":\"u1\",\"permissions\":[],\"roles\":[]}}",
+        "{\"security\":{\"user_id\":\"u1\",\"permissions\":[],\"roles\":[]}}", "{\"version\":\"2\",\"tenant\":\"x\"}",
+        "{\"duration\":45,\"security\":{\"user_id\":\"u\",\"permissions\":[],\"roles\":[]}}",   /* between: the writer */
+        "{\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\"}", "{\"timestamp\":\"2024-03-01T14:30:00.500Z\"}",
+        "{\"duration\":45,\"tracing\":{\"tags\":{\"a\":200,\"b\":\"x\"}},\"extensions\":{\"n\":7}}",   /* with ".0" fixes */
+        "{\"tenant\":\"t\",\"zzz\":1}", "{ \"tenant\":\"t\"}",   /* not canonical: the writer */
+    };
+    for (int tenant = 0; tenant < 2; tenant++) {
+        af.tenant = tenant ? (const uint8_t *)"d\"flt" : NULL; af.tenant_len = tenant ? 5 : 0;
+        for (size_t k = 0; k < sizeof METAS / sizeof *METAS; k++) expect_filled_as_writer(METAS[k], &af);
+    }
+    /* written ahead, in the struct's order, then the caller's fields */
+    int rc; q_error e;
+    const char *out = encode3("{\"security\":{\"user_id\":\"u1\",\"permissions\":[],\"roles\":[]}}", "1", "", &af, &rc, &e);
+    assert_string_equal(out, "{\"meta\":{\"timestamp\":\"2023-11-14T22:13:20.123Z\",\"request_id\":\"018bcfe5-687b-7908-8700-000000000000\","
+                             "\"version\":\"1.0\",\"tenant\":\"d\\\"flt\",\"security\":{\"user_id\":\"u1\",\"permissions\":[],\"roles\":[]}},\"payload\":1}");
+    /* a clock that cannot be written fails as the writer fails, named by the field */
+    af.now_ms = 1e15;
+    encode3("{\"tenant\":\"t\"}", "1", "", &af, &rc, &e);
+    assert_int_equal(rc, Q_ERR(BAD_ARGUMENT)); assert_string_equal(e.path, "meta.timestamp");
+}
+
 static void allocation_failures_are_clean(void **s) {
     char env[8192];
     snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":[1,2,3]}", FULL_META);
@@ -634,6 +677,7 @@ int main(void) {
         cmocka_unit_test_setup(large_maps_detect_duplicates, setup),
         cmocka_unit_test_setup(round_trip_is_stable, setup),
         cmocka_unit_test_setup(canonical_metas_are_copied_not_rewritten, setup),
+        cmocka_unit_test_setup(autofilled_fields_ahead_of_a_canonical_meta, setup),
         cmocka_unit_test_setup(allocation_failures_are_clean, setup),
     };
     return cmocka_run_group_tests_name("envelope", tests, NULL, NULL);
