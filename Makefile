@@ -205,7 +205,7 @@ size: all
 
 # The WebSocket increment on its own line (issue 10): the client module over the REST module, raw /
 # gzip -9 / brotli -q 11, gated at the WebSocket budget of size-budget.txt's notes.
-WS_INCREMENT_MAX := 15360 7168 6656
+WS_INCREMENT_MAX := 15729 7347 6656
 .PHONY: ws-size
 size: ws-size
 ws-size: dist/qollective.wasm dist/qollective-rest.wasm

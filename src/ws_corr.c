@@ -1,6 +1,7 @@
 /* The correlation table (see ws_corr.h): slots in one growable array with a free list, an
  * open-addressing index by request id (linear probing, backward-shift deletion), two intrusive
- * lists and an intrusive binary heap by deadline. Every operation is O(1) or O(log n), so
+ * lists, and by deadline an intrusive FIFO (O(1): the server answers the oldest first) and an
+ * intrusive binary heap for deadlines that come out of order. Every operation is O(1) or O(log n), so
  * thousands of requests in flight cost nothing per frame. */
 #include "ws_corr.h"
 #include "arena.h"
@@ -89,6 +90,36 @@ static void heap_remove(ws_corr *t, uint32_t s) {
     heap_down(t, t->e[last].heap_pos);
 }
 
+/* A deadline no earlier than the FIFO's last one is appended to it, any other goes to the heap;
+ * the earliest is the FIFO's head or the heap's root. */
+static void deadline_add(ws_corr *t, uint32_t s) {
+    ws_req *r = &t->e[s];
+    uint32_t tail = t->fifo_tail;
+    if (tail == WS_NIL || t->e[tail].deadline_ms <= r->deadline_ms) {
+        r->heap_pos = WS_IN_FIFO;
+        r->dprev = tail; r->dnext = WS_NIL;
+        if (tail != WS_NIL) t->e[tail].dnext = s; else t->fifo_head = s;
+        t->fifo_tail = s;
+        return;
+    }
+    heap_set(t, t->heap_len++, s);
+    heap_up(t, t->heap_len - 1);
+}
+
+static void deadline_remove(ws_corr *t, uint32_t s) {
+    ws_req *r = &t->e[s];
+    if (r->heap_pos != WS_IN_FIFO) { heap_remove(t, s); return; }
+    r->heap_pos = WS_NIL;
+    if (r->dprev != WS_NIL) t->e[r->dprev].dnext = r->dnext; else t->fifo_head = r->dnext;
+    if (r->dnext != WS_NIL) t->e[r->dnext].dprev = r->dprev; else t->fifo_tail = r->dprev;
+}
+
+static uint32_t earliest(const ws_corr *t) {
+    if (!t->cap) return WS_NIL;   /* nothing added yet: the FIFO's ends are not set */
+    uint32_t f = t->fifo_head, h = t->heap_len ? t->heap[0] : WS_NIL;
+    return f == WS_NIL || (h != WS_NIL && t->e[h].deadline_ms < t->e[f].deadline_ms) ? h : f;
+}
+
 /* ---- id index -------------------------------------------------------------------------------- */
 
 /* Where id sits in the index, or the empty place where it would go (index[pos] == 0). */
@@ -162,7 +193,7 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
                 uint32_t *slot, uint32_t *handle, q_error *err) {
     if (t->live >= max_live)
         return q_fail(err, Q_ERR(LIMIT_REACHED), Q_NO_OFFSET, "limits.max_in_flight", QD(TOO_MANY_REQUESTS_ON_THIS_SOCKET));
-    if (!t->cap) { t->free_head = WS_NIL; t->queued.head = t->queued.tail = t->written.head = t->written.tail = WS_NIL; }
+    if (!t->cap) t->free_head = t->queued.head = t->queued.tail = t->written.head = t->written.tail = t->fifo_head = t->fifo_tail = WS_NIL;
     int rc;
     if (t->free_head == WS_NIL && (rc = grow(t))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_TABLE));
     if ((rc = index_grow(t, t->live + 1))) return q_fail(err, rc, Q_NO_OFFSET, "websocket", QD(REQUEST_INDEX));
@@ -180,9 +211,7 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
     r->idempotent = idempotent;
     r->writes = 0;
     list_push_back(t, &t->queued, s);
-    t->heap_len++;
-    heap_set(t, t->heap_len - 1, s);
-    heap_up(t, t->heap_len - 1);
+    deadline_add(t, s);
     t->index[at] = s + 1;
     t->live++;
     *slot = s;
@@ -207,7 +236,7 @@ void ws_corr_written(ws_corr *t, uint32_t s) {
 }
 
 void ws_corr_tombstone(ws_corr *t, uint32_t s) {
-    heap_remove(t, s);
+    deadline_remove(t, s);
     t->e[s].state = WR_TOMBSTONE;
     t->tombstones++;
 }
@@ -222,7 +251,7 @@ void ws_corr_remove(ws_corr *t, uint32_t s) {
     ws_req *r = &t->e[s];
     list_unlink(t, list_of(t, s), s);
     if (r->state == WR_TOMBSTONE) t->tombstones--;
-    heap_remove(t, s);
+    deadline_remove(t, s);
     index_del(t, s);
     r->state = WR_FREE;
     r->next = t->free_head;
@@ -230,10 +259,14 @@ void ws_corr_remove(ws_corr *t, uint32_t s) {
     t->live--;
 }
 
-double ws_corr_next_deadline(const ws_corr *t) { return t->heap_len ? t->e[t->heap[0]].deadline_ms : INF_MS; }
+double ws_corr_next_deadline(const ws_corr *t) {
+    uint32_t s = earliest(t);
+    return s != WS_NIL ? t->e[s].deadline_ms : INF_MS;
+}
 
 uint32_t ws_corr_expired(const ws_corr *t, double now_ms) {
-    return t->heap_len && t->e[t->heap[0]].deadline_ms <= now_ms ? t->heap[0] : WS_NIL;
+    uint32_t s = earliest(t);
+    return s != WS_NIL && t->e[s].deadline_ms <= now_ms ? s : WS_NIL;
 }
 
 void ws_corr_release(ws_corr *t) {

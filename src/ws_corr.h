@@ -1,7 +1,8 @@
 /* The correlation table of one WebSocket: every request from the moment it is issued until it
  * ends. Requests are found by handle (the host's) and by request id (the server's echo), kept in
- * two ordered lists (waiting to be written; written and unanswered, in write order) and in a
- * min-heap by absolute deadline. A written request that ended early (timeout, abort) stays in
+ * two ordered lists (waiting to be written; written and unanswered, in write order) and by
+ * absolute deadline: in a FIFO while deadlines come in order (one timeout for every request, the
+ * usual case: each new deadline is the latest), the others in a min-heap. A written request that ended early (timeout, abort) stays in
  * the written list as a tombstone until the server's answer to it arrives, so an error frame,
  * which names no request, still pairs with the right one (the server answers in order). */
 #ifndef Q_WS_CORR_H
@@ -10,6 +11,7 @@
 #include "error.h"
 
 #define WS_NIL 0xFFFFFFFFu
+#define WS_IN_FIFO 0xFFFFFFFEu
 
 typedef enum { WR_FREE = 0, WR_QUEUED, WR_WRITTEN, WR_TOMBSTONE } ws_req_state;
 
@@ -18,7 +20,8 @@ typedef struct {
     double deadline_ms;          /* absolute */
     uint32_t generation;         /* handles carry it: a finished request's handle is refused */
     uint32_t prev, next;         /* links in the queue or the written list; free list uses next */
-    uint32_t heap_pos;           /* WS_NIL when not in the deadline heap (tombstones) */
+    uint32_t heap_pos;           /* WS_NIL when not in the deadline heap, WS_IN_FIFO in the FIFO */
+    uint32_t dprev, dnext;       /* links in the deadline FIFO */
     uint8_t state;               /* ws_req_state */
     uint8_t idempotent;          /* safe to write again on a new connection */
     uint8_t writes;              /* times written (retry.max_attempts bounds it) */
@@ -32,8 +35,9 @@ typedef struct {
     uint32_t free_head;
     uint32_t *index;             /* open addressing, id -> slot + 1, 0 = empty; index_cap is a power of 2 */
     uint32_t index_cap;
-    uint32_t *heap;              /* slots by deadline */
+    uint32_t *heap;              /* slots by deadline: the ones that came out of order */
     uint32_t heap_len;
+    uint32_t fifo_head, fifo_tail;   /* slots in deadline order, WS_NIL when empty */
     ws_list queued, written;
     uint32_t tombstones;
     uint32_t next_generation;

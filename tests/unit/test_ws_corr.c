@@ -84,6 +84,50 @@ static void random_operations_match_the_model(void **st) {
     (void)popped;
 }
 
+/* Deadlines mostly in order (one timeout for all: the FIFO) with some earlier ones among them
+ * (a shorter timeout: the heap), requests ending in any order: the next deadline is always the
+ * earliest live one, and they expire in order. */
+static void deadlines_in_and_out_of_order(void **st) {
+    static ws_corr t;
+    static double dl[N];
+    static uint32_t slot[N];
+    static bool live[N];
+    memset(&t, 0, sizeof t);
+    assert_true(ws_corr_next_deadline(&t) > 1e299);   /* empty, never added to */
+    assert_int_equal(ws_corr_expired(&t, 1e9), WS_NIL);
+    q_error err;
+    uint32_t added = 0;
+    for (int step = 0; step < 20000; step++) {
+        uint32_t k = rnd() % N;
+        if (!live[k]) {
+            uint8_t id[16];
+            id_of(k, id);
+            dl[k] = step + (rnd() % 8 ? 60000.0 : (double)(rnd() % 70000));   /* 1 in 8 out of order */
+            assert_int_equal(ws_corr_add(&t, id, dl[k], false, 1000000, &slot[k], &(uint32_t){0}, &err), Q_OK);
+            live[k] = true;
+            added++;
+        } else {
+            if (rnd() % 3 == 0) { ws_corr_written(&t, slot[k]); ws_corr_tombstone(&t, slot[k]); }   /* no deadline left */
+            else ws_corr_remove(&t, slot[k]);
+            if (t.e[slot[k]].state != WR_TOMBSTONE) live[k] = false;
+            else { ws_corr_remove(&t, slot[k]); live[k] = false; }
+        }
+        double min = 1e300;
+        for (uint32_t j = 0; j < N; j++) if (live[j] && dl[j] < min) min = dl[j];
+        assert_true(ws_corr_next_deadline(&t) == min);
+    }
+    double last = -1;
+    uint32_t s;
+    while ((s = ws_corr_expired(&t, 1e9)) != WS_NIL) {
+        assert_true(t.e[s].deadline_ms >= last);
+        last = t.e[s].deadline_ms;
+        ws_corr_remove(&t, s);
+    }
+    assert_int_equal(t.live, 0);
+    assert_true(added > 1000);
+    ws_corr_release(&t);
+}
+
 static void unwrite_keeps_order_at_the_front(void **st) {
     static ws_corr t;
     memset(&t, 0, sizeof t);
@@ -107,6 +151,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(random_operations_match_the_model, setup),
         cmocka_unit_test_setup(unwrite_keeps_order_at_the_front, setup),
+        cmocka_unit_test_setup(deadlines_in_and_out_of_order, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
