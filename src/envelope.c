@@ -280,8 +280,8 @@ static int take_error(env_decoded *d, const schema_walk *w, const uint8_t *in, u
 #else
     (void)x;
 #endif
-    int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
-    if (s >= 0) num_to_i64(schema_tok_ptr(w, s), schema_tok_len(w, s), 0, 65535, &v);
+    uint32_t v = 0;   /* the walk checked it: digits of 0..65535 (it refuses "-0") */
+    for (uint32_t k = 0; s >= 0 && k < schema_tok_len(w, s); k++) v = v * 10 + (uint32_t)(schema_tok_ptr(w, s)[k] - '0');
     if (v >= 400 && v <= 599) {
         /* the servers honour only an error status; any other value falls back to the code */
         d->error_status = (int32_t)v;

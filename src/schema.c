@@ -330,19 +330,12 @@ again:
             QD(EXPECTED_AN_INTEGER_0_65535), QD(EXPECTED_AN_INTEGER_0_4294967295),
         };
         _Static_assert(ST_I64 == ST_I32 + 1 && ST_U64 == ST_I32 + 2 && ST_U16 == ST_I32 + 3 && ST_U32 == ST_I32 + 4,
-                       "RANGE_DETAIL follows the schema_type order");
+                       "RANGE_DETAIL and BITS follow the schema_type order");
         if (!number) break;
         /* serde_json parses "-0" as a float, so integer fields reject it. */
         if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), t, QD(MINUS_ZERO_IS_A_FLOAT_TO_SERDE_JSON));
-        int64_t v;
-        uint64_t u;
-        if (type == ST_U64) {
-            rc = num_to_u64(p, n, UINT64_MAX, &u);
-        } else {
-            int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
-            int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
-            rc = num_to_i64(p, n, lo, hi, &v);
-        }
+        static const uint8_t BITS[] = { 31, 63, 64, 16, 32 };   /* by type - ST_I32 (num_check_int) */
+        rc = num_check_int(p, n, BITS[type - ST_I32]);
         if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
         /* an integer the parser took is "-?digits" without leading zeros (JSON) and not "-0":
          * its text is already the canonical form */
