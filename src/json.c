@@ -579,8 +579,15 @@ bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_
 
 uint32_t json_string_hash(const uint8_t *body, uint32_t n) {
     uint32_t h = 2166136261u;
-    dec_iter it = { body, n, 0, 0, 0, {0} };
-    for (int c; (c = dec_next(&it)) >= 0;) h = (h ^ (uint32_t)c) * 16777619u;
+    uint32_t i = 0;
+    while (i < n) {
+        uint8_t c = body[i];
+        if (c != '\\') { h = (h ^ c) * 16777619u; i++; continue; }
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(body, n, i, buf, &bl);
+        for (uint32_t k = 0; k < bl; k++) h = (h ^ buf[k]) * 16777619u;
+    }
     return h;
 }
 
