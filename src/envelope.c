@@ -172,12 +172,12 @@ static const schema ENV_SCHEMAS[] = {
 
 const schema_set ENV_SCHEMA_SET = SCHEMA_SET(env_names, env_fields, ENV_FIELDS, ENV_SCHEMAS, ENV_ENUMS);
 
-void env_limits_default(env_limits *l) {
-    l->max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
-    l->max_meta_bytes = Q_DEFAULT_MAX_META_BYTES;
-    l->max_depth = Q_DEFAULT_MAX_DEPTH;
-    l->max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES;
-}
+const env_limits ENV_LIMITS_DEFAULT = {
+    .max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES, .max_meta_bytes = Q_DEFAULT_MAX_META_BYTES,
+    .max_depth = Q_DEFAULT_MAX_DEPTH, .max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES,
+};
+
+void env_limits_default(env_limits *l) { *l = ENV_LIMITS_DEFAULT; }
 
 /* ---- auto-fill ---------------------------------------------------------------------- */
 
