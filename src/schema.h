@@ -81,7 +81,15 @@ static inline const schema_field *schema_fields(const schema_set *set, const sch
     (uint8_t)(__builtin_offsetof(struct tag, member) / sizeof(schema_field)), \
     (uint8_t)(Q_ARRAY_LEN(((struct tag *)0)->member) + 0 * sizeof(struct { \
         _Static_assert(Q_ARRAY_LEN(((struct tag *)0)->member) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })), \
-    strict }
+    (uint8_t)((strict) + 0 * sizeof(struct { \
+        _Static_assert(SCHEMA_STRICT || !(strict), "a strict schema in a module built without strict walks"); char c; })) }
+/* Whether walks refuse unknown keys (strict schemas): the codec module's schemas (the envelope's)
+ * never do, so its walks leave that check out; SCHEMA_AT refuses a strict schema there. */
+#ifdef Q_CODEC_ONLY
+#define SCHEMA_STRICT 0
+#else
+#define SCHEMA_STRICT 1
+#endif
 /* The set over name text `names`, field struct `fields` (of struct tag) and the two arrays. */
 #define SCHEMA_SET(names, tag, fields, schemas, enums) { (const char *)&names, (const schema_field *)&fields, schemas, enums, \
     (uint8_t)(sizeof(struct tag) / sizeof(schema_field) + 0 * sizeof(struct { \
