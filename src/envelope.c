@@ -194,7 +194,11 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
         uint8_t u[16];
         /* v7 holds 48 bits of milliseconds; a nonsense clock must not be undefined behaviour */
         double ms = af->now_ms >= 0 && af->now_ms < 281474976710655.0 ? af->now_ms : 0;
+#ifdef Q_CODEC_ONLY   /* v4 is a client setting (uuid_version): the codec module makes no clients */
+        uuid_v7((uint64_t)ms, af->random, u);
+#else
         if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
+#endif
         uuid_format(u, txt);
         n = UUID_TEXT_LEN;
     } else if (f == &ENV_FIELDS.meta[2]) {
