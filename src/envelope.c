@@ -254,7 +254,7 @@ static int top_key(const uint8_t *k, uint32_t n) {
     for (int which = 0; which < KEY_OTHER; which++)
         if (q_bytes_eq(k, n, TOP_KEYS[which])) return which;
     for (int which = 0; which < KEY_OTHER; which++)
-        if (json_string_eq(k, n, TOP_KEYS[which], (uint32_t)q_strlen(TOP_KEYS[which]))) return which;
+        if (json_strings_equal(k, n, (const uint8_t *)TOP_KEYS[which], (uint32_t)q_strlen(TOP_KEYS[which]))) return which;
     return KEY_OTHER;
 }
 

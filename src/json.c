@@ -565,8 +565,9 @@ bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t l
     return dec_next(&it) < 0;
 }
 
-/* Decoded byte by decoded byte: only the map duplicate check calls it, on keys whose hashes
- * share a slot, so no fast path for plain bytes is worth its code. */
+/* Decoded byte by decoded byte, with no fast path for plain bytes: its callers are rare paths
+ * (map keys whose hashes share a slot; in the codec walks, escaped keys and enum values, which
+ * compare with a plain name, as a body without escapes reads as itself). */
 bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
     dec_iter x = { a, an, 0, 0, 0, {0} }, y = { b, bn, 0, 0, 0, {0} };
     int c;
