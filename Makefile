@@ -155,7 +155,8 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 # Every suite on the client module, then the codec suites on each other module (tests/js/module.mjs),
 # then on the codec module through the codec glue (dist/qollective-codec.min.js), then the REST and
 # codec suites on the REST module through the REST glue (dist/qollective-rest.min.js).
-CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs tests/js/encode-canonical.test.mjs
+CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs tests/js/encode-canonical.test.mjs \
+                tests/js/meta-tape.test.mjs
 # The REST suites, run again on the REST module through the REST glue (dist/qollective-rest.min.js).
 REST_SUITES  := tests/js/rest.test.mjs tests/js/redirect.test.mjs tests/js/rest-decisions.test.mjs \
                 tests/js/token-expiry.test.mjs tests/js/send-glue.test.mjs

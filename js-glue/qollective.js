@@ -62,7 +62,11 @@ export class Envelope {
     const d = this._d, t = this._x?.t;
     return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
-  get meta() { return this._m ??= JSON.parse(this._text(this._m0, this._m1)); }
+  get meta() {
+    // before the first access _m may hold the decode's output words with the meta's tape (metaOf)
+    const m = this._m;
+    return m !== undefined && !(m instanceof Int32Array) ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q));
+  }
   get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     const d = this._d;
@@ -87,6 +91,35 @@ export class Envelope {
     if (this.error) o.error = this.error;
     return o;
   }
+}
+
+/** The meta object of text s (n bytes of UTF-8): built from the tape the core wrote while it walked
+ * the meta (include/qollective.h QT_*: words 14 on of out), else parsed. The tape's offsets are
+ * bytes, so it serves only an ASCII text; field names are kept by the core q's field index. */
+function metaOf(out, s, n, q) {
+  if (!out || s.length !== n) return JSON.parse(s);
+  const esc = s.includes('\\'), names = q._names;
+  let k = RECORD_WORDS + 1;
+  // a string or key body as written: escapes (rare) are read by JSON.parse
+  const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
+  const value = () => {
+    const kind = out[k], a = out[k + 1], len = out[k + 2];
+    k += 3;
+    if (kind === 3) return text(a, len);   // QT_STRING
+    if (kind === 4) { const c = s.charCodeAt(a); return c === 116 ? true : c === 102 ? false : c === 110 ? null : +s.slice(a, a + len); }   // QT_PRIMITIVE
+    if (kind === 7) return JSON.parse(s.slice(a, a + len));   // QT_RAW
+    if (kind === 2) { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
+    const o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
+    for (let i = 0; i < len; i++) {
+      const f = out[k], ka = out[k + 1], kl = out[k + 2];
+      k += 3;
+      const key = (f & 255) === 5 ? names[f >> 8] ??= s.slice(ka, ka + kl) : text(ka, kl);
+      if (key === '__proto__') Object.defineProperty(o, key, { value: value(), writable: true, enumerable: true, configurable: true });   // a key, as JSON.parse makes it
+      else o[key] = value();
+    }
+    return o;
+  };
+  return value();
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
@@ -178,6 +211,7 @@ export class Qollective {
       tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
     };
     this._mem = new Uint8Array(0);
+    this._names = [];   // meta field names by their index in the core's schema set (metaOf)
     this._check(this.x.q_init(options.memoryLimit || 0));
   }
 
@@ -300,8 +334,13 @@ export class Qollective {
   decode(data, client = -1) {
     const text = typeof data === 'string', n = text ? this._inputText(data) : this._input1(data = bytesOf(data));
     this._check(this.x.q_envelope_decode(n, client));
-    const rec = this._outWords(RECORD_WORDS);
-    return text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
+    // the record, then the meta's tape (its length, its words): the Envelope builds meta from it
+    const w = this.x.q_output_ptr() >> 2;
+    this._views();
+    const rec = this._i32.slice(w, w + RECORD_WORDS + 1 + this._i32[w + RECORD_WORDS]);
+    const env = text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
+    if (rec[RECORD_WORDS]) env._m = rec;
+    return env;
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */
