@@ -4,6 +4,7 @@
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
 const RECORD_WORDS = 13;
+const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
 const AUTOFILL = 1;
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
 const ENTROPY_POOL = 4096;
@@ -62,11 +63,7 @@ export class Envelope {
     const d = this._d, t = this._x?.t;
     return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
-  get meta() {
-    // before the first access _m may hold the decode's output words with the meta's tape (metaOf)
-    const m = this._m;
-    return m !== undefined && !(m instanceof Int32Array) ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q));
-  }
+  get meta() { return this._m ??= metaOf(this, this._text(this._m0, this._m1), this._m1, this._q); }
   get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     const d = this._d;
@@ -93,13 +90,16 @@ export class Envelope {
   }
 }
 
-/** The meta object of text s (n bytes of UTF-8): built from the tape the core wrote while it walked
- * the meta (include/qollective.h QT_*: words 14 on of out), else parsed. The tape's offsets are
- * bytes, so it serves only an ASCII text; field names are kept by the core q's field index. */
-function metaOf(out, s, n, q) {
-  if (!out || s.length !== n) return JSON.parse(s);
+/** The meta object of Envelope env, its text s (n bytes of UTF-8): built from the tape the core wrote
+ * while it walked the meta (include/qollective.h QT_*), which core q keeps for the Envelope it
+ * decoded last (q.decode), else parsed. The tape's offsets are bytes, so it serves only an ASCII
+ * text; field names are kept by their index in the core's tables. */
+function metaOf(env, s, n, q) {
+  const out = q._tape;
+  if (q._tapeOf !== env || s.length !== n) return JSON.parse(s);
+  q._tapeOf = null;
   const esc = s.includes('\\'), names = q._names;
-  let k = RECORD_WORDS + 1;
+  let k = 0;
   // a string or key body as written: escapes (rare) are read by JSON.parse
   const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
   const value = () => {
@@ -212,6 +212,7 @@ export class Qollective {
     };
     this._mem = new Uint8Array(0);
     this._names = [];   // meta field names by their index in the core's schema set (metaOf)
+    this._tapeOf = null;   // the Envelope whose meta's tape _tape holds (metaOf)
     this._check(this.x.q_init(options.memoryLimit || 0));
   }
 
@@ -334,12 +335,14 @@ export class Qollective {
   decode(data, client = -1) {
     const text = typeof data === 'string', n = text ? this._inputText(data) : this._input1(data = bytesOf(data));
     this._check(this.x.q_envelope_decode(n, client));
-    // the record, then the meta's tape (its length, its words): the Envelope builds meta from it
+    // the record, then the meta's tape (its length, its words), kept for this Envelope's meta (metaOf)
+    // in one array of this instance: a typed array of its own per call would be allocated off the heap
     const w = this.x.q_output_ptr() >> 2;
     this._views();
-    const rec = this._i32.slice(w, w + RECORD_WORDS + 1 + this._i32[w + RECORD_WORDS]);
+    const t = this._i32, rec = t.slice(w, w + RECORD_WORDS), n1 = t[w + RECORD_WORDS];
     const env = text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
-    if (rec[RECORD_WORDS]) env._m = rec;
+    if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));
+    this._tapeOf = n1 ? env : null;
     return env;
   }
 

@@ -172,3 +172,13 @@ test('meta equals JSON.parse of its text: seeded variants of every kind of membe
   }
   assert.ok(n >= tried * 0.9, `only ${n} of ${tried} variants decoded`);
 });
+
+test("the tape serves the last decode's Envelope; an earlier one's meta is parsed, alike", () => {
+  const a = JSON.stringify(compactFullMeta()), b = JSON.stringify(requestMeta());
+  const ea = q.decode(`{"meta":${a},"payload":1}`), eb = q.decode(te.encode(`{"meta":${b},"payload":2}`));
+  q.encode({ meta: JSON.parse(b), payload: 3 });   // another call in between
+  assert.equal(JSON.stringify(ea.meta), a);
+  assert.equal(JSON.stringify(eb.meta), b);
+  const many = q.decodeMany([te.encode(`{"meta":${a},"payload":1}`), te.encode(`{"meta":${b},"payload":1}`)]);
+  assert.deepEqual(many.map((e) => JSON.stringify(e.meta)), [a, b]);
+});
