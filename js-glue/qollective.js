@@ -95,18 +95,17 @@ export class Envelope {
  * decoded last (q.decode), else parsed. The tape's offsets are bytes, so it serves only an ASCII
  * text; field names are kept by their index in the core's tables. */
 function metaOf(env, s, n, q) {
-  const out = q._tape;
   if (q._tapeOf !== env || s.length !== n) return JSON.parse(s);
   q._tapeOf = null;
-  const esc = s.includes('\\'), names = q._names;
-  let k = 0;
+  const out = q._tape, esc = s.includes('\\'), names = q._names;
+  let k = 0, proto;
   // a string or key body as written: escapes (rare) are read by JSON.parse
   const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
   const value = () => {
     const kind = out[k], a = out[k + 1], len = out[k + 2];
     k += 3;
     if (kind === 3) return text(a, len);   // QT_STRING
-    if (kind === 4) { const c = s.charCodeAt(a); return c === 116 ? true : c === 102 ? false : c === 110 ? null : +s.slice(a, a + len); }   // QT_PRIMITIVE
+    if (kind === 4) { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
     if (kind === 7) return JSON.parse(s.slice(a, a + len));   // QT_RAW
     if (kind === 2) { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
     const o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
@@ -114,12 +113,13 @@ function metaOf(env, s, n, q) {
       const f = out[k], ka = out[k + 1], kl = out[k + 2];
       k += 3;
       const key = (f & 255) === 5 ? names[f >> 8] ??= s.slice(ka, ka + kl) : text(ka, kl);
-      if (key === '__proto__') Object.defineProperty(o, key, { value: value(), writable: true, enumerable: true, configurable: true });   // a key, as JSON.parse makes it
-      else o[key] = value();
+      proto ||= key === '__proto__';   // an own key to JSON.parse, a prototype to an assignment
+      o[key] = value();
     }
     return o;
   };
-  return value();
+  const m = value();
+  return proto ? JSON.parse(s) : m;
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
