@@ -150,11 +150,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     rest_entry *e = rest_entry_new(c, &id, err);
     if (!e) return err->status;
 #ifdef Q_TLS
-    e->signed_tail = 0;
-    if (cfg->sign_requests) {   /* Content-Digest (with a body), Signature-Input, Signature */
-        e->signed_tail = has_body ? 3 : 2;
-        if (has_body) q_memcpy(e->body_sha256, body_sha256, 32);
-    }
+    if (cfg->sign_requests && has_body) q_memcpy(e->body_sha256, body_sha256, 32);
 #endif
     q_memcpy(e->request_id, request_id, UUID_TEXT_LEN);
     e->method = method;
@@ -308,9 +304,9 @@ int rest_redirect(q_client *c, rest_id id, int32_t status, const uint8_t *url, u
     /* A signature covers the method, the URL and the body, all of which a hop may change: a hop to
      * the same origin is signed again (the old signature is dropped, a new one added); a hop to
      * another origin carries none (stripped with the credentials). */
-    if (en->signed_tail && !stripped) {
+    if (c->cfg.sign_requests && !stripped) {
         q_instance *I = instance();
-        to = -(int)en->signed_tail;
+        to = en->had_body ? -3 : -2;   /* the plan's last headers: [Content-Digest,] Signature-Input, Signature */
         if (I->entropy_cap < Q_ENTROPY_BYTES)
             return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, "sign", QD(NEEDS_32_ENTROPY_BYTES));
         q_error sf;

@@ -35,7 +35,6 @@ typedef struct {
     double deadline_ms;
     uint8_t request_id[UUID_TEXT_LEN];
 #ifdef Q_TLS
-    uint8_t signed_tail;                        /* trailing plan headers that are the signature (0: unsigned) */
     uint8_t body_sha256[32];                    /* what Content-Digest covers: a redirect that keeps the body signs it again */
 #endif
 } rest_entry;

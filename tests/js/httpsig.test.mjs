@@ -242,6 +242,36 @@ test('redirects: a cross-origin hop carries no signature, digest or X-Client-Cer
   } finally { rest.clearFault(); await foreign.close(); }
 });
 
+test('redirects: a same-origin hop that cannot be signed (the key was replaced by none meanwhile) rejects, nothing unsigned is sent', async () => {
+  // The key goes away between the first response and the hop: the fetch the glue uses clears the
+  // client's credentials once the server's 307 has arrived (the real server, the real module).
+  let c;
+  const fq = await Qollective.load(TLS_WASM, {
+    WebSocket,
+    fetch: async (url, init) => {
+      const res = await fetch(url, init);
+      if (res.status === 307) c.setCredentials({});
+      return res;
+    },
+  });
+  c = signedClient(fq, { rest: { base_url: rest.url, route: '/old' } });
+  rest.setFault({ redirect: 307, location: '/echo', paths: ['/old'] });
+  try {
+    const n = rest.stats.requests.length;
+    await assert.rejects(c.send({ payload: { hop: 'unsigned?' } }), (e) => {
+      assert.ok(e instanceof QollectiveError);
+      assert.equal(e.code, 'TLS_NO_CREDENTIALS');
+      assert.doesNotMatch(e.message, /PRIVATE KEY|BEGIN/);
+      return true;
+    });
+    const seen = rest.stats.requests.slice(n);
+    assert.equal(seen.length, 1, 'only the first request reached the server');
+    assert.equal(seen[0].path, '/old');
+    assert.equal(seen[0].signature, 'valid');
+    assert.equal(c.inFlight, 0, 'the request ended in the core');
+  } finally { rest.clearFault(); c.close(); }
+});
+
 test('WebSocket: a browser WebSocket (globalThis.WebSocket) gets no headers, so the handshake is not signed', async () => {
   const made = [];
   const saved = globalThis.WebSocket;

@@ -14,6 +14,9 @@ import { startWsServer } from '../servers/ws-server.mjs';
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const q = await Qollective.load(WASM, { WebSocket });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Waits for what a late event brings (on a loaded machine it may come later than planned): true once
+// cond() holds, false after ms.
+const until = async (cond, ms = 5000) => { for (const end = Date.now() + ms; !cond(); await sleep(10)) if (Date.now() > end) return false; return true; };
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let srv;
@@ -113,10 +116,10 @@ test('1,000 requests in flight on one socket are all correlated', async () => {
 test('a timed-out request ends with TIMEOUT; its late reply is dropped and the next replies still correlate', async () => {
   const s = mk().socket();
   await s.request({ payload: 0 });
-  const late = s.request({ payload: { __delay: 300, i: 1 } }, { timeout: 50 });
+  const late = s.request({ payload: { __delay: 1500, i: 1 } }, { timeout: 50 });
   const t0 = Date.now();
   await rejects(late, { code: 'TIMEOUT', type: 'timeout', source: 'network' });
-  assert.ok(Date.now() - t0 < 280, 'timed out by its deadline, not by the reply');
+  assert.ok(Date.now() - t0 < 1200, 'timed out by its deadline, not by the reply');
   // answered in order after the slow one; the error frame of a failing one still pairs right
   const ok = s.request({ payload: { i: 2 } });
   const bad = s.request({ payload: { __fail: 'validation' } });
@@ -158,8 +161,7 @@ test('AbortSignal at every stage: before sending, while queued, while waiting fo
   ctl2.abort();
   await rejects(p2, { code: 'ABORTED', type: 'aborted', source: 'local' });
   assert.equal(s.info.tombstones, 1);
-  await sleep(200);
-  assert.equal(s.info.tombstones, 0);
+  assert.ok(await until(() => s.info.tombstones === 0), 'the late reply cleared the tombstone');
   // after the end: nothing happens
   const ctl3 = new AbortController();
   assert.equal((await s.request({ payload: 3 }, { signal: ctl3.signal })).payload, 3);
