@@ -98,22 +98,25 @@ function metaOf(env, s, n, q) {
   if (q._tapeOf !== env || s.length !== n) return JSON.parse(s);
   q._tapeOf = null;
   const out = q._tape, esc = s.includes('\\'), names = q._names;
-  let k = 0, proto;
+  let k = 0, proto = false;
   // a string or key body as written: escapes (rare) are read by JSON.parse
   const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
   const value = () => {
     const kind = out[k], a = out[k + 1], len = out[k + 2];
     k += 3;
-    if (kind === 3) return text(a, len);   // QT_STRING
-    if (kind === 4) { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
-    if (kind === 7) return JSON.parse(s.slice(a, a + len));   // QT_RAW
-    if (kind === 2) { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
+    switch (kind) {
+      case 3: return esc ? text(a, len) : s.slice(a, a + len);   // QT_STRING
+      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
+      case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
+      case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
+    }
     const o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
     for (let i = 0; i < len; i++) {
-      const f = out[k], ka = out[k + 1], kl = out[k + 2];
+      const f = out[k];
+      let key;
+      if ((f & 255) === 5) key = names[f >> 8] ??= s.slice(out[k + 1], out[k + 1] + out[k + 2]);
+      else if ((key = text(out[k + 1], out[k + 2])) === '__proto__') proto = true;   // an own key to JSON.parse, a prototype to an assignment
       k += 3;
-      const key = (f & 255) === 5 ? names[f >> 8] ??= s.slice(ka, ka + kl) : text(ka, kl);
-      proto ||= key === '__proto__';   // an own key to JSON.parse, a prototype to an assignment
       o[key] = value();
     }
     return o;
@@ -340,8 +343,8 @@ export class Qollective {
     const w = this.x.q_output_ptr() >> 2;
     this._views();
     const t = this._i32, rec = t.slice(w, w + RECORD_WORDS), n1 = t[w + RECORD_WORDS];
+    if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));   // before any other call
     const env = text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
-    if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));
     this._tapeOf = n1 ? env : null;
     return env;
   }
