@@ -89,7 +89,7 @@ _Static_assert(QT_OBJECT == JSMN_OBJECT && QT_ARRAY == JSMN_ARRAY && QT_STRING =
                "a value's tape kind is its token's type");
 /* Appends the entry [kind, start, len] (start an index into js); its index, for tape_count.
  * When the room runs out the tape is dropped: the glue parses the meta's text instead. */
-static uint32_t tape(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len) {
+static inline __attribute__((always_inline)) uint32_t tape_inline(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len) {
     uint32_t at = w->tape_len;
     if (!w->tape) return 0;   /* encode, config, error objects: no tape */
     if (w->tape_cap - at < 3) { w->tape = NULL; w->tape_len = 0; return 0; }
@@ -97,6 +97,7 @@ static uint32_t tape(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len
     w->tape_len = at + 3;
     return at;
 }
+static uint32_t tape(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len) { return tape_inline(w, kind, start, len); }
 /* Sets the member count of the object or array entry at `at`. */
 static void tape_count(schema_walk *w, uint32_t at, uint32_t n) { if (w->tape) w->tape[at + 2] = (int32_t)n; }
 
@@ -305,7 +306,7 @@ static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, 
     bool boolean = t->type == JSMN_PRIMITIVE && (p[0] == 't' || p[0] == 'f');
     int rc;
     /* on the tape a scalar is its token (QT_STRING or QT_PRIMITIVE); containers and raw values below */
-    if (type < ST_OBJECT || type == ST_SCALAR) tape(w, (uint32_t)t->type, (uint32_t)t->start, n);
+    if (type < ST_OBJECT || type == ST_SCALAR) tape_inline(w, (uint32_t)t->type, (uint32_t)t->start, n);
 again:
     switch (type) {
     case ST_STRING:
@@ -498,7 +499,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         members++;
         /* a key spelled as its field's name is told by the field's index in the set (the glue
          * keeps the name); any other key (unknown, escaped) by its text */
-        tape(w, f >= 0 && tok_len(&key) == fields[f].name_len ? QT_FIELD | (uint32_t)(s->first + f) << 8 : QT_KEY,
+        tape_inline(w, f >= 0 && tok_len(&key) == fields[f].name_len ? QT_FIELD | (uint32_t)(s->first + f) << 8 : QT_KEY,
              (uint32_t)key.start, tok_len(&key));
         /* checking: every key known, plain, in schema order (the writer drops the others) */
         if (w->canon && (f <= last || tok_len(&key) != fields[f].name_len)) w->canon = false;
