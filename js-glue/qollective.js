@@ -63,7 +63,8 @@ export class Envelope {
     const d = this._d, t = this._x?.t;
     return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
-  get meta() { return this._m ??= metaOf(this, this._text(this._m0, this._m1), this._m1, this._q); }
+  // _m: the meta once made; before, the number of the decode whose tape may still serve it (metaOf)
+  get meta() { const m = this._m; return typeof m === 'object' ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q)); }
   get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     const d = this._d;
@@ -90,13 +91,12 @@ export class Envelope {
   }
 }
 
-/** The meta object of Envelope env, its text s (n bytes of UTF-8): built from the tape the core wrote
- * while it walked the meta (include/qollective.h QT_*), which core q keeps for the Envelope it
- * decoded last (q.decode), else parsed. The tape's offsets are bytes, so it serves only an ASCII
- * text; field names are kept by their index in the core's tables. */
-function metaOf(env, s, n, q) {
-  if (q._tapeOf !== env || s.length !== n) return JSON.parse(s);
-  q._tapeOf = null;
+/** The meta object of text s (n bytes of UTF-8) of the Envelope made by decode number `seq`: built
+ * from the tape the core wrote while it walked the meta (include/qollective.h QT_*), which core q
+ * keeps for its last decode (q.decode), else parsed. The tape's offsets are bytes, so it serves only
+ * an ASCII text; field names are kept by their index in the core's tables. */
+function metaOf(seq, s, n, q) {
+  if (seq !== q._tapeSeq || s.length !== n) return JSON.parse(s);
   const out = q._tape, esc = s.includes('\\'), names = q._names;
   let k = 0, proto = false;
   // a string or key body as written: escapes (rare) are read by JSON.parse
@@ -215,7 +215,7 @@ export class Qollective {
     };
     this._mem = new Uint8Array(0);
     this._names = [];   // meta field names by their index in the core's schema set (metaOf)
-    this._tapeOf = null;   // the Envelope whose meta's tape _tape holds (metaOf)
+    this._tapeSeq = 1;   // the number of the last decode, whose meta's tape _tape holds (metaOf)
     this._check(this.x.q_init(options.memoryLimit || 0));
   }
 
@@ -342,10 +342,13 @@ export class Qollective {
     // in one array of this instance: a typed array of its own per call would be allocated off the heap
     const w = this.x.q_output_ptr() >> 2;
     this._views();
-    const t = this._i32, rec = t.slice(w, w + RECORD_WORDS), n1 = t[w + RECORD_WORDS];
+    const t = this._i32, n1 = t[w + RECORD_WORDS];
     if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));   // before any other call
-    const env = text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
-    this._tapeOf = n1 ? env : null;
+    // from bytes the record is read where it is (the Envelope keeps its words); from a string, copied
+    // first (envelopeOfText calls the core again)
+    const env = text ? envelopeOfText(this, data, t.slice(w, w + RECORD_WORDS), n) : new Envelope(data, t, 0, this, w);
+    if (n1) env._m = ++this._tapeSeq;   // a number, not the Envelope: the instance keeps no input alive
+    else this._tapeSeq++;
     return env;
   }
 

@@ -173,12 +173,28 @@ test('meta equals JSON.parse of its text: seeded variants of every kind of membe
   assert.ok(n >= tried * 0.9, `only ${n} of ${tried} variants decoded`);
 });
 
-test("the tape serves the last decode's Envelope; an earlier one's meta is parsed, alike", () => {
+test("the tape serves the last decode's Envelope; an earlier one's meta is parsed, alike", async () => {
   const a = JSON.stringify(compactFullMeta()), b = JSON.stringify(requestMeta());
   const ea = q.decode(`{"meta":${a},"payload":1}`), eb = q.decode(te.encode(`{"meta":${b},"payload":2}`));
   q.encode({ meta: JSON.parse(b), payload: 3 });   // another call in between
   assert.equal(JSON.stringify(ea.meta), a);
   assert.equal(JSON.stringify(eb.meta), b);
+  // whatever order they are read in, each Envelope gets its own meta
+  const metas = [requestMeta(), compactFullMeta(), fullMeta(), { tenant: 'x' }].map((m) => JSON.stringify(m));
+  const envs = metas.map((m, i) => q.decode(i % 2 ? `{"meta":${m},"payload":1}` : te.encode(`{"meta":${m},"payload":1}`)));
+  for (const i of [1, 3, 0, 2]) {
+    assert.equal(JSON.stringify(envs[i].meta), metas[i]);
+    envs.push(q.decode(`{"meta":${metas[(i + 1) % 4]},"payload":1}`));
+  }
+  envs.slice(4).forEach((e, j) => assert.equal(JSON.stringify(e.meta), metas[([1, 3, 0, 2][j] + 1) % 4]));
+  // a fresh instance: an Envelope left unread while others are decoded and read is never served
+  // another's tape
+  const q2 = await Qollective.load(WASM), first = q2.decode(`{"meta":${metas[0]},"payload":1}`);
+  for (const i of [1, 2, 3, 1, 2, 3]) {
+    const e = q2.decode(`{"meta":${metas[i]},"payload":1}`);
+    if (i === 1) assert.equal(JSON.stringify(e.meta), metas[1]);
+  }
+  assert.equal(JSON.stringify(first.meta), metas[0]);
   const many = q.decodeMany([te.encode(`{"meta":${a},"payload":1}`), te.encode(`{"meta":${b},"payload":1}`)]);
   assert.deepEqual(many.map((e) => JSON.stringify(e.meta)), [a, b]);
 });
