@@ -172,12 +172,12 @@ static const schema ENV_SCHEMAS[] = {
 
 const schema_set ENV_SCHEMA_SET = SCHEMA_SET(env_names, env_fields, ENV_FIELDS, ENV_SCHEMAS, ENV_ENUMS);
 
-void env_limits_default(env_limits *l) {
-    l->max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES;
-    l->max_meta_bytes = Q_DEFAULT_MAX_META_BYTES;
-    l->max_depth = Q_DEFAULT_MAX_DEPTH;
-    l->max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES;
-}
+const env_limits ENV_LIMITS_DEFAULT = {
+    .max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES, .max_meta_bytes = Q_DEFAULT_MAX_META_BYTES,
+    .max_depth = Q_DEFAULT_MAX_DEPTH, .max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES,
+};
+
+void env_limits_default(env_limits *l) { *l = ENV_LIMITS_DEFAULT; }
 
 /* ---- auto-fill ---------------------------------------------------------------------- */
 
@@ -194,7 +194,11 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
         uint8_t u[16];
         /* v7 holds 48 bits of milliseconds; a nonsense clock must not be undefined behaviour */
         double ms = af->now_ms >= 0 && af->now_ms < 281474976710655.0 ? af->now_ms : 0;
+#ifdef Q_CODEC_ONLY   /* v4 is a client setting (uuid_version): the codec module makes no clients */
+        uuid_v7((uint64_t)ms, af->random, u);
+#else
         if (af->uuid_v4) uuid_v4(af->random, u); else uuid_v7((uint64_t)ms, af->random, u);
+#endif
         uuid_format(u, txt);
         n = UUID_TEXT_LEN;
     } else if (f == &ENV_FIELDS.meta[2]) {
@@ -281,8 +285,8 @@ static int take_error(env_decoded *d, const schema_walk *w, const uint8_t *in, u
 #else
     (void)x;
 #endif
-    int64_t v = 0;   /* the walk checked 0..65535 ("-0" included, hence no digit loop) */
-    if (s >= 0) num_to_i64(schema_tok_ptr(w, s), schema_tok_len(w, s), 0, 65535, &v);
+    uint32_t v = 0;   /* the walk checked it: digits of 0..65535 (it refuses "-0") */
+    for (uint32_t k = 0; s >= 0 && k < schema_tok_len(w, s); k++) v = v * 10 + (uint32_t)(schema_tok_ptr(w, s)[k] - '0');
     if (v >= 400 && v <= 599) {
         /* the servers honour only an error status; any other value falls back to the code */
         d->error_status = (int32_t)v;

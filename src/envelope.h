@@ -16,6 +16,9 @@ typedef struct {
     uint32_t max_error_bytes;    /* the error object, like the meta: its own cap */
 } env_limits;
 
+/* The defaults (include/qollective/constants.h): a constant, so a call without a client (every
+ * call of the codec module) reads them where the compiler sees them. */
+extern const env_limits ENV_LIMITS_DEFAULT;
 void env_limits_default(env_limits *l);
 
 /* Capture slots: meta fields the transports need (token index in the meta walk). */

@@ -283,7 +283,12 @@ static void record_fields(const q_error *e, const char *field[RF_COUNT_], char n
     field[RF_TYPE] = q_kind_name((q_kind)e->kind); field[RF_CODE] = e->code; field[RF_MESSAGE] = e->message;
     field[RF_POLICY] = q_retry_policy_name((q_retry_policy)e->retry_policy);
     field[RF_STATUS] = num[0]; field[RF_OFFSET] = num[1];
-    field[RF_PATH] = e->path; field[RF_SOURCE] = q_source_name((q_source)e->source);
+    field[RF_PATH] = e->path;
+#ifdef Q_CODEC_ONLY   /* only the transports set a source: every codec failure is local */
+    field[RF_SOURCE] = "local";
+#else
+    field[RF_SOURCE] = q_source_name((q_source)e->source);
+#endif
 }
 
 int q_error_record(const q_error *e, uint8_t *out, size_t cap) {

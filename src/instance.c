@@ -53,6 +53,9 @@ int call_end(q_instance *I, int rc) {
 }
 
 /* Handle = slot | generation << 8, so a freed slot's old handle is refused. */
+#ifdef Q_CODEC_ONLY
+__attribute__((always_inline))   /* the codec module's is only a refusal: inlined where it is asked */
+#endif
 q_client *client_get(q_instance *I, int32_t handle, bool allow_none) {
     if (handle == -1 && allow_none) return NULL;
 #ifdef Q_CODEC_ONLY

@@ -50,6 +50,16 @@ int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out) {
     return Q_OK;
 }
 
+int num_check_int(const uint8_t *raw, uint32_t n, uint32_t bits) {
+    bool neg;
+    uint64_t mag;
+    int rc = parse_int(raw, n, &neg, &mag);
+    if (rc != Q_OK) return rc;
+    uint64_t max = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    if (neg) max = bits & 1 ? max + 1 : 0;   /* a signed type reaches -(max + 1), an unsigned one -0 */
+    return mag > max ? Q_ERR(OUT_OF_RANGE) : Q_OK;
+}
+
 /* Rule: a decimal overflows iff its magnitude is >= T = 2^1024 - 2^970 = (2^54 - 1) * 2^970,
  * the midpoint between DBL_MAX = (2^53 - 1) * 2^971 and 2^1024. Round-to-nearest-even sends
  * that midpoint up (DBL_MAX's significand is odd), so this is exactly "the correctly rounded

@@ -8,6 +8,9 @@
  * outside [min, max] is OUT_OF_RANGE. "-0" is 0. */
 int num_to_i64(const uint8_t *raw, uint32_t n, int64_t min, int64_t max, int64_t *out);
 int num_to_u64(const uint8_t *raw, uint32_t n, uint64_t max, uint64_t *out);
+/* The same rules for a type of `bits` value bits, its value not needed: 31 (i32) and 63 (i64)
+ * are signed (a signed type's bits are odd), 16 (u16), 32 (u32) and 64 (u64) unsigned. */
+int num_check_int(const uint8_t *raw, uint32_t n, uint32_t bits);
 /* f64 fields: Q_OK unless the value overflows a double (serde_json rejects 1e400). */
 int num_check_f64(const uint8_t *raw, uint32_t n);
 /* Decimal text of v; returns bytes written (<= 20 / 21). */

@@ -34,15 +34,13 @@ static int64_t days_from_civil(uint32_t y400, uint32_t m, uint32_t d) {
  * colons is set (chrono's colon_or_space). Returns the index of the first byte kept. */
 static uint32_t skip_ws(const uint8_t *s, uint32_t n, uint32_t i, bool colons) {
     while (i < n) {
-        uint8_t c = s[i];
-        if (c == ' ' || (c >= 9 && c <= 13) || (colons && c == ':')) { i++; continue; }
-        if (n - i >= 2 && c == 0xC2 && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) { i += 2; continue; }
-        if (n - i < 3 || (c & 0xF0) != 0xE0 || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) break;
-        uint32_t cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
-        uint32_t d = cp - 0x2000;   /* U+2000..200A, 2028, 2029, 202F */
-        if (cp != 0x1680 && cp != 0x205F && cp != 0x3000 && !(d < 48 && (UINT64_C(0x8300000007FF) >> d & 1)))
-            break;
-        i += 3;
+        uint32_t c = s[i], left = n - i;
+        /* three bytes as one number: U+1680, U+205F, U+3000 and U+2000..202F (d, by a mask) */
+        uint32_t w = left >= 3 ? c << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2] : 0, d = w - 0xE28080u;
+        if (c == ' ' || c - 9 < 5 || (colons && c == ':')) i++;
+        else if (left >= 2 && c == 0xC2 && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) i += 2;   /* U+0085, U+00A0 */
+        else if (w == 0xE19A80u || w == 0xE2819Fu || w == 0xE38080u || (d < 48 && (UINT64_C(0x8300000007FF) >> d & 1))) i += 3;
+        else break;
     }
     return i;
 }

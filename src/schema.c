@@ -256,8 +256,11 @@ static int next_member(schema_walk *w, span_iter *it, jsmntok_t *key, uint32_t *
  * and from three keys on faster than comparing each pair. The table holds each key's offset
  * (4 bytes a slot, at most 2/3 full): the one allocation of a walk that grows with the input,
  * at most about 1.3 bytes per byte of map (a distinct key and its value take 6 bytes or more).
- * The first key equal to an earlier one fails. */
-static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
+ * It is sized by counting the members first (map_keys_open) and filled as the walk reads them
+ * (key_seen): the first key equal to an earlier one fails. */
+typedef struct { int32_t *slot; uint32_t cap; } map_keys;
+
+static int map_keys_open(schema_walk *w, const jsmntok_t *obj, map_keys *m) {
     span_iter it;
     jsmntok_t key;
     uint32_t n = 0, at;
@@ -267,27 +270,24 @@ static int check_map_duplicates(schema_walk *w, const jsmntok_t *obj) {
         n++; more = 0;
     }
     w->nest--;
+    m->slot = NULL;
     if (more < 0 || n < 2) return more;
-    uint32_t cap = 4; while (cap < n + n / 2) cap <<= 1;
-    int32_t *table = scratch_alloc(cap * sizeof(int32_t));   /* key start offsets */
-    if (!table) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(MAP_KEYS));
-    q_memset(table, 0xFF, cap * sizeof(int32_t));            /* every slot -1: empty */
-    open_members(w, &it, obj);
-    while (next_member(w, &it, &key, &at) > 0) {   /* read and checked above */
-        it.p = skip_value(w, at);
-        const uint8_t *kp = tok_ptr(w, &key); uint32_t kl = tok_len(&key);
-        uint32_t s = json_string_hash(kp, kl) & (cap - 1);
-        while (table[s] >= 0) {
-            uint32_t o = (uint32_t)table[s], oe = json_scan_string(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
-            if (json_strings_equal(kp, kl, w->js + o, oe - o)) {
-                w->nest--;
-                return fail_at(w, Q_ERR(DUPLICATE_KEY), &key, NULL);
-            }
-            s = (s + 1) & (cap - 1);
-        }
-        table[s] = key.start;
+    m->cap = 4; while (m->cap < n + n / 2) m->cap <<= 1;
+    if (!(m->slot = scratch_alloc(m->cap * sizeof(int32_t)))) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(MAP_KEYS));
+    q_memset(m->slot, 0xFF, m->cap * sizeof(int32_t));   /* every slot -1: empty */
+    return Q_OK;
+}
+
+/* Enters a key of the map: DUPLICATE_KEY when an equal key is in already. */
+static int key_seen(schema_walk *w, map_keys *m, const jsmntok_t *key) {
+    const uint8_t *kp = tok_ptr(w, key);
+    uint32_t kl = tok_len(key), s = json_string_hash(kp, kl) & (m->cap - 1);
+    while (m->slot[s] >= 0) {
+        uint32_t o = (uint32_t)m->slot[s], oe = json_scan_string(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
+        if (json_strings_equal(kp, kl, w->js + o, oe - o)) return fail_at(w, Q_ERR(DUPLICATE_KEY), key, NULL);
+        s = (s + 1) & (m->cap - 1);
     }
-    w->nest--;
+    m->slot[s] = key->start;
     return Q_OK;
 }
 
@@ -352,19 +352,12 @@ again:
             QD(EXPECTED_AN_INTEGER_0_65535), QD(EXPECTED_AN_INTEGER_0_4294967295),
         };
         _Static_assert(ST_I64 == ST_I32 + 1 && ST_U64 == ST_I32 + 2 && ST_U16 == ST_I32 + 3 && ST_U32 == ST_I32 + 4,
-                       "RANGE_DETAIL follows the schema_type order");
+                       "RANGE_DETAIL and BITS follow the schema_type order");
         if (!number) break;
         /* serde_json parses "-0" as a float, so integer fields reject it. */
         if (n == 2 && p[0] == '-' && p[1] == '0') return fail_at(w, Q_ERR(TYPE_MISMATCH), t, QD(MINUS_ZERO_IS_A_FLOAT_TO_SERDE_JSON));
-        int64_t v;
-        uint64_t u;
-        if (type == ST_U64) {
-            rc = num_to_u64(p, n, UINT64_MAX, &u);
-        } else {
-            int64_t lo = type == ST_I32 ? INT32_MIN : type == ST_I64 ? INT64_MIN : 0;
-            int64_t hi = type == ST_I32 ? INT32_MAX : type == ST_I64 ? INT64_MAX : type == ST_U16 ? 65535 : (int64_t)UINT32_MAX;
-            rc = num_to_i64(p, n, lo, hi, &v);
-        }
+        static const uint8_t BITS[] = { 31, 63, 64, 16, 32 };   /* by type - ST_I32 (num_check_int) */
+        rc = num_check_int(p, n, BITS[type - ST_I32]);
         if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
         /* an integer the parser took is "-?digits" without leading zeros (JSON) and not "-0":
          * its text is already the canonical form */
@@ -392,15 +385,15 @@ again:
         /* One loop for both: a map element is a key token followed by its value. */
         bool map = type == ST_MAP;
         if (t->type != (map ? JSMN_OBJECT : JSMN_ARRAY)) break;
-        if (map && (rc = check_map_duplicates(w, t))) return rc;
         uint8_t open = map ? '{' : '[';
         if ((rc = emit_c(w, (char)open))) return rc;
         span_iter it;
         jsmntok_t key, val;
+        map_keys keys = { NULL, 0 };
         uint32_t at, tail = (uint32_t)t->start + 1, k = 0, tp = tape(w, map ? QT_OBJECT : QT_ARRAY, (uint32_t)t->start, 0);
-        if ((rc = open_members(w, &it, t))) return rc;
+        if ((map && (rc = map_keys_open(w, t, &keys))) || (rc = open_members(w, &it, t))) return rc;
         for (; (rc = next_member(w, &it, &key, &at)) > 0; k++) {
-            if ((rc = read_value(w, at, &val))) return rc;
+            if ((map && keys.slot && (rc = key_seen(w, &keys, &key))) || (rc = read_value(w, at, &val))) return rc;
             if (map) tape(w, QT_KEY, (uint32_t)key.start, tok_len(&key));
             if (w->canon) canon_member(w, map ? &key : NULL, at, tail, k == 0);
             if (k && (rc = emit_c(w, ','))) return rc;
@@ -504,7 +497,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         /* checking: every key known, plain, in schema order (the writer drops the others) */
         if (w->canon && (f <= last || tok_len(&key) != fields[f].name_len)) w->canon = false;
         if (f < 0) {
-            if (s->strict) {
+            if (SCHEMA_STRICT && s->strict) {
                 uint32_t saved = path_push_key(w, &key);
                 rc = fail_at(w, Q_ERR(UNKNOWN_KEY), &key, NULL);
                 path_pop(w, saved);

@@ -21,7 +21,7 @@ enum {
 };
 _Static_assert(ST_SCALAR < 16, "a schema type fits in 4 bits");
 
-/* The tables are packed (issue 10 item 2): a field is 7 bytes and a schema 3, because names,
+/* The tables are packed (issue 10 item 2): a field is 6 bytes and a schema 3, because names,
  * sub-schemas and enum lists are reached through the schema set the walk is given (one per kind
  * of document: the envelope, the config, a call's options) instead of by pointers. */
 typedef struct __attribute__((packed)) schema_field {
@@ -29,11 +29,11 @@ typedef struct __attribute__((packed)) schema_field {
     uint8_t type : 4;      /* schema_type */
     uint8_t flags : 4;
     int8_t slot;           /* capture slot, or -1 */
-    uint8_t elem;          /* ARRAY/MAP element type (schema_type) */
     uint8_t name_len;      /* strlen(name): a key is matched by length first and never measured */
-    uint8_t sub;           /* OBJECT (or element OBJECT): index in the set's schemas; ENUM: in its enums */
+    uint8_t elem : 4;      /* ARRAY/MAP element type (schema_type) */
+    uint8_t sub : 4;       /* OBJECT (or element OBJECT): index in the set's schemas; ENUM: in its enums */
 } schema_field;
-_Static_assert(sizeof(schema_field) == 7, "a schema field is packed into 7 bytes");
+_Static_assert(sizeof(schema_field) == 6, "a schema field is packed into 6 bytes");
 
 /* A schema's fields are set->fields[first .. first + count). */
 typedef struct schema {
@@ -68,7 +68,8 @@ static inline const schema_field *schema_fields(const schema_set *set, const sch
 #define SCHEMA_NAME_TEXT_(n) #n,
 #define SCHEMA_NAMES(tag, list) static const struct tag { list(SCHEMA_NAME_ARRAY_) } tag = { list(SCHEMA_NAME_TEXT_) }
 #define SCHEMA_FIELD(tag, n, type, flags, slot, elem, sub) \
-    { (uint16_t)__builtin_offsetof(struct tag, n), type, flags, slot, elem, (uint8_t)(sizeof(((struct tag *)0)->n) - 1), sub }
+    { (uint16_t)__builtin_offsetof(struct tag, n), type, flags, slot, (uint8_t)(sizeof(((struct tag *)0)->n) - 1), elem, \
+      (uint8_t)((sub) + 0 * sizeof(struct { _Static_assert((sub) < 16, "a sub-schema or enum index fits in 4 bits"); char c; })) }
 
 /* An enum's allowed values are one string literal, each value followed by "\0", e.g.
  * "Ok\0Error\0" (the literal's own NUL ends the list; no value may start with a digit, or
@@ -81,7 +82,15 @@ static inline const schema_field *schema_fields(const schema_set *set, const sch
     (uint8_t)(__builtin_offsetof(struct tag, member) / sizeof(schema_field)), \
     (uint8_t)(Q_ARRAY_LEN(((struct tag *)0)->member) + 0 * sizeof(struct { \
         _Static_assert(Q_ARRAY_LEN(((struct tag *)0)->member) <= SCHEMA_MAX_FIELDS, "a schema has more fields than found[] holds"); char c; })), \
-    strict }
+    (uint8_t)((strict) + 0 * sizeof(struct { \
+        _Static_assert(SCHEMA_STRICT || !(strict), "a strict schema in a module built without strict walks"); char c; })) }
+/* Whether walks refuse unknown keys (strict schemas): the codec module's schemas (the envelope's)
+ * never do, so its walks leave that check out; SCHEMA_AT refuses a strict schema there. */
+#ifdef Q_CODEC_ONLY
+#define SCHEMA_STRICT 0
+#else
+#define SCHEMA_STRICT 1
+#endif
 /* The set over name text `names`, field struct `fields` (of struct tag) and the two arrays. */
 #define SCHEMA_SET(names, tag, fields, schemas, enums) { (const char *)&names, (const schema_field *)&fields, schemas, enums, \
     (uint8_t)(sizeof(struct tag) / sizeof(schema_field) + 0 * sizeof(struct { \

@@ -18,6 +18,29 @@ static int check_exact(const char *txt) {
     return rc;
 }
 
+/* num_check_int (the walks' integer fields) answers as num_to_i64 / num_to_u64 do with each
+ * type's range, at and around every bound, for signs, floats and 64-bit overflow. */
+static void check_int_matches_ranges(void **s) {
+    static const char *const TXT[] = {
+        "0", "-0", "1", "-1", "65535", "65536", "-65535", "2147483647", "2147483648", "-2147483648",
+        "-2147483649", "4294967295", "4294967296", "-4294967295", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "18446744073709551615",
+        "18446744073709551616", "-18446744073709551615", "99999999999999999999999", "1.5", "1e3", "-", "",
+    };
+    static const struct { uint32_t bits; int64_t lo, hi; } TYPES[] = {
+        { 31, INT32_MIN, INT32_MAX }, { 63, INT64_MIN, INT64_MAX }, { 16, 0, 65535 }, { 32, 0, UINT32_MAX }, { 64, 0, 0 },
+    };
+    for (size_t i = 0; i < Q_ARRAY_LEN(TXT); i++) {
+        for (size_t t = 0; t < Q_ARRAY_LEN(TYPES); t++) {
+            int64_t v;
+            uint64_t u;
+            int want = TYPES[t].bits == 64 ? U64(TXT[i], UINT64_MAX, &u) : I64(TXT[i], TYPES[t].lo, TYPES[t].hi, &v);
+            int got = num_check_int((const uint8_t *)TXT[i], (uint32_t)strlen(TXT[i]), TYPES[t].bits);
+            if (got != want) fail_msg("%s as %u bits: %d, want %d", TXT[i], TYPES[t].bits, got, want);
+        }
+    }
+}
+
 static void to_i64(void **s) {
     struct { const char *txt; int64_t v; } OK[] = {
         { "0", 0 }, { "-0", 0 }, { "1", 1 }, { "-1", -1 }, { "123", 123 }, { "-123", -123 },
@@ -275,6 +298,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(to_i64),
         cmocka_unit_test(to_u64),
+        cmocka_unit_test(check_int_matches_ranges),
         cmocka_unit_test(f64_boundary),
         cmocka_unit_test(f64_magnitudes),
         cmocka_unit_test(f64_matches_strtod),
