@@ -98,7 +98,7 @@ build/$(1).names.wasm: $$($(1)_OBJ)
 	@echo "  LD    $$@"; $$(CC) $$(WASM_CFLAGS) $$(WASM_LDFLAGS) $$^ -o $$@
 $$($(1)_WASM): build/$(1).names.wasm | dist
 	@echo "  OPT   $$@"; $$(WASM_OPT) $$($(1)_OPT_ORDER) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --strip-debug --strip-producers $$< -o $$@.tmp
-	@$$(WASM_OPT) $$(WASM_OPT_FEATURES) --strip-debug $$@.tmp -o $$@ && rm -f $$@.tmp
+	@$$(WASM_OPT) $$(WASM_OPT_FEATURES) --strip-debug --strip-target-features $$@.tmp -o $$@ && rm -f $$@.tmp
 	@bash scripts/check-imports.sh $$@
 build/$(1).profile.wasm: build/$(1).names.wasm
 	@echo "  OPT   $$@"; $$(WASM_OPT) $$($(1)_OPT_ORDER) $$(WASM_OPT_PASSES) $$(WASM_OPT_FEATURES) --debuginfo $$< -o $$@

@@ -14,9 +14,10 @@ if (files.length < 2) { console.error('usage: node bench/codec-ab.mjs A.wasm B.w
 const ROUNDS = +(process.env.ROUNDS || 15);
 const te = new TextEncoder();
 const qs = await Promise.all(files.map((f) => Qollective.load(f)));
-// the last: a payload that is one 16 KB plain string (what the string scan's 16-byte steps are for)
+// '16 KB one string': a payload that is one 16 KB plain string (what the string scan's 16-byte steps are for);
+// '3 KB full meta': the full meta with payload 1, so the meta walk (maps, timestamps, integers) is what is timed
 const fixtures = [['1 KB compact-full', compactFullMeta(), 1024], ['1 KB request', requestMeta(), 1024], ['16 KB full', fullMeta(), 16384],
-  ['16 KB one string', requestMeta(), 16384, 'x'.repeat(16000)]];
+  ['16 KB one string', requestMeta(), 16384, 'x'.repeat(16000)], ['3 KB full meta', fullMeta(), 0, 1]];
 const stat = (a) => { a.sort((x, y) => x - y); return `${a[0].toFixed(2)}/${a[a.length >> 1].toFixed(2)}`; };
 files.forEach((f, i) => console.log(`#${i} ${f}`));
 for (const [label, meta, size, given] of fixtures) {
