@@ -53,13 +53,8 @@ static inline int q_hex_value(uint8_t c) {
 /* Overwrites secrets so the optimizer cannot drop the store. */
 void q_wipe(void *p, size_t n);
 
-/* true when the n bytes at p equal the NUL-terminated literal (inline: hot in key matching;
- * mem.c is built without LTO, so nothing there would inline). */
-static inline bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit) {
-    size_t i = 0;
-    for (; i < n; i++)
-        if (lit[i] == 0 || (uint8_t)lit[i] != p[i]) return false;
-    return lit[i] == 0;
-}
+/* true when the n bytes at p equal the NUL-terminated literal: its length first (a constant
+ * for a literal), then one q_memcmp, which every module links anyway. */
+static inline bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit) { return q_strlen(lit) == n && !q_memcmp(p, lit, n); }
 
 #endif

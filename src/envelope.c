@@ -249,13 +249,14 @@ static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_
 
 enum { KEY_META, KEY_PAYLOAD, KEY_ERROR, KEY_OTHER };
 static const char *const TOP_KEYS[] = { "meta", "payload", "error" };
+static const uint8_t TOP_KEY_LEN[] = { sizeof "meta" - 1, sizeof "payload" - 1, sizeof "error" - 1 };
 
 /* Which top-level key a string body names (plain bytes first: escaped keys are rare). */
 static int top_key(const uint8_t *k, uint32_t n) {
     for (int which = 0; which < KEY_OTHER; which++)
-        if (q_bytes_eq(k, n, TOP_KEYS[which])) return which;
+        if (n == TOP_KEY_LEN[which] && !q_memcmp(k, TOP_KEYS[which], n)) return which;
     for (int which = 0; which < KEY_OTHER; which++)
-        if (json_string_eq(k, n, TOP_KEYS[which], (uint32_t)q_strlen(TOP_KEYS[which]))) return which;
+        if (json_strings_equal(k, n, (const uint8_t *)TOP_KEYS[which], TOP_KEY_LEN[which])) return which;
     return KEY_OTHER;
 }
 

@@ -157,12 +157,7 @@ int json_utf8_validate(const uint8_t *s, uint32_t n, q_error *err) {
 
 /* ------------------------------------------------------------------ scanning */
 
-static inline int hexval(uint8_t c) {
-    if (q_is_digit(c)) return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
+static inline int hexval(uint8_t c) { return q_hex_value(c); }   /* both readers below (at -Oz, one copy) */
 
 /* Reads 4 hex digits at in[p..p+4); returns the value, or -1 with err set. */
 static int32_t scan_hex4(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
@@ -565,8 +560,9 @@ bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t l
     return dec_next(&it) < 0;
 }
 
-/* Decoded byte by decoded byte: only the map duplicate check calls it, on keys whose hashes
- * share a slot, so no fast path for plain bytes is worth its code. */
+/* Decoded byte by decoded byte, with no fast path for plain bytes: its callers are rare paths
+ * (map keys whose hashes share a slot; in the codec walks, escaped keys and enum values, which
+ * compare with a plain name, as a body without escapes reads as itself). */
 bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
     dec_iter x = { a, an, 0, 0, 0, {0} }, y = { b, bn, 0, 0, 0, {0} };
     int c;

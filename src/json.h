@@ -48,7 +48,8 @@ bool json_utf8_has_replacement(const uint8_t *s, uint32_t n);
 uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out);
 /* true when the decoded body equals lit[0..lit_len). Fast path when there is no backslash. */
 bool json_string_eq(const uint8_t *body, uint32_t n, const char *lit, uint32_t lit_len);
-/* true when the decoded body equals another decoded body. */
+/* true when the decoded body equals another decoded body (or a plain name: text without a
+ * backslash decodes to itself). */
 bool json_strings_equal(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn);
 /* FNV-1a hash of the decoded body (equal decoded strings hash equal). */
 uint32_t json_string_hash(const uint8_t *body, uint32_t n);

@@ -372,7 +372,7 @@ again:
         uint32_t vl;
         for (const char *v = w->set->enums[sub]; *v; v += vl + 1) {
             vl = (uint32_t)q_strlen(v);
-            if (escaped ? json_string_eq(p, n, v, vl) : q_bytes_eq(p, n, v)) {
+            if (escaped ? json_strings_equal(p, n, (const uint8_t *)v, vl) : q_bytes_eq(p, n, v)) {
                 if (escaped) w->canon = false;   /* the writer writes the plain name */
                 return emit(w, v, vl, true);
             }
@@ -452,7 +452,7 @@ static int find_field(schema_walk *w, const schema_field *fields, int n, const j
     /* names hold no backslash, so only a longer, escaped key can still match after decoding */
     if (!has_backslash(kp, kl)) return -1;
     for (int f = 0; f < n; f++)
-        if (kl > fields[f].name_len && json_string_eq(kp, kl, names + fields[f].name, fields[f].name_len)) return f;
+        if (kl > fields[f].name_len && json_strings_equal(kp, kl, (const uint8_t *)names + fields[f].name, fields[f].name_len)) return f;
     return -1;
 }
 

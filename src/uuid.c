@@ -3,17 +3,12 @@
 #include "uuid.h"
 #include "json.h"
 
-/* Inlined: request ids are parsed on every decode and every WebSocket request and reply. */
-static inline __attribute__((always_inline)) int hex_value(uint8_t c) {
-    uint32_t d = (uint32_t)c - '0', l = (uint32_t)(c | 0x20) - 'a';   /* 0x20: ASCII letters to lower case */
-    return d < 10 ? (int)d : l < 6 ? (int)l + 10 : -1;
-}
 
 /* 32 hex digits, with hyphens exactly at 8, 13, 18, 23 when `hyphens` (36 bytes). */
 static int parse_hex(const uint8_t *s, bool hyphens, uint8_t out[16]) {
     for (uint32_t k = 0, i = 0; k < 32; k++, i++) {
         if (hyphens && (i == 8 || i == 13 || i == 18 || i == 23) && s[i++] != '-') return Q_ERR(INVALID_UUID);
-        int v = hex_value(s[i]);
+        int v = q_hex_value(s[i]);   /* inline (base.h): ids are parsed on every decode */
         if (v < 0) return Q_ERR(INVALID_UUID);
         out[k / 2] = (uint8_t)(out[k / 2] << 4 | v);   /* the high digit first: shifted out of the byte by the low one */
     }
