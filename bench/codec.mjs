@@ -170,7 +170,10 @@ function breakdownVariants(f) {
     { name: 'ours.record', fn: () => { sink += new Int32Array(x.memory.buffer, x.q_output_ptr(), 13).slice()[1]; } },
     { name: 'ours.metaParse', fn: () => { sink += JSON.parse(td.decode(metaSlice)) === null ? 0 : 1; } },
     { name: 'ours.decodeTotal', fn: () => { const e = q.decode(bytes); sink += e.meta === null ? 0 : 1; } },
-    // the same steps inlined on the raw exports: decodeTotal - decodeRaw = what the glue adds
+    // q.decode without reading meta: decodeTotal - decodeOnly = metaBuild, meta made from the core's tape
+    { name: 'ours.decodeOnly', fn: () => { sink += q.decode(bytes) ? 1 : 0; } },
+    // the same steps inlined on the raw exports, with JSON.parse of the meta's text as the glue did
+    // before the tape: decodeTotal - decodeRaw = what the glue adds (< 0: what the tape saves)
     { name: 'ours.decodeRaw', fn: () => {
       const p = x.q_buffer(n); view().set(bytes, p); x.q_envelope_decode(n, -1);
       const r = new Int32Array(x.memory.buffer, x.q_output_ptr(), 13).slice();
@@ -300,6 +303,7 @@ if (BREAKDOWN) {
     const us = Object.fromEntries(res.map((m) => [m.name, Math.round(m.ns / 10) / 100]));
     // what q.decode / q.encode add over the same steps done by hand (noise can make it < 0)
     us['ours.decodeGlue'] = r2(us['ours.decodeTotal'] - us['ours.decodeRaw']);
+    us['ours.metaBuild'] = r2(us['ours.decodeTotal'] - us['ours.decodeOnly']);
     us['ours.encodeGlue'] = r2(us['ours.encodeRawTotal'] - us['ours.encodeRaw']);
     // what q.decode(text) adds over writing the string and the core's decode (the Envelope, the rest of the write)
     us['ours.strGlue'] = r2(us['ours.strDecode'] - us['ours.strEncodeInto'] - us['ours.coreDecode'] - us['ours.record']);

@@ -21,6 +21,20 @@ enum {
     QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN
 };
 
+/* After a single decode's record (q_envelope_decode, not the batch): one word, the length in words
+ * of the meta's tape, then the tape: entries of three words [kind, start, len], start an offset
+ * into the meta object, one per key and value as the meta's bytes hold them, so the glue builds
+ * the meta object without parsing its text again. Length 0: no tape (the meta needed more than
+ * Q_DECODE_TAPE_WORDS words); the glue then parses the text. Kinds (the low 8 bits of kind):
+ *   QT_OBJECT, QT_ARRAY  len = its member count; the members follow (an object's: key, value)
+ *   QT_STRING            a string value's body as written (escapes possible)
+ *   QT_PRIMITIVE         a number's text, true, false or null
+ *   QT_FIELD             a key spelled as a meta field's name: kind >> 8 is the field's index in
+ *                        the envelope's schema set, [start, start + len) the name
+ *   QT_KEY               any other key: its string body as written (escapes possible)
+ *   QT_RAW               a value's whole JSON text (extensions, an unknown key's value) */
+enum { QT_OBJECT = 1, QT_ARRAY, QT_STRING, QT_PRIMITIVE, QT_FIELD, QT_KEY, QT_RAW };
+
 /* The error record behind q_error_ptr()/q_error_len() (src/error.c q_error_record): eight text
  * fields, each but the last followed by a NUL byte, so the core needs no JSON writer for its own
  * failures and the glue splits it in one call:
@@ -45,7 +59,7 @@ uint32_t q_error_len(void);
 
 /* Validates input[0..len) as one JSON document (max_depth 0 = default). */
 int32_t q_json_validate(uint32_t len, uint32_t max_depth);
-/* Decodes the envelope in input[0..len); output = one decode record. */
+/* Decodes the envelope in input[0..len); output = one decode record, then the meta's tape (QT_*). */
 int32_t q_envelope_decode(uint32_t len, int32_t client);
 /* Encodes input = meta | payload | error (lengths given, any may be 0); output = envelope bytes. */
 int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len, uint32_t flags, double now_ms, int32_t client);

@@ -64,6 +64,8 @@ export interface EnvelopeInput<P = unknown> {
 
 /** A decoded, validated envelope. meta and payload are parsed on first access. */
 export declare class Envelope<P = unknown> {
+  /** A plain object equal to JSON.parse of the meta's text (same values, same key order, unknown keys
+   *  kept); made on first access from what the core read while validating it (q.decode). */
   readonly meta: Meta;
   readonly payload: P;
   /** The payload's JSON bytes, not parsed (decoded from bytes: a view of them, copy it to keep it;

@@ -4,6 +4,7 @@
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
 const RECORD_WORDS = 13;
+const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
 const AUTOFILL = 1;
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
 const ENTROPY_POOL = 4096;
@@ -62,7 +63,8 @@ export class Envelope {
     const d = this._d, t = this._x?.t;
     return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
-  get meta() { return this._m ??= JSON.parse(this._text(this._m0, this._m1)); }
+  // _m: the meta once made; before, the number of the decode whose tape may still serve it (metaOf)
+  get meta() { const m = this._m; return typeof m === 'object' ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q)); }
   get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     const d = this._d;
@@ -87,6 +89,40 @@ export class Envelope {
     if (this.error) o.error = this.error;
     return o;
   }
+}
+
+/** The meta object of text s (n bytes of UTF-8) of the Envelope made by decode number `seq`: built
+ * from the tape the core wrote while it walked the meta (include/qollective.h QT_*), which core q
+ * keeps for its last decode (q.decode), else parsed. The tape's offsets are bytes, so it serves only
+ * an ASCII text; field names are kept by their index in the core's tables. */
+function metaOf(seq, s, n, q) {
+  if (seq !== q._tapeSeq || s.length !== n) return JSON.parse(s);
+  const out = q._tape, esc = s.includes('\\'), names = q._names;
+  let k = 0, proto = false;
+  // a string or key body as written: escapes (rare) are read by JSON.parse
+  const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
+  const value = () => {
+    const kind = out[k], a = out[k + 1], len = out[k + 2];
+    k += 3;
+    switch (kind) {
+      case 3: return esc ? text(a, len) : s.slice(a, a + len);   // QT_STRING
+      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
+      case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
+      case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
+    }
+    const o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
+    for (let i = 0; i < len; i++) {
+      const f = out[k];
+      let key;
+      if ((f & 255) === 5) key = names[f >> 8] ??= s.slice(out[k + 1], out[k + 1] + out[k + 2]);
+      else if ((key = text(out[k + 1], out[k + 2])) === '__proto__') proto = true;   // an own key to JSON.parse, a prototype to an assignment
+      k += 3;
+      o[key] = value();
+    }
+    return o;
+  };
+  const m = value();
+  return proto ? JSON.parse(s) : m;
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
@@ -178,6 +214,8 @@ export class Qollective {
       tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
     };
     this._mem = new Uint8Array(0);
+    this._names = [];   // meta field names by their index in the core's schema set (metaOf)
+    this._tapeSeq = 1;   // the number of the last decode, whose meta's tape _tape holds (metaOf)
     this._check(this.x.q_init(options.memoryLimit || 0));
   }
 
@@ -300,8 +338,18 @@ export class Qollective {
   decode(data, client = -1) {
     const text = typeof data === 'string', n = text ? this._inputText(data) : this._input1(data = bytesOf(data));
     this._check(this.x.q_envelope_decode(n, client));
-    const rec = this._outWords(RECORD_WORDS);
-    return text ? envelopeOfText(this, data, rec, n) : new Envelope(data, rec, 0, this);
+    // the record, then the meta's tape (its length, its words), kept for this Envelope's meta (metaOf)
+    // in one array of this instance: a typed array of its own per call would be allocated off the heap
+    const w = this.x.q_output_ptr() >> 2;
+    this._views();
+    const t = this._i32, n1 = t[w + RECORD_WORDS];
+    if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));   // before any other call
+    // from bytes the record is read where it is (the Envelope keeps its words); from a string, copied
+    // first (envelopeOfText calls the core again)
+    const env = text ? envelopeOfText(this, data, t.slice(w, w + RECORD_WORDS), n) : new Envelope(data, t, 0, this, w);
+    if (n1) env._m = ++this._tapeSeq;   // a number, not the Envelope: the instance keeps no input alive
+    else this._tapeSeq++;
+    return env;
   }
 
   /** Encodes {meta, payload, error} to wire bytes. payload may be raw JSON via {payloadJson}. */

@@ -103,14 +103,17 @@ __attribute__((noinline)) static int32_t decode_items(uint32_t len, int32_t clie
     if (!codec_args(I, len, client, &c, &lim)) return call_end(I, I->err.status);
     q_buf out = {0};
     uint32_t pos = 0, count = 0, off = 0, n = len;
+    /* a single decode's record is followed by the meta's tape: its length, then room for it */
+    env_tape tape = { NULL, batch ? 0 : Q_MIN(Q_DECODE_TAPE_WORDS, 2 * len + 8), 0 };
     while (batch ? pos < len : count == 0) {
         if (batch && !next_item(I, len, count, &pos, &off, &n)) return call_end(I, I->err.status);
-        if (q_buf_reserve(&out, DECODE_ITEM_BYTES)) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+        if (q_buf_reserve(&out, DECODE_ITEM_BYTES + (batch ? 0 : 4 + tape.cap * 4))) return call_end(I, Q_ERR(OUT_OF_MEMORY));
         int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
         q_memset(r, 0, DECODE_ITEM_BYTES);
+        if (!batch) tape.words = r + 2 + Q_DECODE_RECORD_WORDS;
         env_decoded d; q_error e;
         q_error_clear(&e);   /* each item starts clean: inner layers keep a record already set */
-        int rc = env_decode(I->in + off, n, lim, &d, batch ? &e : &I->err);
+        int rc = env_decode_taped(I->in + off, n, lim, &d, batch ? &e : &I->err, &tape);
         if (rc && !batch) return call_end(I, rc);
         if (rc) { r[0] = rc; r[1] = e.offset >= 0 ? (int32_t)(e.offset + off) : -1; }   /* absolute, like the records */
         else {
@@ -123,7 +126,11 @@ __attribute__((noinline)) static int32_t decode_items(uint32_t len, int32_t clie
         out.len += DECODE_ITEM_BYTES;
         count++;
     }
-    if (!batch) { call_output(I, out.ptr + 4, DECODE_ITEM_BYTES - 4); return call_end(I, Q_OK); }
+    if (!batch) {
+        ((int32_t *)(void *)out.ptr)[1 + Q_DECODE_RECORD_WORDS] = (int32_t)tape.len;
+        call_output(I, out.ptr + 4, DECODE_ITEM_BYTES + tape.len * 4);
+        return call_end(I, Q_OK);
+    }
     call_output(I, out.ptr, out.len);
     return call_end(I, (int32_t)count);
 }

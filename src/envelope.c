@@ -221,7 +221,7 @@ static int autofill(void *ctx, const schema_field *f, q_buf *out, bool *first) {
  * schema.h) at depth 1, where it sits in an envelope; fill is NULL for the error object, where
  * autofill then adds nothing. */
 static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, bool meta,
-                     const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err, bool canon) {
+                     const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err, bool canon, env_tape *tape) {
     const char *where = meta ? "meta" : "error";
     if (!len || js[0] != '{') return q_fail(err, Q_ERR(TYPE_MISMATCH), base, where, QD(EXPECTED_AN_OBJECT));
     schema_walk_init(w, js, len, base, err, out, where);
@@ -230,18 +230,19 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_l
     w->fill = autofill;
     w->fill_ctx = (void *)fill;
     w->canon = canon;
+    if (tape) { w->tape = tape->words; w->tape_cap = tape->cap; }
     return schema_walk_object(w, &ENV_SCHEMA_SET, meta ? S_META : S_ERROR);
 }
 
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
-    return part_walk(meta, len, base, lim, true, fill, out, w, err, false);
+    return part_walk(meta, len, base, lim, true, fill, out, w, err, false, NULL);
 }
 
 static int error_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_limits *lim, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_error_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "error", QD(ERROR_SIZE_LIMIT));
-    return part_walk(js, len, base, lim, false, NULL, out, w, err, false);
+    return part_walk(js, len, base, lim, false, NULL, out, w, err, false, NULL);
 }
 
 /* ---- decode -------------------------------------------------------------------------- */
@@ -309,7 +310,7 @@ static int take_error(env_decoded *d, const schema_walk *w, const uint8_t *in, u
  * fails had either invalid JSON, which the scanner then finds again (from the object's start: all
  * before it is valid) to report the same error, or a schema failure, which is walked again after
  * the whole envelope is validated, as in two passes: the answers are the same. */
-static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err, bool one_pass) {
+static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err, bool one_pass, env_tape *tape) {
     q_memset(d, 0, sizeof *d);
     if (len > lim->max_envelope_bytes) return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, NULL, QD(ENVELOPE_SIZE_LIMIT));
     uint32_t p = json_skip_ws(in, len, 0), vend;
@@ -335,7 +336,7 @@ static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, e
             /* the object walked where it stands, to its end; the captures taken now (the
              * walk is reused), the size limit checked once its end is known */
             bool meta = which == KEY_META;
-            rc = part_walk(in + p, len - p, p, lim, meta, NULL, NULL, &w[!meta], err, false);
+            rc = part_walk(in + p, len - p, p, lim, meta, NULL, NULL, &w[!meta], err, false, meta ? tape : NULL);
             if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever pass meets it */
             vend = p + w[!meta].end;
             if (!rc && vend - p <= (meta ? lim->max_meta_bytes : lim->max_error_bytes)) {
@@ -359,6 +360,7 @@ static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, e
         (rc = env_meta_walk(in + span_off[KEY_META], span_len[KEY_META], span_off[KEY_META], lim, NULL, NULL, &w[0], err)))
         return rc;
     take_meta(d, &w[0], span_off[KEY_META], span_len[KEY_META]);
+    if (tape && w[0].tape) tape->len = w[0].tape_len;   /* a meta walked again (not one pass) has none */
     uint32_t eo = span_off[KEY_ERROR];
     if (!seen[KEY_ERROR] || (span_len[KEY_ERROR] == 4 && in[eo] == 'n')) return Q_OK;   /* absent or null */
     if (!walked[KEY_ERROR] && (rc = error_walk(in + eo, span_len[KEY_ERROR], eo, lim, NULL, &w[1], err))) return rc;
@@ -366,11 +368,16 @@ static int decode_pass(const uint8_t *in, uint32_t len, const env_limits *lim, e
 }
 
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
-    return decode_pass(in, len, lim, d, err, true);
+    return decode_pass(in, len, lim, d, err, true, NULL);
+}
+
+int env_decode_taped(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err, env_tape *tape) {
+    tape->len = 0;
+    return decode_pass(in, len, lim, d, err, true, tape);
 }
 
 int env_decode_two_pass(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *d, q_error *err) {
-    return decode_pass(in, len, lim, d, err, false);
+    return decode_pass(in, len, lim, d, err, false, NULL);
 }
 
 /* ---- encode -------------------------------------------------------------------------- */
@@ -423,7 +430,7 @@ static bool fills_something(const env_autofill *af, const schema_walk *w) {
  * as always, so output and errors do not depend on the shortcut. */
 static int encode_meta(const uint8_t *p, uint32_t n, uint32_t base, const env_limits *lim,
                        const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
-    int rc = n <= lim->max_meta_bytes ? part_walk(p, n, base, lim, true, fill, NULL, w, err, true) : 1;
+    int rc = n <= lim->max_meta_bytes ? part_walk(p, n, base, lim, true, fill, NULL, w, err, true, NULL) : 1;
     if (rc == Q_ERR(OUT_OF_MEMORY)) return rc;   /* whichever walk meets it */
     if (!rc && w->canon && w->end == n && !fills_something(fill, w) && !q_buf_reserve(out, n + 2 * w->f64_fixes)) {
         uint32_t at = 0;

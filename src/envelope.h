@@ -48,6 +48,11 @@ typedef struct {
 /* Validates a whole envelope (strict where the Rust server is strict, lenient where it
  * echoes less than it demands). Q_OK or a negative status with err naming path/offset. */
 int env_decode(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *out, q_error *err);
+/* The meta's tape (include/qollective.h QT_*): room for cap words, len of them written. */
+typedef struct { int32_t *words; uint32_t cap, len; } env_tape;
+/* env_decode that also writes the meta's tape when tape->words is set (len 0 when it did not fit
+ * or the meta was not walked in one pass). */
+int env_decode_taped(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *out, q_error *err, env_tape *tape);
 /* The same decode done in two passes (validate the JSON, then walk the schemas): env_decode
  * reads meta and error once and falls back to this to report a failure; the fuzzer checks
  * that both agree. */

@@ -8,6 +8,7 @@
 #include "uuid.h"
 #include "rfc3339.h"
 #include "span.h"
+#include "qollective.h"   /* the tape's entries (QT_*) */
 
 /* Values are jsmn-style spans (span.h) read from the bytes as the walk goes: an index is
  * never kept, so nothing proportional to the input is allocated (map key checks aside). */
@@ -78,8 +79,27 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
     q_memset(w->slots, 0xFF, sizeof w->slots);   /* every slot -1: absent */
     w->depth = 0; w->path[0] = 0;
     w->canon = false; w->f64_fixes = 0;
+    w->tape = NULL; w->tape_cap = w->tape_len = 0;
     if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
 }
+
+/* ---- the decode tape (schema.h) ------------------------------------------------ */
+
+_Static_assert(QT_OBJECT == JSMN_OBJECT && QT_ARRAY == JSMN_ARRAY && QT_STRING == JSMN_STRING && QT_PRIMITIVE == JSMN_PRIMITIVE,
+               "a value's tape kind is its token's type");
+/* Appends the entry [kind, start, len] (start an index into js); its index, for tape_count.
+ * When the room runs out the tape is dropped: the glue parses the meta's text instead. */
+static inline __attribute__((always_inline)) uint32_t tape_inline(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len) {
+    uint32_t at = w->tape_len;
+    if (!w->tape) return 0;   /* encode, config, error objects: no tape */
+    if (w->tape_cap - at < 3) { w->tape = NULL; w->tape_len = 0; return 0; }
+    w->tape[at] = (int32_t)kind; w->tape[at + 1] = (int32_t)start; w->tape[at + 2] = (int32_t)len;
+    w->tape_len = at + 3;
+    return at;
+}
+static uint32_t tape(schema_walk *w, uint32_t kind, uint32_t start, uint32_t len) { return tape_inline(w, kind, start, len); }
+/* Sets the member count of the object or array entry at `at`. */
+static void tape_count(schema_walk *w, uint32_t at, uint32_t n) { if (w->tape) w->tape[at + 2] = (int32_t)n; }
 
 /* ---- output helpers -------------------------------------------------------- */
 
@@ -285,6 +305,8 @@ static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, 
     bool number = t->type == JSMN_PRIMITIVE && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
     bool boolean = t->type == JSMN_PRIMITIVE && (p[0] == 't' || p[0] == 'f');
     int rc;
+    /* on the tape a scalar is its token (QT_STRING or QT_PRIMITIVE); containers and raw values below */
+    if (type < ST_OBJECT || type == ST_SCALAR) tape_inline(w, (uint32_t)t->type, (uint32_t)t->start, n);
 again:
     switch (type) {
     case ST_STRING:
@@ -368,10 +390,11 @@ again:
         span_iter it;
         jsmntok_t key, val;
         map_keys keys = { NULL, 0 };
-        uint32_t at, tail = (uint32_t)t->start + 1;
+        uint32_t at, tail = (uint32_t)t->start + 1, k = 0, tp = tape(w, map ? QT_OBJECT : QT_ARRAY, (uint32_t)t->start, 0);
         if ((map && (rc = map_keys_open(w, t, &keys))) || (rc = open_members(w, &it, t))) return rc;
-        for (uint32_t k = 0; (rc = next_member(w, &it, &key, &at)) > 0; k++) {
+        for (; (rc = next_member(w, &it, &key, &at)) > 0; k++) {
             if ((map && keys.slot && (rc = key_seen(w, &keys, &key))) || (rc = read_value(w, at, &val))) return rc;
+            if (map) tape(w, QT_KEY, (uint32_t)key.start, tok_len(&key));
             if (w->canon) canon_member(w, map ? &key : NULL, at, tail, k == 0);
             if (k && (rc = emit_c(w, ','))) return rc;
             uint32_t saved;
@@ -388,6 +411,7 @@ again:
             it.p = tail = span_next_index(&val);
         }
         if (rc < 0) return rc;
+        tape_count(w, tp, k);
         if (it.p != tail) w->canon = false;   /* whitespace before the closing bracket */
         w->nest--;
         if (!t->end) t->end = (int)it.p + 1;   /* it.p: the closing bracket */
@@ -395,6 +419,10 @@ again:
     }
     case ST_ANY:
         if (!t->end && !(t->end = (int)skip_value(w, (uint32_t)t->start))) return fail_at(w, Q_ERR(JSON_SYNTAX), t, NULL);   /* opened: measure it */
+        if (w->tape) {   /* the value's whole text, a string's quotes included */
+            uint32_t q = t->type == JSMN_STRING;
+            tape(w, QT_RAW, (uint32_t)t->start - q, tok_len(t) + 2 * q);
+        }
         if (w->out) { rc = emit_raw_compact(w, t); if (rc) return fail_at(w, rc, t, NULL); }
         else if (w->canon && (rc = canon_compact(w, t))) return rc;
         return Q_OK;
@@ -434,6 +462,7 @@ static int check_field(schema_walk *w, const schema_field *fd, jsmntok_t *v) {
     int rc = Q_OK;
     if (is_null(w, v)) {
         if (fd->flags & (SF_REQUIRED | SF_TRAP | SF_NONNULL)) return fail_at(w, Q_ERR(TYPE_MISMATCH), v, type_name(fd->type));
+        tape(w, QT_PRIMITIVE, (uint32_t)v->start, 4);
         if (fd->slot >= 0) w->slots[fd->slot] = -1;   /* Option<T>: null is None */
         w->canon = false;                              /* and not written */
     } else {
@@ -454,12 +483,17 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     _Static_assert(SCHEMA_MAX_FIELDS <= 32, "one bit a field");
     span_iter it;
     jsmntok_t key;
-    uint32_t at, tail = (uint32_t)obj->start + 1;
+    uint32_t at, tail = (uint32_t)obj->start + 1, members = 0, tp = tape(w, QT_OBJECT, (uint32_t)obj->start, 0);
     int rc, hint = 0, last = -1;
     if ((rc = open_members(w, &it, obj))) return rc;
     while ((rc = next_member(w, &it, &key, &at)) > 0) {
         int f = find_field(w, fields, s->count, &key, hint);
         jsmntok_t val;
+        members++;
+        /* a key spelled as its field's name is told by the field's index in the set (the glue
+         * keeps the name); any other key (unknown, escaped) by its text */
+        tape_inline(w, f >= 0 && tok_len(&key) == fields[f].name_len ? QT_FIELD | (uint32_t)(s->first + f) << 8 : QT_KEY,
+             (uint32_t)key.start, tok_len(&key));
         /* checking: every key known, plain, in schema order (the writer drops the others) */
         if (w->canon && (f <= last || tok_len(&key) != fields[f].name_len)) w->canon = false;
         if (f < 0) {
@@ -470,6 +504,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
                 return rc;
             }
             if (!(it.p = skip_value(w, at))) return fail_at(w, Q_ERR(JSON_SYNTAX), NULL, NULL);   /* ignored, as serde ignores it */
+            tape(w, QT_RAW, at, it.p - at);   /* but kept in the meta object, as JSON.parse keeps it */
             continue;
         }
         hint = f + 1 < s->count ? f + 1 : 0;
@@ -489,6 +524,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         it.p = tail = span_next_index(&val);
     }
     if (rc < 0) return rc;
+    tape_count(w, tp, members);
     if (it.p != tail) w->canon = false;   /* whitespace before the closing brace */
     w->nest--;
     if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */

@@ -134,6 +134,12 @@ typedef struct {
     bool canon;
     uint32_t f64_fixes;
     uint32_t f64_fix[Q_ENCODE_MAX_F64_FIXES];
+    /* A validating walk can also write what it reads, in document order, as the tape a decode
+     * hands the glue with its record (entries QT_*, include/qollective.h), so the glue builds the
+     * meta object without parsing its text again. Past tape_cap words the tape is dropped (tape
+     * NULL, tape_len 0): the glue then parses the text. Default: NULL (no tape). */
+    int32_t *tape;
+    uint32_t tape_cap, tape_len;
 } schema_walk;
 
 /* Prepares a walk over js[0..len) (one JSON object from js[0], maybe followed by more bytes) at

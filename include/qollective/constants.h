@@ -32,6 +32,9 @@
 /* ---- Sizes ---------------------------------------------------------------- */
 #define Q_DEFAULT_MAX_ENVELOPE_BYTES  1048576    /* 1 MiB */
 #define Q_DEFAULT_MAX_META_BYTES      65536      /* 64 KiB */
+/* Words of the meta's tape a single decode hands the glue (include/qollective.h QT_*: three a key
+ * or value; the 3 KB full meta of bench/codec-data.mjs takes 768). A longer meta gets no tape. */
+#define Q_DECODE_TAPE_WORDS           3072
 #define Q_DEFAULT_MAX_ERROR_BYTES     65536      /* 64 KiB: an envelope's error object, capped like the meta */
 #define Q_DEFAULT_MAX_WS_MESSAGE_BYTES 16777216  /* 16 MiB */
 #define Q_DEFAULT_MAX_WS_CONNECTIONS  10

@@ -5,6 +5,7 @@
 #include "test_util.h"
 #include "qollective.h"
 #include "instance.h"
+#include "envelope.h"
 #include "config.h"
 #include "token.h"
 #include "error_record.h"
@@ -97,9 +98,10 @@ static void succeeded(int32_t rc) {
 static const int32_t *record(void) {
     uint32_t n;
     const uint8_t *p = output(&n);
-    assert_int_equal(n, Q_DECODE_RECORD_WORDS * 4);
     assert_int_equal((uintptr_t)p % 4, 0);
-    return (const int32_t *)(const void *)p;
+    const int32_t *r = (const int32_t *)(const void *)p;
+    assert_int_equal(n, (Q_DECODE_RECORD_WORDS + 1 + r[Q_DECODE_RECORD_WORDS]) * 4);   /* then the meta's tape */
+    return r;
 }
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -288,6 +290,58 @@ static void json_validate_export(void **s) {
 }
 
 /* ---- q_envelope_decode ------------------------------------------------------------------------- */
+
+/* The meta's tape (include/qollective.h QT_*): after the record, every key and value of the meta in
+ * the order of its bytes, each [kind, start, len] with start an offset into the meta. */
+static void decode_meta_tape(void **s) {
+    static const char META[] = "{\"tenant\":\"t\\\"1\",\"zz\":[1,{\"a\":null}],\"duration\":null,\"vers\\u0069on\":\"1\","
+                               "\"tracing\":{\"sampled\":true,\"tags\":{\"k\":-2.5e1}},\"extensions\":{\"x\":[1]}}";
+    char env[512];
+    snprintf(env, sizeof env, "{\"payload\":7,\"meta\": %s}", META);
+    succeeded(q_envelope_decode(put(env), -1));
+    const int32_t *r = record(), *t = r + Q_DECODE_RECORD_WORDS + 1;
+    const char *m = env + r[QD_META_OFF];
+#define AT(text) (int32_t)(strstr(META, text) - META)
+    const int32_t want[][3] = {
+        { QT_OBJECT, 0, 6 },
+        { QT_FIELD, AT("tenant"), 6 }, { QT_STRING, AT("t\\\"1"), 4 },
+        { QT_KEY, AT("zz"), 2 }, { QT_RAW, AT("[1,"), 14 },                          /* unknown: kept as text */
+        { QT_FIELD, AT("duration"), 8 }, { QT_PRIMITIVE, AT("null,\"v"), 4 },
+        { QT_KEY, AT("vers"), 12 }, { QT_STRING, AT("1\",\"tr"), 1 },                /* an escaped key: its text */
+        { QT_FIELD, AT("tracing"), 7 }, { QT_OBJECT, AT("{\"sampled"), 2 },
+        { QT_FIELD, AT("sampled"), 7 }, { QT_PRIMITIVE, AT("true"), 4 },
+        { QT_FIELD, AT("tags"), 4 }, { QT_OBJECT, AT("{\"k\""), 1 }, { QT_KEY, AT("k\""), 1 }, { QT_PRIMITIVE, AT("-2.5e1"), 6 },
+        { QT_FIELD, AT("extensions"), 10 }, { QT_OBJECT, AT("{\"x\""), 1 }, { QT_KEY, AT("x\""), 1 }, { QT_RAW, AT("[1]"), 3 },
+    };
+#undef AT
+    uint32_t n = sizeof want / sizeof want[0];
+    assert_int_equal(r[Q_DECODE_RECORD_WORDS], n * 3);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(t[3 * i] & 255, want[i][0]);
+        assert_int_equal(t[3 * i + 1], want[i][1]);
+        assert_int_equal(t[3 * i + 2], want[i][2]);
+        if (want[i][0] == QT_FIELD) {   /* a field key: its index in the envelope's set names it */
+            const schema_field *f = &ENV_SCHEMA_SET.fields[t[3 * i] >> 8];
+            assert_int_equal(f->name_len, want[i][2]);
+            assert_memory_equal(schema_field_name(&ENV_SCHEMA_SET, f), m + want[i][1], f->name_len);
+        } else {
+            assert_int_equal(t[3 * i] >> 8, 0);
+        }
+    }
+    /* a meta of more entries than Q_DECODE_TAPE_WORDS holds gets none; the record is the same */
+    char big[20000];
+    int at = snprintf(big, sizeof big, "{\"meta\":{\"tracing\":{\"tags\":{");
+    for (int i = 0; i < Q_DECODE_TAPE_WORDS / 6 + 1; i++) at += snprintf(big + at, sizeof big - (size_t)at, "%s\"%d\":1", i ? "," : "", i);
+    snprintf(big + at, sizeof big - (size_t)at, "}}},\"payload\":1}");
+    succeeded(q_envelope_decode(put(big), -1));
+    r = record();
+    assert_int_equal(r[Q_DECODE_RECORD_WORDS], 0);
+    assert_int_equal(r[QD_META_OFF], 8);
+    /* a batch's records carry none */
+    uint32_t len = put_batch((const char *const[]){ env }, 1, NULL);
+    assert_int_equal(q_envelope_decode_batch(len, -1), 1);
+    assert_int_equal(q_output_len(), (1 + Q_DECODE_RECORD_WORDS) * 4);
+}
 
 static void decode_record_words(void **s) {
     static const char META[] = "{\"timestamp\":\"2024-01-02T03:04:05Z\",\"request_id\":\"0190163D-8694-739B-AEA5-966C26F8AD91\",\"tenant\":\"t1\"}";
@@ -1087,6 +1141,7 @@ int main(void) {
         cmocka_unit_test_setup(rest_exports, setup),
         cmocka_unit_test_setup(memory_stays_flat, setup),
         cmocka_unit_test_setup(small_memory_cap, setup),
+        cmocka_unit_test_setup(decode_meta_tape, setup),
     };
     return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

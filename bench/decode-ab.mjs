@@ -1,0 +1,56 @@
+// Interleaved A/B of whole decode calls (glue + core, what bench/codec.mjs times as "decode ours")
+// for two or more glue/module pairs in one process, beside the V8 baseline of the same rows:
+//   node bench/decode-ab.mjs GLUE.js:MODULE.wasm GLUE2.js:MODULE2.wasm [...]   (ROUNDS=N, default 21)
+// Per fixture and round every variant runs in turn (order reversed every other round), so a burst
+// from another process hits all alike. Prints min/median µs per call and each pair's ratio to V8
+// from the medians.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
+import { checkEnvelope } from './meta-check.mjs';
+
+const pairs = process.argv.slice(2);
+if (pairs.length < 1) { console.error('usage: node bench/decode-ab.mjs GLUE.js:MODULE.wasm [...]'); process.exit(2); }
+const ROUNDS = +(process.env.ROUNDS || 21);
+const qs = [];
+for (const p of pairs) {
+  const [glue, wasm] = p.split(':');
+  const { Qollective } = await import(pathToFileURL(resolve(glue)).href);
+  qs.push(await Qollective.load(readFileSync(wasm)));
+}
+const te = new TextEncoder(), td = new TextDecoder();
+const fixtures = [['1 KB compact-full', compactFullMeta(), 1024], ['1 KB request', requestMeta(), 1024], ['16 KB full', fullMeta(), 16384]];
+let sink = 0;
+const stat = (a) => { const s = a.slice().sort((x, y) => x - y); return [s[0], s[s.length >> 1]]; };
+pairs.forEach((p, i) => console.log(`#${i} ${p}`));
+for (const [label, meta, size] of fixtures) {
+  const text = JSON.stringify({ meta, payload: payloadFor(meta, size) }), bytes = te.encode(text);
+  const iters = size >= 16384 ? 400 : 4000;
+  const variants = [
+    ['V8 bytes', () => { sink += checkEnvelope(JSON.parse(td.decode(bytes))).meta ? 1 : 0; }],
+    ['V8 string', () => { sink += checkEnvelope(JSON.parse(text)).meta ? 1 : 0; }],
+  ];
+  qs.forEach((q, i) => {
+    variants.push([`#${i} bytes`, () => { const e = q.decode(bytes); const m = e.meta; sink += e.payloadBytes.length + (m ? 1 : 0); }]);
+    variants.push([`#${i} string`, () => { const e = q.decode(text); const m = e.meta; sink += e.payloadText.length + (m ? 1 : 0); }]);
+  });
+  for (const [, fn] of variants) for (let k = 0; k < iters; k++) fn();   // warm-up
+  const us = variants.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = variants.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) {
+      const fn = variants[i][1], t = process.hrtime.bigint();
+      for (let k = 0; k < iters; k++) fn();
+      us[i].push(Number(process.hrtime.bigint() - t) / iters / 1000);
+    }
+  }
+  const st = us.map(stat);
+  console.log(label);
+  variants.forEach(([name], i) => {
+    const v8 = st[name.endsWith('bytes') ? 0 : 1][1];
+    console.log(`  ${name.padEnd(10)} ${st[i][0].toFixed(2)}/${st[i][1].toFixed(2)} µs${i > 1 ? `  ratio to V8 ${(v8 / st[i][1]).toFixed(2)}` : ''}`);
+  });
+}
+if (!sink) console.log('');
