@@ -244,6 +244,16 @@ static int open_members(schema_walk *w, span_iter *it, const jsmntok_t *t) {
     return Q_OK;
 }
 
+/* Ends reading a container's n members (tail: where the last one ended, it->p: the closing
+ * bracket): its tape entry (at tp) gets the count, whitespace before the bracket makes the text
+ * not canonical, the depth is given back and the token learns its end. */
+static inline __attribute__((always_inline)) void close_members(schema_walk *w, const span_iter *it, uint32_t tail, jsmntok_t *t, uint32_t tp, uint32_t n) {
+    tape_count(w, tp, n);
+    if (it->p != tail) w->canon = false;
+    w->nest--;
+    if (!t->end) t->end = (int)it->p + 1;
+}
+
 /* The next member, its grammar and key checked: 1, 0 at the end, or a negative status. */
 static int next_member(schema_walk *w, span_iter *it, jsmntok_t *key, uint32_t *at) {
     int rc = span_next_checked(it, key, at, w->err);
@@ -411,10 +421,7 @@ again:
             it.p = tail = span_next_index(&val);
         }
         if (rc < 0) return rc;
-        tape_count(w, tp, k);
-        if (it.p != tail) w->canon = false;   /* whitespace before the closing bracket */
-        w->nest--;
-        if (!t->end) t->end = (int)it.p + 1;   /* it.p: the closing bracket */
+        close_members(w, &it, tail, t, tp, k);
         return emit_c(w, (char)(open + 2));   /* '[' + 2 = ']', '{' + 2 = '}' */
     }
     case ST_ANY:
@@ -524,10 +531,7 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         it.p = tail = span_next_index(&val);
     }
     if (rc < 0) return rc;
-    tape_count(w, tp, members);
-    if (it.p != tail) w->canon = false;   /* whitespace before the closing brace */
-    w->nest--;
-    if (!obj->end) obj->end = (int)it.p + 1;   /* it.p: the closing bracket */
+    close_members(w, &it, tail, obj, tp, members);
     /* writing: the fields in schema order (the Rust struct's), each value measured above;
      * validating: only the absent ones are left */
     bool first = true;
