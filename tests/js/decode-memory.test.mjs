@@ -182,3 +182,22 @@ for (const route of ['/numbers', '/strings', '/payload']) {
     }
   });
 }
+
+// ---- many decodes: flat JS heap and wasm memory ---------------------------------------------
+// q.decode builds `meta` from the core's tape kept in one array of the instance (issue 10 item 4):
+// over 200,000 decodes (ASCII and non-ASCII metas, strings and bytes, meta and payload read,
+// nothing kept) the JS heap after full collections and the wasm memory stay flat. A child process
+// with --expose-gc; an Envelope or input kept per decode would grow the heap by 100 B or more each.
+for (const module of Object.keys(FILES)) {
+  test(`${module} module: 200,000 decodes with meta read keep a flat JS heap and wasm memory`, async (t) => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const child = new URL('./decode-heap-child.mjs', import.meta.url).pathname;
+    const file = new URL(`../../${FILES[module]}`, import.meta.url).pathname;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', child, file, '20000,220000'], { encoding: 'utf8' });
+    const [a, b] = JSON.parse(stdout).points;
+    t.diagnostic(`JS heap after GC ${(a.heap / MiB).toFixed(2)} -> ${(b.heap / MiB).toFixed(2)} MiB over ${b.decodes - a.decodes} decodes; wasm ${a.wasm} -> ${b.wasm} B`);
+    assert.ok(b.heap - a.heap < 1 * MiB, `JS heap grew ${b.heap - a.heap} B`);
+    assert.equal(b.wasm, a.wasm, 'wasm memory did not grow');
+  });
+}
