@@ -132,11 +132,11 @@ const wellFormed = String.prototype.toWellFormed
 
 /** The Envelope of a string core q has just decoded (n bytes of UTF-8 in its input buffer);
  * its decode record is rec (an Int32Array) from word `at` on. */
-function envelopeOfText(q, s, rec, n, at = 0) {
+function envelopeOfText(q, s, rec, n, at) {
   const env = new Envelope(s, rec, 0, q, at);
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
   if (n === s.length) return env;
-  rec = rec.subarray(at);
+  rec = rec.slice(at, at + RECORD_WORDS);   // copied: q_has_replacement below is a call of its own
   const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
   // texts by their byte offset (meta, error, request id: _text); wf: no U+FFFD in the payload's
   // bytes, so no lone surrogate in its slice, which then needs no well-formedness pass
@@ -344,9 +344,9 @@ export class Qollective {
     this._views();
     const t = this._i32, n1 = t[w + RECORD_WORDS];
     if (n1) (this._tape ??= new Int32Array(TAPE_WORDS)).set(t.subarray(w + RECORD_WORDS + 1, w + RECORD_WORDS + 1 + n1));   // before any other call
-    // from bytes the record is read where it is (the Envelope keeps its words); from a string, copied
-    // first (envelopeOfText calls the core again)
-    const env = text ? envelopeOfText(this, data, t.slice(w, w + RECORD_WORDS), n) : new Envelope(data, t, 0, this, w);
+    // the record is read where it is (the Envelope keeps its words); a string that is not all ASCII
+    // has its record copied first (envelopeOfText calls the core again)
+    const env = text ? envelopeOfText(this, data, t, n, w) : new Envelope(data, t, 0, this, w);
     if (n1) env._m = ++this._tapeSeq;   // a number, not the Envelope: the instance keeps no input alive
     else this._tapeSeq++;
     return env;
