@@ -10,6 +10,9 @@ const AUTOFILL = 1;
 const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
 const CORK_BYTES = 65536;
+// (Node) strings of at least this many UTF-16 units go into the core as units (utf16Into): shorter
+// ones cost less through encodeInto when all ASCII (bench/string-input-ab.mjs)
+const UTF16_MIN_UNITS = 2048;
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -123,6 +126,19 @@ function metaOf(seq, s, n, q) {
   };
   const m = value();
   return proto ? JSON.parse(s) : m;
+}
+
+/** (Node; not in the codec glue, whose module has no q_input_utf16) Writes string s's UTF-16 units
+ * at address `at` of core q's input buffer (Buffer#write: a copy, where Node's encodeInto writes a
+ * string that is not all ASCII a unit at a time) and has the core make them UTF-8 in place. Returns
+ * the UTF-8 length, or 0 when that would not fit in place (text dense in 3-byte characters: the
+ * caller uses encodeInto). q._wf: done, and no lone surrogate was replaced (envelopeOfText). */
+function utf16Into(q, s, at) {
+  q._views();
+  q._u16.write(s, at, 'utf16le');
+  const r = q.x.q_input_utf16(at - q._in, s.length);
+  q._wf = r > 0 && !(r & 1);
+  return r >> 1;
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
@@ -242,18 +258,13 @@ export class Qollective {
   /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. The buffer
    * grows to the exact size, never to the 3-bytes-a-unit worst case (issue 9: decode memory). */
   _inputText(s) {
-    // Node: the units copied as they are (2 bytes a unit, a plain copy, where encodeInto writes UTF-8
-    // a unit at a time) and made UTF-8 by the core in place; when that room is not there, or the
-    // UTF-8 would not fit in place, as below. _wf: no lone surrogate was replaced (envelopeOfText).
-    // (Node's Buffer; not in the codec glue: the codec module, small for pages, has no q_input_utf16)
-    if (!globalThis.QOLLECTIVE_CODEC_ONLY && globalThis.Buffer && this.x.q_input_utf16) {
+    // Node: 2 bytes a unit, made UTF-8 in place (utf16Into); when that room is not there, or the
+    // UTF-8 would not fit in place, as below
+    if (!globalThis.QOLLECTIVE_CODEC_ONLY) {
       this._wf = false;
-      const at = this.x.q_buffer(s.length * 2);
-      if (at) {
-        this._views();
-        this._u16.write(s, this._in = at, 'utf16le');
-        const r = this.x.q_input_utf16(s.length);
-        if (r) return this._wf = !(r & 1), r >> 1;
+      if (s.length >= UTF16_MIN_UNITS && globalThis.Buffer && this.x.q_input_utf16) {
+        const at = this._in = this.x.q_buffer(s.length * 2), n = at && utf16Into(this, s, at);
+        if (n) return n;
       }
     }
     // ASCII (the usual envelope) fits in s.length bytes: one pass
@@ -285,7 +296,7 @@ export class Qollective {
     let at = ptr;
     for (const p of parts) {
       let n;
-      if (typeof p === 'string') n = enc.encodeInto(p, m.subarray(at, at + p.length * 3)).written;
+      if (typeof p === 'string') n = (!globalThis.QOLLECTIVE_CODEC_ONLY && p.length >= UTF16_MIN_UNITS && globalThis.Buffer && this.x.q_input_utf16 && utf16Into(this, p, at)) || enc.encodeInto(p, m.subarray(at, at + p.length * 3)).written;
       else { m.set(p, at); n = p.length; }
       lens.push(n);
       at += n;
