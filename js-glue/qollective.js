@@ -109,7 +109,7 @@ function metaOf(seq, s, n, q) {
     k += 3;
     switch (kind) {
       case 3: return esc ? text(a, len) : s.slice(a, a + len);   // QT_STRING
-      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
+      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : globalThis.QOLLECTIVE_CODEC_ONLY ? +s.slice(a, a + len) : numberAt(s, a, len)); }   // QT_PRIMITIVE
       case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
       case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
     }
@@ -139,6 +139,21 @@ function utf16Into(q, s, at) {
   const r = q.x.q_input_utf16(at - q._in, s.length);
   q._wf = r > 0 && !(r & 1);
   return r >> 1;
+}
+
+/** The value of the JSON number s[a, a + n) (validated by the core), as JSON.parse reads it: with at
+ * most 15 digits and no exponent, its digits as an integer m (exact) over 10^k for k digits after the
+ * point (exact too: 10^k <= 10^15), and one division rounds that once, to the nearest double (Clinger's
+ * fast path); anything else by Number(). Not in the codec glue (its brotli budget). */
+function numberAt(s, a, n) {
+  let m = 0, digits = 0, k = -1, p = 1, i = a + (s.charCodeAt(a) === 45);
+  for (; i < a + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c === -2) k = 0;   // '.'
+    else if (c >>> 0 > 9 || ++digits > 15) return +s.slice(a, a + n);   // an exponent, or too many digits
+    else { m = m * 10 + c; if (k >= 0) { k++; p *= 10; } }
+  }
+  return s.charCodeAt(a) === 45 ? -(m / p) : m / p;
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
