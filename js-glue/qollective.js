@@ -100,15 +100,21 @@ export class Envelope {
  * an ASCII text; field names are kept by their index in the core's tables. */
 function metaOf(seq, s, n, q) {
   if (seq !== q._tapeSeq || s.length !== n) return JSON.parse(s);
-  const out = q._tape, esc = s.includes('\\'), names = q._names;
-  let k = 0, proto = false;
-  // a string or key body as written: escapes (rare) are read by JSON.parse
-  const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
+  const out = q._tape, names = q._names;
+  let k = 0, proto = false, e = s.indexOf('\\') >>> 0;
+  // a string or key body as written; escapes (rare) are read by JSON.parse. e: the first backslash at
+  // or after the body, 2^32 - 1 for none (the tape is in the text's order, and a backslash is only
+  // ever in a body or a raw value)
+  const text = (a, len) => {
+    const v = s.slice(a, a + len);
+    if (e < a) e = s.indexOf('\\', a) >>> 0;
+    return e < a + len ? JSON.parse(`"${v}"`) : v;
+  };
   const value = () => {
     const kind = out[k], a = out[k + 1], len = out[k + 2];
     k += 3;
     switch (kind) {
-      case 3: return esc ? text(a, len) : s.slice(a, a + len);   // QT_STRING
+      case 3: return text(a, len);   // QT_STRING
       case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : globalThis.QOLLECTIVE_CODEC_ONLY ? +s.slice(a, a + len) : numberAt(s, a, len)); }   // QT_PRIMITIVE
       case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
       case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
