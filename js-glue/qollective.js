@@ -10,6 +10,7 @@ const AUTOFILL = 1;
 const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
 const CORK_BYTES = 65536;
+const TEXT_FRAME = { binary: false };   // Socket._send: bytes go out as a text frame (`ws`)
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -584,7 +585,9 @@ export class Client {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
-        entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
+        // its bytes where the core wrote them: sent from there in this call (a send below), else
+        // copied out as text after the loop
+        entry.frame = m.subarray(tail + w[i + 4], tail + w[i + 4] + w[i + 5]);
         entry.keep = w[i + 6];
       } else {
         a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
@@ -602,6 +605,7 @@ export class Client {
       if (acts || op === 'json' || op === 'push') (acts ??= []).push(a);
       else this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
     }
+    if (entry?.frame?.subarray) entry.frame = dec.decode(entry.frame);   // not sent yet, or kept for a resend
     for (const a of acts || []) this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
   }
 
@@ -1055,12 +1059,13 @@ export class Socket {
     this._call(q.x.q_ws_event(this.c.h, this.h, g, kind, code, n, q.io.now()));
   }
 
-  _message(g, data) {
+  _message(g, data, bytes) {
     if (this.closed || this.c.h < 0) return;
     if (typeof data !== 'string') return this._event(g, WS_BINARY);
     // a string longer (in UTF-16 units) than the limit has more bytes still: no copy
     if (data.length > this.maxBytes) return this._event(g, WS_OVERSIZED, data.length);
-    const q = this.c.q, n = q._inputText(data);
+    // the bytes the text came from (Node's `ws`) are copied as they are, not encoded again
+    const q = this.c.q, n = bytes ? q._input1(bytes) : q._inputText(data);
     // an ASCII frame (one byte per UTF-16 unit) is kept as the string: no copy out of memory
     this._call(q.x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), q._in, n === data.length ? data : undefined);
   }
@@ -1109,7 +1114,10 @@ export class Socket {
       this._corked = 1;
       queueMicrotask(() => { this._corked = 0; raw.uncork(); });
     }
-    this.ws.send(text);
+    // bytes (a frame still in wasm memory): `ws` masks them into its frame as a text frame, no
+    // string between; a browser's WebSocket would send them as binary, so it gets the text
+    if (text.subarray && !raw) text = dec.decode(text);
+    this.ws.send(text, TEXT_FRAME);
     if (this._corked && (this._corked += text.length) > CORK_BYTES) { this._corked = 0; raw.uncork(); }
   }
 
@@ -1190,7 +1198,7 @@ export class Socket {
     ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
     // Node's `ws` hands a message to an EventEmitter listener without the MessageEvent it wraps it
     // in for onmessage (one object a frame); the text is the same string
-    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString()));
+    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString(), d));
     else ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
