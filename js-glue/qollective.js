@@ -1131,7 +1131,7 @@ export class Socket {
   _send(text) {
     const ws = this.ws, raw = ws._socket;
     if (this._rawFor !== ws) { this._rawFor = ws; this._raw = raw?.write && !ws.extensions ? raw : null; }
-    if (text.subarray && this._raw) return this._frame(this._raw, text);
+    if (text.subarray && this._raw && ws.readyState === 1) return this._frame(this._raw, text);   // open: no Close seen
     this._flush();
     if (!this._corked && raw?.cork) {
       raw.cork();
