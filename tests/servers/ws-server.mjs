@@ -30,6 +30,7 @@ export const WS_DEFAULTS = Object.freeze({
   countIds: true,       // stats.byRequestId counts every request id (the exactly-once checks); false: not kept (benchmarks)
   maxPayload: 16 * 1048576, // the server's own frame limit (tungstenite's default max message 64 MiB; 16 MiB here)
   logLimit: 1000,
+  perMessageDeflate: false, // ws's default for servers; true or ws's options: negotiate RFC 7692 compression (tests only)
 });
 
 // Handler error kind → error frame code (§5).
@@ -80,6 +81,7 @@ export async function startWsServer(options = {}) {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opt.maxPayload,
+    perMessageDeflate: opt.perMessageDeflate,
   });
   httpServer.on('tlsClientError', (err) => { stats.tlsErrors.push(err.code ?? 'ERR'); });
   httpServer.on('upgrade', (req, socket, head) => {
