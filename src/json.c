@@ -316,7 +316,7 @@ value:
     if (UNLIKELY(p >= len)) return truncated(err, len);
     c = in[p];
     if (c == '"') {                           /* the common cases first, off the jump table */
-        p = scan_string(in, len, p + 1, err);
+        p = json_scan_string(in, len, p, err);
         if (UNLIKELY(!p)) return err->status;
         goto after;
     }
@@ -385,7 +385,7 @@ close:
 key:
     if (UNLIKELY(p >= len)) return truncated(err, len);
     if (UNLIKELY(in[p] != '"')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_A_STRING_KEY));
-    p = scan_string(in, len, p + 1, err);
+    p = json_scan_string(in, len, p, err);
     if (UNLIKELY(!p)) return err->status;
     SKIP_WS();
     if (UNLIKELY(p >= len)) return truncated(err, len);
