@@ -73,6 +73,8 @@ build/wasm/%/src/span_scan.o: WASM_OPTFLAGS := -O2 -flto
 # The JSON scanner reads string bodies 16 bytes a step with wasm simd128 (src/json.c
 # str_special16); only that file is built with -msimd128, so nothing else is autovectorised.
 build/wasm/%/src/json.o: WASM_CFLAGS += -msimd128
+# utf16.c likewise: a string's UTF-16 units turned into UTF-8 in place, 16 ASCII units a step.
+build/wasm/%/src/utf16.o: WASM_CFLAGS += -msimd128
 # mem.c defines the libcalls (memcpy, ...) the backend emits; it must not go through LTO.
 build/wasm/%/src/mem.o: WASM_OPTFLAGS := -Oz
 

@@ -141,7 +141,7 @@ function envelopeOfText(q, s, rec, n, at) {
   // texts by their byte offset (meta, error, request id: _text); wf: no U+FFFD in the payload's
   // bytes, so no lone surrogate in its slice, which then needs no well-formedness pass
   const x = env._y, t = x.t = [];
-  x.wf = !q.x.q_has_replacement(p0, rec[3]);
+  x.wf = (!globalThis.QOLLECTIVE_CODEC_ONLY && q._wf) || !q.x.q_has_replacement(p0, rec[3]);   // _wf: no lone surrogate in the string
   const text = (off, len) => dec.decode(m.subarray(base + off, base + off + len));
   for (const i of [0, 4, 11]) if (rec[i + 1]) t[rec[i]] = text(rec[i], rec[i + 1]);
   // UTF-16 units of bytes [a, b), which hold whole members: meta and error are already text
@@ -223,7 +223,7 @@ export class Qollective {
   // Views of the wasm memory, made again only when it has grown (a view per call costs): growing
   // detaches the old buffer, so its views read as empty (memory.buffer itself is a host call)
   _views() {
-    if (!this._mem.length) { const b = this.x.memory.buffer; this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); }
+    if (!this._mem.length) { const b = this.x.memory.buffer; this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); if (!globalThis.QOLLECTIVE_CODEC_ONLY && globalThis.Buffer) this._u16 = Buffer.from(b); }
   }
   get mem() { this._views(); return this._mem; }
   /** A copy of `count` 32-bit words of the call's output. */
@@ -242,6 +242,20 @@ export class Qollective {
   /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. The buffer
    * grows to the exact size, never to the 3-bytes-a-unit worst case (issue 9: decode memory). */
   _inputText(s) {
+    // Node: the units copied as they are (2 bytes a unit, a plain copy, where encodeInto writes UTF-8
+    // a unit at a time) and made UTF-8 by the core in place; when that room is not there, or the
+    // UTF-8 would not fit in place, as below. _wf: no lone surrogate was replaced (envelopeOfText).
+    // (Node's Buffer; not in the codec glue: the codec module, small for pages, has no q_input_utf16)
+    if (!globalThis.QOLLECTIVE_CODEC_ONLY && globalThis.Buffer && this.x.q_input_utf16) {
+      this._wf = false;
+      const at = this.x.q_buffer(s.length * 2);
+      if (at) {
+        this._views();
+        this._u16.write(s, this._in = at, 'utf16le');
+        const r = this.x.q_input_utf16(s.length);
+        if (r) return this._wf = !(r & 1), r >> 1;
+      }
+    }
     // ASCII (the usual envelope) fits in s.length bytes: one pass
     let ptr = this.x.q_buffer(s.length);
     if (!ptr) this._check(-1);

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "envelope.h"
 #include "uuid.h"
+#include "utf16.h"
 
 int instance_start(uint32_t limit);
 
@@ -209,6 +210,14 @@ Q_EXPORT(q_has_replacement) int32_t q_has_replacement(uint32_t off, uint32_t len
     if (!input_ok(I, (uint64_t)off + len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
     return call_end(I, json_utf8_has_replacement(I->in + off, len));
 }
+
+#ifndef Q_CODEC_ONLY   /* Node's string input (the glue's _inputText); the codec module stays small for pages */
+Q_EXPORT(q_input_utf16) int32_t q_input_utf16(uint32_t units) {
+    BEGIN();
+    if (!input_ok(I, (uint64_t)units * 2)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    return call_end(I, utf16_to_utf8_in_place(I->in, units));
+}
+#endif
 
 Q_EXPORT(q_uuid_canonical) int32_t q_uuid_canonical(uint32_t len) {
     BEGIN();

@@ -450,6 +450,10 @@ static uint32_t utf8_encode(uint32_t cp, uint8_t *o) {
     return 4;
 }
 
+#ifndef Q_CODEC_ONLY   /* for utf16.c, which the codec module leaves out (a second caller changes decode_escape's code) */
+uint32_t json_utf8_encode(uint32_t cp, uint8_t *o) { return utf8_encode(cp, o); }
+#endif
+
 /* Hex value of 4 digits already validated (garbage, but no overread, otherwise). */
 static uint32_t hex4(const uint8_t *s) {
     uint32_t v = 0;

@@ -41,6 +41,8 @@ int json_utf8_validate(const uint8_t *s, uint32_t n, q_error *err);
 /* true when s[0..n) holds U+FFFD (EF BF BD), which is what TextEncoder writes for a lone
  * surrogate: a slice of the JS string the bytes came from reads the same only without it. */
 bool json_utf8_has_replacement(const uint8_t *s, uint32_t n);
+/* Writes code point cp (<= 0x10FFFF) as UTF-8 at o; returns its length (1..4). */
+uint32_t json_utf8_encode(uint32_t cp, uint8_t *o);
 
 /* --- Strings that were already validated (body = bytes between the quotes) --- */
 

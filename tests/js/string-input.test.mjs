@@ -59,23 +59,38 @@ test('2,000 generated envelopes: string and bytes decode alike', () => {
   }
 });
 
-test('a large string under a tight memoryLimit: the input buffer grows to its exact UTF-8 size, never 3 bytes a unit', async () => {
+test('a large string under a tight memoryLimit: the input buffer grows to 2 bytes a unit (Node) or to its exact UTF-8 size, never 3 bytes a unit', async () => {
   const small = await Qollective.load(WASM, { memoryLimit: 3 * 1048576 });
   const client = small.client({ limits: { max_envelope_bytes: 3 * 1048576 } });
-  const real = small.x, asked = [];
-  small.x = { ...real, q_buffer: (n) => { const p = real.q_buffer(n); asked.push([n, p !== 0]); return p; } };
+  const real = small.x, asked = [], converted = [];
+  small.x = {
+    ...real,
+    q_buffer: (n) => { const p = real.q_buffer(n); asked.push([n, p !== 0]); return p; },
+    q_input_utf16: (n) => { const r = real.q_input_utf16(n); converted.push(r !== 0); return r; },
+  };
+  const wrap = (body) => `{"meta":{},"payload":"${body}"}`;
+  // Node: the UTF-16 units (2 bytes a unit), made UTF-8 in place: 'ä' is 2 bytes either way
   const body = 'ä'.repeat(1200000);                        // 2.4 MB of UTF-8; 3 bytes a unit would be 3.6 MB
-  const e = small.decode(`{"meta":{},"payload":"${body}"}`, client.h);
-  assert.equal(e.payload, body);
-  // one unit a byte first (enough for ASCII), then the exact size, grown in place
-  const exact = te.encode(`{"meta":{},"payload":"${body}"}`).length;
-  assert.deepEqual(asked, [[body.length + 24, true], [exact, true]], `q_buffer calls: ${JSON.stringify(asked)}`);
-  // ASCII takes one call of its own length
-  asked.length = 0;
-  assert.equal(small.decode(`{"meta":{},"payload":"${'a'.repeat(1000000)}"}`, client.h).payload.length, 1000000);
-  assert.deepEqual(asked, [[1000024, true]]);
+  assert.equal(small.decode(wrap(body), client.h).payload, body);
+  assert.deepEqual(asked, [[2 * wrap(body).length, true]], `q_buffer calls: ${JSON.stringify(asked)}`);
+  assert.deepEqual(converted, [true]);
+  // ASCII: 2 bytes a unit while the limit has room for them
+  asked.length = converted.length = 0;
+  assert.equal(small.decode(wrap('a'.repeat(1000000)), client.h).payload.length, 1000000);
+  assert.deepEqual(asked, [[2000048, true]]);
+  // no room for 2 bytes a unit: one byte a unit (enough for ASCII), written with encodeInto
+  asked.length = converted.length = 0;
+  assert.equal(small.decode(wrap('a'.repeat(1600000)), client.h).payload.length, 1600000);
+  assert.deepEqual(asked, [[3200048, false], [1600024, true]]);
+  assert.deepEqual(converted, []);
+  // 3 bytes a unit do not fit in place: one byte a unit first, then the exact size, grown in place
+  asked.length = converted.length = 0;
+  const cjk = '日本'.repeat(300000), exact = te.encode(wrap(cjk)).length;
+  assert.equal(small.decode(wrap(cjk), client.h).payload, cjk);
+  assert.deepEqual(asked, [[2 * wrap(cjk).length, true], [wrap(cjk).length, true], [exact, true]], `q_buffer calls: ${JSON.stringify(asked)}`);
+  assert.deepEqual(converted, [false]);
   // a string that cannot fit at all is a clear error
-  assert.throws(() => small.decode(`{"meta":{},"payload":"${'ä'.repeat(3000000)}"}`),
+  assert.throws(() => small.decode(wrap('ä'.repeat(3000000))),
     (err) => err instanceof QollectiveError && err.code === 'OUT_OF_MEMORY');
   small.x = real;
   client.close();
@@ -98,4 +113,30 @@ test('encodeMany writes string parts straight into the batch framing: the same b
   const many = q.encodeMany(items);
   assert.equal(many.length, items.length);
   items.forEach((it, i) => assert.deepEqual(many[i], q.encode(it), `item ${i}`));
+});
+
+test("Node: a string's UTF-16 units go into the core as they are and become exactly TextEncoder's UTF-8 (q_input_utf16), else encodeInto", async () => {
+  const r = rng(77);
+  const UNITS = ['a', '~', '\n', 'ä', 'ß', '߿', 'ࠀ', '日', '\uFFFD', '\uFFFF', '😀', '\u{10FFFF}', '\ud800', '\udbff', '\udc00', '\udfff'];
+  const real = q.x;
+  let calls = 0, fits = 0;
+  q.x = { ...real, q_input_utf16: (n) => { calls++; const v = real.q_input_utf16(n); fits += v !== 0; return v; } };
+  try {
+    for (let i = 0; i < 3000; i++) {
+      // mostly ASCII with runs of others (every position of the core's 16-unit step), or dense
+      const dense = r() < 0.1 ? 0.9 : r() * 0.3, n = Math.floor(r() * 80);
+      let s = '';
+      for (let k = 0; k < n; k++) s += r() < dense ? UNITS[3 + Math.floor(r() * (UNITS.length - 3))] : String.fromCharCode(32 + Math.floor(r() * 95));
+      const want = te.encode(s), got = q._inputText(s);
+      assert.equal(got, want.length, `string ${i}: length`);
+      assert.deepEqual(q.mem.subarray(q._in, q._in + got), want, `string ${i}: bytes`);
+      // _wf: no lone surrogate was replaced (then a slice needs no well-formedness pass)
+      if (q._wf) assert.ok(s.isWellFormed(), `string ${i}: _wf on a string with a lone surrogate`);
+    }
+  } finally { q.x = real; }
+  assert.ok(calls >= 2999 && fits > 2000 && fits < calls, `q_input_utf16: ${calls} calls, ${fits} in place`);
+  // the codec module has no q_input_utf16: the same strings go through encodeInto
+  const codec = await Qollective.load(new URL('../../dist/qollective-codec.wasm', import.meta.url));
+  assert.equal(codec.x.q_input_utf16, undefined);
+  assert.deepEqual(codec.decode('{"meta":{},"payload":"日本 \ud800 😀"}').toJSON(), q.decode('{"meta":{},"payload":"日本 \ud800 😀"}').toJSON());
 });
