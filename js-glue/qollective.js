@@ -10,6 +10,7 @@ const AUTOFILL = 1;
 const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
 const CORK_BYTES = 65536;
+const MASK_KEYS = 1024;   // random WebSocket masking keys drawn at once (Socket._frame)
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -598,7 +599,9 @@ export class Client {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
-        entry.frame = textAt(m, tail, w[i + 4], w[i + 5]);
+        // its bytes where the core wrote them: sent from there in this call (a send below), else
+        // copied out as text after the loop
+        entry.frame = m.subarray(tail + w[i + 4], tail + w[i + 4] + w[i + 5]);
         entry.keep = w[i + 6];
       } else {
         a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
@@ -616,6 +619,7 @@ export class Client {
       if (acts || op === 'json' || op === 'push') (acts ??= []).push(a);
       else this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
     }
+    if (entry?.frame?.subarray) entry.frame = dec.decode(entry.frame);   // not sent yet, or kept for a resend
     for (const a of acts || []) this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
   }
 
@@ -947,6 +951,10 @@ export class Socket {
     this._events = new Feed();
     this._drained = [];
     this._timer = null;
+    this._out = this._outTo = null;   // frames collected for one TCP write (_frame), up to _outAt, and its socket
+    this._outAt = 0;
+    this._outDv = this._rawFor = this._raw = this._keys = null;
+    this._keyAt = MASK_KEYS;
   }
 
   /** (envelope) => void: server push as a callback, handed over at once (no buffering). */
@@ -1069,12 +1077,13 @@ export class Socket {
     this._call(q.x.q_ws_event(this.c.h, this.h, g, kind, code, n, q.io.now()));
   }
 
-  _message(g, data) {
+  _message(g, data, bytes) {
     if (this.closed || this.c.h < 0) return;
     if (typeof data !== 'string') return this._event(g, WS_BINARY);
     // a string longer (in UTF-16 units) than the limit has more bytes still: no copy
     if (data.length > this.maxBytes) return this._event(g, WS_OVERSIZED, data.length);
-    const q = this.c.q, n = q._inputText(data);
+    // the bytes the text came from (Node's `ws`) are copied as they are, not encoded again
+    const q = this.c.q, n = bytes ? q._input1(bytes) : q._inputText(data);
     // an ASCII frame (one byte per UTF-16 unit) is kept as the string: no copy out of memory
     this._call(q.x.q_ws_message(this.c.h, this.h, g, n, q.io.now()), q._in, n === data.length ? data : undefined);
   }
@@ -1115,16 +1124,60 @@ export class Socket {
    * leave in one write: its TCP socket stays corked until the next microtask checkpoint instead
    * of one system call per frame, or until CORK_BYTES have collected: a burst of thousands of
    * frames then does not hold them all in JS memory until the tick ends (the garbage collector
-   * copies whatever is held, again and again). Browsers batch a WebSocket's writes on their own. */
+   * copies whatever is held, again and again). Browsers batch a WebSocket's writes on their own.
+   * A frame given as bytes still in wasm memory (a new request's) is framed here (_frame) when
+   * `ws` negotiated no extension; otherwise it is made text first (a browser's WebSocket would
+   * send bytes as binary, a compressing `ws` would read them later). */
   _send(text) {
-    const raw = this.ws._socket;
+    const ws = this.ws, raw = ws._socket;
+    if (this._rawFor !== ws) { this._rawFor = ws; this._raw = raw?.write && !ws.extensions ? raw : null; }
+    if (text.subarray && this._raw && ws.readyState === 1) return this._frame(this._raw, text);   // open: no Close seen
+    this._flush();
     if (!this._corked && raw?.cork) {
       raw.cork();
       this._corked = 1;
       queueMicrotask(() => { this._corked = 0; raw.uncork(); });
     }
-    this.ws.send(text);
+    if (text.subarray) text = dec.decode(text);
+    ws.send(text);
     if (this._corked && (this._corked += text.length) > CORK_BYTES) { this._corked = 0; raw.uncork(); }
+  }
+
+  /** RFC 6455 5.2-5.3: bytes b as one final text frame, masked with a fresh random key, appended
+   * to the output collected for TCP socket raw; it is written in one piece at the next microtask
+   * checkpoint or when CORK_BYTES are full (what `ws` would send, without its byte-by-byte mask
+   * loop and two queued buffers a frame). Only with no extension negotiated (no compression). */
+  _frame(raw, b) {
+    const n = b.length, hl = n < 126 ? 6 : n < 65536 ? 8 : 14;
+    if (this._outTo !== raw || this._outAt + hl + n > this._out.length) {
+      this._flush();
+      this._out = new Uint8Array(Math.max(CORK_BYTES, hl + n));
+      this._outDv = new DataView(this._out.buffer);
+      this._outTo = raw;
+    }
+    const o = this._out, dv = this._outDv, at = this._outAt, p = at + hl;
+    if (!at) queueMicrotask(() => this._flush());
+    if (!(this._keyAt < MASK_KEYS)) { this.c.q.io.random(new Uint8Array((this._keys ??= new Int32Array(MASK_KEYS)).buffer)); this._keyAt = 0; }
+    const key = this._keys[this._keyAt++];
+    o[at] = 0x81;   // FIN, text
+    if (hl === 6) o[at + 1] = 0x80 | n;   // MASK bit, length
+    else if (hl === 8) { o[at + 1] = 0xfe; dv.setUint16(at + 2, n); }
+    else { o[at + 1] = 0xff; dv.setUint32(at + 2, 0); dv.setUint32(at + 6, n); }
+    dv.setInt32(p - 4, key);   // the key's bytes in wire order (big-endian), so it masks whole words
+    o.set(b, p);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) dv.setInt32(p + i, dv.getInt32(p + i) ^ key);
+    for (; i < n; i++) o[p + i] ^= key >>> 24 - 8 * (i & 3);
+    this._outAt = p + n;
+  }
+
+  /** Writes the frames _frame collected to the TCP socket they were made for (unless it is gone). */
+  _flush() {
+    const n = this._outAt, to = this._outTo;
+    if (!n) return;
+    this._outTo = null;   // the buffer is the socket's now: the next frame starts a new one
+    this._outAt = 0;
+    if (to.writable) to.write(this._out.subarray(0, n));
   }
 
   _settle(r, ok, value) {
@@ -1204,7 +1257,7 @@ export class Socket {
     ws.onopen = () => { failed = null; this._event(g, WS_OPENED); };
     // Node's `ws` hands a message to an EventEmitter listener without the MessageEvent it wraps it
     // in for onmessage (one object a frame); the text is the same string
-    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString()));
+    if (ws.on) ws.on('message', (d, binary) => this._message(g, binary ? d : d.toString(), d));
     else ws.onmessage = (ev) => this._message(g, ev.data);
     ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
@@ -1218,6 +1271,7 @@ export class Socket {
   _close(g, code, reason, flush) {
     const ws = this.ws;
     if (!ws || g !== this.g) return;
+    this._flush();   // frames collected before the close go first
     this.ws = null; // discarded: whatever it still says is ignored
     const close = () => { try { ws.close(code, reason); } catch { ws.close(); } };
     const OPEN = 1;

@@ -438,12 +438,14 @@ test('with the ws package, a burst larger than the cork budget leaves in writes 
   await s.request({ payload: 0 });
   const raw = s.ws._socket;
   const sizes = [];
-  const f = raw._writev;
-  raw._writev = function (chunks, cb) { sizes.push(chunks.reduce((n, c) => n + c.chunk.length, 0)); return f.call(this, chunks, cb); };
+  // frames leave either corked (one _writev of many) or framed by the glue (one _write a buffer)
+  const fv = raw._writev, f1 = raw._write;
+  raw._writev = function (chunks, cb) { sizes.push(chunks.reduce((n, c) => n + c.chunk.length, 0)); return fv.call(this, chunks, cb); };
+  raw._write = function (chunk, enc, cb) { sizes.push(chunk.length); return f1.call(this, chunk, enc, cb); };
   const note = 'x'.repeat(400);
   const t = fire(s, 1000, {}, (i) => ({ i, note }));   // ~450 KB of frames in one tick
   await t.done;
-  delete raw._writev;
+  delete raw._writev; delete raw._write;
   assertExactlyOnce(t);
   const total = sizes.reduce((a, b) => a + b, 0);
   assert.ok(total > 400000, `${total} bytes written`);
@@ -451,6 +453,41 @@ test('with the ws package, a burst larger than the cork budget leaves in writes 
   // headers (8 B each) and the one frame that crossed it (< 1 KB here)
   assert.ok(Math.max(...sizes) <= 72 * 1024, `largest write ${Math.max(...sizes)} bytes`);
   assert.ok(sizes.length >= 6, `${sizes.length} writes for ${total} bytes`);
+});
+
+test('with the ws package, the glue frames a new request itself: 16-bit and 64-bit lengths, masked with a fresh key each, read back by the server as the text the core wrote', async () => {
+  const s = mk({ max_message_bytes: 1 << 20 }).socket();
+  await s.request({ payload: 0 });
+  const raw = s.ws._socket, frames = [];
+  const f1 = raw._write;
+  // every write of the glue's own framing holds whole frames: parse them (RFC 6455 5.2)
+  raw._write = function (chunk, enc, cb) {
+    for (let at = 0; at < chunk.length;) {
+      const b1 = chunk[at + 1];
+      let n = b1 & 127, hl = 2;
+      if (n === 126) { n = chunk.readUInt16BE(at + 2); hl = 4; } else if (n === 127) { n = Number(chunk.readBigUInt64BE(at + 2)); hl = 10; }
+      const key = chunk.subarray(at + hl, at + hl + 4), text = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) text[i] = chunk[at + hl + 4 + i] ^ key[i & 3];
+      frames.push({ op: chunk[at], masked: b1 >> 7, n, hl, key: key.toString('hex'), text: text.toString() });
+      at += hl + 4 + n;
+    }
+    return f1.call(this, chunk, enc, cb);
+  };
+  const sizes = [10, 300, 70000, 5];
+  const replies = await Promise.all(sizes.map((k, i) => s.request({ payload: { i, note: 'é'.repeat(k) } })));
+  delete raw._write;
+  assert.deepEqual(replies.map((r) => r.payload.note.length), sizes);
+  assert.equal(frames.length, sizes.length);
+  for (const [i, f] of frames.entries()) {
+    assert.equal(f.op, 0x81, 'FIN + text');
+    assert.equal(f.masked, 1, 'client frames are masked');
+    assert.equal(f.hl, f.n >= 65536 ? 10 : f.n >= 126 ? 4 : 2, `length form of ${f.n} bytes`);
+    const frame = JSON.parse(f.text);
+    assert.equal(frame.type, 'envelope');
+    assert.equal(frame.payload.payload.note, 'é'.repeat(sizes[i]));
+  }
+  assert.ok(frames.some((f) => f.n >= 65536) && frames.some((f) => f.n < 65536));
+  assert.equal(new Set(frames.map((f) => f.key)).size, frames.length, 'a fresh masking key a frame');
 });
 
 test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {
