@@ -77,12 +77,12 @@ int32_t q_uuid_canonical(uint32_t len);
 /* 1 when input[off..off+len) holds U+FFFD (bytes EF BF BD), 0 when not: TextEncoder writes a lone
  * surrogate as U+FFFD, so the glue needs no well-formedness pass over a string's slice without it. */
 int32_t q_has_replacement(uint32_t off, uint32_t len);
-/* Rewrites the `units` UTF-16LE code units in input[0..2*units) as UTF-8 from input[0] on, as
+/* Rewrites the `units` UTF-16LE code units in input[off..off+2*units) as UTF-8 from input[off] on, as
  * TextEncoder writes them (a lone surrogate becomes U+FFFD). Returns the UTF-8 length times 2, plus
  * 1 when a lone surrogate was replaced; 0 when the UTF-8 would not fit in place (text dense in
  * 3-byte characters) or units is 0: the host then encodes the string itself. Not in the codec
  * module (Node's fast string input: the glue copies a string's units with Buffer#write). */
-int32_t q_input_utf16(uint32_t units);
+int32_t q_input_utf16(uint32_t off, uint32_t units);
 
 /* Creates a client from the JSON config in input[0..len) (len 0 = defaults). Returns a handle. */
 int32_t q_client_new(uint32_t len);

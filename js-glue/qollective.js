@@ -11,6 +11,9 @@ const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
 const CORK_BYTES = 65536;
 const MASK_KEYS = 1024;   // random WebSocket masking keys drawn at once (Socket._frame)
+// (Node) strings of at least this many UTF-16 units go into the core as units (utf16Into): shorter
+// ones cost less through encodeInto when all ASCII (bench/string-input-ab.mjs)
+const UTF16_MIN_UNITS = 2048;
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -98,16 +101,22 @@ export class Envelope {
  * an ASCII text; field names are kept by their index in the core's tables. */
 function metaOf(seq, s, n, q) {
   if (seq !== q._tapeSeq || s.length !== n) return JSON.parse(s);
-  const out = q._tape, esc = s.includes('\\'), names = q._names;
-  let k = 0, proto = false;
-  // a string or key body as written: escapes (rare) are read by JSON.parse
-  const text = (a, len) => { const v = s.slice(a, a + len); return esc && v.includes('\\') ? JSON.parse(`"${v}"`) : v; };
+  const out = q._tape, names = q._names;
+  let k = 0, proto = false, e = s.indexOf('\\') >>> 0;
+  // a string or key body as written; escapes (rare) are read by JSON.parse. e: the first backslash at
+  // or after the body, 2^32 - 1 for none (the tape is in the text's order, and a backslash is only
+  // ever in a body or a raw value)
+  const text = (a, len) => {
+    const v = s.slice(a, a + len);
+    if (e < a) e = s.indexOf('\\', a) >>> 0;
+    return e < a + len ? JSON.parse(`"${v}"`) : v;
+  };
   const value = () => {
     const kind = out[k], a = out[k + 1], len = out[k + 2];
     k += 3;
     switch (kind) {
-      case 3: return esc ? text(a, len) : s.slice(a, a + len);   // QT_STRING
-      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : +s.slice(a, a + len)); }   // QT_PRIMITIVE
+      case 3: return text(a, len);   // QT_STRING
+      case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : globalThis.QOLLECTIVE_CODEC_ONLY ? +s.slice(a, a + len) : numberAt(s, a, len)); }   // QT_PRIMITIVE
       case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
       case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
     }
@@ -124,6 +133,34 @@ function metaOf(seq, s, n, q) {
   };
   const m = value();
   return proto ? JSON.parse(s) : m;
+}
+
+/** (Node; not in the codec glue, whose module has no q_input_utf16) Writes string s's UTF-16 units
+ * at address `at` of core q's input buffer (Buffer#write: a copy, where Node's encodeInto writes a
+ * string that is not all ASCII a unit at a time) and has the core make them UTF-8 in place. Returns
+ * the UTF-8 length, or 0 when that would not fit in place (text dense in 3-byte characters: the
+ * caller uses encodeInto). q._wf: done, and no lone surrogate was replaced (envelopeOfText). */
+function utf16Into(q, s, at) {
+  q._views();
+  q._u16.write(s, at, 'utf16le');
+  const r = q.x.q_input_utf16(at - q._in, s.length);
+  q._wf = r > 0 && !(r & 1);
+  return r >> 1;
+}
+
+/** The value of the JSON number s[a, a + n) (validated by the core), as JSON.parse reads it: with at
+ * most 15 digits and no exponent, its digits as an integer m (exact) over 10^k for k digits after the
+ * point (exact too: 10^k <= 10^15), and one division rounds that once, to the nearest double (Clinger's
+ * fast path); anything else by Number(). Not in the codec glue (its brotli budget). */
+function numberAt(s, a, n) {
+  let m = 0, digits = 0, k = -1, p = 1, i = a + (s.charCodeAt(a) === 45);
+  for (; i < a + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c === -2) k = 0;   // '.'
+    else if (c >>> 0 > 9 || ++digits > 15) return +s.slice(a, a + n);   // an exponent, or too many digits
+    else { m = m * 10 + c; if (k >= 0) { k++; p *= 10; } }
+  }
+  return s.charCodeAt(a) === 45 ? -(m / p) : m / p;
 }
 
 /** The string with lone surrogates replaced by U+FFFD, as TextEncoder writes them. */
@@ -243,18 +280,13 @@ export class Qollective {
   /** Writes a string as UTF-8 straight into the input buffer; returns its byte length. The buffer
    * grows to the exact size, never to the 3-bytes-a-unit worst case (issue 9: decode memory). */
   _inputText(s) {
-    // Node: the units copied as they are (2 bytes a unit, a plain copy, where encodeInto writes UTF-8
-    // a unit at a time) and made UTF-8 by the core in place; when that room is not there, or the
-    // UTF-8 would not fit in place, as below. _wf: no lone surrogate was replaced (envelopeOfText).
-    // (Node's Buffer; not in the codec glue: the codec module, small for pages, has no q_input_utf16)
-    if (!globalThis.QOLLECTIVE_CODEC_ONLY && globalThis.Buffer && this.x.q_input_utf16) {
+    // Node: 2 bytes a unit, made UTF-8 in place (utf16Into); when that room is not there, or the
+    // UTF-8 would not fit in place, as below
+    if (!globalThis.QOLLECTIVE_CODEC_ONLY) {
       this._wf = false;
-      const at = this.x.q_buffer(s.length * 2);
-      if (at) {
-        this._views();
-        this._u16.write(s, this._in = at, 'utf16le');
-        const r = this.x.q_input_utf16(s.length);
-        if (r) return this._wf = !(r & 1), r >> 1;
+      if (s.length >= UTF16_MIN_UNITS && globalThis.Buffer && this.x.q_input_utf16) {
+        const at = this._in = this.x.q_buffer(s.length * 2), n = at && utf16Into(this, s, at);
+        if (n) return n;
       }
     }
     // ASCII (the usual envelope) fits in s.length bytes: one pass
@@ -286,7 +318,7 @@ export class Qollective {
     let at = ptr;
     for (const p of parts) {
       let n;
-      if (typeof p === 'string') n = enc.encodeInto(p, m.subarray(at, at + p.length * 3)).written;
+      if (typeof p === 'string') n = (!globalThis.QOLLECTIVE_CODEC_ONLY && p.length >= UTF16_MIN_UNITS && globalThis.Buffer && this.x.q_input_utf16 && utf16Into(this, p, at)) || enc.encodeInto(p, m.subarray(at, at + p.length * 3)).written;
       else { m.set(p, at); n = p.length; }
       lens.push(n);
       at += n;

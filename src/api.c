@@ -212,10 +212,10 @@ Q_EXPORT(q_has_replacement) int32_t q_has_replacement(uint32_t off, uint32_t len
 }
 
 #ifndef Q_CODEC_ONLY   /* Node's string input (the glue's _inputText); the codec module stays small for pages */
-Q_EXPORT(q_input_utf16) int32_t q_input_utf16(uint32_t units) {
+Q_EXPORT(q_input_utf16) int32_t q_input_utf16(uint32_t off, uint32_t units) {
     BEGIN();
-    if (!input_ok(I, (uint64_t)units * 2)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    return call_end(I, utf16_to_utf8_in_place(I->in, units));
+    if (!input_ok(I, (uint64_t)off + (uint64_t)units * 2)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    return call_end(I, utf16_to_utf8_in_place(I->in + off, units));
 }
 #endif
 

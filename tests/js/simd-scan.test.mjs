@@ -11,6 +11,10 @@ import { execFileSync } from 'node:child_process';
 
 const file = (rel) => new URL(`../../${rel}`, import.meta.url);
 const SIMD = 'dist/qollective-codec.wasm', SCALAR = 'build/qollective-codec-scalar.wasm';
+// the client modules also end short plain strings without a call (src/json.c scan_string_short)
+const CLIENT = 'dist/qollective.wasm';
+/** A call's result without what only the client modules' error record holds (its HTTP status). */
+const shared = (c) => ({ ...c, err: c.err.split('\0').filter((_, i) => i !== 4).join('\0') });
 
 async function load(rel) {
   if (!existsSync(file(rel))) throw new Error(`${rel} is missing: run make ${rel}`);
@@ -88,7 +92,7 @@ test('every shipped module has the simd path (README "Engines") and the scalar b
 });
 
 test('simd and scalar scans agree on validation, decode and U+FFFD over random strings', async () => {
-  const [simd, scalar] = [await load(SIMD), await load(SCALAR)];
+  const [simd, scalar, client] = [await load(SIMD), await load(SCALAR), await load(CLIENT)];
   const te = new TextEncoder();
   const r = rng(0x51d5ca);
   const seen = new Set();
@@ -98,12 +102,14 @@ test('simd and scalar scans agree on validation, decode and U+FFFD over random s
     const a = call(simd, input, (x) => x.q_json_validate(input.length, 0));
     const b = call(scalar, input, (x) => x.q_json_validate(input.length, 0));
     assert.deepEqual(a, b, `validate ${Buffer.from(input).toString('hex')}`);
+    assert.deepEqual(shared(call(client, input, (x) => x.q_json_validate(input.length, 0))), shared(b), `client validate ${Buffer.from(input).toString('hex')}`);
     seen.add(a.rc < 0 ? a.err.split('\0')[1] : 'ok');
     // the same bytes as an envelope's payload, then as its meta's tenant (the schema walk's reader)
     for (const env of [[...te.encode('{"meta":{},"payload":'), ...d, 0x7d], [...te.encode('{"meta":{"tenant":'), ...d, ...te.encode('},"payload":1}')]]) {
       const e = Uint8Array.from(env);
-      assert.deepEqual(call(simd, e, (x) => x.q_envelope_decode(e.length, -1)), call(scalar, e, (x) => x.q_envelope_decode(e.length, -1)),
-        `decode ${Buffer.from(e).toString('hex')}`);
+      const want = call(scalar, e, (x) => x.q_envelope_decode(e.length, -1));
+      assert.deepEqual(call(simd, e, (x) => x.q_envelope_decode(e.length, -1)), want, `decode ${Buffer.from(e).toString('hex')}`);
+      assert.deepEqual(shared(call(client, e, (x) => x.q_envelope_decode(e.length, -1))), shared(want), `client decode ${Buffer.from(e).toString('hex')}`);
     }
     const off = Math.floor(r() * input.length), len = Math.floor(r() * (input.length - off + 1));
     const want = Buffer.from(input.subarray(off, off + len)).includes(Buffer.from([0xef, 0xbf, 0xbd])) ? 1 : 0;
@@ -115,15 +121,22 @@ test('simd and scalar scans agree on validation, decode and U+FFFD over random s
 });
 
 test('long plain runs: the special byte at every position of the 16-byte steps', async () => {
-  const [simd, scalar] = [await load(SIMD), await load(SCALAR)];
+  const te = new TextEncoder();
+  const [simd, scalar, client] = [await load(SIMD), await load(SCALAR), await load(CLIENT)];
   for (let pre = 0; pre < 48; pre++) {
     for (const piece of [[0x22], [0x5c, 0x6e], [0x01], [0xc3, 0xa9], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0xa0, 0x80], [0xf0, 0x9f]]) {
       for (const tail of [0, 1, 15, 16, 17, 40]) {
         const input = Uint8Array.from([0x22, ...Array(pre).fill(0x61), ...piece, ...Array(tail).fill(0x62), 0x22]);
         for (const n of [input.length, input.length - 1]) {   // closed, and running to the end
-          const v = input.subarray(0, n);
-          assert.deepEqual(call(simd, v, (x) => x.q_json_validate(n, 0)), call(scalar, v, (x) => x.q_json_validate(n, 0)),
-            `${pre} ${Buffer.from(piece).toString('hex')} ${tail} ${n}`);
+          const v = input.subarray(0, n), want = call(scalar, v, (x) => x.q_json_validate(n, 0));
+          assert.deepEqual(call(simd, v, (x) => x.q_json_validate(n, 0)), want, `${pre} ${Buffer.from(piece).toString('hex')} ${tail} ${n}`);
+          assert.deepEqual(shared(call(client, v, (x) => x.q_json_validate(n, 0))), shared(want), `client ${pre} ${Buffer.from(piece).toString('hex')} ${tail} ${n}`);
+          // the same string as an object's key and as an array's value (scan_impl's two string sites)
+          for (const [open, close] of [['{', ':1}'], ['[', ']']]) {
+            const w = Uint8Array.from([...te.encode(open), ...v, ...te.encode(close)]);
+            assert.deepEqual(shared(call(client, w, (x) => x.q_json_validate(w.length, 0))), shared(call(scalar, w, (x) => x.q_json_validate(w.length, 0))),
+              `client ${open} ${pre} ${Buffer.from(piece).toString('hex')} ${tail} ${n}`);
+          }
         }
       }
     }
