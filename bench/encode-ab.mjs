@@ -1,0 +1,42 @@
+// Interleaved A/B of whole encode calls from JS objects (glue + core: what bench/codec.mjs times as
+// "encode ours obj") for two or more glue/module pairs in one process, beside the V8 baseline
+// (TextEncoder of JSON.stringify):
+//   node bench/encode-ab.mjs GLUE.js:MODULE.wasm GLUE2.js:MODULE2.wasm [...]   (ROUNDS=N, default 21)
+// Per fixture and round every variant runs in turn (order reversed every other round). Prints
+// min/median µs per call and each pair's ratio to V8 from the medians.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
+
+const pairs = process.argv.slice(2);
+if (pairs.length < 1) { console.error('usage: node bench/encode-ab.mjs GLUE.js:MODULE.wasm [...]'); process.exit(2); }
+const ROUNDS = +(process.env.ROUNDS || 21);
+const qs = [];
+for (const p of pairs) {
+  const [glue, wasm] = p.split(':');
+  const { Qollective } = await import(pathToFileURL(resolve(glue)).href);
+  qs.push(await Qollective.load(resolve(wasm)));
+}
+pairs.forEach((p, i) => console.log(`#${i} ${p}`));
+const te = new TextEncoder();
+const stat = (a) => { const s = a.slice().sort((x, y) => x - y); return [s[0], s[s.length >> 1]]; };
+let sink = 0;
+for (const [label, meta, size] of [['1 KB compact-full', compactFullMeta(), 1024], ['1 KB request', requestMeta(), 1024], ['16 KB full', fullMeta(), 16384]]) {
+  const payload = payloadFor(meta, size), iters = size >= 16384 ? 300 : 3000;
+  const variants = [['V8', () => te.encode(JSON.stringify({ meta, payload })).length], ...qs.map((q, i) => [`#${i}`, () => q.encode({ meta, payload }).length])];
+  for (const [, fn] of variants) for (let k = 0; k < iters; k++) sink += fn();   // warm-up
+  const us = variants.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = variants.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) {
+      const fn = variants[i][1], t = process.hrtime.bigint();
+      for (let k = 0; k < iters; k++) sink += fn();
+      us[i].push(Number(process.hrtime.bigint() - t) / iters / 1000);
+    }
+  }
+  const st = us.map(stat);
+  console.log(label);
+  variants.forEach(([name], i) => console.log(`  ${name.padEnd(4)} ${st[i][0].toFixed(2)}/${st[i][1].toFixed(2)} µs${i ? `  ratio to V8 ${(st[0][1] / st[i][1]).toFixed(2)}` : ''}`));
+}
+if (!sink) console.log('');
