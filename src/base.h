@@ -50,6 +50,9 @@ static inline int q_hex_value(uint8_t c) {
     uint32_t d = (uint32_t)c - '0', l = (uint32_t)(c | 0x20) - 'a';   /* 0x20: ASCII letters to lower case */
     return d < 10 ? (int)d : l < 6 ? (int)l + 10 : -1;
 }
+/* Unaligned little-endian loads (one instruction on wasm and x86). */
+static inline uint32_t q_load32(const void *p) { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+static inline uint64_t q_load64(const void *p) { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
 /* Overwrites secrets so the optimizer cannot drop the store. */
 void q_wipe(void *p, size_t n);
 

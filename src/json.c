@@ -254,11 +254,13 @@ static ALWAYS_INLINE uint32_t scan_string_short(const uint8_t *in, uint32_t len,
         uint32_t m = str_special16(in + p);
         if (m) { uint32_t q = p + (uint32_t)__builtin_ctz(m); if (LIKELY(in[q] == '"')) return q + 1; }
     }
-    return scan_string(in, len, p, err);
+    return json_scan_string(in, len, p - 1, err);
 }
 #else
-#define scan_string_short scan_string
+#define scan_string_short(in, len, p, err) json_scan_string(in, len, (p) - 1, err)
 #endif
+/* (Both call json_scan_string, not scan_string: scan_string then has one caller and is inlined
+ * there, so a string the schema walks read through json_scan_string costs one call, not two.) */
 
 /* in[p] is '-' or a digit; returns the position after the number, or 0. */
 static uint32_t scan_number(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {

@@ -35,10 +35,11 @@ static int64_t days_from_civil(uint32_t y400, uint32_t m, uint32_t d) {
 static uint32_t skip_ws(const uint8_t *s, uint32_t n, uint32_t i, bool colons) {
     while (i < n) {
         uint32_t c = s[i], left = n - i;
+        if (c == ' ' || c - 9 < 5 || (colons && c == ':')) { i++; continue; }
+        if (c < 0x80) break;   /* the usual case, a digit or a separator: no multi-byte space to look for */
         /* three bytes as one number: U+1680, U+205F, U+3000 and U+2000..202F (d, by a mask) */
         uint32_t w = left >= 3 ? c << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2] : 0, d = w - 0xE28080u;
-        if (c == ' ' || c - 9 < 5 || (colons && c == ':')) i++;
-        else if (left >= 2 && c == 0xC2 && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) i += 2;   /* U+0085, U+00A0 */
+        if (left >= 2 && c == 0xC2 && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) i += 2;   /* U+0085, U+00A0 */
         else if (w == 0xE19A80u || w == 0xE2819Fu || w == 0xE38080u || (d < 48 && (UINT64_C(0x8300000007FF) >> d & 1))) i += 3;
         else break;
     }

@@ -17,15 +17,16 @@ void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmnto
     it->p = (uint32_t)c->start + 1;
     it->end = len;   /* the checked reading finds the closing bracket itself */
     it->object = c->type == JSMN_OBJECT;
+    it->close = it->object ? '}' : ']';
     it->first = true;
 }
 
 int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error *err) {
     const uint8_t *js = it->js;
     uint32_t len = it->end, p = skip_ws(js, len, it->p);
-    const char *expected = it->object ? QD(EXPECTED_COMMA_OR_BRACE) : QD(EXPECTED_COMMA_OR_BRACKET);
+    const char *expected = NULL;   /* NULL: a comma or the closing bracket (chosen on failure only) */
     if (p >= len) goto truncated;
-    if (js[p] == (it->object ? '}' : ']')) { it->p = p; return 0; }
+    if (js[p] == it->close) { it->p = p; return 0; }
     if (!it->first) {
         if (js[p] != ',') goto syntax;
         p = skip_ws(js, len, p + 1);
@@ -49,6 +50,7 @@ int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error
 truncated:
     return q_fail(err, Q_ERR(JSON_TRUNCATED), len, NULL, NULL);
 syntax:
+    if (!expected) expected = it->object ? QD(EXPECTED_COMMA_OR_BRACE) : QD(EXPECTED_COMMA_OR_BRACKET);
     return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, expected);
 }
 

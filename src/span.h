@@ -26,6 +26,7 @@ typedef struct {
     const uint8_t *js;
     uint32_t p, end;     /* next index to read; the bound of the text */
     bool object;
+    uint8_t close;       /* the closing bracket */
     bool first;          /* no member read yet (span_next_checked) */
 } span_iter;
 

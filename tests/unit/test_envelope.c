@@ -301,6 +301,33 @@ static void uuid_forms_and_timestamps_canonicalised(void **s) {
     expect_encode("{\"timestamp\":\"2024-01-01T00:00:00.100z\"}", "1", "", "{\"meta\":{\"timestamp\":\"2024-01-01T00:00:00.100Z\"},\"payload\":1}");
 }
 
+/* The walk's shortcuts answer as the long way: keys are compared 4 bytes a step (a key one byte off
+ * a name, at either end or inside a step, is unknown: ignored and not written), and UUIDs and
+ * timestamps are parsed from the token's bytes, again decoded only when those fail and hold an
+ * escape (accepted when the decoded text is valid, else refused at the field). */
+static void walk_shortcuts_answer_as_the_long_way(void **s) {
+    expect_encode("{\"tenanx\":\"a\",\"Tenant\":\"b\",\"request_iD\":\"c\",\"versioN\":\"d\",\"tracing\":{\"span_iD\":\"e\",\"trace_idX\":1}}",
+                  "1", "", "{\"meta\":{\"tracing\":{}},\"payload\":1}");
+    expect_encode("{\"request_id\":\"\\u0030190a3f2-1234-7abc-8def-0123456789a\\u0062\",\"timestamp\":\"2024-01-01T00:00:00.5\\u005a\"}", "1", "",
+                  "{\"meta\":{\"timestamp\":\"2024-01-01T00:00:00.500Z\",\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789ab\"},\"payload\":1}");
+    static const struct { const char *meta, *path; int status; } BAD[] = {
+        { "{\"request_id\":\"\\u0030190a3f2-1234-7abc-8def-0123456789ag\"}", "meta.request_id", Q_ERR(INVALID_UUID) },
+        { "{\"request_id\":\"0190a3f2-1234-7abc-8def-0123456789a\\\\\"}", "meta.request_id", Q_ERR(INVALID_UUID) },
+        { "{\"timestamp\":\"2024-13-01T00:00:00\\u005a\"}", "meta.timestamp", Q_ERR(INVALID_TIMESTAMP) },
+        { "{\"security\":{\"token_expires_at\":\"2024-01-01T00:00:00\\\\Z\"}}", "meta.security.token_expires_at", Q_ERR(INVALID_TIMESTAMP) },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(BAD); k++) {
+        char env[256];
+        snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", BAD[k].meta);
+        env_decoded d; q_error e;
+        if (decode(env, &d, &e) != BAD[k].status) fail_msg("%s: %s", env, e.message);
+        assert_string_equal(e.path, BAD[k].path);
+        char key[64];   /* the offset is the value's: just past its key and colon */
+        snprintf(key, sizeof key, "\"%s\":", strrchr(BAD[k].path, '.') + 1);
+        assert_int_equal(e.offset, strstr(env, key) - env + (long)strlen(key));
+    }
+}
+
 static void error_object_and_status_fallback(void **s) {
     static const struct { const char *code; int status; } CASES[] = {
         { "VALIDATION_FAILED", 400 }, { "AUTHENTICATION_FAILED", 401 }, { "RESOURCE_NOT_FOUND", 404 },
@@ -652,6 +679,7 @@ int main(void) {
         cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),
         cmocka_unit_test_setup(type_mismatch_names_the_expected_type, setup),
         cmocka_unit_test_setup(every_enum_value, setup),
+        cmocka_unit_test_setup(walk_shortcuts_answer_as_the_long_way, setup),
         cmocka_unit_test_setup(traps_lenient_on_decode_written_on_encode, setup),
         cmocka_unit_test_setup(null_is_absent_for_optional_fields, setup),
         cmocka_unit_test_setup(unknown_keys_ignored_everywhere, setup),
