@@ -4,26 +4,14 @@
 // Per fixture and round every variant runs in turn (order reversed every other round), so a burst
 // from another process hits all alike. Prints min/median µs per call and each pair's ratio to V8
 // from the medians.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadPairs, stat } from './ab-pairs.mjs';
 import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
 import { checkEnvelope } from './meta-check.mjs';
 
-const pairs = process.argv.slice(2);
-if (pairs.length < 1) { console.error('usage: node bench/decode-ab.mjs GLUE.js:MODULE.wasm [...]'); process.exit(2); }
-const ROUNDS = +(process.env.ROUNDS || 21);
-const qs = [];
-for (const p of pairs) {
-  const [glue, wasm] = p.split(':');
-  const { Qollective } = await import(pathToFileURL(resolve(glue)).href);
-  qs.push(await Qollective.load(readFileSync(wasm)));
-}
+const { qs, ROUNDS } = await loadPairs('decode-ab.mjs');
 const te = new TextEncoder(), td = new TextDecoder();
 const fixtures = [['1 KB compact-full', compactFullMeta(), 1024], ['1 KB request', requestMeta(), 1024], ['16 KB full', fullMeta(), 16384]];
 let sink = 0;
-const stat = (a) => { const s = a.slice().sort((x, y) => x - y); return [s[0], s[s.length >> 1]]; };
-pairs.forEach((p, i) => console.log(`#${i} ${p}`));
 for (const [label, meta, size] of fixtures) {
   const text = JSON.stringify({ meta, payload: payloadFor(meta, size) }), bytes = te.encode(text);
   const iters = size >= 16384 ? 400 : 4000;

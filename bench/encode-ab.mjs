@@ -4,22 +4,11 @@
 //   node bench/encode-ab.mjs GLUE.js:MODULE.wasm GLUE2.js:MODULE2.wasm [...]   (ROUNDS=N, default 21)
 // Per fixture and round every variant runs in turn (order reversed every other round). Prints
 // min/median µs per call and each pair's ratio to V8 from the medians.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadPairs, stat } from './ab-pairs.mjs';
 import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
 
-const pairs = process.argv.slice(2);
-if (pairs.length < 1) { console.error('usage: node bench/encode-ab.mjs GLUE.js:MODULE.wasm [...]'); process.exit(2); }
-const ROUNDS = +(process.env.ROUNDS || 21);
-const qs = [];
-for (const p of pairs) {
-  const [glue, wasm] = p.split(':');
-  const { Qollective } = await import(pathToFileURL(resolve(glue)).href);
-  qs.push(await Qollective.load(resolve(wasm)));
-}
-pairs.forEach((p, i) => console.log(`#${i} ${p}`));
+const { qs, ROUNDS } = await loadPairs('encode-ab.mjs');
 const te = new TextEncoder();
-const stat = (a) => { const s = a.slice().sort((x, y) => x - y); return [s[0], s[s.length >> 1]]; };
 let sink = 0;
 for (const [label, meta, size] of [['1 KB compact-full', compactFullMeta(), 1024], ['1 KB request', requestMeta(), 1024], ['16 KB full', fullMeta(), 16384]]) {
   const payload = payloadFor(meta, size), iters = size >= 16384 ? 300 : 3000;

@@ -3,19 +3,9 @@
 //   node bench/string-input-ab.mjs GLUE.js:MODULE.wasm GLUE2.js:MODULE2.wasm [...]   (ROUNDS=N, default 21)
 // Strings of 256 units to 64 K units, three kinds: all ASCII (a one-byte string in V8), one 'ä' in
 // 500 units (one-byte, Latin-1) and one 'ж' in 500 (two-byte). Prints min µs per call.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadPairs } from './ab-pairs.mjs';
 
-const pairs = process.argv.slice(2);
-if (pairs.length < 1) { console.error('usage: node bench/string-input-ab.mjs GLUE.js:MODULE.wasm [...]'); process.exit(2); }
-const ROUNDS = +(process.env.ROUNDS || 21);
-const qs = [];
-for (const p of pairs) {
-  const [glue, wasm] = p.split(':');
-  const { Qollective } = await import(pathToFileURL(resolve(glue)).href);
-  qs.push(await Qollective.load(resolve(wasm)));
-}
-pairs.forEach((p, i) => console.log(`#${i} ${p}`));
+const { qs, ROUNDS } = await loadPairs('string-input-ab.mjs');
 const text = (n, other) => { let s = ''; for (let i = 0; s.length < n; i++) s += i % 50 === 0 && other ? other : 'abcdefghij'; return s.slice(0, n); };
 let sink = 0;
 for (const n of [256, 1024, 4096, 16384, 65536]) {
