@@ -21,3 +21,24 @@ export async function loadPairs(script) {
 
 /** [min, median] of a list of timings (the list is left as it was). */
 export const stat = (a) => { const s = a.slice().sort((x, y) => x - y); return [s[0], s[s.length >> 1]]; };
+
+let sink = 0;   // what the timed calls return, kept so no call can be optimised away
+
+/** Times the calls fns (each run iters times a round) interleaved over rounds, the order reversed
+ * every other round so a burst from another process hits all alike, after one warm-up pass.
+ * Returns [min, median] µs per call of each. */
+export function interleave(fns, iters, rounds) {
+  for (const fn of fns) for (let k = 0; k < iters; k++) sink = (sink + (fn() | 0)) | 0;
+  const us = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const order = fns.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) {
+      const fn = fns[i], t = process.hrtime.bigint();
+      for (let k = 0; k < iters; k++) sink = (sink + (fn() | 0)) | 0;
+      us[i].push(Number(process.hrtime.bigint() - t) / iters / 1000);
+    }
+  }
+  globalThis.qollectiveAbSink = sink;
+  return us.map(stat);
+}

@@ -4,7 +4,7 @@
 // Per fixture and round every variant runs in turn (order reversed every other round), so a burst
 // from another process hits all alike. Prints min/median µs per call and each pair's ratio to V8
 // from the medians.
-import { loadPairs, stat } from './ab-pairs.mjs';
+import { loadPairs, interleave } from './ab-pairs.mjs';
 import { requestMeta, compactFullMeta, fullMeta, payloadFor } from './codec-data.mjs';
 import { checkEnvelope } from './meta-check.mjs';
 
@@ -23,18 +23,7 @@ for (const [label, meta, size] of fixtures) {
     variants.push([`#${i} bytes`, () => { const e = q.decode(bytes); const m = e.meta; sink += e.payloadBytes.length + (m ? 1 : 0); }]);
     variants.push([`#${i} string`, () => { const e = q.decode(text); const m = e.meta; sink += e.payloadText.length + (m ? 1 : 0); }]);
   });
-  for (const [, fn] of variants) for (let k = 0; k < iters; k++) fn();   // warm-up
-  const us = variants.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = variants.map((_, i) => i);
-    if (r % 2) order.reverse();
-    for (const i of order) {
-      const fn = variants[i][1], t = process.hrtime.bigint();
-      for (let k = 0; k < iters; k++) fn();
-      us[i].push(Number(process.hrtime.bigint() - t) / iters / 1000);
-    }
-  }
-  const st = us.map(stat);
+  const st = interleave(variants.map(([, fn]) => fn), iters, ROUNDS);
   console.log(label);
   variants.forEach(([name], i) => {
     const v8 = st[name.endsWith('bytes') ? 0 : 1][1];
