@@ -14,6 +14,8 @@ const meta = {
 const texts = [
   JSON.stringify({ meta, payload: { items: [1, 2, 3], note: 'ascii' } }),
   JSON.stringify({ meta: { ...meta, tenant: 'grüße' }, payload: { note: 'non-ASCII meta: parsed' } }),
+  // 2,048 units or more: in Node the client modules take it in as UTF-16 (q_input_utf16)
+  JSON.stringify({ meta, payload: { note: 'é'.repeat(3000) } }),
 ];
 const inputs = [...texts, ...texts.map((t) => new TextEncoder().encode(t))];
 let sink = 0;
@@ -21,7 +23,7 @@ const points = [];
 let done = 0;
 for (const mark of marks.split(',').map(Number)) {
   for (; done < mark; done++) {
-    const e = q.decode(inputs[done & 3]);
+    const e = q.decode(inputs[done % inputs.length]);
     sink += e.meta.security.permissions.length + e.payloadText.length;
   }
   globalThis.gc(); globalThis.gc();

@@ -185,7 +185,8 @@ for (const route of ['/numbers', '/strings', '/payload']) {
 
 // ---- many decodes: flat JS heap and wasm memory ---------------------------------------------
 // q.decode builds `meta` from the core's tape kept in one array of the instance (issue 10 item 4):
-// over 200,000 decodes (ASCII and non-ASCII metas, strings and bytes, meta and payload read,
+// over 200,000 decodes (ASCII and non-ASCII metas, strings and bytes, a 3,000-unit string that the
+// client modules take in as UTF-16 in Node (q_input_utf16), meta and payload read,
 // nothing kept) the JS heap after full collections and the wasm memory stay flat. A child process
 // with --expose-gc; an Envelope or input kept per decode would grow the heap by 100 B or more each.
 for (const module of Object.keys(FILES)) {

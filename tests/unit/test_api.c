@@ -249,6 +249,29 @@ static void zero_lengths_before_any_buffer(void **s) {
 
 /* ---- q_json_validate ------------------------------------------------------------------------- */
 
+/* q_input_utf16: UTF-16LE units in the input buffer become UTF-8 in place; a range past the
+ * buffer is refused with BAD_ARGUMENT (nothing read or written), text dense in 3-byte characters
+ * and zero units give 0 (the glue then uses encodeInto). */
+static void input_utf16_export(void **s) {
+    uint8_t *in = in_buf(64);
+    const uint16_t units[] = { 'h', 'i', 0xE9, 0xD83D, 0xDE00, 0xD800, '!' };   /* e-acute, U+1F600, a lone surrogate */
+    memcpy(in + 8, units, sizeof units);
+    int32_t r = q_input_utf16(8, 7);
+    assert_true(r > 0);
+    assert_int_equal(r & 1, 1);                                  /* a lone surrogate was replaced */
+    assert_int_equal(r >> 1, 12);
+    assert_memory_equal(in + 8, "hi\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBD!", 12);
+    assert_int_equal(q_error_len(), 0);
+    uint32_t cap = instance()->in_cap;
+    failed(q_input_utf16(cap - 2, 2), Q_ERR(BAD_ARGUMENT));      /* 4 bytes from 2 before the end */
+    failed(q_input_utf16(0xFFFFFFFFu, 1), Q_ERR(BAD_ARGUMENT));
+    failed(q_input_utf16(0, 0x80000000u), Q_ERR(BAD_ARGUMENT));  /* 2^32 bytes: no wrap-around */
+    const uint16_t cjk[] = { 0x4E2D, 0x6587 };                  /* 6 bytes of UTF-8 from 4 of UTF-16 */
+    memcpy(in, cjk, sizeof cjk);
+    assert_int_equal(q_input_utf16(0, 2), 0);
+    assert_int_equal(q_input_utf16(0, 0), 0);
+}
+
 static void json_validate_export(void **s) {
     succeeded(q_json_validate(put("{\"a\":[1,2.5e3,{\"b\":null}],\"c\":\"\\u00e9\"}"), 0));
     assert_int_equal(q_output_len(), 0);
@@ -1124,6 +1147,7 @@ int main(void) {
         cmocka_unit_test_setup(init_buffers_and_stats, setup),
         cmocka_unit_test_setup(zero_lengths_before_any_buffer, setup),
         cmocka_unit_test_setup(json_validate_export, setup),
+        cmocka_unit_test_setup(input_utf16_export, setup),
         cmocka_unit_test_setup(decode_record_words, setup),
         cmocka_unit_test_setup(encode_without_autofill, setup),
         cmocka_unit_test_setup(encode_with_autofill, setup),
