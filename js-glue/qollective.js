@@ -10,7 +10,6 @@ const AUTOFILL = 1;
 const ENTROPY_POOL = 4096;
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
 const CORK_BYTES = 65536;
-const MASK_KEYS = 1024;   // random WebSocket masking keys drawn at once (Socket._frame)
 // (Node) strings of at least this many UTF-16 units go into the core as units (utf16Into): shorter
 // ones cost less through encodeInto when all ASCII (bench/string-input-ab.mjs)
 const UTF16_MIN_UNITS = 2048;
@@ -349,15 +348,18 @@ export class Qollective {
   _wipeInput(off, n) {
     if (n) this.mem.fill(0, this._in + off, this._in + off + n);
   }
-  /** Hands the core n random bytes from a pool filled ENTROPY_POOL bytes at a time: one
-   * random() call per ~256 requests, not per request. A byte is used once, then zeroed. */
-  _entropy(n) {
-    const ptr = this.x.q_entropy(n);
-    if (!ptr) this._check(-1);
-    const m = this.mem, pool = this._pool ??= new Uint8Array(ENTROPY_POOL);
-    if (n > ENTROPY_POOL) return void this.io.random(m.subarray(ptr, ptr + n));
+  /** Hands the core n random bytes (the default), or writes them to o from at: from a pool filled
+   * ENTROPY_POOL bytes at a time, one random() call per ~256 requests, not per request. A byte
+   * is used once, then zeroed. */
+  _entropy(n, o, at) {
+    if (!o) {
+      if (!(at = this.x.q_entropy(n))) this._check(-1);
+      o = this.mem;
+      if (n > ENTROPY_POOL) return void this.io.random(o.subarray(at, at + n));
+    }
+    const pool = this._pool ??= new Uint8Array(ENTROPY_POOL);
     if (!(this._poolAt + n <= ENTROPY_POOL)) { this.io.random(pool); this._poolAt = 0; }
-    for (let k = 0, at = this._poolAt; k < n; k++) { m[ptr + k] = pool[at + k]; pool[at + k] = 0; }   // a few bytes: no views
+    for (let k = 0, r = this._poolAt; k < n; k++) { o[at + k] = pool[r + k]; pool[r + k] = 0; }   // a few bytes: no views
     this._poolAt += n;
   }
   _out() {
@@ -985,8 +987,7 @@ export class Socket {
     this._timer = null;
     this._out = this._outTo = null;   // frames collected for one TCP write (_frame), up to _outAt, and its socket
     this._outAt = 0;
-    this._outDv = this._rawFor = this._raw = this._keys = null;
-    this._keyAt = MASK_KEYS;
+    this._outDv = this._rawFor = this._raw = null;
   }
 
   /** (envelope) => void: server push as a callback, handed over at once (no buffering). */
@@ -1189,13 +1190,12 @@ export class Socket {
     }
     const o = this._out, dv = this._outDv, at = this._outAt, p = at + hl;
     if (!at) queueMicrotask(() => this._flush());
-    if (!(this._keyAt < MASK_KEYS)) { this.c.q.io.random(new Uint8Array((this._keys ??= new Int32Array(MASK_KEYS)).buffer)); this._keyAt = 0; }
-    const key = this._keys[this._keyAt++];
+    this.c.q._entropy(4, o, p - 4);   // a fresh masking key from the instance's random pool, before the payload
+    const key = dv.getInt32(p - 4);   // big-endian: masks whole words in wire order
     o[at] = 0x81;   // FIN, text
     if (hl === 6) o[at + 1] = 0x80 | n;   // MASK bit, length
     else if (hl === 8) { o[at + 1] = 0xfe; dv.setUint16(at + 2, n); }
     else { o[at + 1] = 0xff; dv.setUint32(at + 2, 0); dv.setUint32(at + 6, n); }
-    dv.setInt32(p - 4, key);   // the key's bytes in wire order (big-endian), so it masks whole words
     o.set(b, p);
     let i = 0;
     for (; i + 4 <= n; i += 4) dv.setInt32(p + i, dv.getInt32(p + i) ^ key);
