@@ -542,20 +542,9 @@ bool json_utf8_has_replacement(const uint8_t *s, uint32_t n) {
     return false;
 }
 
-uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out) {
-    uint32_t i = 0, o = 0;
-    while (i < n) {
-        uint32_t j = find_backslash(body, i, n);
-        if (j > i) { q_memmove(out + o, body + i, j - i); o += j - i; }
-        if (j >= n) break;
-        uint8_t buf[4];
-        uint32_t bl;
-        i = decode_escape(body, n, j, buf, &bl);
-        for (uint32_t k = 0; k < bl; k++) out[o + k] = buf[k];
-        o += bl;
-    }
-    return o;
-}
+static uint32_t unescape_to(const uint8_t *s, uint32_t n, uint8_t *out, bool reescape);
+
+uint32_t json_unescape(const uint8_t *body, uint32_t n, uint8_t *out) { return unescape_to(body, n, out, false); }
 
 /* A decoded-byte reader over a validated body. */
 typedef struct {
@@ -721,33 +710,41 @@ int jw_string(q_buf *b, const uint8_t *s, uint32_t n) {
     return Q_OK;
 }
 
-/* Decoding never lengthens and re-escaping a decoded escape never outgrows the escape it
- * came from (\u0001 -> \u0001, \u0022 -> \", \/ -> /), so n bytes are always enough. */
+/* A body's bytes decoded into out: runs without a backslash copied whole, each escape decoded.
+ * With reescape (a token's body, jw_string_token) what the writer escapes is escaped again and a
+ * malformed escape gives UINT32_MAX; without, it reads as its backslash (json_unescape). One
+ * copy of the loop for both: decoding never lengthens and re-escaping a decoded escape never
+ * outgrows the escape it came from (\u0001 -> \u0001, \u0022 -> \", \/ -> /), so n bytes are
+ * always enough. */
+static uint32_t unescape_to(const uint8_t *s, uint32_t n, uint8_t *out, bool reescape) {
+    uint32_t i = 0, o = 0;
+    while (i < n) {
+        uint32_t j = find_backslash(s, i, n);
+        q_memmove(out + o, s + i, j - i);   /* json_unescape may decode in place */
+        o += j - i;
+        if (j >= n) break;
+        uint8_t buf[4];
+        uint32_t bl;
+        i = decode_escape(s, n, j, buf, &bl);
+        if (reescape) {
+            if (i == j + 1) return UINT32_MAX;   /* malformed escape: not a valid token */
+            if (bl == 1 && needs_esc(buf[0])) { o += put_esc(out + o, buf[0]); continue; }
+        }
+        for (uint32_t k = 0; k < bl; k++) out[o + k] = buf[k];
+        o += bl;
+    }
+    return o;
+}
+
 int jw_string_token(q_buf *b, const uint8_t *tok, uint32_t n) {
     if (n < 2 || tok[0] != '"' || tok[n - 1] != '"') return Q_ERR(BAD_ARGUMENT);
-    const uint8_t *s = tok + 1;
-    uint32_t bn = n - 2, i = 0;
     int rc = q_buf_reserve(b, n);
     if (rc) return rc;
     uint8_t *o = b->ptr + b->len;
-    *o++ = '"';
-    while (i < bn) {
-        uint32_t j = find_backslash(s, i, bn);
-        q_memcpy(o, s + i, j - i);
-        o += j - i;
-        if (j >= bn) break;
-        uint8_t buf[4];
-        uint32_t bl;
-        i = decode_escape(s, bn, j, buf, &bl);
-        if (i == j + 1) return Q_ERR(BAD_ARGUMENT);   /* malformed escape: not a valid token */
-        if (bl == 1 && needs_esc(buf[0])) {
-            o += put_esc(o, buf[0]);
-        } else {
-            for (uint32_t k = 0; k < bl; k++) *o++ = buf[k];
-        }
-    }
-    *o++ = '"';
-    b->len = (uint32_t)(o - b->ptr);
+    uint32_t w = unescape_to(tok + 1, n - 2, o + 1, true);
+    if (w == UINT32_MAX) return Q_ERR(BAD_ARGUMENT);
+    o[0] = '"'; o[w + 1] = '"';
+    b->len += w + 2;
     return Q_OK;
 }
 
