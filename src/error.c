@@ -110,14 +110,17 @@ const char *q_kind_name(q_kind k) { return nth(KIND_NAMES, (unsigned)k < QK_COUN
 const char *q_retry_policy_name(q_retry_policy p) { return nth(RETRY_NAMES, (unsigned)p <= QR_IMMEDIATE ? (unsigned)p : QR_NONE); }
 const char *q_source_name(q_source s) { return nth(SOURCE_NAMES, (unsigned)s < QS_COUNT_ ? (unsigned)s : QS_LOCAL); }
 
-q_retry_policy q_kind_retry_policy(q_kind k) {
-    switch (k) {
-    case QK_TRANSPORT: case QK_CONNECTION: case QK_TIMEOUT: return QR_EXPONENTIAL;
-    case QK_EXTERNAL: case QK_REMOTE: return QR_LINEAR;
-    case QK_DESERIALIZATION: return QR_IMMEDIATE;
-    default: return QR_NONE;   /* validation, security, config, internal, ... never temporary */
-    }
-}
+/* validation, security, config, internal, ... are never temporary (a constant expression: the
+ * codec module's check below uses it) */
+#define Q_KIND_RETRY_(k) ((k) == QK_TRANSPORT || (k) == QK_CONNECTION || (k) == QK_TIMEOUT ? QR_EXPONENTIAL : \
+                          (k) == QK_EXTERNAL || (k) == QK_REMOTE ? QR_LINEAR : (k) == QK_DESERIALIZATION ? QR_IMMEDIATE : QR_NONE)
+q_retry_policy q_kind_retry_policy(q_kind k) { return Q_KIND_RETRY_(k); }
+#ifdef Q_CODEC_ONLY
+/* q_fail leaves every codec failure's policy QR_NONE (q_error_clear): true while no status the
+ * codec module returns has a kind that retries */
+#define Q_CODEC_RETRY_(name, kind, http, msg) + Q_PROBE_(Q_CODEC_STATUS_##name) * Q_KIND_RETRY_(kind)
+_Static_assert(0 Q_STATUS_TABLE(Q_CODEC_RETRY_) == 0, "a codec status that retries needs q_fail to set its policy");
+#endif
 
 /* Every byte, not just the terminators: no tail of an earlier, longer record survives in
  * the buffers (valgrind saw tests read those bytes as uninitialised). */
@@ -185,8 +188,10 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
     q_error_clear(e);
     e->status = status;
     e->kind = STATUS_KIND[row];
+#ifndef Q_CODEC_ONLY   /* every codec failure's is QR_NONE (checked above), as q_error_clear left it */
     e->retry_policy = q_kind_retry_policy((q_kind)e->kind);
     e->retryable = e->retry_policy != QR_NONE;
+#endif
     e->offset = offset;
     q_text_append(e->code, sizeof e->code, nth(STATUS_CODE, (unsigned)row));
     if (path) q_text_append(e->path, sizeof e->path, path);
@@ -281,7 +286,11 @@ static void record_fields(const q_error *e, const char *field[RF_COUNT_], char n
 #endif
     if (e->offset >= 0) num[1][num_format_i64(e->offset, (uint8_t *)num[1])] = 0;
     field[RF_TYPE] = q_kind_name((q_kind)e->kind); field[RF_CODE] = e->code; field[RF_MESSAGE] = e->message;
+#ifdef Q_CODEC_ONLY   /* no codec failure retries (checked above) */
+    field[RF_POLICY] = "none";
+#else
     field[RF_POLICY] = q_retry_policy_name((q_retry_policy)e->retry_policy);
+#endif
     field[RF_STATUS] = num[0]; field[RF_OFFSET] = num[1];
     field[RF_PATH] = e->path;
 #ifdef Q_CODEC_ONLY   /* only the transports set a source: every codec failure is local */
