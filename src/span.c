@@ -3,13 +3,9 @@
 #include "json.h"
 
 /* json_skip_ws for the walks, which call it three times a member, mostly on compact JSON: the
- * test for "no whitespace here" is inlined, the loop is not. */
-static __attribute__((noinline)) uint32_t skip_ws_run(const uint8_t *js, uint32_t len, uint32_t p) {
-    while (p < len && (js[p] == ' ' || js[p] == '\n' || js[p] == '\r' || js[p] == '\t')) p++;
-    return p;
-}
+ * test for "no whitespace here" is inlined, the loop (json.c's own) is not. */
 static inline __attribute__((always_inline)) uint32_t skip_ws(const uint8_t *js, uint32_t len, uint32_t p) {
-    return p < len && js[p] <= ' ' ? skip_ws_run(js, len, p) : p;
+    return p < len && js[p] <= ' ' ? json_skip_ws(js, len, p) : p;
 }
 
 void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmntok_t *c) {
