@@ -167,7 +167,9 @@ __attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t met
         int rc = env_encode(I->in + moff, mlen, I->in + poff, plen, I->in + poff + plen, error_len, lim, &af, &out, &I->err);
         if (rc) {
             if (batch) {
-                char where[24] = "batch[";
+                char where[24];
+                where[0] = 0;
+                q_text_append(where, sizeof where, "batch[");
                 q_text_append_u64(where, sizeof where, count);
                 q_text_append(where, sizeof where, "]");
                 q_error_within(&I->err, where);
