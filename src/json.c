@@ -376,19 +376,25 @@ value:
         if (LIKELY(len - p >= 4 && load32(in + p) == 0x6c6c756eu)) { p += 4; break; }
         literal_fail(in, len, p, "null", err);
         return err->status;
+    case ' ': case '\t': case '\n': case '\r':
+        /* whitespace before a value inside a container (after ':', ',' or '['); the scan's
+         * own first value has none (its callers skip it): there it is an error, as before */
+        if (d) { p = space_run(in, len, p, out, &o, &run); goto value; }
+        /* fall through */
     default:
         return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL,
                       c >= 0x80 ? QD(NON_ASCII_BYTE_OUTSIDE_A_STRING) : QD(EXPECTED_A_VALUE));
     }
 
+/* Compact JSON has no whitespace: each place looks at its expected byte first and takes the
+ * whitespace path (space_run) only on a whitespace byte. */
 after:
     if (d == 0) goto done;
-    SKIP_WS();
     if (UNLIKELY(p >= len)) return truncated(err, len);
     c = in[p];
+    if (UNLIKELY(is_ws(c))) { p = space_run(in, len, p, out, &o, &run); goto after; }
     if (c == ',') {
         p++;
-        SKIP_WS();
         if (in_obj) goto key;
         goto value;
     }
@@ -402,14 +408,19 @@ close:
 
 key:
     if (UNLIKELY(p >= len)) return truncated(err, len);
-    if (UNLIKELY(in[p] != '"')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_A_STRING_KEY));
+    if (UNLIKELY(in[p] != '"')) {
+        if (!is_ws(in[p])) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_A_STRING_KEY));
+        p = space_run(in, len, p, out, &o, &run);
+        goto key;
+    }
     p = scan_string_short(in, len, p + 1, err);
     if (UNLIKELY(!p)) return err->status;
-    SKIP_WS();
-    if (UNLIKELY(p >= len)) return truncated(err, len);
-    if (UNLIKELY(in[p] != ':')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_COLON));
+    if (UNLIKELY(p >= len || in[p] != ':')) {
+        SKIP_WS();
+        if (UNLIKELY(p >= len)) return truncated(err, len);
+        if (UNLIKELY(in[p] != ':')) return q_fail(err, Q_ERR(JSON_SYNTAX), p, NULL, QD(EXPECTED_COLON));
+    }
     p++;
-    SKIP_WS();
     goto value;
 
 done:
