@@ -80,8 +80,10 @@ int32_t q_has_replacement(uint32_t off, uint32_t len);
 /* Rewrites the `units` UTF-16LE code units in input[off..off+2*units) as UTF-8 from input[off] on, as
  * TextEncoder writes them (a lone surrogate becomes U+FFFD). Returns the UTF-8 length times 2, plus
  * 1 when a lone surrogate was replaced; 0 when the UTF-8 would not fit in place (text dense in
- * 3-byte characters) or units is 0: the host then encodes the string itself. Not in the codec
- * module (Node's fast string input: the glue copies a string's units with Buffer#write). */
+ * 3-byte characters) or units is 0: the host then encodes the string itself. The output (when not
+ * 0): two words, the offset of the UTF-8's first byte >= 0x80 (its length when none) and the offset
+ * after its last (0 when none), so the host knows where byte offsets are string offsets. Not in the
+ * codec module (Node's fast string input: the glue copies a string's units with Buffer#write). */
 int32_t q_input_utf16(uint32_t off, uint32_t units);
 
 /* Creates a client from the JSON config in input[0..len) (len 0 = defaults). Returns a handle. */

@@ -43,8 +43,8 @@ function errorRecord(text) {
 
 /** A decoded envelope. meta is parsed on first access; payload too (payloadBytes/payloadText never parse).
  * Decoded from bytes, it keeps views of them; decoded from a string, it keeps the string and the
- * payload's place in it, plus the texts of meta and error when the string is not all ASCII
- * (never a copy of the whole input). */
+ * payload's place in it, plus the texts of meta and error when non-ASCII text lies before them
+ * or in them (never a copy of the whole input). */
 export class Envelope {
   /** data: the bytes, or the string, it was decoded from; rec: the decode record (include/
    * qollective.h) from word `at` on, whose offsets less base are offsets into data. */
@@ -138,12 +138,16 @@ function metaOf(seq, s, n, q) {
  * at address `at` of core q's input buffer (Buffer#write: a copy, where Node's encodeInto writes a
  * string that is not all ASCII a unit at a time) and has the core make them UTF-8 in place. Returns
  * the UTF-8 length, or 0 when that would not fit in place (text dense in 3-byte characters: the
- * caller uses encodeInto). q._wf: done, and no lone surrogate was replaced (envelopeOfText). */
+ * caller uses encodeInto). q._wf: done, and no lone surrogate was replaced (envelopeOfText); then
+ * q._a and q._z: the UTF-8's bytes before _a and from _z on are ASCII (0 and 2^32 - 1 when not known). */
 function utf16Into(q, s, at) {
   q._views();
   q._u16.write(s, at, 'utf16le');
-  const r = q.x.q_input_utf16(at - q._in, s.length);
+  const r = q.x.q_input_utf16(at - q._in, s.length), w = q.x.q_output_ptr() >> 2;
+  q._views();   // the output's 8 bytes of scratch may have grown the memory
   q._wf = r > 0 && !(r & 1);
+  q._a = w && q._i32[w];
+  q._z = w ? q._i32[w + 1] : -1 >>> 0;
   return r >> 1;
 }
 
@@ -173,6 +177,13 @@ function envelopeOfText(q, s, rec, n, at) {
   const env = new Envelope(s, rec, 0, q, at);
   // all ASCII (one byte per UTF-16 unit): byte offsets are string offsets, texts are slices on demand
   if (n === s.length) return env;
+  // (Node's UTF-16 input, no lone surrogate) meta, error and the payload's start in the ASCII bytes
+  // before the first other one (q._a), and only ASCII after the payload (q._z): the same, but
+  // the payload's end counted from the string's end
+  if (!globalThis.QOLLECTIVE_CODEC_ONLY && q._wf && env._p0 <= q._a && env._p1 >= q._z && env._m0 + env._m1 <= q._a && !(env._x && env._x.e0 + env._x.e1 > q._a)) {
+    env._p1 += s.length - n;
+    return env;
+  }
   rec = rec.slice(at, at + RECORD_WORDS);   // copied: q_has_replacement below is a call of its own
   const m = q.mem, base = q._in, p0 = rec[2], p1 = rec[2] + rec[3];
   // texts by their byte offset (meta, error, request id: _text); wf: no U+FFFD in the payload's

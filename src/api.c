@@ -217,7 +217,12 @@ Q_EXPORT(q_has_replacement) int32_t q_has_replacement(uint32_t off, uint32_t len
 Q_EXPORT(q_input_utf16) int32_t q_input_utf16(uint32_t off, uint32_t units) {
     BEGIN();
     if (!input_ok(I, (uint64_t)off + (uint64_t)units * 2)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    return call_end(I, utf16_to_utf8_in_place(I->in + off, units));
+    /* the output: two words, where the UTF-8's non-ASCII bytes begin and end (utf16.h); none
+     * when scratch has no 8 bytes (the glue then counts units as without it) */
+    uint32_t local[2], *wide = scratch_alloc(8);
+    int32_t r = utf16_to_utf8_in_place(I->in + off, units, wide ? wide : local);
+    if (r > 0 && wide) call_output(I, (const uint8_t *)wide, 8);
+    return call_end(I, r);
 }
 #endif
 

@@ -38,8 +38,8 @@ static inline bool ascii16(const uint8_t *s, uint8_t *o) {
 
 static inline uint32_t unit(const uint8_t *buf, uint32_t i) { uint16_t u; __builtin_memcpy(&u, buf + 2 * i, 2); return u; }
 
-int32_t utf16_to_utf8_in_place(uint8_t *buf, uint32_t n) {
-    uint32_t i = 0, o = 0, lone = 0, ascii = 0;
+int32_t utf16_to_utf8_in_place(uint8_t *buf, uint32_t n, uint32_t wide[2]) {
+    uint32_t i = 0, o = 0, lone = 0, ascii = 0, first = UINT32_MAX, last = 0;
     if (n >= 1u << 29) return 0;
     while (i < n) {
 #ifdef STEP
@@ -57,7 +57,11 @@ int32_t utf16_to_utf8_in_place(uint8_t *buf, uint32_t n) {
             else { c = 0xFFFD; lone = 1; }
         }
         if (c - 0x800 < 0xF800 && o + 3 > 2 * i) return 0;     /* 3 bytes would reach unit i */
+        uint32_t at = o;
         o += json_utf8_encode(c, buf + o);
+        if (c >= 0x80) { if (first > at) first = at; last = o; }
     }
+    wide[0] = first < o ? first : o;
+    wide[1] = last;
     return (int32_t)(o * 2 + lone);
 }

@@ -8,6 +8,9 @@
  * surrogate becomes U+FFFD, EF BF BD). Returns the UTF-8 length times 2, plus 1 when a lone
  * surrogate was replaced; 0 when the UTF-8 form would overtake the units not yet read (text
  * dense in 3-byte characters: the caller encodes the string another way) or n is 0 or too large
- * for that result (n >= 2^29, longer than any JS string). */
-int32_t utf16_to_utf8_in_place(uint8_t *buf, uint32_t n);
+ * for that result (n >= 2^29, longer than any JS string). On success wide[0] is the offset of the
+ * UTF-8's first byte >= 0x80 (its length when none) and wide[1] the offset after its last (0 when
+ * none): the bytes before wide[0] and from wide[1] on are ASCII, one byte a unit (the glue maps
+ * byte offsets there to string offsets without decoding). */
+int32_t utf16_to_utf8_in_place(uint8_t *buf, uint32_t n, uint32_t wide[2]);
 #endif

@@ -59,6 +59,31 @@ test('2,000 generated envelopes: string and bytes decode alike', () => {
   }
 });
 
+test("Node's UTF-16 input (2,048 units and more): string and bytes decode alike wherever the non-ASCII text lies", () => {
+  // q_input_utf16 reports where the UTF-8's non-ASCII bytes begin and end; when meta, error and the
+  // payload's start lie before them and only ASCII follows the payload, the Envelope takes its places
+  // without decoding (e._x stays undefined when there is no error): both ways are checked here
+  const r = rng(21), ascii = () => (r() < 0.5 ? 'plain' : '');
+  const str = () => Array.from({ length: Math.floor(r() * 8) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
+  let taken = 0;
+  for (let i = 0; i < 600; i++) {
+    const pad = 'x'.repeat(2048 + Math.floor(r() * 40));
+    const members = [
+      `"meta":{"tenant":"${r() < 0.6 ? ascii() : str()}","request_id":"0190f5a6-1b2c-7d3e-8f40-5a6b7c8d9e0f"}`,
+      `"payload":{"s":"${r() < 0.3 ? ascii() : str()}","p":"${pad}","t":["${r() < 0.5 ? ascii() : str()}"]}`,
+    ];
+    if (r() < 0.3) members.push(`"error":{"code":"E${i}","message":"${r() < 0.5 ? ascii() : str()}"}`);
+    if (r() < 0.3) members.reverse();
+    if (r() < 0.3) members.push(members.shift());
+    if (r() < 0.3) members.splice(Math.floor(r() * 4), 0, `"unknown":"${str()}"`);   // a member the decode skips
+    const text = `{${members.join(',')}}`;
+    assertSame(text, `envelope ${i}`);
+    const e = q.decode(text);
+    if (e._x === undefined && te.encode(text).length !== text.length) taken++;
+  }
+  assert.ok(taken > 30, `${taken} of 600 took their places without decoding`);
+});
+
 test('a large string under a tight memoryLimit: the input buffer grows to 2 bytes a unit (Node) or to its exact UTF-8 size, never 3 bytes a unit', async () => {
   const small = await Qollective.load(WASM, { memoryLimit: 3 * 1048576 });
   const client = small.client({ limits: { max_envelope_bytes: 3 * 1048576 } });

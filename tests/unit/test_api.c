@@ -262,7 +262,18 @@ static void input_utf16_export(void **s) {
     assert_int_equal(r >> 1, 12);
     assert_memory_equal(in + 8, "hi\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBD!", 12);
     assert_int_equal(q_error_len(), 0);
+    uint32_t len, wide[2];
+    memcpy(wide, output(&len), sizeof wide);                     /* the UTF-8's non-ASCII bytes: [2, 11) */
+    assert_int_equal(len, 8);
+    assert_int_equal(wide[0], 2);
+    assert_int_equal(wide[1], 11);
     uint32_t cap = instance()->in_cap;
+    const uint16_t plain[] = { 'o', 'k' };                       /* all ASCII: [2, 0) */
+    memcpy(in, plain, sizeof plain);
+    assert_int_equal(q_input_utf16(0, 2), 4);
+    memcpy(wide, output(&len), sizeof wide);
+    assert_int_equal(wide[0], 2);
+    assert_int_equal(wide[1], 0);
     failed(q_input_utf16(cap - 2, 2), Q_ERR(BAD_ARGUMENT));      /* 4 bytes from 2 before the end */
     failed(q_input_utf16(0xFFFFFFFFu, 1), Q_ERR(BAD_ARGUMENT));
     failed(q_input_utf16(0, 0x80000000u), Q_ERR(BAD_ARGUMENT));  /* 2^32 bytes: no wrap-around */

@@ -36,12 +36,15 @@ static void check(const uint16_t *u, uint32_t n, const char *what) {
     int lone, fits;
     uint32_t wn = reference(u, n, want, &lone, &fits);
     for (uint32_t i = 0; i < n; i++) { buf[2 * i] = (uint8_t)u[i]; buf[2 * i + 1] = (uint8_t)(u[i] >> 8); }
-    int32_t r = utf16_to_utf8_in_place(buf, n);
+    uint32_t wide[2] = { 7, 7 }, first = wn, last = 0;   /* where the reference's non-ASCII bytes begin and end */
+    for (uint32_t i = 0; i < wn; i++) if (want[i] >= 0x80) { if (first == wn) first = i; last = i + 1; }
+    int32_t r = utf16_to_utf8_in_place(buf, n, wide);
     if (!fits || n == 0) {
         if (r != 0) fail_msg("%s: %d, want 0 (does not fit in place)", what, r);
     } else {
         if (r != (int32_t)(wn * 2 + (uint32_t)lone)) fail_msg("%s: %d, want %u", what, r, wn * 2 + (uint32_t)lone);
         assert_memory_equal(buf, want, wn);
+        if (wide[0] != first || wide[1] != last) fail_msg("%s: non-ASCII bytes [%u, %u), want [%u, %u)", what, wide[0], wide[1], first, last);
     }
     free(want); free(buf);
 }
@@ -63,7 +66,10 @@ static void hand_picked(void **s) {
     check(cjk, Q_ARRAY_LEN(cjk), "cjk");
     check(max, Q_ARRAY_LEN(max), "edges");
     uint8_t buf[6] = { 'a', 0, 0x00, 0xD8, 'b', 0 };                     /* the result's low bit: a lone surrogate was replaced */
-    assert_int_equal(utf16_to_utf8_in_place(buf, 3), 5 * 2 + 1);
+    uint32_t wide[2];
+    assert_int_equal(utf16_to_utf8_in_place(buf, 3, wide), 5 * 2 + 1);
+    assert_int_equal(wide[0], 1);                                        /* U+FFFD's 3 bytes, between 'a' and 'b' */
+    assert_int_equal(wide[1], 4);
     assert_memory_equal(buf, "a\xEF\xBF\xBD" "b", 5);
 }
 
