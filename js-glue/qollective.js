@@ -636,7 +636,7 @@ export class Client {
     const q = this.q, out = q.x.q_output_ptr(), m = q.mem, w = q._i32;
     if (!q.x.q_output_len()) return;
     const tail = out + w[out >> 2];
-    let acts;
+    let acts, fAt = 0, fN = -1;
     for (let i = (out >> 2) + 1; i < tail >> 2; i += w[i] >>> 8) {
       const op = WA_OPS[w[i] & 0xff];
       let a = entry;
@@ -644,10 +644,15 @@ export class Client {
         // the frame of a new request (q_ws_request's call: entry is its caller's)
         entry.s = w[i + 1];
         entry.r = w[i + 2];
-        // its bytes where the core wrote them: sent from there in this call (a send below), else
-        // copied out as text after the loop
-        entry.frame = m.subarray(tail + w[i + 4], tail + w[i + 4] + w[i + 5]);
+        // its bytes where the core wrote them [fAt, fAt + fN): framed from there by its send below,
+        // else made text after the loop
+        fAt = tail + w[i + 4];
+        fN = w[i + 5];
         entry.keep = w[i + 6];
+      } else if (op === 'send' && !acts && fN >= 0 && w[i + 2] === entry.r) {
+        // that request's own send: no action object, no view of its bytes
+        if (this._sockets.get(w[i + 1])?._sendAt(m, fAt, fN) && !entry.keep) fN = -1;
+        continue;
       } else {
         a = op === 'json' ? JSON.parse(textAt(m, tail, w[i + 2], w[i + 3])) : { op, s: w[i + 1], r: w[i + 2], env: undefined };
         if (op === 'ping') a.text = textAt(m, tail, a.r, w[i + 3]);
@@ -664,7 +669,7 @@ export class Client {
       if (acts || op === 'json' || op === 'push') (acts ??= []).push(a);
       else this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
     }
-    if (entry?.frame?.subarray) entry.frame = dec.decode(entry.frame);   // not sent yet, or kept for a resend
+    if (fN >= 0) entry.frame = dec.decode(m.subarray(fAt, fAt + fN));   // not sent yet, or kept for a resend
     for (const a of acts || []) this._sockets.get(a.s)?.[a === entry ? '_enter' : '_act'](a);
   }
 
@@ -998,7 +1003,7 @@ export class Socket {
     this._timer = null;
     this._out = this._outTo = null;   // frames collected for one TCP write (_frame), up to _outAt, and its socket
     this._outAt = 0;
-    this._outDv = this._rawFor = this._raw = null;
+    this._outDv = this._rawFor = this._raw = this._mFor = this._mDv = null;
   }
 
   /** (envelope) => void: server push as a callback, handed over at once (no buffering). */
@@ -1169,37 +1174,47 @@ export class Socket {
    * of one system call per frame, or until CORK_BYTES have collected: a burst of thousands of
    * frames then does not hold them all in JS memory until the tick ends (the garbage collector
    * copies whatever is held, again and again). Browsers batch a WebSocket's writes on their own.
-   * A frame given as bytes still in wasm memory (a new request's) is framed here (_frame) when
-   * `ws` negotiated no extension; otherwise it is made text first (a browser's WebSocket would
-   * send bytes as binary, a compressing `ws` would read them later). */
+   * A new request's frame, still in wasm memory, goes through _sendAt instead. */
   _send(text) {
     const ws = this.ws, raw = ws._socket;
-    if (this._rawFor !== ws) { this._rawFor = ws; this._raw = raw?.write && !ws.extensions ? raw : null; }
-    if (text.subarray && this._raw && ws.readyState === 1) return this._frame(this._raw, text);   // open: no Close seen
     this._flush();
     if (!this._corked && raw?.cork) {
       raw.cork();
       this._corked = 1;
       queueMicrotask(() => { this._corked = 0; raw.uncork(); });
     }
-    if (text.subarray) text = dec.decode(text);
     ws.send(text);
     if (this._corked && (this._corked += text.length) > CORK_BYTES) { this._corked = 0; raw.uncork(); }
   }
 
-  /** RFC 6455 5.2-5.3: bytes b as one final text frame, masked with a fresh random key, appended
-   * to the output collected for TCP socket raw; it is written in one piece at the next microtask
-   * checkpoint or when CORK_BYTES are full (what `ws` would send, without its byte-by-byte mask
-   * loop and two queued buffers a frame). Only with no extension negotiated (no compression). */
-  _frame(raw, b) {
-    const n = b.length, hl = n < 126 ? 6 : n < 65536 ? 8 : 14;
+  /** Sends a new request's frame, the n bytes at `at` in wasm memory m; false without a socket.
+   * Framed here straight from m (_frame) while `ws` reads as open (no Close seen) and negotiated
+   * no extension; otherwise made text first (a browser's WebSocket would send bytes as binary, a
+   * compressing `ws` would read them later). */
+  _sendAt(m, at, n) {
+    const ws = this.ws;
+    if (!ws) return false;
+    if (this._rawFor !== ws) { const raw = ws._socket; this._rawFor = ws; this._raw = raw?.write && !ws.extensions ? raw : null; }
+    if (this._raw && ws.readyState === 1) this._frame(this._raw, m, at, n);
+    else this._send(dec.decode(m.subarray(at, at + n)));
+    return true;
+  }
+
+  /** RFC 6455 5.2-5.3: the n bytes at `at` in m as one final text frame, masked with a fresh
+   * random key, appended to the output collected for TCP socket raw; it is written in one piece
+   * at the next microtask checkpoint or when CORK_BYTES are full (what `ws` would send, without
+   * its byte-by-byte mask loop and two queued buffers a frame). */
+  _frame(raw, m, at0, n) {
+    const hl = n < 126 ? 6 : n < 65536 ? 8 : 14;
     if (this._outTo !== raw || this._outAt + hl + n > this._out.length) {
       this._flush();
       this._out = new Uint8Array(Math.max(CORK_BYTES, hl + n));
       this._outDv = new DataView(this._out.buffer);
       this._outTo = raw;
     }
-    const o = this._out, dv = this._outDv, at = this._outAt, p = at + hl;
+    // words are read from m through a DataView of its buffer, made again when memory has grown
+    if (this._mFor !== m) { this._mFor = m; this._mDv = new DataView(m.buffer); }
+    const o = this._out, dv = this._outDv, src = this._mDv, at = this._outAt, p = at + hl;
     if (!at) queueMicrotask(() => this._flush());
     this.c.q._entropy(4, o, p - 4);   // a fresh masking key from the instance's random pool, before the payload
     const key = dv.getInt32(p - 4);   // big-endian: masks whole words in wire order
@@ -1207,10 +1222,9 @@ export class Socket {
     if (hl === 6) o[at + 1] = 0x80 | n;   // MASK bit, length
     else if (hl === 8) { o[at + 1] = 0xfe; dv.setUint16(at + 2, n); }
     else { o[at + 1] = 0xff; dv.setUint32(at + 2, 0); dv.setUint32(at + 6, n); }
-    o.set(b, p);
     let i = 0;
-    for (; i + 4 <= n; i += 4) dv.setInt32(p + i, dv.getInt32(p + i) ^ key);
-    for (; i < n; i++) o[p + i] ^= key >>> 24 - 8 * (i & 3);
+    for (; i + 4 <= n; i += 4) dv.setInt32(p + i, src.getInt32(at0 + i) ^ key);
+    for (; i < n; i++) o[p + i] = m[at0 + i] ^ key >>> 24 - 8 * (i & 3);
     this._outAt = p + n;
   }
 

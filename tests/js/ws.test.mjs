@@ -490,6 +490,31 @@ test('with the ws package, the glue frames a new request itself: 16-bit and 64-b
   assert.equal(new Set(frames.map((f) => f.key)).size, frames.length, 'a fresh masking key a frame');
 });
 
+test('with the ws package, frames of every length modulo 4 are masked whole from wasm memory: the last 1-3 bytes too', async () => {
+  const s = mk().socket();
+  await s.request({ payload: 0 });
+  const raw = s.ws._socket, frames = [];
+  const f1 = raw._write;
+  raw._write = function (chunk, enc, cb) {
+    for (let at = 0; at < chunk.length;) {
+      const b1 = chunk[at + 1] & 127, hl = b1 === 126 ? 4 : 2, n = b1 === 126 ? chunk.readUInt16BE(at + 2) : b1;   // frames < 64 KiB here
+      const key = chunk.subarray(at + hl, at + hl + 4), text = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) text[i] = chunk[at + hl + 4 + i] ^ key[i & 3];
+      frames.push({ n, text: text.toString() });
+      at += hl + 4 + n;
+    }
+    return f1.call(this, chunk, enc, cb);
+  };
+  // one request each with notes of 0-7 characters: consecutive frame lengths, every residue twice
+  const notes = Array.from({ length: 8 }, (_, k) => 'x'.repeat(k));
+  const replies = await Promise.all(notes.map((note) => s.request({ payload: { note } })));
+  delete raw._write;
+  assert.deepEqual(replies.map((r) => r.payload.note), notes, 'the server read every frame as the text the core wrote');
+  assert.equal(frames.length, notes.length);
+  assert.deepEqual(new Set(frames.map((f) => f.n % 4)), new Set([0, 1, 2, 3]));
+  for (const [k, f] of frames.entries()) assert.equal(JSON.parse(f.text).payload.payload.note, notes[k]);
+});
+
 test('a request that times out while queued frees its slot for the next one in the same call: both end', async () => {
   const s = mk().socket();                 // connecting: requests wait in the queue
   const a = s.request({ payload: 'a' }, { timeout: 1 });
