@@ -5,6 +5,7 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import http from 'node:http';
 // The REST suites run on the client module with the source glue and again on the REST module with
 // the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
 import { WASM, GLUE } from './module.mjs';
@@ -433,6 +434,61 @@ test('malformed 200 body → NOT_AN_ENVELOPE; oversized 200 body → limit error
   const big = mk({ limits: { max_envelope_bytes: 4 * 1048576 } });
   const r = await big.send({ payload: 1 });
   assert.ok(r.payload.blob.length > 2 * 1048576 - 1000);
+});
+
+test('replies as written by a server or a proxy, byte for byte: the body decides, never the media type (wire-format.md §4)', T(5000), async () => {
+  // a raw server on 127.0.0.1 that answers each request with the next [status, content type, body]
+  let replies = [];
+  const raw = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const [status, type, body] = replies.shift();
+      res.writeHead(status, type ? { 'content-type': type } : {});
+      res.end(body);
+    });
+  });
+  await new Promise((r) => raw.listen(0, '127.0.0.1', r));
+  try {
+    const c = mk({ rest: { base_url: `http://127.0.0.1:${raw.address().port}` } });
+    // a success with sorted keys, unknown keys at every level and no server-required arrays
+    const sorted = '{"meta":{"security":{"user_id":"u","zz":1},"version":"1.0","zz":[1]},"payload":{"b":[1],"a":null},"zz":{}}';
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'text/plain', null]) {
+      replies = [[200, type, sorted]];
+      const r = await c.send({ payload: 1 });
+      assert.deepEqual(r.payload, { b: [1], a: null }, String(type));
+      assert.equal(r.meta.security.user_id, 'u');
+    }
+    // a 2xx that is not an envelope: NOT_AN_ENVELOPE with the status and what was wrong
+    replies = [[200, 'application/json', '']];
+    let e = await rejectsWith(c.send({ payload: 1 }), { code: 'NOT_AN_ENVELOPE', status: 200, type: 'deserialization' });
+    assert.match(e.message, /^HTTP 200 response is not a valid envelope \(application\/json\): empty input at byte 0$/);
+    replies = [[204, null, '']];
+    e = await rejectsWith(c.send({ payload: 1 }), { code: 'NOT_AN_ENVELOPE', status: 204 });
+    assert.match(e.message, /\(no content type\): empty input/);
+    replies = [[200, 'application/json', '{"meta":{}}']];
+    e = await rejectsWith(c.send({ payload: 1 }), { code: 'NOT_AN_ENVELOPE', status: 200, path: 'response' });
+    assert.match(e.message, /payload: required field missing/);
+    // an error status whose body is truncated JSON or JSON that is no envelope: the status, never a parse failure
+    replies = [[500, 'application/json', '{"meta":{},"payload":null,"error":{"co']];
+    e = await rejectsWith(c.send({ payload: 1 }), { code: 'HTTP_STATUS', status: 500, type: 'remote', source: 'http', details: null });
+    assert.match(e.message, /^HTTP 500 without an envelope \(application\/json, 38 bytes\)$/);
+    replies = [[400, 'application/json', '{"message":"nope"}']];
+    e = await rejectsWith(c.send({ payload: 1 }), { code: 'HTTP_STATUS', status: 400, type: 'validation' });
+    assert.match(e.message, /^HTTP 400 without an envelope \(application\/json, 18 bytes\)$/);
+    // the oversized head answer (431) and an empty 404
+    replies = [[431, 'text/plain', 'Request Header Fields Too Large']];
+    await rejectsWith(c.send({ payload: 1 }), { code: 'HTTP_STATUS', status: 431, message: /^HTTP 431 without an envelope \(text\/plain, 31 bytes\)$/ });
+    replies = [[404, null, '']];
+    await rejectsWith(c.send({ payload: 1 }), { code: 'HTTP_STATUS', status: 404, message: /^HTTP 404 without an envelope \(no content type, 0 bytes\)$/ });
+    // the server's 400 for bad Base64 and its 413 for oversized headers, error envelopes sorted by key
+    replies = [[400, 'application/json', '{"error":{"code":"HANDLER_ERROR","message":"Invalid base64 in header"},"meta":{},"payload":null}']];
+    await rejectsWith(c.send({ payload: 1 }), { code: 'HANDLER_ERROR', status: 400, type: 'validation', source: 'envelope', message: 'Invalid base64 in header' });
+    replies = [[413, 'application/json', '{"error":{"code":"REQUEST_HEADERS_TOO_LARGE","details":{"error_type":"size_limit","operation":"header_parsing"},"http_status_code":413,"message":"Headers too large"},"meta":{},"payload":null}']];
+    await rejectsWith(c.send({ payload: 1 }), { code: 'REQUEST_HEADERS_TOO_LARGE', status: 413, details: { error_type: 'size_limit', operation: 'header_parsing' } });
+    assert.equal(replies.length, 0, 'one request per reply: none of these was retried');
+  } finally {
+    await new Promise((r) => raw.close(r));
+  }
 });
 
 test('connection reset / reset mid-body / truncated body → clean NETWORK errors', T(5000), async () => {
