@@ -45,6 +45,32 @@ test('key order of the output: meta, payload, error; meta fields in the Rust str
   assert.equal(out, '{"meta":{"timestamp":"2024-01-01T00:00:00Z","tenant":"t"},"payload":1,"error":{"code":"C","message":"m"}}');
 });
 
+test('unknown keys are ignored at every level, inside each nested struct and array element too (wire-format.md §1)', () => {
+  const z = { zz: [1, { y: null }], 'k\\u00e9': 'x' };   // an unknown key, and one with an escape
+  const meta = {
+    on_behalf_of: { originalUser: 'a', delegatingUser: 'b', delegatingTenant: 'c', ...z },
+    security: { user_id: 'u', ...z },
+    debug: { db_queries: [{ query: 'q', duration: 1.5, ...z }], memory_usage: { heap_used: 1, ...z }, profiling_data: { cpu_time: 2.5, ...z }, ...z },
+    performance: { cache_operations: { hits: 1, ...z }, external_calls: [{ service: 's', duration: 1.5, status: 'Success', ...z }], ...z },
+    monitoring: { server_id: 'm', ...z },
+    tracing: { span_status: { code: 'Ok', ...z }, ...z },
+    ...z,
+  };
+  const text = JSON.stringify({ zz: z, meta, payload: 1, error: { code: 'C', message: 'm', ...z } }).replaceAll('k\\\\u00e9', 'k\\u00e9');
+  const env = q.decode(text);
+  assert.deepEqual(env.meta, JSON.parse(text).meta);   // the meta object keeps them, as JSON.parse does
+  assert.equal(env.error.code, 'C');
+  // the writer, like serde, writes none of them back
+  assert.equal(td.decode(q.encode({ meta: env.meta, payload: 1, error: env.error })),
+    '{"meta":{"on_behalf_of":{"originalUser":"a","delegatingUser":"b","delegatingTenant":"c"},"security":{"user_id":"u","permissions":[],"roles":[]},' +
+    '"debug":{"db_queries":[{"query":"q","duration":1.5}],"memory_usage":{"heap_used":1},"profiling_data":{"cpu_time":2.5}},' +
+    '"performance":{"cache_operations":{"hits":1},"external_calls":[{"service":"s","duration":1.5,"status":"Success"}]},' +
+    '"monitoring":{"server_id":"m"},"tracing":{"span_status":{"code":"Ok"}}},"payload":1,"error":{"code":"C","message":"m"}}');
+  // a known key spelled with an escape is that key, not an unknown one: its value is checked
+  assert.throws(() => q.decode('{"meta":{"security":{"auth_\\u006dethod":"jwt"}},"payload":1}'),
+    (e) => e.code === 'INVALID_ENUM' && e.path === 'meta.security.auth_method');
+});
+
 test('servers echo sorted keys: decoding does not depend on key order', () => {
   const sorted = '{"error":{"code":"HANDLER_ERROR","details":{"operation":"handler_execution"},"http_status_code":400,"message":"boom"},"meta":{"request_id":"0190a3f2-1234-7abc-8def-0123456789ab","security":{"user_id":"u"},"timestamp":"2024-01-01T00:00:00Z"},"payload":null}';
   const env = q.decode(sorted);
