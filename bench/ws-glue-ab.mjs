@@ -4,7 +4,7 @@
 // envelope echoed: the core validates it as a reply). Waves of N in flight, ROUNDS rounds alternating
 // which glue goes first, median CPU µs a request of each; B/A < 1: B is cheaper.
 //
-//   node bench/ws-glue-ab.mjs --a OLD_GLUE.js [--b js-glue/qollective.js] [--n 10000] [--waves 4] [--rounds 8]
+//   node bench/ws-glue-ab.mjs --a OLD_GLUE.js [--b js-glue/qollective.js] [--wasm dist/qollective.wasm] [--n 10000] [--waves 4] [--rounds 6]
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
