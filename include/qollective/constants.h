@@ -46,7 +46,7 @@
 #define Q_MAX_META_HEADER_BYTES       4096       /* X-Qollective-Meta limit on the server */
 #define Q_MAX_ERROR_MESSAGE_CHARS     200        /* user-facing error text */
 #define Q_MAX_ERROR_PATH_CHARS        96         /* key path kept in an error record */
-#define Q_MAX_ERROR_CODE_CHARS        48
+#define Q_MAX_ERROR_CODE_CHARS        128        /* a server's own codes are kept whole up to this (custom codes exist, wire-format.md §3) */
 #define Q_MAX_URL_BYTES               8192
 #define Q_MAX_HOST_BYTES              253        /* a DNS name; longer hosts are refused */
 #define Q_MAX_HEADER_COUNT            64         /* configured default headers */

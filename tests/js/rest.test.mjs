@@ -485,6 +485,10 @@ test('replies as written by a server or a proxy, byte for byte: the body decides
     await rejectsWith(c.send({ payload: 1 }), { code: 'HANDLER_ERROR', status: 400, type: 'validation', source: 'envelope', message: 'Invalid base64 in header' });
     replies = [[413, 'application/json', '{"error":{"code":"REQUEST_HEADERS_TOO_LARGE","details":{"error_type":"size_limit","operation":"header_parsing"},"http_status_code":413,"message":"Headers too large"},"meta":{},"payload":null}']];
     await rejectsWith(c.send({ payload: 1 }), { code: 'REQUEST_HEADERS_TOO_LARGE', status: 413, details: { error_type: 'size_limit', operation: 'header_parsing' } });
+    // a service's own code, however long the constants allow (Q_MAX_ERROR_CODE_CHARS 128), comes back whole
+    const custom = 'PAYMENT_PROVIDER_' + 'X'.repeat(128 - 'PAYMENT_PROVIDER_'.length);
+    replies = [[402, 'application/json', `{"error":{"code":"${custom}","message":"declined"},"meta":{},"payload":null}`]];
+    await rejectsWith(c.send({ payload: 1 }), { code: custom, status: 402, source: 'envelope', message: 'declined' });
     assert.equal(replies.length, 0, 'one request per reply: none of these was retried');
   } finally {
     await new Promise((r) => raw.close(r));
