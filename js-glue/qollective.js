@@ -271,7 +271,11 @@ export class Qollective {
   // Views of the wasm memory, made again only when it has grown (a view per call costs): growing
   // detaches the old buffer, so its views read as empty (memory.buffer itself is a host call)
   _views() {
-    if (!this._mem.length) { const b = this.x.memory.buffer; this._mem = new Uint8Array(b); this._i32 = new Int32Array(b); if (!globalThis.QOLLECTIVE_CODEC_ONLY && globalThis.Buffer) this._u16 = Buffer.from(b); }
+    if (!this._mem.length) {
+      const b = this.x.memory.buffer;
+      this._mem = new Uint8Array(b); this._i32 = new Int32Array(b);
+      if (!globalThis.QOLLECTIVE_CODEC_ONLY) { this._dv = new DataView(b); if (globalThis.Buffer) this._u16 = Buffer.from(b); }
+    }
   }
   get mem() { this._views(); return this._mem; }
   /** A copy of `count` 32-bit words of the call's output. */
@@ -1003,7 +1007,7 @@ export class Socket {
     this._timer = null;
     this._out = this._outTo = null;   // frames collected for one TCP write (_frame), up to _outAt, and its socket
     this._outAt = 0;
-    this._outDv = this._rawFor = this._raw = this._mFor = this._mDv = null;
+    this._outDv = this._rawFor = this._raw = null;
   }
 
   /** (envelope) => void: server push as a callback, handed over at once (no buffering). */
@@ -1212,9 +1216,8 @@ export class Socket {
       this._outDv = new DataView(this._out.buffer);
       this._outTo = raw;
     }
-    // words are read from m through a DataView of its buffer, made again when memory has grown
-    if (this._mFor !== m) { this._mFor = m; this._mDv = new DataView(m.buffer); }
-    const o = this._out, dv = this._outDv, src = this._mDv, at = this._outAt, p = at + hl;
+    // words are read from m through the instance's DataView of the same memory (_views)
+    const o = this._out, dv = this._outDv, src = this.c.q._dv, at = this._outAt, p = at + hl;
     if (!at) queueMicrotask(() => this._flush());
     this.c.q._entropy(4, o, p - 4);   // a fresh masking key from the instance's random pool, before the payload
     const key = dv.getInt32(p - 4);   // big-endian: masks whole words in wire order
