@@ -129,7 +129,7 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     int wrc = jw_fmt(out, "{\"method\":\"%s\",\"url\":\"%r\",\"headers\":[", config_method_name(method), url.ptr, url.len);
     if (wrc) return oom(err);
     uint32_t own;
-    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ow : NULL, have_opts ? ow.slots[O_HEADERS] : -1, url.len, &own, err)))
+    if ((rc = rest_headers_write(c, out, has_body, &mw, have_opts ? &ow : NULL, have_opts ? ow.slots[O_HEADERS] : -1, &own, err)))
         return rc;
 
 #ifdef Q_TLS

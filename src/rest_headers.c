@@ -41,7 +41,7 @@ static bool header_name_ok(const uint8_t *v, uint32_t n) {
 static void header_add(header_list *h, const char *name, const uint8_t *v, uint32_t n) {
     if (!h->rc) h->rc = jw_fmt(h->out, "%s[\"%s\",%j]", h->count ? "," : "", name, v, n);
     h->count++;
-    h->bytes += (uint32_t)q_strlen(name) + n + 4;
+    h->bytes += (uint32_t)q_strlen(name) + n;   /* as the server counts: names and values */
 }
 
 /* How a meta field travels in its header. */
@@ -178,7 +178,7 @@ static int headers_from_map(header_list *h, const header_map *m, const header_ma
 
 
 int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, const schema_walk *ow, int call_slot,
-                       uint32_t url_len, uint32_t *own, q_error *err) {
+                       uint32_t *own, q_error *err) {
     const q_config *cfg = &c->cfg;
     bool own_auth = cfg->auth_token_name.len != 0;
     int rc;
@@ -223,7 +223,7 @@ int rest_headers_write(q_client *c, q_buf *out, bool has_body, schema_walk *mw, 
     }
     if (over && (rc = headers_from_map(&h, over, NULL, own_auth, "options.headers", err))) return rc;
     if (h.rc) return oom(err);
-    if (h.bytes + url_len > cfg->max_header_bytes)
+    if (h.bytes > cfg->max_header_bytes)
         return q_fail(err, Q_ERR(TOO_LARGE), Q_NO_OFFSET, "headers", QD(REQUEST_HEADERS_EXCEED_LIMITS_MAX_HEADER));
     return Q_OK;
 }

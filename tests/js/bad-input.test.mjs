@@ -358,7 +358,8 @@ test('client.send: bad options are refused before anything is sent', T(10000), a
     ['envelope with a BigInt', () => client.send({ payload: { n: 1n, s: SECRET } }), { code: 'TYPE_MISMATCH', path: 'payload', cause: TypeError }],
     ['meta with a bad UUID', () => client.send({ meta: { request_id: 'r' }, payload }), { code: 'INVALID_UUID', path: 'meta.request_id' }],
     ['user_id with a newline', () => client.send({ meta: { security: { user_id: `u\n${SECRET}` } }, payload }), { code: 'INVALID_VALUE', path: 'meta.security.user_id' }],
-    ['GET payload too large for a URL', () => client.send({ payload: 'x'.repeat(70000) }, { method: 'GET' }), { code: 'TOO_LARGE' }],
+    ['GET payload too large for a URL', () => client.send({ payload: 'x'.repeat(530000) }, { method: 'GET' }), { code: 'TOO_LARGE', path: 'url' }],
+    ['headers past limits.max_header_bytes', () => client.send({ payload }, { headers: { 'X-Pad': 'a'.repeat(65537) } }), { code: 'TOO_LARGE', path: 'headers' }],
   ]);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(srv.stats.total, 0, 'nothing reached the server');

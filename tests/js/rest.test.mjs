@@ -134,11 +134,41 @@ test('configured method and route are used when the call names none', T(5000), a
   assert.equal(srv.stats.count('PUT', '/echo'), 1);
 });
 
-test('GET payload too large for the headers → TOO_LARGE, nothing sent', T(5000), async () => {
+// wire-format.md §4: the server answers 413 when the names and values of the request headers
+// pass 65,536 bytes; the URL, and the GET/DELETE envelope_data query in it, is bounded apart.
+test('GET: a 64 KB payload in envelope_data is sent (the URL is not a header); past the URL bound → TOO_LARGE, nothing sent', T(5000), async () => {
   const c = mk();
-  await rejectsWith(c.send({ payload: 'x'.repeat(70000) }, { method: 'GET' }), { code: 'TOO_LARGE' });
+  const big = 'x'.repeat(65400);   // a URL of about 65,450 bytes: under 64 KiB, but not with the headers added
+  const r = await c.send({ payload: big }, { method: 'GET' });
+  assert.equal(r.payload, big);
+  assert.equal(srv.stats.total, 1);
+  await rejectsWith(c.send({ payload: 'x'.repeat(530000) }, { method: 'GET' }), { code: 'TOO_LARGE', path: 'url', source: 'local' });
   await sleep(20);
-  assert.equal(srv.stats.total, 0);
+  assert.equal(srv.stats.total, 1);
+});
+
+test('limits.max_header_bytes counts names and values as the server does: 65,536 is sent, 65,537 refused locally', T(10000), async () => {
+  const recs = [];
+  const c = mk({ log: { level: 'debug' } }, { log: (r) => recs.push(r) });
+  const meta = { timestamp: '2026-01-02T03:04:05.123456789Z', tenant: 't' };
+  const send = (n) => c.send({ meta, payload: 1 }, { headers: { 'x-pad': 'a'.repeat(n) } });
+  await send(1);
+  // the client's own headers (the plan's, as logged) against what the host adds (Host, User-Agent, ...)
+  const mine = new Set(recs.find((r) => r.event === 'rest.send').headers.map((n) => n.toLowerCase()));
+  const raw = last().rawHeaders;
+  let own = 0, host = 0;
+  for (let k = 0; k < raw.length; k += 2) {
+    const n = Buffer.byteLength(raw[k], 'latin1') + Buffer.byteLength(raw[k + 1], 'latin1');
+    if (mine.has(raw[k].toLowerCase())) own += n; else host += n;
+  }
+  const pad = 65536 - (own - 1);   // own headers of exactly 65,536 bytes
+  await rejectsWith(send(pad + 1), { code: 'TOO_LARGE', path: 'headers', source: 'local' });
+  assert.equal(srv.stats.total, 1);
+  // sent; the host's own headers then take the server past its line
+  await rejectsWith(send(pad), { code: 'REQUEST_HEADERS_TOO_LARGE', status: 413, source: 'envelope' });
+  assert.equal(srv.stats.total, 2);
+  const r = await send(pad - host);   // 65,536 bytes at the server, the host's included
+  assert.equal(r.payload, 1);
 });
 
 // ---------------------------------------------------------------------------------------- headers

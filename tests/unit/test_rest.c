@@ -314,10 +314,17 @@ static void plan_errors(void **s) {
         if (BAD[k].path && strcmp(R.err.path, BAD[k].path)) fail_msg("case %zu: path '%s' (%s)", k, R.err.path, R.err.message);
         assert_int_equal(rest_in_flight(c), 0);
     }
-    /* a GET payload too big for the headers */
-    static char big[70000];
+    /* header names and values past limits.max_header_bytes (the URL does not count: wire-format.md §4) */
+    static char pad[Q_DEFAULT_MAX_HEADER_BYTES + 64];
+    snprintf(pad, sizeof pad, "{\"headers\":{\"X-Pad\":\"%0*d\"}}", Q_DEFAULT_MAX_HEADER_BYTES, 0);
+    expect_status(prep(c, "", "1", pad, NOW), Q_ERR(TOO_LARGE));
+    assert_string_equal(R.err.path, "headers");
+    assert_int_equal(rest_in_flight(c), 0);
+    /* a GET payload too big for its URL */
+    static char big[Q_MAX_QUERY_URL_BYTES + 16];
     memset(big, 'x', sizeof big); big[0] = '"'; big[sizeof big - 2] = '"'; big[sizeof big - 1] = 0;
     expect_status(prep(c, "", big, "{\"method\":\"GET\"}", NOW), Q_ERR(TOO_LARGE));
+    assert_string_equal(R.err.path, "url");
     assert_int_equal(rest_in_flight(c), 0);
     /* no base URL configured */
     q_client *d = client_new("{}");
@@ -1077,9 +1084,9 @@ static void no_secret_or_payload_in_failures(void **s) {
     q_error e; q_error_clear(&e);
     assert_int_equal(token_set(c, QS("api"), QS(SECRET), 0, &e), Q_OK);
     static char big[70100];
-    snprintf(big, sizeof big, "{\"s\":\"%s\",\"pad\":\"%066000d\"}", PAYLOAD_SECRET, 0);
+    snprintf(big, sizeof big, "{\"method\":\"GET\",\"headers\":{\"X-Pad\":\"%066000d\"}}", 0);
     static const struct { const char *meta, *payload, *opts; int st; } F[] = {
-        { "", big, "{\"method\":\"GET\"}", Q_ERR(TOO_LARGE) },                                        /* after Authorization */
+        { "", FULL_PAYLOAD, big, Q_ERR(TOO_LARGE) },                                                   /* after Authorization */
         { "", FULL_PAYLOAD, "{\"method\":\"GET\",\"headers\":{\"X-V\":\"" PAYLOAD_SECRET "\\n\"}}", Q_ERR(INVALID_VALUE) },
         { "{\"security\":{\"user_id\":\"" PAYLOAD_SECRET "\\n\"}}", FULL_PAYLOAD, "", Q_ERR(INVALID_VALUE) },
         { "{\"request_id\":\"" PAYLOAD_SECRET "\"}", FULL_PAYLOAD, "", Q_ERR(INVALID_UUID) },
