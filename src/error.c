@@ -141,13 +141,14 @@ void q_text_append_n(char *buf, size_t cap, const char *s, size_t n) {
 void q_text_append(char *buf, size_t cap, const char *s) { q_text_append_n(buf, cap, s, q_strlen(s)); }
 
 /* Text from the other side (a server's code or message): the bytes the glue reads as message
- * markers (Q_MARK_*) become U+FFFD, so a server can never make its text read as ours. */
+ * markers (Q_MARK_*) become U+FFFD, so a server can never make its text read as ours; U+0000
+ * becomes Q_MARK_NUL, so the text is not cut there. */
 void q_text_append_foreign(char *buf, size_t cap, const char *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] > 3 || !s[i]) continue;
+        if ((unsigned char)s[i] > 3) continue;
         q_text_append_n(buf, cap, s + run, i - run);
-        q_text_append(buf, cap, "\xEF\xBF\xBD");
+        q_text_append(buf, cap, s[i] ? "\xEF\xBF\xBD" : Q_MARK_NUL);
         run = i + 1;
     }
     q_text_append_n(buf, cap, s + run, n - run);

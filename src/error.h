@@ -22,6 +22,9 @@
 #define Q_MARK_STATUS "\x01"
 #define Q_MARK_DETAIL "\x03"
 #define Q_MARK_END    "\x02"
+/* U+0000 in a server's text (a C string cannot hold it): a detail marker without an id, which
+ * the glue turns back into U+0000 (in every build: the record is the same). */
+#define Q_MARK_NUL    Q_MARK_DETAIL Q_MARK_END
 
 /* Error kinds, named as on the Rust side where one exists (wire-format.md §3). */
 typedef enum {

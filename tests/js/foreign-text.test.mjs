@@ -43,3 +43,18 @@ test('WebSocket: an error frame whose message holds marker bytes reads as the se
     });
   } finally { c.close(); await new Promise((r) => wss.close(r)); }
 });
+
+test('WebSocket: an error frame whose message holds U+0000 comes back whole', { timeout: 10000 }, async () => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  const sent = 'a\u0000b\u0000\u0000c é';
+  wss.on('connection', (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'error', message: sent, code: 400 }))));
+  const c = q.client({ websocket: { url: `ws://127.0.0.1:${wss.address().port}/` } });
+  try {
+    await assert.rejects(c.socket().request({ payload: 1 }, { timeout: 5000 }), (e) => {
+      assert.equal(e.source, 'frame');
+      assert.ok(e.message.includes(sent), JSON.stringify(e.message));
+      return true;
+    });
+  } finally { c.close(); await new Promise((r) => wss.close(r)); }
+});

@@ -171,6 +171,15 @@ test('limits.max_header_bytes counts names and values as the server does: 65,536
   assert.equal(r.payload, 1);
 });
 
+test('a server\'s error message holding U+0000 comes back whole', T(5000), async () => {
+  const c = mk({ retry: { max_attempts: 1 } });
+  for (const m of ['a\u0000b\u0000\u0000c', '\u0000', 'x\u0000' + 'é'.repeat(90)]) {
+    srv.setFault({ status: 400, envelope: true, code: 'E', message: m });
+    const e = await rejectsWith(c.send({ payload: 1 }), { code: 'E', source: 'envelope', status: 400 });
+    assert.equal(e.message, m);
+  }
+});
+
 // ---------------------------------------------------------------------------------------- headers
 
 test('X-Qollective-Request-Id: lowercase UUID equal to body meta.request_id (also for a caller-given upper-case id)', T(5000), async () => {

@@ -271,6 +271,10 @@ static void text_append_helpers(void **s) {
     char t[5] = "";
     q_text_append_n(t, sizeof t, "hello", 2);
     assert_string_equal(t, "he");
+    /* a server's text: marker bytes become U+FFFD, U+0000 becomes Q_MARK_NUL (the text goes on) */
+    char f[32] = "";
+    q_text_append_foreign(f, sizeof f, "a\0b\x01" "c\0", 6);
+    assert_string_equal(f, "a" Q_MARK_NUL "b\xEF\xBF\xBD" "c" Q_MARK_NUL);
 }
 
 /* ---- first cause wins, locations ---------------------------------------------------- */
