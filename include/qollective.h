@@ -41,7 +41,7 @@ enum { QT_OBJECT = 1, QT_ARRAY, QT_STRING, QT_PRIMITIVE, QT_FIELD, QT_KEY, QT_RA
  *   type \0 code \0 message \0 retryPolicy \0 status \0 offset \0 path \0 source
  * status (HTTP) and offset are decimal, empty when there is none; retryable is
  * retryPolicy != "none". At most Q_ERROR_RECORD_BYTES. */
-#define Q_ERROR_RECORD_BYTES (Q_MAX_ERROR_CODE_CHARS + Q_MAX_ERROR_PATH_CHARS + Q_MAX_ERROR_MESSAGE_CHARS + 128)
+#define Q_ERROR_RECORD_BYTES (Q_MAX_ERROR_CODE_CHARS + Q_MAX_ERROR_PATH_CHARS + Q_ERROR_MESSAGE_BYTES + 128)
 
 /* Encode flags. */
 #define Q_ENCODE_AUTOFILL 1   /* add timestamp, request_id (needs 16 entropy bytes), version, default tenant */

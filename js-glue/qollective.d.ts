@@ -97,8 +97,9 @@ export declare class QollectiveError extends Error {
   readonly type: ErrorType;
   /** Stable machine code (ours, e.g. INVALID_UUID, or the server's, e.g. HANDLER_ERROR). */
   readonly code: string;
-  /** What went wrong and where; a server's own text as it sent it, U+0000 included (only the
-   *  marker bytes U+0001-U+0003 read as U+FFFD, tests/js/foreign-text.test.mjs). */
+  /** What went wrong and where, at most 200 characters (Unicode scalar values, as Rust's chars()
+   *  counts them; wire-format.md §6), cut at a whole character; a server's own text as it sent it,
+   *  U+0000 included (only the marker bytes U+0001-U+0003 read as U+FFFD, tests/js/foreign-text.test.mjs). */
   message: string;
   readonly retryable: boolean;
   readonly retryPolicy: 'none' | 'exponential' | 'linear' | 'immediate';

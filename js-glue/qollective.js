@@ -1691,6 +1691,7 @@ const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {
-  // "\x03\x02" (no id): U+0000 in a server's text (Q_MARK_NUL)
-  return m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0');
+  // "\x03\x02" (no id): U+0000 in a server's text (Q_MARK_NUL). At most 200 characters, counted as
+  // Rust's chars() counts them (Q_MAX_ERROR_MESSAGE_CHARS, wire-format.md §6), whole ones.
+  return [...m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0')].slice(0, 200).join('');
 }

@@ -1,6 +1,7 @@
 /* Error translation: one error record per call. Every failure in the core becomes a
- * negative q_status plus a record (kind, stable code, message <= 200 chars, retry policy,
- * HTTP status, byte offset, key path). Messages never contain payload or secret values. */
+ * negative q_status plus a record (kind, stable code, message, retry policy, HTTP status, byte
+ * offset, key path). The message holds up to Q_ERROR_MESSAGE_BYTES, the glue shows at most
+ * Q_MAX_ERROR_MESSAGE_CHARS characters of it. Messages never contain payload or secret values. */
 #ifndef Q_ERROR_H
 #define Q_ERROR_H
 
@@ -129,7 +130,7 @@ typedef struct {
     int64_t offset;                              /* byte offset into the input, or Q_NO_OFFSET */
     char code[Q_MAX_ERROR_CODE_CHARS + 1];       /* stable machine code (server's code for remote errors) */
     char path[Q_MAX_ERROR_PATH_CHARS + 1];       /* key path like meta.security.roles[2], or "" */
-    char message[Q_MAX_ERROR_MESSAGE_CHARS + 1]; /* user-facing, never contains values */
+    char message[Q_ERROR_MESSAGE_BYTES + 1];     /* user-facing, never contains values */
 } q_error;
 
 void q_error_clear(q_error *e);

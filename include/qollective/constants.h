@@ -44,7 +44,9 @@
 #define Q_DEFAULT_MAX_IN_FLIGHT       4096       /* requests in flight per client */
 #define Q_DEFAULT_MAX_HEADER_BYTES    65536      /* the server answers 413 past this */
 #define Q_MAX_META_HEADER_BYTES       4096       /* X-Qollective-Meta limit on the server */
-#define Q_MAX_ERROR_MESSAGE_CHARS     200        /* user-facing error text */
+#define Q_MAX_ERROR_MESSAGE_CHARS     200        /* user-facing error text, in characters (the glue cuts there) */
+#define Q_ERROR_MESSAGE_BYTES         (4 * Q_MAX_ERROR_MESSAGE_CHARS) /* a record's message: room for that many
+                                                    characters of 4 bytes, so the core never cuts a server's text short */
 #define Q_MAX_ERROR_PATH_CHARS        96         /* key path kept in an error record */
 #define Q_MAX_ERROR_CODE_CHARS        128        /* a server's own codes are kept whole up to this (custom codes exist, wire-format.md §3) */
 #define Q_MAX_URL_BYTES               8192
@@ -75,7 +77,8 @@
 #define Q_MIN_MEMORY_LIMIT_BYTES      (1u * 1024u * 1024u)
 #define Q_SCRATCH_CHUNK_BYTES         65536      /* scratch grows in chunks at least this big */
 #define Q_ENTROPY_BYTES               32         /* host-supplied random bytes per call */
-#define Q_ERROR_JSON_BYTES            2048       /* the serialized error record never exceeds this */
+#define Q_ERROR_JSON_BYTES            4096       /* the serialized error record never exceeds this (room for
+                                                    200 escaped U+0000 in a message, 12 bytes each) */
 
 /* ---- TLS module (dist/qollective-tls.wasm) --------------------------------- */
 #define Q_TLS_MAX_PEM_BYTES           65536      /* one certificate chain, CA bundle or key */

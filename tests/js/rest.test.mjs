@@ -180,6 +180,18 @@ test('a server\'s error message holding U+0000 comes back whole', T(5000), async
   }
 });
 
+// wire-format.md §6: user-facing error text is at most 200 characters, counted as Rust's chars()
+// counts them (Unicode scalar values), cut at a whole character
+test('a server\'s error message is cut at 200 characters, not bytes', T(5000), async () => {
+  const c = mk({ retry: { max_attempts: 1 } });
+  for (const [m, want] of [['é'.repeat(300), 'é'.repeat(200)], ['😀'.repeat(200), '😀'.repeat(200)], ['😀'.repeat(201), '😀'.repeat(200)],
+    ['x'.repeat(199) + '€😀', 'x'.repeat(199) + '€'], ['\u0000'.repeat(250), '\u0000'.repeat(200)]]) {
+    srv.setFault({ status: 400, envelope: true, code: 'E', message: m });
+    const e = await rejectsWith(c.send({ payload: 1 }), { code: 'E', source: 'envelope' });
+    assert.equal(e.message, want);
+  }
+});
+
 // ---------------------------------------------------------------------------------------- headers
 
 test('X-Qollective-Request-Id: lowercase UUID equal to body meta.request_id (also for a caller-given upper-case id)', T(5000), async () => {

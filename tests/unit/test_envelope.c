@@ -51,7 +51,7 @@ static void malformed_table(void **s) {
             fail_msg("line %d: want %s@%ld '%s', got %s@%lld '%s' (%s)", v[i].line, v[i].code, v[i].offset,
                      v[i].path, q_status_code(rc), (long long)e.offset, e.path, e.message);
         assert_true(rc < 0);
-        assert_true(strlen(e.message) <= Q_MAX_ERROR_MESSAGE_CHARS);
+        assert_true(strlen(e.message) <= Q_ERROR_MESSAGE_BYTES);
         assert_int_equal(e.kind, QK_VALIDATION);
     }
     vectors_free(v, n);

@@ -185,56 +185,57 @@ static void fail_composes_message(void **s) {
 }
 
 static void fail_truncates_on_utf8_boundaries(void **s) {
-    /* "a" + 100 x "€" (3 bytes): 199 bytes of the path fit (66 euros), ":" fits, nothing else */
-    char path[1 + 100 * 3 + 1];
+    /* the message holds Q_ERROR_MESSAGE_BYTES (800: 200 characters of 4 bytes; the glue shows 200
+     * characters). "a" + 300 x "€" (3 bytes): 799 bytes of the path fit (266 euros), ":" fits, nothing else */
+    char path[1 + 300 * 3 + 1];
     path[0] = 'a';
-    for (int i = 0; i < 100; i++) memcpy(path + 1 + 3 * i, "\xE2\x82\xAC", 3);
-    path[301] = 0;
+    for (int i = 0; i < 300; i++) memcpy(path + 1 + 3 * i, "\xE2\x82\xAC", 3);
+    path[901] = 0;
     q_error e;
     q_fail(&e, Q_ERR(TYPE_MISMATCH), 12345, path, "expected a string");
-    char want[256];
-    memcpy(want, path, 1 + 66 * 3);
-    memcpy(want + 199, ":", 2);
+    char want[Q_ERROR_MESSAGE_BYTES + 8];
+    memcpy(want, path, 1 + 266 * 3);
+    memcpy(want + 799, ":", 2);
     assert_string_equal(e.message, want);
-    assert_int_equal(strlen(e.message), Q_MAX_ERROR_MESSAGE_CHARS);
+    assert_int_equal(strlen(e.message), Q_ERROR_MESSAGE_BYTES);
     /* the path field keeps 96 bytes at most: "a" + 31 euros = 94 (a 32nd would need 97) */
     assert_int_equal(strlen(e.path), 94);
     assert_memory_equal(e.path, path, 94);
     assert_true(utf8_complete(e.path, strlen(e.path)));
     assert_int_equal(e.offset, 12345);
 
-    /* 4-byte characters: "ab" + 60 x U+1D11E; 198 bytes fit in the message, 96 in the path */
-    char p4[2 + 60 * 4 + 1];
+    /* 4-byte characters: "ab" + 220 x U+1D11E; 798 bytes fit in the message, 94 in the path */
+    char p4[2 + 220 * 4 + 1];
     memcpy(p4, "ab", 2);
-    for (int i = 0; i < 60; i++) memcpy(p4 + 2 + 4 * i, "\xF0\x9D\x84\x9E", 4);
-    p4[242] = 0;
+    for (int i = 0; i < 220; i++) memcpy(p4 + 2 + 4 * i, "\xF0\x9D\x84\x9E", 4);
+    p4[882] = 0;
     q_fail(&e, Q_ERR(JSON_UTF8), 1, p4, NULL);
     assert_int_equal(strlen(e.path), 94);
-    memcpy(want, p4, 198);
-    memcpy(want + 198, ": ", 3);
+    memcpy(want, p4, 798);
+    memcpy(want + 798, ": ", 3);
     assert_string_equal(e.message, want);
 
     /* a long multi-byte detail: cut at a boundary, the rest of the text only where it fits */
-    char detail[400];
-    for (int i = 0; i < 199; i++) memcpy(detail + 2 * i, "\xC3\xA9", 2);
-    detail[398] = 0;
+    char detail[1000];
+    for (int i = 0; i < 499; i++) memcpy(detail + 2 * i, "\xC3\xA9", 2);
+    detail[998] = 0;
     q_fail(&e, Q_ERR(INVALID_VALUE), 7, "x", detail);
-    /* "x: invalid value (" is 18 bytes: 182 bytes left = 91 "é" */
-    assert_int_equal(strlen(e.message), 200);
+    /* "x: invalid value (" is 18 bytes: 782 bytes left = 391 "é" */
+    assert_int_equal(strlen(e.message), Q_ERROR_MESSAGE_BYTES);
     assert_memory_equal(e.message, "x: invalid value (", 18);
-    assert_memory_equal(e.message + 18, detail, 182);
+    assert_memory_equal(e.message + 18, detail, 782);
 
     /* every combination of lead-in and character width stays within bounds and complete */
     static const char *const CH[] = { "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9D\x84\x9E" };
     for (int w = 0; w < 3; w++) {
         for (int lead = 0; lead < 8; lead++) {
-            char big[600];
+            char big[1400];
             size_t n = 0;
             for (int k = 0; k < lead; k++) big[n++] = 'k';
-            while (n + 4 < 590) { size_t cl = strlen(CH[w]); memcpy(big + n, CH[w], cl); n += cl; }
+            while (n + 4 < 1390) { size_t cl = strlen(CH[w]); memcpy(big + n, CH[w], cl); n += cl; }
             big[n] = 0;
             q_fail(&e, Q_ERR(INVALID_ENUM), 99, big, big);
-            assert_true(strlen(e.message) <= Q_MAX_ERROR_MESSAGE_CHARS);
+            assert_true(strlen(e.message) <= Q_ERROR_MESSAGE_BYTES);
             assert_true(strlen(e.path) <= Q_MAX_ERROR_PATH_CHARS);
             if (!utf8_complete(e.message, strlen(e.message))) fail_msg("split sequence in message (w=%d lead=%d)", w, lead);
             if (!utf8_complete(e.path, strlen(e.path))) fail_msg("split sequence in path (w=%d lead=%d)", w, lead);
@@ -243,7 +244,7 @@ static void fail_truncates_on_utf8_boundaries(void **s) {
             const char *colon = strchr(e.message, ':');
             size_t cut = colon ? (size_t)(colon - e.message) : ml;
             assert_memory_equal(e.message, big, cut);
-            assert_true(cut > Q_MAX_ERROR_MESSAGE_CHARS - strlen(CH[w]));
+            assert_true(cut > Q_ERROR_MESSAGE_BYTES - strlen(CH[w]));
             assert_memory_equal(e.message + cut, ": not an allowed value", ml - cut);
             /* a path cut short by at most one character */
             assert_true(strlen(e.path) > Q_MAX_ERROR_PATH_CHARS - strlen(CH[w]));
@@ -322,12 +323,12 @@ static void error_in_prefixes_only_without_path(void **s) {
     assert_string_equal(e.message, "empty input at byte 0");
 
     /* prefixing a message that is already full keeps the bound */
-    char longdetail[300];
-    memset(longdetail, 'd', 299); longdetail[299] = 0;
+    char longdetail[900];
+    memset(longdetail, 'd', 899); longdetail[899] = 0;
     q_fail(&e, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, NULL, longdetail);
-    assert_int_equal(strlen(e.message), 200);
+    assert_int_equal(strlen(e.message), Q_ERROR_MESSAGE_BYTES);
     q_error_in(&e, "batch[3]");
-    assert_int_equal(strlen(e.message), 200);
+    assert_int_equal(strlen(e.message), Q_ERROR_MESSAGE_BYTES);
     assert_memory_equal(e.message, "batch[3]: invalid value (ddd", 28);
     assert_string_equal(e.path, "batch[3]");
 
@@ -359,7 +360,7 @@ static void error_within_always_prefixes(void **s) {
     q_fail(&e, Q_ERR(INVALID_VALUE), Q_NO_OFFSET, longpath, NULL);
     q_error_within(&e, "\xE2\x82\xAC\xE2\x82\xAC");
     assert_true(strlen(e.path) <= Q_MAX_ERROR_PATH_CHARS);
-    assert_true(strlen(e.message) <= Q_MAX_ERROR_MESSAGE_CHARS);
+    assert_true(strlen(e.message) <= Q_ERROR_MESSAGE_BYTES);
     assert_true(utf8_complete(e.path, strlen(e.path)));
     assert_true(utf8_complete(e.message, strlen(e.message)));
     assert_memory_equal(e.path, "\xE2\x82\xAC\xE2\x82\xAC.ppp", 10);
@@ -494,7 +495,7 @@ static void json_record_worst_case_fits(void **s) {
 
     /* message full of control characters (6 bytes each when escaped) */
     q_fail(&e, Q_ERR(JSON_CONTROL_CHAR), INT64_MAX, NULL, NULL);
-    memset(e.message, 0x01, Q_MAX_ERROR_MESSAGE_CHARS); e.message[Q_MAX_ERROR_MESSAGE_CHARS] = 0;
+    memset(e.message, 0x01, Q_ERROR_MESSAGE_BYTES); e.message[Q_ERROR_MESSAGE_BYTES] = 0;
     memset(e.path, '"', Q_MAX_ERROR_PATH_CHARS); e.path[Q_MAX_ERROR_PATH_CHARS] = 0;
     to_json(&e, buf);
     assert_non_null(strstr(buf, "\\u0001\\u0001\",\"retryable\":false,"));
@@ -504,7 +505,7 @@ static void json_record_worst_case_fits(void **s) {
     e.retry_policy = QR_EXPONENTIAL; e.http_status = INT32_MIN; e.source = QS_ENVELOPE;   /* the longest source name */
     memset(e.code, 0x1f, Q_MAX_ERROR_CODE_CHARS); e.code[Q_MAX_ERROR_CODE_CHARS] = 0;
     memset(e.path, 0x02, Q_MAX_ERROR_PATH_CHARS); e.path[Q_MAX_ERROR_PATH_CHARS] = 0;
-    memset(e.message, 0x01, Q_MAX_ERROR_MESSAGE_CHARS); e.message[Q_MAX_ERROR_MESSAGE_CHARS] = 0;
+    memset(e.message, 0x01, Q_ERROR_MESSAGE_BYTES); e.message[Q_ERROR_MESSAGE_BYTES] = 0;
     int n = q_error_to_json(&e, (uint8_t *)buf, Q_ERROR_JSON_BYTES);
     if (n < 0) fail_msg("worst-case record does not fit in Q_ERROR_JSON_BYTES (%d)", Q_ERROR_JSON_BYTES);
     assert_true(n <= Q_ERROR_JSON_BYTES);
@@ -529,12 +530,12 @@ static void json_record_worst_case_fits(void **s) {
     assert_true(n > Q_ERROR_JSON_BYTES - 6);   /* shortened by less than one escape too many */
 
     /* control characters mixed with multi-byte characters: every cut point is whole */
-    for (int at = 150; at <= Q_MAX_ERROR_MESSAGE_CHARS - 4; at++) for (int lead = 0; lead < 6; lead++) {
+    for (int at = 380; at <= 460; at++) for (int lead = 0; lead < 6; lead++) {   /* the cut lands near 425 */
         q_fail(&e, Q_ERR(NOT_AN_ENVELOPE), INT64_MAX, NULL, NULL);
         e.http_status = INT32_MIN;
         memset(e.code, 0x1f, Q_MAX_ERROR_CODE_CHARS); e.code[Q_MAX_ERROR_CODE_CHARS] = 0;
         memset(e.path, 0x02, Q_MAX_ERROR_PATH_CHARS); e.path[Q_MAX_ERROR_PATH_CHARS] = 0;
-        size_t m = Q_MAX_ERROR_MESSAGE_CHARS;
+        size_t m = Q_ERROR_MESSAGE_BYTES;
         memset(e.message, 0x01, m);
         memset(e.message, 'x', (size_t)lead);               /* shifts the cut against the escapes */
         memcpy(e.message + at, "\xF0\x9D\x84\x9E", 4);   /* one 4-byte character near the cut */
@@ -547,7 +548,7 @@ static void json_record_worst_case_fits(void **s) {
         end = strstr(msg, "\",\"retryable\"");
         assert_non_null(end);
         /* the kept part is the escaped message's prefix */
-        char full[Q_MAX_ERROR_MESSAGE_CHARS * 6 + 1] = "";
+        char full[Q_ERROR_MESSAGE_BYTES * 6 + 1] = "";
         for (size_t k = 0; k < m; k++) {
             uint8_t c = (uint8_t)e.message[k];
             if (c < 0x20) sprintf(full + strlen(full), "\\u%04x", c);
