@@ -82,13 +82,14 @@ static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error 
     if (tok < 0) return Q_OK;
     const uint8_t *p = schema_tok_ptr(w, tok);
     uint32_t n = schema_tok_len(w, tok);
-    uint8_t *v = (uint8_t *)p, txt[RFC3339_MAX_LEN];
+    uint8_t *v = (uint8_t *)p, txt[RFC3339_MAX_LEN + 6];
     if (kind == HV_TIMESTAMP) {
-        /* same instant as the body, in the +00:00 form native clients send */
-        q_time tm;
+        /* same instant as the body, in the +00:00 form native clients send: the canonical meta
+         * holds rfc3339_format's Z form, which differs from the +00:00 form only in that suffix */
         v = txt;
-        n = rfc3339_parse(p, n, &tm) ? 0 : rfc3339_format(tm, RFC3339_PLUS00, txt);
-        if (!n) return Q_OK;
+        q_memcpy(txt, p, --n);
+        q_memcpy(txt + n, "+00:00", 6);
+        n += 6;
     } else if (kind == HV_JSON) {
         /* JSON text with DEL and non-ASCII as \uXXXX: travels in a header, parses the same */
         uint32_t w = json_escape(p, n, NULL, 0xFFFFFFFFu, JE_ASCII, NULL);

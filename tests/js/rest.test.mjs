@@ -244,6 +244,17 @@ test('X-Qollective-Version and X-Qollective-Timestamp', T(5000), async () => {
   await c.send({ meta: { timestamp: '2024-01-01T12:00:00.5+02:00' }, payload: 1 });
   assert.equal(last().headers['x-qollective-timestamp'], '2024-01-01T10:00:00.500+00:00');
   assert.equal(Date.parse(JSON.parse(last().body).meta.timestamp), Date.parse('2024-01-01T10:00:00.500Z'));
+  // the header is the body's canonical Z form with +00:00: whole seconds, 6 and 9 fraction
+  // digits, a leap second, an offset crossing midnight
+  for (const [given, header] of [
+    ['2024-01-01T12:00:00Z', '2024-01-01T12:00:00+00:00'],
+    ['2024-02-29t23:59:59.000001-00:30', '2024-03-01T00:29:59.000001+00:00'],
+    ['2016-12-31T23:59:60.999999999Z', '2016-12-31T23:59:60.999999999+00:00'],
+  ]) {
+    await c.send({ meta: { timestamp: given }, payload: 1 });
+    assert.equal(last().headers['x-qollective-timestamp'], header, given);
+    assert.equal(JSON.parse(last().body).meta.timestamp, header.replace('+00:00', 'Z'), given);
+  }
 });
 
 test('user/session ids from meta.security, trace/span ids from meta.tracing; X-On-Behalf-Of JSON', T(5000), async () => {
