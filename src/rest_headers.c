@@ -51,10 +51,19 @@ enum { HV_RAW, HV_BASE64, HV_TIMESTAMP, HV_TEXT, HV_JSON };
  * one per meta field (from the canonical meta), Authorization (when a token is configured,
  * last). An extra header of the same name would travel as a second value ("<uuid>, other")
  * and contradict the body. */
-static const char OWN_HEADERS[] =   /* NUL-separated (no pointer table) */
+static const char OWN_HEADERS[] =   /* NUL-separated (no pointer table); FORBIDDEN_HEADERS follow */
     "Content-Type\0X-Qollective-Request-Id\0X-Qollective-Tenant\0X-Qollective-Version\0"
     "X-Qollective-Timestamp\0X-Qollective-User-Id\0X-Qollective-Session-Id\0"
-    "X-Qollective-Trace-Id\0X-Qollective-Span-Id\0X-On-Behalf-Of\0Authorization\0";
+    "X-Qollective-Trace-Id\0X-Qollective-Span-Id\0X-On-Behalf-Of\0Authorization\0"
+/* Names fetch refuses or silently drops (Fetch standard, forbidden request headers), and the
+ * meta header the server would read instead of ours: refused before anything is sent. One
+ * list with the own headers, so an extra header's name is looked up in one walk. */
+#define FORBIDDEN_HEADERS \
+    "Accept-Charset\0Accept-Encoding\0Access-Control-Request-Headers\0Access-Control-Request-Method\0" \
+    "Connection\0Content-Length\0Cookie\0Cookie2\0Date\0DNT\0Expect\0Host\0Keep-Alive\0" \
+    "Origin\0Referer\0Set-Cookie\0TE\0Trailer\0Transfer-Encoding\0Upgrade\0Via\0" \
+    "X-Qollective-Meta\0"
+    FORBIDDEN_HEADERS;   /* "" ends */
 #define OWN_META_FIRST 1   /* X-Qollective-Request-Id */
 #define OWN_TEXT_FIRST 5   /* X-Qollective-User-Id */
 #define OWN_META_END 10    /* Authorization, the last */
@@ -116,14 +125,6 @@ static int header_from_meta(header_list *h, uint32_t k, schema_walk *w, q_error 
 }
 
 
-/* Names fetch refuses or silently drops (Fetch standard, forbidden request headers), and the
- * meta header the server would read instead of ours: refused before anything is sent. */
-static const char FORBIDDEN_HEADERS[] =   /* NUL-separated (no pointer table), "" ends */
-    "Accept-Charset\0Accept-Encoding\0Access-Control-Request-Headers\0Access-Control-Request-Method\0"
-    "Connection\0Content-Length\0Cookie\0Cookie2\0Date\0DNT\0Expect\0Host\0Keep-Alive\0"
-    "Origin\0Referer\0Set-Cookie\0TE\0Trailer\0Transfer-Encoding\0Upgrade\0Via\0"
-    "X-Qollective-Meta\0";
-
 /* A JSON object of strings (validated), where it sits: rest.headers or the call's headers. */
 typedef struct { const uint8_t *js; uint32_t len, base; jsmntok_t obj; } header_map;
 
@@ -153,11 +154,10 @@ static int headers_from_map(header_list *h, const header_map *m, const header_ma
         const char *why = NULL, *refused = QD(HEADER_NOT_ALLOWED_FORBIDDEN_BY_FETCH_OR);
         int status = Q_ERR(INVALID_VALUE);
         const jsmntok_t *at = &key;
-        const char *o = OWN_HEADERS;
-        for (uint32_t r = 0; r < OWN_COUNT - !own_auth; r++, o += q_strlen(o) + 1)   /* Authorization is last */
-            if (url_case_eq(kp, kl, (const uint8_t *)o, (uint32_t)q_strlen(o))) why = QD(HEADER_IS_WRITTEN_BY_THE_CLIENT_FROM);
-        for (const char *f = FORBIDDEN_HEADERS; *f; f += q_strlen(f) + 1)   /* disjoint from OWN_HEADERS */
-            if (url_case_eq(kp, kl, (const uint8_t *)f, (uint32_t)q_strlen(f))) why = refused;
+        uint32_t r = 0;   /* the own headers, then the forbidden ones (disjoint lists) */
+        for (const char *o = OWN_HEADERS; *o; o += q_strlen(o) + 1, r++)
+            if (url_case_eq(kp, kl, (const uint8_t *)o, (uint32_t)q_strlen(o)) && (r != OWN_META_END || own_auth))   /* Authorization */
+                why = r < OWN_COUNT ? QD(HEADER_IS_WRITTEN_BY_THE_CLIENT_FROM) : refused;
         if ((kl > 6 && url_case_eq(kp, 6, (const uint8_t *)"proxy-", 6)) || (kl > 4 && url_case_eq(kp, 4, (const uint8_t *)"sec-", 4)))
             why = refused;
         if (!why) {

@@ -374,10 +374,11 @@ test('headers fetch forbids are a caller error, not a retried NETWORK failure; n
   try {
     srv.reset();
     for (const name of ['Connection', 'Transfer-Encoding', 'Keep-Alive', 'Upgrade', 'Expect', 'Host', 'Content-Length',
-      'Cookie', 'Origin', 'Proxy-Authorization', 'Sec-Fetch-Mode', 'x-qollective-meta']) {
+      'Cookie', 'Origin', 'Proxy-Authorization', 'Sec-Fetch-Mode', 'x-qollective-meta', 'accept-charset', 'Via']) {
       const err = await failure(() => c.send({ payload: 1 }, { headers: { [name]: 'x' }, method: 'GET' }), name);
       assert.equal(err.code, 'INVALID_VALUE', `${name}: got ${err.code}`);
       assert.equal(err.path, 'options.headers');
+      assert.match(err.message, /header not allowed \(forbidden by fetch or reserved\)/, name);
     }
     assert.equal(srv.stats.total, 0);
     const withDefault = q.client({ rest: { base_url: srv.url, headers: { Connection: 'close' } } });

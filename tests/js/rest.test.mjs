@@ -331,6 +331,9 @@ test('headers the client owns cannot be set by the caller (no silent "uuid, nope
   await rejectsWith(a.send({ payload: 1 }, { headers: { authorization: 'Basic x' } }), { code: 'INVALID_VALUE', path: 'options.headers' });
   await sleep(20);
   assert.equal(srv.stats.total, 0);
+  // without a configured token it is the caller's header like any other
+  await mk().send({ payload: 1 }, { headers: { Authorization: 'Basic x' } });
+  assert.equal(last().headers.authorization, 'Basic x');
 });
 
 test('bad per-call header name or value → INVALID_VALUE, nothing sent', T(5000), async () => {
