@@ -170,28 +170,30 @@ static const bool_setting BOOLS[] = {
     { C_CLIENT_CERT_HEADER, OFF(client_cert_header), true }, { C_SIGN_REQUESTS, OFF(sign_requests), true },
 };
 
-void config_defaults(q_config *c) {
-    q_memset(c, 0, sizeof *c);
-    c->method = HM_POST;
-    c->max_redirects = Q_DEFAULT_MAX_REDIRECTS;
-    c->request_timeout_ms = Q_DEFAULT_REQUEST_TIMEOUT_MS;
-    c->connect_timeout_ms = Q_DEFAULT_CONNECT_TIMEOUT_MS;
-    c->retry_max_attempts = Q_DEFAULT_RETRY_ATTEMPTS;
-    c->retry_base_ms = Q_DEFAULT_RETRY_BASE_MS;
-    c->retry_max_ms = Q_DEFAULT_RETRY_MAX_MS;
-    c->retry_jitter_pct = Q_DEFAULT_RETRY_JITTER_PCT;
-    c->retry_non_idempotent = Q_DEFAULT_RETRY_POST;
-    c->ws_ping_interval_ms = Q_DEFAULT_WS_PING_INTERVAL_MS;
-    c->ws_message_timeout_ms = Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS;
-    c->ws_max_message_bytes = Q_DEFAULT_MAX_WS_MESSAGE_BYTES;
-    c->ws_max_connections = Q_DEFAULT_MAX_WS_CONNECTIONS;
-    c->ws_max_queue = Q_DEFAULT_WS_MAX_QUEUE;
-    c->ws_reconnect = true;
-    env_limits_default(&c->limits);
-    c->max_in_flight = Q_DEFAULT_MAX_IN_FLIGHT;
-    c->max_header_bytes = Q_DEFAULT_MAX_HEADER_BYTES;
-    c->uuid_version = 7;
-}
+static const q_config CONFIG_DEFAULTS = {
+    .method = HM_POST,
+    .max_redirects = Q_DEFAULT_MAX_REDIRECTS,
+    .request_timeout_ms = Q_DEFAULT_REQUEST_TIMEOUT_MS,
+    .connect_timeout_ms = Q_DEFAULT_CONNECT_TIMEOUT_MS,
+    .retry_max_attempts = Q_DEFAULT_RETRY_ATTEMPTS,
+    .retry_base_ms = Q_DEFAULT_RETRY_BASE_MS,
+    .retry_max_ms = Q_DEFAULT_RETRY_MAX_MS,
+    .retry_jitter_pct = Q_DEFAULT_RETRY_JITTER_PCT,
+    .retry_non_idempotent = Q_DEFAULT_RETRY_POST,
+    .ws_ping_interval_ms = Q_DEFAULT_WS_PING_INTERVAL_MS,
+    .ws_message_timeout_ms = Q_DEFAULT_WS_MESSAGE_TIMEOUT_MS,
+    .ws_max_message_bytes = Q_DEFAULT_MAX_WS_MESSAGE_BYTES,
+    .ws_max_connections = Q_DEFAULT_MAX_WS_CONNECTIONS,
+    .ws_max_queue = Q_DEFAULT_WS_MAX_QUEUE,
+    .ws_reconnect = true,
+    .limits = { .max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES, .max_meta_bytes = Q_DEFAULT_MAX_META_BYTES,
+                .max_depth = Q_DEFAULT_MAX_DEPTH, .max_error_bytes = Q_DEFAULT_MAX_ERROR_BYTES },
+    .max_in_flight = Q_DEFAULT_MAX_IN_FLIGHT,
+    .max_header_bytes = Q_DEFAULT_MAX_HEADER_BYTES,
+    .uuid_version = 7,
+};
+
+void config_defaults(q_config *c) { *c = CONFIG_DEFAULTS; }
 
 void config_free(q_config *c) {
     for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {   /* every owned string is a STRS setting */
