@@ -7,7 +7,7 @@ int tokens_parse(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, q_
     uint32_t cap = len / 2 + 2;
     t->js = js; t->base = base; t->count = 0;
     if (len && js[0] != '{' && js[0] != '[') {
-        /* jsmn's strict mode refuses a bare scalar at the top level: one token says it all */
+        /* a bare scalar at the top level: one token says it all (jsmn is never handed one) */
         t->tok = scratch_alloc(sizeof(jsmntok_t));
         if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(TOKEN_ARRAY));
         bool str = js[0] == '"';

@@ -3,7 +3,6 @@
 #define Q_TOKENS_H
 #include "base.h"
 #include "error.h"
-#define JSMN_STRICT
 #define JSMN_PARENT_LINKS   /* closing a container is O(1) instead of a backward token scan */
 #define JSMN_HEADER
 #include <jsmn.h>
