@@ -242,7 +242,10 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     if (list >= 0) span_iter_init(&in_config, w->js, w->len, schema_tok(w, list));
     for (int k = 1; k < t.count; k++) {
         q_origin o;
-        char path[48] = "security.allowed_origins[";
+        char path[48];
+        path[0] = 0;
+        q_text_append(path, sizeof path, "security.allowed_origins");
+        q_text_append(path, sizeof path, "[");
         q_text_append_u64(path, sizeof path, (uint64_t)(k - 1));
         q_text_append(path, sizeof path, "]");
         uint32_t m;
@@ -345,7 +348,9 @@ static int parse_into(q_config *c, const uint8_t *json, uint32_t len, q_error *e
         rc = num_to_i64(schema_tok_ptr(&w, tok), schema_tok_len(&w, tok), INTS[k].min, INTS[k].max, &v);
         char path[48];
         if (rc) {
-            char what[48] = "allowed ";
+            char what[48];
+            what[0] = 0;
+            q_text_append(what, sizeof what, "allowed ");
             q_text_append_u64(what, sizeof what, INTS[k].min);
             q_text_append(what, sizeof what, "..");
             q_text_append_u64(what, sizeof what, INTS[k].max);
