@@ -152,15 +152,15 @@ static const int_setting INTS[] = {
     { Q_CONFIG_MAX_TOKEN_TTL_MS, 0, C_TOKEN_TTL, OFF(token_ttl_ms) },
 };
 
-/* String settings (copied, decoded) and JSON settings (kept compact): slot, where, default
- * shown by config_to_json. */
+/* String settings (copied, decoded) and JSON settings (kept compact): slot, where, and the
+ * default config_to_json shows, as the JSON it writes (plain text: nothing to escape). */
 typedef struct { uint8_t slot; bool compact; uint8_t offset; const char *dflt; } str_setting;
 static const str_setting STRS[] = {
-    { C_BASE_URL, false, OFF(base_url), NULL }, { C_ROUTE, false, OFF(route), Q_DEFAULT_ROUTE },
-    { C_HEADERS, true, OFF(headers_json), "{}" }, { C_WS_URL, false, OFF(ws_url), NULL },
-    { C_TENANT, false, OFF(tenant), NULL }, { C_AUTH_TOKEN, false, OFF(auth_token_name), NULL },
-    { C_AUTH_SCHEME, false, OFF(auth_scheme), "Bearer" }, { C_ORIGINS, true, OFF(allowed_origins_json), "[]" },
-    { C_SIGNATURE_KEY_ID, false, OFF(signature_key_id), NULL },
+    { C_BASE_URL, false, OFF(base_url), "null" }, { C_ROUTE, false, OFF(route), "\"" Q_DEFAULT_ROUTE "\"" },
+    { C_HEADERS, true, OFF(headers_json), "{}" }, { C_WS_URL, false, OFF(ws_url), "null" },
+    { C_TENANT, false, OFF(tenant), "null" }, { C_AUTH_TOKEN, false, OFF(auth_token_name), "null" },
+    { C_AUTH_SCHEME, false, OFF(auth_scheme), "\"Bearer\"" }, { C_ORIGINS, true, OFF(allowed_origins_json), "[]" },
+    { C_SIGNATURE_KEY_ID, false, OFF(signature_key_id), "null" },
 };
 
 /* Boolean settings: slot, where; tls_only: true only in the TLS module (certificate, key). */
@@ -168,6 +168,23 @@ typedef struct { uint8_t slot, offset; bool tls_only; } bool_setting;
 static const bool_setting BOOLS[] = {
     { C_RETRY_NON_IDEMPOTENT, OFF(retry_non_idempotent), false }, { C_WS_RECONNECT, OFF(ws_reconnect), false },
     { C_CLIENT_CERT_HEADER, OFF(client_cert_header), true }, { C_SIGN_REQUESTS, OFF(sign_requests), true },
+};
+
+/* Where each setting lives in q_config, by slot (config_to_json reads every kind through it). */
+static const uint8_t SLOT_OFFSET[C_COUNT_] = {
+    [C_BASE_URL] = OFF(base_url), [C_ROUTE] = OFF(route), [C_METHOD] = OFF(method), [C_HEADERS] = OFF(headers_json),
+    [C_MAX_REDIRECTS] = OFF(max_redirects), [C_REQUEST_MS] = OFF(request_timeout_ms), [C_CONNECT_MS] = OFF(connect_timeout_ms),
+    [C_MAX_ATTEMPTS] = OFF(retry_max_attempts), [C_BASE_DELAY] = OFF(retry_base_ms), [C_MAX_DELAY] = OFF(retry_max_ms),
+    [C_JITTER] = OFF(retry_jitter_pct), [C_RETRY_NON_IDEMPOTENT] = OFF(retry_non_idempotent),
+    [C_WS_URL] = OFF(ws_url), [C_WS_PING] = OFF(ws_ping_interval_ms), [C_WS_MSG_TIMEOUT] = OFF(ws_message_timeout_ms),
+    [C_WS_MAX_MSG] = OFF(ws_max_message_bytes), [C_WS_MAX_CONN] = OFF(ws_max_connections), [C_WS_MAX_QUEUE] = OFF(ws_max_queue),
+    [C_WS_RECONNECT] = OFF(ws_reconnect),
+    [C_MAX_ENVELOPE] = OFF(limits.max_envelope_bytes), [C_MAX_META] = OFF(limits.max_meta_bytes), [C_MAX_DEPTH] = OFF(limits.max_depth),
+    [C_MAX_IN_FLIGHT] = OFF(max_in_flight), [C_MAX_HEADER] = OFF(max_header_bytes), [C_MAX_ERROR] = OFF(limits.max_error_bytes),
+    [C_TENANT] = OFF(tenant), [C_UUID_VERSION] = OFF(uuid_version),
+    [C_AUTH_TOKEN] = OFF(auth_token_name), [C_AUTH_SCHEME] = OFF(auth_scheme), [C_ORIGINS] = OFF(allowed_origins_json),
+    [C_CLIENT_CERT_HEADER] = OFF(client_cert_header), [C_SIGN_REQUESTS] = OFF(sign_requests),
+    [C_SIGNATURE_KEY_ID] = OFF(signature_key_id), [C_TOKEN_TTL] = OFF(token_ttl_ms), [C_LOG_LEVEL] = OFF(log_level),
 };
 
 static const q_config CONFIG_DEFAULTS = {
@@ -400,22 +417,15 @@ int config_parse(q_config *c, const uint8_t *json, uint32_t len, q_error *err) {
 /* The effective configuration, walking the same schema tables the parser uses; the auth
  * token NAME is shown, never a token value. */
 static int put_setting(const q_config *c, const schema_field *f, q_buf *o) {
-    for (size_t k = 0; k < Q_ARRAY_LEN(INTS); k++)
-        if (INTS[k].slot == f->slot)
-            return jw_u64(o, *(const uint32_t *)(const void *)((const uint8_t *)c + INTS[k].offset));
-    for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++) {
-        if (STRS[k].slot != f->slot) continue;
-        const q_str *v = (const q_str *)(const void *)((const uint8_t *)c + STRS[k].offset);
-        if (v->ptr) return STRS[k].compact ? q_buf_put(o, v->ptr, v->len) : jw_string(o, v->ptr, v->len);
-        if (!STRS[k].dflt) return q_buf_puts(o, "null");
-        return STRS[k].compact ? q_buf_puts(o, STRS[k].dflt) : jw_string(o, (const uint8_t *)STRS[k].dflt, (uint32_t)q_strlen(STRS[k].dflt));
-    }
-    if (f->slot == C_METHOD || f->slot == C_LOG_LEVEL)
-        return jw_fmt(o, "\"%s\"", f->slot == C_METHOD ? config_method_name(c->method) : list_nth(LOG_LEVEL_LIST, c->log_level));
-    bool b = false;   /* the schema's other fields are the BOOLS */
-    for (size_t k = 0; k < Q_ARRAY_LEN(BOOLS); k++)
-        if (BOOLS[k].slot == f->slot) b = *((const uint8_t *)c + BOOLS[k].offset);
-    return q_buf_puts(o, b ? "true" : "false");
+    const uint8_t *at = (const uint8_t *)c + SLOT_OFFSET[f->slot];
+    if (f->type == ST_I64) return jw_u64(o, *(const uint32_t *)(const void *)at);
+    if (f->type == ST_BOOL) return q_buf_puts(o, *at ? "true" : "false");
+    if (f->type == ST_ENUM) return jw_fmt(o, "\"%s\"", list_nth(CONFIG_ENUMS[f->sub], *at));
+    const q_str *v = (const q_str *)(const void *)at;   /* a string, an object or an array */
+    if (v->ptr) return f->type == ST_STRING ? jw_string(o, v->ptr, v->len) : q_buf_put(o, v->ptr, v->len);
+    for (size_t k = 0; k < Q_ARRAY_LEN(STRS); k++)
+        if (STRS[k].slot == f->slot) return q_buf_puts(o, STRS[k].dflt);
+    return Q_OK;   /* every string setting is in STRS */
 }
 
 int config_to_json(const q_config *c, q_buf *o) {
