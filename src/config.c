@@ -29,7 +29,7 @@ const char *list_nth(const char *list, unsigned i) {
 static uint8_t list_index(const schema_walk *w, int tok, const char *list) {
     uint8_t i = 0;
     for (; list[q_strlen(list) + 1]; list += q_strlen(list) + 1, i++)
-        if (json_string_eq(schema_tok_ptr(w, tok), schema_tok_len(w, tok), list, (uint32_t)q_strlen(list))) break;
+        if (json_strings_equal(schema_tok_ptr(w, tok), schema_tok_len(w, tok), (const uint8_t *)list, (uint32_t)q_strlen(list))) break;
     return i;
 }
 
