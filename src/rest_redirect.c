@@ -35,7 +35,7 @@ int redirect_decide(const q_config *cfg, uint8_t method, uint32_t hops, int32_t 
     if (url_parse_base(url, uq, &from, "url", -1, fail)) return Q_OK;
     hop->url = (q_buf){ 0 };
     bool allowed = false;
-    int rc = url_resolve(&hop->url, url, url_len, loc, loc_len, &to, "Location", fail);
+    int rc = url_resolve_from(&hop->url, url, uq, &from, loc, loc_len, &to, "Location", fail);
     if (!rc) rc = config_origin_allowed(cfg, hop->url.ptr, to.origin_len, &allowed, "Location", fail);
     if (rc == Q_ERR(OUT_OF_MEMORY)) { *err = *fail; q_error_clear(fail); return rc; }
     if (rc) return refuse(fail, status);

@@ -110,33 +110,38 @@ static uint32_t remove_dot_segments(uint8_t *p, uint32_t n) {
 
 int url_resolve(q_buf *out, const uint8_t *base, uint32_t bn, const uint8_t *ref, uint32_t rn, url_parts *parts,
                 const char *path, q_error *err) {
+    url_parts bp;
+    uint32_t bq = 0;                                          /* the base without its query */
+    while (bq < bn && base[bq] != '?') bq++;
+    int rc = url_parse_base(base, bq, &bp, path, -1, err);
+    return rc ? rc : url_resolve_from(out, base, bq, &bp, ref, rn, parts, path, err);
+}
+
+int url_resolve_from(q_buf *out, const uint8_t *base, uint32_t bq, const url_parts *b, const uint8_t *ref, uint32_t rn,
+                     url_parts *parts, const char *path, q_error *err) {
     uint32_t q = 0, i = 0;
     while (q < rn && ref[q] != '#') q++;                      /* the fragment stays with the client */
     rn = q;
     while (i < rn && ((ref[i] | 32) >= 'a' && (ref[i] | 32) <= 'z')) i++;
     bool has_scheme = i > 0 && i < rn && ref[i] == ':';
-    url_parts bp;
-    uint32_t bq = 0;                                          /* the base without its query */
-    while (bq < bn && base[bq] != '?') bq++;
-    int rc = url_parse_base(base, bq, &bp, path, -1, err);
-    if (rc) return rc;
+    int rc;
     uint32_t path_from;                                       /* where the merged path starts in out */
     if (has_scheme) {
         rc = q_buf_put(out, ref, rn);
         path_from = 0;                                        /* absolute: taken as it is */
     } else if (rn >= 2 && ref[0] == '/' && ref[1] == '/') {   /* //host/path: the base's scheme */
-        rc = q_buf_put(out, base, bp.scheme_len + 1) || q_buf_put(out, ref, rn);
+        rc = q_buf_put(out, base, b->scheme_len + 1) || q_buf_put(out, ref, rn);
         path_from = 0;
     } else {
-        rc = q_buf_put(out, base, bp.origin_len);
+        rc = q_buf_put(out, base, b->origin_len);
         path_from = out->len;
         if (rc) {}
         else if (rn && ref[0] == '/') rc = q_buf_put(out, ref, rn);
-        else if (!rn || ref[0] == '?') rc = q_buf_put(out, base + bp.origin_len, bq - bp.origin_len) || q_buf_put(out, ref, rn);
+        else if (!rn || ref[0] == '?') rc = q_buf_put(out, base + b->origin_len, bq - b->origin_len) || q_buf_put(out, ref, rn);
         else {                                                /* relative path: after the base's last '/' */
             uint32_t dir = bq;
-            while (dir > bp.origin_len && base[dir - 1] != '/') dir--;
-            rc = (dir == bp.origin_len ? q_buf_putc(out, '/') : q_buf_put(out, base + bp.origin_len, dir - bp.origin_len)) ||
+            while (dir > b->origin_len && base[dir - 1] != '/') dir--;
+            rc = (dir == b->origin_len ? q_buf_putc(out, '/') : q_buf_put(out, base + b->origin_len, dir - b->origin_len)) ||
                  q_buf_put(out, ref, rn);
         }
     }

@@ -34,6 +34,11 @@ int url_encode_component(q_buf *out, const uint8_t *s, uint32_t n);
  * result. INVALID_URL names `path` and never quotes the value; OUT_OF_MEMORY. */
 int url_resolve(q_buf *out, const uint8_t *base, uint32_t bn, const uint8_t *ref, uint32_t rn, url_parts *parts,
                 const char *path, q_error *err);
+/* url_resolve with the base already read: base[0..bq) is the requested URL up to its query
+ * (its query never reaches the result), *bp what url_parse_base gave for it (the redirect
+ * decision reads the base once, for its origin and for the resolution). */
+int url_resolve_from(q_buf *out, const uint8_t *base, uint32_t bq, const url_parts *bp, const uint8_t *ref, uint32_t rn,
+                     url_parts *parts, const char *path, q_error *err);
 /* true when a[0..n) equals b[0..m) ASCII case-insensitively (hosts, schemes, header names). */
 bool url_case_eq(const uint8_t *a, uint32_t n, const uint8_t *b, uint32_t m);
 

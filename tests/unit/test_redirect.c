@@ -110,6 +110,20 @@ static void method_rules_and_allowlist(void **s) {
     }
     assert_int_equal(decide(&c, HM_POST, 0, 307, "HTTP://A.TEST:8080/x", &hop, &fail), Q_OK);
     assert_int_equal(fail.status, 0);
+    /* relative targets resolve against the requested URL read once: its path, never its query */
+    assert_int_equal(decide(&c, HM_POST, 0, 307, "new2", &hop, &fail), Q_OK);
+    assert_int_equal(fail.status, 0);
+    assert_int_equal(hop.url.len, strlen("http://a.test:8080/api/new2"));
+    assert_memory_equal(hop.url.ptr, "http://a.test:8080/api/new2", hop.url.len);
+    assert_int_equal(decide(&c, HM_POST, 0, 307, "?z=1", &hop, &fail), Q_OK);
+    assert_int_equal(hop.url.len, strlen("http://a.test:8080/api/old?z=1"));
+    assert_memory_equal(hop.url.ptr, "http://a.test:8080/api/old?z=1", hop.url.len);
+    /* a requested URL that is no base URL (the host echoes the plan's): refused, named "url" */
+    q_error err;
+    assert_int_equal(redirect_decide(&c, HM_POST, 0, 307, QS("http://a.test:8080/a b?q"), QS("/x"), &hop, &fail, &err), Q_OK);
+    assert_int_equal(fail.status, Q_ERR(INVALID_URL));
+    assert_string_equal(fail.path, "url");
+    assert_false(fail.retryable);
     config_free(&c);
     /* with a list: exactly the listed origins, and a different one is a cross-origin hop */
     c = cfg_of("{\"rest\":{\"base_url\":\"http://a.test:8080\"},\"security\":{\"allowed_origins\":[\"http://a.test:8080\",\"http://b.test:9/\"]}}");
