@@ -6,18 +6,6 @@ int tokens_parse(q_tokens *t, const uint8_t *js, uint32_t len, uint32_t base, q_
     /* Every token takes at least one byte plus a separator: len/2 + 2 always suffices. */
     uint32_t cap = len / 2 + 2;
     t->js = js; t->base = base; t->count = 0;
-    if (len && js[0] != '{' && js[0] != '[') {
-        /* a bare scalar at the top level: one token says it all (jsmn is never handed one) */
-        t->tok = scratch_alloc(sizeof(jsmntok_t));
-        if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(TOKEN_ARRAY));
-        bool str = js[0] == '"';
-        t->tok[0].type = str ? JSMN_STRING : JSMN_PRIMITIVE;
-        t->tok[0].start = str ? 1 : 0;
-        t->tok[0].end = (int)(str ? len - 1 : len);
-        t->tok[0].size = 0;
-        t->count = 1;
-        return Q_OK;
-    }
     t->tok = scratch_alloc(cap * (uint32_t)sizeof(jsmntok_t));
     if (!t->tok) return q_fail(err, Q_ERR(OUT_OF_MEMORY), Q_NO_OFFSET, NULL, QD(TOKEN_ARRAY));
     jsmn_parser p;

@@ -5,6 +5,7 @@
 #include "test_util.h"
 #include "config.h"
 #include "origin.h"
+#include "tokens.h"
 
 static int setup(void **s) { return q_test_setup(s); }
 
@@ -160,12 +161,44 @@ static void default_allowlist(void **s) {
     config_free(&c);
 }
 
+/* The allowlist's tokens: jsmn (built without JSMN_STRICT) over validated JSON gives each entry's
+ * string body, and a bare top-level value is one token, as the fuzz suite's jsmn check expects. */
+static void allowlist_tokens(void **s) {
+    static const struct { const char *js; int count; int type; int start, end; } CASES[] = {
+        { "[\"https://a.example\",\"http://b\\u002e\"]", 3, JSMN_ARRAY, 0, 38 },
+        { "[]", 1, JSMN_ARRAY, 0, 2 },
+        { "\"x\\\"y\"", 1, JSMN_STRING, 1, 5 },
+        { "-12.5e3", 1, JSMN_PRIMITIVE, 0, 7 },
+        { "null", 1, JSMN_PRIMITIVE, 0, 4 },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
+        q_tokens t;
+        q_error e;
+        q_error_clear(&e);
+        uint32_t n = (uint32_t)strlen(CASES[k].js);
+        assert_int_equal(tokens_parse(&t, (const uint8_t *)CASES[k].js, n, 0, &e), Q_OK);
+        assert_int_equal(t.count, CASES[k].count);
+        assert_int_equal(t.tok[0].type, CASES[k].type);
+        assert_int_equal(t.tok[0].start, CASES[k].start);
+        assert_int_equal(t.tok[0].end, CASES[k].end);
+        assert_int_equal(tokens_skip(&t, 0), t.count);
+    }
+    q_tokens t;
+    q_error e;
+    const char *list = "[\"https://a.example\",\"http://b\\u002e\"]";
+    assert_int_equal(tokens_parse(&t, (const uint8_t *)list, (uint32_t)strlen(list), 0, &e), Q_OK);
+    assert_int_equal(t.tok[1].type, JSMN_STRING);
+    assert_int_equal(t.tok[1].end - t.tok[1].start, (int)strlen("https://a.example"));
+    assert_memory_equal(list + t.tok[2].start, "http://b\\u002e", (size_t)(t.tok[2].end - t.tok[2].start));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(shared_table, setup),
         cmocka_unit_test_setup(normal_forms, setup),
         cmocka_unit_test_setup(entries_checked_at_config, setup),
         cmocka_unit_test_setup(default_allowlist, setup),
+        cmocka_unit_test_setup(allowlist_tokens, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
