@@ -52,11 +52,8 @@ static int ipv6(const uint8_t *s, uint32_t n, q_origin *o, const url_ctx *x, uin
     }
     while (i < n) {
         if (len == 8) { at = i; why = QD(BAD_IPV6_ADDRESS); goto bad; }
-        if (s[i] == ':') {
-            if (compress >= 0) { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; }
-            i++; compress = len;
-            continue;
-        }
+        /* a ':' here follows a "::" (a piece's own ':' or "::" is read after it): a second one */
+        if (s[i] == ':') { at = i; why = QD(BAD_IPV6_ADDRESS_TWO); goto bad; }
         uint32_t v = 0, k = 0;
         while (k < 4 && i < n && q_hex_value(s[i]) >= 0) { v = v * 16 + (uint32_t)q_hex_value(s[i]); i++; k++; }
         if (i < n && s[i] == '.') {                          /* an embedded IPv4 in the last 32 bits */

@@ -108,6 +108,17 @@ static void normal_forms(void **s) {
         q_origin o; q_error e;
         if (origin_parse((const uint8_t *)BAD6[k], (uint32_t)strlen(BAD6[k]), false, &o, "url", -1, &e) != Q_ERR(INVALID_URL)) fail_msg("%s accepted", BAD6[k]);
     }
+    /* a second "::", named where it starts: right after a leading one, after a piece's "::", later on */
+    static const struct { const char *url; int64_t at; } TWO[] = {
+        { "http://[:::1]", 10 }, { "http://[1:::2]", 11 }, { "http://[1::2::3]", 13 }, { "http://[::1::]", 12 },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(TWO); k++) {
+        q_origin o; q_error e;
+        q_error_clear(&e);
+        assert_int_equal(origin_parse((const uint8_t *)TWO[k].url, (uint32_t)strlen(TWO[k].url), false, &o, "url", 0, &e), Q_ERR(INVALID_URL));
+        if (!strstr(e.message, "two '::'")) fail_msg("%s: %s", TWO[k].url, e.message);
+        if (e.offset != TWO[k].at) fail_msg("%s: at %lld", TWO[k].url, (long long)e.offset);
+    }
 }
 
 /* An entry that could never match as written, or would match too much, is a config error. */
