@@ -21,7 +21,7 @@ enum {
     QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN
 };
 
-/* After a single decode's record (q_envelope_decode, not the batch): one word, the length in words
+/* After a single decode's record (q_envelope_decode): one word, the length in words
  * of the meta's tape, then the tape: entries of three words [kind, start, len], start an offset
  * into the meta object, one per key and value as the meta's bytes hold them, so the glue builds
  * the meta object without parsing its text again. Length 0: no tape (the meta needed more than
@@ -63,9 +63,6 @@ int32_t q_json_validate(uint32_t len, uint32_t max_depth);
 int32_t q_envelope_decode(uint32_t len, int32_t client);
 /* Encodes input = meta | payload | error (lengths given, any may be 0); output = envelope bytes. */
 int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len, uint32_t flags, double now_ms, int32_t client);
-/* Decodes input[0..len) of items [u32le length][bytes]...; output = per item one status word
- * then a decode record (on failure: status, absolute error offset or -1, zeros). Returns the item count. */
-int32_t q_envelope_decode_batch(uint32_t len, int32_t client);
 /* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]...;
  * entropy holds 16 bytes per item when autofilling; output = [u32le length][envelope]... .
  * Stops at the first failing item (error record names it by index). Returns the count. */

@@ -1,5 +1,5 @@
 /* The codec exports (include/qollective.h): instance, host buffers, JSON validation, envelope
- * codec, batches, memory stats. Each export brackets its work with BEGIN()/call_end. */
+ * codec, the encode batch, memory stats. Each export brackets its work with BEGIN()/call_end. */
 #include "qollective.h"
 #include "instance.h"
 #include "json.h"
@@ -93,58 +93,28 @@ static bool next_item(q_instance *I, uint32_t len, uint32_t count, uint32_t *pos
     return true;
 }
 
-/* The batch exports and the single ones share one body (one copy of the code in the module):
- * a single call is the loop run once over the whole input, with no item framing, its failure
- * the call's own. A batch item's failure is its record's, and the batch goes on. */
-#define DECODE_ITEM_BYTES ((1 + Q_DECODE_RECORD_WORDS) * 4)   /* [status, offset or record...] */
-
-__attribute__((noinline)) static int32_t decode_items(uint32_t len, int32_t client, bool batch) {
+Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
     BEGIN();
     q_client *c; const env_limits *lim;
     if (!codec_args(I, len, client, &c, &lim)) return call_end(I, I->err.status);
-    q_buf out = {0};
-    uint32_t pos = 0, count = 0, off = 0, n = len;
-    /* a single decode's record is followed by the meta's tape: its length, then room for it */
-    env_tape tape = { NULL, batch ? 0 : Q_MIN(Q_DECODE_TAPE_WORDS, 2 * len + 8), 0 };
-    while (batch ? pos < len : count == 0) {
-        if (batch && !next_item(I, len, count, &pos, &off, &n)) return call_end(I, I->err.status);
-        if (q_buf_reserve(&out, DECODE_ITEM_BYTES + (batch ? 0 : 4 + tape.cap * 4))) return call_end(I, Q_ERR(OUT_OF_MEMORY));
-        int32_t *r = (int32_t *)(void *)(out.ptr + out.len);
-        q_memset(r, 0, DECODE_ITEM_BYTES);
-        if (!batch) tape.words = r + 2 + Q_DECODE_RECORD_WORDS;
-        env_decoded d; q_error e;
-        q_error_clear(&e);   /* each item starts clean: inner layers keep a record already set */
-        int rc = env_decode_taped(I->in + off, n, lim, &d, batch ? &e : &I->err, &tape);
-        if (rc && !batch) return call_end(I, rc);
-        if (rc) { r[0] = rc; r[1] = e.offset >= 0 ? (int32_t)(e.offset + off) : -1; }   /* absolute, like the records */
-        else {
-            decode_record(&d, r + 1);
-            /* offsets absolute in the input buffer: every present part lies inside the item's
-             * object, so its offset is not 0; 0 is an absent part's and stays */
-            static const uint8_t OFFSETS[] = { QD_META_OFF, QD_PAYLOAD_OFF, QD_ERROR_OFF, QD_ERROR_CODE_OFF, QD_ERROR_MESSAGE_OFF, QD_REQUEST_ID_OFF };
-            for (uint32_t k = 0; k < sizeof OFFSETS; k++) if (r[1 + OFFSETS[k]]) r[1 + OFFSETS[k]] += (int32_t)off;
-        }
-        out.len += DECODE_ITEM_BYTES;
-        count++;
-    }
-    if (!batch) {
-        ((int32_t *)(void *)out.ptr)[1 + Q_DECODE_RECORD_WORDS] = (int32_t)tape.len;
-        call_output(I, out.ptr + 4, DECODE_ITEM_BYTES + tape.len * 4);
-        return call_end(I, Q_OK);
-    }
-    call_output(I, out.ptr, out.len);
-    return call_end(I, (int32_t)count);
+    /* the output: the decode record, then the meta's tape (its length, then room for it) */
+    env_tape tape = { NULL, Q_MIN(Q_DECODE_TAPE_WORDS, 2 * len + 8), 0 };
+    int32_t *r = scratch_alloc((Q_DECODE_RECORD_WORDS + 1 + tape.cap) * 4);
+    if (!r) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    tape.words = r + Q_DECODE_RECORD_WORDS + 1;
+    env_decoded d;
+    int rc = env_decode_taped(I->in, len, lim, &d, &I->err, &tape);
+    if (rc) return call_end(I, rc);
+    decode_record(&d, r);
+    r[Q_DECODE_RECORD_WORDS] = (int32_t)tape.len;
+    call_output(I, (const uint8_t *)r, (Q_DECODE_RECORD_WORDS + 1 + tape.len) * 4);
+    return call_end(I, Q_OK);
 }
 
-Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t client) {
-    return decode_items(len, client, false);
-}
-
-Q_EXPORT(q_envelope_decode_batch) int32_t q_envelope_decode_batch(uint32_t len, int32_t client) {
-    return decode_items(len, client, true);
-}
-
-/* A single encode reads meta, payload and error back to back (len their sum); a batch reads
+/* The encode exports, single and batch, share one body (one copy of the code in the module): a
+ * single call is the loop run once over the whole input, with no item framing, its failure the
+ * call's own. (A batch decode is the glue's loop over q_envelope_decode: less code, and as fast.)
+ * A single encode reads meta, payload and error back to back (len their sum); a batch reads
  * [meta item][payload item] pairs and writes each envelope as an item. */
 __attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t meta_len, uint32_t payload_len, uint32_t error_len,
                                                       uint32_t flags, double now_ms, int32_t client, bool batch) {

@@ -172,7 +172,6 @@ static void exports_before_init(void **s) {
     assert_int_equal(q_json_validate(0, 0), st);
     assert_int_equal(q_envelope_decode(0, -1), st);
     assert_int_equal(q_envelope_encode(0, 0, 0, 0, NOW, -1), st);
-    assert_int_equal(q_envelope_decode_batch(0, -1), st);
     assert_int_equal(q_envelope_encode_batch(0, 0, NOW, -1), st);
     assert_int_equal(q_client_new(0), st);
     assert_int_equal(q_client_free(0), st);
@@ -233,7 +232,6 @@ static void zero_lengths_before_any_buffer(void **s) {
     failed(q_envelope_decode(0, -1), Q_ERR(JSON_EMPTY));
     succeeded(q_envelope_encode(0, 0, 0, 0, NOW, -1));
     assert_string_equal(output_text(), "{\"meta\":{},\"payload\":null}");
-    succeeded(q_envelope_decode_batch(0, -1));
     succeeded(q_envelope_encode_batch(0, 0, NOW, -1));
     failed(q_json_validate(1, 0), Q_ERR(BAD_ARGUMENT));
     int32_t h = q_client_new(0);
@@ -371,10 +369,6 @@ static void decode_meta_tape(void **s) {
     r = record();
     assert_int_equal(r[Q_DECODE_RECORD_WORDS], 0);
     assert_int_equal(r[QD_META_OFF], 8);
-    /* a batch's records carry none */
-    uint32_t len = put_batch((const char *const[]){ env }, 1, NULL);
-    assert_int_equal(q_envelope_decode_batch(len, -1), 1);
-    assert_int_equal(q_output_len(), (1 + Q_DECODE_RECORD_WORDS) * 4);
 }
 
 static void decode_record_words(void **s) {
@@ -533,132 +527,6 @@ static void encode_with_autofill(void **s) {
 }
 
 /* ---- batches ------------------------------------------------------------------------------------ */
-
-static void decode_batch_items(void **s) {
-    const char *items[] = {
-        "{\"meta\":{\"request_id\":\"0190163d-8694-739b-aea5-966c26f8ad91\"},\"payload\":[1],\"error\":{\"code\":\"TIMEOUT\",\"message\":\"slow\"}}",
-        "{\"meta\":{}}",                                        /* payload missing */
-        "{\"meta\":{\"request_id\":\"x\"},\"payload\":1}",     /* bad UUID at byte 22 of the item */
-        "",                                                     /* empty item */
-        "{\"meta\":{},\"payload\":{\"a\":\"b\"}}",
-        "{\"meta\":{\"security\":{\"roles\":[1]}},\"payload\":1}",
-    };
-    const int N = (int)Q_ARRAY_LEN(items);
-    uint32_t offs[8];
-    uint32_t len = put_batch(items, N, offs);
-    int32_t rc = q_envelope_decode_batch(len, -1);
-    succeeded(rc);
-    assert_int_equal(rc, N);
-    uint32_t n;
-    const int32_t *w = (const int32_t *)(const void *)output(&n);
-    assert_int_equal(n, (uint32_t)N * (1 + Q_DECODE_RECORD_WORDS) * 4);
-
-    /* item 0: status 0, then its record with offsets into the whole input buffer */
-    const int32_t *r = w + 1;
-    assert_int_equal(w[0], 0);
-    assert_int_equal(r[QD_META_OFF], offs[0] + 8);
-    assert_int_equal(r[QD_PAYLOAD_OFF], offs[0] + (uint32_t)(strstr(items[0], "[1]") - items[0]));
-    assert_int_equal(r[QD_PAYLOAD_LEN], 3);
-    assert_int_equal(r[QD_ERROR_OFF], offs[0] + (uint32_t)(strstr(items[0], "{\"code\"") - items[0]));
-    assert_int_equal(r[QD_ERROR_STATUS], 504);
-    assert_int_equal(r[QD_ERROR_CODE_OFF], offs[0] + (uint32_t)(strstr(items[0], "TIMEOUT") - items[0]));
-    assert_int_equal(r[QD_ERROR_CODE_LEN], 7);
-    assert_int_equal(r[QD_ERROR_MESSAGE_OFF], offs[0] + (uint32_t)(strstr(items[0], "slow") - items[0]));
-    assert_int_equal(r[QD_REQUEST_ID_OFF], offs[0] + 23);
-    assert_int_equal(r[QD_REQUEST_ID_LEN], 36);
-    assert_memory_equal(instance()->in + r[QD_REQUEST_ID_OFF], "0190163d", 8);
-
-    /* failures: status word, the error offset (absolute in the input, like records), then zeros */
-    const struct { int status; int32_t offset; } FAIL[] = {
-        { 0, 0 }, { Q_ERR(MISSING_FIELD), 0 }, { Q_ERR(INVALID_UUID), 22 }, { Q_ERR(JSON_EMPTY), 0 }, { 0, 0 },
-        { Q_ERR(TYPE_MISMATCH), (int32_t)(strstr(items[5], "[1]") - items[5]) + 1 },
-    };
-    for (int i = 1; i < N; i++) {
-        const int32_t *it = w + i * (1 + Q_DECODE_RECORD_WORDS);
-        if (FAIL[i].status == 0) continue;
-        if (it[0] != FAIL[i].status) fail_msg("item %d: status %d, want %s", i, it[0], q_status_code(FAIL[i].status));
-        assert_int_equal(it[1], FAIL[i].offset + (int32_t)offs[i]);
-        for (int k = 2; k <= Q_DECODE_RECORD_WORDS; k++) assert_int_equal(it[k], 0);
-    }
-    /* item 4 */
-    const int32_t *it4 = w + 4 * (1 + Q_DECODE_RECORD_WORDS);
-    assert_int_equal(it4[0], 0);
-    assert_int_equal(it4[1 + QD_META_OFF], offs[4] + 8);
-    assert_int_equal(it4[1 + QD_PAYLOAD_OFF], offs[4] + 21);
-    assert_int_equal(it4[1 + QD_PAYLOAD_LEN], 9);
-    assert_int_equal(it4[1 + QD_ERROR_LEN], 0);
-    /* absent parts keep offset 0 in a batch too: only present ones are made absolute */
-    assert_int_equal(it4[1 + QD_ERROR_OFF], 0);
-    assert_int_equal(it4[1 + QD_ERROR_CODE_OFF], 0);
-    assert_int_equal(it4[1 + QD_ERROR_MESSAGE_OFF], 0);
-    assert_int_equal(it4[1 + QD_REQUEST_ID_OFF], 0);
-
-    /* an empty batch */
-    in_buf(1);
-    rc = q_envelope_decode_batch(0, -1);
-    succeeded(rc);
-    assert_int_equal(rc, 0);
-    assert_int_equal(q_output_len(), 0);
-}
-
-/* Stack garbage must not leak into per-item results (each item starts from a clear record). */
-static __attribute__((noinline)) void dirty_stack(void) {
-    volatile uint8_t junk[16384];
-    for (size_t i = 0; i < sizeof junk; i++) junk[i] = 0xFF;
-}
-
-static void decode_batch_item_errors_are_fresh(void **s) {
-    const char *items[] = {
-        "{\"meta\":{\"request_id\":\"x\"},\"payload\":1}",
-        "{\"meta\":{\"tenant\":1},\"payload\":1}",
-        "{\"meta\":{\"on_behalf_of\":{}},\"payload\":1}",
-    };
-    for (int round = 0; round < 20; round++) {
-        uint32_t offs[3];
-        uint32_t len = put_batch(items, 3, offs);
-        dirty_stack();
-        succeeded(q_envelope_decode_batch(len, -1));
-        uint32_t n;
-        const int32_t *w = (const int32_t *)(const void *)output(&n);
-        assert_int_equal(w[0], Q_ERR(INVALID_UUID));
-        assert_int_equal(w[1], 22 + (int32_t)offs[0]);
-        assert_int_equal(w[14], Q_ERR(TYPE_MISMATCH));
-        assert_int_equal(w[15], 18 + (int32_t)offs[1]);
-        assert_int_equal(w[28], Q_ERR(MISSING_FIELD));
-        assert_int_equal(w[29], 24 + (int32_t)offs[2]);
-    }
-}
-
-static void decode_batch_bad_framing(void **s) {
-    const char *ok = "{\"meta\":{},\"payload\":1}";
-    uint32_t l = (uint32_t)strlen(ok);
-    /* second item claims more bytes than remain */
-    uint8_t *b = in_buf(4 + l + 4 + 10);
-    wr32(b, l); memcpy(b + 4, ok, l);
-    wr32(b + 4 + l, 1000); memset(b + 8 + l, ' ', 10);
-    failed(q_envelope_decode_batch(4 + l + 4 + 10, -1), Q_ERR(BAD_ARGUMENT));
-    char frag[128];
-    snprintf(frag, sizeof frag, "\"message\":\"batch: bad argument (item length runs past the input) at byte %u\"", 4 + l);
-    has(error_text(), frag);
-    snprintf(frag, sizeof frag, "\"offset\":%u,\"path\":\"batch\",\"source\":\"local\"}", 4 + l);
-    has(error_text(), frag);
-    /* a truncated length word */
-    for (uint32_t tail = 1; tail < 4; tail++) {
-        b = in_buf(4 + l + tail);
-        wr32(b, l); memcpy(b + 4, ok, l);
-        memset(b + 4 + l, 0, tail);
-        failed(q_envelope_decode_batch(4 + l + tail, -1), Q_ERR(BAD_ARGUMENT));
-        snprintf(frag, sizeof frag, "\"offset\":%u,", 4 + l);
-        has(error_text(), frag);
-    }
-    /* a length of 0xFFFFFFFF does not wrap */
-    b = in_buf(8);
-    wr32(b, 0xFFFFFFFFu);
-    failed(q_envelope_decode_batch(8, -1), Q_ERR(BAD_ARGUMENT));
-    has(error_text(), "\"offset\":0,");
-    /* batch length past the buffer */
-    failed(q_envelope_decode_batch(instance()->in_cap + 1, -1), Q_ERR(BAD_ARGUMENT));
-}
 
 static void encode_batch_framing(void **s) {
     const char *items[] = { "", "1", "{\"tenant\":\"x\"}", " [ 1 , 2 ] ", "{}", "" };
@@ -822,16 +690,8 @@ static void client_defaults_and_config(void **s) {
     put_parts(p65, l, 2);
     failed(q_envelope_encode(l[0], l[1], 0, 0, NOW, c), Q_ERR(TOO_LARGE));
     succeeded(q_envelope_encode(l[0], l[1], 0, 0, NOW, -1));
-    const char *items[] = { over, small };
-    uint32_t len = put_batch(items, 2, NULL);
-    succeeded(q_envelope_decode_batch(len, c));
-    uint32_t n;
-    const int32_t *w = (const int32_t *)(const void *)output(&n);
-    assert_int_equal(w[0], Q_ERR(TOO_LARGE));
-    assert_int_equal(w[1], -1);
-    assert_int_equal(w[14], 0);
     const char *eitems[] = { "", pay };
-    len = put_batch(eitems, 2, NULL);
+    uint32_t len = put_batch(eitems, 2, NULL);
     failed(q_envelope_encode_batch(len, 0, NOW, c), Q_ERR(TOO_LARGE));
     has(error_text(), "\"path\":\"batch[0]\",\"source\":\"local\"}");
 
@@ -886,7 +746,6 @@ static void client_handles(void **s) {
     failed(q_client_config(h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_decode(n, h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_encode(0, 0, 0, 0, NOW, h), Q_ERR(BAD_HANDLE));
-    failed(q_envelope_decode_batch(0, h), Q_ERR(BAD_HANDLE));
     failed(q_envelope_encode_batch(0, 0, NOW, h), Q_ERR(BAD_HANDLE));
     failed(q_token_set(h, 1, 1, 0, 0), Q_ERR(BAD_HANDLE));
     failed(q_token_clear(h, 1), Q_ERR(BAD_HANDLE));
@@ -1162,9 +1021,6 @@ int main(void) {
         cmocka_unit_test_setup(decode_record_words, setup),
         cmocka_unit_test_setup(encode_without_autofill, setup),
         cmocka_unit_test_setup(encode_with_autofill, setup),
-        cmocka_unit_test_setup(decode_batch_items, setup),
-        cmocka_unit_test_setup(decode_batch_item_errors_are_fresh, setup),
-        cmocka_unit_test_setup(decode_batch_bad_framing, setup),
         cmocka_unit_test_setup(encode_batch_framing, setup),
         cmocka_unit_test_setup(encode_batch_names_failing_item, setup),
         cmocka_unit_test_setup(client_defaults_and_config, setup),
