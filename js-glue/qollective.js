@@ -37,7 +37,8 @@ export class QollectiveError extends Error {
 
 // The core's error record (include/qollective.h, Q_ERROR_RECORD_BYTES): text fields between NULs.
 function errorRecord(text) {
-  const [type, code, message, retryPolicy, status, offset, path, source] = text.split('\0');
+  let [type, code, message, retryPolicy, status, offset, path, source] = text.split('\0');
+  if (code[0] === '\x01') code = STATUS_NAMES[code.slice(1)];   // the codec module's: a row (messageText)
   return { type, code, message, retryable: retryPolicy !== 'none', retryPolicy, status: +status || null, offset: offset ? +offset : null, path, source };
 }
 
@@ -1378,13 +1379,15 @@ function encodeParts(env) {
 // The wasm modules carry no message text: the core writes markers into a record's message
 // and the text lives here (src/error.h). "\x01NAME\x02" is the message of status NAME, one
 // line "NAME text" each below (Q_STATUS_TABLE in src/error.h), falling back to NAME for a
-// status this list does not know; "\x03id\x02" is detail text number id, line id below
+// status this list does not know; the codec module writes "\x01row\x02" instead, and "\x01row"
+// as its record's code: CODEC_MESSAGES is in row order (an empty line for a row the codec sources
+// never return), so its line `row` names the status (STATUS_NAMES); "\x03id\x02" is detail text number id, line id below
 // (Q_DETAIL_TABLE in src/error_detail.h, same order). tests/js/error-text.test.mjs checks
 // that both lists match the C tables. The codec glue (dist/qollective-codec.min.js) carries
 // only the text the codec module's sources use; the REST glue (dist/qollective-rest.min.js,
 // scripts/glue-rest.mjs) leaves the detail lines no REST-module source uses empty ("detail N").
-const CODEC_MESSAGES = `JSON_EMPTY empty input
-BAD_STATE call not valid in this state
+const CODEC_MESSAGES = `
+JSON_EMPTY empty input
 JSON_TRUNCATED unexpected end of input
 JSON_SYNTAX invalid JSON syntax
 JSON_UTF8 invalid UTF-8
@@ -1402,11 +1405,41 @@ INVALID_ENUM not an allowed value
 INVALID_UUID not a UUID
 INVALID_TIMESTAMP not an RFC 3339 timestamp
 OUT_OF_RANGE number out of range
+
+
 UNKNOWN_KEY unknown key
+
+
 BAD_ARGUMENT bad argument
 BAD_HANDLE unknown or closed handle
+BAD_STATE call not valid in this state
 OUT_OF_MEMORY out of memory
 LIMIT_REACHED limit reached
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 INTERNAL internal error`;
 const CLIENT_MESSAGES = `OK ok
 INVALID_BASE64 invalid Base64
@@ -1673,10 +1706,11 @@ chain verification failed
 the key can sign neither ecdsa-p256-sha256 nor rsa-v1_5-sha256`;
 const MESSAGES = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_MESSAGES : CODEC_MESSAGES + '\n' + CLIENT_MESSAGES;
 const DETAILS = globalThis.QOLLECTIVE_CODEC_ONLY ? CODEC_DETAILS : CODEC_DETAILS + '\n' + CLIENT_DETAILS;
+const STATUS_NAMES = CODEC_MESSAGES.split('\n').map((l) => l.split(' ')[0]);
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {
   // "\x03\x02" (no id): U+0000 in a server's text (Q_MARK_NUL). At most 200 characters, counted as
   // Rust's chars() counts them (Q_MAX_ERROR_MESSAGE_CHARS, wire-format.md §6), whole ones.
-  return [...m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0')].slice(0, 200).join('');
+  return [...m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name = STATUS_NAMES[name] || name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0')].slice(0, 200).join('');
 }

@@ -16,8 +16,8 @@
 #define Q_CAT_(a, b) Q_CAT2_(a, b)
 #define Q_CAT2_(a, b) a##b
 #ifdef Q_CODEC_ONLY
-/* The codec module keeps the codes only of the statuses its sources can return: the others'
- * rows stay, as empty codes (one byte), so the numbering is the same in every module.
+/* The statuses the codec module's sources can return (its retry check below reads the list; it
+ * carries no codes: a record names its status by row, see put_row).
  * tests/js/error-text.test.mjs checks that every Q_ERR(NAME) of the codec sources is listed. */
 #define Q_CODEC_STATUS_OK                ~, 1
 #define Q_CODEC_STATUS_JSON_EMPTY        ~, 1
@@ -45,9 +45,6 @@
 #define Q_CODEC_STATUS_OUT_OF_MEMORY     ~, 1
 #define Q_CODEC_STATUS_LIMIT_REACHED     ~, 1
 #define Q_CODEC_STATUS_INTERNAL          ~, 1
-#define Q_CODE_IF_1(name) #name "\0"
-#define Q_CODE_IF_0(name) "\0"
-#define Q_CODE_(name, kind, http, msg) Q_CAT_(Q_CODE_IF_, Q_PROBE_(Q_CODEC_STATUS_##name))(name)
 #elif defined(Q_NO_WEBSOCKET) && !defined(Q_TLS)
 /* The REST module leaves out the codes of the statuses only the WebSocket and TLS-module
  * sources return (empty rows, the same numbering); tests/js/error-text.test.mjs checks that no
@@ -74,7 +71,9 @@
 #endif
 #define Q_KIND_(name, kind, http, msg) kind,
 #define Q_HTTP_(name, kind, http, msg) + (http)
+#ifndef Q_CODEC_ONLY
 static const char STATUS_CODE[] = Q_STATUS_TABLE(Q_CODE_);
+#endif
 #if !Q_TEXT_IN_GLUE
 #define Q_MSG_(name, kind, http, msg) msg "\0"
 #define Q_DETAIL_TEXT_(name, text) text "\0"
@@ -104,7 +103,9 @@ static int row_of(int status) {
     return status <= 0 && status > -(int)Q_IDX_COUNT_ ? -status : (int)Q_IDX_INTERNAL;
 }
 
+#ifndef Q_CODEC_ONLY
 const char *q_status_code(int status) { return nth(STATUS_CODE, (unsigned)row_of(status)); }
+#endif
 q_kind q_status_kind(int status) { return (q_kind)STATUS_KIND[row_of(status)]; }
 const char *q_kind_name(q_kind k) { return nth(KIND_NAMES, (unsigned)k < QK_COUNT_ ? (unsigned)k : QK_INTERNAL); }
 const char *q_retry_policy_name(q_retry_policy p) { return nth(RETRY_NAMES, (unsigned)p <= QR_IMMEDIATE ? (unsigned)p : QR_NONE); }
@@ -173,11 +174,25 @@ void q_text_append_u64(char *buf, size_t cap, uint64_t v) {
     q_text_append_n(buf, cap, (const char *)tmp, num_format_u64(v, tmp));
 }
 
+#ifdef Q_CODEC_ONLY
+/* The codec module carries no status names: its record's code, and the status marker in its
+ * message, hold Q_MARK_STATUS and the row's digits (the glue has the names in row order:
+ * CODEC_MESSAGES in js-glue/qollective.js). */
+static void put_row(char *buf, size_t cap, unsigned row) {
+    q_text_append(buf, cap, Q_MARK_STATUS);
+    q_text_append_u64(buf, cap, row);
+}
+#endif
+
 /* The status row's message, as text or (wasm) as a marker the glue replaces. */
 static void put_status_text(q_error *e, unsigned row) {
 #if Q_TEXT_IN_GLUE
+#ifdef Q_CODEC_ONLY
+    put_row(e->message, sizeof e->message, row);
+#else
     q_msg_append(e, Q_MARK_STATUS);
     q_msg_append(e, nth(STATUS_CODE, row));
+#endif
     q_msg_append(e, Q_MARK_END);
 #else
     q_msg_append(e, nth(STATUS_MSG, row));
@@ -194,7 +209,11 @@ int q_fail(q_error *e, int status, int64_t offset, const char *path, const char 
     e->retryable = e->retry_policy != QR_NONE;
 #endif
     e->offset = offset;
+#ifdef Q_CODEC_ONLY
+    put_row(e->code, sizeof e->code, (unsigned)row);
+#else
     q_text_append(e->code, sizeof e->code, nth(STATUS_CODE, (unsigned)row));
+#endif
     if (path) q_text_append(e->path, sizeof e->path, path);
     /* "<path>: <what> (<detail>) at byte N" */
     if (path && *path) { q_msg_append(e, path); q_msg_append(e, ": "); }

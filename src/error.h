@@ -12,6 +12,8 @@
  * no message text: a record's message holds markers the glue (js-glue/qollective.js) replaces
  * with the text, so what users read is the same:
  *   Q_MARK_STATUS NAME Q_MARK_END   the message of status NAME (the glue falls back to NAME)
+ *   Q_MARK_STATUS row Q_MARK_END    the same for the status of that row (decimal): the codec module
+ *                                   names statuses by row, in the record's code too (Q_MARK_STATUS row)
  *   Q_MARK_DETAIL id Q_MARK_END     detail text number id (decimal), see error_detail.h
  * Everything else in a message (paths, offsets, text appended by callers) stays as it is.
  * -DQ_ERROR_TEXT keeps the text in a wasm build. */

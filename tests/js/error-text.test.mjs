@@ -46,6 +46,14 @@ test(`every status of Q_STATUS_TABLE ${CODEC_GLUE ? 'the codec sources use ' : R
   for (const [name, msg] of STATUS) if (statusInGlue(name)) assert.equal(text(`\x01${name}\x02`), msg, name);
 });
 
+test('a status named by its row, as the codec module names them, reads as its message and its name is at that row', () => {
+  const codecStatuses = used('Q_ERR');
+  assert.ok(codecStatuses.has('JSON_SYNTAX') && codecStatuses.has('INTERNAL') && !codecStatuses.has('INVALID_URL'), [...codecStatuses].join());
+  STATUS.forEach(([name, msg], row) => {
+    if (codecStatuses.has(name)) assert.equal(text(`meta: \x01${row}\x02 at byte 1`), `meta: ${msg} at byte 1`, name);
+  });
+});
+
 test(`every detail of Q_DETAIL_TABLE ${CODEC_GLUE ? 'the codec sources use ' : REST_GLUE ? 'the REST sources use ' : ''}has its C text in the glue, at its id`, () => {
   if (CODEC_GLUE) assert.ok(inGlue.detail.size > 40 && inGlue.detail.has('LEADING_ZERO'), [...inGlue.detail].join());
   assert.ok(restDetails.size > 100 && restDetails.has('CREDENTIALS_IN_URLS_ARE_NOT_ALLOWED') && !restDetails.has('OPEN_NEEDS_4_ENTROPY_BYTES'), [...restDetails].join());
