@@ -431,7 +431,10 @@ export class Qollective {
    * (no module has a batch decode: this loop is less code than one, and as fast, bench/README.md
    * "Codec"). An unknown client fails the whole call, as it did. */
   decodeMany(list, client = -1) {
-    return listOf(list).map(bytesOf).map((b) => {
+    return listOf(list).map((b) => {
+      // a string goes to decode as it is (its own string path, no TextEncoder copy first); an item
+      // neither string nor bytes fails the whole call, as it did
+      if (typeof b !== 'string') b = bytesOf(b);
       try { return this.decode(b, client); } catch (err) { if (err.code === 'BAD_HANDLE') throw err; return err; }
     });
   }

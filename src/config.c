@@ -259,7 +259,7 @@ static int config_check_urls(q_config *c, schema_walk *w, q_error *err) {
     if (list >= 0) span_iter_init(&in_config, w->js, w->len, schema_tok(w, list));
     for (int k = 1; k < t.count; k++) {
         q_origin o;
-        char path[48];
+        char path[48];   /* "security.allowed_origins[k]": the literal is the one the failures below name */
         path[0] = 0;
         q_text_append(path, sizeof path, "security.allowed_origins");
         q_text_append(path, sizeof path, "[");
