@@ -158,7 +158,7 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 # then on the codec module through the codec glue (dist/qollective-codec.min.js), then the REST and
 # codec suites on the REST module through the REST glue (dist/qollective-rest.min.js).
 CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs tests/js/encode-canonical.test.mjs \
-                tests/js/meta-tape.test.mjs
+                tests/js/meta-tape.test.mjs tests/js/f64-spelling.test.mjs
 # The REST suites, run again on the REST module through the REST glue (dist/qollective-rest.min.js).
 REST_SUITES  := tests/js/rest.test.mjs tests/js/redirect.test.mjs tests/js/rest-decisions.test.mjs \
                 tests/js/token-expiry.test.mjs tests/js/send-glue.test.mjs
@@ -217,7 +217,9 @@ size: all
 # module links no json_string_eq, which the client module keeps for WebSocket frames); +17 gzip,
 # 2026-12-06: the fifth codec size pass (no batch decode export) measured 15894/7422/6512 ->
 # 15897/7440/6595 on main 44d0a08.
-WS_INCREMENT_MAX := 15900 7440 6656
+# +16 gzip, 2026-12-06: Rust's f64 spellings (helper f64ryu) measured 15897/7440/6595 -> 15899/7456/6550
+# on main 2ded424 (the formatter lands in both modules; gzip's share differs).
+WS_INCREMENT_MAX := 15900 7456 6656
 .PHONY: ws-size
 size: ws-size
 ws-size: dist/qollective.wasm dist/qollective-rest.wasm

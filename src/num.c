@@ -1,5 +1,6 @@
 /* JSON number text to typed values with serde's range rules, and integer formatting.
- * No floating point: the f64 overflow check is exact decimal/binary arithmetic. */
+ * No floating point: the f64 overflow check is exact decimal/binary arithmetic, and f64 text
+ * is written as Rust writes it by moving its digits, not by converting them. */
 #include "num.h"
 
 /* "-?digits" to sign and magnitude. Any other byte ('.', 'e', 'E', the only others valid
@@ -82,18 +83,24 @@ static uint32_t next_digit(const uint8_t *raw, uint32_t *p, uint32_t end) {
     return *p < end ? (uint32_t)(raw[(*p)++] - '0') : 0;
 }
 
-int num_check_f64(const uint8_t *raw, uint32_t n) {
+/* A number's text as 0.d1d2...dL * 10^e10, d1 and dL its first and last non-zero mantissa
+ * digits (at raw[first], raw[last]); false for zero. Both f64 readers below start here. */
+typedef struct { uint32_t first, last, mant_end; int64_t e10; } f64_text;
+
+static bool read_f64_text(const uint8_t *raw, uint32_t n, f64_text *t) {
     uint32_t i = n > 0 && raw[0] == '-';
-    int64_t count = 0, int_digits = -1, first = -1;
-    uint32_t first_pos = 0;
+    int64_t count = 0, int_digits = -1, lead = -1;
     for (; i < n && (raw[i] | 0x20) != 'e'; i++) {
         if (raw[i] == '.') { int_digits = count; continue; }
-        if (first < 0 && raw[i] != '0') { first = count; first_pos = i; }
+        if (raw[i] != '0') {
+            if (lead < 0) { lead = count; t->first = i; }
+            t->last = i;
+        }
         count++;
     }
-    if (first < 0) return Q_OK;                  /* zero, whatever the exponent */
+    if (lead < 0) return false;                  /* zero, whatever the exponent */
     if (int_digits < 0) int_digits = count;
-    uint32_t mant_end = i;
+    t->mant_end = i;
 
     int64_t exp = 0;
     if (i < n) {
@@ -105,16 +112,20 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
             if (exp < 1000000000) exp = exp * 10 + (raw[i] - '0');
         if (eneg) exp = -exp;
     }
+    t->e10 = exp + int_digits - lead;
+    return true;
+}
 
-    int64_t e10 = exp + int_digits - first;
-    if (e10 != F64_THRESHOLD_E10) return e10 > F64_THRESHOLD_E10 ? Q_ERR(OUT_OF_RANGE) : Q_OK;
-
+int num_check_f64(const uint8_t *raw, uint32_t n) {
+    f64_text t;
+    if (!read_f64_text(raw, n, &t)) return Q_OK;
+    if (t.e10 != F64_THRESHOLD_E10) return t.e10 > F64_THRESHOLD_E10 ? Q_ERR(OUT_OF_RANGE) : Q_OK;
     /* D in 32-bit words, least significant first: D = D * 10^j + (next j digits). */
-    uint32_t big[F64_BIG_WORDS] = { 0 }, p = first_pos;
+    uint32_t big[F64_BIG_WORDS] = { 0 }, p = t.first;
     for (uint32_t k = 0; k < F64_THRESHOLD_E10;) {
         uint32_t chunk = 0, scale = 1;
         for (uint32_t j = 0; j < 9 && k < F64_THRESHOLD_E10; j++, k++) {
-            chunk = chunk * 10 + next_digit(raw, &p, mant_end);
+            chunk = chunk * 10 + next_digit(raw, &p, t.mant_end);
             scale *= 10;
         }
         uint64_t carry = chunk;
@@ -131,6 +142,39 @@ int num_check_f64(const uint8_t *raw, uint32_t n) {
      * rounds up, so it overflows too. */
     bool over = big[32] || (big[31] == 0xFFFFFFFFu && big[30] >= 0xFFFFFC00u);
     return over ? Q_ERR(OUT_OF_RANGE) : Q_OK;
+}
+
+/* ryu's format64 (serde_json's f64 writer) lays out the shortest digits d1..dL of v with
+ * kk = e10 (10^(kk-1) <= v < 10^kk): "ddd00.0" when the digits end left of the point and
+ * kk <= 16, "dd.dd" for 0 < kk <= 16, "0.000ddd" for -5 < kk <= 0, else "d.ddde-7" (no '+',
+ * no padding, "de30" for one digit). Zero is "0.0" or "-0.0". Here the digits are the text's
+ * (its shortest when it has at most 15, or when JSON.stringify wrote it). */
+uint32_t num_format_f64(const uint8_t *raw, uint32_t n, uint8_t *out) {
+    f64_text t;
+    uint32_t o = raw[0] == '-', p;   /* a number: n >= 1 */
+    out[0] = '-';
+    /* zero, and below 10^-324 what rounds to it (half the least subnormal is 2.47e-324), goes
+     * out as kk = 1 with no digits: the loop below writes "0.0" */
+    if (!read_f64_text(raw, n, &t) || t.e10 < -323) { t.e10 = 1; t.first = 1; t.last = 0; }
+    int32_t kk = (int32_t)t.e10;
+    /* one pass over positions j (digit j, '0' before the first and past the last), the point
+     * before position `point`: plain from "0" (j = kk - 1) when kk <= 0, up to the ".0" of an
+     * integral value; else d.ddd and the exponent */
+    bool plain = kk > -5 && kk <= 16;
+    int32_t point = plain ? kk : 1, j = plain && kk <= 0 ? kk - 1 : 0;
+    for (p = t.first; p <= t.last || (plain && j <= kk); j++) {
+        if (j == point) out[o++] = '.';
+        uint8_t c = '0';
+        if (j >= 0 && p <= t.last) {
+            if (raw[p] == '.') p++;
+            c = raw[p++];
+        }
+        out[o++] = c;
+    }
+    if (plain) return o;
+    out[o++] = 'e';
+    if (--kk < 0) { out[o++] = '-'; kk = -kk; }
+    return o + num_format_u64((uint64_t)kk, out + o);
 }
 
 uint32_t num_format_u64(uint64_t v, uint8_t *out) {

@@ -168,6 +168,20 @@ static int canon_compact(schema_walk *w, const jsmntok_t *t) {
     return Q_OK;
 }
 
+/* JSON.stringify's usual f64s are Rust's spelling as they are (0), or with ".0" after an integer
+ * (1), told in one pass: "-?d+" of at most 16 digits, "-?d+.d*[1-9]" or "-?d+.0" with at most 16
+ * digits before the point and at most four zeros after "0." (ryu's plain layout, num_format_f64,
+ * so the writer's own output is copied too); -1 otherwise. */
+static int f64_plain(const uint8_t *p, uint32_t n) {
+    uint32_t i = p[0] == '-', k = n, zeros = 0;   /* back from the end to the point */
+    while (--k > i && p[k] != '.') {
+        if (p[k] > '9') return -1;                /* an exponent */
+        zeros = p[k] == '0' ? zeros + 1 : 0;      /* at the point: the zeros just after it */
+    }
+    if (k == i) return n - i <= 16 ? 1 : -1;      /* no point: an integer */
+    return (p[n - 1] == '0' && k != n - 2) || k - i > 16 || (p[i] == '0' && zeros > 4) ? -1 : 0;
+}
+
 /* An integral f64 (JSON.stringify's 45 for 45.0): the writer adds ".0" just past it. */
 static void canon_f64_fix(schema_walk *w, const jsmntok_t *t) {
     if (w->f64_fixes < Q_ENCODE_MAX_F64_FIXES) w->f64_fix[w->f64_fixes++] = (uint32_t)t->end;
@@ -211,14 +225,6 @@ static const uint8_t *tok_decoded(schema_walk *w, const jsmntok_t *t, uint32_t *
     if (!buf) return NULL;
     *n = json_unescape(tok_ptr(w, t), len, buf);
     return buf;
-}
-
-/* An integer literal of at most 15 digits (no fraction, no exponent). */
-static bool is_short_integer(const uint8_t *p, uint32_t n) {
-    uint32_t k = n && p[0] == '-';
-    if (n - k > 15) return false;
-    for (; k < n; k++) if (p[k] < '0' || p[k] > '9') return false;
-    return true;
 }
 
 /* A detail's id as a byte (QD gives it as a pointer); its name ends in QD because
@@ -365,14 +371,18 @@ again:
     }
     case ST_F64:
         if (!number) break;   /* the validator already refused doubles that overflow */
-        if (!w->out && !w->canon) return Q_OK;
-        if ((rc = emit(w, p, n, false))) return rc;
-        /* Rust writes an f64 that holds an integer as 45.0, and JSON.stringify wrote 45:
-         * up to 15 digits every integer is exact, so adding ".0" gives Rust's bytes (checking:
-         * the place is kept, the copy adds them) */
-        if (!is_short_integer(p, n)) return Q_OK;
-        if (w->out) return emit(w, ".0", 2, false);
-        canon_f64_fix(w, t);
+        /* Rust's spelling (num_format_f64: 45 -> 45.0, 1e+21 -> 1e21, 0.0000015 -> 1.5e-6), written
+         * straight into the output. Checking: JSON.stringify's usual text is it, or the copy plus
+         * ".0" at a kept place; any other text is left to the writer (its rarer forms, 1.5e-7 or
+         * 1e21, included: the bytes are the same, only written, not copied) */
+        if (w->out) {
+            if (q_buf_reserve(w->out, NUM_F64_OUT_MAX(n))) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, QD(OUTPUT));
+            w->out->len += num_format_f64(p, n, w->out->ptr + w->out->len);
+        } else if (w->canon) {
+            int plain = f64_plain(p, n);
+            if (plain > 0) canon_f64_fix(w, t);
+            else if (plain < 0) w->canon = false;
+        }
         return Q_OK;
     case ST_I32: case ST_I64: case ST_U64: case ST_U16: case ST_U32: {
         static const char *const RANGE_DETAIL[] = {   /* by type - ST_I32 */

@@ -172,7 +172,7 @@ static const char FULL_META_CANONICAL[] =
     "\"memory_usage\":{\"heap_used\":1,\"heap_total\":2,\"external\":3},\"stack_trace\":\"st\","
     "\"environment_vars\":{\"HOME\":\"/root\"},\"request_headers\":{\"accept\":\"*/*\"},\"log_level\":\"Warn\","
     "\"profiling_data\":{\"cpu_time\":1.5,\"wall_time\":2.5,\"allocations\":7}},"
-    "\"performance\":{\"db_query_time\":1e-3,\"db_query_count\":-2147483648,\"cache_hit_ratio\":0.9,"
+    "\"performance\":{\"db_query_time\":0.001,\"db_query_count\":-2147483648,\"cache_hit_ratio\":0.9,"
     "\"cache_operations\":{\"hits\":1,\"misses\":2,\"sets\":3},\"memory_allocated\":100,\"memory_peak\":-9223372036854775808,"
     "\"cpu_usage\":0.25,\"network_latency\":4.5,\"external_calls\":[{\"service\":\"svc\",\"duration\":3.0,\"status\":\"Timeout\",\"endpoint\":\"/x\"}],"
     "\"gc_collections\":2,\"gc_time\":1.0,\"thread_count\":8,\"processing_time_ms\":18446744073709551615},"
@@ -579,6 +579,34 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
     expect_encode(INTS, "1", "", "{\"meta\":{\"duration\":45.0,\"tracing\":{\"tags\":{\"a\":200.0,\"b\":\"x\",\"c\":-3.0,\"d\":1.5}},"
                                  "\"extensions\":{\"n\":7}},\"payload\":1}");
     expect_meta_as_writer(INTS);
+    /* f64s already as Rust spells them in plain form (ryu: 45.0, -0.0, 0.00001) are copied; a 16-digit
+     * integer (JSON.stringify's) and -0 get their ".0" too */
+    static const char RYU[] = "{\"duration\":1000000000000000,\"tracing\":{\"tags\":{\"a\":45.0,\"b\":0.00001,\"c\":-0.0,\"e\":-0}}}";
+    assert_true(walks_canonical(RYU, &w));
+    assert_int_equal(w.f64_fixes, 2);
+    expect_encode(RYU, "1", "", "{\"meta\":{\"duration\":1000000000000000.0,\"tracing\":{\"tags\":{\"a\":45.0,\"b\":0.00001,"
+                                "\"c\":-0.0,\"e\":-0.0}}},\"payload\":1}");
+    expect_meta_as_writer(RYU);
+    /* its exponent forms are left to the writer, which writes the same bytes */
+    static const char RYU_EXP[] = "{\"tracing\":{\"tags\":{\"a\":1.5e-7,\"b\":5e-324,\"c\":1e21,\"d\":-1.7976931348623157e308}}}";
+    assert_false(walks_canonical(RYU_EXP, &w));
+    expect_encode(RYU_EXP, "1", "", "{\"meta\":{\"tracing\":{\"tags\":{\"a\":1.5e-7,\"b\":5e-324,\"c\":1e21,"
+                                    "\"d\":-1.7976931348623157e308}}},\"payload\":1}");
+    expect_meta_as_writer(RYU_EXP);
+    /* the plain-form shortcut at its edges: copied (with ".0" after an integer) exactly when the
+     * writer writes the text itself */
+    static const struct { const char *f64; bool copied; } EDGES[] = {
+        { "1234567890123456", true }, { "12345678901234567", false }, { "1234567890123456.5", true },
+        { "1234567890123456.0", true }, { "0.00001", true }, { "0.000001", false }, { "-0.00012", true },
+        { "0.0", true }, { "0", true }, { "-0", true }, { "10.0", true }, { "10.00", false }, { "1.0e1", false },
+        { "0.10", false }, { "7", true }, { "7.25", true }, { "7.250", false }, { "0.5", true },
+    };
+    for (size_t k = 0; k < sizeof EDGES / sizeof *EDGES; k++) {
+        char m[64];
+        snprintf(m, sizeof m, "{\"duration\":%s}", EDGES[k].f64);
+        if (walks_canonical(m, &w) != EDGES[k].copied) fail_msg("%s: copied %d", m, !EDGES[k].copied);
+        expect_meta_as_writer(m);
+    }
     /* every way the writer's bytes can differ: the meta is rewritten, exactly as the writer writes it */
     static const char *const DIFFERENT[] = {
         "{ }", "{\"tenant\":\"t\" }", "{ \"tenant\":\"t\"}", "{\"tenant\" :\"t\"}", "{\"tenant\": \"t\"}",
@@ -594,6 +622,10 @@ static void canonical_metas_are_copied_not_rewritten(void **s) {
         "{\"tenant\":\"a\\/b\"}", "{\"tenant\":\"\\u0041\"}", "{\"tenant\":\"\\u001F\"}", "{\"tenant\":\"\\u0008\"}",   /* escapes */
         "{\"tenant\":\"\\u00e9\"}", "{\"tenant\":\"\\ud83d\\ude00\"}", "{\"tracing\":{\"tags\":{\"\\u0061\":\"v\"}}}",
         "{\"debug\":{\"log_level\":\"\\u0057arn\"}}",
+        /* f64s Rust spells otherwise (JSON.stringify's 1e+21, 1e16 and 0.0000015 among them) */
+        "{\"duration\":1e3}", "{\"duration\":100.50}", "{\"duration\":1e+21}", "{\"duration\":10000000000000000}",
+        "{\"duration\":0.0000015}", "{\"duration\":1E2}", "{\"duration\":0.10}", "{\"duration\":0.00}",
+        "{\"duration\":12345678901234567.5}", "{\"duration\":-0.000001}", "{\"duration\":100000000000000000}",
         "{\"extensions\":{\"a\":[1, 2]}}", "{\"extensions\":{\"a\":{\"b\" :1}}}", "{\"extensions\":{\"a\": 1}}",
         "{\"security\":{\"permissions\":[ \"a\"],\"roles\":[]}}", "{\"security\":{\"permissions\":[\"a\" ],\"roles\":[]}}",
         "{\"security\":{\"permissions\":[\"a\", \"b\"],\"roles\":[]}}", "{\"tracing\":{\"baggage\":{\"k\": \"v\"}}}",
