@@ -167,6 +167,8 @@ static void edges(void **s) {
          * formatting in the core); serde_json would write 9007199254740992.0 and 0.1 */
         { "9007199254740993", "9007199254740993.0" }, { "0.10000000000000001", "0.10000000000000001" },
         { "123456789012345678901234567890", "1.2345678901234567890123456789e29" },
+        /* so are a subnormal's digits that are not the shortest: serde_json would write 5e-324 */
+        { "3e-324", "3e-324" }, { "4.9406564584124654e-324", "4.9406564584124654e-324" },
     };
     for (size_t i = 0; i < Q_ARRAY_LEN(CASES); i++) EXPECT(CASES[i][0], CASES[i][1]);
 }
