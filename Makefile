@@ -158,7 +158,7 @@ test-asan: $(addprefix build/asan/,$(UNIT_TESTS))
 # then on the codec module through the codec glue (dist/qollective-codec.min.js), then the REST and
 # codec suites on the REST module through the REST glue (dist/qollective-rest.min.js).
 CODEC_SUITES := tests/js/core.test.mjs tests/js/upstream-vectors.test.mjs tests/js/error-text.test.mjs tests/js/encode-canonical.test.mjs \
-                tests/js/meta-tape.test.mjs tests/js/f64-spelling.test.mjs
+                tests/js/meta-tape.test.mjs tests/js/f64-spelling.test.mjs tests/js/bigint-meta.test.mjs
 # The REST suites, run again on the REST module through the REST glue (dist/qollective-rest.min.js).
 REST_SUITES  := tests/js/rest.test.mjs tests/js/redirect.test.mjs tests/js/rest-decisions.test.mjs \
                 tests/js/token-expiry.test.mjs tests/js/send-glue.test.mjs

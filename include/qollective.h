@@ -13,12 +13,14 @@
 #define QOLLECTIVE_H
 #include <stdint.h>
 
-/* Words in one decode record (i32 each), in this order. Offsets are into the input buffer. */
-#define Q_DECODE_RECORD_WORDS 13
+/* Words in one decode record (i32 each), in this order. Offsets are into the input buffer.
+ * QD_META_BIG: 1 when an i64/u64 field of the meta is beyond +-(2^53 - 1) (the tape's QT_BIG), so a
+ * host reading the meta's text without the tape knows it must not parse it with JSON.parse alone. */
+#define Q_DECODE_RECORD_WORDS 14
 enum {
     QD_META_OFF, QD_META_LEN, QD_PAYLOAD_OFF, QD_PAYLOAD_LEN, QD_ERROR_OFF, QD_ERROR_LEN,
     QD_ERROR_STATUS, QD_ERROR_CODE_OFF, QD_ERROR_CODE_LEN, QD_ERROR_MESSAGE_OFF,
-    QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN
+    QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN, QD_META_BIG
 };
 
 /* After a single decode's record (q_envelope_decode): one word, the length in words
@@ -32,8 +34,10 @@ enum {
  *   QT_FIELD             a key spelled as a meta field's name: kind >> 8 is the field's index in
  *                        the envelope's schema set, [start, start + len) the name
  *   QT_KEY               any other key: its string body as written (escapes possible)
- *   QT_RAW               a value's whole JSON text (extensions, an unknown key's value) */
-enum { QT_OBJECT = 1, QT_ARRAY, QT_STRING, QT_PRIMITIVE, QT_FIELD, QT_KEY, QT_RAW };
+ *   QT_RAW               a value's whole JSON text (extensions, an unknown key's value)
+ *   QT_BIG               an i64/u64 field's integer beyond +-(2^53 - 1), its digits: a JS number
+ *                        would lose them, so the glue makes it a BigInt (an f64's stays QT_PRIMITIVE) */
+enum { QT_OBJECT = 1, QT_ARRAY, QT_STRING, QT_PRIMITIVE, QT_FIELD, QT_KEY, QT_RAW, QT_BIG };
 
 /* The error record behind q_error_ptr()/q_error_len() (src/error.c q_error_record): eight text
  * fields, each but the last followed by a NUL byte, so the core needs no JSON writer for its own
@@ -61,6 +65,11 @@ uint32_t q_error_len(void);
 int32_t q_json_validate(uint32_t len, uint32_t max_depth);
 /* Decodes the envelope in input[0..len); output = one decode record, then the meta's tape (QT_*). */
 int32_t q_envelope_decode(uint32_t len, int32_t client);
+/* The tape (QT_*, as above, with room for all of it) of the meta object in input[0..len), walked
+ * with the default limits, its offsets and text lengths in UTF-16 units (the glue's string) instead of
+ * bytes: for a meta text the glue holds without its decode's tape (not ASCII, too long for it, from
+ * REST or WebSocket, or read after a later decode). Returns its length in words; output = the words. */
+int32_t q_meta_tape(uint32_t len);
 /* Encodes input = meta | payload | error (lengths given, any may be 0); output = envelope bytes. */
 int32_t q_envelope_encode(uint32_t meta_len, uint32_t payload_len, uint32_t error_len, uint32_t flags, double now_ms, int32_t client);
 /* Encodes input[0..len) of items [u32le meta_len][meta][u32le payload_len][payload]...;

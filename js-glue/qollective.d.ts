@@ -1,6 +1,12 @@
 // Types for js-glue/qollective.js — the qollective-wasm client.
 
-/** The envelope's meta (wire-format.md §2). Every field is optional. */
+/** An i64/u64 meta field (Rust's i64/u64): decoded as a number when it is within
+ * +-(2^53 - 1) (exact), as a BigInt with the exact value beyond; encode takes either and writes the
+ * digits (a BigInt out of the field's range fails OUT_OF_RANGE with its path, as a number does). */
+export type Int64 = number | bigint;
+
+/** The envelope's meta (wire-format.md §2). Every field is optional. Only the Int64 fields can be
+ * BigInts: every other number, and `extensions` (user JSON), are what JSON.parse gives. */
 export interface Meta {
   timestamp?: string;
   request_id?: string;
@@ -16,19 +22,19 @@ export interface Meta {
   debug?: {
     trace_enabled?: boolean;
     db_queries?: { query: string; duration: number; rows_affected?: number; database?: string }[];
-    memory_usage?: { heap_used?: number; heap_total?: number; external?: number };
+    memory_usage?: { heap_used?: Int64; heap_total?: Int64; external?: Int64 };
     stack_trace?: string;
     environment_vars?: Record<string, string>;
     request_headers?: Record<string, string>;
     log_level?: 'Unspecified' | 'Trace' | 'Debug' | 'Info' | 'Warn' | 'Error';
-    profiling_data?: { cpu_time?: number; wall_time?: number; allocations?: number };
+    profiling_data?: { cpu_time?: number; wall_time?: number; allocations?: Int64 };
   };
   performance?: {
     db_query_time?: number; db_query_count?: number; cache_hit_ratio?: number;
     cache_operations?: { hits?: number; misses?: number; sets?: number };
-    memory_allocated?: number; memory_peak?: number; cpu_usage?: number; network_latency?: number;
+    memory_allocated?: Int64; memory_peak?: Int64; cpu_usage?: number; network_latency?: number;
     external_calls?: { service: string; duration: number; status: 'Unspecified' | 'Success' | 'Error' | 'Timeout'; endpoint?: string }[];
-    gc_collections?: number; gc_time?: number; thread_count?: number; processing_time_ms?: number;
+    gc_collections?: number; gc_time?: number; thread_count?: number; processing_time_ms?: Int64;
   };
   monitoring?: {
     server_id?: string; datacenter?: string; build_version?: string; deployment_id?: string; instance_type?: string;
@@ -65,8 +71,11 @@ export interface EnvelopeInput<P = unknown> {
 /** A decoded, validated envelope. meta and payload are parsed on first access. */
 export declare class Envelope<P = unknown> {
   /** A plain object equal to JSON.parse of the meta's text (same values, same key order, unknown keys
-   *  kept); made on first access from what the core read while validating it (q.decode). */
+   *  kept), except that an Int64 field beyond +-(2^53 - 1) is a BigInt with its exact value; made on
+   *  first access from what the core read while validating it (q.decode). */
   readonly meta: Meta;
+  /** JSON.parse of the payload's text (user JSON: big integers are rounded numbers, as JSON.parse gives
+   *  them; encode writes a BigInt in a payload as its digits). */
   readonly payload: P;
   /** The payload's JSON bytes, not parsed (decoded from bytes: a view of them, copy it to keep it;
    *  decoded from a string: encoded on first access). */

@@ -3,7 +3,7 @@
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
-const RECORD_WORDS = 13;
+const RECORD_WORDS = 14;
 const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
 const AUTOFILL = 1;
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
@@ -58,8 +58,10 @@ export class Envelope {
     this._p0 = rec[at + 2] - base; this._p1 = this._p0 + rec[at + 3];   // payload [p0, p1): string units when from a string
     this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
     this._m = this._p = undefined;   // parsed on first access
-    // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches)
+    // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches);
+    // b: an i64/u64 field of the meta beyond 2^53 - 1 (QD_META_BIG, metaOf)
     this._x = rec[at + 5] ? { e0: rec[at + 4] - base, e1: rec[at + 5], es: rec[at + 6] } : undefined;
+    if (rec[at + 13]) this._y.b = 1;
   }
   get _y() { return this._x ??= {}; }
   /** Text of the member at [off, off + n) (meta, error, request id). */
@@ -68,7 +70,7 @@ export class Envelope {
     return t ? t[off] : d.subarray ? dec.decode(d.subarray(off, off + n)) : d.slice(off, off + n);
   }
   // _m: the meta once made; before, the number of the decode whose tape may still serve it (metaOf)
-  get meta() { const m = this._m; return typeof m === 'object' ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q)); }
+  get meta() { const m = this._m; return typeof m === 'object' ? m : (this._m = metaOf(m, this._text(this._m0, this._m1), this._m1, this._q, this._x?.b)); }
   get payloadBytes() { const d = this._d; return d.subarray ? d.subarray(this._p0, this._p1) : (this._y.pb ??= enc.encode(this.payloadText)); }
   get payloadText() {
     const d = this._d;
@@ -97,12 +99,19 @@ export class Envelope {
 
 /** The meta object of text s (n bytes of UTF-8) of the Envelope made by decode number `seq`: built
  * from the tape the core wrote while it walked the meta (include/qollective.h QT_*), which core q
- * keeps for its last decode (q.decode), else parsed. The tape's offsets are bytes, so it serves only
- * an ASCII text; field names are kept by their index in the core's tables. */
-function metaOf(seq, s, n, q) {
-  if (seq !== q._tapeSeq || s.length !== n) return JSON.parse(s);
-  const out = q._tape, names = q._names;
-  let k = 0, proto = false, e = s.indexOf('\\') >>> 0;
+ * keeps for its last decode (q.decode). The tape's offsets are bytes, so it serves only an ASCII
+ * text; field names are kept by their index in the core's tables. Any other text is parsed, unless
+ * its decode found an i64/u64 field beyond 2^53 - 1 (big: a BigInt, QT_BIG), which only the schema
+ * knows: then the core walks the text again for a tape in its UTF-16 units (q_meta_tape; it refuses
+ * only a meta deeper than its default limit, which no Rust server parses). */
+function metaOf(seq, s, n, q, big) {
+  let out = q._tape;
+  if (seq !== q._tapeSeq || s.length !== n) {
+    if (!big || (n = q.x.q_meta_tape(q._inputText(s))) < 1) return JSON.parse(s);
+    out = q._outWords(n);
+  }
+  const names = q._names;
+  let k = 0, e = s.indexOf('\\') >>> 0;
   // a string or key body as written; escapes (rare) are read by JSON.parse. e: the first backslash at
   // or after the body, 2^32 - 1 for none (the tape is in the text's order, and a backslash is only
   // ever in a body or a raw value)
@@ -118,21 +127,23 @@ function metaOf(seq, s, n, q) {
       case 3: return text(a, len);   // QT_STRING
       case 4: { const c = s.charCodeAt(a); return c === 116 || (c === 102 ? false : c === 110 ? null : globalThis.QOLLECTIVE_CODEC_ONLY ? +s.slice(a, a + len) : numberAt(s, a, len)); }   // QT_PRIMITIVE
       case 7: return JSON.parse(s.slice(a, a + len));   // QT_RAW
+      case 8: return BigInt(s.slice(a, a + len));   // QT_BIG
       case 2: { const r = []; for (let i = 0; i < len; i++) r.push(value()); return r; }   // QT_ARRAY
     }
-    const o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
+    let o = {};   // QT_OBJECT: its members, each a key (QT_FIELD: a field's index; QT_KEY) and a value
     for (let i = 0; i < len; i++) {
       const f = out[k];
       let key;
       if ((f & 255) === 5) key = names[f >> 8] ??= s.slice(out[k + 1], out[k + 1] + out[k + 2]);
-      else if ((key = text(out[k + 1], out[k + 2])) === '__proto__') proto = true;   // an own key to JSON.parse, a prototype to an assignment
+      else key = text(out[k + 1], out[k + 2]);
       k += 3;
-      o[key] = value();
+      // '__proto__' is an own key to JSON.parse, a prototype to an assignment
+      if (key === '__proto__') o = { ...o, [key]: value() };   // a computed key: an own property
+      else o[key] = value();
     }
     return o;
   };
-  const m = value();
-  return proto ? JSON.parse(s) : m;
+  return value();
 }
 
 /** (Node; not in the codec glue, whose module has no q_input_utf16) Writes string s's UTF-16 units
@@ -255,12 +266,15 @@ export class Qollective {
     // REST module no q_ws_* ones, the TLS module adds the q_tls_* ones.
     this.module = exports.q_tls_cert_inspect ? 'tls' : exports.q_ws_open ? 'client' : exports.q_client_new ? 'rest' : 'codec';
     this.io = {
-      fetch: options.fetch || globalThis.fetch?.bind(globalThis),
-      WebSocket: options.WebSocket || globalThis.WebSocket,
       random: options.random || ((b) => globalThis.crypto.getRandomValues(b)),
       now: options.now || (() => Date.now()),
-      log: options.log,   // the default log sink of this instance's clients (see Client._log)
-      tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
+      // what only clients use (none in the codec glue)
+      ...(!globalThis.QOLLECTIVE_CODEC_ONLY && {
+        fetch: options.fetch || globalThis.fetch?.bind(globalThis),
+        WebSocket: options.WebSocket || globalThis.WebSocket,
+        log: options.log,   // the default log sink of this instance's clients (see Client._log)
+        tls: options.tls,   // host TLS transport factory (js-glue/node-tls.js): mTLS in Node
+      }),
     };
     this._mem = new Uint8Array(0);
     this._names = [];   // meta field names by their index in the core's schema set (metaOf)
@@ -466,7 +480,7 @@ export class Qollective {
     if (globalThis.QOLLECTIVE_CODEC_ONLY) {
       throw new QollectiveError({ type: 'config', code: 'BAD_MODULE', message: 'client(): the codec glue has no clients; import qollective-wasm (dist/qollective.min.js) instead' });
     } else {
-      const text = typeof config === 'string' ? config : toJson(config, 'config') ?? 'null';
+      const text = typeof config === 'string' ? config : toJson(config, 'config', 1) ?? 'null';
       const [n] = this._input([text]);
       let h;
       try { h = this._check(this.x.q_client_new(n)); } finally { this._wipeInput(0, n); } // rest.headers may hold secrets
@@ -486,14 +500,14 @@ export class Qollective {
   get hasTls() { return this.module === 'tls'; }
   /** Calls q_tls_<name>(client, ...byte lengths of parts, ...extra); parts go to the input buffer. */
   _tls(name, client, parts, ...extra) {
-    if (globalThis.QOLLECTIVE_REST_ONLY) throw noTls();   // the REST glue: no TLS code (nor in the REST module)
+    if (globalThis.QOLLECTIVE_REST_ONLY || globalThis.QOLLECTIVE_CODEC_ONLY) throw noTls();   // the REST and codec glues: no TLS code (nor in their modules)
     const f = this.x['q_tls_' + name];
     if (!f) throw noTls();
     return this._check(f(client, ...this._input(parts.map(bytesOf)), ...extra));
   }
   /** What a certificate says (PEM or DER; the leaf of a chain), checked against host and the CA. */
   inspectCertificate(cert, o = {}) {
-    if (globalThis.QOLLECTIVE_REST_ONLY) return this._tls();   // the REST glue: throws, the code below is left out
+    if (globalThis.QOLLECTIVE_REST_ONLY || globalThis.QOLLECTIVE_CODEC_ONLY) return this._tls();   // the REST and codec glues: throws, the code below is left out
     this._tls('cert_inspect', o.client?._live() ?? -1, [cert, o.host ?? ''], o.now ?? this.io.now(), o.refreshMs ?? 0);
     const r = JSON.parse(this._outText());
     // the core writes a detail marker (no TLS module behind the codec glue: left out there)
@@ -824,7 +838,7 @@ export class Client {
     if (options.headers) opts.headers = options.headers;
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
     q._entropy(q.hasTls ? 52 : 20);   // TLS module: 32 more seed the signature (security.sign_requests)
-    const [m, p, o] = q._input([meta, payload, toJson(opts, 'options')]);
+    const [m, p, o] = q._input([meta, payload, toJson(opts, 'options', 1)]);
     let len;
     try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } catch (e) {
       this._log('warn', 'rest.refused', e);
@@ -1339,8 +1353,8 @@ function noWebSocket(module) {
 
 /** What a TLS call throws without the TLS module (or in the REST glue). */
 function noTls() {
-  return new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: globalThis.QOLLECTIVE_REST_ONLY
-    ? 'the REST glue has no TLS calls; import qollective-wasm (dist/qollective.min.js)' : 'certificates and signing need the TLS module (qollective-tls.wasm)' });
+  return new QollectiveError({ type: 'config', code: 'TLS_UNAVAILABLE', message: globalThis.QOLLECTIVE_REST_ONLY || globalThis.QOLLECTIVE_CODEC_ONLY
+    ? `the ${globalThis.QOLLECTIVE_REST_ONLY ? 'REST' : 'codec'} glue has no TLS calls; import qollective-wasm (dist/qollective.min.js)` : 'certificates and signing need the TLS module (qollective-tls.wasm)' });
 }
 
 function typeError(message, path, cause) {
@@ -1362,8 +1376,17 @@ function listOf(l) {
   throw typeError('expected an array');
 }
 
-function toJson(v, path) {
-  try { return JSON.stringify(v); } catch (e) { throw typeError(`${path}: not serializable as JSON`, path, e); }
+/** JSON.stringify's text of v; in an envelope's part (not strict) a BigInt, which it refuses, as its
+ * exact digits: only then, v is written twice with every BigInt as 0, then as 1 (no text a string
+ * could hold), and the BigInts' digits go where the two differ. Config and options stay strict. */
+function toJson(v, path, strict) {
+  try { return JSON.stringify(v); } catch (e) {
+    if (!strict) try {
+      const big = [], a = JSON.stringify(v, (k, x) => typeof x === 'bigint' ? (big.push(x), 0) : x), b = JSON.stringify(v, (k, x) => typeof x === 'bigint' ? 1 : x);
+      return a.replace(/0/g, (z, at) => b[at] > z ? big.shift() : z);
+    } catch {}
+    throw typeError(`${path}: not serializable as JSON`, path, e);
+  }
 }
 
 function encodeParts(env) {

@@ -111,6 +111,35 @@ Q_EXPORT(q_envelope_decode) int32_t q_envelope_decode(uint32_t len, int32_t clie
     return call_end(I, Q_OK);
 }
 
+/* Counts the UTF-16 units of valid UTF-8 from byte *b on, up to byte `to`, into *u; returns *u. A lead
+ * byte is one unit, a 4-byte sequence's two, a continuation byte none. */
+static uint32_t units_to(const uint8_t *s, uint32_t *b, uint32_t *u, uint32_t to) {
+    for (; *b < to; (*b)++) *u += (s[*b] & 0xC0) != 0x80 ? 1u + (s[*b] >= 0xF0) : 0u;
+    return *u;
+}
+
+Q_EXPORT(q_meta_tape) int32_t q_meta_tape(uint32_t len) {
+    BEGIN();
+    if (!input_ok(I, len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+    /* room for every entry (three words a key or value, and each takes two bytes or more), as a
+     * decode's tape would have without its cap */
+    uint64_t words = 2 * (uint64_t)len + 8;
+    env_tape tape = { NULL, (uint32_t)words, 0 };
+    if (words > UINT32_MAX / 4 || !(tape.words = scratch_alloc((uint32_t)words * 4))) return call_end(I, Q_ERR(OUT_OF_MEMORY));
+    int rc = env_meta_tape(I->in, len, &I->err, &tape);
+    if (rc) return call_end(I, rc);
+    /* the entries are in the text's order, a span ending before the next entry: one pass over the
+     * text turns every offset and span (not a container's member count) into units */
+    int32_t *t = tape.words;
+    for (uint32_t k = 0, b = 0, u = 0; k < tape.len; k += 3) {
+        uint32_t at = (uint32_t)t[k + 1], ua = units_to(I->in, &b, &u, at), kind = (uint32_t)t[k] & 255;
+        t[k + 1] = (int32_t)ua;
+        if (kind != QT_OBJECT && kind != QT_ARRAY) t[k + 2] = (int32_t)(units_to(I->in, &b, &u, at + (uint32_t)t[k + 2]) - ua);
+    }
+    call_output(I, (const uint8_t *)tape.words, tape.len * 4);
+    return call_end(I, (int32_t)tape.len);
+}
+
 /* The encode exports, single and batch, share one body (one copy of the code in the module): a
  * single call is the loop run once over the whole input, with no item framing, its failure the
  * call's own. (A batch decode is the glue's loop over q_envelope_decode: less code, and as fast.)

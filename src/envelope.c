@@ -234,6 +234,14 @@ static int part_walk(const uint8_t *js, uint32_t len, uint32_t base, const env_l
     return schema_walk_object(w, &ENV_SCHEMA_SET, meta ? S_META : S_ERROR);
 }
 
+int env_meta_tape(const uint8_t *meta, uint32_t len, q_error *err, env_tape *tape) {
+    schema_walk w;
+    w.tape = NULL;   /* a text not an object is refused before the walk is set up */
+    int rc = part_walk(meta, len, 0, &ENV_LIMITS_DEFAULT, true, NULL, NULL, &w, err, false, tape);
+    tape->len = w.tape ? w.tape_len : 0;
+    return rc;
+}
+
 int env_meta_walk(const uint8_t *meta, uint32_t len, uint32_t base, const env_limits *lim,
                   const env_autofill *fill, q_buf *out, schema_walk *w, q_error *err) {
     if (len > lim->max_meta_bytes) return q_fail(err, Q_ERR(TOO_LARGE), base, "meta", QD(META_SIZE_LIMIT));
@@ -263,6 +271,7 @@ static int top_key(const uint8_t *k, uint32_t n) {
 /* What the transports need from a meta walk: the request id's place. */
 static void take_meta(env_decoded *d, const schema_walk *w, uint32_t off, uint32_t len) {
     d->meta_off = off; d->meta_len = len;
+    d->meta_big = w->big;
     int rid = w->slots[MS_REQUEST_ID];
     if (rid >= 0) {
         d->request_id_off = off + (uint32_t)schema_tok(w, rid)->start;

@@ -31,7 +31,7 @@ enum {
 enum { ES_CODE, ES_MESSAGE, ES_DETAILS, ES_TRACE, ES_HTTP_STATUS, ES_COUNT_ };
 _Static_assert(MS_COUNT_ <= SCHEMA_MAX_SLOTS && ES_COUNT_ <= SCHEMA_MAX_SLOTS, "capture slots fit the walker");
 
-/* Result of a decode: byte ranges into the input, nothing copied. The first 13 words are the
+/* Result of a decode: byte ranges into the input, nothing copied. The first 14 words are the
  * exports' decode record in its order (QD_*, include/qollective.h): decode_record copies them. */
 typedef struct {
     uint32_t meta_off, meta_len;         /* the meta object */
@@ -41,6 +41,7 @@ typedef struct {
     uint32_t error_code_off, error_code_len;       /* raw string body of error.code */
     uint32_t error_message_off, error_message_len; /* raw string body of error.message */
     uint32_t request_id_off, request_id_len;       /* raw string body of meta.request_id, len 0 if absent */
+    uint32_t meta_big;                   /* 1: an i64/u64 field of the meta is beyond +-(2^53 - 1) */
     bool error_status_given;             /* http_status_code was present and 400-599 (the servers ignore others) */
     uint32_t error_details_off, error_details_len; /* error.details as JSON text, len 0 when absent or null */
 } env_decoded;
@@ -53,6 +54,9 @@ typedef struct { int32_t *words; uint32_t cap, len; } env_tape;
 /* env_decode that also writes the meta's tape when tape->words is set (len 0 when it did not fit
  * or the meta was not walked in one pass). */
 int env_decode_taped(const uint8_t *in, uint32_t len, const env_limits *lim, env_decoded *out, q_error *err, env_tape *tape);
+/* Walks the meta object in meta[0..len) with the default limits only for its tape (q_meta_tape):
+ * Q_OK with tape->len words written (0 when they did not fit), or the walk's failure. */
+int env_meta_tape(const uint8_t *meta, uint32_t len, q_error *err, env_tape *tape);
 /* The same decode done in two passes (validate the JSON, then walk the schemas): env_decode
  * reads meta and error once and falls back to this to report a failure; the fuzzer checks
  * that both agree. */

@@ -90,6 +90,7 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
     w->depth = 0; w->path[0] = 0;
     w->canon = false; w->f64_fixes = 0;
     w->tape = NULL; w->tape_cap = w->tape_len = 0;
+    w->big = false;
     if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
 }
 
@@ -337,8 +338,9 @@ static int walk_value(schema_walk *w, jsmntok_t *t, uint8_t type, uint8_t elem, 
     bool number = t->type == JSMN_PRIMITIVE && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9'));
     bool boolean = t->type == JSMN_PRIMITIVE && (p[0] == 't' || p[0] == 'f');
     int rc;
+    uint32_t tp = 0;
     /* on the tape a scalar is its token (QT_STRING or QT_PRIMITIVE); containers and raw values below */
-    if (type < ST_OBJECT || type == ST_SCALAR) tape_inline(w, (uint32_t)t->type, (uint32_t)t->start, n);
+    if (type < ST_OBJECT || type == ST_SCALAR) tp = tape_inline(w, (uint32_t)t->type, (uint32_t)t->start, n);
 again:
     switch (type) {
     case ST_STRING:
@@ -397,6 +399,14 @@ again:
         static const uint8_t BITS[] = { 31, 63, 64, 16, 32 };   /* by type - ST_I32 (num_check_int) */
         rc = num_check_int(p, n, BITS[type - ST_I32]);
         if (rc) return fail_at(w, rc, t, RANGE_DETAIL[type - ST_I32]);
+        /* beyond +-(2^53 - 1) (more than 16 digits, or 16 above 9007199254740991: no leading
+         * zeros) a JS number loses digits: the walk and the tape say so (QT_BIG), the glue makes a
+         * BigInt */
+        uint32_t digits = n - (p[0] == '-');
+        if (digits > 16 || (digits == 16 && q_memcmp(p + n - 16, "9007199254740991", 16) > 0)) {
+            w->big = true;
+            if (w->tape) w->tape[tp] = QT_BIG;
+        }
         /* an integer the parser took is "-?digits" without leading zeros (JSON) and not "-0":
          * its text is already the canonical form */
         return emit(w, p, n, false);

@@ -496,7 +496,10 @@ test('the REST module through the REST glue, and the codec module through the co
       const bytes = q.encode({ meta, payload: { s: 'héllo' } });
       let bad = null;
       try { q.decode('{"meta":{"request_id":"nope"},"payload":1}'); } catch (e) { bad = { ...plainError(e), own: e instanceof QollectiveError }; }
-      return { q, module: q.module, text: new TextDecoder().decode(bytes), payload: q.decode(bytes).payload, bad };
+      // i64/u64 meta fields beyond 2^53 as BigInts (a meta not ASCII: walked again by the core), back as digits
+      const big = q.decode('{"meta":{"tenant":"é","performance":{"memory_peak":-9007199254740993,"processing_time_ms":18446744073709551615}},"payload":1}').meta.performance;
+      const bigText = new TextDecoder().decode(q.encode({ meta: { performance: big }, payload: 2n ** 64n }));
+      return { q, module: q.module, text: new TextDecoder().decode(bytes), payload: q.decode(bytes).payload, bad, bigText, bigKinds: [typeof big.memory_peak, typeof big.processing_time_ms] };
     };
     const codec = await codecRun('/dist/qollective-codec.min.js', '/dist/qollective-codec.wasm');
     const restPair = await codecRun('/dist/qollective-rest.min.js', '/dist/qollective-rest.wasm');
@@ -525,6 +528,8 @@ test('the REST module through the REST glue, and the codec module through the co
     assert.equal(m.bad.own, true, `${name}: the error is the ${name} glue's QollectiveError`);
     assert.equal(m.bad.code, 'INVALID_UUID');
     assert.match(m.bad.message, /not a UUID at byte 22/, `${name} glue expands the core's message marker: ${m.bad.message}`);
+    assert.deepEqual(m.bigKinds, ['bigint', 'bigint'], `${name}: i64/u64 beyond 2^53 as BigInts`);
+    assert.equal(m.bigText, '{"meta":{"performance":{"memory_peak":-9007199254740993,"external_calls":[],"processing_time_ms":18446744073709551615}},"payload":18446744073709551616}');
   }
   assert.equal(r.post.ok, true, JSON.stringify(r.post.error));
   assert.equal(r.post.reply.own, true, 'the reply is the REST glue\'s Envelope');

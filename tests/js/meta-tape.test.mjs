@@ -11,12 +11,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { WASM, GLUE } from './module.mjs';
 import { requestMeta, compactFullMeta, fullMeta, rng } from '../../bench/codec-data.mjs';
+import { expectedMeta, expectedMetaOf, orderText } from './lossless-meta.mjs';
 
 const { Qollective } = await import(GLUE);
 const q = await Qollective.load(WASM);
 const te = new TextEncoder();
-const RECORD_WORDS = 13;
-const QT = { OBJECT: 1, ARRAY: 2, STRING: 3, PRIMITIVE: 4, FIELD: 5, KEY: 6, RAW: 7 };   // include/qollective.h
+const RECORD_WORDS = 14;   // Q_DECODE_RECORD_WORDS
+const QT = { OBJECT: 1, ARRAY: 2, STRING: 3, PRIMITIVE: 4, FIELD: 5, KEY: 6, RAW: 7, BIG: 8 };   // include/qollective.h
 const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
 
 /** The tape words of decoding envelope text (raw exports), and where its meta starts. */
@@ -30,8 +31,9 @@ function tapeOf(text) {
 }
 
 /** Reads the tape back into a value, entry by entry, with JSON.parse for every text (not the glue's
- * code): it must be the meta's own value (JSON.parse of its text), keys in the same order, and a
- * field key its plain name, the same name for the same index. Returns the names by index. */
+ * code): it must be the meta's own value (JSON.parse of its text, an i64/u64 field beyond 2^53 - 1 a
+ * BigInt: lossless-meta.mjs), keys in the same order, and a field key its plain name, the same name
+ * for the same index. Returns the names by index. */
 function readTape(words, metaText, names = new Map()) {
   let k = 0;
   const body = (a, n) => JSON.parse(`"${metaText.slice(a, a + n)}"`);
@@ -42,6 +44,7 @@ function readTape(words, metaText, names = new Map()) {
       case QT.STRING: return body(a, n);
       case QT.PRIMITIVE: assert.match(metaText.slice(a, a + n), /^(-?\d[-+.eE\d]*|true|false|null)$/); return JSON.parse(metaText.slice(a, a + n));
       case QT.RAW: return JSON.parse(metaText.slice(a, a + n));
+      case QT.BIG: assert.match(metaText.slice(a, a + n), /^-?[1-9]\d{15,19}$/); return BigInt(metaText.slice(a, a + n));
       case QT.ARRAY: return Array.from({ length: n }, value);
       case QT.OBJECT: {
         const o = {};
@@ -63,22 +66,23 @@ function readTape(words, metaText, names = new Map()) {
   };
   const v = value();
   assert.equal(k, words.length, 'the tape ends with the meta');
-  assert.deepEqual(v, JSON.parse(metaText));
-  assert.equal(JSON.stringify(v), JSON.stringify(JSON.parse(metaText)), 'keys in the order of the text');
+  assert.deepEqual(v, expectedMeta(metaText));
+  assert.equal(orderText(v), orderText(expectedMeta(metaText)), 'keys in the order of the text');
   return names;
 }
 
-/** e.meta (from a string and from bytes) is what JSON.parse of the meta's text gives. */
+/** e.meta (from a string and from bytes) is what JSON.parse of the meta's text gives (an i64/u64 field
+ * beyond 2^53 - 1 a BigInt). */
 function sameAsParse(metaText, what) {
   const text = `{"meta":${metaText},"payload":{"ok":1}}`;
-  const want = JSON.parse(metaText);
+  const want = expectedMeta(metaText);
   let decoded = 0;
   for (const input of [text, te.encode(text)]) {
     let e;
     try { e = q.decode(input); } catch { return 0; }
     const m = e.meta;
     assert.deepEqual(m, want, `${what}: meta`);
-    assert.equal(JSON.stringify(m), JSON.stringify(want), `${what}: key order`);
+    assert.equal(orderText(m), orderText(want), `${what}: key order`);
     assert.equal(Object.getPrototypeOf(m), Object.prototype, `${what}: a plain object`);
     assert.equal(e.meta, m, `${what}: built once`);
     decoded++;
@@ -107,6 +111,19 @@ test('a meta the tape has no room for gets none (and is parsed)', () => {
   readTape(tapeOf(`{"meta":${fits},"payload":1}`).words, fits);
 });
 
+test('the tape kinds are in one order in the header, the glue and this suite', () => {
+  const header = readFileSync(new URL('../../include/qollective.h', import.meta.url), 'utf8');
+  const names = /enum \{ (QT_OBJECT = 1[^}]*)\}/.exec(header)[1].split(',').map((n) => n.trim().replace(/ = 1$/, '').slice(3));
+  assert.deepEqual(names, Object.keys(QT), 'include/qollective.h enum order');
+  names.forEach((n, i) => assert.equal(QT[n], i + 1, n));
+  // the glue's meta builder: each case it reads names its kind in a comment
+  const glue = readFileSync(new URL('../../js-glue/qollective.js', import.meta.url), 'utf8');
+  const cases = [...glue.matchAll(/case (\d+): .*\/\/ QT_(\w+)$/gm)].map((m) => [m[2], +m[1]]);
+  assert.ok(cases.length >= 5, `${cases.length} cases`);
+  for (const [n, k] of cases) assert.equal(k, QT[n], `the glue's case for QT_${n}`);
+  assert.ok(cases.some(([n]) => n === 'BIG'), "the glue reads QT_BIG");
+});
+
 test('meta equals JSON.parse of its text: fixtures and upstream vectors', () => {
   let n = 0;
   for (const make of [requestMeta, compactFullMeta, fullMeta]) {
@@ -122,8 +139,9 @@ test('meta equals JSON.parse of its text: fixtures and upstream vectors', () => 
     if (env === null || typeof env !== 'object' || env.meta === null || typeof env.meta !== 'object' || Array.isArray(env.meta)) continue;
     let e;
     try { e = q.decode(v.input); } catch { continue; }
-    assert.deepEqual(e.meta, env.meta, v.name);
-    assert.equal(JSON.stringify(e.meta), JSON.stringify(env.meta), `${v.name}: key order`);
+    const want = expectedMetaOf(v.input);
+    assert.deepEqual(e.meta, want, v.name);
+    assert.equal(orderText(e.meta), orderText(want), `${v.name}: key order`);
     n++;
   }
   assert.ok(n >= 40, `only ${n} metas compared`);

@@ -138,6 +138,15 @@ test('the REST glue sends on the REST and client modules and refuses sockets', a
   c.close();
 });
 
+test('the codec glue has no TLS calls either: on the TLS module they say which glue to import', async () => {
+  const { Qollective, QollectiveError } = await import(new URL('dist/qollective-codec.min.js', root));
+  const tls = await Qollective.load(new URL('dist/qollective-tls.wasm', root));
+  assert.equal(tls.module, 'tls');
+  for (const call of [() => tls.sha256('x'), () => tls.hmacSha256('k', 'x'), () => tls.inspectCertificate('x'), () => tls.checkCertificate('x'), () => tls.embeddedCredentials(), () => tls.wipeEmbeddedKey()])
+    assert.throws(call, (e) => e instanceof QollectiveError && e.code === 'TLS_UNAVAILABLE' && /codec glue has no TLS calls; import qollective-wasm/.test(e.message), String(call));
+  assert.deepEqual(Object.keys(tls.io).sort(), ['now', 'random'], 'no client I/O in the codec glue');
+});
+
 test('jsmn\'s MIT notice ships', () => {
   assert.ok(pkg.files.includes('THIRD_PARTY.md'));
   const notice = read('THIRD_PARTY.md');

@@ -302,6 +302,11 @@ static void encode_bare_input(op_state *st) {
 static int32_t encode_bare_call(op_state *st) { return q_envelope_encode(st->len[0], st->len[1], 0, Q_ENCODE_AUTOFILL, NOW, -1); }
 static const op_def OP_ENCODE_BARE = { "q_envelope_encode (empty meta)", NULL, encode_bare_input, encode_bare_call, rc_and_output, NULL, NULL };
 
+/* q_meta_tape: the full meta (a map's key table, the tape's room) */
+static void meta_tape_input(op_state *st) { st->len[0] = put1(FULL_META); }
+static int32_t meta_tape_call(op_state *st) { return q_meta_tape(st->len[0]); }
+static const op_def OP_META_TAPE = { "q_meta_tape", NULL, meta_tape_input, meta_tape_call, rc_and_output, NULL, NULL };
+
 /* the encode batch (decodeMany is the glue's loop over q_envelope_decode) */
 static void encode_batch_input(op_state *st) {
     const char *items[] = { FILL_META, PAYLOAD, "", "[1, 2]", FULL_META, " \"x\" ", "{}", "" };
@@ -504,6 +509,7 @@ static void codec_calls(void **state) {
     fault_loop(&OP_ENCODE_BARE);
     fault_loop(&OP_ENCODE_BATCH);
     fault_loop(&OP_VALIDATE);
+    fault_loop(&OP_META_TAPE);
     free(g_deep);
 }
 

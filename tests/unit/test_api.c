@@ -371,6 +371,58 @@ static void decode_meta_tape(void **s) {
     assert_int_equal(r[QD_META_OFF], 8);
 }
 
+/* An i64/u64 field's integer beyond +-(2^53 - 1) is QT_BIG (the glue makes a BigInt); at the edge, in
+ * an f64 field and in extensions it stays QT_PRIMITIVE / QT_RAW. */
+static void decode_meta_tape_big(void **s) {
+    static const char META[] = "{\"debug\":{\"memory_usage\":{\"heap_used\":9007199254740991,\"heap_total\":-9007199254740992,"
+                               "\"external\":-9007199254740991}},\"performance\":{\"cpu_usage\":12345678901234567890,"
+                               "\"memory_peak\":9007199254740992,\"processing_time_ms\":18446744073709551615},"
+                               "\"extensions\":{\"x\":9223372036854775807}}";
+    char env[512];
+    snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":1}", META);
+    succeeded(q_envelope_decode(put(env), -1));
+    const int32_t *r = record(), *t = r + Q_DECODE_RECORD_WORDS + 1;
+    static const struct { const char *text; int kind; } want[] = {
+        { ":9007199254740991,", QT_PRIMITIVE }, { ":-9007199254740992", QT_BIG }, { ":-9007199254740991}", QT_PRIMITIVE },
+        { ":12345678901234567890", QT_PRIMITIVE }, { ":9007199254740992,", QT_BIG }, { ":18446744073709551615", QT_BIG },
+        { ":9223372036854775807", QT_RAW },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {   /* the value just past the colon */
+        int32_t at = (int32_t)(strstr(META, want[i].text) - META) + 1, found = -1;
+        for (int32_t k = 0; k < r[Q_DECODE_RECORD_WORDS]; k += 3) if (t[k + 1] == at) found = t[k];
+        assert_int_equal(found, want[i].kind);
+    }
+}
+
+/* q_meta_tape: the tape of a meta text alone, every entry, offsets and lengths in UTF-16 units */
+static void meta_tape_units(void **s) {
+    /* "é" is 2 bytes and 1 unit, the emoji 4 bytes and 2 units: 3 units less from there on */
+    static const char META[] = "{\"tenant\":\"\xc3\xa9\xf0\x9f\x98\x80\",\"performance\":{\"memory_peak\":-9223372036854775808},\"zz\":[1]}";
+#define AT(text, less) (int32_t)(strstr(META, text) - META - (less))
+    const int32_t want[][3] = {
+        { QT_OBJECT, 0, 3 }, { QT_FIELD, AT("tenant", 0), 6 }, { QT_STRING, AT("\xc3", 0), 3 },
+        { QT_FIELD, AT("performance", 3), 11 }, { QT_OBJECT, AT("{\"memory", 3), 1 },
+        { QT_FIELD, AT("memory_peak", 3), 11 }, { QT_BIG, AT("-9223", 3), 20 },
+        { QT_KEY, AT("zz", 3), 2 }, { QT_RAW, AT("[1]", 3), 3 },
+    };
+#undef AT
+    int32_t n = q_meta_tape(put(META));
+    succeeded(n);
+    assert_int_equal(n, (int32_t)(sizeof want / sizeof want[0]) * 3);
+    uint32_t len;
+    const int32_t *t = (const int32_t *)(const void *)output(&len);
+    assert_int_equal(len, (uint32_t)n * 4);
+    for (int32_t i = 0; i < n / 3; i++) {
+        assert_int_equal(t[3 * i] & 255, want[i][0]);
+        assert_int_equal(t[3 * i + 1], want[i][1]);
+        assert_int_equal(t[3 * i + 2], want[i][2]);
+    }
+    /* not a meta: the walk's failure; past the input: refused */
+    failed(q_meta_tape(put("[1]")), Q_ERR(TYPE_MISMATCH));
+    failed(q_meta_tape(put("{\"performance\":{\"memory_peak\":9223372036854775808}}")), Q_ERR(OUT_OF_RANGE));
+    failed(q_meta_tape(instance()->in_cap + 1), Q_ERR(BAD_ARGUMENT));
+}
+
 static void decode_record_words(void **s) {
     static const char META[] = "{\"timestamp\":\"2024-01-02T03:04:05Z\",\"request_id\":\"0190163D-8694-739B-AEA5-966C26F8AD91\",\"tenant\":\"t1\"}";
     static const char PAYLOAD[] = "{ \"x\" : [1, 2, 3] }";
@@ -1033,6 +1085,8 @@ int main(void) {
         cmocka_unit_test_setup(memory_stays_flat, setup),
         cmocka_unit_test_setup(small_memory_cap, setup),
         cmocka_unit_test_setup(decode_meta_tape, setup),
+        cmocka_unit_test_setup(decode_meta_tape_big, setup),
+        cmocka_unit_test_setup(meta_tape_units, setup),
     };
     return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

@@ -369,7 +369,7 @@ static void resolve_record_and_exactly_once(void **s) {
     uint32_t moff = 8, mlen = (uint32_t)(strstr(body, ",\"payload\"") - body) - 8;
     uint32_t poff = (uint32_t)(strstr(body, "{\"a\"") - body), rid = (uint32_t)(strstr(body, RID) - body);
     char want[256];
-    snprintf(want, sizeof want, "{\"action\":\"resolve\",\"record\":[%u,%u,%u,7,0,0,0,0,0,0,0,%u,36]}", moff, mlen, poff, rid);
+    snprintf(want, sizeof want, "{\"action\":\"resolve\",\"record\":[%u,%u,%u,7,0,0,0,0,0,0,0,%u,36,0]}", moff, mlen, poff, rid);
     expect_ok_text(respond(c, id, 200, body, "application/json", "", NOW + 5), want);
     assert_int_equal(rest_in_flight(c), 0);
     /* the id is unknown from now on, whatever arrives */

@@ -54,10 +54,10 @@ static void render(const uint8_t *p, uint32_t len) {
         case 4: k = snprintf(o, room, "{\"op\":\"timer\",\"s\":%d,\"in\":%u}", s, w[2]); break;
         case 5: k = snprintf(o, room, "{\"op\":\"ping\",\"s\":%d,\"at\":%u,\"n\":%u}", s, w[2], w[3]); break;
         case 6: case 7:
-            assert_int_equal(words, 2 + 3 + 13);
+            assert_int_equal(words, 2 + 3 + Q_DECODE_RECORD_WORDS);
             k = op == 6 ? snprintf(o, room, "{\"op\":\"resolve\",\"s\":%d,\"r\":%u,", s, w[2]) : snprintf(o, room, "{\"op\":\"push\",\"s\":%d,", s);
             k += snprintf(o + k, room - (size_t)k, "\"at\":%u,\"n\":%u,\"rec\":[", w[3], w[4]);
-            for (int j = 0; j < 13; j++) k += snprintf(o + k, room - (size_t)k, j ? ",%u" : "%u", w[5 + j]);
+            for (int j = 0; j < Q_DECODE_RECORD_WORDS; j++) k += snprintf(o + k, room - (size_t)k, j ? ",%u" : "%u", w[5 + j]);
             k += snprintf(o + k, room - (size_t)k, "]}");
             break;
         default: fail_msg("unknown action %u", op);
