@@ -72,9 +72,9 @@ static uint32_t number(const uint8_t *s, uint32_t n, uint32_t i, uint32_t max, u
  * second on any date: second 59 plus a second of nanos), offset minutes 00-59 and the offset
  * under 24 h. Digits are ASCII and read greedily (a third one fails what follows); fraction
  * digits past nine are dropped. chrono takes years -262143..262142 (src/naive/date/mod.rs:
- * 2446-2451), but with an offset under a day only -1..10000 can land in UTC 0000..9999, the
- * years rfc3339_format writes: the rest are rejected here, and results stay within a day of
- * that span (callers check rfc3339_writable for the edges). */
+ * 2446-2451); we take the years whose instant, after an offset under a day, lies within a day
+ * of 0000..9999 (UTC years -1..10000, which rfc3339_format writes as chrono does) and reject
+ * the rest. */
 int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
     static const char SEP[] = "--T::";
     uint32_t f[6], i = skip_ws(s, n, 0, false), k, max = 4;
@@ -135,7 +135,7 @@ int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
 
     int64_t secs = days_from_civil(y400, f[1], f[2]) * 86400 +
                    (int64_t)(f[3] * 3600 + f[4] * 60 + f[5]) - off;
-    /* Within a day of 0000..9999, as four-digit years gave (callers rely on it). */
+    /* Within a day of 0000..9999, as four-digit years give: rfc3339_writable's span. */
     if (secs < UNIX_YEAR0 - 86400 || secs >= UNIX_YEAR10000 + 86400) return BAD;
     out->secs = secs;
     out->nanos = nanos;
@@ -147,37 +147,44 @@ static void put_digits(uint8_t *out, uint32_t v, uint32_t width) {
     while (width--) { out[width] = (uint8_t)('0' + v % 10); v /= 10; }
 }
 
+/* Within a day of 0000..9999, the span rfc3339_parse gives: an offset can bring a four-digit
+ * year to UTC year -1 or 10000, which chrono accepts and writes with a sign. */
 bool rfc3339_writable(q_time t) {
-    return t.secs >= UNIX_YEAR0 && t.secs < UNIX_YEAR10000 && t.nanos < 2000000000u;
+    return t.secs >= UNIX_YEAR0 - 86400 && t.secs < UNIX_YEAR10000 + 86400 && t.nanos < 2000000000u;
 }
 
 uint32_t rfc3339_format(q_time t, rfc3339_style style, uint8_t out[RFC3339_MAX_LEN]) {
     if (!rfc3339_writable(t)) return 0;
-    uint64_t u = (uint64_t)(t.secs - UNIX_YEAR0);   /* seconds since 0000-01-01 */
+    uint64_t u = (uint64_t)(t.secs - UNIX_YEAR0 + 86400);   /* seconds since -0001-12-31 */
     uint32_t sod = (uint32_t)(u % 86400);
-    /* Days since 0000-03-01, shifted by one era so January and February of year 0 stay
-     * unsigned (year 0 is a leap year: 60 days precede March 1). */
-    uint32_t z = (uint32_t)(u / 86400) + (DAYS_PER_ERA - 60);
+    /* Days since 0000-03-01, shifted by one era so year -1 and January and February of year 0
+     * stay unsigned (year 0 is a leap year: 60 days precede March 1). */
+    uint32_t z = (uint32_t)(u / 86400) + (DAYS_PER_ERA - 61);
     uint32_t era = z / DAYS_PER_ERA, doe = z % DAYS_PER_ERA;
     uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     uint32_t mp = (5 * doy + 2) / 153;
     uint32_t day = doy - (153 * mp + 2) / 5 + 1;
     uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-    uint32_t year = era * 400 + yoe - 400 + (month <= 2);
+    uint32_t y400 = era * 400 + yoe + (month <= 2);   /* the year plus 400 */
 
     uint32_t sec = sod % 60, nanos = t.nanos;
     if (nanos >= 1000000000u) { sec++; nanos -= 1000000000u; }   /* leap second: :60 */
 
-    static const char HEAD[] = "0000-00-00T00:00:00";
-    q_memcpy(out, HEAD, 19);
-    put_digits(out, year, 4);
-    put_digits(out + 5, month, 2);
-    put_digits(out + 8, day, 2);
-    put_digits(out + 11, sod / 3600, 2);
-    put_digits(out + 14, sod / 60 % 60, 2);
-    put_digits(out + 17, sec, 2);
-    uint32_t len = 19;
+    /* chrono writes a year outside 0..=9999 as {:+05}: "-0001", "+10000". */
+    uint32_t len = 0;
+    if (y400 < 400) { out[len++] = '-'; y400 = 800 - y400; }
+    else if (y400 >= 10400) out[len++] = '+';
+    put_digits(out + len, y400 - 400, y400 >= 10400 ? 5 : 4);
+    len += y400 >= 10400 ? 5 : 4;
+    static const char TAIL[] = "-00-00T00:00:00";
+    q_memcpy(out + len, TAIL, 15);
+    put_digits(out + len + 1, month, 2);
+    put_digits(out + len + 4, day, 2);
+    put_digits(out + len + 7, sod / 3600, 2);
+    put_digits(out + len + 10, sod / 60 % 60, 2);
+    put_digits(out + len + 13, sec, 2);
+    len += 15;
     if (nanos) {
         /* AutoSi: the shortest of 3, 6 or 9 digits that is exact. */
         uint32_t digits = 9;

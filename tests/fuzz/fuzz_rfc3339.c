@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Four-digit years with offsets up to 23:59 stay within a day of 0000..9999. */
     FUZZ_CHECK(t.secs >= INT64_C(-62167219200) - 86400 && t.secs < INT64_C(253402300800) + 86400, "secs %lld", (long long)t.secs);
     uint8_t probe[RFC3339_MAX_LEN];
-    if (!rfc3339_format(t, RFC3339_Z, probe)) return 0;   /* the UTC year is outside 0000..9999 */
+    if (!rfc3339_format(t, RFC3339_Z, probe)) return 0;   /* more than a day outside 0000..9999 */
     roundtrip(t, RFC3339_Z);
     roundtrip(t, RFC3339_PLUS00);
     return 0;

@@ -207,3 +207,24 @@ test('Envelope.requestId is canonical whatever form the sender used', () => {
   }
   assert.equal(q.decode('{"meta":{},"payload":1}').requestId, undefined);
 });
+
+test('timestamps an offset takes to UTC year -1 or 10000: accepted and written as chrono writes them (-0001, +10000)', () => {
+  const env = (meta) => `{"meta":${JSON.stringify(meta)},"payload":1}`;
+  for (const [input, utc] of [
+    ['0000-01-01T00:30:00+01:00', '-0001-12-31T23:30:00Z'], ['0000-01-01T00:00:00+23:59', '-0001-12-31T00:01:00Z'],
+    ['9999-12-31T23:59:59-01:00', '+10000-01-01T00:59:59Z'], ['9999-12-31T23:59:59.5-23:59', '+10000-01-01T23:58:59.500Z'],
+  ]) {
+    for (const meta of [{ timestamp: input }, { security: { token_expires_at: input } }]) {
+      const canonical = env(meta).replace(input, utc).replace('"token_expires_at"', '"permissions":[],"roles":[],"token_expires_at"');
+      assert.equal(td.decode(q.encode({ meta, payload: 1 })), canonical, input);
+      const e = q.decode(env(meta));
+      assert.equal(e.meta.timestamp ?? e.meta.security.token_expires_at, input);   // the meta keeps the text sent, as for any offset
+      assert.equal(td.decode(q.encode({ meta: e.meta, payloadJson: e.payloadText })), canonical, input);
+      assert.equal(td.decode(q.encode({ meta: q.decode(canonical).meta, payload: 1 })), canonical, utc);
+    }
+  }
+  // more than a day outside 0000..9999 stays refused (chrono would take it; we write only -1 and 10000)
+  for (const bad of ['-0001-12-30T23:59:59Z', '+10000-01-02T00:00:00Z', '+10000-01-01T23:59:59-00:01']) {
+    assert.throws(() => q.decode(env({ timestamp: bad })), { code: 'INVALID_TIMESTAMP', path: 'meta.timestamp' }, bad);
+  }
+});

@@ -86,6 +86,15 @@ static const valid_case VALID[] = {
     { "-1-12-31T23:59:60.5-00:01", INT64_C(-62167219200) + 59, 1500000000 },
     { "+10000-01-01T00:00:00+23:59", INT64_C(253402300800) - 86340, 0 },
     { "+10000-01-01T00:00:00+00:01", INT64_C(253402300740), 0 },
+    /* ... and into UTC years -1 and 10000 (chrono takes them; within a day of 0000..9999) */
+    { "0000-01-01T00:30:00+01:00", INT64_C(-62167219200) - 1800, 0 },
+    { "0000-01-01T00:00:00+23:59", INT64_C(-62167219200) - 86340, 0 },
+    { "-0001-12-31T00:00:00Z", INT64_C(-62167219200) - 86400, 0 },
+    { "-0001-12-31T23:59:59Z", INT64_C(-62167219200) - 1, 0 },
+    { "9999-12-31T23:59:59-01:00", INT64_C(253402300799) + 3600, 0 },
+    { "9999-12-31T23:59:59-23:59", INT64_C(253402300799) + 86340, 0 },
+    { "+10000-01-01T00:00:00Z", INT64_C(253402300800), 0 },
+    { "+10000-01-01T23:59:60.5Z", INT64_C(253402300800) + 86399, 1500000000 },
     /* Relaxed: whitespace is Unicode White_Space (Rust's trim_start), anywhere chrono trims. */
     { "\t\n\v\f\r2012-12-12T12:12:12Z\r\n", INT64_C(1355314332), 0 },
     { "2012-12-12T12:12:12Z\xc2\x85\xc2\xa0\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a", INT64_C(1355314332), 0 },
@@ -168,16 +177,15 @@ static const char *const INVALID[] = {
     "2024-01-02T03:04:05+-05:30", "2024-01-02T03:04:05+a5:30",
 };
 
-/* Years chrono accepts but whose UTC year is outside 0000..9999: rejected, by the parser or
- * by rfc3339_writable (which callers check). */
+/* Years chrono accepts whose instant is more than a day outside 0000..9999: rejected, by
+ * the parser or by rfc3339_writable (which callers check). */
 static const char *const UNWRITABLE[] = {
     "-77-02-18T23:16:09Z", "+82701-05-6T15:9:60.898989898989Z",    /* chrono's valid list */
     "-2000-01-20T17:35:20-08:00", "-2024-01-02T03:04:05Z",
-    "-0001-12-31T23:59:59Z", "-0001-12-31T00:00:00-23:59", "-0002-12-31T23:59:60.999999999-23:59",
-    "+10000-01-01T00:00:00Z", "10000-01-01T00:00:00+23:59",   /* unsigned: 4 digits at most */
+    "-0001-12-30T23:59:59Z", "-0001-12-31T00:00:00+00:01", "-0002-12-31T23:59:60.999999999-23:59",
+    "+10000-01-02T00:00:00Z", "10000-01-01T00:00:00+23:59",   /* unsigned: 4 digits at most */
     "+10001-01-01T00:00:00+23:59", "-0000000000000000000000000001-01-01T00:00:00Z",
-    "+99999999999999999999999999-01-01T00:00:00Z", "0000-01-01T00:30:00+01:00",
-    "9999-12-31T23:59:59-00:01",
+    "+99999999999999999999999999-01-01T00:00:00Z", "+10000-01-01T23:59:59-00:01",
 };
 
 static void parses_valid(void **s) {
@@ -267,8 +275,15 @@ static void formats_leap_and_limits(void **s) {
     fmt(T(INT64_C(253402300799), 999999999), RFC3339_Z, "9999-12-31T23:59:59.999999999Z");
     fmt(T(INT64_C(253402300799), 1999999999), RFC3339_PLUS00, "9999-12-31T23:59:60.999999999+00:00");
     uint8_t out[RFC3339_MAX_LEN];
-    assert_int_equal(rfc3339_format(T(INT64_C(-62167219201), 999999999), RFC3339_Z, out), 0);
-    assert_int_equal(rfc3339_format(T(INT64_C(253402300800), 0), RFC3339_Z, out), 0);
+    /* UTC years -1 and 10000 (a day past either end), signed as chrono's {:+05} */
+    fmt(T(INT64_C(-62167219200) - 1800, 0), RFC3339_Z, "-0001-12-31T23:30:00Z");
+    fmt(T(INT64_C(-62167219200) - 86400, 0), RFC3339_PLUS00, "-0001-12-31T00:00:00+00:00");
+    fmt(T(INT64_C(-62167219200) - 1, 1999999999), RFC3339_Z, "-0001-12-31T23:59:60.999999999Z");
+    fmt(T(INT64_C(253402300800) + 3599, 0), RFC3339_Z, "+10000-01-01T00:59:59Z");
+    fmt(T(INT64_C(253402300800), 0), RFC3339_Z, "+10000-01-01T00:00:00Z");
+    fmt(T(INT64_C(253402300800) + 86399, 1999999999), RFC3339_PLUS00, "+10000-01-01T23:59:60.999999999+00:00");
+    assert_int_equal(rfc3339_format(T(INT64_C(-62167219200) - 86401, 999999999), RFC3339_Z, out), 0);
+    assert_int_equal(rfc3339_format(T(INT64_C(253402300800) + 86400, 0), RFC3339_Z, out), 0);
     assert_int_equal(rfc3339_format(T(INT64_MIN, 0), RFC3339_Z, out), 0);
     assert_int_equal(rfc3339_format(T(INT64_MAX, 0), RFC3339_PLUS00, out), 0);
     assert_int_equal(rfc3339_format(T(0, 2000000000), RFC3339_Z, out), 0);   /* not a valid q_time */
@@ -308,7 +323,7 @@ static void format_parse_round_trips(void **s) {
     uint64_t x = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < 20000; i++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-        int64_t secs = INT64_C(-62167219200) + (int64_t)(x % UINT64_C(315537897600));
+        int64_t secs = INT64_C(-62167219200) - 86400 + (int64_t)(x % UINT64_C(315538070400));   /* -0001-12-31 .. +10000-01-01 */
         uint32_t nanos = (i & 1) ? (uint32_t)(x >> 33) % 1000000000u : NANOS[i % Q_ARRAY_LEN(NANOS)];
         if (i % 97 == 0 && (secs % 60 + 60) % 60 == 59) nanos += 1000000000u;   /* leap */
         uint8_t out[RFC3339_MAX_LEN];
