@@ -59,7 +59,7 @@ export class Envelope {
     this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
     this._m = this._p = undefined;   // parsed on first access
     // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches);
-    // b: an i64/u64 field of the meta beyond 2^53 - 1 (QD_META_BIG, metaOf)
+    // b: an i64/u64 field of the meta beyond 2^53 - 1 or an enum in map form (QD_META_BIG, metaOf)
     this._x = rec[at + 5] ? { e0: rec[at + 4] - base, e1: rec[at + 5], es: rec[at + 6] } : undefined;
     if (rec[at + 13]) this._y.b = 1;
   }
@@ -101,8 +101,8 @@ export class Envelope {
  * from the tape the core wrote while it walked the meta (include/qollective.h QT_*), which core q
  * keeps for its last decode (q.decode). The tape's offsets are bytes, so it serves only an ASCII
  * text; field names are kept by their index in the core's tables. Any other text is parsed, unless
- * its decode found an i64/u64 field beyond 2^53 - 1 (big: a BigInt, QT_BIG), which only the schema
- * knows: then the core walks the text again for a tape in its UTF-16 units (q_meta_tape; it refuses
+ * its decode found an i64/u64 field beyond 2^53 - 1 (big: a BigInt, QT_BIG) or an enum in map form
+ * ({"Jwt":null}, which is "Jwt"), which only the schema knows: then the core walks the text again for a tape in its UTF-16 units (q_meta_tape; it refuses
  * only a meta deeper than its default limit, which no Rust server parses). */
 function metaOf(seq, s, n, q, big) {
   let out = q._tape;
@@ -1540,6 +1540,7 @@ expected an integer
 expected true or false
 expected an array
 expected a string, number or boolean
+a variant in map form is {"Name":null}
 unexpected value
 expected a 32-bit integer
 expected a 64-bit integer

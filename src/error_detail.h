@@ -56,6 +56,7 @@
     X(EXPECTED_TRUE_OR_FALSE,                   "expected true or false") \
     X(EXPECTED_AN_ARRAY,                        "expected an array") \
     X(EXPECTED_A_SCALAR,                        "expected a string, number or boolean") \
+    X(ENUM_MAP_FORM,                            "a variant in map form is {\"Name\":null}") \
     X(UNEXPECTED_VALUE,                         "unexpected value") \
     X(EXPECTED_A_32_BIT_INTEGER,                "expected a 32-bit integer") \
     X(EXPECTED_A_64_BIT_INTEGER,                "expected a 64-bit integer") \

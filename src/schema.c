@@ -8,6 +8,7 @@
 #include "uuid.h"
 #include "rfc3339.h"
 #include "span.h"
+#include "envelope.h"   /* ENV_SCHEMA_SET: serde's enum map form is read there only */
 #include "qollective.h"   /* the tape's entries (QT_*) */
 
 /* Values are jsmn-style spans (span.h) read from the bytes as the walk goes: an index is
@@ -324,6 +325,28 @@ static int key_seen(schema_walk *w, map_keys *m, const jsmntok_t *key) {
     return Q_OK;
 }
 
+/* serde_json reads a unit variant in map form too, {"Jwt":null}: one member, a variant's
+ * name, null. *key gets the name; it is written as the name and is the name on the tape
+ * entry tp (big: the glue takes the core's tape for such a meta, not JSON.parse). */
+static __attribute__((noinline)) int enum_map_form(schema_walk *w, jsmntok_t *t, jsmntok_t *key, uint32_t tp) {
+    span_iter it;
+    jsmntok_t val;
+    uint32_t at;
+    int rc;
+    if ((rc = open_members(w, &it, t)) || (rc = next_member(w, &it, key, &at)) < 0) return rc;
+    if (!rc) return fail_at(w, Q_ERR(TYPE_MISMATCH), t, QD(ENUM_MAP_FORM));
+    if ((rc = read_value(w, at, &val))) return rc;
+    if (!is_null(w, &val)) return fail_at(w, Q_ERR(TYPE_MISMATCH), &val, QD(ENUM_MAP_FORM));
+    it.p = span_next_index(&val);
+    if ((rc = next_member(w, &it, &val, &at))) return rc < 0 ? rc : fail_at(w, Q_ERR(TYPE_MISMATCH), &val, QD(ENUM_MAP_FORM));
+    w->nest--;
+    if (!t->end) t->end = (int)it.p + 1;
+    w->canon = false;
+    w->big = true;
+    if (w->tape) { w->tape[tp] = QT_STRING; w->tape[tp + 1] = key->start; w->tape[tp + 2] = (int32_t)tok_len(key); }
+    return Q_OK;
+}
+
 /* ---- values --------------------------------------------------------------------- */
 
 static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s);
@@ -415,6 +438,13 @@ again:
         if (!boolean) break;
         return emit(w, p, n, false);
     case ST_ENUM: {
+        jsmntok_t key;
+        /* the envelope's enums only (serde's rule): the config and call options keep an enum's
+         * token in a slot and read it as a string */
+        if (t->type == JSMN_OBJECT && w->set == &ENV_SCHEMA_SET) {
+            if ((rc = enum_map_form(w, t, &key, tp))) return rc;
+            t = &key; p = tok_ptr(w, t); n = tok_len(t);
+        }
         if (t->type != JSMN_STRING) break;
         bool escaped = has_backslash(p, n);
         uint32_t vl;

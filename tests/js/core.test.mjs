@@ -228,3 +228,22 @@ test('timestamps an offset takes to UTC year -1 or 10000: accepted and written a
     assert.throws(() => q.decode(env({ timestamp: bad })), { code: 'INVALID_TIMESTAMP', path: 'meta.timestamp' }, bad);
   }
 });
+
+test('an enum in serde_json\'s map form, {"Jwt":null}: read as the name (meta too, every way it is built), written as the name; other maps refused', () => {
+  const env = (am, extra = '') => `{"meta":{"security":{"auth_method":${am}}${extra}},"payload":1}`;
+  const canonical = '{"meta":{"security":{"auth_method":"Jwt","permissions":[],"roles":[]}},"payload":1}';
+  for (const am of ['{"Jwt":null}', '{ "J\\u0077t" : null }']) {
+    for (const [extra, make] of [['', (t) => q.decode(t)], ['', (t) => q.decode(te.encode(t))], [',"tenant":"é"', (t) => q.decode(t)],
+      ['', (t) => { const e = q.decode(t); q.decode(env('"Basic"')); return e; }], ['', (t) => q.decodeMany([t])[0]]]) {
+      const e = make(env(am, extra));
+      assert.deepEqual(e.meta.security, { auth_method: 'Jwt' }, am + extra);
+      assert.equal(td.decode(q.encode({ meta: e.meta, payload: 1 })), extra ? canonical.replace('{"security"', '{"tenant":"é","security"') : canonical);
+    }
+    assert.equal(td.decode(q.encode({ meta: JSON.parse(env(am)).meta, payload: 1 })), canonical);
+  }
+  for (const [am, code] of [['{}', 'TYPE_MISMATCH'], ['{"Jwt":null,"Basic":null}', 'TYPE_MISMATCH'], ['{"Jwt":0}', 'TYPE_MISMATCH'], ['{"jwt":null}', 'INVALID_ENUM']]) {
+    assert.throws(() => q.decode(env(am)), { code, path: 'meta.security.auth_method' }, am);
+    assert.throws(() => q.encode({ meta: JSON.parse(env(am)).meta, payload: 1 }), { code, path: 'meta.security.auth_method' }, am);
+  }
+  assert.throws(() => q.decode(env('{"Jwt":1}')), { message: /\{"Name":null\}/ });
+});

@@ -440,6 +440,9 @@ static void wrong_types(void **s) {
     expect_fail("{\"rest\":{\"method\":\"get\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
     expect_fail("{\"rest\":{\"method\":\"OPTIONS\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
     expect_fail("{\"rest\":{\"method\":\"\"}}", Q_ERR(INVALID_ENUM), "rest.method", 18, NULL);
+    /* serde_json's map form of an enum is the envelope's rule only: the config refuses it */
+    expect_fail("{\"rest\":{\"method\":{\"GET\":null}}}", Q_ERR(TYPE_MISMATCH), "rest.method", 18, "expected a string");
+    expect_fail("{\"log\":{\"level\":{\"debug\":null}}}", Q_ERR(TYPE_MISMATCH), "log.level", 16, "expected a string");
     expect_fail("{\"log\":{\"level\":\"verbose\"}}", Q_ERR(INVALID_ENUM), "log.level", 16, NULL);
     expect_fail("{\"log\":{\"level\":\"DEBUG\"}}", Q_ERR(INVALID_ENUM), "log.level", 16, NULL);
 }

@@ -220,6 +220,21 @@ static void every_enum_value(void **s) {
             snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", meta);
             env_decoded d; q_error e;
             if (decode(env, &d, &e)) fail_msg("%s rejected: %s", env, e.message);
+            /* serde_json's map form of a unit variant, {"Jwt":null}: read, written as the name */
+            char map_fmt[512], map_meta[512], want[600];
+            const char *q = strstr(ENUMS[k].fmt, "\"%s\"");
+            snprintf(map_fmt, sizeof map_fmt, "%.*s{\"%%s\":null}%s", (int)(q - ENUMS[k].fmt), ENUMS[k].fmt, q + 4);
+            snprintf(map_meta, sizeof map_meta, map_fmt, ENUMS[k].values[j]);
+            snprintf(want, sizeof want, "{\"meta\":%s,\"payload\":null}", map_meta);
+            if (decode(want, &d, &e)) fail_msg("%s rejected: %s", want, e.message);
+            assert_int_equal(d.meta_big, 1);   /* the glue takes the core's tape for this meta */
+            int rc;
+            const char *from_map = encode3(map_meta, "null", "", NULL, &rc, &e);
+            if (rc) fail_msg("%s: %s", map_meta, e.message);
+            snprintf(want, sizeof want, "%s", from_map);
+            const char *from_name = encode3(meta, "null", "", NULL, &rc, &e);
+            assert_int_equal(rc, Q_OK);
+            assert_string_equal(want, from_name);
             /* lower-case variant is rejected: enums are case-sensitive */
             char lower[512]; snprintf(lower, sizeof lower, ENUMS[k].fmt, "unspecified");
             snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":null}", lower);
@@ -231,6 +246,35 @@ static void every_enum_value(void **s) {
     /* an escaped spelling of a valid value is the same string */
     env_decoded d; q_error e;
     assert_int_equal(decode("{\"meta\":{\"security\":{\"auth_method\":\"\\u004Awt\"}},\"payload\":null}", &d, &e), Q_OK);
+}
+
+/* The map form of a unit variant is refused as serde_json refuses it: not one member, a
+ * value other than null, a name that is no variant. Code, path and what was wrong. */
+static void enum_map_form_refusals(void **s) {
+    static const struct { const char *meta; int status; const char *detail; } CASES[] = {
+        { "{}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"Jwt\":null,\"Jwt\":null}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"Jwt\":null,\"Basic\":null}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"Jwt\":0}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"Jwt\":{}}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"Jwt\":\"Jwt\"}", Q_ERR(TYPE_MISMATCH), "{\"Name\":null}" },
+        { "{\"jwt\":null}", Q_ERR(INVALID_ENUM), "not an allowed value" },
+        { "{\"\":null}", Q_ERR(INVALID_ENUM), "not an allowed value" },
+        { "{\"Jwt\":null", Q_ERR(JSON_TRUNCATED), "" },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
+        char env[256];
+        snprintf(env, sizeof env, "{\"meta\":{\"security\":{\"auth_method\":%s}},\"payload\":null}", CASES[k].meta);
+        env_decoded d; q_error e;
+        int rc = decode(env, &d, &e);
+        if (rc != CASES[k].status) fail_msg("%s: rc %d (%s)", env, rc, e.message);
+        if (rc != Q_ERR(JSON_TRUNCATED)) assert_string_equal(e.path, "meta.security.auth_method");
+        if (!strstr(e.message, CASES[k].detail)) fail_msg("%s: \"%s\" does not say %s", env, e.message, CASES[k].detail);
+    }
+    /* encode refuses them alike */
+    int rc; q_error e;
+    encode3("{\"debug\":{\"log_level\":{\"Debug\":false}}}", "1", "", NULL, &rc, &e);
+    assert_int_equal(rc, Q_ERR(TYPE_MISMATCH)); assert_string_equal(e.path, "meta.debug.log_level");
 }
 
 static void traps_lenient_on_decode_written_on_encode(void **s) {
@@ -711,6 +755,7 @@ int main(void) {
         cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),
         cmocka_unit_test_setup(type_mismatch_names_the_expected_type, setup),
         cmocka_unit_test_setup(every_enum_value, setup),
+        cmocka_unit_test_setup(enum_map_form_refusals, setup),
         cmocka_unit_test_setup(walk_shortcuts_answer_as_the_long_way, setup),
         cmocka_unit_test_setup(traps_lenient_on_decode_written_on_encode, setup),
         cmocka_unit_test_setup(null_is_absent_for_optional_fields, setup),

@@ -303,6 +303,7 @@ static void plan_errors(void **s) {
         { "", "{\"route\":\"//evil\"}", Q_ERR(INVALID_URL), "options.route" },
         { "", "{\"route\":\"x\"}", Q_ERR(INVALID_URL), "options.route" },
         { "", "{\"method\":\"HEAD\"}", Q_ERR(INVALID_ENUM), "options.method" },
+        { "", "{\"method\":{\"GET\":null}}", Q_ERR(TYPE_MISMATCH), "options.method" },   /* serde's map form: the meta's only */
         { "", "{\"timeout_ms\":0}", Q_ERR(OUT_OF_RANGE), "options.timeout_ms" },
         { "", "{\"nope\":1}", Q_ERR(UNKNOWN_KEY), NULL },
         { "", "[1]", Q_ERR(TYPE_MISMATCH), "options" },
