@@ -14,14 +14,14 @@
 #include <stdint.h>
 
 /* Words in one decode record (i32 each), in this order. Offsets are into the input buffer.
- * QD_META_BIG: 1 when an i64/u64 field of the meta is beyond +-(2^53 - 1) (the tape's QT_BIG) or an
+ * QD_META_NEEDS_TAPE: 1 when an i64/u64 field of the meta is beyond +-(2^53 - 1) (the tape's QT_BIG) or an
  * enum is in map form ({"Jwt":null}, the name on the tape), so a host reading the meta's text
  * without the tape knows it must not parse it with JSON.parse alone. */
 #define Q_DECODE_RECORD_WORDS 14
 enum {
     QD_META_OFF, QD_META_LEN, QD_PAYLOAD_OFF, QD_PAYLOAD_LEN, QD_ERROR_OFF, QD_ERROR_LEN,
     QD_ERROR_STATUS, QD_ERROR_CODE_OFF, QD_ERROR_CODE_LEN, QD_ERROR_MESSAGE_OFF,
-    QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN, QD_META_BIG
+    QD_ERROR_MESSAGE_LEN, QD_REQUEST_ID_OFF, QD_REQUEST_ID_LEN, QD_META_NEEDS_TAPE
 };
 
 /* After a single decode's record (q_envelope_decode): one word, the length in words

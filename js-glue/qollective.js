@@ -59,7 +59,7 @@ export class Envelope {
     this._i0 = rec[at + 11] - base; this._i1 = rec[at + 12];
     this._m = this._p = undefined;   // parsed on first access
     // the error's place and status; later t (texts of a string not all ASCII), e, id, pb (caches);
-    // b: an i64/u64 field of the meta beyond 2^53 - 1 or an enum in map form (QD_META_BIG, metaOf)
+    // b: an i64/u64 field of the meta beyond 2^53 - 1 or an enum in map form (QD_META_NEEDS_TAPE, metaOf)
     this._x = rec[at + 5] ? { e0: rec[at + 4] - base, e1: rec[at + 5], es: rec[at + 6] } : undefined;
     if (rec[at + 13]) this._y.b = 1;
   }

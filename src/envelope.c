@@ -271,7 +271,7 @@ static int top_key(const uint8_t *k, uint32_t n) {
 /* What the transports need from a meta walk: the request id's place. */
 static void take_meta(env_decoded *d, const schema_walk *w, uint32_t off, uint32_t len) {
     d->meta_off = off; d->meta_len = len;
-    d->meta_big = w->big;
+    d->meta_needs_tape = w->needs_tape;
     int rid = w->slots[MS_REQUEST_ID];
     if (rid >= 0) {
         d->request_id_off = off + (uint32_t)schema_tok(w, rid)->start;

@@ -41,7 +41,7 @@ typedef struct {
     uint32_t error_code_off, error_code_len;       /* raw string body of error.code */
     uint32_t error_message_off, error_message_len; /* raw string body of error.message */
     uint32_t request_id_off, request_id_len;       /* raw string body of meta.request_id, len 0 if absent */
-    uint32_t meta_big;                   /* 1: an i64/u64 field beyond +-(2^53 - 1) or an enum in map form: the meta needs the tape */
+    uint32_t meta_needs_tape;                   /* 1: an i64/u64 field beyond +-(2^53 - 1) or an enum in map form: the meta needs the tape */
     bool error_status_given;             /* http_status_code was present and 400-599 (the servers ignore others) */
     uint32_t error_details_off, error_details_len; /* error.details as JSON text, len 0 when absent or null */
 } env_decoded;

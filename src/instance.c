@@ -79,8 +79,8 @@ Q_RECORD_AT_(payload_off, QD_PAYLOAD_OFF) Q_RECORD_AT_(payload_len, QD_PAYLOAD_L
 Q_RECORD_AT_(error_off, QD_ERROR_OFF) Q_RECORD_AT_(error_len, QD_ERROR_LEN) Q_RECORD_AT_(error_status, QD_ERROR_STATUS)
 Q_RECORD_AT_(error_code_off, QD_ERROR_CODE_OFF) Q_RECORD_AT_(error_code_len, QD_ERROR_CODE_LEN)
 Q_RECORD_AT_(error_message_off, QD_ERROR_MESSAGE_OFF) Q_RECORD_AT_(error_message_len, QD_ERROR_MESSAGE_LEN)
-Q_RECORD_AT_(request_id_off, QD_REQUEST_ID_OFF) Q_RECORD_AT_(request_id_len, QD_REQUEST_ID_LEN) Q_RECORD_AT_(meta_big, QD_META_BIG)
-_Static_assert(QD_META_BIG + 1 == Q_DECODE_RECORD_WORDS, "the record ends with meta_big");
+Q_RECORD_AT_(request_id_off, QD_REQUEST_ID_OFF) Q_RECORD_AT_(request_id_len, QD_REQUEST_ID_LEN) Q_RECORD_AT_(meta_needs_tape, QD_META_NEEDS_TAPE)
+_Static_assert(QD_META_NEEDS_TAPE + 1 == Q_DECODE_RECORD_WORDS, "the record ends with meta_needs_tape");
 
 void decode_record(const env_decoded *d, int32_t *r) { q_memcpy(r, d, Q_DECODE_RECORD_WORDS * 4); }
 

@@ -91,7 +91,7 @@ void schema_walk_init(schema_walk *w, const uint8_t *js, uint32_t len, uint32_t 
     w->depth = 0; w->path[0] = 0;
     w->canon = false; w->f64_fixes = 0;
     w->tape = NULL; w->tape_cap = w->tape_len = 0;
-    w->big = false;
+    w->needs_tape = false;
     if (path && *path) push(w, path, (uint32_t)q_strlen(path), -1);
 }
 
@@ -342,7 +342,7 @@ static __attribute__((noinline)) int enum_map_form(schema_walk *w, jsmntok_t *t,
     w->nest--;
     if (!t->end) t->end = (int)it.p + 1;
     w->canon = false;
-    w->big = true;
+    w->needs_tape = true;
     if (w->tape) { w->tape[tp] = QT_STRING; w->tape[tp + 1] = key->start; w->tape[tp + 2] = (int32_t)tok_len(key); }
     return Q_OK;
 }
@@ -427,7 +427,7 @@ again:
          * BigInt */
         uint32_t digits = n - (p[0] == '-');
         if (digits > 16 || (digits == 16 && q_memcmp(p + n - 16, "9007199254740991", 16) > 0)) {
-            w->big = true;
+            w->needs_tape = true;
             if (w->tape) w->tape[tp] = QT_BIG;
         }
         /* an integer the parser took is "-?digits" without leading zeros (JSON) and not "-0":

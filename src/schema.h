@@ -140,7 +140,7 @@ typedef struct {
      * NULL, tape_len 0): the glue then parses the text. Default: NULL (no tape). */
     int32_t *tape;
     uint32_t tape_cap, tape_len;
-    bool big;   /* an i64/u64 value beyond +-(2^53 - 1) (QT_BIG) or an enum in map form was read: the glue needs the tape */
+    bool needs_tape;   /* an i64/u64 value beyond +-(2^53 - 1) (QT_BIG) or an enum in map form was read: the glue needs the tape */
 } schema_walk;
 
 /* Prepares a walk over js[0..len) (one JSON object from js[0], maybe followed by more bytes) at

@@ -30,7 +30,7 @@ const VECTORS = readFileSync(new URL('../vectors/upstream-envelopes.jsonl', impo
 
 // ---- raw core calls (include/qollective.h), so meta is re-encoded from its exact wire text:
 // going through JSON.parse would respell numbers (45.0 -> 45, u64 max -> 18446744073709552000).
-const RECORD_WORDS = 14;   // QD_META_OFF .. QD_META_BIG
+const RECORD_WORDS = 14;   // QD_META_OFF .. QD_META_NEEDS_TAPE
 function coreCall(parts, call) {
   const bytes = parts.map((p) => te.encode(p));
   const total = bytes.reduce((n, b) => n + b.length, 0);

@@ -227,7 +227,7 @@ static void every_enum_value(void **s) {
             snprintf(map_meta, sizeof map_meta, map_fmt, ENUMS[k].values[j]);
             snprintf(want, sizeof want, "{\"meta\":%s,\"payload\":null}", map_meta);
             if (decode(want, &d, &e)) fail_msg("%s rejected: %s", want, e.message);
-            assert_int_equal(d.meta_big, 1);   /* the glue takes the core's tape for this meta */
+            assert_int_equal(d.meta_needs_tape, 1);   /* the glue takes the core's tape for this meta */
             int rc;
             const char *from_map = encode3(map_meta, "null", "", NULL, &rc, &e);
             if (rc) fail_msg("%s: %s", map_meta, e.message);
