@@ -101,13 +101,14 @@ export class Envelope {
  * from the tape the core wrote while it walked the meta (include/qollective.h QT_*), which core q
  * keeps for its last decode (q.decode). The tape's offsets are bytes, so it serves only an ASCII
  * text; field names are kept by their index in the core's tables. Any other text is parsed, unless
- * its decode found an i64/u64 field beyond 2^53 - 1 (big: a BigInt, QT_BIG) or an enum in map form
- * ({"Jwt":null}, which is "Jwt"), which only the schema knows: then the core walks the text again for a tape in its UTF-16 units (q_meta_tape; it refuses
- * only a meta deeper than its default limit, which no Rust server parses). */
-function metaOf(seq, s, n, q, big) {
+ * its decode said it needs the tape (needsTape, QD_META_NEEDS_TAPE: an i64/u64 field beyond
+ * 2^53 - 1, a BigInt by QT_BIG, or an enum in map form, {"Jwt":null}, which is "Jwt"; only the
+ * schema knows either): then the core walks the text again for a tape in its UTF-16 units
+ * (q_meta_tape; it refuses only a meta deeper than its default limit, which no Rust server parses). */
+function metaOf(seq, s, n, q, needsTape) {
   let out = q._tape;
   if (seq !== q._tapeSeq || s.length !== n) {
-    if (!big || (n = q.x.q_meta_tape(q._inputText(s))) < 1) return JSON.parse(s);
+    if (!needsTape || (n = q.x.q_meta_tape(q._inputText(s))) < 1) return JSON.parse(s);
     out = q._outWords(n);
   }
   const names = q._names;

@@ -122,7 +122,7 @@ static const schema CONFIG_SCHEMAS[] = {
     [S_SECURITY] = SCHEMA_AT(config_fields, security, 1), [S_LOG] = SCHEMA_AT(config_fields, log, 1),
     [S_ROOT] = SCHEMA_AT(config_fields, root, 1),
 };
-const schema_set CONFIG_SCHEMA_SET = SCHEMA_SET(config_names, config_fields, CONFIG_FIELDS, CONFIG_SCHEMAS, CONFIG_ENUMS);
+const schema_set CONFIG_SCHEMA_SET = SCHEMA_SET(config_names, config_fields, CONFIG_FIELDS, CONFIG_SCHEMAS, CONFIG_ENUMS, 0);
 
 /* Integer settings: range, slot, where it goes (small fields: the table is data in the
  * module; the key path for errors comes from the schema tables, config_path). */

@@ -170,7 +170,7 @@ static const schema ENV_SCHEMAS[] = {
     [S_SPAN_STATUS] = SCHEMA_AT(env_fields, span_status, 0), [S_TRACING] = SCHEMA_AT(env_fields, tracing, 0),
 };
 
-const schema_set ENV_SCHEMA_SET = SCHEMA_SET(env_names, env_fields, ENV_FIELDS, ENV_SCHEMAS, ENV_ENUMS);
+const schema_set ENV_SCHEMA_SET = SCHEMA_SET(env_names, env_fields, ENV_FIELDS, ENV_SCHEMAS, ENV_ENUMS, 1);
 
 const env_limits ENV_LIMITS_DEFAULT = {
     .max_envelope_bytes = Q_DEFAULT_MAX_ENVELOPE_BYTES, .max_meta_bytes = Q_DEFAULT_MAX_META_BYTES,

@@ -40,7 +40,7 @@ static const struct option_fields { schema_field options[5]; } OPTION_FIELDS = {
 } };
 static const schema OPTION_SCHEMAS[] = { SCHEMA_AT(option_fields, options, 1) };
 static const char *const OPTION_ENUMS[] = { Q_HTTP_METHOD_LIST };
-const schema_set REST_OPTION_SCHEMA_SET = SCHEMA_SET(option_names, option_fields, OPTION_FIELDS, OPTION_SCHEMAS, OPTION_ENUMS);
+const schema_set REST_OPTION_SCHEMA_SET = SCHEMA_SET(option_names, option_fields, OPTION_FIELDS, OPTION_SCHEMAS, OPTION_ENUMS, 0);
 _Static_assert(O_COUNT_ <= SCHEMA_MAX_SLOTS, "option slots fit the walker");
 
 static bool is_blank(const uint8_t *p, uint32_t n) { return json_skip_ws(p, n, 0) >= n; }

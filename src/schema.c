@@ -8,7 +8,6 @@
 #include "uuid.h"
 #include "rfc3339.h"
 #include "span.h"
-#include "envelope.h"   /* ENV_SCHEMA_SET: serde's enum map form is read there only */
 #include "qollective.h"   /* the tape's entries (QT_*) */
 
 /* Values are jsmn-style spans (span.h) read from the bytes as the walk goes: an index is
@@ -327,7 +326,7 @@ static int key_seen(schema_walk *w, map_keys *m, const jsmntok_t *key) {
 
 /* serde_json reads a unit variant in map form too, {"Jwt":null}: one member, a variant's
  * name, null. *key gets the name; it is written as the name and is the name on the tape
- * entry tp (big: the glue takes the core's tape for such a meta, not JSON.parse). */
+ * entry tp (needs_tape: the glue takes the core's tape for such a meta, not JSON.parse). */
 static __attribute__((noinline)) int enum_map_form(schema_walk *w, jsmntok_t *t, jsmntok_t *key, uint32_t tp) {
     span_iter it;
     jsmntok_t val;
@@ -439,9 +438,7 @@ again:
         return emit(w, p, n, false);
     case ST_ENUM: {
         jsmntok_t key;
-        /* the envelope's enums only (serde's rule): the config and call options keep an enum's
-         * token in a slot and read it as a string */
-        if (t->type == JSMN_OBJECT && w->set == &ENV_SCHEMA_SET) {
+        if (t->type == JSMN_OBJECT && w->set->enum_map_form) {
             if ((rc = enum_map_form(w, t, &key, tp))) return rc;
             t = &key; p = tok_ptr(w, t); n = tok_len(t);
         }

@@ -48,6 +48,9 @@ typedef struct schema_set {
     const schema *schemas;
     const char *const *enums;        /* enum value lists (below) */
     uint8_t field_count;             /* fields[0 .. field_count) (for the tables' own tests) */
+    uint8_t enum_map_form;           /* an enum may also be serde's map form of a unit variant,
+                                      * {"Jwt":null} (the envelope's; the config and call options
+                                      * keep an enum's token in a slot and read it as a string) */
 } schema_set;
 
 static inline const char *schema_field_name(const schema_set *set, const schema_field *f) { return set->names + f->name; }
@@ -92,9 +95,9 @@ static inline const schema_field *schema_fields(const schema_set *set, const sch
 #define SCHEMA_STRICT 1
 #endif
 /* The set over name text `names`, field struct `fields` (of struct tag) and the two arrays. */
-#define SCHEMA_SET(names, tag, fields, schemas, enums) { (const char *)&names, (const schema_field *)&fields, schemas, enums, \
+#define SCHEMA_SET(names, tag, fields, schemas, enums, map_form) { (const char *)&names, (const schema_field *)&fields, schemas, enums, \
     (uint8_t)(sizeof(struct tag) / sizeof(schema_field) + 0 * sizeof(struct { \
-        _Static_assert(sizeof(struct tag) / sizeof(schema_field) < 256, "a set's fields are indexed by one byte"); char c; })) }
+        _Static_assert(sizeof(struct tag) / sizeof(schema_field) < 256, "a set's fields are indexed by one byte"); char c; })), map_form }
 #define SCHEMA_MAX_SLOTS  40
 #define SCHEMA_MAX_FRAMES 16     /* meta nests 6 deep at most; deeper frames are dropped */
 
