@@ -1498,7 +1498,7 @@ CERT_UNTRUSTED certificate chain is not trusted
 KEY_INVALID not a usable private key
 TLS_NO_CREDENTIALS no certificate or key configured
 TLS_HANDSHAKE TLS handshake failed`;
-// the first 53 details are the codec module's
+// the first 54 details are the codec module's
 const CODEC_DETAILS = `auto-fill needs 16 entropy bytes per envelope
 too many items
 item length runs past the input
@@ -1531,7 +1531,6 @@ invalid literal
 no tokens
 output
 map keys
-year outside 0000-9999 in UTC
 -0 is a float to serde_json
 token array
 tokenizer disagreed with validator

@@ -46,7 +46,6 @@
     X(NO_TOKENS,                                "no tokens") \
     X(OUTPUT,                                   "output") \
     X(MAP_KEYS,                                 "map keys") \
-    X(YEAR_OUTSIDE_0000_9999_IN_UTC,            "year outside 0000-9999 in UTC") \
     X(MINUS_ZERO_IS_A_FLOAT_TO_SERDE_JSON,      "-0 is a float to serde_json") \
     X(TOKEN_ARRAY,                              "token array") \
     X(TOKENIZER_DISAGREED_WITH_VALIDATOR,       "tokenizer disagreed with validator") \

@@ -135,7 +135,8 @@ int rfc3339_parse(const uint8_t *s, uint32_t n, q_time *out) {
 
     int64_t secs = days_from_civil(y400, f[1], f[2]) * 86400 +
                    (int64_t)(f[3] * 3600 + f[4] * 60 + f[5]) - off;
-    /* Within a day of 0000..9999, as four-digit years give: rfc3339_writable's span. */
+    /* Within a day of 0000..9999, as four-digit years give: rfc3339_writable's span, so every
+     * instant accepted here can be written back (the schema walk relies on it). */
     if (secs < UNIX_YEAR0 - 86400 || secs >= UNIX_YEAR10000 + 86400) return BAD;
     out->secs = secs;
     out->nanos = nanos;
@@ -149,7 +150,7 @@ static void put_digits(uint8_t *out, uint32_t v, uint32_t width) {
 
 /* Within a day of 0000..9999, the span rfc3339_parse gives: an offset can bring a four-digit
  * year to UTC year -1 or 10000, which chrono accepts and writes with a sign. */
-bool rfc3339_writable(q_time t) {
+static bool rfc3339_writable(q_time t) {
     return t.secs >= UNIX_YEAR0 - 86400 && t.secs < UNIX_YEAR10000 + 86400 && t.nanos < 2000000000u;
 }
 

@@ -23,12 +23,9 @@ typedef enum {
     RFC3339_PLUS00    /* 2024-01-02T03:04:05.123+00:00 (X-Qollective-Timestamp header form) */
 } rfc3339_style;
 
-/* true when t lies within a day of 0000..9999 (UTC years -1..10000), so rfc3339_format can
- * write it. */
-bool rfc3339_writable(q_time t);
-
 /* Writes t (as chrono: years -1 and 10000 as -0001 and +10000); returns bytes written
- * (<= RFC3339_MAX_LEN), or 0 when t is not writable. */
+ * (<= RFC3339_MAX_LEN), or 0 when t is not writable: outside a day of 0000..9999 (UTC years
+ * -1..10000), which only a host clock gives (rfc3339_parse refuses such instants). */
 uint32_t rfc3339_format(q_time t, rfc3339_style style, uint8_t out[RFC3339_MAX_LEN]);
 
 /* Host clock (milliseconds since the epoch, possibly fractional) to q_time. */

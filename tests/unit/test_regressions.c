@@ -51,7 +51,7 @@ static void f1_negative_zero_http_status(void **s) {
 /* ---- F2: a timestamp whose UTC instant leaves years 0000..9999 decodes, but never encodes --
  * rfc3339_parse accepts any offset; 0000-01-01T00:00:00+00:01 is 23:59 on 31 Dec of year -1
  * in UTC and 9999-12-31T23:59:59-00:01 is in year 10000. Decode accepts both, encoding the
- * decoded meta fails with INVALID_TIMESTAMP ("year outside 0000-9999 in UTC"): the canonical
+ * decoded meta failed with INVALID_TIMESTAMP (a check of the writer's range): the canonical
  * form is not total over what decode accepts, so a decoded reply cannot be re-sent.
  * Found by: fuzz_roundtrip in a 60 s run ("encode of a decoded envelope failed"). */
 static void f2_timestamp_outside_utc_year_range(void **s) {
