@@ -1,18 +1,23 @@
 // qollective-wasm glue: loads the raw core (.wasm), moves bytes in and out, and performs
 // the I/O the core decides on. No protocol logic lives here; see include/qollective.h.
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: false });
-const RECORD_WORDS = 14;
+// Numbers the C headers define (include/qollective.h, include/qollective/constants.h): each is named
+// here with its C name, and tests/js/constants.test.mjs holds it to the header's value.
+const RECORD_WORDS = 14;   // Q_DECODE_RECORD_WORDS
 const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
-const AUTOFILL = 1;
+const MESSAGE_CHARS = 200;   // Q_MAX_ERROR_MESSAGE_CHARS: error messages and log texts are cut there
+const AUTOFILL = 1;   // Q_ENCODE_AUTOFILL
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
-const ENTROPY_POOL = 4096;
+const ENTROPY_POOL = 4096;   // Q_GLUE_ENTROPY_POOL_BYTES
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
-const CORK_BYTES = 65536;
+const CORK_BYTES = 65536;   // Q_GLUE_WS_CORK_BYTES
 // (Node) strings of at least this many UTF-16 units go into the core as units (utf16Into): shorter
 // ones cost less through encodeInto when all ASCII (bench/string-input-ab.mjs)
-const UTF16_MIN_UNITS = 2048;
+const UTF16_MIN_UNITS = 2048;   // Q_GLUE_UTF16_MIN_UNITS
+// (the numbers above come first: esbuild puts a constant's value in its uses only while no
+// statement with effects, such as the two below, precedes it)
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
 
 /** The one error class: every failure the library reports is a QollectiveError. */
 export class QollectiveError extends Error {
@@ -566,7 +571,7 @@ function logField(k, v) {
   }
   if (k === 'headers') return Array.isArray(v) ? v.map((h) => String(Array.isArray(h) ? h[0] : h).slice(0, 64)) : undefined;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
-  return typeof v === 'string' ? v.slice(0, 200) : undefined;
+  return typeof v === 'string' ? v.slice(0, MESSAGE_CHARS) : undefined;
 }
 function logRecord(level, event, fields) {
   const r = { level, event };
@@ -1737,7 +1742,7 @@ const STATUS_NAMES = CODEC_MESSAGES.split('\n').map((l) => l.split(' ')[0]);
 const MESSAGE_OF = Object.fromEntries(MESSAGES.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const DETAIL_OF = DETAILS.split('\n');
 function messageText(m) {
-  // "\x03\x02" (no id): U+0000 in a server's text (Q_MARK_NUL). At most 200 characters, counted as
+  // "\x03\x02" (no id): U+0000 in a server's text (Q_MARK_NUL). At most MESSAGE_CHARS characters, counted as
   // Rust's chars() counts them (Q_MAX_ERROR_MESSAGE_CHARS, wire-format.md §6), whole ones.
-  return [...m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name = STATUS_NAMES[name] || name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0')].slice(0, 200).join('');
+  return [...m.replace(/\x01(\w*)\x02?|\x03(\d*)\x02?/g, (_, name, id) => name !== undefined ? MESSAGE_OF[name = STATUS_NAMES[name] || name] ?? name : id ? DETAIL_OF[id - 1] || `detail ${id}` : '\0')].slice(0, MESSAGE_CHARS).join('');
 }

@@ -89,6 +89,14 @@
 #define Q_SIGNATURE_KEY_ID_MAX_BYTES  64         /* security.signature_key_id (an RFC 9421 keyid) */
 #define Q_SIGNATURE_LABEL             "sig1"     /* the Signature-Input / Signature member name */
 
+/* ---- Glue (js-glue/qollective.js): the host's own settings. The glue names each as a constant
+ * (`const NAME = value;   // Q_...`), and tests/js/constants.test.mjs holds it to the value here. */
+#define Q_GLUE_ENTROPY_POOL_BYTES     4096       /* random bytes per io.random() call (getRandomValues costs
+                                                    the same for 16 B as for 4 KB) */
+#define Q_GLUE_WS_CORK_BYTES          65536      /* frame bytes a corked `ws` socket collects before writing */
+#define Q_GLUE_UTF16_MIN_UNITS        2048       /* (Node) strings of at least this many UTF-16 units go into
+                                                    the core as units (bench/string-input-ab.mjs) */
+
 /* ---- Identity ------------------------------------------------------------- */
 #define Q_CLIENT_NAME                 "qollective-wasm"
 #define Q_CLIENT_VERSION              "0.1.0"

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { WASM } from '../js/module.mjs';
+import { C } from '../js/c-constants.mjs';
 import { generate, wrap, FIXED_COUNT } from './gen.mjs';
 import { trimWs } from './bytes.mjs';
 
@@ -18,11 +18,10 @@ const SEED = Number(process.env.CONFORMANCE_SEED || 20240301);
 
 // Nesting levels a whole document may have: Q_DEFAULT_MAX_DEPTH, read from the header so the
 // test follows the constant. In a payload one level less: the envelope object is a level.
-const MAX_DEPTH = Number(/#define\s+Q_DEFAULT_MAX_DEPTH\s+(\d+)/.exec(
-  readFileSync(new URL('../../include/qollective/constants.h', import.meta.url), 'utf8'))[1]);
+const MAX_DEPTH = C.Q_DEFAULT_MAX_DEPTH;
 const PAYLOAD_MAX_NESTING = MAX_DEPTH - 1;
 const SERDE_MAX_NESTING = 127;       // serde_json fails on the 128th nested container of a body
-const MAX_ENVELOPE = 1048576;        // Q_DEFAULT_MAX_ENVELOPE_BYTES
+const MAX_ENVELOPE = C.Q_DEFAULT_MAX_ENVELOPE_BYTES;
 
 const q = await Qollective.load(WASM);
 const fatal = new TextDecoder('utf-8', { fatal: true });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { startRestServer } from '../servers/rest-server.mjs';
+import { C } from './c-constants.mjs';
 
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const TOKEN = 'tok-SECRET-123';
@@ -52,7 +53,7 @@ function checkError(err, label) {
   assert.equal(typeof err.code, 'string', label);
   assert.ok(err.code.length > 0, label);
   assert.equal(typeof err.type, 'string', label);
-  assert.ok(err.message.length > 0 && err.message.length <= 200, `${label}: message of ${err.message.length} chars`);
+  assert.ok(err.message.length > 0 && err.message.length <= C.Q_MAX_ERROR_MESSAGE_CHARS, `${label}: message of ${err.message.length} chars`);
   assert.ok(['none', 'exponential', 'linear', 'immediate'].includes(err.retryPolicy), label);
   const text = everything(err);
   for (const s of [TOKEN, SECRET, `Bearer ${TOKEN}`]) assert.ok(!text.includes(s), `${label}: error carries ${s}: ${text.slice(0, 300)}`);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadVectors } from './vectors.mjs';
 import { WASM, MODULE, GLUE } from './module.mjs';
+import { C } from './c-constants.mjs';
 
 const { Qollective, QollectiveError } = await import(GLUE);
 
@@ -104,7 +105,7 @@ test('every malformed input yields its named error through the real .wasm, no tr
     assert.equal(err.path, c.path, `line ${c.line}`);
     assert.equal(err.type, 'validation');
     assert.equal(err.retryable, false);
-    assert.ok(err.message.length <= 200);
+    assert.ok(err.message.length <= C.Q_MAX_ERROR_MESSAGE_CHARS);
   }
   // the instance is still healthy afterwards
   assert.equal(q.decode('{"meta":{},"payload":1}').payload, 1);
@@ -170,12 +171,12 @@ test('memory stays flat over many calls', () => {
 });
 
 test('a 1 MiB envelope decodes; one byte over the default limit is TOO_LARGE', () => {
-  const filler = 'x'.repeat(1048576 - 40);
+  const filler = 'x'.repeat(C.Q_DEFAULT_MAX_ENVELOPE_BYTES - 40);
   const ok = `{"meta":{},"payload":"${filler}"}`;
   const okBytes = te.encode(ok);
-  assert.ok(okBytes.length <= 1048576);
+  assert.ok(okBytes.length <= C.Q_DEFAULT_MAX_ENVELOPE_BYTES);
   assert.equal(q.decode(okBytes).payloadBytes.length, filler.length + 2);
-  const over = te.encode(`{"meta":{},"payload":"${'x'.repeat(1048576)}"}`);
+  const over = te.encode(`{"meta":{},"payload":"${'x'.repeat(C.Q_DEFAULT_MAX_ENVELOPE_BYTES)}"}`);
   assert.throws(() => q.decode(over), { code: 'TOO_LARGE' });
 });
 

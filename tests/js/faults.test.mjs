@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Qollective, QollectiveError } from '../../js-glue/qollective.js';
 import { startRestServer } from '../servers/rest-server.mjs';
+import { C } from './c-constants.mjs';
 
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -83,7 +84,7 @@ function ledger() {
     for (const r of results) {
       if (r.status === 'rejected') {
         assert.ok(r.reason instanceof QollectiveError, `a ${r.reason?.constructor?.name}: ${r.reason?.message}`);
-        assert.ok(r.reason.message.length <= 200);
+        assert.ok(r.reason.message.length <= C.Q_MAX_ERROR_MESSAGE_CHARS);
       }
     }
     await sleep(30);  // an attempt started by a stray timer would show up now

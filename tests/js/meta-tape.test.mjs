@@ -10,15 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { WASM, GLUE } from './module.mjs';
+import { C } from './c-constants.mjs';
 import { requestMeta, compactFullMeta, fullMeta, rng } from '../../bench/codec-data.mjs';
 import { expectedMeta, expectedMetaOf, orderText } from './lossless-meta.mjs';
 
 const { Qollective } = await import(GLUE);
 const q = await Qollective.load(WASM);
 const te = new TextEncoder();
-const RECORD_WORDS = 14;   // Q_DECODE_RECORD_WORDS
+const RECORD_WORDS = C.Q_DECODE_RECORD_WORDS;
 const QT = { OBJECT: 1, ARRAY: 2, STRING: 3, PRIMITIVE: 4, FIELD: 5, KEY: 6, RAW: 7, BIG: 8 };   // include/qollective.h
-const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
+const TAPE_WORDS = C.Q_DECODE_TAPE_WORDS;
 
 /** The tape words of decoding envelope text (raw exports), and where its meta starts. */
 function tapeOf(text) {
