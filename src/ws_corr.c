@@ -31,19 +31,13 @@ static void list_unlink(ws_corr *t, ws_list *l, uint32_t s) {
     l->len--;
 }
 
-static void list_push_back(ws_corr *t, ws_list *l, uint32_t s) {
+/* Links s into l before slot `at` (WS_NIL: at the back), list_unlink's inverse: a new or written
+ * request goes to the back, an unwritten one before the queue's head. */
+static void list_insert(ws_corr *t, ws_list *l, uint32_t s, uint32_t at) {
     ws_req *r = &t->e[s];
-    r->next = WS_NIL; r->prev = l->tail;
-    if (l->tail != WS_NIL) t->e[l->tail].next = s; else l->head = s;
-    l->tail = s;
-    l->len++;
-}
-
-static void list_push_front(ws_corr *t, ws_list *l, uint32_t s) {
-    ws_req *r = &t->e[s];
-    r->prev = WS_NIL; r->next = l->head;
-    if (l->head != WS_NIL) t->e[l->head].prev = s; else l->tail = s;
-    l->head = s;
+    r->next = at; r->prev = at != WS_NIL ? t->e[at].prev : l->tail;
+    if (r->prev != WS_NIL) t->e[r->prev].next = s; else l->head = s;
+    if (at != WS_NIL) t->e[at].prev = s; else l->tail = s;
     l->len++;
 }
 
@@ -210,7 +204,7 @@ int ws_corr_add(ws_corr *t, const uint8_t id[16], double deadline_ms, bool idemp
     r->state = WR_QUEUED;
     r->idempotent = idempotent;
     r->writes = 0;
-    list_push_back(t, &t->queued, s);
+    list_insert(t, &t->queued, s, WS_NIL);
     deadline_add(t, s);
     t->index[at] = s + 1;
     t->live++;
@@ -232,7 +226,7 @@ void ws_corr_written(ws_corr *t, uint32_t s) {
     list_unlink(t, &t->queued, s);
     t->e[s].state = WR_WRITTEN;
     if (t->e[s].writes < 255) t->e[s].writes++;
-    list_push_back(t, &t->written, s);
+    list_insert(t, &t->written, s, WS_NIL);
 }
 
 void ws_corr_tombstone(ws_corr *t, uint32_t s) {
@@ -244,7 +238,7 @@ void ws_corr_tombstone(ws_corr *t, uint32_t s) {
 void ws_corr_unwrite(ws_corr *t, uint32_t s) {
     list_unlink(t, &t->written, s);
     t->e[s].state = WR_QUEUED;
-    list_push_front(t, &t->queued, s);
+    list_insert(t, &t->queued, s, t->queued.head);
 }
 
 void ws_corr_remove(ws_corr *t, uint32_t s) {
