@@ -7,6 +7,11 @@ const RECORD_WORDS = 14;   // Q_DECODE_RECORD_WORDS
 const TAPE_WORDS = 3072;   // Q_DECODE_TAPE_WORDS
 const MESSAGE_CHARS = 200;   // Q_MAX_ERROR_MESSAGE_CHARS: error messages and log texts are cut there
 const AUTOFILL = 1;   // Q_ENCODE_AUTOFILL
+// random bytes (q_entropy) a call needs: a request id's, a jitter seed, a REST request's, a signature's
+const REQUEST_ID_BYTES = 16;   // Q_ENTROPY_REQUEST_ID_BYTES
+const SEED_BYTES = 4;   // Q_ENTROPY_SEED_BYTES
+const PREPARE_BYTES = 20;   // Q_ENTROPY_PREPARE_BYTES
+const SIGN_BYTES = 32;   // Q_ENTROPY_BYTES
 // random bytes fetched per io.random() call (getRandomValues costs the same for 16 B as for 4 KB)
 const ENTROPY_POOL = 4096;   // Q_GLUE_ENTROPY_POOL_BYTES
 // bytes of frames a corked `ws` socket collects before they are written (see Socket._send)
@@ -441,7 +446,7 @@ export class Qollective {
   encode(env, options = {}, client = -1) {
     const parts = encodeParts(env);
     const autofill = options?.autofill ? AUTOFILL : 0;
-    if (autofill) this._entropy(16);
+    if (autofill) this._entropy(REQUEST_ID_BYTES);
     const [m, p, e] = this._input(parts);
     this._check(this.x.q_envelope_encode(m, p, e, autofill, this.io.now(), client));
     return this._out();
@@ -468,7 +473,7 @@ export class Qollective {
     }
     const n = this._inputFramed(parts);
     const autofill = options?.autofill ? AUTOFILL : 0;
-    if (autofill) this._entropy(16 * list.length);
+    if (autofill) this._entropy(REQUEST_ID_BYTES * list.length);
     const count = this._check(this.x.q_envelope_encode_batch(n, autofill, this.io.now(), client));
     const out = this._out(), odv = new DataView(out.buffer), res = [];
     for (let i = 0, p = 0; i < count; i++) { const n = odv.getUint32(p, true); res.push(out.subarray(p + 4, p + 4 + n)); p += 4 + n; }
@@ -614,7 +619,7 @@ export class Client {
     if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw typeError('socket: url must be a string or URL');
     if (options?.WebSocket) this._WebSocket = options.WebSocket;
     this._maxBytes ??= this.config.websocket.max_message_bytes;
-    q._entropy(4);
+    q._entropy(SEED_BYTES);
     const [n] = q._input([url === undefined ? '' : String(url)]);
     let sh;
     try { sh = q._check(q.x.q_ws_open(h, n, q.io.now())); } catch (e) {
@@ -789,7 +794,7 @@ export class Client {
   /** TLS module: signs SHA-256(data) with the client's key (ECDSA P-256: raw r||s; RSA: PKCS#1 v1.5). */
   sign(data) {
     if (globalThis.QOLLECTIVE_REST_ONLY) return this.q._tls();
-    if (this.q.hasTls) this.q._entropy(32);
+    if (this.q.hasTls) this.q._entropy(SIGN_BYTES);
     this.q._tls('sign', this._live(), [data]);
     return this.q._out();
   }
@@ -797,7 +802,7 @@ export class Client {
   _signHandshake(url) {
     if (globalThis.QOLLECTIVE_REST_ONLY) throw noTls();
     const q = this.q;
-    q._entropy(32);
+    q._entropy(SIGN_BYTES);
     q._tls('sign_handshake', this._live(), [url], q.io.now());
     return Object.fromEntries(JSON.parse(q._outText()));   // `ws` takes an object
   }
@@ -843,7 +848,7 @@ export class Client {
     if (options.timeout !== undefined) opts.timeout_ms = options.timeout;
     if (options.headers) opts.headers = options.headers;
     if (options.idempotent !== undefined) opts.idempotent = options.idempotent;
-    q._entropy(q.hasTls ? 52 : 20);   // TLS module: 32 more seed the signature (security.sign_requests)
+    q._entropy(q.hasTls ? PREPARE_BYTES + SIGN_BYTES : PREPARE_BYTES);   // TLS module: the signature's seed too (security.sign_requests)
     const [m, p, o] = q._input([meta, payload, toJson(opts, 'options', 1)]);
     let len;
     try { len = q._check(x.q_rest_prepare(h, m, p, o, q.io.now())); } catch (e) {
@@ -893,7 +898,7 @@ export class Client {
           stop.removeEventListener('abort', onAbort);
         }
         if (hop) {
-          if (q.hasTls) q._entropy(32);   // a hop to the same origin is signed again (security.sign_requests)
+          if (q.hasTls) q._entropy(SIGN_BYTES);   // a hop to the same origin is signed again (security.sign_requests)
           const [u, l] = q._input([url, hop.headers.get('location') || '']);
           act = this._act(x.q_rest_redirect(h, id, hop.type === 'opaqueredirect' ? 0 : hop.status, u, l, q.io.now()));
           if (act.action !== 'redirect') break;
@@ -1039,7 +1044,7 @@ export class Socket {
       return Promise.reject(new QollectiveError({ type: 'aborted', code: 'ABORTED', message: 'aborted by the caller before sending', source: 'local' }, signal.reason));
     }
     const [meta, payload] = encodeParts(envelope);
-    q._entropy(16);
+    q._entropy(REQUEST_ID_BYTES);
     const [m, p] = q._input([meta, payload]);
     const idem = options.idempotent === undefined ? -1 : options.idempotent ? 1 : 0;
     let entry;

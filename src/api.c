@@ -155,9 +155,9 @@ __attribute__((noinline)) static int32_t encode_items(uint64_t len, uint32_t met
     while (batch ? pos < len : count == 0) {
         if (batch && (!next_item(I, (uint32_t)len, count, &pos, &moff, &mlen) || !next_item(I, (uint32_t)len, count, &pos, &poff, &plen)))
             return call_end(I, I->err.status);
-        if (!entropy_ok(I, flags, (uint64_t)(count + 1) * 16)) return call_end(I, Q_ERR(BAD_ARGUMENT));
+        if (!entropy_ok(I, flags, (uint64_t)(count + 1) * Q_ENTROPY_REQUEST_ID_BYTES)) return call_end(I, Q_ERR(BAD_ARGUMENT));
         env_autofill af;
-        autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * 16 : NULL, &af);
+        autofill_of(c, flags, now_ms, I->entropy ? I->entropy + count * Q_ENTROPY_REQUEST_ID_BYTES : NULL, &af);
         uint32_t at = out.len;
         if (batch) {
             if (q_buf_reserve(&out, 4)) return call_end(I, Q_ERR(OUT_OF_MEMORY));

@@ -13,7 +13,7 @@ Q_EXPORT(q_rest_prepare) int32_t q_rest_prepare(int32_t client, uint32_t meta_le
     q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, (uint64_t)meta_len + payload_len + options_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 20) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(PREPARE_NEEDS_20_ENTROPY_BYTES)));
+    if (I->entropy_cap < Q_ENTROPY_PREPARE_BYTES) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(PREPARE_NEEDS_20_ENTROPY_BYTES)));
     q_buf out = {0};
     uint32_t plan_len = 0;
     const uint8_t *in = I->in;

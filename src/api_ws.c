@@ -38,7 +38,7 @@ Q_EXPORT(q_ws_open) int32_t q_ws_open(int32_t client, uint32_t url_len, double n
     q_client *c = client_at(I, client, now_ms);
     if (!c) return call_end(I, Q_ERR(BAD_HANDLE));
     if (!input_ok(I, url_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 4) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(OPEN_NEEDS_4_ENTROPY_BYTES)));
+    if (I->entropy_cap < Q_ENTROPY_SEED_BYTES) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(OPEN_NEEDS_4_ENTROPY_BYTES)));
     uint32_t seed = (uint32_t)I->entropy[0] | (uint32_t)I->entropy[1] << 8 | (uint32_t)I->entropy[2] << 16 | (uint32_t)I->entropy[3] << 24;
     ws_out o = { 0 };
     int32_t h = -1;
@@ -52,7 +52,7 @@ Q_EXPORT(q_ws_request) int32_t q_ws_request(int32_t client, int32_t sock, uint32
     BEGIN();
     SOCKET();
     if (!input_ok(I, (uint64_t)meta_len + payload_len)) return call_end(I, Q_ERR(BAD_ARGUMENT));
-    if (I->entropy_cap < 16) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(REQUEST_NEEDS_16_ENTROPY_BYTES)));
+    if (I->entropy_cap < Q_ENTROPY_REQUEST_ID_BYTES) return call_end(I, q_fail(&I->err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, QD(REQUEST_NEEDS_16_ENTROPY_BYTES)));
     int rc = ws_sock_request(s, sock, &c->cfg, I->in, meta_len, I->in + meta_len, payload_len, timeout_ms,
                              idempotent < 0 ? -1 : idempotent > 0, I->entropy, now_ms, &o, &I->err);
     return actions_end(I, rc, &o);

@@ -137,12 +137,12 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     uint8_t body_sha256[32];
     if (cfg->sign_requests) {
         q_instance *I = instance();
-        if (I->entropy_cap < 20 + Q_ENTROPY_BYTES)
+        if (I->entropy_cap < Q_ENTROPY_PREPARE_BYTES + Q_ENTROPY_BYTES)
             return q_fail(err, Q_ERR(BAD_ARGUMENT), Q_NO_OFFSET, NULL, "a signed request needs 52 entropy bytes");
         if (has_body) tls_sha256(env.ptr, env.len, body_sha256);
         rc = tls_sign_message(c, config_method_name(method), url.ptr, url.len, has_body ? body_sha256 : NULL, request_id,
-                              UUID_TEXT_LEN, now_ms, random + 20, I->entropy_cap - 20, out, false, err);
-        q_wipe(I->entropy + 20, I->entropy_cap - 20);   /* never reuse a seed */
+                              UUID_TEXT_LEN, now_ms, random + Q_ENTROPY_PREPARE_BYTES, I->entropy_cap - Q_ENTROPY_PREPARE_BYTES, out, false, err);
+        q_wipe(I->entropy + Q_ENTROPY_PREPARE_BYTES, I->entropy_cap - Q_ENTROPY_PREPARE_BYTES);   /* never reuse a seed */
         if (rc) return rc;
     }
 #endif
@@ -158,7 +158,8 @@ static int prepare(q_client *c, const uint8_t *meta, uint32_t meta_len, const ui
     e->had_body = has_body;
     e->retry_ok = method == HM_GET || method == HM_PUT || method == HM_DELETE || cfg->retry_non_idempotent || idempotent_override;
     e->deadline_ms = now_ms + timeout;
-    e->seed = (uint32_t)random[16] | (uint32_t)random[17] << 8 | (uint32_t)random[18] << 16 | (uint32_t)random[19] << 24;
+    const uint8_t *seed = random + Q_ENTROPY_REQUEST_ID_BYTES;   /* after the id's bytes */
+    e->seed = (uint32_t)seed[0] | (uint32_t)seed[1] << 8 | (uint32_t)seed[2] << 16 | (uint32_t)seed[3] << 24;
 
     /* deadlines are integral milliseconds */
     uint64_t deadline = e->deadline_ms < 0 ? 0 : (uint64_t)e->deadline_ms;

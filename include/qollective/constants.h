@@ -76,7 +76,13 @@
 #define Q_DEFAULT_MEMORY_LIMIT_BYTES  (256u * 1024u * 1024u) /* arena cap unless configured */
 #define Q_MIN_MEMORY_LIMIT_BYTES      (1u * 1024u * 1024u)
 #define Q_SCRATCH_CHUNK_BYTES         65536      /* scratch grows in chunks at least this big */
-#define Q_ENTROPY_BYTES               32         /* host-supplied random bytes per call */
+#define Q_ENTROPY_BYTES               32         /* host-supplied random bytes per call that signs (its seed) */
+/* Random bytes (q_entropy) the other calls need: a request id's random bits (UUID v4/v7) per
+ * auto-filled envelope and per WebSocket request; a jitter seed for a socket's reconnect backoff
+ * (q_ws_open) and, after the id, for a REST request's retries (q_rest_prepare). */
+#define Q_ENTROPY_REQUEST_ID_BYTES    16
+#define Q_ENTROPY_SEED_BYTES          4
+#define Q_ENTROPY_PREPARE_BYTES       (Q_ENTROPY_REQUEST_ID_BYTES + Q_ENTROPY_SEED_BYTES)
 #define Q_ERROR_JSON_BYTES            4096       /* the serialized error record never exceeds this (room for
                                                     200 escaped U+0000 in a message, 12 bytes each) */
 
