@@ -4,7 +4,7 @@
 # prints Ir a call for encode and decode of the compact-full, request and full metas.
 BENCH_CORE_N   ?= 2000
 BENCH_CORE_OPT ?= -O2
-BENCH_CORE_DIR := build/bench-core
+BENCH_CORE_DIR ?= build/bench-core
 
 $(BENCH_CORE_DIR)/core-calls: bench/core-calls.c mk/bench-core.mk $(CODEC_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)

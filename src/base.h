@@ -56,6 +56,9 @@ static inline uint64_t q_load64(const void *p) { uint64_t v; __builtin_memcpy(&v
 /* Overwrites secrets so the optimizer cannot drop the store. */
 void q_wipe(void *p, size_t n);
 
+/* true when the n bytes at a equal those at b (a key and a schema's name, compared where the
+ * key stands: 4 bytes a step, then the rest). */
+bool q_same_bytes(const uint8_t *a, const char *b, uint32_t n);
 /* true when the n bytes at p equal the NUL-terminated literal: its length first (a constant
  * for a literal), then one q_memcmp, which every module links anyway. */
 static inline bool q_bytes_eq(const uint8_t *p, size_t n, const char *lit) { return q_strlen(lit) == n && !q_memcmp(p, lit, n); }

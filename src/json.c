@@ -212,7 +212,7 @@ static NOINLINE uint32_t scan_utf8(const uint8_t *in, uint32_t len, uint32_t p, 
 }
 
 /* p is just past the opening quote; returns the position past the closing quote, or 0. */
-static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, q_error *err) {
+static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, q_error *err, int *escaped) {
     for (;;) {
         uint8_t c;
 #ifdef STEP16
@@ -237,7 +237,7 @@ static inline uint32_t scan_string(const uint8_t *in, uint32_t len, uint32_t p, 
     special:
         c = in[p];
         if (LIKELY(c == '"')) return p + 1;
-        if (c == '\\') p = scan_escape(in, len, p, err);
+        if (c == '\\') { p = scan_escape(in, len, p, err); if (escaped) *escaped = 1; }
         else if (c < 0x20) return fail0(err, Q_ERR(JSON_CONTROL_CHAR), p, NULL);
         else p = scan_utf8(in, len, p, err);
         if (UNLIKELY(!p)) return 0;
@@ -254,10 +254,10 @@ static ALWAYS_INLINE uint32_t scan_string_short(const uint8_t *in, uint32_t len,
         uint32_t m = str_special16(in + p);
         if (m) { uint32_t q = p + (uint32_t)__builtin_ctz(m); if (LIKELY(in[q] == '"')) return q + 1; }
     }
-    return json_scan_string(in, len, p - 1, err);
+    return json_scan_string(in, len, p - 1, err, NULL);
 }
 #else
-#define scan_string_short(in, len, p, err) json_scan_string(in, len, (p) - 1, err)
+#define scan_string_short(in, len, p, err) json_scan_string(in, len, (p) - 1, err, NULL)
 #endif
 /* (Both call json_scan_string, not scan_string: scan_string then has one caller and is inlined
  * there, so a string the schema walks read through json_scan_string costs one call, not two.) */
@@ -430,8 +430,8 @@ done:
 #undef SKIP_WS
 }
 
-uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err) {
-    return scan_string(in, len, pos + 1, err);
+uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err, int *escaped) {
+    return scan_string(in, len, pos + 1, err, escaped);
 }
 
 uint32_t json_skip_ws(const uint8_t *in, uint32_t len, uint32_t pos) {

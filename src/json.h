@@ -22,8 +22,10 @@ int json_scan_value(const uint8_t *in, uint32_t len, uint32_t pos, uint32_t dept
                     uint32_t max_depth, uint32_t *end, q_error *err);
 
 /* The fast path of json_scan_value for the string whose opening quote is at in[pos]: the index
- * just past its closing quote, or 0 with err set. */
-uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err);
+ * just past its closing quote, or 0 with err set. *escaped (unless NULL; the caller clears it)
+ * is set to 1 when the body holds an escape (a token's size, span.h: the schema walks never look
+ * for a backslash again). */
+uint32_t json_scan_string(const uint8_t *in, uint32_t len, uint32_t pos, q_error *err, int *escaped);
 
 /* Validates a whole document: whitespace, exactly one value, whitespace, end of input.
  * Empty input -> JSON_EMPTY; extra data -> JSON_TRAILING. */

@@ -22,6 +22,13 @@ void *q_memmove(void *dst, const void *src, size_t n) { return memmove(dst, src,
 void *q_memset(void *dst, int c, size_t n) { return memset(dst, c, n); }
 int q_memcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 
+bool q_same_bytes(const uint8_t *a, const char *b, uint32_t n) {
+    uint32_t j = 0;
+    while (j + 4 <= n && q_load32(a + j) == q_load32(b + j)) j += 4;
+    while (j < n && a[j] == (uint8_t)b[j]) j++;
+    return j == n;
+}
+
 void q_wipe(void *p, size_t n) {
     volatile uint8_t *v = p;
     while (n--) *v++ = 0;

@@ -40,8 +40,8 @@ static inline __attribute__((always_inline)) uint32_t push_field_inline(schema_w
     return saved;
 }
 
-/* Inlined where each present field is checked (a call less a member, +67 raw); a call elsewhere. */
-static uint32_t path_push_field(schema_walk *w, const schema_field *f) { return push_field_inline(w, f); }
+/* Inlined where each present field is checked (a call less a member, +67 raw); push elsewhere. */
+#define path_push_field(w, f) push(w, schema_field_name((w)->set, f), (f)->name_len, -1)
 
 /* Map keys are user data: shown only when short and plain, else as "[key]". */
 static uint32_t path_push_key(schema_walk *w, const jsmntok_t *key) {
@@ -129,10 +129,8 @@ static inline __attribute__((always_inline)) int emit(schema_walk *w, const void
 static int emit_c_out(schema_walk *w, char c) { return emit_out(w, &c, 1, false); }
 static int emit_c(schema_walk *w, char c) { return w->out ? emit_c_out(w, c) : Q_OK; }
 
-static bool has_backslash(const uint8_t *p, uint32_t n) {
-    for (uint32_t k = 0; k < n; k++) if (p[k] == '\\') return true;
-    return false;
-}
+/* Whether a string token read by the walk (span.h) holds an escape: its scanner said so. */
+static inline bool escaped(const jsmntok_t *t) { return t->size != 0; }
 
 /* ---- canonical check (validating walks with w->canon set, schema.h) ------------- */
 
@@ -147,7 +145,7 @@ static void canon_member(schema_walk *w, const jsmntok_t *key, uint32_t at, uint
 /* A string the writer copies as it is: plain, or each escape one the writer writes the same way
  * (the token re-escaped by jw_string_token, as the writer does, into scratch, and compared). */
 static int canon_string(schema_walk *w, const jsmntok_t *t) {
-    if (!has_backslash(tok_ptr(w, t), tok_len(t))) return Q_OK;
+    if (!escaped(t)) return Q_OK;
     const uint8_t *tok = tok_ptr(w, t) - 1;
     uint32_t n = tok_len(t) + 2;
     q_buf b = {0};
@@ -221,7 +219,7 @@ static int emit_raw_compact(schema_walk *w, const jsmntok_t *t) {
 static const uint8_t *tok_decoded(schema_walk *w, const jsmntok_t *t, uint32_t *n) {
     uint32_t len = tok_len(t);
     *n = len;
-    if (!has_backslash(tok_ptr(w, t), len)) return tok_ptr(w, t);
+    if (!escaped(t)) return tok_ptr(w, t);
     uint8_t *buf = scratch_alloc(len + 1);
     if (!buf) return NULL;
     *n = json_unescape(tok_ptr(w, t), len, buf);
@@ -316,7 +314,7 @@ static int key_seen(schema_walk *w, map_keys *m, const jsmntok_t *key) {
     const uint8_t *kp = tok_ptr(w, key);
     uint32_t kl = tok_len(key), s = json_string_hash(kp, kl) & (m->cap - 1);
     while (m->slot[s] >= 0) {
-        uint32_t o = (uint32_t)m->slot[s], oe = json_scan_string(w->js, w->len, o - 1, w->err) - 1;   /* from its opening quote */
+        uint32_t o = (uint32_t)m->slot[s], oe = json_scan_string(w->js, w->len, o - 1, w->err, NULL) - 1;   /* from its opening quote */
         if (json_strings_equal(kp, kl, w->js + o, oe - o)) return fail_at(w, Q_ERR(DUPLICATE_KEY), key, NULL);
         s = (s + 1) & (m->cap - 1);
     }
@@ -376,7 +374,7 @@ again:
          * fails and holds one is parsed again, decoded */
         for (const uint8_t *d = p;;) {
             if (!(type == ST_UUID ? uuid_parse(d, n, u) : rfc3339_parse(d, n, &tm))) break;
-            if (d != p || !has_backslash(p, n)) return fail_at(w, type == ST_UUID ? Q_ERR(INVALID_UUID) : Q_ERR(INVALID_TIMESTAMP), t, NULL);
+            if (d != p || !escaped(t)) return fail_at(w, type == ST_UUID ? Q_ERR(INVALID_UUID) : Q_ERR(INVALID_TIMESTAMP), t, NULL);
             if (!(d = tok_decoded(w, t, &n))) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
         }
         if (type == ST_UUID) {
@@ -442,12 +440,12 @@ again:
             t = &key; p = tok_ptr(w, t); n = tok_len(t);
         }
         if (t->type != JSMN_STRING) break;
-        bool escaped = has_backslash(p, n);
+        bool esc = escaped(t);
         uint32_t vl;
         for (const char *v = w->set->enums[sub]; *v; v += vl + 1) {
-            vl = (uint32_t)q_strlen(v);
-            if (escaped ? json_strings_equal(p, n, (const uint8_t *)v, vl) : q_bytes_eq(p, n, v)) {
-                if (escaped) w->canon = false;   /* the writer writes the plain name */
+            vl = (uint32_t)q_strlen(v);   /* once a value: its length, then its bytes */
+            if (esc ? json_strings_equal(p, n, (const uint8_t *)v, vl) : vl == n && q_same_bytes(p, v, n)) {
+                if (esc) w->canon = false;   /* the writer writes the plain name */
                 return emit(w, v, vl, true);
             }
         }
@@ -505,26 +503,20 @@ again:
     return fail_at(w, Q_ERR(TYPE_MISMATCH), t, type_name(type));
 }
 
-/* Keys usually arrive in the schema's own order (servers and our encoder write the Rust
- * struct's order), so the search starts after the previous match: one compare per key, and
- * only names of the key's length are compared at all. */
+/* The field a key names, searched from the hint on (keys usually come in the schema's order,
+ * servers and our encoder write the Rust struct's: the next present field is near), by length
+ * first; names hold no backslash, so an escaped key can only match a shorter name, after
+ * decoding. -1 when none. */
 static int find_field(schema_walk *w, const schema_field *fields, int n, const jsmntok_t *key, int hint) {
     const uint8_t *kp = tok_ptr(w, key);
     uint32_t kl = tok_len(key);
     const char *names = w->set->names;
+    bool esc = escaped(key);
     for (int k = 0, f = hint; k < n; k++, f = f + 1 < n ? f + 1 : 0) {
-        const schema_field *fd = &fields[f];
-        if (fd->name_len != kl) continue;
-        const char *name = names + fd->name;
-        uint32_t j = 0;
-        while (j + 4 <= kl && q_load32(kp + j) == q_load32(name + j)) j += 4;   /* 4 bytes a step, then the rest */
-        while (j < kl && kp[j] == (uint8_t)name[j]) j++;
-        if (j == kl) return f;
+        const char *name = names + fields[f].name;
+        uint32_t nl = fields[f].name_len;
+        if (esc ? kl > nl && json_strings_equal(kp, kl, (const uint8_t *)name, nl) : kl == nl && q_same_bytes(kp, name, kl)) return f;
     }
-    /* names hold no backslash, so only a longer, escaped key can still match after decoding */
-    if (!has_backslash(kp, kl)) return -1;
-    for (int f = 0; f < n; f++)
-        if (kl > fields[f].name_len && json_strings_equal(kp, kl, (const uint8_t *)names + fields[f].name, fields[f].name_len)) return f;
     return -1;
 }
 
@@ -564,10 +556,10 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         members++;
         /* a key spelled as its field's name is told by the field's index in the set (the glue
          * keeps the name); any other key (unknown, escaped) by its text */
-        tape_inline(w, f >= 0 && tok_len(&key) == fields[f].name_len ? QT_FIELD | (uint32_t)(s->first + f) << 8 : QT_KEY,
+        tape_inline(w, f >= 0 && !escaped(&key) ? QT_FIELD | (uint32_t)(s->first + f) << 8 : QT_KEY,
              (uint32_t)key.start, tok_len(&key));
         /* checking: every key known, plain, in schema order (the writer drops the others) */
-        if (w->canon && (f <= last || tok_len(&key) != fields[f].name_len)) w->canon = false;
+        if (w->canon && (f <= last || escaped(&key))) w->canon = false;
         if (f < 0) {
             if (SCHEMA_STRICT && s->strict) {
                 uint32_t saved = path_push_key(w, &key);
@@ -601,11 +593,12 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
      * validating: only the absent ones are left */
     bool first = true;
     if ((rc = emit_c(w, '{'))) return rc;
-    for (int f = 0; f < s->count; f++) {
+    /* the fields by their bits, in order: all of them, or only the absent ones */
+    for (uint32_t todo = (uint32_t)((1ull << s->count) - 1) & (w->out ? ~0u : ~seen); todo; todo &= todo - 1) {
+        int f = __builtin_ctz(todo);
         const schema_field *fd = &fields[f];
-        jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;
-        if (v && !w->out) continue;
-        if (!v && !w->out && !(fd->flags & SF_REQUIRED)) {
+        jsmntok_t *v = seen >> f & 1 ? &found[f] : NULL;   /* validating: NULL (absent) */
+        if (!w->out && !(fd->flags & SF_REQUIRED)) {
             if (fd->slot >= 0) w->slots[fd->slot] = -1;
             if (fd->flags & SF_TRAP) w->canon = false;   /* the writer puts [] */
             continue;
@@ -621,11 +614,12 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
         }
         if (!v) {
             if (fd->flags & SF_REQUIRED) return fail_at(w, Q_ERR(MISSING_FIELD), obj, NULL);
-            if ((fd->flags & SF_TRAP) && w->out) {
+            /* (only a writing walk comes past here) */
+            if (fd->flags & SF_TRAP) {
                 /* The server demands these even when empty (wire-format.md §2). */
                 rc = emit_key(w, fd, &first);
                 if (rc || q_buf_put(w->out, fd->type == ST_MAP ? "{}" : "[]", 2)) return fail_at(w, Q_ERR(OUT_OF_MEMORY), NULL, NULL);
-            } else if (w->fill && w->out) {
+            } else if (w->fill) {
                 rc = w->fill(w->fill_ctx, fd, w->out, &first);
                 if (rc < 0) return fail_at(w, rc, NULL, NULL);
             }

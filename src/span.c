@@ -32,9 +32,10 @@ int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error
         expected = QD(EXPECTED_A_KEY);
         if (p >= len) goto truncated;
         if (js[p] != '"') goto syntax;
-        uint32_t end = json_scan_string(js, len, p, err);
+        key->size = 0;
+        uint32_t end = json_scan_string(js, len, p, err, &key->size);
         if (!end) return err->status;
-        key->type = JSMN_STRING; key->start = (int)p + 1; key->end = (int)end - 1; key->size = 0;
+        key->type = JSMN_STRING; key->start = (int)p + 1; key->end = (int)end - 1;
         p = skip_ws(js, len, end);
         expected = QD(EXPECTED_COLON);
         if (p >= len) goto truncated;
@@ -59,7 +60,7 @@ int span_read_checked(const uint8_t *js, uint32_t len, uint32_t p, uint32_t dept
     v->start = (int)(p + str); v->size = 0;
     if (open && !measure) { v->end = 0; return Q_OK; }   /* opened: the walk finds its end */
     if (str) {   /* the common case, straight to the string scanner */
-        if (!(end = json_scan_string(js, len, p, err))) return err->status;
+        if (!(end = json_scan_string(js, len, p, err, &v->size))) return err->status;
     } else {
         int rc = json_scan_value(js, len, p, depth, max_depth, &end, err);
         if (rc) return rc;

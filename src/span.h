@@ -38,7 +38,8 @@ void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmnto
  * member; 0: the end, with it->p at the closing bracket; else the status of the failure, err
  * set as env_decode reports it for the envelope (offsets are indexes into it->js). */
 int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error *err);
-/* Reads the value at js[p] for a one-pass walk, validated and spanned as span_value spans it:
+/* Reads the value at js[p] for a one-pass walk, validated and spanned as span_value spans it
+ * (but a string's size is 1 when its body holds an escape, as is a key's from span_next_checked):
  * a scalar (string, number, literal) always; a container too when `measure`, else only opened
  * (end 0) for the walk to read and check. depth and max_depth as json_scan_value takes
  * them. Q_OK or the status of the failure (err set). */

@@ -747,9 +747,39 @@ static void allocation_failures_are_clean(void **s) {
     assert_true(failures >= 3);
 }
 
+/* The walk reads a string's escapes from its scanner (span.h: a token's size) instead of looking
+ * for a backslash again, and compares keys and enum values by length first: escaped keys and
+ * values still match their plain names, names one byte longer or shorter never do. */
+static void escapes_and_name_lengths_match_as_before(void **s) {
+    schema_walk w;
+    env_decoded d; q_error e;
+    /* an escaped enum value is its name: written plainly, so not canonical */
+    expect_encode("{\"security\":{\"auth_method\":\"J\\u0077t\"}}", "1", "", "{\"meta\":{\"security\":{\"auth_method\":\"Jwt\",\"permissions\":[],\"roles\":[]}},\"payload\":1}");
+    assert_false(walks_canonical("{\"security\":{\"auth_method\":\"J\\u0077t\",\"permissions\":[],\"roles\":[]}}", &w));
+    assert_true(walks_canonical("{\"security\":{\"auth_method\":\"Jwt\",\"permissions\":[],\"roles\":[]}}", &w));
+    /* an enum value a byte short or long of a name, or empty, is none */
+    static const char *const NOT_ENUM[] = { "Jw", "Jwtt", "", "Inf", "Infos", "Unspecifie", "Unspecifiedd" };
+    for (size_t k = 0; k < Q_ARRAY_LEN(NOT_ENUM); k++) {
+        char env[256];
+        snprintf(env, sizeof env, "{\"meta\":{\"debug\":{\"log_level\":\"%s\"}},\"payload\":1}", NOT_ENUM[k]);
+        assert_int_equal(decode(env, &d, &e), Q_ERR(INVALID_ENUM));
+    }
+    assert_int_equal(decode("{\"meta\":{\"debug\":{\"log_level\":\"\\u0049nfo\"}},\"payload\":1}", &d, &e), Q_OK);
+    /* keys a byte short or long of a field's name are unknown (ignored), an escaped name is the field */
+    assert_int_equal(decode("{\"meta\":{\"tenan\":1,\"tenantt\":2,\"t\":3},\"payload\":1}", &d, &e), Q_OK);
+    assert_int_equal(decode("{\"meta\":{\"tena\\u006et\":3},\"payload\":1}", &d, &e), Q_ERR(TYPE_MISMATCH));
+    assert_string_equal(e.path, "meta.tenant");
+    assert_false(walks_canonical("{\"tena\\u006et\":\"a\"}", &w));
+    assert_true(walks_canonical("{\"tenant\":\"a\"}", &w));
+    /* a plain string with an escape is checked as the writer writes it: "\/" is written "/" */
+    assert_false(walks_canonical("{\"tenant\":\"a\\/b\"}", &w));
+    assert_true(walks_canonical("{\"tenant\":\"a\\nb\"}", &w));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(malformed_table, setup),
+        cmocka_unit_test_setup(escapes_and_name_lengths_match_as_before, setup),
         cmocka_unit_test_setup(one_pass_reports_what_two_passes_report, setup),
         cmocka_unit_test_setup(one_pass_agrees_under_every_limit, setup),
         cmocka_unit_test_setup(every_meta_field_decodes_and_encodes_canonically, setup),

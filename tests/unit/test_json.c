@@ -334,6 +334,23 @@ static const depth_case DEPTH[] = {
 
 /* ------------------------------------------------------------------ grammar tests */
 
+/* json_scan_string says whether a body holds an escape (the schema walks' token size): plain
+ * bodies, ASCII or not, short or past a 16-byte step, leave the flag as it was. */
+static void scan_string_tells_escapes(void **s) {
+    static const struct { const char *in; int escaped; } CASES[] = {
+        { "\"\"", 0 }, { "\"plain\"", 0 }, { "\"caf\xc3\xa9 \xe2\x82\xac\"", 0 }, { "\"0123456789abcdef0123456789\"", 0 },
+        { "\"\\n\"", 1 }, { "\"a\\\"b\"", 1 }, { "\"0123456789abcdef012\\u00e9\"", 1 }, { "\"\\ud83d\\ude00\"", 1 },
+    };
+    for (size_t k = 0; k < Q_ARRAY_LEN(CASES); k++) {
+        q_error e; q_error_clear(&e);
+        uint32_t n = (uint32_t)strlen(CASES[k].in);
+        int escaped = 0;
+        assert_int_equal(json_scan_string((const uint8_t *)CASES[k].in, n, 0, &e, &escaped), n);
+        assert_int_equal(escaped, CASES[k].escaped);
+        assert_int_equal(json_scan_string((const uint8_t *)CASES[k].in, n, 0, &e, NULL), n);   /* NULL: not told */
+    }
+}
+
 static void accepts_valid_documents(void **s) {
     for (size_t i = 0; i < Q_ARRAY_LEN(ACCEPT); i++)
         check_doc(ACCEPT[i].name, ACCEPT[i].in, ACCEPT[i].len, Q_DEFAULT_MAX_DEPTH, Q_OK, 0);
@@ -971,6 +988,7 @@ static void escaper_modes_and_room(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(accepts_valid_documents, q_test_setup),
+        cmocka_unit_test_setup(scan_string_tells_escapes, q_test_setup),
         cmocka_unit_test_setup(rejects_with_status_and_offset, q_test_setup),
         cmocka_unit_test_setup(depth_limit_edges, q_test_setup),
         cmocka_unit_test_setup(every_prefix_is_truncated, q_test_setup),
