@@ -550,8 +550,14 @@ static int walk_object(schema_walk *w, jsmntok_t *obj, const schema *s) {
     uint32_t at, tail = (uint32_t)obj->start + 1, members = 0, tp = tape(w, QT_OBJECT, (uint32_t)obj->start, 0);
     int rc, hint = 0, last = -1;
     if ((rc = open_members(w, &it, obj))) return rc;
-    while ((rc = next_member(w, &it, &key, &at)) > 0) {
-        int f = find_field(w, fields, s->count, &key, hint);
+    key.type = JSMN_STRING;   /* (span_next_checked sets it too) */
+    for (;;) {
+        /* the hinted field's key is tried where it stands: no scan and no search then */
+        int f = hint;
+        if (!(at = span_next_expected(&it, schema_field_name(w->set, &fields[hint]), fields[hint].name_len, &key))) {
+            if ((rc = next_member(w, &it, &key, &at)) <= 0) break;
+            f = find_field(w, fields, s->count, &key, hint);
+        }
         jsmntok_t val;
         members++;
         /* a key spelled as its field's name is told by the field's index in the set (the glue

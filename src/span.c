@@ -17,6 +17,16 @@ void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmnto
     it->first = true;
 }
 
+uint32_t span_next_expected(span_iter *it, const char *name, uint32_t n, jsmntok_t *key) {
+    const uint8_t *m = it->js + it->p;   /* the member after the first: `,"name":` */
+    uint32_t at = n + 4;
+    if (it->first || it->end - it->p <= at || m[0] != ',' || m[1] != '"' || m[at - 2] != '"' || m[at - 1] != ':' || m[at] <= ' ' ||
+        !q_same_bytes(m + 2, name, n))
+        return 0;
+    key->start = (int)(it->p + 2); key->end = key->start + (int)n; key->size = 0;
+    return it->p + at;
+}
+
 int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error *err) {
     const uint8_t *js = it->js;
     uint32_t len = it->end, p = skip_ws(js, len, it->p);

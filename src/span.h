@@ -38,6 +38,13 @@ void span_iter_init(span_iter *it, const uint8_t *js, uint32_t len, const jsmnto
  * member; 0: the end, with it->p at the closing bracket; else the status of the failure, err
  * set as env_decode reports it for the envelope (offsets are indexes into it->js). */
 int span_next_checked(span_iter *it, jsmntok_t *key, uint32_t *value_at, q_error *err);
+/* span_next_checked's shortcut for an object's member after the first whose key is the one a
+ * schema walk expects (its next field's name, n bytes of plain ASCII: no '"', '\\' or control
+ * byte, schema.h), written compactly: `,"name":` and the value right after the colon. Then the
+ * index of the value is returned and key->start, end and size are set as span_next_checked sets
+ * them (those bytes are a valid key: nothing is scanned); else 0 and nothing is read:
+ * span_next_checked reads the member, the end, or fails. */
+uint32_t span_next_expected(span_iter *it, const char *name, uint32_t n, jsmntok_t *key);
 /* Reads the value at js[p] for a one-pass walk, validated and spanned as span_value spans it
  * (but a string's size is 1 when its body holds an escape, as is a key's from span_next_checked):
  * a scalar (string, number, literal) always; a container too when `measure`, else only opened

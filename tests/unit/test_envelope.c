@@ -776,9 +776,30 @@ static void escapes_and_name_lengths_match_as_before(void **s) {
     assert_true(walks_canonical("{\"tenant\":\"a\\nb\"}", &w));
 }
 
+/* The walk reads the key it expects next where it stands (`,"name":` then the value: span.h
+ * span_next_expected) and anything else through the member reader: every cut of a compact meta,
+ * keys one byte off the expected name, whitespace where the shortcut looks, and the envelope's
+ * end right after a key answer as the two-pass decoder does. */
+static void expected_keys_answer_as_two_passes(void **s) {
+    static const char *const METAS[] = {
+        "{\"tenant\":\"a\",\"on_behalf_of\":{\"originalUser\":\"u\",\"delegatingUser\":\"d\",\"delegatingTenant\":\"t\"},\"extensions\":{}}",
+        "{\"tenant\":\"a\",\"tenan\":1,\"tenantt\":2,\"on_behalf_of\":{\"originalUser\":\"u\",\"originalUse\":\"v\"}}",
+        "{\"tenant\":\"a\", \"on_behalf_of\" :{\"originalUser\":\"u\",\"delegatingUser\": \"d\",\n\"delegatingTenant\"\t:\"t\"}}",
+        "{\"tenant\":\"a\",\"on_behalf_of\":{\"originalUser\":\"u\",\"original\\u0055ser\":\"w\"}}",
+        "{\"tenant\":\"a\",\"tenant\":\"b\"}",
+        "{\"tenant\":\"a\",\"on_behalf_of\":{\"originalUser\":1}}",
+    };
+    char env[512];
+    for (size_t k = 0; k < Q_ARRAY_LEN(METAS); k++) {
+        int n = snprintf(env, sizeof env, "{\"meta\":%s,\"payload\":1}", METAS[k]);
+        for (int cut = 1; cut <= n; cut++) expect_same_as_two_passes((const uint8_t *)env, (uint32_t)cut, &LIM, env);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(malformed_table, setup),
+        cmocka_unit_test_setup(expected_keys_answer_as_two_passes, setup),
         cmocka_unit_test_setup(escapes_and_name_lengths_match_as_before, setup),
         cmocka_unit_test_setup(one_pass_reports_what_two_passes_report, setup),
         cmocka_unit_test_setup(one_pass_agrees_under_every_limit, setup),
