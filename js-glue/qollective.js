@@ -19,6 +19,10 @@ const CORK_BYTES = 65536;   // Q_GLUE_WS_CORK_BYTES
 // (Node) strings of at least this many UTF-16 units go into the core as units (utf16Into): shorter
 // ones cost less through encodeInto when all ASCII (bench/string-input-ab.mjs)
 const UTF16_MIN_UNITS = 2048;   // Q_GLUE_UTF16_MIN_UNITS
+// a failed fetch's error name and code are kept (details) only as identifiers this long at most
+const HOST_IDENT_CHARS = 64;   // Q_GLUE_HOST_IDENT_MAX_CHARS
+// a header name in a log record is cut there
+const LOG_HEADER_NAME_CHARS = 64;   // Q_GLUE_LOG_HEADER_NAME_CHARS
 // (the numbers above come first: esbuild puts a constant's value in its uses only while no
 // statement with effects, such as the two below, precedes it)
 const enc = new TextEncoder();
@@ -552,7 +556,7 @@ function sleep(ms, signal) {
  * its code (Node puts e.g. ECONNREFUSED on the cause). Identifiers only, never messages: a
  * message can quote a URL or a header. */
 function hostFailure(e) {
-  const ident = (v) => (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : undefined);
+  const ident = (v) => (typeof v === 'string' && RegExp(`^[A-Za-z0-9_.-]{1,${HOST_IDENT_CHARS}}$`).test(v) ? v : undefined);
   const out = {};
   const name = ident(e?.name), code = ident(e?.cause?.code) ?? ident(e?.code);
   if (name) out.name = name;
@@ -574,7 +578,7 @@ function logField(k, v) {
   if (k === 'url') {
     try { const u = new URL(v); return u.origin + u.pathname; } catch { return undefined; }   // no userinfo, query or fragment
   }
-  if (k === 'headers') return Array.isArray(v) ? v.map((h) => String(Array.isArray(h) ? h[0] : h).slice(0, 64)) : undefined;
+  if (k === 'headers') return Array.isArray(v) ? v.map((h) => String(Array.isArray(h) ? h[0] : h).slice(0, LOG_HEADER_NAME_CHARS)) : undefined;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   return typeof v === 'string' ? v.slice(0, MESSAGE_CHARS) : undefined;
 }

@@ -102,6 +102,9 @@
 #define Q_GLUE_WS_CORK_BYTES          65536      /* frame bytes a corked `ws` socket collects before writing */
 #define Q_GLUE_UTF16_MIN_UNITS        2048       /* (Node) strings of at least this many UTF-16 units go into
                                                     the core as units (bench/string-input-ab.mjs) */
+#define Q_GLUE_HOST_IDENT_MAX_CHARS   64         /* a failed fetch's error name or code kept in details (identifiers
+                                                    only; a longer one is left out) */
+#define Q_GLUE_LOG_HEADER_NAME_CHARS  64         /* a header name in a log record is cut there (names only, never values) */
 
 /* ---- Identity ------------------------------------------------------------- */
 #define Q_CLIENT_NAME                 "qollective-wasm"

@@ -9,6 +9,7 @@ import { Qollective } from '../../js-glue/qollective.js';
 import { startRestServer } from '../servers/rest-server.mjs';
 import { startWsServer } from '../servers/ws-server.mjs';
 import { canary } from './memscan.mjs';
+import { C } from './c-constants.mjs';
 
 const WASM = new URL('../../dist/qollective.wasm', import.meta.url);
 const T = (ms) => ({ timeout: ms });
@@ -66,6 +67,11 @@ test('what a record carries: ids, method, origin and path, status, header names;
   assert.equal(send.method, 'POST');
   assert.equal(send.url, `${rest.url}/echo`, 'origin and path only: no query');
   assert.ok(send.headers.includes('X-Trace') && !send.headers.includes('abc'));
+  // a header name is cut at Q_GLUE_LOG_HEADER_NAME_CHARS characters in the record
+  const long = `X-${'n'.repeat(C.Q_GLUE_LOG_HEADER_NAME_CHARS)}`;
+  await c.send({ payload: 1 }, { route: '/echo', headers: { [long]: 'v' } });
+  const sendLong = records.filter((r) => r.event === 'rest.send').at(-1);
+  assert.ok(sendLong.headers.includes(long.slice(0, C.Q_GLUE_LOG_HEADER_NAME_CHARS)) && !sendLong.headers.includes(long), sendLong.headers.join());
   assert.match(send.requestId, /^[0-9a-f-]{36}$/);
   assert.equal(records.find((r) => r.event === 'rest.response').status, 200);
   const err = await c.send({ payload: 1 }, { route: '/fail' }).catch((e) => e);

@@ -10,6 +10,7 @@ import { getEventListeners } from 'node:events';
 // the REST glue (Makefile REST_SUITES; tests/js/module.mjs reads QOLLECTIVE_MODULE and _GLUE).
 import { WASM, GLUE } from './module.mjs';
 import { startRestServer } from '../servers/rest-server.mjs';
+import { C } from './c-constants.mjs';
 const { Qollective, QollectiveError } = await import(GLUE);
 
 const q = await Qollective.load(WASM);
@@ -70,6 +71,19 @@ test('a custom fetch that throws: its error is the cause; name and code in detai
   assert.deepEqual(err2.details, { name: 'Error' });
   assertNoSecret(err2);
   c.close(); c2.close();
+});
+
+test('a host error name or code is kept in details up to Q_GLUE_HOST_IDENT_MAX_CHARS characters, a longer one is left out', T(5000), async () => {
+  const max = C.Q_GLUE_HOST_IDENT_MAX_CHARS;
+  for (const [len, kept] of [[max, true], [max + 1, false]]) {
+    const thrown = Object.assign(new Error('x'), { name: 'N'.repeat(len), code: 'E'.repeat(len) });
+    const inst = await Qollective.load(WASM, { fetch: () => { throw thrown; } });
+    const c = inst.client({ rest: { base_url: 'http://127.0.0.1:9' } });
+    const err = await rejection(c.send({ payload: 1 }));
+    assert.equal(err.code, 'NETWORK');
+    assert.deepEqual(err.details, kept ? { name: thrown.name, code: thrown.code } : {}, `${len} characters`);
+    c.close();
+  }
 });
 
 test('abort: ABORTED with the signal reason as cause and no host details', T(5000), async () => {
