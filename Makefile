@@ -202,6 +202,7 @@ test: deps
 	$(MAKE) fuzz-short FUZZ_JOBS=2
 	$(MAKE) size
 	$(MAKE) size-profile PROFILE_TOP=1 > /dev/null   # the README's make size-profile works for every module
+	$(MAKE) bench-core BENCH_CORE_N=200 > /dev/null   # bench/README's make bench-core builds and every call it counts succeeds
 
 # ---------------------------------------------------------------- size
 size: all
